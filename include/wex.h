@@ -1,0 +1,317 @@
+/*
+ * wex.h - the public API of wex, a WebAssembly executor.
+ *
+ * Objects
+ *   wex_engine_t    compiles modules; holds settings (wex_config_t) and process-wide
+ *                   state such as the interned function-type table.
+ *   wex_module_t    a decoded, validated and translated module. Immutable once made.
+ *   wex_store_t     owns every runtime object: instances, functions, tables,
+ *                   memories, globals. Freeing the store frees all of them.
+ *   wex_instance_t  an instantiated module.
+ *   wex_func_t, wex_table_t, wex_memory_t, wex_global_t
+ *                   runtime objects, owned by the store that made them.
+ *   wex_error_t     a failure: a code (WEX_ERR_*), a message and, for malformed
+ *                   modules, the byte offset. Traps are errors whose code is
+ *                   WEX_ERR_TRAP; wex_error_trap_code() tells which trap.
+ *
+ * Ownership
+ *   - Whatever a wex_*_new or wex_*_create returns through an out-parameter is
+ *     owned by the caller and released with the matching wex_*_delete, except
+ *     runtime objects (instances, funcs, tables, memories, globals), which belong
+ *     to their store and live until wex_store_delete.
+ *   - A returned wex_error_t* is owned by the caller: wex_error_delete() it.
+ *   - A module may outlive the engine's users but not the engine; a store may not
+ *     outlive its engine; modules used by a store must outlive the store.
+ *   - Strings passed in are copied; strings returned point into the object they
+ *     came from and live as long as it.
+ *
+ * Threads
+ *   - An engine and a module may be used from any number of threads at once.
+ *   - A store, and everything in it, is used by one thread at a time; the embedder
+ *     serialises access. Different stores may run on different threads.
+ *   - The guard-page trap handler is process-wide and installed once, the first
+ *     time an engine that uses guard pages is made; it claims only faults inside
+ *     wex's own memory reservations and chains to any earlier handler.
+ */
+#ifndef WEX_H
+#define WEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+/* X(name, description) - the error codes. */
+#define WEX_ERROR_LIST(X)                                                                          \
+    X(OK, "no error")                                                                              \
+    X(MALFORMED, "malformed module")                                                               \
+    X(INVALID, "invalid module")                                                                   \
+    X(UNLINKABLE, "unlinkable module")                                                             \
+    X(TRAP, "trap")                                                                                \
+    X(NOMEM, "out of memory")                                                                      \
+    X(IO, "input/output error")                                                                    \
+    X(ARGUMENT, "invalid argument")                                                                \
+    X(UNSUPPORTED, "not supported")                                                                \
+    X(NOT_FOUND, "not found")                                                                      \
+    X(EXIT, "program exited")
+
+typedef enum {
+#define WEX__E(name, desc) WEX_ERR_##name,
+    WEX_ERROR_LIST(WEX__E)
+#undef WEX__E
+} wex_errcode_t;
+
+/* X(name, spec message) - the traps. The message is the spec test suite's. */
+#define WEX_TRAP_LIST(X)                                                                           \
+    X(NONE, "no trap")                                                                             \
+    X(UNREACHABLE, "unreachable")                                                                  \
+    X(MEMORY_OOB, "out of bounds memory access")                                                   \
+    X(TABLE_OOB, "out of bounds table access")                                                     \
+    X(INT_OVERFLOW, "integer overflow")                                                            \
+    X(INT_DIV_ZERO, "integer divide by zero")                                                      \
+    X(INVALID_CONVERSION, "invalid conversion to integer")                                         \
+    X(UNDEFINED_ELEMENT, "undefined element")                                                      \
+    X(UNINITIALIZED_ELEMENT, "uninitialized element")                                              \
+    X(INDIRECT_CALL_TYPE, "indirect call type mismatch")                                           \
+    X(CALL_STACK_EXHAUSTED, "call stack exhausted")                                                \
+    X(NULL_REFERENCE, "null reference")                                                            \
+    X(HOST, "host function failed")
+
+typedef enum {
+#define WEX__T(name, msg) WEX_TRAP_##name,
+    WEX_TRAP_LIST(WEX__T)
+#undef WEX__T
+} wex_trapcode_t;
+
+typedef struct wex_error wex_error_t;
+
+wex_errcode_t wex_error_code(const wex_error_t *err);
+wex_trapcode_t wex_error_trap_code(const wex_error_t *err); /* WEX_TRAP_NONE if not a trap */
+const char *wex_error_message(const wex_error_t *err);
+/* Byte offset in the module for malformed/invalid modules, else -1. */
+int64_t wex_error_offset(const wex_error_t *err);
+/* Exit status, for WEX_ERR_EXIT (a guest called proc_exit). */
+int wex_error_exit_status(const wex_error_t *err);
+void wex_error_delete(wex_error_t *err);
+/* For host functions: make an error to return as a trap / exit. */
+wex_error_t *wex_error_new(wex_errcode_t code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+wex_error_t *wex_error_new_exit(int status);
+const char *wex_errcode_name(wex_errcode_t code);
+const char *wex_trap_message(wex_trapcode_t code);
+
+/* ---------------------------------------------------------------- values */
+
+typedef enum {
+    WEX_I32 = 0x7F,
+    WEX_I64 = 0x7E,
+    WEX_F32 = 0x7D,
+    WEX_F64 = 0x7C,
+    WEX_V128 = 0x7B,
+    WEX_FUNCREF = 0x70,
+    WEX_EXTERNREF = 0x6F,
+} wex_valkind_t;
+
+typedef struct wex_func wex_func_t;
+
+/* A value. Floats are carried as bit patterns so that NaN payloads survive. */
+typedef struct wex_val {
+    wex_valkind_t kind;
+    union {
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32_bits;
+        uint64_t f64_bits;
+        wex_func_t *funcref; /* NULL is ref.null func */
+        void *externref;     /* NULL is ref.null extern */
+    } of;
+} wex_val_t;
+
+static inline wex_val_t wex_val_i32(int32_t v) {
+    wex_val_t r;
+    r.kind = WEX_I32;
+    r.of.i64 = 0;
+    r.of.i32 = v;
+    return r;
+}
+static inline wex_val_t wex_val_i64(int64_t v) {
+    wex_val_t r;
+    r.kind = WEX_I64;
+    r.of.i64 = v;
+    return r;
+}
+
+/* A function type: params then results. */
+typedef struct wex_functype {
+    uint32_t nparams, nresults;
+    const wex_valkind_t *params, *results;
+} wex_functype_t;
+
+typedef struct wex_limits {
+    uint64_t min, max; /* max is meaningful only when has_max */
+    bool has_max;
+    bool shared;
+} wex_limits_t;
+
+typedef enum {
+    WEX_EXTERN_FUNC = 0,
+    WEX_EXTERN_TABLE = 1,
+    WEX_EXTERN_MEMORY = 2,
+    WEX_EXTERN_GLOBAL = 3,
+} wex_externkind_t;
+
+typedef struct wex_table wex_table_t;
+typedef struct wex_memory wex_memory_t;
+typedef struct wex_global wex_global_t;
+
+typedef struct wex_extern {
+    wex_externkind_t kind;
+    union {
+        wex_func_t *func;
+        wex_table_t *table;
+        wex_memory_t *memory;
+        wex_global_t *global;
+    } of;
+} wex_extern_t;
+
+/* ---------------------------------------------------------------- engine */
+
+typedef struct wex_config wex_config_t;
+typedef struct wex_engine wex_engine_t;
+
+typedef enum {
+    WEX_BOUNDS_GUARD_PAGES = 0, /* reserve 8 GiB + guard per memory; faults trap */
+    WEX_BOUNDS_EXPLICIT = 1,    /* a compare per access; no signal handler */
+} wex_bounds_t;
+
+wex_config_t *wex_config_new(void);
+void wex_config_delete(wex_config_t *config);
+/* Bounds-check policy. Default: guard pages on 64-bit hosts, explicit in the
+ * sanitizer build and where the address space is too small. */
+void wex_config_set_bounds_checks(wex_config_t *config, wex_bounds_t policy);
+/* Maximum depth of nested WebAssembly calls before "call stack exhausted". */
+void wex_config_set_max_call_depth(wex_config_t *config, uint32_t depth);
+/* Maximum size, in bytes, of the value stack a call may use. */
+void wex_config_set_max_stack_bytes(wex_config_t *config, size_t bytes);
+
+/* Takes ownership of config (may be NULL for defaults). */
+wex_engine_t *wex_engine_new(wex_config_t *config);
+void wex_engine_delete(wex_engine_t *engine);
+wex_bounds_t wex_engine_bounds_checks(const wex_engine_t *engine);
+const char *wex_version(void);
+
+/* ---------------------------------------------------------------- module */
+
+typedef struct wex_module wex_module_t;
+
+/* Decode, validate and translate. On failure returns an error (MALFORMED with
+ * the byte offset, INVALID, UNSUPPORTED) and sets *out to NULL. */
+wex_error_t *wex_module_new(wex_engine_t *engine, const uint8_t *bytes, size_t len,
+                            wex_module_t **out);
+/* Decode and validate only. */
+wex_error_t *wex_module_validate(wex_engine_t *engine, const uint8_t *bytes, size_t len);
+void wex_module_delete(wex_module_t *module);
+
+typedef struct wex_importdesc {
+    const char *module, *name; /* NUL-terminated copies (names may hold NUL: use lens) */
+    size_t module_len, name_len;
+    wex_externkind_t kind;
+    wex_functype_t functype; /* for FUNC */
+    wex_valkind_t valkind;   /* for GLOBAL: value type; for TABLE: element type */
+    bool mutable_;           /* for GLOBAL */
+    wex_limits_t limits;     /* for TABLE, MEMORY */
+} wex_importdesc_t;
+
+typedef struct wex_exportdesc {
+    const char *name;
+    size_t name_len;
+    wex_externkind_t kind;
+    uint32_t index; /* index in the module's space of that kind */
+} wex_exportdesc_t;
+
+size_t wex_module_import_count(const wex_module_t *module);
+void wex_module_import(const wex_module_t *module, size_t i, wex_importdesc_t *out);
+size_t wex_module_export_count(const wex_module_t *module);
+void wex_module_export(const wex_module_t *module, size_t i, wex_exportdesc_t *out);
+/* The name of function `index` from the name section, or NULL. */
+const char *wex_module_func_name(const wex_module_t *module, uint32_t index);
+
+/* ---------------------------------------------------------------- store */
+
+typedef struct wex_store wex_store_t;
+typedef struct wex_instance wex_instance_t;
+
+wex_store_t *wex_store_new(wex_engine_t *engine);
+void wex_store_delete(wex_store_t *store);
+/* Arbitrary embedder data attached to the store. */
+void wex_store_set_data(wex_store_t *store, void *data);
+void *wex_store_data(const wex_store_t *store);
+
+/* Instantiate. imports[i] satisfies the module's i-th import. On a link error
+ * returns WEX_ERR_UNLINKABLE; if the start function or a segment traps, returns
+ * the trap; objects already initialised keep their effects, as the spec says.
+ * *out is set on success only. */
+wex_error_t *wex_instance_new(wex_store_t *store, const wex_module_t *module,
+                              const wex_extern_t *imports, size_t nimports,
+                              wex_instance_t **out);
+/* Look an export up by name. Returns false if there is none. */
+bool wex_instance_export(const wex_instance_t *instance, const char *name, size_t name_len,
+                         wex_extern_t *out);
+const wex_module_t *wex_instance_module(const wex_instance_t *instance);
+
+/* ---------------------------------------------------------------- funcs */
+
+/* A host function. args has type->nparams values; write type->nresults values
+ * to results. Return NULL, or an error (it becomes a trap, or an exit). */
+typedef wex_error_t *(*wex_host_callback_t)(void *env, wex_store_t *store, const wex_val_t *args,
+                                            wex_val_t *results);
+
+/* The type is copied. finalizer(env) runs when the store is deleted (may be NULL). */
+wex_func_t *wex_func_new(wex_store_t *store, const wex_functype_t *type,
+                         wex_host_callback_t callback, void *env, void (*finalizer)(void *));
+/* The type of f; the arrays live as long as f. */
+wex_functype_t wex_func_type(const wex_func_t *f);
+/* Call. args must match the parameter types; results receives nresults values. */
+wex_error_t *wex_func_call(wex_store_t *store, wex_func_t *f, const wex_val_t *args, size_t nargs,
+                           wex_val_t *results, size_t nresults);
+
+/* ---------------------------------------------------------------- memory */
+
+#define WEX_PAGE_SIZE 65536u
+
+wex_error_t *wex_memory_new(wex_store_t *store, wex_limits_t limits, wex_memory_t **out);
+uint8_t *wex_memory_data(const wex_memory_t *mem);
+size_t wex_memory_size(const wex_memory_t *mem); /* bytes */
+wex_limits_t wex_memory_limits(const wex_memory_t *mem); /* current size as min */
+/* Grow by delta pages; returns the old size in pages or -1. */
+int64_t wex_memory_grow(wex_memory_t *mem, uint64_t delta_pages);
+
+/* ---------------------------------------------------------------- tables */
+
+wex_error_t *wex_table_new(wex_store_t *store, wex_valkind_t elem, wex_limits_t limits,
+                           wex_val_t init, wex_table_t **out);
+uint32_t wex_table_size(const wex_table_t *t);
+wex_valkind_t wex_table_elem_kind(const wex_table_t *t);
+wex_limits_t wex_table_limits(const wex_table_t *t);
+bool wex_table_get(const wex_table_t *t, uint32_t i, wex_val_t *out);
+bool wex_table_set(wex_table_t *t, uint32_t i, wex_val_t v);
+
+/* ---------------------------------------------------------------- globals */
+
+wex_error_t *wex_global_new(wex_store_t *store, wex_val_t init, bool mutable_,
+                            wex_global_t **out);
+wex_val_t wex_global_get(const wex_global_t *g);
+/* Fails (returns false) if the global is immutable or the kind differs. */
+bool wex_global_set(wex_global_t *g, wex_val_t v);
+bool wex_global_mutable(const wex_global_t *g);
+wex_valkind_t wex_global_kind(const wex_global_t *g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEX_H */

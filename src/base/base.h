@@ -1,0 +1,96 @@
+/*
+ * base.h - the bottom layer: memory helpers, growable buffers, the error
+ * object and a bounded byte reader with LEB128 decoding. Everything above
+ * depends on this; this depends on nothing of wex.
+ */
+#ifndef WEX_BASE_H
+#define WEX_BASE_H
+
+#include "wex.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define WEX__LIKELY(x)   __builtin_expect(!!(x), 1)
+#define WEX__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define WEX__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation: abort-free; callers check for NULL. */
+void *wex__malloc(size_t n);
+void *wex__calloc(size_t count, size_t size);
+void *wex__realloc(void *p, size_t n);
+void wex__free(void *p);
+char *wex__strndup(const char *s, size_t n);
+
+/* The error object behind wex_error_t. */
+struct wex_error {
+    wex_errcode_t code;
+    wex_trapcode_t trap;
+    int64_t offset;
+    int exit_status;
+    char message[];
+};
+
+wex_error_t *wex__error_vnew(wex_errcode_t code, int64_t offset, const char *fmt, va_list ap);
+wex_error_t *wex__error_at(wex_errcode_t code, int64_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+wex_error_t *wex__error_trap(wex_trapcode_t trap);
+wex_error_t *wex__error_nomem(void);
+
+/* A growable byte buffer. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} wex__buf;
+
+bool wex__buf_reserve(wex__buf *b, size_t extra);
+bool wex__buf_append(wex__buf *b, const void *p, size_t n);
+void wex__buf_free(wex__buf *b);
+
+/*
+ * A bounded reader over a byte range. Every read checks the end; the first
+ * failure records an error (with its offset relative to `origin`) and all
+ * later reads fail too, so decoders can read a run of fields and check once.
+ */
+typedef struct {
+    const uint8_t *p, *end;
+    const uint8_t *origin; /* offsets in errors are p - origin */
+    const char *err;       /* first error message, NULL if none */
+    size_t err_off;
+} wex__reader;
+
+static inline void wex__reader_init(wex__reader *r, const uint8_t *p, size_t n,
+                                    const uint8_t *origin) {
+    r->p = p;
+    r->end = p + n;
+    r->origin = origin;
+    r->err = NULL;
+    r->err_off = 0;
+}
+static inline size_t wex__reader_off(const wex__reader *r) {
+    return (size_t)(r->p - r->origin);
+}
+static inline size_t wex__reader_left(const wex__reader *r) {
+    return (size_t)(r->end - r->p);
+}
+/* Record the first failure at the current position. Returns false. */
+bool wex__reader_fail(wex__reader *r, const char *msg);
+bool wex__reader_fail_at(wex__reader *r, size_t off, const char *msg);
+
+bool wex__read_u8(wex__reader *r, uint8_t *out);
+bool wex__read_bytes(wex__reader *r, size_t n, const uint8_t **out);
+bool wex__read_u32(wex__reader *r, uint32_t *out); /* unsigned LEB128, 32-bit */
+bool wex__read_u64(wex__reader *r, uint64_t *out); /* unsigned LEB128, 64-bit */
+bool wex__read_s32(wex__reader *r, int32_t *out);  /* signed LEB128, 32-bit */
+bool wex__read_s33(wex__reader *r, int64_t *out);  /* signed LEB128, 33-bit (block types) */
+bool wex__read_s64(wex__reader *r, int64_t *out);  /* signed LEB128, 64-bit */
+bool wex__read_f32(wex__reader *r, uint32_t *bits);
+bool wex__read_f64(wex__reader *r, uint64_t *bits);
+
+/* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
+bool wex__utf8_valid(const uint8_t *s, size_t n);
+
+#endif
