@@ -1,0 +1,89 @@
+/*
+ * harness.c - runs each registered test in a forked child with an alarm.
+ */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_TESTS 512
+#define TEST_TIMEOUT_S 60
+
+static struct {
+    const char *name;
+    wex_test_fn fn;
+} tests[MAX_TESTS];
+static int ntests;
+
+void wex_test_register(const char *name, wex_test_fn fn) {
+    if (ntests < MAX_TESTS) {
+        tests[ntests].name = name;
+        tests[ntests].fn = fn;
+        ntests++;
+    }
+}
+
+void wex_test_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    _exit(1);
+}
+
+static int run_one(int i) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        alarm(TEST_TIMEOUT_S);
+        tests[i].fn();
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 1;
+    if (WIFSIGNALED(status))
+        fprintf(stderr, "  (killed by signal %d%s)\n", WTERMSIG(status),
+                WTERMSIG(status) == SIGALRM ? ": timeout" : "");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1) { /* run named tests in process */
+        int rc = 0;
+        for (int a = 1; a < argc; a++) {
+            int found = 0;
+            for (int i = 0; i < ntests; i++)
+                if (!strcmp(tests[i].name, argv[a])) {
+                    tests[i].fn();
+                    printf("ok %s\n", tests[i].name);
+                    found = 1;
+                }
+            if (!found) {
+                fprintf(stderr, "no test named %s\n", argv[a]);
+                rc = 2;
+            }
+        }
+        return rc;
+    }
+    int passed = 0, failed = 0;
+    for (int i = 0; i < ntests; i++) {
+        if (run_one(i)) {
+            printf("ok   %s\n", tests[i].name);
+            passed++;
+        } else {
+            printf("FAIL %s\n", tests[i].name);
+            failed++;
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * harness.h - a small unit-test harness. Each test runs in a child process
+ * with a time limit, so a crash or a hang fails that test alone. A test
+ * program prints one line per test and ends with "N passed, N failed".
+ *
+ *   TEST(name) { CHECK(x == 1); CHECK_EQ_INT(a, b); CHECK_STR_CONTAINS(s, "x"); }
+ *
+ * Run a program with a test name as its argument to run only that test, in
+ * process (handy under gdb).
+ */
+#ifndef WEX_TEST_HARNESS_H
+#define WEX_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*wex_test_fn)(void);
+void wex_test_register(const char *name, wex_test_fn fn);
+void wex_test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+
+#define TEST(name)                                                                                 \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void register_##name(void) {                               \
+        wex_test_register(#name, test_##name);                                                     \
+    }                                                                                              \
+    static void test_##name(void)
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) wex_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                        \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_)                                                                              \
+            wex_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, a_, b_);           \
+    } while (0)
+
+#define CHECK_STR_CONTAINS(s, sub)                                                                 \
+    do {                                                                                           \
+        const char *s_ = (s);                                                                      \
+        if (!s_ || !strstr(s_, (sub)))                                                             \
+            wex_test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"", s_ ? s_ : "(null)", \
+                          (sub));                                                                  \
+    } while (0)
+
+#endif
