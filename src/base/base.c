@@ -236,7 +236,7 @@ static bool read_sleb(wex__reader *r, unsigned bits, int64_t *out) {
 }
 
 bool wex__read_u32(wex__reader *r, uint32_t *out) {
-    uint64_t v;
+    uint64_t v = 0;
     if (!read_uleb(r, 32, &v)) return false;
     *out = (uint32_t)v;
     return true;
@@ -245,7 +245,7 @@ bool wex__read_u64(wex__reader *r, uint64_t *out) {
     return read_uleb(r, 64, out);
 }
 bool wex__read_s32(wex__reader *r, int32_t *out) {
-    int64_t v;
+    int64_t v = 0;
     if (!read_sleb(r, 32, &v)) return false;
     *out = (int32_t)v;
     return true;

@@ -1,0 +1,862 @@
+/*
+ * compile.c - translation of validated function bodies into internal code.
+ *
+ * One pass per body. The translator keeps a compile-time model of the
+ * operand stack in which each entry names the slot that holds its value:
+ * either the entry's own ("canonical") slot, or a local's slot. local.get
+ * therefore emits nothing; the next operator reads the local directly. Such
+ * references are made canonical ("materialised") wherever the value must sit
+ * in its own slot: before the local is written, at block boundaries, for call
+ * arguments and branch values. local.set after an operator that just wrote
+ * the top of the stack rewrites that operator's destination to the local, so
+ * `local.get a; local.get b; i32.add; local.set c` becomes one instruction.
+ *
+ * The body is known to be valid, so only stack heights are tracked (all slots
+ * are 64 bits wide): the translator never re-checks types.
+ */
+#include "interp/interp.h"
+
+#include <stdlib.h>
+
+#define NONE UINT32_MAX
+
+typedef struct {
+    uint8_t kind;   /* wex__opindex of BLOCK, LOOP, IF; ELSE after else; END_FUNC */
+    bool dead;      /* the rest of this block is unreachable */
+    uint32_t height; /* stack entries below the block's params */
+    uint32_t nparams, nresults;
+    uint32_t loop_pc;    /* LOOP: where branches go */
+    uint32_t patch;      /* chain of forward-branch sites to resolve at end (+1), 0 = none */
+    uint32_t else_patch; /* IF: site of the false-branch offset (+1), 0 = none */
+} ctrl;
+
+enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
+
+typedef struct {
+    const wex__module *m;
+    wex__reader r;
+    /* output */
+    uint32_t *code;
+    size_t len, cap;
+    size_t fstart; /* first word of this function */
+    /* operand stack model */
+    uint32_t *vs;
+    uint32_t nvs, capvs;
+    uint32_t nlocals;
+    uint32_t max_slots;
+    /* control stack */
+    ctrl *cs;
+    uint32_t ncs, capcs;
+    /* the destination word of the last emitted value-producing instruction */
+    size_t last_dst_site;
+    uint32_t last_dst_pos;
+    bool oom;
+} comp;
+
+/* Grow an array, recording out-of-memory once. */
+static bool grow(comp *c, void **p, uint32_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return true;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) n *= 2;
+    void *q = wex__realloc(*p, n * elem);
+    if (!q) {
+        c->oom = true;
+        return false;
+    }
+    *p = q;
+    *cap = (uint32_t)n;
+    return true;
+}
+
+/* Append one word; the code array grows geometrically. */
+static void emit(comp *c, uint32_t w) {
+    if (c->len == c->cap) {
+        size_t n = c->cap ? c->cap * 2 : 1024;
+        uint32_t *q = wex__realloc(c->code, n * sizeof *q);
+        if (!q) {
+            c->oom = true;
+            c->len = 0;
+            return;
+        }
+        c->code = q;
+        c->cap = n;
+    }
+    c->code[c->len++] = w;
+}
+
+/* Start an instruction: it is no longer the last value producer. */
+static void emit_op(comp *c, uint32_t op) {
+    c->last_dst_site = NONE;
+    emit(c, op);
+}
+
+static uint32_t pos_of(comp *c, uint32_t i) {
+    return c->nlocals + i;
+}
+
+/* Push a canonical entry and return its slot. */
+static uint32_t push(comp *c) {
+    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return 0;
+    uint32_t slot = pos_of(c, c->nvs);
+    c->vs[c->nvs++] = slot;
+    if (slot + 1 > c->max_slots) c->max_slots = slot + 1;
+    return slot;
+}
+
+/* Push a value just written by the instruction whose destination word is the
+ * last one emitted. */
+static void push_result(comp *c) {
+    uint32_t slot = push(c);
+    emit(c, slot);
+    c->last_dst_site = c->len - 1;
+    c->last_dst_pos = slot;
+}
+
+static void push_ref(comp *c, uint32_t slot) {
+    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return;
+    c->vs[c->nvs++] = slot;
+    uint32_t p = pos_of(c, c->nvs - 1);
+    if (p + 1 > c->max_slots) c->max_slots = p + 1;
+}
+
+static uint32_t pop(comp *c) {
+    return c->nvs ? c->vs[--c->nvs] : 0;
+}
+
+/* Make entry i live in its own slot. */
+static void materialize(comp *c, uint32_t i) {
+    uint32_t p = pos_of(c, i);
+    if (c->vs[i] != p) {
+        emit_op(c, WEX__IOP_MOVE);
+        emit(c, p);
+        emit(c, c->vs[i]);
+        c->vs[i] = p;
+    }
+}
+
+static void materialize_from(comp *c, uint32_t from) {
+    for (uint32_t i = from; i < c->nvs; i++) materialize(c, i);
+}
+
+/* Before local x is written: entries that read x must take its old value. */
+static void materialize_local(comp *c, uint32_t x) {
+    for (uint32_t i = 0; i < c->nvs; i++)
+        if (c->vs[i] == x) materialize(c, i);
+}
+
+static bool refers_to(comp *c, uint32_t x) {
+    for (uint32_t i = 0; i < c->nvs; i++)
+        if (c->vs[i] == x) return true;
+    return false;
+}
+
+/* A branch offset is relative to the word that holds it. */
+static void set_target(comp *c, size_t site, size_t target) {
+    c->code[site] = (uint32_t)((int64_t)target - (int64_t)site);
+}
+
+/* Resolve a chain of forward sites to `target`. */
+static void resolve(comp *c, uint32_t chain, size_t target) {
+    while (chain) {
+        size_t site = chain - 1;
+        uint32_t next = c->code[site];
+        set_target(c, site, target);
+        chain = next;
+    }
+}
+
+/* Emit the offset word of a branch to control frame t. */
+static void emit_target(comp *c, ctrl *t) {
+    if (t->kind == K_LOOP) {
+        emit(c, 0);
+        if (!c->oom) set_target(c, c->len - 1, t->loop_pc);
+    } else {
+        emit(c, t->patch);
+        t->patch = (uint32_t)c->len; /* site + 1 */
+    }
+}
+
+static uint32_t label_arity(const ctrl *t) {
+    return t->kind == K_LOOP ? t->nparams : t->nresults;
+}
+
+/* Do the values for a branch to t need moving? */
+static bool branch_needs_moves(comp *c, const ctrl *t) {
+    uint32_t a = label_arity(t);
+    for (uint32_t j = 0; j < a; j++)
+        if (c->vs[c->nvs - a + j] != pos_of(c, t->height + j)) return true;
+    return false;
+}
+
+/* Move the top `a` values to the label's slots. Ascending order is safe:
+ * sources are locals (below every destination) or canonical slots at or
+ * above their destination. */
+static void branch_moves(comp *c, const ctrl *t) {
+    uint32_t a = label_arity(t);
+    for (uint32_t j = 0; j < a; j++) {
+        uint32_t src = c->vs[c->nvs - a + j], dst = pos_of(c, t->height + j);
+        if (src != dst) {
+            emit_op(c, WEX__IOP_MOVE);
+            emit(c, dst);
+            emit(c, src);
+        }
+    }
+}
+
+/* Return: results to slots 0..n-1, then RET. */
+static void emit_return(comp *c) {
+    uint32_t n = c->cs[0].nresults;
+    if (n == 1) {
+        uint32_t src = c->vs[c->nvs - 1];
+        if (src != 0) {
+            emit_op(c, WEX__IOP_MOVE);
+            emit(c, 0);
+            emit(c, src);
+        }
+    } else if (n > 1) {
+        /* Copy local references to their own slots first (without changing
+         * the model: this may be the taken side of a br_if), then move down. */
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t i = c->nvs - n + j;
+            if (c->vs[i] != pos_of(c, i)) {
+                emit_op(c, WEX__IOP_MOVE);
+                emit(c, pos_of(c, i));
+                emit(c, c->vs[i]);
+            }
+        }
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t src = pos_of(c, c->nvs - n + j);
+            if (src != j) {
+                emit_op(c, WEX__IOP_MOVE);
+                emit(c, j);
+                emit(c, src);
+            }
+        }
+    }
+    emit_op(c, WEX__IOP_RET);
+}
+
+/* Emit a branch to depth d (stack unchanged). */
+static void emit_br(comp *c, uint32_t d) {
+    ctrl *t = &c->cs[c->ncs - 1 - d];
+    if (t->kind == K_FUNC) {
+        emit_return(c);
+        return;
+    }
+    branch_moves(c, t);
+    emit_op(c, WEX__IOP_JMP);
+    emit_target(c, t);
+}
+
+static void block_type(comp *c, int64_t bt, uint32_t *np, uint32_t *nr) {
+    if (bt == -64) { /* 0x40: empty */
+        *np = *nr = 0;
+    } else if (bt < 0) {
+        *np = 0;
+        *nr = 1;
+    } else {
+        const wex__functype *ft = &c->m->types[bt];
+        *np = ft->nparams;
+        *nr = ft->nresults;
+    }
+}
+
+static void push_ctrl(comp *c, uint8_t kind, uint32_t np, uint32_t nr) {
+    if (!grow(c, (void **)&c->cs, &c->capcs, (size_t)c->ncs + 1, sizeof *c->cs)) return;
+    ctrl *t = &c->cs[c->ncs++];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->nparams = np;
+    t->nresults = nr;
+    t->height = c->nvs - np;
+}
+
+/* The stack after a block ends or restarts: n canonical entries above its base. */
+static void reset_stack(comp *c, uint32_t height, uint32_t n) {
+    c->nvs = height;
+    for (uint32_t j = 0; j < n; j++) push(c);
+}
+
+/* Skip the immediates of an operator we do not translate (dead code). */
+static void skip_imm(wex__reader *r, uint8_t imm) {
+    uint32_t u, n;
+    int32_t s32;
+    int64_t s64;
+    uint8_t b;
+    const uint8_t *p;
+    switch (imm) {
+    case WEX__IMM_NONE: break;
+    case WEX__IMM_BLOCK: wex__read_s33(r, &s64); break;
+    case WEX__IMM_LABEL:
+    case WEX__IMM_FUNC:
+    case WEX__IMM_LOCAL:
+    case WEX__IMM_GLOBAL:
+    case WEX__IMM_TABLE:
+    case WEX__IMM_DATA:
+    case WEX__IMM_ELEM: wex__read_u32(r, &u); break;
+    case WEX__IMM_BR_TABLE:
+        wex__read_u32(r, &n);
+        for (uint32_t i = 0; i <= n && !r->err; i++) wex__read_u32(r, &u);
+        break;
+    case WEX__IMM_CALL_IND:
+    case WEX__IMM_MEMARG:
+    case WEX__IMM_TABLE_INIT:
+    case WEX__IMM_TABLE_COPY:
+        wex__read_u32(r, &u);
+        wex__read_u32(r, &u);
+        break;
+    case WEX__IMM_MEM:
+    case WEX__IMM_REFTYPE: wex__read_u8(r, &b); break;
+    case WEX__IMM_I32: wex__read_s32(r, &s32); break;
+    case WEX__IMM_I64: wex__read_s64(r, &s64); break;
+    case WEX__IMM_F32: wex__read_bytes(r, 4, &p); break;
+    case WEX__IMM_F64: wex__read_bytes(r, 8, &p); break;
+    case WEX__IMM_SELECT_T:
+        wex__read_u32(r, &n);
+        wex__read_bytes(r, n, &p);
+        break;
+    case WEX__IMM_MEM_INIT:
+        wex__read_u32(r, &u);
+        wex__read_u8(r, &b);
+        break;
+    case WEX__IMM_MEM_COPY:
+        wex__read_u8(r, &b);
+        wex__read_u8(r, &b);
+        break;
+    }
+}
+
+static const wex__opinfo *read_op(wex__reader *r) {
+    uint8_t b;
+    if (!wex__read_u8(r, &b)) return NULL;
+    uint32_t code = b;
+    if (b == 0xFC) {
+        uint32_t sub;
+        if (!wex__read_u32(r, &sub)) return NULL;
+        code = 0xFC00 | sub;
+    }
+    return wex__op_lookup(code);
+}
+
+/* Handle `end` of the innermost block. Returns true at the function's end. */
+static bool do_end(comp *c) {
+    ctrl *t = &c->cs[c->ncs - 1];
+    if (t->kind == K_FUNC) {
+        if (!t->dead) emit_return(c);
+        c->ncs--;
+        return true;
+    }
+    if (!t->dead) materialize_from(c, c->nvs - t->nresults);
+    c->last_dst_site = NONE; /* a label: other paths arrive here */
+    if (t->kind != K_LOOP) resolve(c, t->patch, c->len);
+    if (t->else_patch) resolve(c, t->else_patch, c->len);
+    uint32_t h = t->height, nr = t->nresults;
+    c->ncs--;
+    reset_stack(c, h, nr);
+    return false;
+}
+
+/* Translate one instruction whose row is `op`. */
+static void translate(comp *c, const wex__opinfo *op) {
+    wex__reader *r = &c->r;
+    unsigned idx = (unsigned)(op - wex__ops);
+    uint32_t u, v, n;
+    int32_t s32;
+    int64_t s64;
+    uint8_t b;
+    switch (idx) {
+    case WEX__OPI_NOP: break;
+    case WEX__OPI_UNREACHABLE:
+        emit_op(c, WEX__IOP_UNREACHABLE_I);
+        c->cs[c->ncs - 1].dead = true;
+        break;
+    case WEX__OPI_BLOCK:
+    case WEX__OPI_LOOP: {
+        uint32_t np, nr;
+        wex__read_s33(r, &s64);
+        block_type(c, s64, &np, &nr);
+        materialize_from(c, 0);
+        push_ctrl(c, idx == WEX__OPI_LOOP ? K_LOOP : K_BLOCK, np, nr);
+        if (c->oom) return;
+        c->cs[c->ncs - 1].loop_pc = (uint32_t)c->len;
+        c->last_dst_site = NONE;
+        break;
+    }
+    case WEX__OPI_IF: {
+        uint32_t np, nr;
+        wex__read_s33(r, &s64);
+        block_type(c, s64, &np, &nr);
+        uint32_t cond = pop(c);
+        materialize_from(c, 0);
+        emit_op(c, WEX__IOP_BR_IF_Z);
+        emit(c, cond);
+        emit(c, 0);
+        uint32_t site = (uint32_t)c->len;
+        push_ctrl(c, K_IF, np, nr);
+        if (c->oom) return;
+        c->cs[c->ncs - 1].else_patch = site;
+        if (!c->oom) c->code[site - 1] = 0; /* end of its chain */
+        break;
+    }
+    case WEX__OPI_ELSE: {
+        ctrl *t = &c->cs[c->ncs - 1];
+        if (!t->dead) {
+            materialize_from(c, c->nvs - t->nresults);
+            emit_op(c, WEX__IOP_JMP);
+            emit_target(c, t);
+        }
+        resolve(c, t->else_patch, c->len);
+        t->else_patch = 0;
+        t->kind = K_ELSE;
+        t->dead = false;
+        c->last_dst_site = NONE;
+        reset_stack(c, t->height, t->nparams);
+        break;
+    }
+    case WEX__OPI_BR:
+        wex__read_u32(r, &u);
+        emit_br(c, u);
+        c->cs[c->ncs - 1].dead = true;
+        break;
+    case WEX__OPI_BR_IF: {
+        wex__read_u32(r, &u);
+        uint32_t cond = pop(c);
+        ctrl *t = &c->cs[c->ncs - 1 - u];
+        if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
+            emit_op(c, WEX__IOP_BR_IF_NZ);
+            emit(c, cond);
+            emit_target(c, t);
+        } else {
+            emit_op(c, WEX__IOP_BR_IF_Z);
+            emit(c, cond);
+            emit(c, 0);
+            size_t skip = c->len - 1;
+            emit_br(c, u);
+            if (!c->oom) set_target(c, skip, c->len);
+        }
+        c->last_dst_site = NONE;
+        break;
+    }
+    case WEX__OPI_BR_TABLE: {
+        wex__read_u32(r, &n);
+        uint32_t *depths = wex__malloc(((size_t)n + 1) * sizeof *depths);
+        if (!depths) {
+            c->oom = true;
+            return;
+        }
+        for (uint32_t i = 0; i <= n; i++) wex__read_u32(r, &depths[i]);
+        uint32_t key = pop(c);
+        emit_op(c, WEX__IOP_BR_TABLE_I);
+        emit(c, key);
+        emit(c, n);
+        size_t table = c->len;
+        for (uint32_t i = 0; i <= n; i++) emit(c, 0);
+        for (uint32_t i = 0; i <= n && !c->oom; i++) {
+            ctrl *t = &c->cs[c->ncs - 1 - depths[i]];
+            if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
+                if (t->kind == K_LOOP) {
+                    set_target(c, table + i, t->loop_pc);
+                } else {
+                    c->code[table + i] = t->patch;
+                    t->patch = (uint32_t)(table + i + 1);
+                }
+            } else { /* a stub that moves the values, then jumps */
+                set_target(c, table + i, c->len);
+                emit_br(c, depths[i]);
+            }
+        }
+        wex__free(depths);
+        c->cs[c->ncs - 1].dead = true;
+        break;
+    }
+    case WEX__OPI_RETURN:
+        emit_return(c);
+        c->cs[c->ncs - 1].dead = true;
+        break;
+    case WEX__OPI_CALL:
+    case WEX__OPI_CALL_INDIRECT: {
+        const wex__functype *ft;
+        uint32_t key = 0, table = 0;
+        wex__read_u32(r, &u);
+        if (idx == WEX__OPI_CALL) {
+            ft = wex__module_functype(c->m, u);
+        } else {
+            wex__read_u32(r, &table);
+            ft = &c->m->types[u];
+            key = pop(c);
+        }
+        uint32_t np = ft->nparams;
+        materialize_from(c, c->nvs - np);
+        uint32_t base = pos_of(c, c->nvs - np);
+        if (idx == WEX__OPI_CALL) {
+            emit_op(c, WEX__IOP_CALL_I);
+            emit(c, u);
+        } else {
+            emit_op(c, WEX__IOP_CALL_IND_I);
+            emit(c, ft->canon);
+            emit(c, table);
+            emit(c, key);
+        }
+        emit(c, base);
+        c->nvs -= np;
+        for (uint32_t j = 0; j < ft->nresults; j++) push(c);
+        break;
+    }
+    case WEX__OPI_DROP: pop(c); break;
+    case WEX__OPI_SELECT:
+    case WEX__OPI_SELECT_T: {
+        if (idx == WEX__OPI_SELECT_T) skip_imm(r, WEX__IMM_SELECT_T);
+        uint32_t cond = pop(c), b2 = pop(c), a = pop(c);
+        emit_op(c, WEX__IOP_SELECT_I);
+        push_result(c);
+        emit(c, a);
+        emit(c, b2);
+        emit(c, cond);
+        c->last_dst_site = c->len - 4;
+        break;
+    }
+    case WEX__OPI_LOCAL_GET:
+        wex__read_u32(r, &u);
+        push_ref(c, u);
+        break;
+    case WEX__OPI_LOCAL_SET:
+    case WEX__OPI_LOCAL_TEE: {
+        wex__read_u32(r, &u);
+        uint32_t top = c->vs[c->nvs - 1];
+        if (top == u) { /* local.get x; local.set x */
+            if (idx == WEX__OPI_LOCAL_SET) pop(c);
+            break;
+        }
+        uint32_t tpos = pos_of(c, c->nvs - 1);
+        if (top == tpos && c->last_dst_site != NONE && c->last_dst_pos == tpos &&
+            !refers_to(c, u)) {
+            c->code[c->last_dst_site] = u; /* the producer writes the local */
+        } else {
+            materialize_local(c, u);
+            top = c->vs[c->nvs - 1];
+            emit_op(c, WEX__IOP_MOVE);
+            emit(c, u);
+            emit(c, top);
+        }
+        pop(c);
+        c->last_dst_site = NONE;
+        if (idx == WEX__OPI_LOCAL_TEE) push_ref(c, u);
+        break;
+    }
+    case WEX__OPI_GLOBAL_GET:
+        wex__read_u32(r, &u);
+        emit_op(c, WEX__IOP_GLOBAL_GET_I);
+        push_result(c);
+        emit(c, u);
+        c->last_dst_site = c->len - 2;
+        break;
+    case WEX__OPI_GLOBAL_SET:
+        wex__read_u32(r, &u);
+        emit_op(c, WEX__IOP_GLOBAL_SET_I);
+        emit(c, u);
+        emit(c, pop(c));
+        break;
+    case WEX__OPI_TABLE_GET: {
+        wex__read_u32(r, &u);
+        uint32_t i = pop(c);
+        emit_op(c, WEX__IOP_TABLE_GET_I);
+        push_result(c);
+        emit(c, u);
+        emit(c, i);
+        c->last_dst_site = c->len - 3;
+        break;
+    }
+    case WEX__OPI_TABLE_SET: {
+        wex__read_u32(r, &u);
+        uint32_t val = pop(c), i = pop(c);
+        emit_op(c, WEX__IOP_TABLE_SET_I);
+        emit(c, u);
+        emit(c, i);
+        emit(c, val);
+        break;
+    }
+    case WEX__OPI_TABLE_SIZE:
+        wex__read_u32(r, &u);
+        emit_op(c, WEX__IOP_TABLE_SIZE_I);
+        push_result(c);
+        emit(c, u);
+        c->last_dst_site = c->len - 2;
+        break;
+    case WEX__OPI_TABLE_GROW: {
+        wex__read_u32(r, &u);
+        uint32_t cnt = pop(c), init = pop(c);
+        emit_op(c, WEX__IOP_TABLE_GROW_I);
+        push_result(c);
+        emit(c, u);
+        emit(c, init);
+        emit(c, cnt);
+        c->last_dst_site = c->len - 4;
+        break;
+    }
+    case WEX__OPI_TABLE_FILL: {
+        wex__read_u32(r, &u);
+        uint32_t cnt = pop(c), val = pop(c), i = pop(c);
+        emit_op(c, WEX__IOP_TABLE_FILL_I);
+        emit(c, u);
+        emit(c, i);
+        emit(c, val);
+        emit(c, cnt);
+        break;
+    }
+    case WEX__OPI_TABLE_COPY:
+    case WEX__OPI_TABLE_INIT: {
+        wex__read_u32(r, &u);
+        wex__read_u32(r, &v);
+        uint32_t cnt = pop(c), s = pop(c), d = pop(c);
+        if (idx == WEX__OPI_TABLE_COPY) {
+            emit_op(c, WEX__IOP_TABLE_COPY_I);
+            emit(c, u); /* dst table */
+            emit(c, v); /* src table */
+        } else {
+            emit_op(c, WEX__IOP_TABLE_INIT_I);
+            emit(c, v); /* table */
+            emit(c, u); /* elem */
+        }
+        emit(c, d);
+        emit(c, s);
+        emit(c, cnt);
+        break;
+    }
+    case WEX__OPI_ELEM_DROP:
+        wex__read_u32(r, &u);
+        emit_op(c, WEX__IOP_ELEM_DROP_I);
+        emit(c, u);
+        break;
+    case WEX__OPI_MEMORY_SIZE:
+        wex__read_u8(r, &b);
+        emit_op(c, WEX__IOP_MEMORY_SIZE_I);
+        push_result(c);
+        break;
+    case WEX__OPI_MEMORY_GROW: {
+        wex__read_u8(r, &b);
+        uint32_t d = pop(c);
+        emit_op(c, WEX__IOP_MEMORY_GROW_I);
+        push_result(c);
+        emit(c, d);
+        c->last_dst_site = c->len - 2;
+        break;
+    }
+    case WEX__OPI_MEMORY_INIT: {
+        wex__read_u32(r, &u);
+        wex__read_u8(r, &b);
+        uint32_t cnt = pop(c), s = pop(c), d = pop(c);
+        emit_op(c, WEX__IOP_MEMORY_INIT_I);
+        emit(c, u);
+        emit(c, d);
+        emit(c, s);
+        emit(c, cnt);
+        break;
+    }
+    case WEX__OPI_DATA_DROP:
+        wex__read_u32(r, &u);
+        emit_op(c, WEX__IOP_DATA_DROP_I);
+        emit(c, u);
+        break;
+    case WEX__OPI_MEMORY_COPY:
+    case WEX__OPI_MEMORY_FILL: {
+        if (idx == WEX__OPI_MEMORY_COPY) {
+            wex__read_u8(r, &b);
+            wex__read_u8(r, &b);
+        } else {
+            wex__read_u8(r, &b);
+        }
+        uint32_t cnt = pop(c), s = pop(c), d = pop(c);
+        emit_op(c, idx == WEX__OPI_MEMORY_COPY ? WEX__IOP_MEMORY_COPY_I : WEX__IOP_MEMORY_FILL_I);
+        emit(c, d);
+        emit(c, s);
+        emit(c, cnt);
+        break;
+    }
+    case WEX__OPI_I32_CONST:
+        wex__read_s32(r, &s32);
+        emit_op(c, WEX__IOP_CONST32);
+        push_result(c);
+        emit(c, (uint32_t)s32);
+        c->last_dst_site = c->len - 2;
+        break;
+    case WEX__OPI_F32_CONST:
+        wex__read_f32(r, &u);
+        emit_op(c, WEX__IOP_CONST32);
+        push_result(c);
+        emit(c, u);
+        c->last_dst_site = c->len - 2;
+        break;
+    case WEX__OPI_I64_CONST:
+    case WEX__OPI_F64_CONST: {
+        uint64_t bits;
+        if (idx == WEX__OPI_I64_CONST) {
+            wex__read_s64(r, &s64);
+            bits = (uint64_t)s64;
+        } else {
+            wex__read_f64(r, &bits);
+        }
+        emit_op(c, WEX__IOP_CONST64);
+        push_result(c);
+        emit(c, (uint32_t)bits);
+        emit(c, (uint32_t)(bits >> 32));
+        c->last_dst_site = c->len - 3;
+        break;
+    }
+    case WEX__OPI_REF_NULL:
+        wex__read_u8(r, &b);
+        emit_op(c, WEX__IOP_REF_NULL_I);
+        push_result(c);
+        break;
+    case WEX__OPI_REF_IS_NULL: {
+        uint32_t a = pop(c);
+        emit_op(c, WEX__IOP_REF_IS_NULL_I);
+        push_result(c);
+        emit(c, a);
+        c->last_dst_site = c->len - 2;
+        break;
+    }
+    case WEX__OPI_REF_FUNC:
+        wex__read_u32(r, &u);
+        emit_op(c, WEX__IOP_REF_FUNC_I);
+        push_result(c);
+        emit(c, u);
+        c->last_dst_site = c->len - 2;
+        break;
+    default: {
+        /* Simple operators: loads, stores and numeric ones, by signature. */
+        const char *sig = op->sig;
+        if (op->imm == WEX__IMM_MEMARG) {
+            uint32_t align, offset;
+            wex__read_u32(r, &align);
+            wex__read_u32(r, &offset);
+            if (sig[2] == ':' || sig[1] != ':') { /* store: "iX:" */
+                uint32_t val = pop(c), addr = pop(c);
+                emit_op(c, idx);
+                emit(c, addr);
+                emit(c, val);
+                emit(c, offset);
+            } else { /* load: "i:X" */
+                uint32_t addr = pop(c);
+                emit_op(c, idx);
+                push_result(c);
+                emit(c, addr);
+                emit(c, offset);
+                c->last_dst_site = c->len - 3;
+            }
+            break;
+        }
+        unsigned nin = (unsigned)(strchr(sig, ':') - sig);
+        uint32_t in[2] = {0, 0};
+        for (unsigned k = nin; k-- > 0;) in[k] = pop(c);
+        emit_op(c, idx);
+        push_result(c);
+        for (unsigned k = 0; k < nin; k++) emit(c, in[k]);
+        c->last_dst_site = c->len - 1 - nin;
+        break;
+    }
+    }
+}
+
+/* Translate body `di` (a defined function's index). */
+static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
+    const wex__module *m = c->m;
+    const wex__code *code = &m->codes[di];
+    const wex__functype *ft = wex__module_functype(m, m->nfunc_imports + di);
+    c->nlocals = ft->nparams + code->nlocals;
+    c->nvs = 0;
+    c->ncs = 0;
+    c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
+    c->last_dst_site = NONE;
+    c->fstart = c->len;
+    wex__reader_init(&c->r, m->bytes + code->expr_off, code->off + code->len - code->expr_off,
+                     m->bytes);
+    push_ctrl(c, K_FUNC, 0, ft->nresults);
+    while (!c->oom && !c->r.err && c->ncs) {
+        const wex__opinfo *op = read_op(&c->r);
+        if (!op) break;
+        ctrl *t = &c->cs[c->ncs - 1];
+        if (t->dead) {
+            /* Unreachable code: skip to the else/end of this block, keeping
+             * track of nested blocks. */
+            unsigned idx = (unsigned)(op - wex__ops);
+            if (idx == WEX__OPI_BLOCK || idx == WEX__OPI_LOOP || idx == WEX__OPI_IF) {
+                uint32_t depth = 1;
+                skip_imm(&c->r, op->imm);
+                while (depth && !c->r.err) {
+                    const wex__opinfo *o2 = read_op(&c->r);
+                    if (!o2) break;
+                    unsigned i2 = (unsigned)(o2 - wex__ops);
+                    if (i2 == WEX__OPI_BLOCK || i2 == WEX__OPI_LOOP || i2 == WEX__OPI_IF) depth++;
+                    else if (i2 == WEX__OPI_END) depth--;
+                    skip_imm(&c->r, o2->imm);
+                }
+                continue;
+            }
+            if (idx == WEX__OPI_END) {
+                if (do_end(c)) break;
+                continue;
+            }
+            if (idx == WEX__OPI_ELSE) {
+                translate(c, op);
+                continue;
+            }
+            skip_imm(&c->r, op->imm);
+            continue;
+        }
+        if (op - wex__ops == WEX__OPI_END) {
+            if (do_end(c)) break;
+            continue;
+        }
+        translate(c, op);
+    }
+    fc->code_off = (uint32_t)c->fstart;
+    fc->code_len = (uint32_t)(c->len - c->fstart);
+    fc->nparams = ft->nparams;
+    fc->nresults = ft->nresults;
+    fc->nlocals = c->nlocals;
+    fc->frame_slots = c->max_slots + 1;
+}
+
+wex_error_t *wex__interp_compile(wex__module *m) {
+    comp c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    wex__compiled *out = wex__calloc(1, sizeof *out);
+    if (!out) return wex__error_nomem();
+    out->nfuncs = m->ncodes;
+    out->funcs = wex__calloc(m->ncodes, sizeof *out->funcs);
+    if (!out->funcs) {
+        wex__free(out);
+        return wex__error_nomem();
+    }
+    for (uint32_t i = 0; i < m->ncodes && !c.oom; i++) {
+        compile_func(&c, i, &out->funcs[i]);
+        if (c.r.err && !c.oom) {
+            wex_error_t *e = wex__error_at(WEX_ERR_INVALID, (int64_t)c.r.err_off,
+                                           "translation failed: %s", c.r.err);
+            wex__free(c.code);
+            wex__free(c.vs);
+            wex__free(c.cs);
+            wex__interp_free(out);
+            return e;
+        }
+    }
+    wex__free(c.vs);
+    wex__free(c.cs);
+    if (c.oom) {
+        wex__free(c.code);
+        wex__interp_free(out);
+        return wex__error_nomem();
+    }
+    out->code = c.code;
+    out->code_len = c.len;
+    m->compiled = out;
+    return NULL;
+}
+
+void wex__interp_free(wex__compiled *c) {
+    if (!c) return;
+    wex__free(c->funcs);
+    wex__free(c->code);
+    wex__free(c);
+}

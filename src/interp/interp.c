@@ -1,0 +1,215 @@
+/*
+ * interp.c - the interpreter's entry points, numeric helpers with the
+ * spec's exact semantics, and the two instantiations of the loop.
+ */
+#include "interp/interp.h"
+#include "os/os.h"
+#include "runtime/runtime.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Floats travel as bits; these convert without changing a NaN's payload. */
+static inline float wex__f32(uint64_t s) {
+    uint32_t b = (uint32_t)s;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+static inline double wex__f64(uint64_t s) {
+    double d;
+    memcpy(&d, &s, 8);
+    return d;
+}
+static inline uint64_t wex__bits32(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+static inline uint64_t wex__bits64(double d) {
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+static inline uint32_t wex__rotl32(uint32_t x, uint32_t n) {
+    n &= 31;
+    return n ? (x << n) | (x >> (32 - n)) : x;
+}
+static inline uint32_t wex__rotr32(uint32_t x, uint32_t n) {
+    n &= 31;
+    return n ? (x >> n) | (x << (32 - n)) : x;
+}
+static inline uint64_t wex__rotl64(uint64_t x, uint64_t n) {
+    n &= 63;
+    return n ? (x << n) | (x >> (64 - n)) : x;
+}
+static inline uint64_t wex__rotr64(uint64_t x, uint64_t n) {
+    n &= 63;
+    return n ? (x >> n) | (x << (64 - n)) : x;
+}
+
+/*
+ * min/max: a NaN operand gives a NaN (adding the operands propagates the
+ * payload, quietened, as the spec's arithmetic NaN rule allows), and -0 is
+ * smaller than +0, which C's comparisons do not see.
+ */
+static inline uint64_t wex__fmin32(uint64_t a, uint64_t b) {
+    float x = wex__f32(a), y = wex__f32(b);
+    if (x != x || y != y) return wex__bits32(x + y);
+    if (x == y) return (uint32_t)a | (uint32_t)b; /* -0 wins */
+    return x < y ? (uint32_t)a : (uint32_t)b;
+}
+static inline uint64_t wex__fmax32(uint64_t a, uint64_t b) {
+    float x = wex__f32(a), y = wex__f32(b);
+    if (x != x || y != y) return wex__bits32(x + y);
+    if (x == y) return (uint32_t)a & (uint32_t)b; /* +0 wins */
+    return x > y ? (uint32_t)a : (uint32_t)b;
+}
+static inline uint64_t wex__fmin64(uint64_t a, uint64_t b) {
+    double x = wex__f64(a), y = wex__f64(b);
+    if (x != x || y != y) return wex__bits64(x + y);
+    if (x == y) return a | b;
+    return x < y ? a : b;
+}
+static inline uint64_t wex__fmax64(uint64_t a, uint64_t b) {
+    double x = wex__f64(a), y = wex__f64(b);
+    if (x != x || y != y) return wex__bits64(x + y);
+    if (x == y) return a & b;
+    return x > y ? a : b;
+}
+
+/* Saturating truncation (f32 operands are widened exactly to double). */
+static inline int32_t wex__sat_i32_f64(double x) {
+    if (x != x) return 0;
+    if (x <= -2147483648.0) return INT32_MIN;
+    if (x >= 2147483647.0) return INT32_MAX;
+    return (int32_t)x;
+}
+static inline uint32_t wex__sat_u32_f64(double x) {
+    if (x != x || x <= 0) return 0;
+    if (x >= 4294967295.0) return UINT32_MAX;
+    return (uint32_t)x;
+}
+static inline int64_t wex__sat_i64_f64(double x) {
+    if (x != x) return 0;
+    if (x <= -9223372036854775808.0) return INT64_MIN;
+    if (x >= 9223372036854775808.0) return INT64_MAX;
+    return (int64_t)x;
+}
+static inline uint64_t wex__sat_u64_f64(double x) {
+    if (x != x || x <= 0) return 0;
+    if (x >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+#define WEX__CHECKED 1
+#define WEX__RUN     run_checked
+#include "interp/interp_loop.h"
+#undef WEX__CHECKED
+#undef WEX__RUN
+
+#define WEX__CHECKED 0
+#define WEX__RUN     run_guard_inner
+#include "interp/interp_loop.h"
+#undef WEX__CHECKED
+#undef WEX__RUN
+
+/*
+ * Guard-page mode: a fault in a wex reservation while this thread runs
+ * WebAssembly lands here through the signal handler, as an out-of-bounds
+ * trap. The jump buffer lives in this small frame so that the loop's
+ * registers are never live across sigsetjmp.
+ */
+static wex_error_t *run_guard(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+    sigjmp_buf jb;
+    sigjmp_buf *prev = wex__os_trap_jmp;
+    uint32_t depth = s->depth;
+    if (sigsetjmp(jb, 0)) {
+        wex__os_trap_jmp = prev;
+        s->depth = depth;
+        return wex__error_trap(WEX_TRAP_MEMORY_OOB);
+    }
+    wex__os_trap_jmp = &jb;
+    wex_error_t *e = run_guard_inner(s, f, slots);
+    wex__os_trap_jmp = prev;
+    return e;
+}
+
+wex_error_t *wex__interp_run(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+    if (s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES) return run_guard(s, f, slots);
+    return run_checked(s, f, slots);
+}
+
+/* Operand counts of internal instructions, for the disassembler. */
+static unsigned iop_words(const uint32_t *ip) {
+    uint32_t op = ip[0];
+    switch (op) {
+    case WEX__IOP_JMP: return 2;
+    case WEX__IOP_BR_IF_NZ:
+    case WEX__IOP_BR_IF_Z: return 3;
+    case WEX__IOP_BR_TABLE_I: return 4 + ip[2];
+    case WEX__IOP_MOVE:
+    case WEX__IOP_CONST32: return 3;
+    case WEX__IOP_CONST64: return 4;
+    case WEX__IOP_CALL_I: return 3;
+    case WEX__IOP_CALL_IND_I: return 5;
+    case WEX__IOP_RET:
+    case WEX__IOP_UNREACHABLE_I:
+    case WEX__IOP_STOP: return 1;
+    case WEX__IOP_SELECT_I: return 5;
+    case WEX__IOP_GLOBAL_GET_I:
+    case WEX__IOP_GLOBAL_SET_I: return 3;
+    case WEX__IOP_TABLE_GET_I:
+    case WEX__IOP_TABLE_SET_I: return 4;
+    case WEX__IOP_TABLE_SIZE_I: return 3;
+    case WEX__IOP_TABLE_GROW_I:
+    case WEX__IOP_TABLE_FILL_I: return 5;
+    case WEX__IOP_TABLE_COPY_I:
+    case WEX__IOP_TABLE_INIT_I: return 6;
+    case WEX__IOP_ELEM_DROP_I:
+    case WEX__IOP_DATA_DROP_I:
+    case WEX__IOP_MEMORY_SIZE_I:
+    case WEX__IOP_REF_NULL_I: return 2;
+    case WEX__IOP_MEMORY_GROW_I:
+    case WEX__IOP_REF_IS_NULL_I:
+    case WEX__IOP_REF_FUNC_I: return 3;
+    case WEX__IOP_MEMORY_INIT_I: return 5;
+    case WEX__IOP_MEMORY_COPY_I:
+    case WEX__IOP_MEMORY_FILL_I: return 4;
+    default:
+        if (op < WEX__OPI_COUNT) {
+            const wex__opinfo *oi = &wex__ops[op];
+            if (oi->imm == WEX__IMM_MEMARG) return 4;
+            return (unsigned)(strchr(oi->sig, ':') - oi->sig) + 2;
+        }
+        return 1;
+    }
+}
+
+static const char *iop_name(uint32_t op) {
+    static const char *const extra[] = {
+#define WEX__N(name) #name,
+        WEX__IOPS_EXTRA(WEX__N)
+#undef WEX__N
+    };
+    if (op < WEX__OPI_COUNT) return wex__ops[op].name;
+    if (op < WEX__IOP_COUNT) return extra[op - WEX__OPI_COUNT];
+    return "?";
+}
+
+void wex__interp_dump(FILE *out, const wex__module *m, uint32_t di) {
+    const wex__compiled *c = m->compiled;
+    if (!c || di >= c->nfuncs) return;
+    const wex__fcode *fc = &c->funcs[di];
+    fprintf(out, "func %u: params %u locals %u frame %u\n", m->nfunc_imports + di, fc->nparams,
+            fc->nlocals, fc->frame_slots);
+    const uint32_t *ip = c->code + fc->code_off, *end = ip + fc->code_len;
+    while (ip < end) {
+        unsigned n = iop_words(ip);
+        fprintf(out, "  %5u %-18s", (unsigned)(ip - (c->code + fc->code_off)), iop_name(ip[0]));
+        for (unsigned k = 1; k < n; k++) fprintf(out, " %d", (int32_t)ip[k]);
+        fputc('\n', out);
+        ip += n;
+    }
+}

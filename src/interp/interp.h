@@ -1,0 +1,104 @@
+/*
+ * interp.h - the interpreter: translation of validated function bodies into
+ * internal code, and the loop that runs it.
+ *
+ * Internal code is a register machine over the frame's 64-bit slots. A frame
+ * is params, then declared locals, then the operand stack; since WebAssembly
+ * fixes the stack height at every instruction, every operand is a slot index
+ * known at translation time. Each instruction is a 32-bit opcode word followed
+ * by 32-bit operand words (slot indices, immediates, or branch offsets
+ * relative to the opcode word). No pointers: the code is position-independent
+ * and can be written to a file and mapped back (the module cache does).
+ *
+ * Calls: arguments sit in consecutive slots of the caller's frame; the callee's
+ * frame starts at the first of them, so arguments are never copied, and the
+ * callee leaves its results at the start of its frame, where the caller finds
+ * them as if the call had popped the arguments and pushed the results.
+ */
+#ifndef WEX_INTERP_H
+#define WEX_INTERP_H
+
+#include "base/opcodes.h"
+#include "module/module.h"
+
+/* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
+ * as themselves), plus the internal ones below. */
+#define WEX__IOPS_EXTRA(X)                                                                         \
+    X(JMP)          /* off */                                                              \
+    X(BR_IF_NZ)     /* cond, off */                                                        \
+    X(BR_IF_Z)      /* cond, off */                                                        \
+    X(BR_TABLE_I)   /* idx, n, off[0..n] (n+1 offsets, the last the default) */            \
+    X(MOVE)         /* dst, src */                                                         \
+    X(CONST32)      /* dst, imm */                                                         \
+    X(CONST64)      /* dst, lo, hi */                                                      \
+    X(CALL_I)       /* funcidx, base */                                                    \
+    X(CALL_IND_I)   /* canon type, table, idx slot, base */                                \
+    X(RET)          /* results already in slots 0.. */                                     \
+    X(SELECT_I)     /* dst, a, b, cond */                                                  \
+    X(GLOBAL_GET_I) /* dst, idx */                                                         \
+    X(GLOBAL_SET_I) /* idx, src */                                                         \
+    X(TABLE_GET_I)  /* dst, table, idx */                                                  \
+    X(TABLE_SET_I)  /* table, idx, val */                                                  \
+    X(TABLE_SIZE_I) /* dst, table */                                                       \
+    X(TABLE_GROW_I) /* dst, table, init, n */                                              \
+    X(TABLE_FILL_I) /* table, i, val, n */                                                 \
+    X(TABLE_COPY_I) /* dst table, src table, d, s, n */                                    \
+    X(TABLE_INIT_I) /* table, elem, d, s, n */                                             \
+    X(ELEM_DROP_I)  /* elem */                                                             \
+    X(MEMORY_SIZE_I) /* dst */                                                             \
+    X(MEMORY_GROW_I) /* dst, delta */                                                      \
+    X(MEMORY_INIT_I) /* data, d, s, n */                                                   \
+    X(DATA_DROP_I)  /* data */                                                             \
+    X(MEMORY_COPY_I) /* d, s, n */                                                         \
+    X(MEMORY_FILL_I) /* d, val, n */                                                       \
+    X(REF_NULL_I)   /* dst */                                                              \
+    X(REF_IS_NULL_I) /* dst, src */                                                        \
+    X(REF_FUNC_I)   /* dst, funcidx */                                                     \
+    X(UNREACHABLE_I)                                                                       \
+    X(STOP)         /* ends an entry trampoline */
+
+typedef enum {
+#define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,
+    WEX__OPCODES(WEX__IOPX)
+#undef WEX__IOPX
+#define WEX__IOPY(name) WEX__IOP_##name,
+        WEX__IOPS_EXTRA(WEX__IOPY)
+#undef WEX__IOPY
+            WEX__IOP_COUNT
+} wex__iop;
+
+/* One translated function. */
+typedef struct {
+    uint32_t code_off;    /* first word in wex__compiled.code */
+    uint32_t code_len;    /* words */
+    uint32_t nparams;     /* slots of params */
+    uint32_t nresults;
+    uint32_t nlocals;     /* params + declared locals */
+    uint32_t frame_slots; /* locals + the deepest operand stack */
+} wex__fcode;
+
+struct wex__compiled {
+    uint32_t nfuncs; /* defined functions */
+    wex__fcode *funcs;
+    uint32_t *code;
+    size_t code_len;
+};
+
+/* Translate every function body of a validated module; sets m->compiled. */
+wex_error_t *wex__interp_compile(wex__module *m);
+void wex__interp_free(wex__compiled *c);
+
+struct wex_store;
+struct wex_func;
+/*
+ * Run wasm function f with its arguments in slots[0..nparams) (which must be
+ * the store's stack top, with room for the frame); results are left in
+ * slots[0..nresults). Returns NULL or the trap.
+ */
+wex_error_t *wex__interp_run(struct wex_store *s, struct wex_func *f, uint64_t *slots);
+
+/* Disassemble one function to a stream (debugging, `-v`). */
+#include <stdio.h>
+void wex__interp_dump(FILE *out, const wex__module *m, uint32_t defined_index);
+
+#endif

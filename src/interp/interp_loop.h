@@ -1,0 +1,611 @@
+/*
+ * interp_loop.h - the interpreter loop. Included twice by interp.c, with
+ * WEX__CHECKED 0 (guard pages: no bounds check per access; a fault in the
+ * reservation traps through the signal handler) and 1 (a compare per access).
+ * WEX__RUN names the function.
+ *
+ * Dispatch is direct: `goto *labels[*ip]` after every instruction (computed
+ * goto, so each handler has its own indirect branch for the predictor).
+ */
+
+__attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+    static void *const labels[WEX__IOP_COUNT] = {
+#define WEX__L(name, code, imm, sig) [WEX__IOP_##name] = &&L_##name,
+        WEX__OPCODES(WEX__L)
+#undef WEX__L
+#define WEX__L2(name) [WEX__IOP_##name] = &&L_##name,
+            WEX__IOPS_EXTRA(WEX__L2)
+#undef WEX__L2
+    };
+    const uint32_t entry_depth = s->depth;
+    uint32_t depth = entry_depth;
+    wex_instance_t *inst = f->inst;
+    const wex__compiled *cm = inst->module->compiled;
+    const wex__fcode *fc = &cm->funcs[f->code_index];
+    uint64_t *fp = slots;
+    const uint32_t *ip;
+    uint8_t *mb = NULL;
+    uint64_t msz = 0;
+    wex_trapcode_t trap = WEX_TRAP_NONE;
+    wex_error_t *err = NULL;
+    wex_func_t *g;
+    uint32_t base;
+    (void)msz;
+
+#define RELOAD_MEM()                                                                               \
+    do {                                                                                           \
+        wex_memory_t *m0_ = inst->mem0;                                                            \
+        mb = m0_ ? m0_->base : NULL;                                                               \
+        msz = m0_ ? m0_->size : 0;                                                                 \
+    } while (0)
+#define NEXT() goto *labels[*ip]
+#define S(i) fp[ip[i]]
+#define TRAP(code)                                                                                 \
+    do {                                                                                           \
+        trap = (code);                                                                             \
+        goto do_trap;                                                                              \
+    } while (0)
+
+    if (fp + fc->frame_slots > s->stack_end || depth >= s->max_depth)
+        TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+    memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
+    RELOAD_MEM();
+    ip = cm->code + fc->code_off;
+    NEXT();
+
+    /* ------------------------------------------------ control */
+L_UNREACHABLE_I:
+    TRAP(WEX_TRAP_UNREACHABLE);
+L_JMP:
+    ip += 1 + (int32_t)ip[1];
+    NEXT();
+L_BR_IF_NZ:
+    if ((uint32_t)S(1)) {
+        ip += 2 + (int32_t)ip[2];
+        NEXT();
+    }
+    ip += 3;
+    NEXT();
+L_BR_IF_Z:
+    if (!(uint32_t)S(1)) {
+        ip += 2 + (int32_t)ip[2];
+        NEXT();
+    }
+    ip += 3;
+    NEXT();
+L_BR_TABLE_I: {
+    uint32_t k = (uint32_t)S(1), n = ip[2];
+    if (k > n) k = n;
+    ip += 3 + k + (int32_t)ip[3 + k];
+    NEXT();
+}
+L_MOVE:
+    S(1) = S(2);
+    ip += 3;
+    NEXT();
+L_CONST32:
+    S(1) = ip[2];
+    ip += 3;
+    NEXT();
+L_CONST64:
+    S(1) = (uint64_t)ip[2] | (uint64_t)ip[3] << 32;
+    ip += 4;
+    NEXT();
+L_SELECT_I:
+    S(1) = (uint32_t)S(4) ? S(2) : S(3);
+    ip += 5;
+    NEXT();
+L_CALL_I:
+    g = inst->funcs[ip[1]];
+    base = ip[2];
+    ip += 3;
+    goto do_call;
+L_CALL_IND_I: {
+    wex_table_t *t = inst->tables[ip[2]];
+    uint32_t k = (uint32_t)S(3);
+    if (k >= t->size) TRAP(WEX_TRAP_UNDEFINED_ELEMENT);
+    g = t->elems[k];
+    if (!g) TRAP(WEX_TRAP_UNINITIALIZED_ELEMENT);
+    if (g->canon != ip[1]) TRAP(WEX_TRAP_INDIRECT_CALL_TYPE);
+    base = ip[4];
+    ip += 5;
+    goto do_call;
+}
+do_call:
+    if (!g->inst) { /* host function */
+        s->depth = depth;
+        err = wex__host_call(s, g, fp + base);
+        if (err) goto do_error;
+        RELOAD_MEM();
+        NEXT();
+    } else {
+        wex_instance_t *ni = g->inst;
+        const wex__compiled *ncm = ni->module->compiled;
+        const wex__fcode *nf = &ncm->funcs[g->code_index];
+        uint64_t *nfp = fp + base;
+        if (WEX__UNLIKELY(depth >= s->max_depth || nfp + nf->frame_slots > s->stack_end))
+            TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+        wex__frame *fr = &s->frames[depth++];
+        fr->ip = ip;
+        fr->fp = fp;
+        fr->inst = inst;
+        fp = nfp;
+        memset(fp + nf->nparams, 0, (size_t)(nf->nlocals - nf->nparams) * sizeof *fp);
+        if (ni != inst) {
+            inst = ni;
+            RELOAD_MEM();
+        }
+        ip = ncm->code + nf->code_off;
+        NEXT();
+    }
+L_RET:
+    if (depth == entry_depth) goto done;
+    {
+        wex__frame *fr = &s->frames[--depth];
+        ip = fr->ip;
+        fp = fr->fp;
+        inst = fr->inst;
+        RELOAD_MEM();
+    }
+    NEXT();
+L_STOP:
+    goto done;
+
+    /* ------------------------------------------------ variables */
+L_GLOBAL_GET_I:
+    S(1) = inst->globals[ip[2]]->val;
+    ip += 3;
+    NEXT();
+L_GLOBAL_SET_I:
+    inst->globals[ip[1]]->val = S(2);
+    ip += 3;
+    NEXT();
+
+    /* ------------------------------------------------ references and tables */
+L_REF_NULL_I:
+    S(1) = 0;
+    ip += 2;
+    NEXT();
+L_REF_IS_NULL_I:
+    S(1) = S(2) == 0;
+    ip += 3;
+    NEXT();
+L_REF_FUNC_I:
+    S(1) = (uint64_t)(uintptr_t)inst->funcs[ip[2]];
+    ip += 3;
+    NEXT();
+L_TABLE_GET_I: {
+    wex_table_t *t = inst->tables[ip[2]];
+    uint32_t k = (uint32_t)S(3);
+    if (k >= t->size) TRAP(WEX_TRAP_TABLE_OOB);
+    S(1) = (uint64_t)(uintptr_t)t->elems[k];
+    ip += 4;
+    NEXT();
+}
+L_TABLE_SET_I: {
+    wex_table_t *t = inst->tables[ip[1]];
+    uint32_t k = (uint32_t)S(2);
+    if (k >= t->size) TRAP(WEX_TRAP_TABLE_OOB);
+    t->elems[k] = (void *)(uintptr_t)S(3);
+    ip += 4;
+    NEXT();
+}
+L_TABLE_SIZE_I:
+    S(1) = inst->tables[ip[2]]->size;
+    ip += 3;
+    NEXT();
+L_TABLE_GROW_I: {
+    int64_t r = wex__table_grow(inst->tables[ip[2]], (uint32_t)S(4), (void *)(uintptr_t)S(3));
+    S(1) = (uint32_t)(int32_t)r;
+    ip += 5;
+    NEXT();
+}
+L_TABLE_FILL_I: {
+    wex_table_t *t = inst->tables[ip[1]];
+    uint32_t i = (uint32_t)S(2), n = (uint32_t)S(4);
+    void *v = (void *)(uintptr_t)S(3);
+    if ((uint64_t)i + n > t->size) TRAP(WEX_TRAP_TABLE_OOB);
+    for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+    ip += 5;
+    NEXT();
+}
+L_TABLE_COPY_I: {
+    wex_table_t *dt = inst->tables[ip[1]], *st = inst->tables[ip[2]];
+    uint32_t d = (uint32_t)S(3), sr = (uint32_t)S(4), n = (uint32_t)S(5);
+    if ((uint64_t)d + n > dt->size || (uint64_t)sr + n > st->size) TRAP(WEX_TRAP_TABLE_OOB);
+    memmove(dt->elems + d, st->elems + sr, (size_t)n * sizeof(void *));
+    ip += 6;
+    NEXT();
+}
+L_TABLE_INIT_I: {
+    wex_table_t *t = inst->tables[ip[1]];
+    wex__elemseg *es = &inst->elems[ip[2]];
+    uint32_t d = (uint32_t)S(3), sr = (uint32_t)S(4), n = (uint32_t)S(5);
+    if ((uint64_t)d + n > t->size || (uint64_t)sr + n > es->count) TRAP(WEX_TRAP_TABLE_OOB);
+    if (n) memcpy(t->elems + d, es->refs + sr, (size_t)n * sizeof(void *));
+    ip += 6;
+    NEXT();
+}
+L_ELEM_DROP_I:
+    inst->elems[ip[1]].count = 0;
+    ip += 2;
+    NEXT();
+
+    /* ------------------------------------------------ memory */
+#if WEX__CHECKED
+#define EA(n)                                                                                      \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    if (WEX__UNLIKELY(ea + (n) > msz)) TRAP(WEX_TRAP_MEMORY_OOB)
+#define EAS(n)                                                                                     \
+    uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                \
+    if (WEX__UNLIKELY(ea + (n) > msz)) TRAP(WEX_TRAP_MEMORY_OOB)
+#else
+#define EA(n)  uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3]
+#define EAS(n) uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3]
+#endif
+#define LOAD(name, T, n, conv)                                                                     \
+    L_##name : {                                                                                   \
+        EA(n);                                                                                     \
+        T v_;                                                                                      \
+        memcpy(&v_, mb + ea, n);                                                                   \
+        S(1) = conv;                                                                               \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    LOAD(I32_LOAD, uint32_t, 4, v_)
+    LOAD(I64_LOAD, uint64_t, 8, v_)
+    LOAD(F32_LOAD, uint32_t, 4, v_)
+    LOAD(F64_LOAD, uint64_t, 8, v_)
+    LOAD(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v_)
+    LOAD(I32_LOAD8_U, uint8_t, 1, (uint32_t)v_)
+    LOAD(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v_)
+    LOAD(I32_LOAD16_U, uint16_t, 2, (uint32_t)v_)
+    LOAD(I64_LOAD8_S, int8_t, 1, (uint64_t)(int64_t)v_)
+    LOAD(I64_LOAD8_U, uint8_t, 1, (uint64_t)v_)
+    LOAD(I64_LOAD16_S, int16_t, 2, (uint64_t)(int64_t)v_)
+    LOAD(I64_LOAD16_U, uint16_t, 2, (uint64_t)v_)
+    LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v_)
+    LOAD(I64_LOAD32_U, uint32_t, 4, (uint64_t)v_)
+#undef LOAD
+#define STORE(name, T, n)                                                                          \
+    L_##name : {                                                                                   \
+        EAS(n);                                                                                    \
+        T v_ = (T)S(2);                                                                            \
+        memcpy(mb + ea, &v_, n);                                                                   \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE(I32_STORE, uint32_t, 4)
+    STORE(I64_STORE, uint64_t, 8)
+    STORE(F32_STORE, uint32_t, 4)
+    STORE(F64_STORE, uint64_t, 8)
+    STORE(I32_STORE8, uint8_t, 1)
+    STORE(I32_STORE16, uint16_t, 2)
+    STORE(I64_STORE8, uint8_t, 1)
+    STORE(I64_STORE16, uint16_t, 2)
+    STORE(I64_STORE32, uint32_t, 4)
+#undef STORE
+#undef EA
+#undef EAS
+L_MEMORY_SIZE_I:
+    S(1) = inst->mem0->lim.min;
+    ip += 2;
+    NEXT();
+L_MEMORY_GROW_I: {
+    int64_t r = wex__memory_grow(inst->mem0, (uint32_t)S(2));
+    S(1) = (uint32_t)(int32_t)r;
+    RELOAD_MEM();
+    ip += 3;
+    NEXT();
+}
+L_MEMORY_INIT_I: {
+    const wex__module *m = inst->module;
+    const wex__data *ds = &m->datas[ip[1]];
+    uint64_t dlen = inst->data_dropped[ip[1]] ? 0 : ds->data_len;
+    uint32_t d = (uint32_t)S(2), sr = (uint32_t)S(3), n = (uint32_t)S(4);
+    if ((uint64_t)d + n > inst->mem0->size || (uint64_t)sr + n > dlen) TRAP(WEX_TRAP_MEMORY_OOB);
+    if (n) memcpy(inst->mem0->base + d, m->bytes + ds->data_off + sr, n);
+    ip += 5;
+    NEXT();
+}
+L_DATA_DROP_I:
+    inst->data_dropped[ip[1]] = 1;
+    ip += 2;
+    NEXT();
+L_MEMORY_COPY_I: {
+    uint32_t d = (uint32_t)S(1), sr = (uint32_t)S(2), n = (uint32_t)S(3);
+    uint64_t sz = inst->mem0->size;
+    if ((uint64_t)d + n > sz || (uint64_t)sr + n > sz) TRAP(WEX_TRAP_MEMORY_OOB);
+    memmove(inst->mem0->base + d, inst->mem0->base + sr, n);
+    ip += 4;
+    NEXT();
+}
+L_MEMORY_FILL_I: {
+    uint32_t d = (uint32_t)S(1), n = (uint32_t)S(3);
+    if ((uint64_t)d + n > inst->mem0->size) TRAP(WEX_TRAP_MEMORY_OOB);
+    memset(inst->mem0->base + d, (int)(uint8_t)S(2), n);
+    ip += 4;
+    NEXT();
+}
+
+    /* ------------------------------------------------ numeric */
+#define I32(i) ((uint32_t)S(i))
+#define I64(i) ((uint64_t)S(i))
+#define F32(i) wex__f32(S(i))
+#define F64(i) wex__f64(S(i))
+#define UN(name, expr)                                                                             \
+    L_##name : S(1) = (expr);                                                                      \
+    ip += 3;                                                                                       \
+    NEXT();
+#define BIN(name, expr)                                                                            \
+    L_##name : S(1) = (expr);                                                                      \
+    ip += 4;                                                                                       \
+    NEXT();
+
+    UN(I32_EQZ, I32(2) == 0)
+    BIN(I32_EQ, I32(2) == I32(3))
+    BIN(I32_NE, I32(2) != I32(3))
+    BIN(I32_LT_S, (int32_t)I32(2) < (int32_t)I32(3))
+    BIN(I32_LT_U, I32(2) < I32(3))
+    BIN(I32_GT_S, (int32_t)I32(2) > (int32_t)I32(3))
+    BIN(I32_GT_U, I32(2) > I32(3))
+    BIN(I32_LE_S, (int32_t)I32(2) <= (int32_t)I32(3))
+    BIN(I32_LE_U, I32(2) <= I32(3))
+    BIN(I32_GE_S, (int32_t)I32(2) >= (int32_t)I32(3))
+    BIN(I32_GE_U, I32(2) >= I32(3))
+    UN(I64_EQZ, I64(2) == 0)
+    BIN(I64_EQ, I64(2) == I64(3))
+    BIN(I64_NE, I64(2) != I64(3))
+    BIN(I64_LT_S, (int64_t)I64(2) < (int64_t)I64(3))
+    BIN(I64_LT_U, I64(2) < I64(3))
+    BIN(I64_GT_S, (int64_t)I64(2) > (int64_t)I64(3))
+    BIN(I64_GT_U, I64(2) > I64(3))
+    BIN(I64_LE_S, (int64_t)I64(2) <= (int64_t)I64(3))
+    BIN(I64_LE_U, I64(2) <= I64(3))
+    BIN(I64_GE_S, (int64_t)I64(2) >= (int64_t)I64(3))
+    BIN(I64_GE_U, I64(2) >= I64(3))
+    BIN(F32_EQ, F32(2) == F32(3))
+    BIN(F32_NE, F32(2) != F32(3))
+    BIN(F32_LT, F32(2) < F32(3))
+    BIN(F32_GT, F32(2) > F32(3))
+    BIN(F32_LE, F32(2) <= F32(3))
+    BIN(F32_GE, F32(2) >= F32(3))
+    BIN(F64_EQ, F64(2) == F64(3))
+    BIN(F64_NE, F64(2) != F64(3))
+    BIN(F64_LT, F64(2) < F64(3))
+    BIN(F64_GT, F64(2) > F64(3))
+    BIN(F64_LE, F64(2) <= F64(3))
+    BIN(F64_GE, F64(2) >= F64(3))
+
+    UN(I32_CLZ, I32(2) ? (uint32_t)__builtin_clz(I32(2)) : 32u)
+    UN(I32_CTZ, I32(2) ? (uint32_t)__builtin_ctz(I32(2)) : 32u)
+    UN(I32_POPCNT, (uint32_t)__builtin_popcount(I32(2)))
+    BIN(I32_ADD, (uint32_t)(I32(2) + I32(3)))
+    BIN(I32_SUB, (uint32_t)(I32(2) - I32(3)))
+    BIN(I32_MUL, (uint32_t)(I32(2) * I32(3)))
+L_I32_DIV_S: {
+    int32_t a = (int32_t)I32(2), b = (int32_t)I32(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    if (a == INT32_MIN && b == -1) TRAP(WEX_TRAP_INT_OVERFLOW);
+    S(1) = (uint32_t)(a / b);
+    ip += 4;
+    NEXT();
+}
+L_I32_DIV_U: {
+    uint32_t a = I32(2), b = I32(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    S(1) = a / b;
+    ip += 4;
+    NEXT();
+}
+L_I32_REM_S: {
+    int32_t a = (int32_t)I32(2), b = (int32_t)I32(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    S(1) = b == -1 ? 0 : (uint32_t)(a % b);
+    ip += 4;
+    NEXT();
+}
+L_I32_REM_U: {
+    uint32_t a = I32(2), b = I32(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    S(1) = a % b;
+    ip += 4;
+    NEXT();
+}
+    BIN(I32_AND, I32(2) & I32(3))
+    BIN(I32_OR, I32(2) | I32(3))
+    BIN(I32_XOR, I32(2) ^ I32(3))
+    BIN(I32_SHL, (uint32_t)(I32(2) << (I32(3) & 31)))
+    BIN(I32_SHR_S, (uint32_t)((int32_t)I32(2) >> (I32(3) & 31)))
+    BIN(I32_SHR_U, I32(2) >> (I32(3) & 31))
+    BIN(I32_ROTL, wex__rotl32(I32(2), I32(3)))
+    BIN(I32_ROTR, wex__rotr32(I32(2), I32(3)))
+    UN(I64_CLZ, I64(2) ? (uint64_t)__builtin_clzll(I64(2)) : 64u)
+    UN(I64_CTZ, I64(2) ? (uint64_t)__builtin_ctzll(I64(2)) : 64u)
+    UN(I64_POPCNT, (uint64_t)__builtin_popcountll(I64(2)))
+    BIN(I64_ADD, I64(2) + I64(3))
+    BIN(I64_SUB, I64(2) - I64(3))
+    BIN(I64_MUL, I64(2) * I64(3))
+L_I64_DIV_S: {
+    int64_t a = (int64_t)I64(2), b = (int64_t)I64(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    if (a == INT64_MIN && b == -1) TRAP(WEX_TRAP_INT_OVERFLOW);
+    S(1) = (uint64_t)(a / b);
+    ip += 4;
+    NEXT();
+}
+L_I64_DIV_U: {
+    uint64_t a = I64(2), b = I64(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    S(1) = a / b;
+    ip += 4;
+    NEXT();
+}
+L_I64_REM_S: {
+    int64_t a = (int64_t)I64(2), b = (int64_t)I64(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    S(1) = b == -1 ? 0 : (uint64_t)(a % b);
+    ip += 4;
+    NEXT();
+}
+L_I64_REM_U: {
+    uint64_t a = I64(2), b = I64(3);
+    if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
+    S(1) = a % b;
+    ip += 4;
+    NEXT();
+}
+    BIN(I64_AND, I64(2) & I64(3))
+    BIN(I64_OR, I64(2) | I64(3))
+    BIN(I64_XOR, I64(2) ^ I64(3))
+    BIN(I64_SHL, I64(2) << (I64(3) & 63))
+    BIN(I64_SHR_S, (uint64_t)((int64_t)I64(2) >> (I64(3) & 63)))
+    BIN(I64_SHR_U, I64(2) >> (I64(3) & 63))
+    BIN(I64_ROTL, wex__rotl64(I64(2), I64(3)))
+    BIN(I64_ROTR, wex__rotr64(I64(2), I64(3)))
+
+    UN(F32_ABS, I32(2) & 0x7FFFFFFFu)
+    UN(F32_NEG, I32(2) ^ 0x80000000u)
+    UN(F32_CEIL, wex__bits32(ceilf(F32(2))))
+    UN(F32_FLOOR, wex__bits32(floorf(F32(2))))
+    UN(F32_TRUNC, wex__bits32(truncf(F32(2))))
+    UN(F32_NEAREST, wex__bits32(nearbyintf(F32(2))))
+    UN(F32_SQRT, wex__bits32(sqrtf(F32(2))))
+    BIN(F32_ADD, wex__bits32(F32(2) + F32(3)))
+    BIN(F32_SUB, wex__bits32(F32(2) - F32(3)))
+    BIN(F32_MUL, wex__bits32(F32(2) * F32(3)))
+    BIN(F32_DIV, wex__bits32(F32(2) / F32(3)))
+    BIN(F32_MIN, wex__fmin32(S(2), S(3)))
+    BIN(F32_MAX, wex__fmax32(S(2), S(3)))
+    BIN(F32_COPYSIGN, (I32(2) & 0x7FFFFFFFu) | (I32(3) & 0x80000000u))
+    UN(F64_ABS, I64(2) & 0x7FFFFFFFFFFFFFFFull)
+    UN(F64_NEG, I64(2) ^ 0x8000000000000000ull)
+    UN(F64_CEIL, wex__bits64(ceil(F64(2))))
+    UN(F64_FLOOR, wex__bits64(floor(F64(2))))
+    UN(F64_TRUNC, wex__bits64(trunc(F64(2))))
+    UN(F64_NEAREST, wex__bits64(nearbyint(F64(2))))
+    UN(F64_SQRT, wex__bits64(sqrt(F64(2))))
+    BIN(F64_ADD, wex__bits64(F64(2) + F64(3)))
+    BIN(F64_SUB, wex__bits64(F64(2) - F64(3)))
+    BIN(F64_MUL, wex__bits64(F64(2) * F64(3)))
+    BIN(F64_DIV, wex__bits64(F64(2) / F64(3)))
+    BIN(F64_MIN, wex__fmin64(S(2), S(3)))
+    BIN(F64_MAX, wex__fmax64(S(2), S(3)))
+    BIN(F64_COPYSIGN, (I64(2) & 0x7FFFFFFFFFFFFFFFull) | (I64(3) & 0x8000000000000000ull))
+
+    UN(I32_WRAP_I64, (uint32_t)I64(2))
+#define TRUNC(name, FT, src, lo, hi, IT, UT)                                                       \
+    L_##name : {                                                                                   \
+        FT x = src(2);                                                                             \
+        if (x != x) TRAP(WEX_TRAP_INVALID_CONVERSION);                                             \
+        if (!(x > (lo) && x < (hi))) TRAP(WEX_TRAP_INT_OVERFLOW);                                  \
+        S(1) = (UT)(IT)x;                                                                          \
+        ip += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    TRUNC(I32_TRUNC_F32_S, float, F32, -2147483904.0f, 2147483648.0f, int32_t, uint32_t)
+    TRUNC(I32_TRUNC_F32_U, float, F32, -1.0f, 4294967296.0f, uint32_t, uint32_t)
+    TRUNC(I32_TRUNC_F64_S, double, F64, -2147483649.0, 2147483648.0, int32_t, uint32_t)
+    TRUNC(I32_TRUNC_F64_U, double, F64, -1.0, 4294967296.0, uint32_t, uint32_t)
+    TRUNC(I64_TRUNC_F32_S, float, F32, -9223373136366403584.0f, 9223372036854775808.0f, int64_t,
+          uint64_t)
+    TRUNC(I64_TRUNC_F32_U, float, F32, -1.0f, 18446744073709551616.0f, uint64_t, uint64_t)
+    TRUNC(I64_TRUNC_F64_S, double, F64, -9223372036854777856.0, 9223372036854775808.0, int64_t,
+          uint64_t)
+    TRUNC(I64_TRUNC_F64_U, double, F64, -1.0, 18446744073709551616.0, uint64_t, uint64_t)
+#undef TRUNC
+    UN(I64_EXTEND_I32_S, (uint64_t)(int64_t)(int32_t)I32(2))
+    UN(I64_EXTEND_I32_U, (uint64_t)I32(2))
+    UN(F32_CONVERT_I32_S, wex__bits32((float)(int32_t)I32(2)))
+    UN(F32_CONVERT_I32_U, wex__bits32((float)I32(2)))
+    UN(F32_CONVERT_I64_S, wex__bits32((float)(int64_t)I64(2)))
+    UN(F32_CONVERT_I64_U, wex__bits32((float)I64(2)))
+    UN(F32_DEMOTE_F64, wex__bits32((float)F64(2)))
+    UN(F64_CONVERT_I32_S, wex__bits64((double)(int32_t)I32(2)))
+    UN(F64_CONVERT_I32_U, wex__bits64((double)I32(2)))
+    UN(F64_CONVERT_I64_S, wex__bits64((double)(int64_t)I64(2)))
+    UN(F64_CONVERT_I64_U, wex__bits64((double)I64(2)))
+    UN(F64_PROMOTE_F32, wex__bits64((double)F32(2)))
+    UN(I32_REINTERPRET_F32, I32(2))
+    UN(I64_REINTERPRET_F64, I64(2))
+    UN(F32_REINTERPRET_I32, I32(2))
+    UN(F64_REINTERPRET_I64, I64(2))
+    UN(I32_EXTEND8_S, (uint32_t)(int32_t)(int8_t)I32(2))
+    UN(I32_EXTEND16_S, (uint32_t)(int32_t)(int16_t)I32(2))
+    UN(I64_EXTEND8_S, (uint64_t)(int64_t)(int8_t)I64(2))
+    UN(I64_EXTEND16_S, (uint64_t)(int64_t)(int16_t)I64(2))
+    UN(I64_EXTEND32_S, (uint64_t)(int64_t)(int32_t)I64(2))
+    UN(I32_TRUNC_SAT_F32_S, (uint32_t)wex__sat_i32_f64(F32(2)))
+    UN(I32_TRUNC_SAT_F32_U, wex__sat_u32_f64(F32(2)))
+    UN(I32_TRUNC_SAT_F64_S, (uint32_t)wex__sat_i32_f64(F64(2)))
+    UN(I32_TRUNC_SAT_F64_U, wex__sat_u32_f64(F64(2)))
+    UN(I64_TRUNC_SAT_F32_S, (uint64_t)wex__sat_i64_f64(F32(2)))
+    UN(I64_TRUNC_SAT_F32_U, wex__sat_u64_f64(F32(2)))
+    UN(I64_TRUNC_SAT_F64_S, (uint64_t)wex__sat_i64_f64(F64(2)))
+    UN(I64_TRUNC_SAT_F64_U, wex__sat_u64_f64(F64(2)))
+#undef UN
+#undef BIN
+#undef I32
+#undef I64
+#undef F32
+#undef F64
+
+    /* Operators that are translated into internal ones never run as such. */
+L_BLOCK:
+L_LOOP:
+L_IF:
+L_ELSE:
+L_END:
+L_BR:
+L_BR_IF:
+L_BR_TABLE:
+L_RETURN:
+L_CALL:
+L_CALL_INDIRECT:
+L_DROP:
+L_SELECT:
+L_SELECT_T:
+L_LOCAL_GET:
+L_LOCAL_SET:
+L_LOCAL_TEE:
+L_GLOBAL_GET:
+L_GLOBAL_SET:
+L_TABLE_GET:
+L_TABLE_SET:
+L_MEMORY_SIZE:
+L_MEMORY_GROW:
+L_I32_CONST:
+L_I64_CONST:
+L_F32_CONST:
+L_F64_CONST:
+L_REF_NULL:
+L_REF_IS_NULL:
+L_REF_FUNC:
+L_MEMORY_INIT:
+L_DATA_DROP:
+L_MEMORY_COPY:
+L_MEMORY_FILL:
+L_TABLE_INIT:
+L_ELEM_DROP:
+L_TABLE_COPY:
+L_TABLE_GROW:
+L_TABLE_SIZE:
+L_TABLE_FILL:
+L_NOP:
+L_UNREACHABLE:
+    abort();
+
+do_error:
+    s->depth = entry_depth;
+    return err;
+do_trap:
+    s->depth = entry_depth;
+    return wex__error_trap(trap);
+done:
+    s->depth = entry_depth;
+    return NULL;
+#undef RELOAD_MEM
+#undef NEXT
+#undef S
+#undef TRAP
+}

@@ -1,0 +1,327 @@
+/*
+ * instance.c - instantiation (spec 4.5.4): check imports, allocate functions,
+ * tables, memories and globals, evaluate constant expressions, apply the
+ * active segments, run the start function; and export lookup.
+ */
+#include "interp/interp.h"
+#include "runtime/runtime.h"
+
+/* Per-instance storage freed with the instance object. */
+void wex__instance_free(wex_instance_t *inst) {
+    const wex__module *m = inst->module;
+    if (inst->elems) {
+        for (uint32_t i = 0; i < m->nelems; i++) wex__free(inst->elems[i].refs);
+        wex__free(inst->elems);
+    }
+    wex__free(inst->funcs);
+    wex__free(inst->tables);
+    wex__free(inst->mems);
+    wex__free(inst->globals);
+    wex__free(inst->data_dropped);
+    wex__free(inst->kinds);
+}
+
+/*
+ * Evaluate a constant expression. In 2.0 it is one instruction then `end`;
+ * the extended-const operators (add, sub, mul) are accepted too, on a small
+ * stack, so the evaluator needs no change when that proposal is enabled.
+ */
+static bool eval_const(wex_instance_t *inst, wex__constexpr ce, uint64_t *out) {
+    const wex__module *m = inst->module;
+    wex__reader r;
+    wex__reader_init(&r, m->bytes + ce.off, ce.len, m->bytes);
+    uint64_t st[16];
+    unsigned n = 0;
+    for (;;) {
+        uint8_t op;
+        if (!wex__read_u8(&r, &op)) return false;
+        if (op == 0x0B) break;
+        if (n == 16 && op != 0x6A && op != 0x6B && op != 0x6C && op != 0x7C && op != 0x7D &&
+            op != 0x7E)
+            return false;
+        switch (op) {
+        case 0x41: {
+            int32_t v;
+            if (!wex__read_s32(&r, &v)) return false;
+            st[n++] = (uint32_t)v;
+            break;
+        }
+        case 0x42: {
+            int64_t v;
+            if (!wex__read_s64(&r, &v)) return false;
+            st[n++] = (uint64_t)v;
+            break;
+        }
+        case 0x43: {
+            uint32_t v;
+            if (!wex__read_f32(&r, &v)) return false;
+            st[n++] = v;
+            break;
+        }
+        case 0x44: {
+            uint64_t v;
+            if (!wex__read_f64(&r, &v)) return false;
+            st[n++] = v;
+            break;
+        }
+        case 0x23: {
+            uint32_t g;
+            if (!wex__read_u32(&r, &g) || g >= m->nglobals || !inst->globals[g]) return false;
+            st[n++] = inst->globals[g]->val;
+            break;
+        }
+        case 0xD0: {
+            uint8_t t;
+            if (!wex__read_u8(&r, &t)) return false;
+            st[n++] = 0;
+            break;
+        }
+        case 0xD2: {
+            uint32_t f;
+            if (!wex__read_u32(&r, &f) || f >= m->nfuncs) return false;
+            st[n++] = (uint64_t)(uintptr_t)inst->funcs[f];
+            break;
+        }
+        case 0x6A: case 0x6B: case 0x6C: case 0x7C: case 0x7D: case 0x7E: {
+            if (n < 2) return false;
+            uint64_t b = st[--n], a = st[n - 1];
+            uint64_t v;
+            switch (op) {
+            case 0x6A: v = (uint32_t)(a + b); break;
+            case 0x6B: v = (uint32_t)(a - b); break;
+            case 0x6C: v = (uint32_t)((uint32_t)a * (uint32_t)b); break;
+            case 0x7C: v = a + b; break;
+            case 0x7D: v = a - b; break;
+            default: v = a * b; break;
+            }
+            st[n - 1] = v;
+            break;
+        }
+        default: return false;
+        }
+    }
+    if (n != 1) return false;
+    *out = st[0];
+    return true;
+}
+
+static bool limits_match(const wex__limits *have, const wex__limits *want) {
+    if (have->min < want->min) return false;
+    if (want->has_max) {
+        if (!have->has_max || have->max > want->max) return false;
+    }
+    return true;
+}
+
+static wex_error_t *link_error(const wex__import *im, const char *why) {
+    return wex__error_at(WEX_ERR_UNLINKABLE, -1, "%s: import %s::%s", why, im->module, im->name);
+}
+
+/* Check import i against the provided extern (spec: external typing and
+ * import subtyping). */
+static wex_error_t *check_import(const wex__module *m, const wex__import *im,
+                                 const wex_extern_t *ex) {
+    if ((int)ex->kind != im->kind) return link_error(im, "incompatible import type");
+    switch (im->kind) {
+    case WEX__EXT_FUNC: {
+        if (!ex->of.func) return link_error(im, "incompatible import type");
+        const wex__functype *want = &m->types[im->u.type];
+        if (ex->of.func->canon != want->canon) return link_error(im, "incompatible import type");
+        break;
+    }
+    case WEX__EXT_TABLE: {
+        const wex_table_t *t = ex->of.table;
+        if (!t || t->elem != im->u.table.elem) return link_error(im, "incompatible import type");
+        wex__limits have = {t->size, t->lim.max, t->lim.has_max, false};
+        if (!limits_match(&have, &im->u.table.lim))
+            return link_error(im, "incompatible import type");
+        break;
+    }
+    case WEX__EXT_MEM: {
+        const wex_memory_t *mem = ex->of.memory;
+        if (!mem) return link_error(im, "incompatible import type");
+        wex__limits have = mem->lim;
+        if (!limits_match(&have, &im->u.mem.lim) || have.shared != im->u.mem.lim.shared)
+            return link_error(im, "incompatible import type");
+        break;
+    }
+    case WEX__EXT_GLOBAL: {
+        const wex_global_t *g = ex->of.global;
+        if (!g || g->type != im->u.global.type || g->mut != im->u.global.mut)
+            return link_error(im, "incompatible import type");
+        break;
+    }
+    }
+    return NULL;
+}
+
+static wex_error_t *alloc_instance(wex_store_t *s, const wex__module *m, wex_instance_t **out) {
+    wex_instance_t *inst = wex__calloc(1, sizeof *inst);
+    if (!inst) return wex__error_nomem();
+    inst->module = m;
+    inst->store = s;
+    wex__store_adopt(s, &inst->hdr, WEX__OBJ_INSTANCE);
+    size_t nk = 0;
+    for (uint32_t i = 0; i < m->ntypes; i++) nk += m->types[i].nparams + m->types[i].nresults;
+    inst->funcs = wex__calloc(m->nfuncs, sizeof *inst->funcs);
+    inst->tables = wex__calloc(m->ntables, sizeof *inst->tables);
+    inst->mems = wex__calloc(m->nmems, sizeof *inst->mems);
+    inst->globals = wex__calloc(m->nglobals, sizeof *inst->globals);
+    inst->elems = wex__calloc(m->nelems, sizeof *inst->elems);
+    inst->data_dropped = wex__calloc(m->ndatas, 1);
+    inst->kinds = wex__calloc(nk, sizeof *inst->kinds);
+    if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
+        !inst->data_dropped || !inst->kinds)
+        return wex__error_nomem();
+    *out = inst;
+    return NULL;
+}
+
+wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_extern_t *imports,
+                              size_t nimports, wex_instance_t **out) {
+    wex_error_t *err;
+    *out = NULL;
+    if (!m->compiled) return wex__error_at(WEX_ERR_ARGUMENT, -1, "module was not compiled");
+    if (nimports != m->nimports)
+        return wex__error_at(WEX_ERR_UNLINKABLE, -1, "expected %u imports, got %zu",
+                             m->nimports, nimports);
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if ((err = check_import(m, &m->imports[i], &imports[i]))) return err;
+
+    wex_instance_t *inst = NULL;
+    if ((err = alloc_instance(s, m, &inst))) return err;
+
+    /* The kinds of each type, for wex_func_type on this instance's functions. */
+    wex_valkind_t **type_kinds = wex__calloc(m->ntypes, sizeof *type_kinds);
+    if (!type_kinds) return wex__error_nomem();
+    size_t k = 0;
+    for (uint32_t i = 0; i < m->ntypes; i++) {
+        type_kinds[i] = inst->kinds + k;
+        for (uint32_t j = 0; j < m->types[i].nparams + m->types[i].nresults; j++)
+            inst->kinds[k++] = (wex_valkind_t)m->types[i].types[j];
+    }
+
+    uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        switch (m->imports[i].kind) {
+        case WEX__EXT_FUNC: inst->funcs[fi++] = imports[i].of.func; break;
+        case WEX__EXT_TABLE: inst->tables[ti++] = imports[i].of.table; break;
+        case WEX__EXT_MEM: inst->mems[mi++] = imports[i].of.memory; break;
+        case WEX__EXT_GLOBAL: inst->globals[gi++] = imports[i].of.global; break;
+        }
+    }
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        wex_func_t *f = wex__calloc(1, sizeof *f);
+        if (!f) {
+            wex__free(type_kinds);
+            return wex__error_nomem();
+        }
+        uint32_t t = m->func_types[i];
+        f->type = &m->types[t];
+        f->canon = m->types[t].canon;
+        f->inst = inst;
+        f->code_index = i - m->nfunc_imports;
+        f->kinds = type_kinds[t];
+        wex__store_adopt(s, &f->hdr, WEX__OBJ_FUNC);
+        inst->funcs[i] = f;
+    }
+    wex__free(type_kinds);
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        if ((err = wex__table_create(s, m->tables[i].elem, &m->tables[i].lim, NULL,
+                                     &inst->tables[i])))
+            return err;
+    }
+    for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
+        if ((err = wex__memory_create(s, &m->mems[i].lim, &inst->mems[i]))) return err;
+    }
+    inst->mem0 = m->nmems ? inst->mems[0] : NULL;
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
+        const wex__global *gd = &m->globals[i - m->nglobal_imports];
+        wex_global_t *g = wex__calloc(1, sizeof *g);
+        if (!g) return wex__error_nomem();
+        g->type = gd->type.type;
+        g->mut = gd->type.mut;
+        wex__store_adopt(s, &g->hdr, WEX__OBJ_GLOBAL);
+        if (!eval_const(inst, gd->init, &g->val))
+            return wex__error_at(WEX_ERR_INVALID, gd->init.off, "bad constant expression");
+        inst->globals[i] = g;
+    }
+    /* Element segments: evaluate every element now (passive ones are kept
+     * for table.init). */
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const wex__elem *e = &m->elems[i];
+        wex__elemseg *es = &inst->elems[i];
+        es->refs = wex__calloc(e->count, sizeof(void *));
+        if (!es->refs) return wex__error_nomem();
+        es->count = e->count;
+        for (uint32_t j = 0; j < e->count; j++) {
+            if (e->exprs) {
+                uint64_t v;
+                if (!eval_const(inst, e->exprs[j], &v))
+                    return wex__error_at(WEX_ERR_INVALID, e->exprs[j].off,
+                                         "bad constant expression");
+                es->refs[j] = (void *)(uintptr_t)v;
+            } else {
+                es->refs[j] = inst->funcs[e->funcs[j]];
+            }
+        }
+    }
+    /* Active element segments, then active data segments, in order; a
+     * failure traps and leaves what was done (spec 2.0). */
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const wex__elem *e = &m->elems[i];
+        wex__elemseg *es = &inst->elems[i];
+        if (e->mode == WEX__SEG_ACTIVE) {
+            uint64_t off;
+            if (!eval_const(inst, e->offset, &off))
+                return wex__error_at(WEX_ERR_INVALID, e->offset.off, "bad constant expression");
+            wex_table_t *t = inst->tables[e->table];
+            uint32_t d = (uint32_t)off;
+            if ((uint64_t)d + es->count > t->size) return wex__error_trap(WEX_TRAP_TABLE_OOB);
+            if (es->count) memcpy(t->elems + d, es->refs, es->count * sizeof(void *));
+            es->count = 0;
+        } else if (e->mode == WEX__SEG_DECLARATIVE) {
+            es->count = 0;
+        }
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const wex__data *d = &m->datas[i];
+        if (d->mode != WEX__SEG_ACTIVE) continue;
+        uint64_t off;
+        if (!eval_const(inst, d->offset, &off))
+            return wex__error_at(WEX_ERR_INVALID, d->offset.off, "bad constant expression");
+        wex_memory_t *mem = inst->mems[d->mem];
+        uint32_t o = (uint32_t)off;
+        if ((uint64_t)o + d->data_len > mem->size) return wex__error_trap(WEX_TRAP_MEMORY_OOB);
+        if (d->data_len) memcpy(mem->base + o, m->bytes + d->data_off, d->data_len);
+        inst->data_dropped[i] = 1;
+    }
+    if (m->has_start) {
+        wex_func_t *f = inst->funcs[m->start];
+        if ((err = wex_func_call(s, f, NULL, 0, NULL, 0))) return err;
+    }
+    *out = inst;
+    return NULL;
+}
+
+bool wex_instance_export(const wex_instance_t *inst, const char *name, size_t len,
+                         wex_extern_t *out) {
+    const wex__module *m = inst->module;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const wex__export *ex = &m->exports[i];
+        if (ex->name_len != len || memcmp(ex->name, name, len)) continue;
+        out->kind = (wex_externkind_t)ex->kind;
+        switch (ex->kind) {
+        case WEX__EXT_FUNC: out->of.func = inst->funcs[ex->index]; break;
+        case WEX__EXT_TABLE: out->of.table = inst->tables[ex->index]; break;
+        case WEX__EXT_MEM: out->of.memory = inst->mems[ex->index]; break;
+        case WEX__EXT_GLOBAL: out->of.global = inst->globals[ex->index]; break;
+        }
+        return true;
+    }
+    return false;
+}
+
+const wex_module_t *wex_instance_module(const wex_instance_t *inst) {
+    return inst->module;
+}

@@ -1,0 +1,125 @@
+/*
+ * module_api.c - making a module: decode -> validate -> intern types ->
+ * translate; and the public queries on modules.
+ */
+#include "decode/decode.h"
+#include "interp/interp.h"
+#include "runtime/runtime.h"
+#include "valid/valid.h"
+
+static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len, bool compile,
+                          wex__module **out) {
+    *out = NULL;
+    if (len > UINT32_MAX) return wex__error_at(WEX_ERR_MALFORMED, -1, "module too large");
+    wex__module *m = wex__calloc(1, sizeof *m);
+    if (!m) return wex__error_nomem();
+    m->engine = engine;
+    m->bytes = wex__malloc(len);
+    if (!m->bytes) {
+        wex__free(m);
+        return wex__error_nomem();
+    }
+    if (len) memcpy(m->bytes, bytes, len);
+    m->len = len;
+    wex_error_t *err = wex__decode(m);
+    if (!err) err = wex__validate(m);
+    if (!err && compile) {
+        for (uint32_t i = 0; i < m->ntypes && !err; i++) {
+            wex__functype *t = &m->types[i];
+            t->canon = wex__engine_intern(engine, t->nparams, t->nresults, t->types);
+            if (t->canon == UINT32_MAX) err = wex__error_nomem();
+        }
+        if (!err) err = wex__interp_compile(m);
+    }
+    if (err) {
+        wex__module_free(m);
+        wex__free(m);
+        return err;
+    }
+    *out = m;
+    return NULL;
+}
+
+wex_error_t *wex_module_new(wex_engine_t *engine, const uint8_t *bytes, size_t len,
+                            wex_module_t **out) {
+    return build(engine, bytes, len, true, out);
+}
+
+wex_error_t *wex_module_validate(wex_engine_t *engine, const uint8_t *bytes, size_t len) {
+    wex__module *m;
+    wex_error_t *err = build(engine, bytes, len, false, &m);
+    if (!err) {
+        wex__module_free(m);
+        wex__free(m);
+    }
+    return err;
+}
+
+void wex_module_delete(wex_module_t *m) {
+    if (!m) return;
+    wex__interp_free(m->compiled);
+    m->compiled = NULL;
+    wex__module_free(m);
+    wex__free(m);
+}
+
+size_t wex_module_import_count(const wex_module_t *m) {
+    return m->nimports;
+}
+
+/* The functype's kinds, built once per type on demand. Types are stored as
+ * their binary bytes, which equal the wex_valkind_t values. */
+static wex_functype_t api_functype(const wex__functype *t, wex_valkind_t *buf) {
+    for (uint32_t i = 0; i < t->nparams + t->nresults; i++) buf[i] = (wex_valkind_t)t->types[i];
+    wex_functype_t ft = {t->nparams, t->nresults, buf, buf + t->nparams};
+    return ft;
+}
+
+void wex_module_import(const wex_module_t *m, size_t i, wex_importdesc_t *out) {
+    const wex__import *im = &m->imports[i];
+    memset(out, 0, sizeof *out);
+    out->module = im->module;
+    out->module_len = im->module_len;
+    out->name = im->name;
+    out->name_len = im->name_len;
+    out->kind = (wex_externkind_t)im->kind;
+    switch (im->kind) {
+    case WEX__EXT_FUNC: {
+        /* Point the arrays at a per-thread scratch; valid until the next call. */
+        static __thread wex_valkind_t buf[2 * WEX__MAX_FUNC_PARAMS];
+        const wex__functype *t = &m->types[im->u.type];
+        if (t->nparams + t->nresults <= WEX__ARRAY_LEN(buf)) out->functype = api_functype(t, buf);
+        break;
+    }
+    case WEX__EXT_TABLE:
+        out->valkind = (wex_valkind_t)im->u.table.elem;
+        out->limits = (wex_limits_t){im->u.table.lim.min, im->u.table.lim.max,
+                                     im->u.table.lim.has_max, false};
+        break;
+    case WEX__EXT_MEM:
+        out->limits = (wex_limits_t){im->u.mem.lim.min, im->u.mem.lim.max, im->u.mem.lim.has_max,
+                                     im->u.mem.lim.shared};
+        break;
+    case WEX__EXT_GLOBAL:
+        out->valkind = (wex_valkind_t)im->u.global.type;
+        out->mutable_ = im->u.global.mut;
+        break;
+    }
+}
+
+size_t wex_module_export_count(const wex_module_t *m) {
+    return m->nexports;
+}
+
+void wex_module_export(const wex_module_t *m, size_t i, wex_exportdesc_t *out) {
+    const wex__export *ex = &m->exports[i];
+    out->name = ex->name;
+    out->name_len = ex->name_len;
+    out->kind = (wex_externkind_t)ex->kind;
+    out->index = ex->index;
+}
+
+const char *wex_module_func_name(const wex_module_t *m, uint32_t index) {
+    if (!m->func_names || index >= m->nfuncs) return NULL;
+    return m->func_names[index];
+}

@@ -1,0 +1,303 @@
+/*
+ * store.c - the store and the runtime objects it owns: functions, memories,
+ * tables, globals. Objects are kept on one list and freed with the store.
+ */
+#include "os/os.h"
+#include "runtime/runtime.h"
+
+static void free_object(wex__obj *o);
+
+wex_store_t *wex_store_new(wex_engine_t *engine) {
+    wex_store_t *s = wex__calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->engine = engine;
+    s->max_depth = engine->config.max_call_depth;
+    return s;
+}
+
+void wex_store_delete(wex_store_t *s) {
+    if (!s) return;
+    wex__obj *o = s->objects;
+    while (o) {
+        wex__obj *next = o->next;
+        free_object(o);
+        o = next;
+    }
+    if (s->stack) wex__os_release(s->stack, s->stack_bytes);
+    wex__free(s->frames);
+    wex__free(s);
+}
+
+void wex_store_set_data(wex_store_t *s, void *data) {
+    s->data = data;
+}
+void *wex_store_data(const wex_store_t *s) {
+    return s->data;
+}
+
+void wex__store_adopt(wex_store_t *s, wex__obj *o, wex__objkind kind) {
+    o->kind = (uint8_t)kind;
+    o->next = s->objects;
+    s->objects = o;
+}
+
+/*
+ * The value stack is one reservation, committed whole but touched lazily, so
+ * only pages a program really uses cost memory. The frame array is sized to
+ * the call-depth limit the same way.
+ */
+wex_error_t *wex__store_stack(wex_store_t *s) {
+    if (s->stack) return NULL;
+    size_t bytes = s->engine->config.max_stack_bytes;
+    void *p = wex__os_reserve(bytes);
+    if (!p || !wex__os_commit(p, bytes)) {
+        if (p) wex__os_release(p, bytes);
+        return wex__error_nomem();
+    }
+    s->frames = wex__calloc(s->max_depth, sizeof *s->frames);
+    if (!s->frames) {
+        wex__os_release(p, bytes);
+        return wex__error_nomem();
+    }
+    s->stack = p;
+    s->stack_bytes = bytes;
+    s->stack_end = s->stack + bytes / sizeof(uint64_t);
+    s->stack_top = s->stack;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/*
+ * A memory is one reservation that never moves. With guard pages it spans
+ * 8 GiB plus a page: any 32-bit address plus any 32-bit offset lands inside
+ * it, so accesses need no check. With explicit checks it spans the maximum.
+ */
+wex_error_t *wex__memory_create(wex_store_t *s, const wex__limits *lim, wex_memory_t **out) {
+    wex_memory_t *m = wex__calloc(1, sizeof *m);
+    if (!m) return wex__error_nomem();
+    uint64_t maxpages = lim->has_max ? lim->max : WEX__MAX_PAGES;
+    if (maxpages > WEX__MAX_PAGES) maxpages = WEX__MAX_PAGES;
+    bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
+    uint64_t reserve = guard ? ((uint64_t)8 << 30) + 65536 : maxpages * WEX_PAGE_SIZE;
+    if (reserve == 0) reserve = wex__os_page_size();
+    m->base = wex__os_reserve(reserve);
+    if (!m->base) {
+        wex__free(m);
+        return wex__error_at(WEX_ERR_NOMEM, -1, "cannot reserve memory");
+    }
+    m->reserved = reserve;
+    m->lim = *lim;
+    m->lim.max = maxpages;
+    m->lim.has_max = lim->has_max;
+    m->region = -1;
+    m->size = lim->min * WEX_PAGE_SIZE;
+    if (!wex__os_commit(m->base, m->size)) {
+        wex__os_release(m->base, reserve);
+        wex__free(m);
+        return wex__error_at(WEX_ERR_NOMEM, -1, "cannot commit memory");
+    }
+    if (guard) m->region = wex__os_register_region(m->base, reserve);
+    wex__store_adopt(s, &m->hdr, WEX__OBJ_MEMORY);
+    *out = m;
+    return NULL;
+}
+
+int64_t wex__memory_grow(wex_memory_t *m, uint64_t delta) {
+    uint64_t old = m->lim.min;
+    if (delta == 0) return (int64_t)old;
+    if (delta > m->lim.max - old) return -1;
+    uint64_t nsize = (old + delta) * WEX_PAGE_SIZE;
+    if (nsize > m->reserved) return -1;
+    if (!wex__os_commit(m->base + m->size, nsize - m->size)) return -1;
+    m->size = nsize;
+    m->lim.min = old + delta;
+    return (int64_t)old;
+}
+
+wex_error_t *wex_memory_new(wex_store_t *s, wex_limits_t limits, wex_memory_t **out) {
+    wex__limits l = {limits.min, limits.max, limits.has_max, limits.shared};
+    if (l.min > WEX__MAX_PAGES || (l.has_max && (l.max > WEX__MAX_PAGES || l.max < l.min)))
+        return wex__error_at(WEX_ERR_ARGUMENT, -1, "invalid memory limits");
+    return wex__memory_create(s, &l, out);
+}
+
+uint8_t *wex_memory_data(const wex_memory_t *m) {
+    return m->base;
+}
+size_t wex_memory_size(const wex_memory_t *m) {
+    return (size_t)m->size;
+}
+wex_limits_t wex_memory_limits(const wex_memory_t *m) {
+    return (wex_limits_t){m->lim.min, m->lim.max, m->lim.has_max, m->lim.shared};
+}
+int64_t wex_memory_grow(wex_memory_t *m, uint64_t delta) {
+    return wex__memory_grow(m, delta);
+}
+
+/* ---------------------------------------------------------------- tables */
+
+wex_error_t *wex__table_create(wex_store_t *s, uint8_t elem, const wex__limits *lim, void *init,
+                               wex_table_t **out) {
+    if (lim->min > WEX__MAX_TABLE_ELEMS)
+        return wex__error_at(WEX_ERR_NOMEM, -1, "table too large");
+    wex_table_t *t = wex__calloc(1, sizeof *t);
+    if (!t) return wex__error_nomem();
+    t->elems = wex__calloc(lim->min ? lim->min : 1, sizeof(void *));
+    if (!t->elems) {
+        wex__free(t);
+        return wex__error_nomem();
+    }
+    for (uint64_t i = 0; i < lim->min; i++) t->elems[i] = init;
+    t->size = (uint32_t)lim->min;
+    t->cap = t->size ? t->size : 1;
+    t->elem = elem;
+    t->lim = *lim;
+    wex__store_adopt(s, &t->hdr, WEX__OBJ_TABLE);
+    *out = t;
+    return NULL;
+}
+
+int64_t wex__table_grow(wex_table_t *t, uint32_t delta, void *init) {
+    uint32_t old = t->size;
+    uint64_t n = (uint64_t)old + delta;
+    uint64_t max = t->lim.has_max ? t->lim.max : UINT32_MAX;
+    if (n > max || n > WEX__MAX_TABLE_ELEMS) return -1;
+    if (n > t->cap) {
+        uint64_t cap = t->cap;
+        while (cap < n) cap *= 2;
+        if (cap > WEX__MAX_TABLE_ELEMS) cap = n;
+        void **e = wex__realloc(t->elems, cap * sizeof(void *));
+        if (!e) return -1;
+        t->elems = e;
+        t->cap = (uint32_t)cap;
+    }
+    for (uint64_t i = old; i < n; i++) t->elems[i] = init;
+    t->size = (uint32_t)n;
+    return old;
+}
+
+static void *val_ref(wex_val_t v) {
+    return v.kind == WEX_FUNCREF ? (void *)v.of.funcref : v.of.externref;
+}
+
+wex_error_t *wex_table_new(wex_store_t *s, wex_valkind_t elem, wex_limits_t limits,
+                           wex_val_t init, wex_table_t **out) {
+    if (elem != WEX_FUNCREF && elem != WEX_EXTERNREF)
+        return wex__error_at(WEX_ERR_ARGUMENT, -1, "table element must be a reference type");
+    wex__limits l = {limits.min, limits.max, limits.has_max, false};
+    if (l.has_max && l.max < l.min) return wex__error_at(WEX_ERR_ARGUMENT, -1, "invalid limits");
+    return wex__table_create(s, (uint8_t)elem, &l, val_ref(init), out);
+}
+
+uint32_t wex_table_size(const wex_table_t *t) {
+    return t->size;
+}
+wex_valkind_t wex_table_elem_kind(const wex_table_t *t) {
+    return (wex_valkind_t)t->elem;
+}
+wex_limits_t wex_table_limits(const wex_table_t *t) {
+    return (wex_limits_t){t->size, t->lim.max, t->lim.has_max, false};
+}
+bool wex_table_get(const wex_table_t *t, uint32_t i, wex_val_t *out) {
+    if (i >= t->size) return false;
+    out->kind = (wex_valkind_t)t->elem;
+    if (t->elem == WEX__T_FUNCREF) out->of.funcref = t->elems[i];
+    else out->of.externref = t->elems[i];
+    return true;
+}
+bool wex_table_set(wex_table_t *t, uint32_t i, wex_val_t v) {
+    if (i >= t->size || (uint8_t)v.kind != t->elem) return false;
+    t->elems[i] = val_ref(v);
+    return true;
+}
+
+/* ---------------------------------------------------------------- globals */
+
+wex_error_t *wex_global_new(wex_store_t *s, wex_val_t init, bool mutable_, wex_global_t **out) {
+    wex_global_t *g = wex__calloc(1, sizeof *g);
+    if (!g) return wex__error_nomem();
+    g->type = (uint8_t)init.kind;
+    g->mut = mutable_;
+    g->val = wex__val_to_slot(&init);
+    wex__store_adopt(s, &g->hdr, WEX__OBJ_GLOBAL);
+    *out = g;
+    return NULL;
+}
+
+wex_val_t wex_global_get(const wex_global_t *g) {
+    return wex__slot_to_val(g->val, g->type);
+}
+bool wex_global_set(wex_global_t *g, wex_val_t v) {
+    if (!g->mut || (uint8_t)v.kind != g->type) return false;
+    g->val = wex__val_to_slot(&v);
+    return true;
+}
+bool wex_global_mutable(const wex_global_t *g) {
+    return g->mut;
+}
+wex_valkind_t wex_global_kind(const wex_global_t *g) {
+    return (wex_valkind_t)g->type;
+}
+
+/* ---------------------------------------------------------------- funcs */
+
+wex_func_t *wex_func_new(wex_store_t *s, const wex_functype_t *type, wex_host_callback_t cb,
+                         void *env, void (*finalizer)(void *)) {
+    wex_func_t *f = wex__calloc(1, sizeof *f);
+    if (!f) return NULL;
+    uint32_t n = type->nparams + type->nresults;
+    f->own_type.types = wex__malloc(n);
+    f->kinds = wex__malloc(n * sizeof *f->kinds);
+    if (!f->own_type.types || !f->kinds) {
+        wex__free(f->own_type.types);
+        wex__free(f->kinds);
+        wex__free(f);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < type->nparams; i++) f->own_type.types[i] = (uint8_t)type->params[i];
+    for (uint32_t i = 0; i < type->nresults; i++)
+        f->own_type.types[type->nparams + i] = (uint8_t)type->results[i];
+    for (uint32_t i = 0; i < n; i++) f->kinds[i] = (wex_valkind_t)f->own_type.types[i];
+    f->own_type.nparams = type->nparams;
+    f->own_type.nresults = type->nresults;
+    f->canon = wex__engine_intern(s->engine, type->nparams, type->nresults, f->own_type.types);
+    f->type = &f->own_type;
+    f->callback = cb;
+    f->env = env;
+    f->finalizer = finalizer;
+    wex__store_adopt(s, &f->hdr, WEX__OBJ_FUNC);
+    return f;
+}
+
+wex_functype_t wex_func_type(const wex_func_t *f) {
+    wex_functype_t ft = {f->type->nparams, f->type->nresults, f->kinds,
+                         f->kinds + f->type->nparams};
+    return ft;
+}
+
+/* ---------------------------------------------------------------- freeing */
+
+void wex__instance_free(wex_instance_t *inst);
+
+static void free_object(wex__obj *o) {
+    switch ((wex__objkind)o->kind) {
+    case WEX__OBJ_FUNC: {
+        wex_func_t *f = (wex_func_t *)o;
+        if (f->finalizer) f->finalizer(f->env);
+        wex__free(f->own_type.types);
+        wex__free(f->kinds);
+        break;
+    }
+    case WEX__OBJ_MEMORY: {
+        wex_memory_t *m = (wex_memory_t *)o;
+        wex__os_unregister_region(m->region);
+        wex__os_release(m->base, m->reserved);
+        break;
+    }
+    case WEX__OBJ_TABLE: wex__free(((wex_table_t *)o)->elems); break;
+    case WEX__OBJ_GLOBAL: break;
+    case WEX__OBJ_INSTANCE: wex__instance_free((wex_instance_t *)o); break;
+    }
+    wex__free(o);
+}
