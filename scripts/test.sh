@@ -8,7 +8,7 @@
 # The last line is "N passed, N failed" over all of it (unit tests + spec
 # commands + runner checks); the exit status is non-zero on any failure.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 JOBS="${JOBS:-2}"
 total_passed=0 total_failed=0 spec_skipped=0
@@ -21,8 +21,8 @@ build() {
     local dir="$1"
     shift
     echo "== build $dir"
-    if ! cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1; then
-        cat "$dir.configure.log"
+    if ! cmake -S . -B "$dir" "$@" >"$dir/configure.log" 2>&1; then
+        cat "$dir/configure.log"
         echo "test: configuring $dir failed" >&2
         exit 1
     fi
@@ -58,7 +58,7 @@ tally() {
 # 3. unit tests
 for dir in build build-asan; do
     for t in "$dir"/test_*; do
-        [ -x "$t" ] && [ -f "$t" ] || continue
+        if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
         echo "== unit $t"
         out="$("$t" 2>&1)"
         status=$?
