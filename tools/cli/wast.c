@@ -406,7 +406,6 @@ static void check_message(runner_t *r, const json_t *cmd, const wex_error_t *err
     size_t n = strlen(text);
     const char *msg = wex_error_message(err);
     if (msg && strncmp(msg, text, n) == 0) return;
-    if (msg && strstr(msg, text)) return; /* e.g. "func 3: type mismatch" */
     wex_trapcode_t tc = wex_error_trap_code(err);
     if (tc != WEX_TRAP_NONE) {
         const char *tm = wex_trap_message(tc);
