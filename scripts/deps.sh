@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# deps.sh - install what building and testing wex needs, on Debian 12.
+# Idempotent: installs only what is missing, and runs `apt-get update` only
+# then. Needs root (or sudo) only when something is missing.
+#
+#   cmake, make, gcc, clang   build (clang: the second compiler CI checks with)
+#   ninja-build               optional faster builds
+#   wabt                      wat2wasm (examples) and wast2json (spec tests)
+#   git                       the repository itself
+# The library links only libc and libm (part of libc6-dev, pulled in by gcc).
+set -euo pipefail
+
+# command -> Debian package
+declare -A pkg_of=(
+    [cmake]=cmake
+    [make]=make
+    [gcc]=gcc
+    [clang]=clang
+    [ninja]=ninja-build
+    [wat2wasm]=wabt
+    [wast2json]=wabt
+    [git]=git
+)
+
+missing=()
+for cmd in "${!pkg_of[@]}"; do
+    if ! command -v "$cmd" >/dev/null 2>&1; then
+        missing+=("${pkg_of[$cmd]}")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all present"
+    exit 0
+fi
+
+# Deduplicate (wabt provides two commands).
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "deps: installing ${missing[*]}"
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    echo "deps: missing packages (${missing[*]}) and not root; install them and rerun" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "deps: done"

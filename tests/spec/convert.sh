@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# convert.sh OUTDIR - convert the core spec tests (.wast) to wast2json's
+# .json + .wasm form, one folder per test: OUTDIR/NAME/NAME.json.
+#
+# The suite is read from $WEX_TESTSUITE, else ../shared/testsuite from the
+# repository root. SIMD tests (simd_*) are left out: wex does not do SIMD
+# yet. The 7 files in core-wabt-compat/ replace their core/ namesakes, whose
+# newer syntax Debian's wast2json rejects. Up-to-date conversions are kept.
+#
+# If the suite is absent this prints "spec suite not found at ...: skipped",
+# writes OUTDIR/SKIPPED and exits 0. Exits 1 if any conversion failed.
+set -uo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 2
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+out="$1"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+rm -f "$out/SKIPPED"
+
+suite="${WEX_TESTSUITE:-$root/../shared/testsuite}"
+if [ ! -d "$suite/core" ]; then
+    echo "spec suite not found at $suite: skipped"
+    echo "spec suite not found at $suite" >"$out/SKIPPED"
+    exit 0
+fi
+suite="$(cd "$suite" && pwd)"
+
+if ! command -v wast2json >/dev/null 2>&1; then
+    echo "convert: wast2json not found (apt-get install wabt, or run scripts/deps.sh)" >&2
+    exit 1
+fi
+
+converted=0 kept=0 failed=0
+for wast in "$suite"/core/*.wast; do
+    name="$(basename "$wast" .wast)"
+    case "$name" in simd_*) continue ;; esac
+    src="$wast"
+    [ -f "$suite/core-wabt-compat/$name.wast" ] && src="$suite/core-wabt-compat/$name.wast"
+    dir="$out/$name"
+    json="$dir/$name.json"
+    if [ -f "$json" ] && [ "$json" -nt "$src" ]; then
+        kept=$((kept + 1))
+        continue
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if (cd "$dir" && wast2json "$src" -o "$name.json" 2>"$dir/wast2json.err"); then
+        converted=$((converted + 1))
+    else
+        echo "convert: wast2json failed on $src:" >&2
+        sed 's/^/    /' "$dir/wast2json.err" | head -20 >&2
+        rm -f "$json"
+        failed=$((failed + 1))
+    fi
+done
+echo "convert: $converted converted, $kept up to date, $failed failed (into $out)"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,427 @@
+/*
+ * main.c - the `wex` command line. Its conventions follow wasmtime's:
+ *
+ *   wex run [OPTIONS] FILE.wasm [ARGS...]     run _start (or --invoke NAME)
+ *   wex validate [OPTIONS] FILE.wasm          check a module, print nothing if valid
+ *   wex wast [OPTIONS] [-v] FILE.json...      run wast2json spec-test command lists
+ *
+ * It uses only the public API (wex.h). Exit status: 0 success, 1 failure
+ * (error, trap, failed tests), 2 usage error; a guest's proc_exit status
+ * passes through.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "values.h"
+#include "wast.h"
+#include "wex.h"
+
+#define EXIT_USAGE 2
+
+/* Options shared by all subcommands. */
+typedef struct {
+    bool have_bounds;
+    wex_bounds_t bounds;
+} common_opts_t;
+
+static const char *prog = "wex";
+
+/* The help text: one screen, the subcommands and their options. */
+static void usage(FILE *f) {
+    fprintf(f,
+            "wex - a WebAssembly runtime\n"
+            "\n"
+            "Usage:\n"
+            "  %s run [OPTIONS] FILE.wasm [ARGS...]\n"
+            "      Instantiate FILE (no imports yet) and call its `_start` export.\n"
+            "      Options before FILE belong to wex; everything after it to the guest.\n"
+            "      --invoke NAME         call export NAME instead; ARGS are its arguments,\n"
+            "                            parsed by parameter type; results are printed\n"
+            "  %s validate [OPTIONS] FILE.wasm\n"
+            "      Decode and validate FILE; print nothing and exit 0 if it is valid.\n"
+            "  %s wast [OPTIONS] [-v] FILE.json...\n"
+            "      Run spec tests converted by wabt's wast2json.\n"
+            "      -v, --verbose         show skipped commands and message mismatches\n"
+            "\n"
+            "Options for every subcommand:\n"
+            "  --bounds-checks=guard|explicit\n"
+            "                            memory bounds checks by guard pages or by compares\n"
+            "  -h, --help                print this help\n"
+            "  -V, --version             print the version\n",
+            prog, prog, prog);
+}
+
+/* Report a usage error and point at --help. */
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+    return EXIT_USAGE;
+}
+
+/* Handle an option every subcommand accepts. Returns 1 if handled, 0 if not
+ * a common option, or -1 after printing a usage error; *exit_now is set for
+ * --help/--version, which end the program successfully. */
+static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        usage(stdout);
+        *exit_now = true;
+        return 1;
+    }
+    if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+        printf("wex %s\n", wex_version());
+        *exit_now = true;
+        return 1;
+    }
+    if (strncmp(arg, "--bounds-checks=", 16) == 0) {
+        const char *v = arg + 16;
+        if (strcmp(v, "guard") == 0)
+            c->bounds = WEX_BOUNDS_GUARD_PAGES;
+        else if (strcmp(v, "explicit") == 0)
+            c->bounds = WEX_BOUNDS_EXPLICIT;
+        else {
+            usage_error("--bounds-checks must be 'guard' or 'explicit', not '%s'", v);
+            return -1;
+        }
+        c->have_bounds = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* Make the engine with the chosen settings. */
+static wex_engine_t *make_engine(const common_opts_t *c) {
+    wex_config_t *cfg = wex_config_new();
+    if (!cfg) return NULL;
+    if (c->have_bounds) wex_config_set_bounds_checks(cfg, c->bounds);
+    wex_engine_t *e = wex_engine_new(cfg);
+    if (!e) fprintf(stderr, "Error: cannot create the engine\n");
+    return e;
+}
+
+/* Read a whole file; prints the error itself. */
+static bool read_file(const char *path, uint8_t **bytes, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "Error: failed to read `%s`: %s\n", path, strerror(errno));
+        return false;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        uint8_t *b = realloc(buf, cap * 2);
+        if (!b) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = b;
+        cap *= 2;
+    }
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (!buf || bad) {
+        fprintf(stderr, "Error: failed to read `%s`: %s\n", path,
+                buf ? "read error" : "out of memory");
+        free(buf);
+        return false;
+    }
+    *bytes = buf;
+    *len = n;
+    return true;
+}
+
+/* A human description of an error code ("malformed module"), from the
+ * header's X-macro list. */
+static const char *code_description(wex_errcode_t code) {
+    switch (code) {
+#define WEX__D(name, desc)                                                                         \
+    case WEX_ERR_##name: return desc;
+        WEX_ERROR_LIST(WEX__D)
+#undef WEX__D
+    }
+    return "error";
+}
+
+/* Print a compile/validate error as "FILE: malformed module at offset 0x1c:
+ * unexpected end". */
+static void print_module_error(const char *file, const wex_error_t *err) {
+    int64_t off = wex_error_offset(err);
+    fprintf(stderr, "%s: %s", file, code_description(wex_error_code(err)));
+    if (off >= 0) fprintf(stderr, " at offset 0x%llx", (unsigned long long)off);
+    fprintf(stderr, ": %s\n", wex_error_message(err));
+}
+
+/* The text of a runtime error: traps read "wasm trap: MESSAGE" as in
+ * wasmtime, with the spec's message for the trap kind. */
+static void print_call_error(const char *file, const char *func, const wex_error_t *err) {
+    fprintf(stderr, "Error: failed to run main module `%s`\n\nCaused by:\n", file);
+    fprintf(stderr, "    0: failed to invoke `%s`\n", func);
+    if (wex_error_code(err) == WEX_ERR_TRAP) {
+        wex_trapcode_t tc = wex_error_trap_code(err);
+        const char *msg = tc != WEX_TRAP_NONE && tc != WEX_TRAP_HOST ? wex_trap_message(tc)
+                                                                     : wex_error_message(err);
+        fprintf(stderr, "    1: wasm trap: %s\n", msg);
+    } else {
+        fprintf(stderr, "    1: %s\n", wex_error_message(err));
+    }
+}
+
+/* `wex run`: instantiate without imports, then call _start or --invoke NAME
+ * with the remaining arguments. */
+static int cmd_run(int argc, char **argv, common_opts_t *c) {
+    const char *invoke = NULL;
+    int i = 0;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0') break;
+        bool exit_now = false;
+        int h = common_option(a, c, &exit_now);
+        if (h < 0) return EXIT_USAGE;
+        if (exit_now) return 0;
+        if (h) continue;
+        if (strcmp(a, "--invoke") == 0) {
+            if (i + 1 >= argc) return usage_error("%s needs a function name", a);
+            invoke = argv[++i];
+        } else if (strncmp(a, "--invoke=", 9) == 0) {
+            invoke = a + 9;
+        } else {
+            return usage_error("unknown option '%s' for run", a);
+        }
+    }
+    if (i >= argc) return usage_error("%s", "run: missing FILE.wasm");
+    const char *file = argv[i++];
+    int nguest = argc - i;
+    char **guest = argv + i;
+
+    uint8_t *bytes;
+    size_t len;
+    if (!read_file(file, &bytes, &len)) return 1;
+    wex_engine_t *engine = make_engine(c);
+    if (!engine) {
+        free(bytes);
+        return 1;
+    }
+    int status = 1;
+    wex_module_t *module = NULL;
+    wex_store_t *store = NULL;
+    wex_val_t *args = NULL, *results = NULL;
+    wex_error_t *err = wex_module_new(engine, bytes, len, &module);
+    free(bytes);
+    if (err) {
+        fprintf(stderr, "Error: failed to compile ");
+        print_module_error(file, err);
+        goto out;
+    }
+    if (wex_module_import_count(module) > 0) {
+        wex_importdesc_t d;
+        wex_module_import(module, 0, &d);
+        fprintf(stderr,
+                "Error: failed to instantiate `%s`: unknown import: `%.*s::%.*s` has not been "
+                "defined (wex run provides no imports yet)\n",
+                file, (int)d.module_len, d.module, (int)d.name_len, d.name);
+        goto out;
+    }
+    store = wex_store_new(engine);
+    wex_instance_t *inst = NULL;
+    if (!store) {
+        fprintf(stderr, "Error: cannot create a store\n");
+        goto out;
+    }
+    err = wex_instance_new(store, module, NULL, 0, &inst);
+    if (err) {
+        if (wex_error_code(err) == WEX_ERR_TRAP)
+            print_call_error(file, "start function", err);
+        else
+            fprintf(stderr, "Error: failed to instantiate `%s`: %s\n", file,
+                    wex_error_message(err));
+        goto out;
+    }
+
+    const char *name = invoke ? invoke : "_start";
+    wex_extern_t ext;
+    if (!wex_instance_export(inst, name, strlen(name), &ext)) {
+        if (invoke)
+            fprintf(stderr, "Error: failed to find export `%s` in `%s`\n", name, file);
+        else
+            fprintf(stderr,
+                    "Error: `%s` exports no `_start` function; use --invoke NAME to call an "
+                    "export\n",
+                    file);
+        goto out;
+    }
+    if (ext.kind != WEX_EXTERN_FUNC) {
+        fprintf(stderr, "Error: export `%s` of `%s` is not a function\n", name, file);
+        goto out;
+    }
+    wex_functype_t ft = wex_func_type(ext.of.func);
+    if (!invoke) nguest = 0; /* guest argv goes to WASI, which comes later */
+    if ((uint32_t)nguest != ft.nparams) {
+        fprintf(stderr, "%s: `%s` takes %u argument%s, %d given\n", prog, name, ft.nparams,
+                ft.nparams == 1 ? "" : "s", nguest);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    args = calloc(ft.nparams + 1, sizeof *args);
+    results = calloc(ft.nresults + 1, sizeof *results);
+    if (!args || !results) {
+        fprintf(stderr, "Error: out of memory\n");
+        goto out;
+    }
+    for (uint32_t k = 0; k < ft.nparams; k++) {
+        if (!cli_parse_value(guest[k], ft.params[k], &args[k])) {
+            fprintf(stderr, "%s: argument %u of `%s`: '%s' is not a valid %s\n", prog, k + 1, name,
+                    guest[k], cli_kind_name(ft.params[k]));
+            status = EXIT_USAGE;
+            goto out;
+        }
+    }
+    err = wex_func_call(store, ext.of.func, args, ft.nparams, results, ft.nresults);
+    if (err) {
+        if (wex_error_code(err) == WEX_ERR_EXIT) {
+            status = wex_error_exit_status(err);
+        } else {
+            print_call_error(file, name, err);
+        }
+        goto out;
+    }
+    if (invoke)
+        for (uint32_t k = 0; k < ft.nresults; k++) {
+            char buf[CLI_VALUE_BUF];
+            results[k].kind = ft.results[k];
+            cli_format_value(&results[k], buf, sizeof buf);
+            printf("%s\n", buf);
+        }
+    status = 0;
+out:
+    free(args);
+    free(results);
+    wex_error_delete(err);
+    if (store) wex_store_delete(store);
+    if (module) wex_module_delete(module);
+    wex_engine_delete(engine);
+    return status;
+}
+
+/* `wex validate`: decode and validate only. */
+static int cmd_validate(int argc, char **argv, common_opts_t *c) {
+    const char *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] != '\0' && !file) {
+            bool exit_now = false;
+            int h = common_option(a, c, &exit_now);
+            if (h < 0) return EXIT_USAGE;
+            if (exit_now) return 0;
+            if (!h) return usage_error("unknown option '%s' for validate", a);
+            continue;
+        }
+        if (file) return usage_error("validate takes one file; extra argument '%s'", a);
+        file = a;
+    }
+    if (!file) return usage_error("%s", "validate: missing FILE.wasm");
+    uint8_t *bytes;
+    size_t len;
+    if (!read_file(file, &bytes, &len)) return 1;
+    wex_engine_t *engine = make_engine(c);
+    if (!engine) {
+        free(bytes);
+        return 1;
+    }
+    wex_error_t *err = wex_module_validate(engine, bytes, len);
+    free(bytes);
+    int status = 0;
+    if (err) {
+        print_module_error(file, err);
+        wex_error_delete(err);
+        status = 1;
+    }
+    wex_engine_delete(engine);
+    return status;
+}
+
+/* `wex wast`: run .json spec-test files; the last line is the total, which
+ * CI reads: "N passed, N failed, N skipped". */
+static int cmd_wast(int argc, char **argv, common_opts_t *c) {
+    wast_options_t opts = {.verbose = false};
+    int nfiles = 0;
+    bool opts_done = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!opts_done && strcmp(a, "--") == 0) {
+            opts_done = true;
+            continue;
+        }
+        if (!opts_done && a[0] == '-' && a[1] != '\0') {
+            bool exit_now = false;
+            int h = common_option(a, c, &exit_now);
+            if (h < 0) return EXIT_USAGE;
+            if (exit_now) return 0;
+            if (h) continue;
+            if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+                opts.verbose = true;
+            else
+                return usage_error("unknown option '%s' for wast", a);
+            argv[i] = NULL; /* consumed */
+            continue;
+        }
+        nfiles++;
+    }
+    if (nfiles == 0) return usage_error("%s", "wast: missing FILE.json");
+    wex_engine_t *engine = make_engine(c);
+    if (!engine) return 1;
+    wast_counts_t total = {0};
+    opts_done = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!a) continue;
+        if (!opts_done && strcmp(a, "--") == 0) {
+            opts_done = true;
+            continue;
+        }
+        if (!opts_done && a[0] == '-' && a[1] != '\0') continue;
+        wast_run_file(engine, a, &opts, &total);
+    }
+    wex_engine_delete(engine);
+    printf("message mismatches: %lu\n", total.msg_mismatches);
+    printf("%lu passed, %lu failed, %lu skipped\n", total.passed, total.failed, total.skipped);
+    return total.failed ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    common_opts_t c = {.have_bounds = false, .bounds = WEX_BOUNDS_GUARD_PAGES};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        bool exit_now = false;
+        int h = common_option(argv[i], &c, &exit_now);
+        if (h < 0) return EXIT_USAGE;
+        if (exit_now) return 0;
+        if (!h) return usage_error("unknown option '%s'", argv[i]);
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[i];
+    int rest = argc - i - 1;
+    char **rargv = argv + i + 1;
+    if (strcmp(cmd, "run") == 0) return cmd_run(rest, rargv, &c);
+    if (strcmp(cmd, "validate") == 0) return cmd_validate(rest, rargv, &c);
+    if (strcmp(cmd, "wast") == 0) return cmd_wast(rest, rargv, &c);
+    if (strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    /* Like wasmtime, `wex FILE.wasm ...` means `wex run FILE.wasm ...`. */
+    size_t n = strlen(cmd);
+    if (n > 5 && strcmp(cmd + n - 5, ".wasm") == 0) return cmd_run(argc - i, argv + i, &c);
+    return usage_error("unknown subcommand '%s'", cmd);
+}
