@@ -71,6 +71,7 @@ static inline bool push(wex__valid_ctx *v, uint8_t t) {
 }
 
 static bool push_n(wex__valid_ctx *v, const uint8_t *ts, uint32_t n) {
+    if (n == 0) return true;
     if (v->capvals - v->nvals < n && !grow_vals(v, n)) return false;
     memcpy(v->vals + v->nvals, ts, n);
     v->nvals += n;
@@ -366,7 +367,7 @@ static bool setup_locals(wex__valid_ctx *v, const wex__functype *ft, const wex__
         v->locals = p;
         v->caplocals = (size_t)total;
     }
-    memcpy(v->locals, ft->types, ft->nparams);
+    if (ft->nparams) memcpy(v->locals, ft->types, ft->nparams);
     size_t n = ft->nparams;
     for (uint32_t i = 0; i < c->nruns; i++) {
         memset(v->locals + n, c->runs[i].type, c->runs[i].count);
@@ -419,7 +420,8 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
         if (!pop_ctrl(v, at)) return false;
         f = &v->ctrls[v->nctrls];
         if (f->kind == WEX__OP_IF &&
-            (f->nparams != f->nresults || memcmp(f->params, f->results, f->nparams) != 0))
+            (f->nparams != f->nresults ||
+             (f->nparams && memcmp(f->params, f->results, f->nparams) != 0)))
             return fail(v, at, "type mismatch: if without else must leave its params unchanged");
         if (v->nctrls == 0) {
             *done = true;
