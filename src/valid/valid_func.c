@@ -15,6 +15,37 @@
 
 #include <stdio.h>
 
+/*
+ * Reads with an inline fast path for the common one-byte case (short LEB128
+ * indices, opcodes); anything else goes to the checked reader in base.
+ */
+static inline bool rd_u8(wex__reader *r, uint8_t *out) {
+    if (WEX__LIKELY(r->p < r->end)) {
+        *out = *r->p++;
+        return true;
+    }
+    return wex__read_u8(r, out);
+}
+static inline bool rd_u32(wex__reader *r, uint32_t *out) {
+    if (WEX__LIKELY(r->p < r->end && *r->p < 0x80)) {
+        *out = *r->p++;
+        return true;
+    }
+    return wex__read_u32(r, out);
+}
+
+/*
+ * Operator rows by opcode without a call: one-byte opcodes at their value,
+ * 0xFC-prefixed ones at 0x100 + sub-opcode. Entries are row index + 1, so 0
+ * means no such operator. Built by the compiler from opcodes.h.
+ */
+#define OPSLOT(code) ((code) < 0x100 ? (code) : 0x100 + ((code)&0xFF))
+static const uint16_t op_slot[0x200] = {
+#define WEX__OPX(name, code, imm, sig) [OPSLOT(code)] = WEX__OPI_##name + 1,
+    WEX__OPCODES(WEX__OPX)
+#undef WEX__OPX
+};
+
 const char *wex__valid_typename(uint8_t t) {
     switch (t) {
     case WEX__T_I32: return "i32";
@@ -239,24 +270,21 @@ static bool read_blocktype(wex__valid_ctx *v, wex__reader *r, size_t at, const u
     return true;
 }
 
-static inline uint8_t sig_type(char c) {
-    switch (c) {
-    case 'i': return WEX__T_I32;
-    case 'I': return WEX__T_I64;
-    case 'f': return WEX__T_F32;
-    case 'F': return WEX__T_F64;
-    default: return WEX__T_UNKNOWN;
-    }
-}
+/* Signature letters to value types; anything else is 0. */
+static const uint8_t sig_types[128] = {
+    ['i'] = WEX__T_I32, ['I'] = WEX__T_I64, ['f'] = WEX__T_F32, ['F'] = WEX__T_F64};
 
 /* The generic path: pop the params of a "params:results" signature (last
  * first), push its results. */
 static bool apply_sig(wex__valid_ctx *v, size_t at, const char *sig) {
-    const char *colon = strchr(sig, ':');
-    for (const char *c = colon; c > sig;)
-        if (!pop(v, at, sig_type(*--c))) return false;
-    for (const char *c = colon + 1; *c; c++)
-        if (!push(v, sig_type(*c))) return false;
+    uint8_t params[4];
+    unsigned np = 0;
+    while (*sig != ':' && np < 4)
+        params[np++] = sig_types[*sig++ & 0x7F];
+    while (np > 0)
+        if (!pop(v, at, params[--np])) return false;
+    for (sig++; *sig; sig++)
+        if (!push(v, sig_types[*sig & 0x7F])) return false;
     return true;
 }
 
@@ -308,32 +336,32 @@ static bool simple_imm(wex__valid_ctx *v, wex__reader *r, size_t at, const wex__
     case WEX__IMM_F32: return wex__read_f32(r, &f32);
     case WEX__IMM_F64: return wex__read_f64(r, &f64);
     case WEX__IMM_MEMARG:
-        if (!wex__read_u32(r, &a) || !wex__read_u32(r, &b)) return false;
+        if (!rd_u32(r, &a) || !rd_u32(r, &b)) return false;
         if (!need_memory(v, at)) return false;
         if (info->code < 0x28 || info->code > 0x3E) return fail(v, at, "unexpected memarg");
         if (a > natural_align[info->code - 0x28])
             return fail(v, at, "alignment must not be larger than natural");
         return true;
     case WEX__IMM_MEM:
-        if (!wex__read_u8(r, &byte)) return false;
+        if (!rd_u8(r, &byte)) return false;
         return need_memory(v, at);
     case WEX__IMM_MEM_COPY:
-        if (!wex__read_u8(r, &byte) || !wex__read_u8(r, &byte)) return false;
+        if (!rd_u8(r, &byte) || !rd_u8(r, &byte)) return false;
         return need_memory(v, at);
     case WEX__IMM_MEM_INIT:
-        if (!wex__read_u32(r, &a) || !wex__read_u8(r, &byte)) return false;
+        if (!rd_u32(r, &a) || !rd_u8(r, &byte)) return false;
         return need_memory(v, at) && need_data(v, at, a);
     case WEX__IMM_DATA:
-        if (!wex__read_u32(r, &a)) return false;
+        if (!rd_u32(r, &a)) return false;
         return need_data(v, at, a);
     case WEX__IMM_ELEM:
-        if (!wex__read_u32(r, &a)) return false;
+        if (!rd_u32(r, &a)) return false;
         return need_elem(v, at, a);
     case WEX__IMM_TABLE:
-        if (!wex__read_u32(r, &a)) return false;
+        if (!rd_u32(r, &a)) return false;
         return need_table(v, at, a) != NULL;
     case WEX__IMM_TABLE_INIT: {
-        if (!wex__read_u32(r, &a) || !wex__read_u32(r, &b)) return false;
+        if (!rd_u32(r, &a) || !rd_u32(r, &b)) return false;
         const wex__tabletype *t = need_table(v, at, b);
         if (!t || !need_elem(v, at, a)) return false;
         if (t->elem != m->elems[a].type)
@@ -342,7 +370,7 @@ static bool simple_imm(wex__valid_ctx *v, wex__reader *r, size_t at, const wex__
         return true;
     }
     case WEX__IMM_TABLE_COPY: {
-        if (!wex__read_u32(r, &a) || !wex__read_u32(r, &b)) return false;
+        if (!rd_u32(r, &a) || !rd_u32(r, &b)) return false;
         const wex__tabletype *d = need_table(v, at, a);
         const wex__tabletype *s = d ? need_table(v, at, b) : NULL;
         if (!s) return false;
@@ -390,7 +418,7 @@ static bool read_failed(wex__valid_ctx *v, const wex__reader *r) {
 static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t code, bool *done) {
     wex__module *m = v->m;
     uint32_t x, y;
-    uint8_t t, t1, t2;
+    uint8_t t = 0, t1 = 0, t2 = 0;
     const uint8_t *ts;
     uint32_t n;
     const wex__valid_frame *f;
@@ -431,27 +459,27 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
     }
 
     case WEX__OP_BR:
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         if (!(f = label(v, at, x))) return false;
         label_types(f, &ts, &n);
         if (!pop_n(v, at, ts, n)) return false;
         set_unreachable(v);
         return true;
     case WEX__OP_BR_IF:
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         if (!(f = label(v, at, x))) return false;
         label_types(f, &ts, &n);
         if (!pop(v, at, WEX__T_I32) || !pop_n(v, at, ts, n)) return false;
         return push_n(v, ts, n);
     case WEX__OP_BR_TABLE: {
         uint32_t count;
-        if (!wex__read_u32(r, &count)) return false;
+        if (!rd_u32(r, &count)) return false;
         /* The default label is last in the binary: find it first, since the
          * spec takes the arity from it. */
         wex__reader targets = *r;
         for (uint32_t i = 0; i < count; i++)
-            if (!wex__read_u32(r, &x)) return false;
-        if (!wex__read_u32(r, &y)) return false;
+            if (!rd_u32(r, &x)) return false;
+        if (!rd_u32(r, &y)) return false;
         if (!pop(v, at, WEX__T_I32)) return false;
         const wex__valid_frame *fd = label(v, at, y);
         if (!fd) return false;
@@ -459,7 +487,7 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
         uint32_t arity;
         label_types(fd, &dts, &arity);
         for (uint32_t i = 0; i < count; i++) {
-            wex__read_u32(&targets, &x);
+            rd_u32(&targets, &x);
             if (!(f = label(v, at, x))) return false;
             label_types(f, &ts, &n);
             if (n != arity)
@@ -478,14 +506,14 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
     }
 
     case WEX__OP_CALL: {
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         if (x >= m->nfuncs) return fail(v, at, "unknown function %u", x);
         const wex__functype *ft = wex__module_functype(m, x);
         if (!pop_n(v, at, ft->types, ft->nparams)) return false;
         return push_n(v, ft->types + ft->nparams, ft->nresults);
     }
     case WEX__OP_CALL_INDIRECT: {
-        if (!wex__read_u32(r, &x) || !wex__read_u32(r, &y)) return false;
+        if (!rd_u32(r, &x) || !rd_u32(r, &y)) return false;
         const wex__tabletype *tt = need_table(v, at, y);
         if (!tt) return false;
         if (x >= m->ntypes) return fail(v, at, "unknown type %u", x);
@@ -506,16 +534,16 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
                         wex__valid_typename(t1));
         return push(v, t1 == WEX__T_UNKNOWN ? t2 : t1);
     case WEX__OP_SELECT_T:
-        if (!wex__read_u32(r, &n)) return false;
+        if (!rd_u32(r, &n)) return false;
         if (n != 1) return fail(v, at, "invalid result arity");
-        if (!wex__read_u8(r, &t)) return false;
+        if (!rd_u8(r, &t)) return false;
         if (!pop(v, at, WEX__T_I32) || !pop(v, at, t) || !pop(v, at, t)) return false;
         return push(v, t);
 
     case WEX__OP_LOCAL_GET:
     case WEX__OP_LOCAL_SET:
     case WEX__OP_LOCAL_TEE:
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         if (x >= v->nlocals) return fail(v, at, "unknown local %u", x);
         t = v->locals[x];
         if (code == WEX__OP_LOCAL_GET) return push(v, t);
@@ -523,7 +551,7 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
         return code == WEX__OP_LOCAL_TEE ? push(v, t) : true;
     case WEX__OP_GLOBAL_GET:
     case WEX__OP_GLOBAL_SET:
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         if (x >= m->nglobals) return fail(v, at, "unknown global %u", x);
         t = m->global_types[x].type;
         if (code == WEX__OP_GLOBAL_GET) return push(v, t);
@@ -532,7 +560,7 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
 
     case WEX__OP_TABLE_GET:
     case WEX__OP_TABLE_SET: {
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         const wex__tabletype *tt = need_table(v, at, x);
         if (!tt) return false;
         if (code == WEX__OP_TABLE_GET) return pop(v, at, WEX__T_I32) && push(v, tt->elem);
@@ -540,7 +568,7 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
     }
     case WEX__OP_TABLE_GROW:
     case WEX__OP_TABLE_FILL: {
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         const wex__tabletype *tt = need_table(v, at, x);
         if (!tt) return false;
         if (code == WEX__OP_TABLE_GROW)
@@ -549,7 +577,7 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
     }
 
     case WEX__OP_REF_NULL:
-        if (!wex__read_u8(r, &t)) return false;
+        if (!rd_u8(r, &t)) return false;
         if (!wex__is_reftype(t)) return fail(v, at, "malformed reference type 0x%02x", t);
         return push(v, t);
     case WEX__OP_REF_IS_NULL:
@@ -558,14 +586,16 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
             return fail(v, at, "type mismatch: ref.is_null of %s", wex__valid_typename(t));
         return push(v, WEX__T_I32);
     case WEX__OP_REF_FUNC:
-        if (!wex__read_u32(r, &x)) return false;
+        if (!rd_u32(r, &x)) return false;
         if (x >= m->nfuncs) return fail(v, at, "unknown function %u", x);
         if (!m->func_declared || !m->func_declared[x])
             return fail(v, at, "undeclared function reference %u", x);
         return push(v, WEX__T_FUNCREF);
 
     default: {
-        const wex__opinfo *info = wex__op_lookup(code);
+        unsigned slot = code < 0x100 ? code : code - 0xFC00 + 0x100;
+        const wex__opinfo *info =
+            slot < 0x200 && op_slot[slot] ? &wex__ops[op_slot[slot] - 1] : NULL;
         if (!info || info->sig[0] == '*')
             return fail(v, at, "unknown operator 0x%x", (unsigned)code);
         if (!simple_imm(v, r, at, info)) return false;
@@ -593,14 +623,14 @@ wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
         size_t at = wex__reader_off(&r);
         uint8_t op;
         uint32_t code;
-        if (!wex__read_u8(&r, &op)) {
+        if (!rd_u8(&r, &op)) {
             read_failed(v, &r);
             break;
         }
         code = op;
         if (op == 0xFC) {
             uint32_t sub;
-            if (!wex__read_u32(&r, &sub)) {
+            if (!rd_u32(&r, &sub)) {
                 read_failed(v, &r);
                 break;
             }
