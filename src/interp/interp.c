@@ -79,6 +79,11 @@ static inline uint64_t wex__fmax64(uint64_t a, uint64_t b) {
     return x > y ? a : b;
 }
 
+/* Rounding: libm may hand a signalling NaN back unchanged; the spec wants an
+ * arithmetic (quiet) NaN, which x + x gives. */
+#define wex__round32(fn, x) ((x) != (x) ? (x) + (x) : fn(x))
+#define wex__round64(fn, x) ((x) != (x) ? (x) + (x) : fn(x))
+
 /* Saturating truncation (f32 operands are widened exactly to double). */
 static inline int32_t wex__sat_i32_f64(double x) {
     if (x != x) return 0;

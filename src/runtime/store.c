@@ -285,8 +285,10 @@ static void free_object(wex__obj *o) {
     case WEX__OBJ_FUNC: {
         wex_func_t *f = (wex_func_t *)o;
         if (f->finalizer) f->finalizer(f->env);
-        wex__free(f->own_type.types);
-        wex__free(f->kinds);
+        if (!f->inst) { /* a wasm function's kinds live in its instance */
+            wex__free(f->own_type.types);
+            wex__free(f->kinds);
+        }
         break;
     }
     case WEX__OBJ_MEMORY: {
