@@ -523,7 +523,7 @@ static bool sec_elem(dec *d) {
         size_t at = pos_of(d);
         uint32_t kind, count;
         TRY(read_u32(d, &kind));
-        if (kind > 7) return fail(d, pos_of(d) - 1, "malformed elements segment kind");
+        if (kind > 7) return fail(d, at, "malformed elements segment kind");
         e->off = (uint32_t)at;
         e->type = WEX__T_FUNCREF;
         if (kind & 1) {
@@ -619,7 +619,7 @@ static bool sec_data(dec *d) {
         uint32_t kind, len;
         const uint8_t *bytes;
         TRY(read_u32(d, &kind));
-        if (kind > 2) return fail(d, pos_of(d) - 1, "malformed data segment kind");
+        if (kind > 2) return fail(d, at, "malformed data segment kind");
         s->off = (uint32_t)at;
         s->mode = kind == 1 ? WEX__SEG_PASSIVE : WEX__SEG_ACTIVE;
         if (kind == 2) TRY(read_u32(d, &s->mem));
