@@ -44,6 +44,7 @@ typedef struct {
     size_t names_off, names_end;
 } dec;
 
+/* Offsets in errors and in the IR are from the start of the module. */
 static inline size_t pos_of(const dec *d) {
     return (size_t)(d->r.p - d->r.origin);
 }
@@ -95,6 +96,7 @@ static bool grow(dec *d, void **arr, uint32_t old, uint32_t add, size_t size) {
 
 /* ------------------------------------------------------------- basic values */
 
+/* A raw byte (kinds, flags, opcodes). */
 static bool read_u8(dec *d, uint8_t *b) {
     return wex__read_u8(&d->r, b);
 }
@@ -183,6 +185,7 @@ static bool read_valtype(dec *d, uint8_t *t) {
     return fail(d, at, b > 0x70 ? "malformed number type" : "malformed reference type");
 }
 
+/* A reference type where only one may stand (tables, segments, ref.null). */
 static bool read_reftype(dec *d, uint8_t *t) {
     size_t at = pos_of(d);
     TRY(read_u8(d, t));
@@ -208,11 +211,13 @@ static bool read_limits(dec *d, wex__limits *l) {
     return true;
 }
 
+/* A table type: reference type then limits. */
 static bool read_tabletype(dec *d, wex__tabletype *t) {
     TRY(read_reftype(d, &t->elem));
     return read_limits(d, &t->lim);
 }
 
+/* A global type: value type then a mutability byte, 0 or 1. */
 static bool read_globaltype(dec *d, wex__globaltype *g) {
     TRY(read_valtype(d, &g->type));
     size_t at = pos_of(d);
@@ -457,6 +462,8 @@ static bool sec_import(dec *d) {
     return true;
 }
 
+/* Function section: the type index of each defined function, appended to
+ * the imported functions' in the function index space. */
 static bool sec_func(dec *d) {
     wex__module *m = d->m;
     uint32_t n;
@@ -468,6 +475,7 @@ static bool sec_func(dec *d) {
     return true;
 }
 
+/* Table section: defined tables follow the imported ones. */
 static bool sec_table(dec *d) {
     wex__module *m = d->m;
     uint32_t n;
@@ -479,6 +487,8 @@ static bool sec_table(dec *d) {
     return true;
 }
 
+/* Memory section: defined memories follow the imported ones (how many there
+ * may be is valid's question). */
 static bool sec_mem(dec *d) {
     wex__module *m = d->m;
     uint32_t n;
@@ -490,6 +500,8 @@ static bool sec_mem(dec *d) {
     return true;
 }
 
+/* Global section: types go to the global index space after the imports,
+ * initialisers to `globals`. */
 static bool sec_global(dec *d) {
     wex__module *m = d->m;
     uint32_t n;
@@ -506,6 +518,7 @@ static bool sec_global(dec *d) {
     return true;
 }
 
+/* Export section: names are copied; indices are valid's to check. */
 static bool sec_export(dec *d) {
     wex__module *m = d->m;
     uint32_t n;
