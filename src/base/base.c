@@ -27,13 +27,11 @@ char *wex__strndup(const char *s, size_t n) {
 }
 
 /* A static error for when even the error cannot be allocated. */
-static struct {
-    struct wex_error e;
-    char msg[16];
-} wex__oom_error = {{WEX_ERR_NOMEM, WEX_TRAP_NONE, -1, 0}, "out of memory"};
+static char wex__oom_message[] = "out of memory";
+static struct wex_error wex__oom_error = {WEX_ERR_NOMEM, WEX_TRAP_NONE, -1, 0, wex__oom_message};
 
 wex_error_t *wex__error_nomem(void) {
-    return &wex__oom_error.e;
+    return &wex__oom_error;
 }
 
 wex_error_t *wex__error_vnew(wex_errcode_t code, int64_t offset, const char *fmt, va_list ap) {
@@ -47,6 +45,7 @@ wex_error_t *wex__error_vnew(wex_errcode_t code, int64_t offset, const char *fmt
     e->trap = WEX_TRAP_NONE;
     e->offset = offset;
     e->exit_status = 0;
+    e->message = (char *)(e + 1);
     memcpy(e->message, tmp, (size_t)n + 1);
     return e;
 }
@@ -190,8 +189,7 @@ static bool read_uleb(wex__reader *r, unsigned bits, uint64_t *out) {
         if (i == maxbytes - 1) {
             if (b & 0x80) return wex__reader_fail(r, "integer representation too long");
             unsigned used = bits - shift; /* bits the last byte may carry */
-            if (used < 7 && (b >> used) != 0)
-                return wex__reader_fail(r, "integer too large");
+            if (used < 7 && (b >> used) != 0) return wex__reader_fail(r, "integer too large");
             result |= (uint64_t)b << shift;
             break;
         }
@@ -266,7 +264,8 @@ bool wex__read_f64(wex__reader *r, uint64_t *bits) {
     const uint8_t *p;
     if (!wex__read_bytes(r, 8, &p)) return false;
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
     *bits = v;
     return true;
 }

@@ -31,7 +31,7 @@ struct wex_error {
     wex_trapcode_t trap;
     int64_t offset;
     int exit_status;
-    char message[];
+    char *message; /* points just past the struct, or at a literal */
 };
 
 wex_error_t *wex__error_vnew(wex_errcode_t code, int64_t offset, const char *fmt, va_list ap);

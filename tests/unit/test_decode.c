@@ -206,7 +206,11 @@ TEST(body_syntax) {
     /* Unknown indices are not malformed. */
     OK_FREE(BODY(4, 0x00, 0x10, 0x63, 0x0b));
     /* memory.init and data.drop need a data count section. */
-    MAL("data count section required", 27, BODY(5, 0x00, 0xfc, 0x09, 0x00, 0x0b));
+    /* With a data section present; without one the index is left to the
+     * validator ("unknown data segment"), as wast2json writes such modules. */
+    MAL("data count section required", 33, BODY(5, 0x00, 0xfc, 0x09, 0x00, 0x0b), 0x0b, 0x04,
+        0x01, 0x01, 0x01, 0x00);
+    OK_FREE(BODY(5, 0x00, 0xfc, 0x09, 0x00, 0x0b));
     OK_FREE(HDR, TYPE0, FUNC1, 0x0c, 0x01, 0x00, 0x0a, 0x07, 0x01, 0x05, 0x00, 0xfc, 0x09, 0x00,
             0x0b);
 #undef BODY

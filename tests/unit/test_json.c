@@ -73,7 +73,7 @@ TEST(nested) {
     const json_t *c1 = json_array_at(cmds, 1);
     const json_t *args = json_get(json_get(c1, "action"), "args");
     CHECK_EQ_INT(json_array_len(args), 1);
-    size_t n;
+    size_t n = 0;
     CHECK(strcmp(json_get_string(json_array_at(args, 0), "value", &n), "4294967295") == 0);
     CHECK_EQ_INT(n, 10);
     CHECK_EQ_INT(json_array_len(json_get(c1, "expected")), 0);
