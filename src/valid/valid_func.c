@@ -72,6 +72,22 @@ __attribute__((format(printf, 3, 4))) static bool fail(wex__valid_ctx *v, size_t
     return false;
 }
 
+/* An implementation limit, not a rule of the spec: "not supported". */
+static bool fail_limit(wex__valid_ctx *v, size_t off, const char *what, unsigned long limit) {
+    if (!v->err)
+        v->err = wex__error_at(WEX_ERR_UNSUPPORTED, (int64_t)off, "%s (implementation limit %lu)",
+                               what, limit);
+    return false;
+}
+
+/*
+ * Deepest operand stack accepted. Calls and blocks push up to 1000 values
+ * for a few bytes, so without a cap a small body could make the validator
+ * (and the interpreter's frame) need gigabytes. 16M slots is far beyond
+ * any real function.
+ */
+#define MAX_OPERANDS ((size_t)1 << 24)
+
 static bool nomem(wex__valid_ctx *v) {
     if (!v->err) v->err = wex__error_nomem();
     return false;
@@ -81,7 +97,7 @@ static bool nomem(wex__valid_ctx *v) {
  * inline capacity test in push. */
 static bool grow_vals(wex__valid_ctx *v, size_t n) {
     size_t need = v->nvals + n;
-    if (need < v->nvals) return nomem(v);
+    if (need > MAX_OPERANDS) return fail_limit(v, v->at, "operand stack too deep", MAX_OPERANDS);
     size_t cap = v->capvals ? v->capvals : 256;
     while (cap < need) {
         if (cap > SIZE_MAX / 2) return nomem(v);
@@ -175,7 +191,7 @@ static bool push_ctrl(wex__valid_ctx *v, size_t at, uint8_t kind, const uint8_t 
                       uint32_t np, const uint8_t *results, uint32_t nr) {
     /* The function's own frame does not count. */
     if (WEX__UNLIKELY(v->nctrls > WEX__MAX_BLOCK_DEPTH))
-        return fail(v, at, "blocks nested too deeply (more than %d)", WEX__MAX_BLOCK_DEPTH);
+        return fail_limit(v, at, "blocks nested too deeply", WEX__MAX_BLOCK_DEPTH);
     if (v->nctrls == v->capctrls) {
         size_t cap = v->capctrls ? v->capctrls * 2 : 64;
         wex__valid_frame *p = wex__realloc(v->ctrls, cap * sizeof *p);
@@ -191,6 +207,7 @@ static bool push_ctrl(wex__valid_ctx *v, size_t at, uint8_t kind, const uint8_t 
     f->height = (uint32_t)v->nvals;
     f->kind = kind;
     f->unreachable = false;
+    f->mark = 0;
     return push_n(v, params, np);
 }
 
@@ -486,12 +503,19 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
         const uint8_t *dts;
         uint32_t arity;
         label_types(fd, &dts, &arity);
+        /* The stack does not change while the targets are checked, so each
+         * label needs checking once: mark its frame with this instruction's
+         * offset. Keeps a long table over wide labels linear in its size. */
+        const uint8_t *last = NULL;
         for (uint32_t i = 0; i < count; i++) {
             rd_u32(&targets, &x);
             if (!(f = label(v, at, x))) return false;
             label_types(f, &ts, &n);
             if (n != arity)
                 return fail(v, at, "type mismatch: br_table targets of arity %u and %u", n, arity);
+            if (f->mark == at + 1 || (n > 1 && ts == last)) continue;
+            v->ctrls[v->nctrls - 1 - x].mark = at + 1;
+            last = ts;
             if (!peek_n(v, at, ts, n)) return false;
         }
         if (!pop_n(v, at, dts, arity)) return false;
@@ -636,6 +660,7 @@ wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
             }
             code = sub <= 0xFF ? 0xFC00 | sub : 0xFFFFFFFF;
         }
+        v->at = at;
         if (!check_instr(v, &r, at, code, &done)) {
             if (!v->err) read_failed(v, &r);
             break;
