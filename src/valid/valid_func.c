@@ -17,7 +17,8 @@
 
 /*
  * Reads with an inline fast path for the common one-byte case (short LEB128
- * indices, opcodes); anything else goes to the checked reader in base.
+ * indices, opcodes); anything else goes to the checked reader in base. A
+ * failed reader has p == end, so the fast paths fail after it too.
  */
 static inline bool rd_u8(wex__reader *r, uint8_t *out) {
     if (WEX__LIKELY(r->p < r->end)) {
@@ -26,6 +27,7 @@ static inline bool rd_u8(wex__reader *r, uint8_t *out) {
     }
     return wex__read_u8(r, out);
 }
+/* LEB128 u32 below 128 is its one byte. */
 static inline bool rd_u32(wex__reader *r, uint32_t *out) {
     if (WEX__LIKELY(r->p < r->end && *r->p < 0x80)) {
         *out = *r->p++;
@@ -46,6 +48,7 @@ static const uint16_t op_slot[0x200] = {
 #undef WEX__OPX
 };
 
+/* Type names in messages, as the text format spells them. */
 const char *wex__valid_typename(uint8_t t) {
     switch (t) {
     case WEX__T_I32: return "i32";
@@ -88,6 +91,7 @@ static bool fail_limit(wex__valid_ctx *v, size_t off, const char *what, unsigned
  */
 #define MAX_OPERANDS ((size_t)1 << 24)
 
+/* Out of memory is not a verdict on the module: its own error code. */
 static bool nomem(wex__valid_ctx *v) {
     if (!v->err) v->err = wex__error_nomem();
     return false;
@@ -110,6 +114,7 @@ static bool grow_vals(wex__valid_ctx *v, size_t n) {
     return true;
 }
 
+/* push_val; tracks the deepest stack, which a compiler could size frames by. */
 static inline bool push(wex__valid_ctx *v, uint8_t t) {
     if (WEX__UNLIKELY(v->nvals == v->capvals) && !grow_vals(v, 1)) return false;
     v->vals[v->nvals++] = t;
@@ -117,6 +122,7 @@ static inline bool push(wex__valid_ctx *v, uint8_t t) {
     return true;
 }
 
+/* push_vals: a block's params or results, a call's results. */
 static bool push_n(wex__valid_ctx *v, const uint8_t *ts, uint32_t n) {
     if (n == 0) return true;
     if (v->capvals - v->nvals < n && !grow_vals(v, n)) return false;
@@ -311,11 +317,13 @@ static const uint8_t natural_align[] = {
     2, 3, 2, 3, 0, 1, 0, 1, 2,                /* stores */
 };
 
+/* Memory instructions name memory 0 implicitly; it must exist. */
 static bool need_memory(wex__valid_ctx *v, size_t at) {
     if (v->m->nmems == 0) return fail(v, at, "unknown memory 0");
     return true;
 }
 
+/* The table an instruction names, or NULL after "unknown table". */
 static const wex__tabletype *need_table(wex__valid_ctx *v, size_t at, uint32_t x) {
     if (x >= v->m->ntables) {
         fail(v, at, "unknown table %u", x);
@@ -324,11 +332,14 @@ static const wex__tabletype *need_table(wex__valid_ctx *v, size_t at, uint32_t x
     return &v->m->tables[x];
 }
 
+/* Element segment indices of table.init and elem.drop. */
 static bool need_elem(wex__valid_ctx *v, size_t at, uint32_t x) {
     if (x >= v->m->nelems) return fail(v, at, "unknown elem segment %u", x);
     return true;
 }
 
+/* Data segment indices of memory.init and data.drop; the decoder has made
+ * sure the data count section announced the same number. */
 static bool need_data(wex__valid_ctx *v, size_t at, uint32_t x) {
     if (x >= v->m->ndatas) return fail(v, at, "unknown data segment %u", x);
     return true;
@@ -628,6 +639,11 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
     }
 }
 
+/*
+ * One body: locals, then the function's own frame (whose label is the
+ * function's results, for br to depth 0 and return), then instructions up to
+ * the end that closes that frame.
+ */
 wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
     wex__module *m = v->m;
     const wex__code *c = &m->codes[funcidx - m->nfunc_imports];
@@ -673,6 +689,7 @@ wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
     return e;
 }
 
+/* The buffers outlive one body so that the next reuses them. */
 void wex__valid_ctx_free(wex__valid_ctx *v) {
     wex__free(v->vals);
     wex__free(v->ctrls);
