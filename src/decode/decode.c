@@ -38,8 +38,9 @@ typedef struct {
     char msg[64];       /* a formatted message, when the error has one */
     uint8_t *ctl;       /* per open block: 1 = `if` still open to `else` */
     size_t ctl_cap;
-    bool need_datacount; /* a body uses memory.init or data.drop */
-    bool has_names;      /* a "name" section was seen: [names_off, names_end) */
+    bool need_datacount;   /* a body uses memory.init or data.drop */
+    uint8_t imm[256 + 32]; /* 1 + immediate kind by opcode, then 0xFC sub-opcode; 0: none */
+    bool has_names;        /* a "name" section was seen: [names_off, names_end) */
     size_t names_off, names_end;
 } dec;
 
@@ -97,8 +98,37 @@ static bool grow(dec *d, void **arr, uint32_t old, uint32_t add, size_t size) {
 static bool read_u8(dec *d, uint8_t *b) {
     return wex__read_u8(&d->r, b);
 }
-static bool read_u32(dec *d, uint32_t *v) {
+/* Most LEB128s are one or two bytes: take those here, the rest (and every
+ * error) in base. After an error the reader is at its end, so the fast path
+ * never hides one. */
+static inline bool read_u32(dec *d, uint32_t *v) {
+    const uint8_t *p = d->r.p;
+    if (WEX__LIKELY(p < d->r.end && p[0] < 0x80)) {
+        *v = p[0];
+        d->r.p = p + 1;
+        return true;
+    }
+    if (d->r.end - p >= 2 && p[1] < 0x80) {
+        *v = (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+        d->r.p = p + 2;
+        return true;
+    }
     return wex__read_u32(&d->r, v);
+}
+
+/* Skip a signed LEB128 immediate whose value the decoder does not need: up to
+ * three bytes cannot be too long or too large for 32 or 64 bits. */
+static inline bool skip_sleb(dec *d, bool is64) {
+    const uint8_t *p = d->r.p;
+    size_t left = (size_t)(d->r.end - p);
+    for (size_t k = 0; k < 3 && k < left; k++)
+        if (p[k] < 0x80) {
+            d->r.p = p + k + 1;
+            return true;
+        }
+    int64_t v64;
+    int32_t v32;
+    return is64 ? wex__read_s64(&d->r, &v64) : wex__read_s32(&d->r, &v32);
 }
 
 /* A vector length or byte count: never more than the bytes left, which is the
@@ -243,20 +273,17 @@ static bool scan_instrs(dec *d, bool in_func) {
         if (WEX__UNLIKELY(r->p >= r->end)) return fail(d, d->m->len, EOS_MSG);
         size_t at = pos_of(d);
         uint8_t b = *r->p++;
-        const wex__opinfo *op;
-        if (b == 0xFC) {
+        unsigned imm = d->imm[b];
+        if (WEX__UNLIKELY(imm == 0)) {
+            if (b == 0xFD) return unsupported(d, at);
+            if (b != 0xFC) return failf(d, at, "illegal opcode %02x", b);
             uint32_t sub;
             TRY(read_u32(d, &sub));
-            op = sub <= 0xff ? wex__op_lookup(0xFC00u | sub) : NULL;
-            if (!op) return failf(d, at, "illegal opcode fc %02x", sub);
-        } else if (b == 0xFD) {
-            return unsupported(d, at);
-        } else {
-            op = wex__op_lookup(b);
-            if (!op) return failf(d, at, "illegal opcode %02x", b);
+            imm = sub < 32 ? d->imm[256 + sub] : 0;
+            if (!imm) return failf(d, at, "illegal opcode fc %02x", sub);
         }
         uint32_t x;
-        switch ((wex__imm_kind)op->imm) {
+        switch ((wex__imm_kind)(imm - 1)) {
         case WEX__IMM_NONE:
             if (b == 0x0B) { /* end */
                 if (depth == 0) return true;
@@ -311,16 +338,8 @@ static bool scan_instrs(dec *d, bool in_func) {
             TRY(read_zero(d));
             TRY(read_zero(d));
             break;
-        case WEX__IMM_I32: {
-            int32_t v;
-            TRY(wex__read_s32(r, &v));
-            break;
-        }
-        case WEX__IMM_I64: {
-            int64_t v;
-            TRY(wex__read_s64(r, &v));
-            break;
-        }
+        case WEX__IMM_I32: TRY(skip_sleb(d, false)); break;
+        case WEX__IMM_I64: TRY(skip_sleb(d, true)); break;
         case WEX__IMM_F32: {
             const uint8_t *p;
             TRY(wex__read_bytes(r, 4, &p));
@@ -523,7 +542,7 @@ static bool sec_elem(dec *d) {
         size_t at = pos_of(d);
         uint32_t kind, count;
         TRY(read_u32(d, &kind));
-        if (kind > 7) return fail(d, pos_of(d) - 1, "malformed elements segment kind");
+        if (kind > 7) return fail(d, at, "malformed elements segment kind");
         e->off = (uint32_t)at;
         e->type = WEX__T_FUNCREF;
         if (kind & 1) {
@@ -619,7 +638,7 @@ static bool sec_data(dec *d) {
         uint32_t kind, len;
         const uint8_t *bytes;
         TRY(read_u32(d, &kind));
-        if (kind > 2) return fail(d, pos_of(d) - 1, "malformed data segment kind");
+        if (kind > 2) return fail(d, at, "malformed data segment kind");
         s->off = (uint32_t)at;
         s->mode = kind == 1 ? WEX__SEG_PASSIVE : WEX__SEG_ACTIVE;
         if (kind == 2) TRY(read_u32(d, &s->mem));
@@ -758,6 +777,13 @@ wex_error_t *wex__decode(wex__module *m) {
     d.m = m;
     d.code = WEX_ERR_MALFORMED;
     wex__reader_init(&d.r, m->bytes ? m->bytes : empty, m->len, m->bytes ? m->bytes : empty);
+    for (unsigned i = 0; i < WEX__OPI_COUNT; i++) {
+        uint32_t code = wex__ops[i].code;
+        if (code < 256)
+            d.imm[code] = (uint8_t)(wex__ops[i].imm + 1);
+        else if (code - 0xFC00u < 32)
+            d.imm[256 + (code - 0xFC00u)] = (uint8_t)(wex__ops[i].imm + 1);
+    }
     bool in_sections = false;
     bool ok = decode_module(&d, &in_sections);
     wex__free(d.ctl);
