@@ -45,11 +45,9 @@ static int64_t section_off(const wex__module *m, uint8_t id) {
     return 0;
 }
 
-static wex_error_t *invalid(int64_t off, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* A WEX_ERR_INVALID error at `off`. */
-static wex_error_t *invalid(int64_t off, const char *fmt, ...) {
+/* Every module-level rule fails through here: one code, one offset. */
+__attribute__((format(printf, 2, 3))) static wex_error_t *invalid(int64_t off, const char *fmt,
+                                                                  ...) {
     va_list ap;
     va_start(ap, fmt);
     wex_error_t *e = wex__error_vnew(WEX_ERR_INVALID, off, fmt, ap);
@@ -71,11 +69,13 @@ static wex_error_t *check_limits(const wex__limits *l, uint64_t range, const cha
     return NULL;
 }
 
+/* Memories count pages: 65536 of them make the 4 GiB of 32-bit addresses. */
 static wex_error_t *check_memtype(const wex__memtype *mt, int64_t off) {
     return check_limits(&mt->lim, WEX__MAX_PAGES, "memory size must be at most 65536 pages (4GiB)",
                         off);
 }
 
+/* Tables hold references; their size is any u32, so only min <= max can fail. */
 static wex_error_t *check_tabletype(const wex__tabletype *tt, int64_t off) {
     if (!wex__is_reftype(tt->elem)) return invalid(off, "malformed reference type");
     return check_limits(&tt->lim, 0xFFFFFFFFu, "table size must be at most 2^32-1", off);
@@ -140,6 +140,8 @@ static wex_error_t *check_const(wex__module *m, const wex__constexpr *ce, uint8_
                    r.err ? r.err : "unexpected end of constant expression");
 }
 
+/* Imports: a function's type index, a table's or memory's limits. Imported
+ * globals need nothing: 2.0 allows importing mutable ones. */
 static wex_error_t *check_imports(wex__module *m) {
     int64_t off = section_off(m, SEC_IMPORT);
     for (uint32_t i = 0; i < m->nimports; i++) {
@@ -158,6 +160,11 @@ static wex_error_t *check_imports(wex__module *m) {
     return NULL;
 }
 
+/*
+ * An element segment: each element is a function index or a constant
+ * expression of the segment's type; an active one also names a table of
+ * that type and an i32 offset. Every function it names becomes declared.
+ */
 static wex_error_t *check_elem(wex__module *m, const wex__elem *seg) {
     wex_error_t *e;
     if (!wex__is_reftype(seg->type)) return invalid(seg->off, "malformed reference type");
@@ -205,6 +212,7 @@ static void sift(const wex__export *ex, uint32_t *idx, uint32_t root, uint32_t e
     }
 }
 
+/* Exports: indices in range, then names unique (spec: "duplicate export name"). */
 static wex_error_t *check_exports(wex__module *m) {
     int64_t off = section_off(m, SEC_EXPORT);
     for (uint32_t i = 0; i < m->nexports; i++) {
@@ -307,6 +315,10 @@ static wex_error_t *check_module(wex__module *m) {
     return check_exports(m);
 }
 
+/*
+ * The entry point: module-level rules first, since they fill func_declared,
+ * which ref.func in bodies needs; then each body with one shared context.
+ */
 wex_error_t *wex__validate(wex__module *m) {
     wex__free(m->func_declared);
     m->func_declared = wex__calloc(m->nfuncs, 1);

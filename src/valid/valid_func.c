@@ -17,7 +17,8 @@
 
 /*
  * Reads with an inline fast path for the common one-byte case (short LEB128
- * indices, opcodes); anything else goes to the checked reader in base.
+ * indices, opcodes); anything else goes to the checked reader in base. A
+ * failed reader has p == end, so the fast paths fail after it too.
  */
 static inline bool rd_u8(wex__reader *r, uint8_t *out) {
     if (WEX__LIKELY(r->p < r->end)) {
@@ -26,6 +27,7 @@ static inline bool rd_u8(wex__reader *r, uint8_t *out) {
     }
     return wex__read_u8(r, out);
 }
+/* LEB128 u32 below 128 is its one byte. */
 static inline bool rd_u32(wex__reader *r, uint32_t *out) {
     if (WEX__LIKELY(r->p < r->end && *r->p < 0x80)) {
         *out = *r->p++;
@@ -46,6 +48,7 @@ static const uint16_t op_slot[0x200] = {
 #undef WEX__OPX
 };
 
+/* Type names in messages, as the text format spells them. */
 const char *wex__valid_typename(uint8_t t) {
     switch (t) {
     case WEX__T_I32: return "i32";
@@ -72,6 +75,23 @@ __attribute__((format(printf, 3, 4))) static bool fail(wex__valid_ctx *v, size_t
     return false;
 }
 
+/* An implementation limit, not a rule of the spec: "not supported". */
+static bool fail_limit(wex__valid_ctx *v, size_t off, const char *what, unsigned long limit) {
+    if (!v->err)
+        v->err = wex__error_at(WEX_ERR_UNSUPPORTED, (int64_t)off, "%s (implementation limit %lu)",
+                               what, limit);
+    return false;
+}
+
+/*
+ * Deepest operand stack accepted. Calls and blocks push up to 1000 values
+ * for a few bytes, so without a cap a small body could make the validator
+ * (and the interpreter's frame) need gigabytes. 16M slots is far beyond
+ * any real function.
+ */
+#define MAX_OPERANDS ((size_t)1 << 24)
+
+/* Out of memory is not a verdict on the module: its own error code. */
 static bool nomem(wex__valid_ctx *v) {
     if (!v->err) v->err = wex__error_nomem();
     return false;
@@ -81,7 +101,7 @@ static bool nomem(wex__valid_ctx *v) {
  * inline capacity test in push. */
 static bool grow_vals(wex__valid_ctx *v, size_t n) {
     size_t need = v->nvals + n;
-    if (need < v->nvals) return nomem(v);
+    if (need > MAX_OPERANDS) return fail_limit(v, v->at, "operand stack too deep", MAX_OPERANDS);
     size_t cap = v->capvals ? v->capvals : 256;
     while (cap < need) {
         if (cap > SIZE_MAX / 2) return nomem(v);
@@ -94,6 +114,7 @@ static bool grow_vals(wex__valid_ctx *v, size_t n) {
     return true;
 }
 
+/* push_val; tracks the deepest stack, which a compiler could size frames by. */
 static inline bool push(wex__valid_ctx *v, uint8_t t) {
     if (WEX__UNLIKELY(v->nvals == v->capvals) && !grow_vals(v, 1)) return false;
     v->vals[v->nvals++] = t;
@@ -101,6 +122,7 @@ static inline bool push(wex__valid_ctx *v, uint8_t t) {
     return true;
 }
 
+/* push_vals: a block's params or results, a call's results. */
 static bool push_n(wex__valid_ctx *v, const uint8_t *ts, uint32_t n) {
     if (n == 0) return true;
     if (v->capvals - v->nvals < n && !grow_vals(v, n)) return false;
@@ -175,7 +197,7 @@ static bool push_ctrl(wex__valid_ctx *v, size_t at, uint8_t kind, const uint8_t 
                       uint32_t np, const uint8_t *results, uint32_t nr) {
     /* The function's own frame does not count. */
     if (WEX__UNLIKELY(v->nctrls > WEX__MAX_BLOCK_DEPTH))
-        return fail(v, at, "blocks nested too deeply (more than %d)", WEX__MAX_BLOCK_DEPTH);
+        return fail_limit(v, at, "blocks nested too deeply", WEX__MAX_BLOCK_DEPTH);
     if (v->nctrls == v->capctrls) {
         size_t cap = v->capctrls ? v->capctrls * 2 : 64;
         wex__valid_frame *p = wex__realloc(v->ctrls, cap * sizeof *p);
@@ -191,6 +213,7 @@ static bool push_ctrl(wex__valid_ctx *v, size_t at, uint8_t kind, const uint8_t 
     f->height = (uint32_t)v->nvals;
     f->kind = kind;
     f->unreachable = false;
+    f->mark = 0;
     return push_n(v, params, np);
 }
 
@@ -294,11 +317,13 @@ static const uint8_t natural_align[] = {
     2, 3, 2, 3, 0, 1, 0, 1, 2,                /* stores */
 };
 
+/* Memory instructions name memory 0 implicitly; it must exist. */
 static bool need_memory(wex__valid_ctx *v, size_t at) {
     if (v->m->nmems == 0) return fail(v, at, "unknown memory 0");
     return true;
 }
 
+/* The table an instruction names, or NULL after "unknown table". */
 static const wex__tabletype *need_table(wex__valid_ctx *v, size_t at, uint32_t x) {
     if (x >= v->m->ntables) {
         fail(v, at, "unknown table %u", x);
@@ -307,11 +332,14 @@ static const wex__tabletype *need_table(wex__valid_ctx *v, size_t at, uint32_t x
     return &v->m->tables[x];
 }
 
+/* Element segment indices of table.init and elem.drop. */
 static bool need_elem(wex__valid_ctx *v, size_t at, uint32_t x) {
     if (x >= v->m->nelems) return fail(v, at, "unknown elem segment %u", x);
     return true;
 }
 
+/* Data segment indices of memory.init and data.drop; the decoder has made
+ * sure the data count section announced the same number. */
 static bool need_data(wex__valid_ctx *v, size_t at, uint32_t x) {
     if (x >= v->m->ndatas) return fail(v, at, "unknown data segment %u", x);
     return true;
@@ -486,12 +514,19 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
         const uint8_t *dts;
         uint32_t arity;
         label_types(fd, &dts, &arity);
+        /* The stack does not change while the targets are checked, so each
+         * label needs checking once: mark its frame with this instruction's
+         * offset. Keeps a long table over wide labels linear in its size. */
+        const uint8_t *last = NULL;
         for (uint32_t i = 0; i < count; i++) {
             rd_u32(&targets, &x);
             if (!(f = label(v, at, x))) return false;
             label_types(f, &ts, &n);
             if (n != arity)
                 return fail(v, at, "type mismatch: br_table targets of arity %u and %u", n, arity);
+            if (f->mark == at + 1 || (n > 1 && ts == last)) continue;
+            v->ctrls[v->nctrls - 1 - x].mark = at + 1;
+            last = ts;
             if (!peek_n(v, at, ts, n)) return false;
         }
         if (!pop_n(v, at, dts, arity)) return false;
@@ -604,6 +639,11 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
     }
 }
 
+/*
+ * One body: locals, then the function's own frame (whose label is the
+ * function's results, for br to depth 0 and return), then instructions up to
+ * the end that closes that frame.
+ */
 wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
     wex__module *m = v->m;
     const wex__code *c = &m->codes[funcidx - m->nfunc_imports];
@@ -636,6 +676,7 @@ wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
             }
             code = sub <= 0xFF ? 0xFC00 | sub : 0xFFFFFFFF;
         }
+        v->at = at;
         if (!check_instr(v, &r, at, code, &done)) {
             if (!v->err) read_failed(v, &r);
             break;
@@ -648,6 +689,7 @@ wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
     return e;
 }
 
+/* The buffers outlive one body so that the next reuses them. */
 void wex__valid_ctx_free(wex__valid_ctx *v) {
     wex__free(v->vals);
     wex__free(v->ctrls);

@@ -17,6 +17,7 @@ typedef struct {
     const uint8_t *params, *results; /* the block type's [params] -> [results] */
     uint32_t nparams, nresults;
     uint32_t height;  /* operand-stack height at entry, params excluded */
+    size_t mark;      /* offset + 1 of the last br_table that checked this label */
     uint8_t kind;     /* WEX__OP_BLOCK, _LOOP, _IF, _ELSE; 0 for the function */
     bool unreachable; /* the rest of this block is dead code */
 } wex__valid_frame;
@@ -30,6 +31,7 @@ typedef struct {
     uint8_t *locals; /* type of every local, params first */
     size_t caplocals;
     uint32_t nlocals;
+    size_t at;       /* offset of the instruction being checked */
     size_t max_vals; /* deepest operand stack of the body last checked */
     wex_error_t *err;
 } wex__valid_ctx;

@@ -4,6 +4,7 @@
  */
 #include "harness.h"
 
+#include "decode/decode.h"
 #include "module/module.h"
 #include "valid/valid.h"
 
@@ -480,7 +481,12 @@ TEST(deep_nesting_is_capped) {
     body[n++] = END;
     wex__module *m = mod_new();
     add_func(m, add_type(m, ":"), "", body, n);
-    INVALID(check(m), "blocks nested too deeply");
+    wex_error_t *e = wex__validate(m);
+    CHECK_EQ_INT(wex_error_code(e), WEX_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(wex_error_message(e), "blocks nested too deeply");
+    wex_error_delete(e);
+    wex__module_free(m);
+    free(m);
     /* Just under the cap is fine. */
     n = 0;
     depth = WEX__MAX_BLOCK_DEPTH;
@@ -527,4 +533,60 @@ TEST(element_segments) {
         seg->offset.len = 3;
         INVALID(check(m), "unknown table");
     }
+}
+
+TEST(operand_stack_is_capped) {
+    /* A function returning 1000 values, called 20000 times: 20M operands. */
+    wex__module *m = mod_new();
+    char sig[1002];
+    memset(sig, 'i', 1001);
+    sig[0] = ':';
+    sig[1001] = 0;
+    uint32_t t = add_type(m, sig);
+    add_import_func(m, t);
+    size_t calls = 20000, n = 0;
+    uint8_t *body = malloc(calls * 2 + 1);
+    for (size_t i = 0; i < calls; i++)
+        body[n++] = CALL, body[n++] = 0;
+    body[n++] = END;
+    add_func(m, add_type(m, ":"), "", body, n);
+    free(body);
+    wex_error_t *e = wex__validate(m);
+    CHECK_EQ_INT(wex_error_code(e), WEX_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(wex_error_message(e), "operand stack too deep");
+    wex_error_delete(e);
+    wex__module_free(m);
+    free(m);
+}
+
+/* Decode and validate a whole binary; returns the error (caller deletes). */
+static wex_error_t *decode_validate(const uint8_t *bytes, size_t n) {
+    wex__module m;
+    memset(&m, 0, sizeof m);
+    m.bytes = malloc(n);
+    memcpy(m.bytes, bytes, n);
+    m.len = n;
+    wex_error_t *e = wex__decode(&m);
+    if (!e) e = wex__validate(&m);
+    wex__module_free(&m);
+    return e;
+}
+
+TEST(through_the_decoder_offsets) {
+    /* (func (result i32) (i32.const 1) (i64.const 2) (i32.add)) */
+    static const uint8_t bad[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05,
+                                  0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a,
+                                  0x09, 0x01, 0x07, 0x00, 0x41, 0x01, 0x42, 0x02, 0x6a, 0x0b};
+    wex_error_t *e = decode_validate(bad, sizeof bad);
+    CHECK_EQ_INT(wex_error_code(e), WEX_ERR_INVALID);
+    CHECK_STR_CONTAINS(wex_error_message(e), "type mismatch");
+    CHECK_EQ_INT(wex_error_offset(e), 28); /* the i32.add */
+    wex_error_delete(e);
+
+    /* The same with i32.const 2 is valid. */
+    uint8_t good[sizeof bad];
+    memcpy(good, bad, sizeof bad);
+    good[26] = 0x41;
+    e = decode_validate(good, sizeof good);
+    CHECK(e == NULL);
 }
