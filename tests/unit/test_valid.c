@@ -147,7 +147,12 @@ static const char *check_body(const char *sig, const char *locals, const uint8_t
 #define BODY(sig, locals, ...)                                                                     \
     check_body(sig, locals, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
 
-#define VALID(r) CHECK_EQ_INT((r) == NULL ? 0 : (fprintf(stderr, "error: %s\n", (r)), 1), 0)
+#define VALID(r)                                                                                   \
+    do {                                                                                           \
+        const char *v_ = (r);                                                                      \
+        if (v_) fprintf(stderr, "error: %s\n", v_);                                                \
+        CHECK(v_ == NULL);                                                                         \
+    } while (0)
 #define INVALID(r, msg)                                                                            \
     do {                                                                                           \
         const char *r_ = (r);                                                                      \
