@@ -257,8 +257,7 @@ void *wex_store_data(const wex_store_t *store);
  * the trap; objects already initialised keep their effects, as the spec says.
  * *out is set on success only. */
 wex_error_t *wex_instance_new(wex_store_t *store, const wex_module_t *module,
-                              const wex_extern_t *imports, size_t nimports,
-                              wex_instance_t **out);
+                              const wex_extern_t *imports, size_t nimports, wex_instance_t **out);
 /* Look an export up by name. Returns false if there is none. */
 bool wex_instance_export(const wex_instance_t *instance, const char *name, size_t name_len,
                          wex_extern_t *out);
@@ -286,7 +285,7 @@ wex_error_t *wex_func_call(wex_store_t *store, wex_func_t *f, const wex_val_t *a
 
 wex_error_t *wex_memory_new(wex_store_t *store, wex_limits_t limits, wex_memory_t **out);
 uint8_t *wex_memory_data(const wex_memory_t *mem);
-size_t wex_memory_size(const wex_memory_t *mem); /* bytes */
+size_t wex_memory_size(const wex_memory_t *mem);         /* bytes */
 wex_limits_t wex_memory_limits(const wex_memory_t *mem); /* current size as min */
 /* Grow by delta pages; returns the old size in pages or -1. */
 int64_t wex_memory_grow(wex_memory_t *mem, uint64_t delta_pages);
@@ -303,8 +302,7 @@ bool wex_table_set(wex_table_t *t, uint32_t i, wex_val_t v);
 
 /* ---------------------------------------------------------------- globals */
 
-wex_error_t *wex_global_new(wex_store_t *store, wex_val_t init, bool mutable_,
-                            wex_global_t **out);
+wex_error_t *wex_global_new(wex_store_t *store, wex_val_t init, bool mutable_, wex_global_t **out);
 wex_val_t wex_global_get(const wex_global_t *g);
 /* Fails (returns false) if the global is immutable or the kind differs. */
 bool wex_global_set(wex_global_t *g, wex_val_t v);

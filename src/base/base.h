@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#define WEX__LIKELY(x)   __builtin_expect(!!(x), 1)
-#define WEX__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define WEX__LIKELY(x)    __builtin_expect(!!(x), 1)
+#define WEX__UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define WEX__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocation: abort-free; callers check for NULL. */

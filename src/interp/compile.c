@@ -21,8 +21,8 @@
 #define NONE UINT32_MAX
 
 typedef struct {
-    uint8_t kind;   /* wex__opindex of BLOCK, LOOP, IF; ELSE after else; END_FUNC */
-    bool dead;      /* the rest of this block is unreachable */
+    uint8_t kind;    /* wex__opindex of BLOCK, LOOP, IF; ELSE after else; END_FUNC */
+    bool dead;       /* the rest of this block is unreachable */
     uint32_t height; /* stack entries below the block's params */
     uint32_t nparams, nresults;
     uint32_t loop_pc;    /* LOOP: where branches go */
@@ -57,7 +57,8 @@ typedef struct {
 static bool grow(comp *c, void **p, uint32_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return true;
     size_t n = *cap ? *cap : 16;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     void *q = wex__realloc(*p, n * elem);
     if (!q) {
         c->oom = true;
@@ -135,7 +136,8 @@ static void materialize(comp *c, uint32_t i) {
 }
 
 static void materialize_from(comp *c, uint32_t from) {
-    for (uint32_t i = from; i < c->nvs; i++) materialize(c, i);
+    for (uint32_t i = from; i < c->nvs; i++)
+        materialize(c, i);
 }
 
 /* Before local x is written: entries that read x must take its old value. */
@@ -274,7 +276,8 @@ static void push_ctrl(comp *c, uint8_t kind, uint32_t np, uint32_t nr) {
 /* The stack after a block ends or restarts: n canonical entries above its base. */
 static void reset_stack(comp *c, uint32_t height, uint32_t n) {
     c->nvs = height;
-    for (uint32_t j = 0; j < n; j++) push(c);
+    for (uint32_t j = 0; j < n; j++)
+        push(c);
 }
 
 /* Skip the immediates of an operator we do not translate (dead code). */
@@ -296,7 +299,8 @@ static void skip_imm(wex__reader *r, uint8_t imm) {
     case WEX__IMM_ELEM: wex__read_u32(r, &u); break;
     case WEX__IMM_BR_TABLE:
         wex__read_u32(r, &n);
-        for (uint32_t i = 0; i <= n && !r->err; i++) wex__read_u32(r, &u);
+        for (uint32_t i = 0; i <= n && !r->err; i++)
+            wex__read_u32(r, &u);
         break;
     case WEX__IMM_CALL_IND:
     case WEX__IMM_MEMARG:
@@ -444,13 +448,15 @@ static void translate(comp *c, const wex__opinfo *op) {
             c->oom = true;
             return;
         }
-        for (uint32_t i = 0; i <= n; i++) wex__read_u32(r, &depths[i]);
+        for (uint32_t i = 0; i <= n; i++)
+            wex__read_u32(r, &depths[i]);
         uint32_t key = pop(c);
         emit_op(c, WEX__IOP_BR_TABLE_I);
         emit(c, key);
         emit(c, n);
         size_t table = c->len;
-        for (uint32_t i = 0; i <= n; i++) emit(c, 0);
+        for (uint32_t i = 0; i <= n; i++)
+            emit(c, 0);
         for (uint32_t i = 0; i <= n && !c->oom; i++) {
             ctrl *t = &c->cs[c->ncs - 1 - depths[i]];
             if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
@@ -499,7 +505,8 @@ static void translate(comp *c, const wex__opinfo *op) {
         }
         emit(c, base);
         c->nvs -= np;
-        for (uint32_t j = 0; j < ft->nresults; j++) push(c);
+        for (uint32_t j = 0; j < ft->nresults; j++)
+            push(c);
         break;
     }
     case WEX__OPI_DROP: pop(c); break;
@@ -747,10 +754,12 @@ static void translate(comp *c, const wex__opinfo *op) {
         }
         unsigned nin = (unsigned)(strchr(sig, ':') - sig);
         uint32_t in[2] = {0, 0};
-        for (unsigned k = nin; k-- > 0;) in[k] = pop(c);
+        for (unsigned k = nin; k-- > 0;)
+            in[k] = pop(c);
         emit_op(c, idx);
         push_result(c);
-        for (unsigned k = 0; k < nin; k++) emit(c, in[k]);
+        for (unsigned k = 0; k < nin; k++)
+            emit(c, in[k]);
         c->last_dst_site = c->len - 1 - nin;
         break;
     }
@@ -786,8 +795,10 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
                     const wex__opinfo *o2 = read_op(&c->r);
                     if (!o2) break;
                     unsigned i2 = (unsigned)(o2 - wex__ops);
-                    if (i2 == WEX__OPI_BLOCK || i2 == WEX__OPI_LOOP || i2 == WEX__OPI_IF) depth++;
-                    else if (i2 == WEX__OPI_END) depth--;
+                    if (i2 == WEX__OPI_BLOCK || i2 == WEX__OPI_LOOP || i2 == WEX__OPI_IF)
+                        depth++;
+                    else if (i2 == WEX__OPI_END)
+                        depth--;
                     skip_imm(&c->r, o2->imm);
                 }
                 continue;

@@ -213,7 +213,8 @@ void wex__interp_dump(FILE *out, const wex__module *m, uint32_t di) {
     while (ip < end) {
         unsigned n = iop_words(ip);
         fprintf(out, "  %5u %-18s", (unsigned)(ip - (c->code + fc->code_off)), iop_name(ip[0]));
-        for (unsigned k = 1; k < n; k++) fprintf(out, " %d", (int32_t)ip[k]);
+        for (unsigned k = 1; k < n; k++)
+            fprintf(out, " %d", (int32_t)ip[k]);
         fputc('\n', out);
         ip += n;
     }

@@ -24,38 +24,38 @@
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
 #define WEX__IOPS_EXTRA(X)                                                                         \
-    X(JMP)          /* off */                                                              \
-    X(BR_IF_NZ)     /* cond, off */                                                        \
-    X(BR_IF_Z)      /* cond, off */                                                        \
-    X(BR_TABLE_I)   /* idx, n, off[0..n] (n+1 offsets, the last the default) */            \
-    X(MOVE)         /* dst, src */                                                         \
-    X(CONST32)      /* dst, imm */                                                         \
-    X(CONST64)      /* dst, lo, hi */                                                      \
-    X(CALL_I)       /* funcidx, base */                                                    \
-    X(CALL_IND_I)   /* canon type, table, idx slot, base */                                \
-    X(RET)          /* results already in slots 0.. */                                     \
-    X(SELECT_I)     /* dst, a, b, cond */                                                  \
-    X(GLOBAL_GET_I) /* dst, idx */                                                         \
-    X(GLOBAL_SET_I) /* idx, src */                                                         \
-    X(TABLE_GET_I)  /* dst, table, idx */                                                  \
-    X(TABLE_SET_I)  /* table, idx, val */                                                  \
-    X(TABLE_SIZE_I) /* dst, table */                                                       \
-    X(TABLE_GROW_I) /* dst, table, init, n */                                              \
-    X(TABLE_FILL_I) /* table, i, val, n */                                                 \
-    X(TABLE_COPY_I) /* dst table, src table, d, s, n */                                    \
-    X(TABLE_INIT_I) /* table, elem, d, s, n */                                             \
-    X(ELEM_DROP_I)  /* elem */                                                             \
-    X(MEMORY_SIZE_I) /* dst */                                                             \
-    X(MEMORY_GROW_I) /* dst, delta */                                                      \
-    X(MEMORY_INIT_I) /* data, d, s, n */                                                   \
-    X(DATA_DROP_I)  /* data */                                                             \
-    X(MEMORY_COPY_I) /* d, s, n */                                                         \
-    X(MEMORY_FILL_I) /* d, val, n */                                                       \
-    X(REF_NULL_I)   /* dst */                                                              \
-    X(REF_IS_NULL_I) /* dst, src */                                                        \
-    X(REF_FUNC_I)   /* dst, funcidx */                                                     \
-    X(UNREACHABLE_I)                                                                       \
-    X(STOP)         /* ends an entry trampoline */
+    X(JMP)           /* off */                                                                     \
+    X(BR_IF_NZ)      /* cond, off */                                                               \
+    X(BR_IF_Z)       /* cond, off */                                                               \
+    X(BR_TABLE_I)    /* idx, n, off[0..n] (n+1 offsets, the last the default) */                   \
+    X(MOVE)          /* dst, src */                                                                \
+    X(CONST32)       /* dst, imm */                                                                \
+    X(CONST64)       /* dst, lo, hi */                                                             \
+    X(CALL_I)        /* funcidx, base */                                                           \
+    X(CALL_IND_I)    /* canon type, table, idx slot, base */                                       \
+    X(RET)           /* results already in slots 0.. */                                            \
+    X(SELECT_I)      /* dst, a, b, cond */                                                         \
+    X(GLOBAL_GET_I)  /* dst, idx */                                                                \
+    X(GLOBAL_SET_I)  /* idx, src */                                                                \
+    X(TABLE_GET_I)   /* dst, table, idx */                                                         \
+    X(TABLE_SET_I)   /* table, idx, val */                                                         \
+    X(TABLE_SIZE_I)  /* dst, table */                                                              \
+    X(TABLE_GROW_I)  /* dst, table, init, n */                                                     \
+    X(TABLE_FILL_I)  /* table, i, val, n */                                                        \
+    X(TABLE_COPY_I)  /* dst table, src table, d, s, n */                                           \
+    X(TABLE_INIT_I)  /* table, elem, d, s, n */                                                    \
+    X(ELEM_DROP_I)   /* elem */                                                                    \
+    X(MEMORY_SIZE_I) /* dst */                                                                     \
+    X(MEMORY_GROW_I) /* dst, delta */                                                              \
+    X(MEMORY_INIT_I) /* data, d, s, n */                                                           \
+    X(DATA_DROP_I)   /* data */                                                                    \
+    X(MEMORY_COPY_I) /* d, s, n */                                                                 \
+    X(MEMORY_FILL_I) /* d, val, n */                                                               \
+    X(REF_NULL_I)    /* dst */                                                                     \
+    X(REF_IS_NULL_I) /* dst, src */                                                                \
+    X(REF_FUNC_I)    /* dst, funcidx */                                                            \
+    X(UNREACHABLE_I)                                                                               \
+    X(STOP) /* ends an entry trampoline */
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,
@@ -69,9 +69,9 @@ typedef enum {
 
 /* One translated function. */
 typedef struct {
-    uint32_t code_off;    /* first word in wex__compiled.code */
-    uint32_t code_len;    /* words */
-    uint32_t nparams;     /* slots of params */
+    uint32_t code_off; /* first word in wex__compiled.code */
+    uint32_t code_len; /* words */
+    uint32_t nparams;  /* slots of params */
     uint32_t nresults;
     uint32_t nlocals;     /* params + declared locals */
     uint32_t frame_slots; /* locals + the deepest operand stack */

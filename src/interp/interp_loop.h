@@ -8,7 +8,8 @@
  * goto, so each handler has its own indirect branch for the predictor).
  */
 
-__attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+__attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f,
+                                                       uint64_t *slots) {
     static void *const labels[WEX__IOP_COUNT] = {
 #define WEX__L(name, code, imm, sig) [WEX__IOP_##name] = &&L_##name,
         WEX__OPCODES(WEX__L)
@@ -39,7 +40,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         msz = m0_ ? m0_->size : 0;                                                                 \
     } while (0)
 #define NEXT() goto *labels[*ip]
-#define S(i) fp[ip[i]]
+#define S(i)   fp[ip[i]]
 #define TRAP(code)                                                                                 \
     do {                                                                                           \
         trap = (code);                                                                             \
@@ -73,7 +74,7 @@ L_BR_IF_Z:
     }
     ip += 3;
     NEXT();
-L_BR_TABLE_I: {
+L_BR_TABLE_I : {
     uint32_t k = (uint32_t)S(1), n = ip[2];
     if (k > n) k = n;
     ip += 3 + k + (int32_t)ip[3 + k];
@@ -100,7 +101,7 @@ L_CALL_I:
     base = ip[2];
     ip += 3;
     goto do_call;
-L_CALL_IND_I: {
+L_CALL_IND_I : {
     wex_table_t *t = inst->tables[ip[2]];
     uint32_t k = (uint32_t)S(3);
     if (k >= t->size) TRAP(WEX_TRAP_UNDEFINED_ELEMENT);
@@ -174,7 +175,7 @@ L_REF_FUNC_I:
     S(1) = (uint64_t)(uintptr_t)inst->funcs[ip[2]];
     ip += 3;
     NEXT();
-L_TABLE_GET_I: {
+L_TABLE_GET_I : {
     wex_table_t *t = inst->tables[ip[2]];
     uint32_t k = (uint32_t)S(3);
     if (k >= t->size) TRAP(WEX_TRAP_TABLE_OOB);
@@ -182,7 +183,7 @@ L_TABLE_GET_I: {
     ip += 4;
     NEXT();
 }
-L_TABLE_SET_I: {
+L_TABLE_SET_I : {
     wex_table_t *t = inst->tables[ip[1]];
     uint32_t k = (uint32_t)S(2);
     if (k >= t->size) TRAP(WEX_TRAP_TABLE_OOB);
@@ -194,22 +195,23 @@ L_TABLE_SIZE_I:
     S(1) = inst->tables[ip[2]]->size;
     ip += 3;
     NEXT();
-L_TABLE_GROW_I: {
+L_TABLE_GROW_I : {
     int64_t r = wex__table_grow(inst->tables[ip[2]], (uint32_t)S(4), (void *)(uintptr_t)S(3));
     S(1) = (uint32_t)(int32_t)r;
     ip += 5;
     NEXT();
 }
-L_TABLE_FILL_I: {
+L_TABLE_FILL_I : {
     wex_table_t *t = inst->tables[ip[1]];
     uint32_t i = (uint32_t)S(2), n = (uint32_t)S(4);
     void *v = (void *)(uintptr_t)S(3);
     if ((uint64_t)i + n > t->size) TRAP(WEX_TRAP_TABLE_OOB);
-    for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+    for (uint32_t k = 0; k < n; k++)
+        t->elems[i + k] = v;
     ip += 5;
     NEXT();
 }
-L_TABLE_COPY_I: {
+L_TABLE_COPY_I : {
     wex_table_t *dt = inst->tables[ip[1]], *st = inst->tables[ip[2]];
     uint32_t d = (uint32_t)S(3), sr = (uint32_t)S(4), n = (uint32_t)S(5);
     if ((uint64_t)d + n > dt->size || (uint64_t)sr + n > st->size) TRAP(WEX_TRAP_TABLE_OOB);
@@ -217,7 +219,7 @@ L_TABLE_COPY_I: {
     ip += 6;
     NEXT();
 }
-L_TABLE_INIT_I: {
+L_TABLE_INIT_I : {
     wex_table_t *t = inst->tables[ip[1]];
     wex__elemseg *es = &inst->elems[ip[2]];
     uint32_t d = (uint32_t)S(3), sr = (uint32_t)S(4), n = (uint32_t)S(5);
@@ -291,14 +293,14 @@ L_MEMORY_SIZE_I:
     S(1) = inst->mem0->lim.min;
     ip += 2;
     NEXT();
-L_MEMORY_GROW_I: {
+L_MEMORY_GROW_I : {
     int64_t r = wex__memory_grow(inst->mem0, (uint32_t)S(2));
     S(1) = (uint32_t)(int32_t)r;
     RELOAD_MEM();
     ip += 3;
     NEXT();
 }
-L_MEMORY_INIT_I: {
+L_MEMORY_INIT_I : {
     const wex__module *m = inst->module;
     const wex__data *ds = &m->datas[ip[1]];
     uint64_t dlen = inst->data_dropped[ip[1]] ? 0 : ds->data_len;
@@ -312,7 +314,7 @@ L_DATA_DROP_I:
     inst->data_dropped[ip[1]] = 1;
     ip += 2;
     NEXT();
-L_MEMORY_COPY_I: {
+L_MEMORY_COPY_I : {
     uint32_t d = (uint32_t)S(1), sr = (uint32_t)S(2), n = (uint32_t)S(3);
     uint64_t sz = inst->mem0->size;
     if ((uint64_t)d + n > sz || (uint64_t)sr + n > sz) TRAP(WEX_TRAP_MEMORY_OOB);
@@ -320,7 +322,7 @@ L_MEMORY_COPY_I: {
     ip += 4;
     NEXT();
 }
-L_MEMORY_FILL_I: {
+L_MEMORY_FILL_I : {
     uint32_t d = (uint32_t)S(1), n = (uint32_t)S(3);
     if ((uint64_t)d + n > inst->mem0->size) TRAP(WEX_TRAP_MEMORY_OOB);
     memset(inst->mem0->base + d, (int)(uint8_t)S(2), n);
@@ -328,7 +330,7 @@ L_MEMORY_FILL_I: {
     NEXT();
 }
 
-    /* ------------------------------------------------ numeric */
+/* ------------------------------------------------ numeric */
 #define I32(i) ((uint32_t)S(i))
 #define I64(i) ((uint64_t)S(i))
 #define F32(i) wex__f32(S(i))
@@ -383,7 +385,7 @@ L_MEMORY_FILL_I: {
     BIN(I32_ADD, (uint32_t)(I32(2) + I32(3)))
     BIN(I32_SUB, (uint32_t)(I32(2) - I32(3)))
     BIN(I32_MUL, (uint32_t)(I32(2) * I32(3)))
-L_I32_DIV_S: {
+L_I32_DIV_S : {
     int32_t a = (int32_t)I32(2), b = (int32_t)I32(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     if (a == INT32_MIN && b == -1) TRAP(WEX_TRAP_INT_OVERFLOW);
@@ -391,21 +393,21 @@ L_I32_DIV_S: {
     ip += 4;
     NEXT();
 }
-L_I32_DIV_U: {
+L_I32_DIV_U : {
     uint32_t a = I32(2), b = I32(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     S(1) = a / b;
     ip += 4;
     NEXT();
 }
-L_I32_REM_S: {
+L_I32_REM_S : {
     int32_t a = (int32_t)I32(2), b = (int32_t)I32(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     S(1) = b == -1 ? 0 : (uint32_t)(a % b);
     ip += 4;
     NEXT();
 }
-L_I32_REM_U: {
+L_I32_REM_U : {
     uint32_t a = I32(2), b = I32(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     S(1) = a % b;
@@ -426,7 +428,7 @@ L_I32_REM_U: {
     BIN(I64_ADD, I64(2) + I64(3))
     BIN(I64_SUB, I64(2) - I64(3))
     BIN(I64_MUL, I64(2) * I64(3))
-L_I64_DIV_S: {
+L_I64_DIV_S : {
     int64_t a = (int64_t)I64(2), b = (int64_t)I64(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     if (a == INT64_MIN && b == -1) TRAP(WEX_TRAP_INT_OVERFLOW);
@@ -434,21 +436,21 @@ L_I64_DIV_S: {
     ip += 4;
     NEXT();
 }
-L_I64_DIV_U: {
+L_I64_DIV_U : {
     uint64_t a = I64(2), b = I64(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     S(1) = a / b;
     ip += 4;
     NEXT();
 }
-L_I64_REM_S: {
+L_I64_REM_S : {
     int64_t a = (int64_t)I64(2), b = (int64_t)I64(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     S(1) = b == -1 ? 0 : (uint64_t)(a % b);
     ip += 4;
     NEXT();
 }
-L_I64_REM_U: {
+L_I64_REM_U : {
     uint64_t a = I64(2), b = I64(3);
     if (b == 0) TRAP(WEX_TRAP_INT_DIV_ZERO);
     S(1) = a % b;

@@ -5,7 +5,8 @@
 
 void wex__module_free(wex__module *m) {
     if (!m) return;
-    for (uint32_t i = 0; i < m->ntypes; i++) wex__free(m->types[i].types);
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        wex__free(m->types[i].types);
     wex__free(m->types);
     for (uint32_t i = 0; i < m->nimports; i++) {
         wex__free(m->imports[i].module);
@@ -17,7 +18,8 @@ void wex__module_free(wex__module *m) {
     wex__free(m->mems);
     wex__free(m->global_types);
     wex__free(m->globals);
-    for (uint32_t i = 0; i < m->nexports; i++) wex__free(m->exports[i].name);
+    for (uint32_t i = 0; i < m->nexports; i++)
+        wex__free(m->exports[i].name);
     wex__free(m->exports);
     for (uint32_t i = 0; i < m->nelems; i++) {
         wex__free(m->elems[i].funcs);
@@ -25,10 +27,12 @@ void wex__module_free(wex__module *m) {
     }
     wex__free(m->elems);
     wex__free(m->datas);
-    for (uint32_t i = 0; i < m->ncodes; i++) wex__free(m->codes[i].runs);
+    for (uint32_t i = 0; i < m->ncodes; i++)
+        wex__free(m->codes[i].runs);
     wex__free(m->codes);
     if (m->func_names) {
-        for (uint32_t i = 0; i < m->nfuncs; i++) wex__free(m->func_names[i]);
+        for (uint32_t i = 0; i < m->nfuncs; i++)
+            wex__free(m->func_names[i]);
         wex__free(m->func_names);
     }
     wex__free(m->func_declared);

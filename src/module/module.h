@@ -101,14 +101,14 @@ typedef struct {
 enum { WEX__SEG_ACTIVE = 0, WEX__SEG_PASSIVE = 1, WEX__SEG_DECLARATIVE = 2 };
 
 typedef struct {
-    uint8_t mode;  /* WEX__SEG_* */
-    uint8_t type;  /* reftype */
-    uint32_t table; /* active only */
+    uint8_t mode;          /* WEX__SEG_* */
+    uint8_t type;          /* reftype */
+    uint32_t table;        /* active only */
     wex__constexpr offset; /* active only */
     uint32_t count;
-    uint32_t *funcs;        /* function indices, when exprs is NULL */
-    wex__constexpr *exprs;  /* element expressions, else NULL */
-    uint32_t off;           /* where the segment starts, for errors */
+    uint32_t *funcs;       /* function indices, when exprs is NULL */
+    wex__constexpr *exprs; /* element expressions, else NULL */
+    uint32_t off;          /* where the segment starts, for errors */
 } wex__elem;
 
 typedef struct {
@@ -126,9 +126,9 @@ typedef struct {
 } wex__localrun;
 
 typedef struct {
-    uint32_t off, len;          /* the whole body entry, size field excluded */
-    uint32_t expr_off;          /* first instruction, after the local declarations */
-    uint32_t nlocals;           /* declared locals, params excluded */
+    uint32_t off, len; /* the whole body entry, size field excluded */
+    uint32_t expr_off; /* first instruction, after the local declarations */
+    uint32_t nlocals;  /* declared locals, params excluded */
     uint32_t nruns;
     wex__localrun *runs;
 } wex__code;

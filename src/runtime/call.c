@@ -67,7 +67,8 @@ wex_error_t *wex_func_call(wex_store_t *s, wex_func_t *f, const wex_val_t *args,
     uint64_t *slots = s->stack_top;
     size_t need = nargs > nresults ? nargs : nresults;
     if (slots + need > s->stack_end) return wex__error_trap(WEX_TRAP_CALL_STACK_EXHAUSTED);
-    for (size_t i = 0; i < nargs; i++) slots[i] = wex__val_to_slot(&args[i]);
+    for (size_t i = 0; i < nargs; i++)
+        slots[i] = wex__val_to_slot(&args[i]);
     err = wex__call(s, f, slots);
     if (err) return err;
     for (size_t i = 0; i < nresults; i++)
@@ -90,7 +91,8 @@ wex_error_t *wex__host_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
         if (!vals) return wex__error_nomem();
     }
     wex_val_t *args = vals, *res = vals + n;
-    for (uint32_t i = 0; i < t->nparams; i++) args[i] = wex__slot_to_val(slots[i], t->types[i]);
+    for (uint32_t i = 0; i < t->nparams; i++)
+        args[i] = wex__slot_to_val(slots[i], t->types[i]);
     for (uint32_t i = 0; i < t->nresults; i++) {
         res[i].kind = (wex_valkind_t)t->types[t->nparams + i];
         res[i].of.i64 = 0;
@@ -100,7 +102,8 @@ wex_error_t *wex__host_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     wex_error_t *err = f->callback(f->env, s, args, res);
     s->stack_top = saved_top;
     if (!err) {
-        for (uint32_t i = 0; i < t->nresults; i++) slots[i] = wex__val_to_slot(&res[i]);
+        for (uint32_t i = 0; i < t->nresults; i++)
+            slots[i] = wex__val_to_slot(&res[i]);
     }
     if (vals != small) wex__free(vals);
     return err;

@@ -17,7 +17,7 @@ wex_config_t *wex_config_new(void) {
     /* Guard pages need a 64-bit address space; the sanitizer build and
      * WEX_BOUNDS=explicit choose explicit checks. */
     c->bounds = (sizeof(void *) == 8 && !WEX_DEFAULT_BOUNDS_CHECKS) ? WEX_BOUNDS_GUARD_PAGES
-                                                                   : WEX_BOUNDS_EXPLICIT;
+                                                                    : WEX_BOUNDS_EXPLICIT;
     const char *env = getenv("WEX_BOUNDS");
     if (env && !strcmp(env, "explicit")) c->bounds = WEX_BOUNDS_EXPLICIT;
     if (env && !strcmp(env, "guard") && sizeof(void *) == 8) c->bounds = WEX_BOUNDS_GUARD_PAGES;
@@ -64,7 +64,8 @@ wex_engine_t *wex_engine_new(wex_config_t *config) {
 
 void wex_engine_delete(wex_engine_t *e) {
     if (!e) return;
-    for (uint32_t i = 0; i < e->ntypes; i++) wex__free(e->types[i].types);
+    for (uint32_t i = 0; i < e->ntypes; i++)
+        wex__free(e->types[i].types);
     wex__free(e->types);
     pthread_mutex_destroy(&e->lock);
     wex__free(e);

@@ -10,7 +10,8 @@
 void wex__instance_free(wex_instance_t *inst) {
     const wex__module *m = inst->module;
     if (inst->elems) {
-        for (uint32_t i = 0; i < m->nelems; i++) wex__free(inst->elems[i].refs);
+        for (uint32_t i = 0; i < m->nelems; i++)
+            wex__free(inst->elems[i].refs);
         wex__free(inst->elems);
     }
     wex__free(inst->funcs);
@@ -82,7 +83,12 @@ static bool eval_const(wex_instance_t *inst, wex__constexpr ce, uint64_t *out) {
             st[n++] = (uint64_t)(uintptr_t)inst->funcs[f];
             break;
         }
-        case 0x6A: case 0x6B: case 0x6C: case 0x7C: case 0x7D: case 0x7E: {
+        case 0x6A:
+        case 0x6B:
+        case 0x6C:
+        case 0x7C:
+        case 0x7D:
+        case 0x7E: {
             if (n < 2) return false;
             uint64_t b = st[--n], a = st[n - 1];
             uint64_t v;
@@ -162,7 +168,8 @@ static wex_error_t *alloc_instance(wex_store_t *s, const wex__module *m, wex_ins
     inst->store = s;
     wex__store_adopt(s, &inst->hdr, WEX__OBJ_INSTANCE);
     size_t nk = 0;
-    for (uint32_t i = 0; i < m->ntypes; i++) nk += m->types[i].nparams + m->types[i].nresults;
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        nk += m->types[i].nparams + m->types[i].nresults;
     inst->funcs = wex__calloc(m->nfuncs, sizeof *inst->funcs);
     inst->tables = wex__calloc(m->ntables, sizeof *inst->tables);
     inst->mems = wex__calloc(m->nmems, sizeof *inst->mems);
@@ -183,8 +190,8 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     *out = NULL;
     if (!m->compiled) return wex__error_at(WEX_ERR_ARGUMENT, -1, "module was not compiled");
     if (nimports != m->nimports)
-        return wex__error_at(WEX_ERR_UNLINKABLE, -1, "expected %u imports, got %zu",
-                             m->nimports, nimports);
+        return wex__error_at(WEX_ERR_UNLINKABLE, -1, "expected %u imports, got %zu", m->nimports,
+                             nimports);
     for (uint32_t i = 0; i < m->nimports; i++)
         if ((err = check_import(m, &m->imports[i], &imports[i]))) return err;
 

@@ -70,7 +70,8 @@ size_t wex_module_import_count(const wex_module_t *m) {
 /* The functype's kinds, built once per type on demand. Types are stored as
  * their binary bytes, which equal the wex_valkind_t values. */
 static wex_functype_t api_functype(const wex__functype *t, wex_valkind_t *buf) {
-    for (uint32_t i = 0; i < t->nparams + t->nresults; i++) buf[i] = (wex_valkind_t)t->types[i];
+    for (uint32_t i = 0; i < t->nparams + t->nresults; i++)
+        buf[i] = (wex_valkind_t)t->types[i];
     wex_functype_t ft = {t->nparams, t->nresults, buf, buf + t->nparams};
     return ft;
 }

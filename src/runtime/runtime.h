@@ -50,7 +50,13 @@ uint32_t wex__engine_intern(wex_engine_t *e, uint32_t nparams, uint32_t nresults
                             const uint8_t *types);
 
 /* Every runtime object starts with this header; the store frees them all. */
-typedef enum { WEX__OBJ_FUNC, WEX__OBJ_TABLE, WEX__OBJ_MEMORY, WEX__OBJ_GLOBAL, WEX__OBJ_INSTANCE } wex__objkind;
+typedef enum {
+    WEX__OBJ_FUNC,
+    WEX__OBJ_TABLE,
+    WEX__OBJ_MEMORY,
+    WEX__OBJ_GLOBAL,
+    WEX__OBJ_INSTANCE
+} wex__objkind;
 typedef struct wex__obj {
     struct wex__obj *next;
     uint8_t kind;
@@ -77,15 +83,15 @@ struct wex_store {
 
 struct wex_func {
     wex__obj hdr;
-    uint32_t canon;                 /* interned type id */
-    const wex__functype *type;      /* the type */
-    struct wex_instance *inst;      /* NULL for host functions */
-    uint32_t code_index;            /* wasm: index into compiled->funcs */
-    wex_host_callback_t callback;   /* host */
+    uint32_t canon;               /* interned type id */
+    const wex__functype *type;    /* the type */
+    struct wex_instance *inst;    /* NULL for host functions */
+    uint32_t code_index;          /* wasm: index into compiled->funcs */
+    wex_host_callback_t callback; /* host */
     void *env;
     void (*finalizer)(void *);
-    wex__functype own_type;         /* host: its own copy */
-    wex_valkind_t *kinds;           /* params then results, for wex_func_type */
+    wex__functype own_type; /* host: its own copy */
+    wex_valkind_t *kinds;   /* params then results, for wex_func_type */
 };
 
 struct wex_memory {
@@ -149,8 +155,6 @@ wex_error_t *wex__call(wex_store_t *s, wex_func_t *f, uint64_t *slots);
 /* Convert between API values and slots. */
 uint64_t wex__val_to_slot(const wex_val_t *v);
 wex_val_t wex__slot_to_val(uint64_t slot, uint8_t type);
-
-
 
 /* Call host function f with arguments in slots; results replace them. */
 wex_error_t *wex__host_call(wex_store_t *s, wex_func_t *f, uint64_t *slots);

@@ -139,8 +139,7 @@ int64_t wex_memory_grow(wex_memory_t *m, uint64_t delta) {
 
 wex_error_t *wex__table_create(wex_store_t *s, uint8_t elem, const wex__limits *lim, void *init,
                                wex_table_t **out) {
-    if (lim->min > WEX__MAX_TABLE_ELEMS)
-        return wex__error_at(WEX_ERR_NOMEM, -1, "table too large");
+    if (lim->min > WEX__MAX_TABLE_ELEMS) return wex__error_at(WEX_ERR_NOMEM, -1, "table too large");
     wex_table_t *t = wex__calloc(1, sizeof *t);
     if (!t) return wex__error_nomem();
     t->elems = wex__calloc(lim->min ? lim->min : 1, sizeof(void *));
@@ -148,7 +147,8 @@ wex_error_t *wex__table_create(wex_store_t *s, uint8_t elem, const wex__limits *
         wex__free(t);
         return wex__error_nomem();
     }
-    for (uint64_t i = 0; i < lim->min; i++) t->elems[i] = init;
+    for (uint64_t i = 0; i < lim->min; i++)
+        t->elems[i] = init;
     t->size = (uint32_t)lim->min;
     t->cap = t->size ? t->size : 1;
     t->elem = elem;
@@ -165,14 +165,16 @@ int64_t wex__table_grow(wex_table_t *t, uint32_t delta, void *init) {
     if (n > max || n > WEX__MAX_TABLE_ELEMS) return -1;
     if (n > t->cap) {
         uint64_t cap = t->cap;
-        while (cap < n) cap *= 2;
+        while (cap < n)
+            cap *= 2;
         if (cap > WEX__MAX_TABLE_ELEMS) cap = n;
         void **e = wex__realloc(t->elems, cap * sizeof(void *));
         if (!e) return -1;
         t->elems = e;
         t->cap = (uint32_t)cap;
     }
-    for (uint64_t i = old; i < n; i++) t->elems[i] = init;
+    for (uint64_t i = old; i < n; i++)
+        t->elems[i] = init;
     t->size = (uint32_t)n;
     return old;
 }
@@ -181,8 +183,8 @@ static void *val_ref(wex_val_t v) {
     return v.kind == WEX_FUNCREF ? (void *)v.of.funcref : v.of.externref;
 }
 
-wex_error_t *wex_table_new(wex_store_t *s, wex_valkind_t elem, wex_limits_t limits,
-                           wex_val_t init, wex_table_t **out) {
+wex_error_t *wex_table_new(wex_store_t *s, wex_valkind_t elem, wex_limits_t limits, wex_val_t init,
+                           wex_table_t **out) {
     if (elem != WEX_FUNCREF && elem != WEX_EXTERNREF)
         return wex__error_at(WEX_ERR_ARGUMENT, -1, "table element must be a reference type");
     wex__limits l = {limits.min, limits.max, limits.has_max, false};
@@ -202,8 +204,10 @@ wex_limits_t wex_table_limits(const wex_table_t *t) {
 bool wex_table_get(const wex_table_t *t, uint32_t i, wex_val_t *out) {
     if (i >= t->size) return false;
     out->kind = (wex_valkind_t)t->elem;
-    if (t->elem == WEX__T_FUNCREF) out->of.funcref = t->elems[i];
-    else out->of.externref = t->elems[i];
+    if (t->elem == WEX__T_FUNCREF)
+        out->of.funcref = t->elems[i];
+    else
+        out->of.externref = t->elems[i];
     return true;
 }
 bool wex_table_set(wex_table_t *t, uint32_t i, wex_val_t v) {
@@ -255,10 +259,12 @@ wex_func_t *wex_func_new(wex_store_t *s, const wex_functype_t *type, wex_host_ca
         wex__free(f);
         return NULL;
     }
-    for (uint32_t i = 0; i < type->nparams; i++) f->own_type.types[i] = (uint8_t)type->params[i];
+    for (uint32_t i = 0; i < type->nparams; i++)
+        f->own_type.types[i] = (uint8_t)type->params[i];
     for (uint32_t i = 0; i < type->nresults; i++)
         f->own_type.types[type->nparams + i] = (uint8_t)type->results[i];
-    for (uint32_t i = 0; i < n; i++) f->kinds[i] = (wex_valkind_t)f->own_type.types[i];
+    for (uint32_t i = 0; i < n; i++)
+        f->kinds[i] = (wex_valkind_t)f->own_type.types[i];
     f->own_type.nparams = type->nparams;
     f->own_type.nresults = type->nresults;
     f->canon = wex__engine_intern(s->engine, type->nparams, type->nresults, f->own_type.types);

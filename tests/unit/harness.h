@@ -35,16 +35,15 @@ void wex_test_fail(const char *file, int line, const char *fmt, ...)
 #define CHECK_EQ_INT(a, b)                                                                         \
     do {                                                                                           \
         long long a_ = (long long)(a), b_ = (long long)(b);                                        \
-        if (a_ != b_)                                                                              \
-            wex_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, a_, b_);           \
+        if (a_ != b_) wex_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, a_, b_); \
     } while (0)
 
 #define CHECK_STR_CONTAINS(s, sub)                                                                 \
     do {                                                                                           \
         const char *s_ = (s);                                                                      \
         if (!s_ || !strstr(s_, (sub)))                                                             \
-            wex_test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"", s_ ? s_ : "(null)", \
-                          (sub));                                                                  \
+            wex_test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"",                    \
+                          s_ ? s_ : "(null)", (sub));                                              \
     } while (0)
 
 #endif
