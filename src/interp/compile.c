@@ -50,6 +50,10 @@ typedef struct {
     /* the destination word of the last emitted value-producing instruction */
     size_t last_dst_site;
     uint32_t last_dst_pos;
+    /* where the last instruction starts, and the last CONST32 (for fusion) */
+    size_t last_op_start;
+    size_t last_const_start;
+    uint32_t last_const_pos;
     bool oom;
 } comp;
 
@@ -85,15 +89,99 @@ static void emit(comp *c, uint32_t w) {
     c->code[c->len++] = w;
 }
 
-/* Start an instruction: it is no longer the last value producer. */
-static void emit_op(comp *c, uint32_t op) {
-    c->last_dst_site = NONE;
-    emit(c, op);
-}
-
+/* The slot of stack entry i when it lives in its own slot. */
 static uint32_t pos_of(comp *c, uint32_t i) {
     return c->nlocals + i;
 }
+
+/* Start an instruction: it is no longer the last value producer. */
+static void emit_op(comp *c, uint32_t op) {
+    c->last_dst_site = NONE;
+    c->last_const_start = NONE;
+    c->last_op_start = c->len;
+    emit(c, op);
+}
+
+/* A label or a rewrite: nothing before may be fused with what follows. */
+static void barrier(comp *c) {
+    c->last_dst_site = NONE;
+    c->last_const_start = NONE;
+    c->last_op_start = NONE;
+}
+
+/*
+ * Compare-and-branch fusion. A branch on the result of an i32 comparison
+ * that was the last instruction emitted drops the comparison and branches on
+ * its operands. Its operands stay valid: they are locals, immediates, or the
+ * comparison's own stack slot, which nothing else writes.
+ */
+typedef struct {
+    uint32_t op; /* 0: plain; else the comparison's opcode */
+    uint32_t a, b;
+} fused;
+
+static bool is_cmp(uint32_t op) {
+    return (op >= WEX__IOP_I32_EQ && op <= WEX__IOP_I32_GE_U) ||
+           (op >= WEX__IOP_I32_EQ_IMM && op <= WEX__IOP_I32_GE_U_IMM) || op == WEX__IOP_I32_EQZ;
+}
+
+static fused try_fuse(comp *c, uint32_t cond) {
+    fused f = {0, cond, 0};
+    if (c->oom || c->last_op_start == NONE || c->last_dst_site != c->last_op_start + 1 ||
+        c->last_dst_pos != cond || cond != pos_of(c, c->nvs))
+        return f;
+    uint32_t op = c->code[c->last_op_start];
+    if (!is_cmp(op)) return f;
+    f.op = op;
+    f.a = c->code[c->last_op_start + 2];
+    f.b = op == WEX__IOP_I32_EQZ ? 0 : c->code[c->last_op_start + 3];
+    c->len = c->last_op_start;
+    barrier(c);
+    return f;
+}
+
+/* Emit a conditional branch (taken when the condition is `when`), all but
+ * its offset word. */
+static void emit_cond(comp *c, const fused *f, bool when) {
+    /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> its negation */
+    static const uint8_t neg[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
+    if (!f->op) {
+        emit_op(c, when ? WEX__IOP_BR_IF_NZ : WEX__IOP_BR_IF_Z);
+        emit(c, f->a);
+        return;
+    }
+    if (f->op == WEX__IOP_I32_EQZ) { /* eqz(a) is true when a is zero */
+        emit_op(c, when ? WEX__IOP_BR_IF_Z : WEX__IOP_BR_IF_NZ);
+        emit(c, f->a);
+        return;
+    }
+    bool imm = f->op >= WEX__IOP_I32_EQ_IMM;
+    uint32_t k = imm ? f->op - WEX__IOP_I32_EQ_IMM : f->op - WEX__IOP_I32_EQ;
+    if (!when) k = neg[k];
+    emit_op(c, (imm ? WEX__IOP_BR_I32_EQ_IMM : WEX__IOP_BR_I32_EQ) + k);
+    emit(c, f->a);
+    emit(c, f->b);
+}
+
+/* The immediate form of a binary i32 operator, or 0. */
+static uint32_t imm_form(unsigned idx) {
+    switch (idx) {
+    case WEX__OPI_I32_ADD: return WEX__IOP_I32_ADD_IMM;
+    case WEX__OPI_I32_SUB: return WEX__IOP_I32_SUB_IMM;
+    case WEX__OPI_I32_MUL: return WEX__IOP_I32_MUL_IMM;
+    case WEX__OPI_I32_AND: return WEX__IOP_I32_AND_IMM;
+    case WEX__OPI_I32_OR: return WEX__IOP_I32_OR_IMM;
+    case WEX__OPI_I32_XOR: return WEX__IOP_I32_XOR_IMM;
+    case WEX__OPI_I32_SHL: return WEX__IOP_I32_SHL_IMM;
+    case WEX__OPI_I32_SHR_S: return WEX__IOP_I32_SHR_S_IMM;
+    case WEX__OPI_I32_SHR_U: return WEX__IOP_I32_SHR_U_IMM;
+    default:
+        if (idx >= WEX__OPI_I32_EQ && idx <= WEX__OPI_I32_GE_U)
+            return WEX__IOP_I32_EQ_IMM + (idx - WEX__OPI_I32_EQ);
+        return 0;
+    }
+}
+
 
 /* Push a canonical entry and return its slot. */
 static uint32_t push(comp *c) {
@@ -351,7 +439,7 @@ static bool do_end(comp *c) {
         return true;
     }
     if (!t->dead) materialize_from(c, c->nvs - t->nresults);
-    c->last_dst_site = NONE; /* a label: other paths arrive here */
+    barrier(c); /* a label: other paths arrive here */
     if (t->kind != K_LOOP) resolve(c, t->patch, c->len);
     if (t->else_patch) resolve(c, t->else_patch, c->len);
     uint32_t h = t->height, nr = t->nresults;
@@ -383,7 +471,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         push_ctrl(c, idx == WEX__OPI_LOOP ? K_LOOP : K_BLOCK, np, nr);
         if (c->oom) return;
         c->cs[c->ncs - 1].loop_pc = (uint32_t)c->len;
-        c->last_dst_site = NONE;
+        barrier(c);
         break;
     }
     case WEX__OPI_IF: {
@@ -391,9 +479,9 @@ static void translate(comp *c, const wex__opinfo *op) {
         wex__read_s33(r, &s64);
         block_type(c, s64, &np, &nr);
         uint32_t cond = pop(c);
+        fused f = try_fuse(c, cond);
         materialize_from(c, 0);
-        emit_op(c, WEX__IOP_BR_IF_Z);
-        emit(c, cond);
+        emit_cond(c, &f, false);
         emit(c, 0);
         uint32_t site = (uint32_t)c->len;
         push_ctrl(c, K_IF, np, nr);
@@ -413,7 +501,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         t->else_patch = 0;
         t->kind = K_ELSE;
         t->dead = false;
-        c->last_dst_site = NONE;
+        barrier(c);
         reset_stack(c, t->height, t->nparams);
         break;
     }
@@ -425,20 +513,19 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_BR_IF: {
         wex__read_u32(r, &u);
         uint32_t cond = pop(c);
+        fused f = try_fuse(c, cond);
         ctrl *t = &c->cs[c->ncs - 1 - u];
         if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
-            emit_op(c, WEX__IOP_BR_IF_NZ);
-            emit(c, cond);
+            emit_cond(c, &f, true);
             emit_target(c, t);
         } else {
-            emit_op(c, WEX__IOP_BR_IF_Z);
-            emit(c, cond);
+            emit_cond(c, &f, false);
             emit(c, 0);
             size_t skip = c->len - 1;
             emit_br(c, u);
             if (!c->oom) set_target(c, skip, c->len);
         }
-        c->last_dst_site = NONE;
+        barrier(c);
         break;
     }
     case WEX__OPI_BR_TABLE: {
@@ -546,7 +633,7 @@ static void translate(comp *c, const wex__opinfo *op) {
             emit(c, top);
         }
         pop(c);
-        c->last_dst_site = NONE;
+        barrier(c);
         if (idx == WEX__OPI_LOCAL_TEE) push_ref(c, u);
         break;
     }
@@ -685,6 +772,8 @@ static void translate(comp *c, const wex__opinfo *op) {
         push_result(c);
         emit(c, (uint32_t)s32);
         c->last_dst_site = c->len - 2;
+        c->last_const_start = c->len - 3;
+        c->last_const_pos = c->oom ? 0 : c->code[c->len - 2];
         break;
     case WEX__OPI_F32_CONST:
         wex__read_f32(r, &u);
@@ -753,6 +842,22 @@ static void translate(comp *c, const wex__opinfo *op) {
             break;
         }
         unsigned nin = (unsigned)(strchr(sig, ':') - sig);
+        uint32_t iop = imm_form(idx);
+        if (iop && c->last_const_start != NONE && c->last_const_start + 3 == c->len &&
+            c->nvs >= 2 && c->vs[c->nvs - 1] == pos_of(c, c->nvs - 1) &&
+            c->last_const_pos == c->vs[c->nvs - 1]) {
+            /* `x; i32.const k; op` -> `op_imm x k`: drop the constant. */
+            uint32_t k = c->code[c->last_const_start + 2];
+            c->len = c->last_const_start;
+            pop(c);
+            uint32_t a = pop(c);
+            emit_op(c, iop);
+            push_result(c);
+            emit(c, a);
+            emit(c, k);
+            c->last_dst_site = c->len - 3;
+            break;
+        }
         uint32_t in[2] = {0, 0};
         for (unsigned k = nin; k-- > 0;)
             in[k] = pop(c);
@@ -775,7 +880,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     c->nvs = 0;
     c->ncs = 0;
     c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
-    c->last_dst_site = NONE;
+    barrier(c);
     c->fstart = c->len;
     wex__reader_init(&c->r, m->bytes + code->expr_off, code->off + code->len - code->expr_off,
                      m->bytes);

@@ -183,6 +183,11 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MEMORY_COPY_I:
     case WEX__IOP_MEMORY_FILL_I: return 4;
     default:
+        if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
+        break;
+    }
+    switch (op) {
+    default:
         if (op < WEX__OPI_COUNT) {
             const wex__opinfo *oi = &wex__ops[op];
             if (oi->imm == WEX__IMM_MEMARG) return 4;

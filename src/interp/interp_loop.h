@@ -131,7 +131,8 @@ do_call:
         fr->fp = fp;
         fr->inst = inst;
         fp = nfp;
-        memset(fp + nf->nparams, 0, (size_t)(nf->nlocals - nf->nparams) * sizeof *fp);
+        if (nf->nlocals != nf->nparams)
+            memset(fp + nf->nparams, 0, (size_t)(nf->nlocals - nf->nparams) * sizeof *fp);
         if (ni != inst) {
             inst = ni;
             RELOAD_MEM();
@@ -551,6 +552,59 @@ L_I64_REM_U : {
 #undef I64
 #undef F32
 #undef F64
+
+    /* ------------------------------------------------ fused forms */
+#define I32(i) ((uint32_t)S(i))
+#define BINI(name, expr)                                                                           \
+    L_##name##_IMM : S(1) = (expr);                                                                \
+    ip += 4;                                                                                       \
+    NEXT();
+    BINI(I32_ADD, (uint32_t)(I32(2) + ip[3]))
+    BINI(I32_SUB, (uint32_t)(I32(2) - ip[3]))
+    BINI(I32_MUL, (uint32_t)(I32(2) * ip[3]))
+    BINI(I32_AND, I32(2) & ip[3])
+    BINI(I32_OR, I32(2) | ip[3])
+    BINI(I32_XOR, I32(2) ^ ip[3])
+    BINI(I32_SHL, (uint32_t)(I32(2) << (ip[3] & 31)))
+    BINI(I32_SHR_S, (uint32_t)((int32_t)I32(2) >> (ip[3] & 31)))
+    BINI(I32_SHR_U, I32(2) >> (ip[3] & 31))
+    BINI(I32_EQ, I32(2) == ip[3])
+    BINI(I32_NE, I32(2) != ip[3])
+    BINI(I32_LT_S, (int32_t)I32(2) < (int32_t)ip[3])
+    BINI(I32_LT_U, I32(2) < ip[3])
+    BINI(I32_GT_S, (int32_t)I32(2) > (int32_t)ip[3])
+    BINI(I32_GT_U, I32(2) > ip[3])
+    BINI(I32_LE_S, (int32_t)I32(2) <= (int32_t)ip[3])
+    BINI(I32_LE_U, I32(2) <= ip[3])
+    BINI(I32_GE_S, (int32_t)I32(2) >= (int32_t)ip[3])
+    BINI(I32_GE_U, I32(2) >= ip[3])
+#undef BINI
+    /* Compare and branch: a, b (slot or immediate), offset word at ip[3]. */
+#define BRC(name, T, op)                                                                           \
+    L_BR_I32_##name : if ((T)I32(1) op(T) I32(2)) {                                                \
+        ip += 3 + (int32_t)ip[3];                                                                  \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    ip += 4;                                                                                       \
+    NEXT();                                                                                        \
+    L_BR_I32_##name##_IMM : if ((T)I32(1) op(T) ip[2]) {                                           \
+        ip += 3 + (int32_t)ip[3];                                                                  \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    ip += 4;                                                                                       \
+    NEXT();
+    BRC(EQ, uint32_t, ==)
+    BRC(NE, uint32_t, !=)
+    BRC(LT_S, int32_t, <)
+    BRC(LT_U, uint32_t, <)
+    BRC(GT_S, int32_t, >)
+    BRC(GT_U, uint32_t, >)
+    BRC(LE_S, int32_t, <=)
+    BRC(LE_U, uint32_t, <=)
+    BRC(GE_S, int32_t, >=)
+    BRC(GE_U, uint32_t, >=)
+#undef BRC
+#undef I32
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
