@@ -58,6 +58,11 @@ wex_engine_t *wex_engine_new(wex_config_t *config) {
     wex_config_delete(config);
     if (e->config.bounds == WEX_BOUNDS_GUARD_PAGES && !wex__os_install_trap_handler())
         e->config.bounds = WEX_BOUNDS_EXPLICIT;
+    e->alloc = wex__alloc_ondemand_new();
+    if (!e->alloc) {
+        wex__free(e);
+        return NULL;
+    }
     pthread_mutex_init(&e->lock, NULL);
     return e;
 }
@@ -67,6 +72,7 @@ void wex_engine_delete(wex_engine_t *e) {
     for (uint32_t i = 0; i < e->ntypes; i++)
         wex__free(e->types[i].types);
     wex__free(e->types);
+    e->alloc->destroy(e->alloc);
     pthread_mutex_destroy(&e->lock);
     wex__free(e);
 }

@@ -162,7 +162,7 @@ static wex_error_t *check_import(const wex__module *m, const wex__import *im,
 }
 
 static wex_error_t *alloc_instance(wex_store_t *s, const wex__module *m, wex_instance_t **out) {
-    wex_instance_t *inst = wex__calloc(1, sizeof *inst);
+    wex_instance_t *inst = s->engine->alloc->instance_alloc(s->engine->alloc, sizeof *inst);
     if (!inst) return wex__error_nomem();
     inst->module = m;
     inst->store = s;

@@ -12,6 +12,7 @@
 #ifndef WEX_RUNTIME_H
 #define WEX_RUNTIME_H
 
+#include "alloc/alloc.h"
 #include "base/base.h"
 #include "module/module.h"
 
@@ -40,8 +41,9 @@ typedef struct {
 
 struct wex_engine {
     struct wex_config config;
-    pthread_mutex_t lock; /* guards the type table */
-    wex__itype *types;    /* interned function types; canon id = index */
+    wex__allocator *alloc; /* memories, tables and instance records */
+    pthread_mutex_t lock;  /* guards the type table */
+    wex__itype *types;     /* interned function types; canon id = index */
     uint32_t ntypes, captypes;
 };
 
@@ -109,6 +111,7 @@ struct wex_table {
     uint32_t size, cap;
     uint8_t elem; /* reftype */
     wex__limits lim;
+    wex__allocator *alloc; /* owns elems */
 };
 
 struct wex_global {

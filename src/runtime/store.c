@@ -5,7 +5,7 @@
 #include "os/os.h"
 #include "runtime/runtime.h"
 
-static void free_object(wex__obj *o);
+static void free_object(wex_store_t *s, wex__obj *o);
 
 wex_store_t *wex_store_new(wex_engine_t *engine) {
     wex_store_t *s = wex__calloc(1, sizeof *s);
@@ -20,7 +20,7 @@ void wex_store_delete(wex_store_t *s) {
     wex__obj *o = s->objects;
     while (o) {
         wex__obj *next = o->next;
-        free_object(o);
+        free_object(s, o);
         o = next;
     }
     if (s->stack) wex__os_release(s->stack, s->stack_bytes);
@@ -69,9 +69,8 @@ wex_error_t *wex__store_stack(wex_store_t *s) {
 /* ---------------------------------------------------------------- memory */
 
 /*
- * A memory is one reservation that never moves. With guard pages it spans
- * 8 GiB plus a page: any 32-bit address plus any 32-bit offset lands inside
- * it, so accesses need no check. With explicit checks it spans the maximum.
+ * A memory is one reservation that never moves, made by the engine's
+ * allocator (see alloc.h for its extent with guard pages).
  */
 wex_error_t *wex__memory_create(wex_store_t *s, const wex__limits *lim, wex_memory_t **out) {
     wex_memory_t *m = wex__calloc(1, sizeof *m);
@@ -79,25 +78,19 @@ wex_error_t *wex__memory_create(wex_store_t *s, const wex__limits *lim, wex_memo
     uint64_t maxpages = lim->has_max ? lim->max : WEX__MAX_PAGES;
     if (maxpages > WEX__MAX_PAGES) maxpages = WEX__MAX_PAGES;
     bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
-    uint64_t reserve = guard ? ((uint64_t)8 << 30) + 65536 : maxpages * WEX_PAGE_SIZE;
-    if (reserve == 0) reserve = wex__os_page_size();
-    m->base = wex__os_reserve(reserve);
-    if (!m->base) {
+    wex__memstore ms;
+    wex_error_t *err = s->engine->alloc->memory_reserve(s->engine->alloc, lim->min * WEX_PAGE_SIZE,
+                                                        maxpages * WEX_PAGE_SIZE, guard, &ms);
+    if (err) {
         wex__free(m);
-        return wex__error_at(WEX_ERR_NOMEM, -1, "cannot reserve memory");
+        return err;
     }
-    m->reserved = reserve;
+    m->base = ms.base;
+    m->reserved = ms.reserved;
+    m->region = ms.region;
     m->lim = *lim;
     m->lim.max = maxpages;
-    m->lim.has_max = lim->has_max;
-    m->region = -1;
     m->size = lim->min * WEX_PAGE_SIZE;
-    if (!wex__os_commit(m->base, m->size)) {
-        wex__os_release(m->base, reserve);
-        wex__free(m);
-        return wex__error_at(WEX_ERR_NOMEM, -1, "cannot commit memory");
-    }
-    if (guard) m->region = wex__os_register_region(m->base, reserve);
     wex__store_adopt(s, &m->hdr, WEX__OBJ_MEMORY);
     *out = m;
     return NULL;
@@ -142,7 +135,8 @@ wex_error_t *wex__table_create(wex_store_t *s, uint8_t elem, const wex__limits *
     if (lim->min > WEX__MAX_TABLE_ELEMS) return wex__error_at(WEX_ERR_NOMEM, -1, "table too large");
     wex_table_t *t = wex__calloc(1, sizeof *t);
     if (!t) return wex__error_nomem();
-    t->elems = wex__calloc(lim->min ? lim->min : 1, sizeof(void *));
+    t->alloc = s->engine->alloc;
+    t->elems = t->alloc->table_resize(t->alloc, NULL, 0, lim->min ? (uint32_t)lim->min : 1);
     if (!t->elems) {
         wex__free(t);
         return wex__error_nomem();
@@ -168,7 +162,7 @@ int64_t wex__table_grow(wex_table_t *t, uint32_t delta, void *init) {
         while (cap < n)
             cap *= 2;
         if (cap > WEX__MAX_TABLE_ELEMS) cap = n;
-        void **e = wex__realloc(t->elems, cap * sizeof(void *));
+        void **e = t->alloc->table_resize(t->alloc, t->elems, t->cap, (uint32_t)cap);
         if (!e) return -1;
         t->elems = e;
         t->cap = (uint32_t)cap;
@@ -286,7 +280,8 @@ wex_functype_t wex_func_type(const wex_func_t *f) {
 
 void wex__instance_free(wex_instance_t *inst);
 
-static void free_object(wex__obj *o) {
+static void free_object(wex_store_t *s, wex__obj *o) {
+    wex__allocator *a = s->engine->alloc;
     switch ((wex__objkind)o->kind) {
     case WEX__OBJ_FUNC: {
         wex_func_t *f = (wex_func_t *)o;
@@ -299,13 +294,20 @@ static void free_object(wex__obj *o) {
     }
     case WEX__OBJ_MEMORY: {
         wex_memory_t *m = (wex_memory_t *)o;
-        wex__os_unregister_region(m->region);
-        wex__os_release(m->base, m->reserved);
+        wex__memstore ms = {m->base, m->reserved, m->region};
+        a->memory_release(a, &ms);
         break;
     }
-    case WEX__OBJ_TABLE: wex__free(((wex_table_t *)o)->elems); break;
+    case WEX__OBJ_TABLE: {
+        wex_table_t *t = (wex_table_t *)o;
+        a->table_free(a, t->elems, t->cap);
+        break;
+    }
     case WEX__OBJ_GLOBAL: break;
-    case WEX__OBJ_INSTANCE: wex__instance_free((wex_instance_t *)o); break;
+    case WEX__OBJ_INSTANCE:
+        wex__instance_free((wex_instance_t *)o);
+        a->instance_free(a, o);
+        return;
     }
     wex__free(o);
 }
