@@ -64,6 +64,12 @@ wex_error_t *wex__error_trap(wex_trapcode_t trap) {
     return e;
 }
 
+wex_error_t *wex__error_trap_index(wex_trapcode_t trap, uint32_t index) {
+    wex_error_t *e = wex__error_at(WEX_ERR_TRAP, -1, "%s %u", wex_trap_message(trap), index);
+    if (e != wex__error_nomem()) e->trap = trap;
+    return e;
+}
+
 wex_error_t *wex_error_new(wex_errcode_t code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

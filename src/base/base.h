@@ -38,6 +38,8 @@ wex_error_t *wex__error_vnew(wex_errcode_t code, int64_t offset, const char *fmt
 wex_error_t *wex__error_at(wex_errcode_t code, int64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 wex_error_t *wex__error_trap(wex_trapcode_t trap);
+/* A trap whose message names an index, as the spec's does: "uninitialized element 2". */
+wex_error_t *wex__error_trap_index(wex_trapcode_t trap, uint32_t index);
 wex_error_t *wex__error_nomem(void);
 
 /* A growable byte buffer. */

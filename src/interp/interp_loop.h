@@ -28,6 +28,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     uint8_t *mb = NULL;
     uint64_t msz = 0;
     wex_trapcode_t trap = WEX_TRAP_NONE;
+    int64_t trap_index = -1; /* an element index the message names, if any */
     wex_error_t *err = NULL;
     wex_func_t *g;
     uint32_t base;
@@ -106,7 +107,10 @@ L_CALL_IND_I : {
     uint32_t k = (uint32_t)S(3);
     if (k >= t->size) TRAP(WEX_TRAP_UNDEFINED_ELEMENT);
     g = t->elems[k];
-    if (!g) TRAP(WEX_TRAP_UNINITIALIZED_ELEMENT);
+    if (!g) {
+        trap_index = k;
+        TRAP(WEX_TRAP_UNINITIALIZED_ELEMENT);
+    }
     if (g->canon != ip[1]) TRAP(WEX_TRAP_INDIRECT_CALL_TYPE);
     base = ip[4];
     ip += 5;
@@ -656,6 +660,7 @@ do_error:
     return err;
 do_trap:
     s->depth = entry_depth;
+    if (trap_index >= 0) return wex__error_trap_index(trap, (uint32_t)trap_index);
     return wex__error_trap(trap);
 done:
     s->depth = entry_depth;
