@@ -196,16 +196,11 @@ uint32_t wex__wasi_path_open(wex_wasi_t *w, const wex_val_t *a) {
     char *path = wex__wasi_path(w, WEX__U32(2), WEX__U32(3), &e);
     if (!path) return e;
     bool rd = base & (WEX__R_FD_READ | WEX__R_FD_READDIR);
+    /* Write rights on a directory fail with EISDIR, from the kernel. */
     bool wr = (base & (WEX__R_FD_WRITE | WEX__R_FD_ALLOCATE | WEX__R_FD_FILESTAT_SET_SIZE)) ||
               (fdflags & WEX__FDF_APPEND);
-    if (oflags & 2) wr = false; /* a directory is never opened for writing */
     int fd = wex__wasi_open_beneath(d->host, path, host_flags(oflags, fdflags, follow, rd, wr),
                                     0666, &e);
-    if (fd < 0 && wr && e == WEX__E_ISDIR && !(oflags & (1 | 8))) {
-        /* A directory asked for with write rights: open it for reading. */
-        fd = wex__wasi_open_beneath(d->host, path,
-                                    host_flags(oflags, fdflags, follow, true, false), 0666, &e);
-    }
     free(path);
     if (fd < 0) return e;
     struct stat st;
