@@ -23,7 +23,8 @@
 /* Directory depth the fallback walk tracks. */
 #define MAX_DEPTH 256
 
-/* 1: openat2 works, 0: unknown, -1: not available. */
+/* 1: openat2 works, 0: unknown, -1: not available (or, for testing the
+ * fallback, disabled by setting WEX_WASI_NO_OPENAT2 in the environment). */
 static int have_openat2 = 0;
 
 /* openat2 beneath dirfd; returns fd or -1 with errno. */
@@ -188,6 +189,7 @@ int wex__wasi_open_beneath(int dirfd, const char *path, int flags, unsigned mode
         return -1;
     }
     flags |= O_CLOEXEC;
+    if (have_openat2 == 0 && getenv("WEX_WASI_NO_OPENAT2")) have_openat2 = -1;
     if (have_openat2 >= 0) {
         int fd = try_openat2(dirfd, path, flags, mode);
         if (fd >= 0) {
