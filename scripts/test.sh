@@ -5,7 +5,8 @@
 #   3. every unit-test program (test_*) of both builds
 #   4. the core spec tests (tests/spec/convert.sh), run by both builds' wex
 #   5. the runner self-check (tests/spec/runner_check.sh)
-#   6. the WASI preview1 suite (tests/wasi/run.sh), run by both builds' wex
+#   6. the WASI preview1 suite (tests/wasi/run.sh), run by both builds' wex,
+#      and the WASI C programs and escape suite (tests/wasi/run_c.sh)
 # The last line is "N passed, N failed" over all of it (unit tests + spec
 # commands + runner checks); the exit status is non-zero on any failure.
 set -uo pipefail
@@ -104,6 +105,11 @@ for dir in build build-asan; do
     status=$?
     grep -v '^PASS ' "$dir/wasi.log" | head -n 100
     tally "$dir/wex wasi" "$status" "$(tail -n 1 "$dir/wasi.log")"
+    echo "== WASI C programs and escape suite with $dir/wex"
+    out="$(bash tests/wasi/run_c.sh "$dir" 2>&1)"
+    status=$?
+    printf '%s\n' "$out" | grep -v '^PASS ' || true
+    tally "$dir wasi-c" "$status" "$(printf '%s\n' "$out" | tail -n 1)"
 done
 
 echo
