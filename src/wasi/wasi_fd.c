@@ -25,8 +25,7 @@
 
 /* Translate a guest iovec array into host iovecs, checking every buffer.
  * At most IOV_MAX entries are used (a short transfer is allowed). */
-static uint16_t get_iovs(wex_wasi_t *w, uint32_t iovs, uint32_t n, struct iovec **out,
-                         int *count) {
+static uint16_t get_iovs(wex_wasi_t *w, uint32_t iovs, uint32_t n, struct iovec **out, int *count) {
     const uint8_t *arr = wex__wasi_mem(w, iovs, (uint64_t)n * 8);
     if (!arr) return WEX__E_FAULT;
     if (n > IOV_MAX) n = IOV_MAX;

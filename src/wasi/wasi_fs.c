@@ -84,7 +84,8 @@ static void proc_path(char *buf, size_t n, int fd) {
 /* path_create_directory(fd, path, path_len) */
 uint32_t wex__wasi_path_create_directory(wex_wasi_t *w, const wex_val_t *a) {
     rpath_t r;
-    uint16_t e = resolve(w, WEX__U32(0), WEX__R_PATH_CREATE_DIRECTORY, WEX__U32(1), WEX__U32(2), &r);
+    uint16_t e =
+        resolve(w, WEX__U32(0), WEX__R_PATH_CREATE_DIRECTORY, WEX__U32(1), WEX__U32(2), &r);
     if (!e) e = check_trailing(&r);
     if (!e && mkdirat(r.parent, r.base, 0777)) e = ERRNO();
     release(&r);
@@ -257,7 +258,8 @@ uint32_t wex__wasi_path_readlink(wex_wasi_t *w, const wex_val_t *a) {
 /* path_remove_directory(fd, path, path_len) */
 uint32_t wex__wasi_path_remove_directory(wex_wasi_t *w, const wex_val_t *a) {
     rpath_t r;
-    uint16_t e = resolve(w, WEX__U32(0), WEX__R_PATH_REMOVE_DIRECTORY, WEX__U32(1), WEX__U32(2), &r);
+    uint16_t e =
+        resolve(w, WEX__U32(0), WEX__R_PATH_REMOVE_DIRECTORY, WEX__U32(1), WEX__U32(2), &r);
     if (!e) e = check_trailing(&r);
     if (!e && unlinkat(r.parent, r.base, AT_REMOVEDIR)) e = ERRNO();
     release(&r);

@@ -60,38 +60,38 @@ enum {
 };
 
 /* rights */
-#define WEX__R(bit) ((uint64_t)1 << (bit))
-#define WEX__R_FD_DATASYNC            WEX__R(0)
-#define WEX__R_FD_READ                WEX__R(1)
-#define WEX__R_FD_SEEK                WEX__R(2)
-#define WEX__R_FD_FDSTAT_SET_FLAGS    WEX__R(3)
-#define WEX__R_FD_SYNC                WEX__R(4)
-#define WEX__R_FD_TELL                WEX__R(5)
-#define WEX__R_FD_WRITE               WEX__R(6)
-#define WEX__R_FD_ADVISE              WEX__R(7)
-#define WEX__R_FD_ALLOCATE            WEX__R(8)
-#define WEX__R_PATH_CREATE_DIRECTORY  WEX__R(9)
-#define WEX__R_PATH_CREATE_FILE       WEX__R(10)
-#define WEX__R_PATH_LINK_SOURCE       WEX__R(11)
-#define WEX__R_PATH_LINK_TARGET       WEX__R(12)
-#define WEX__R_PATH_OPEN              WEX__R(13)
-#define WEX__R_FD_READDIR             WEX__R(14)
-#define WEX__R_PATH_READLINK          WEX__R(15)
-#define WEX__R_PATH_RENAME_SOURCE     WEX__R(16)
-#define WEX__R_PATH_RENAME_TARGET     WEX__R(17)
-#define WEX__R_PATH_FILESTAT_GET      WEX__R(18)
-#define WEX__R_PATH_FILESTAT_SET_SIZE WEX__R(19)
+#define WEX__R(bit)                    ((uint64_t)1 << (bit))
+#define WEX__R_FD_DATASYNC             WEX__R(0)
+#define WEX__R_FD_READ                 WEX__R(1)
+#define WEX__R_FD_SEEK                 WEX__R(2)
+#define WEX__R_FD_FDSTAT_SET_FLAGS     WEX__R(3)
+#define WEX__R_FD_SYNC                 WEX__R(4)
+#define WEX__R_FD_TELL                 WEX__R(5)
+#define WEX__R_FD_WRITE                WEX__R(6)
+#define WEX__R_FD_ADVISE               WEX__R(7)
+#define WEX__R_FD_ALLOCATE             WEX__R(8)
+#define WEX__R_PATH_CREATE_DIRECTORY   WEX__R(9)
+#define WEX__R_PATH_CREATE_FILE        WEX__R(10)
+#define WEX__R_PATH_LINK_SOURCE        WEX__R(11)
+#define WEX__R_PATH_LINK_TARGET        WEX__R(12)
+#define WEX__R_PATH_OPEN               WEX__R(13)
+#define WEX__R_FD_READDIR              WEX__R(14)
+#define WEX__R_PATH_READLINK           WEX__R(15)
+#define WEX__R_PATH_RENAME_SOURCE      WEX__R(16)
+#define WEX__R_PATH_RENAME_TARGET      WEX__R(17)
+#define WEX__R_PATH_FILESTAT_GET       WEX__R(18)
+#define WEX__R_PATH_FILESTAT_SET_SIZE  WEX__R(19)
 #define WEX__R_PATH_FILESTAT_SET_TIMES WEX__R(20)
-#define WEX__R_FD_FILESTAT_GET        WEX__R(21)
-#define WEX__R_FD_FILESTAT_SET_SIZE   WEX__R(22)
-#define WEX__R_FD_FILESTAT_SET_TIMES  WEX__R(23)
-#define WEX__R_PATH_SYMLINK           WEX__R(24)
-#define WEX__R_PATH_REMOVE_DIRECTORY  WEX__R(25)
-#define WEX__R_PATH_UNLINK_FILE       WEX__R(26)
-#define WEX__R_POLL_FD_READWRITE      WEX__R(27)
-#define WEX__R_SOCK_SHUTDOWN          WEX__R(28)
-#define WEX__R_SOCK_ACCEPT            WEX__R(29)
-#define WEX__R_ALL                    (WEX__R(30) - 1)
+#define WEX__R_FD_FILESTAT_GET         WEX__R(21)
+#define WEX__R_FD_FILESTAT_SET_SIZE    WEX__R(22)
+#define WEX__R_FD_FILESTAT_SET_TIMES   WEX__R(23)
+#define WEX__R_PATH_SYMLINK            WEX__R(24)
+#define WEX__R_PATH_REMOVE_DIRECTORY   WEX__R(25)
+#define WEX__R_PATH_UNLINK_FILE        WEX__R(26)
+#define WEX__R_POLL_FD_READWRITE       WEX__R(27)
+#define WEX__R_SOCK_SHUTDOWN           WEX__R(28)
+#define WEX__R_SOCK_ACCEPT             WEX__R(29)
+#define WEX__R_ALL                     (WEX__R(30) - 1)
 
 /* Rights a regular file (or stdio stream) can have. */
 #define WEX__R_FILE                                                                                \
@@ -145,14 +145,14 @@ typedef struct {
 /* One descriptor-table entry. */
 typedef struct {
     bool used;
-    int host;          /* host fd, or -1 for in-memory stdio */
-    uint8_t filetype;  /* WEX__FT_* */
-    uint16_t rsync;    /* WEX__FDF_RSYNC as the guest set it */
-    uint64_t base, inh; /* rights */
-    char *preopen;     /* guest name of a preopened directory, else NULL */
-    wex__wasi_buf_t *mem; /* in-memory stdio buffer, else NULL */
-    bool mem_input;    /* mem is read (stdin) rather than appended to */
-    size_t mem_pos;    /* read position in mem */
+    int host;                 /* host fd, or -1 for in-memory stdio */
+    uint8_t filetype;         /* WEX__FT_* */
+    uint16_t rsync;           /* WEX__FDF_RSYNC as the guest set it */
+    uint64_t base, inh;       /* rights */
+    char *preopen;            /* guest name of a preopened directory, else NULL */
+    wex__wasi_buf_t *mem;     /* in-memory stdio buffer, else NULL */
+    bool mem_input;           /* mem is read (stdin) rather than appended to */
+    size_t mem_pos;           /* read position in mem */
     wex__wasi_dirent_t *ents; /* fd_readdir cache */
     size_t nents;
 } wex__wasi_fd_t;
@@ -171,7 +171,7 @@ struct wex_wasi {
     char **args, **env;
     size_t nargs, nenv;
     wex__wasi_fd_t *fds;
-    uint32_t nfds; /* table length (used or not) */
+    uint32_t nfds;          /* table length (used or not) */
     wex__wasi_buf_t out[3]; /* captured stdout/stderr; out[0] is in-memory stdin */
     wex_memory_t *memory;
 };

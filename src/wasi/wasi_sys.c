@@ -26,8 +26,7 @@ static uint64_t strs_size(char **v, size_t n) {
 
 /* Write the sizes of a string array. */
 static uint32_t sizes_get(wex_wasi_t *w, const wex_val_t *a, char **v, size_t n) {
-    if (!wex__wasi_mem(w, WEX__U32(0), 4) || !wex__wasi_mem(w, WEX__U32(1), 4))
-        return WEX__E_FAULT;
+    if (!wex__wasi_mem(w, WEX__U32(0), 4) || !wex__wasi_mem(w, WEX__U32(1), 4)) return WEX__E_FAULT;
     wex__wasi_put_u32(w, WEX__U32(0), (uint32_t)n);
     wex__wasi_put_u32(w, WEX__U32(1), (uint32_t)strs_size(v, n));
     return 0;
@@ -137,7 +136,7 @@ uint32_t wex__wasi_poll_oneoff(wex_wasi_t *w, const wex_val_t *a) {
     struct pollfd *pfd = malloc((size_t)n * sizeof *pfd);
     uint16_t *perr = calloc(n, sizeof *perr); /* per-subscription error */
     uint8_t *ready = calloc(n, 1);
-    int *pidx = malloc((size_t)n * sizeof *pidx); /* subscription -> pfd index or -1 */
+    int *pidx = malloc((size_t)n * sizeof *pidx);    /* subscription -> pfd index or -1 */
     uint64_t *rel = malloc((size_t)n * sizeof *rel); /* clock: relative timeout */
     if (!subs || !pfd || !perr || !ready || !pidx || !rel) {
         free(subs), free(pfd), free(perr), free(ready), free(pidx), free(rel);
@@ -183,8 +182,7 @@ uint32_t wex__wasi_poll_oneoff(wex_wasi_t *w, const wex_val_t *a) {
                 perr[i] = err;
                 ready[i] = 1;
                 any_ready = true;
-            } else if (e->host < 0 || e->filetype == WEX__FT_FILE ||
-                       e->filetype == WEX__FT_DIR) {
+            } else if (e->host < 0 || e->filetype == WEX__FT_FILE || e->filetype == WEX__FT_DIR) {
                 ready[i] = 1;
                 any_ready = true;
             } else {

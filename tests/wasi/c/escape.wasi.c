@@ -12,10 +12,11 @@ static int bad = 0;
 
 /* Raw imports, to pass pointers that wasi-libc's wrappers would touch. */
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("path_create_directory")))
-int32_t raw_path_create_directory(int32_t fd, int32_t path, int32_t len);
+int32_t
+raw_path_create_directory(int32_t fd, int32_t path, int32_t len);
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("path_open"))) int32_t
-raw_path_open(int32_t fd, int32_t dirflags, int32_t path, int32_t len, int32_t oflags,
-              int64_t base, int64_t inh, int32_t fdflags, int32_t fd_out);
+raw_path_open(int32_t fd, int32_t dirflags, int32_t path, int32_t len, int32_t oflags, int64_t base,
+              int64_t inh, int32_t fdflags, int32_t fd_out);
 
 /* An operation that must fail. */
 static void refused(const char *what, __wasi_errno_t e) {
@@ -42,10 +43,10 @@ static void open_refused(const char *path, __wasi_lookupflags_t fl) {
 int main(void) {
     __wasi_fd_t fd;
     __wasi_filestat_t st;
-    allowed("open inside.txt", __wasi_path_open(3, 0, "inside.txt", 0, __WASI_RIGHTS_FD_READ, 0,
-                                                0, &fd));
-    allowed("open sub/../inside.txt", __wasi_path_open(3, 1, "sub/../inside.txt", 0,
-                                                       __WASI_RIGHTS_FD_READ, 0, 0, &fd));
+    allowed("open inside.txt",
+            __wasi_path_open(3, 0, "inside.txt", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd));
+    allowed("open sub/../inside.txt",
+            __wasi_path_open(3, 1, "sub/../inside.txt", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd));
     open_refused("../secret.txt", 1);
     open_refused("/secret.txt", 1);
     open_refused("/etc/passwd", 1);
@@ -132,9 +133,9 @@ int main(void) {
     refused("args_get out of memory", __wasi_args_get((uint8_t **)0xFFFFFFFCu, (uint8_t *)0));
     refused("path out of memory", (__wasi_errno_t)raw_path_create_directory(3, -16, 32));
     refused("path length wraps", (__wasi_errno_t)raw_path_create_directory(3, 16, -1));
-    refused("path_open fd_out out of memory",
-            (__wasi_errno_t)raw_path_open(3, 0, (int32_t)(uintptr_t) "inside.txt", 10, 0, 2, 0, 0,
-                                          -2));
+    refused(
+        "path_open fd_out out of memory",
+        (__wasi_errno_t)raw_path_open(3, 0, (int32_t)(uintptr_t) "inside.txt", 10, 0, 2, 0, 0, -2));
     printf("%s\n", bad ? "escape suite: FAILED" : "escape suite: all refused");
     return bad;
 }
