@@ -7,6 +7,9 @@
 #   ninja-build               optional faster builds
 #   wabt                      wat2wasm (examples) and wast2json (spec tests)
 #   git                       the repository itself
+#   python3                   the WASI suite runner (tests/wasi/run.py)
+#   wasi-libc, libclang-rt-14-dev-wasm32
+#                             clang --target=wasm32-wasi for the WASI C tests
 # The library links only libc and libm (part of libc6-dev, pulled in by gcc).
 set -euo pipefail
 
@@ -20,6 +23,13 @@ declare -A pkg_of=(
     [wat2wasm]=wabt
     [wast2json]=wabt
     [git]=git
+    [python3]=python3
+)
+
+# file -> Debian package, for packages without a command
+declare -A pkg_of_file=(
+    [/usr/lib/wasm32-wasi/libc.a]=wasi-libc
+    [/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a]=libclang-rt-14-dev-wasm32
 )
 
 missing=()
@@ -27,6 +37,10 @@ for cmd in "${!pkg_of[@]}"; do
     if ! command -v "$cmd" >/dev/null 2>&1; then
         missing+=("${pkg_of[$cmd]}")
     fi
+done
+
+for f in "${!pkg_of_file[@]}"; do
+    [ -e "$f" ] || missing+=("${pkg_of_file[$f]}")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -5,6 +5,8 @@
 #   3. every unit-test program (test_*) of both builds
 #   4. the core spec tests (tests/spec/convert.sh), run by both builds' wex
 #   5. the runner self-check (tests/spec/runner_check.sh)
+#   6. the WASI preview1 suite (tests/wasi/run.sh), run by both builds' wex,
+#      and the WASI C programs and escape suite (tests/wasi/run_c.sh)
 # The last line is "N passed, N failed" over all of it (unit tests + spec
 # commands + runner checks); the exit status is non-zero on any failure.
 set -uo pipefail
@@ -95,6 +97,20 @@ out="$(bash tests/spec/runner_check.sh build/wex build/runner-check "$spec" 2>&1
 status=$?
 printf '%s\n' "$out"
 tally "runner_check" "$status" "$(printf '%s\n' "$out" | tail -n 1)"
+
+# 6. WASI preview1 suite (skipped, with a line saying so, if it is absent)
+for dir in build build-asan; do
+    echo "== WASI preview1 suite with $dir/wex (log in $dir/wasi.log)"
+    bash tests/wasi/run.sh "$dir/wex" >"$dir/wasi.log" 2>&1
+    status=$?
+    grep -v '^PASS ' "$dir/wasi.log" | head -n 100
+    tally "$dir/wex wasi" "$status" "$(tail -n 1 "$dir/wasi.log")"
+    echo "== WASI C programs and escape suite with $dir/wex"
+    out="$(bash tests/wasi/run_c.sh "$dir" 2>&1)"
+    status=$?
+    printf '%s\n' "$out" | grep -v '^PASS ' || true
+    tally "$dir wasi-c" "$status" "$(printf '%s\n' "$out" | tail -n 1)"
+done
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -17,6 +17,7 @@
 #include "values.h"
 #include "wast.h"
 #include "wex.h"
+#include "wex_wasi.h"
 
 #define EXIT_USAGE 2
 
@@ -35,8 +36,12 @@ static void usage(FILE *f) {
             "\n"
             "Usage:\n"
             "  %s run [OPTIONS] FILE.wasm [ARGS...]\n"
-            "      Instantiate FILE (no imports yet) and call its `_start` export.\n"
+            "      Instantiate FILE with WASI preview1 and call its `_start` export; the\n"
+            "      guest's argv is FILE ARGS... and the exit status its proc_exit code.\n"
             "      Options before FILE belong to wex; everything after it to the guest.\n"
+            "      --dir HOST[::GUEST]   preopen directory HOST as GUEST (default: HOST)\n"
+            "      --env NAME[=VALUE]    give the guest NAME (the host's value if no VALUE);\n"
+            "                            the guest sees no other environment variables\n"
             "      --invoke NAME         call export NAME instead; ARGS are its arguments,\n"
             "                            parsed by parameter type; results are printed\n"
             "  %s validate [OPTIONS] FILE.wasm\n"
@@ -171,10 +176,39 @@ static void print_call_error(const char *file, const char *func, const wex_error
     }
 }
 
-/* `wex run`: instantiate without imports, then call _start or --invoke NAME
+/* Add a --dir HOST[::GUEST] or --env NAME[=VALUE] value to the WASI
+ * configuration. Returns false for a malformed value or no memory. */
+static bool wasi_option(wex_wasi_config_t *wcfg, bool is_dir, const char *v) {
+    if (is_dir) {
+        const char *sep = strstr(v, "::");
+        if (!sep) return *v && wex_wasi_config_preopen(wcfg, v, v);
+        size_t n = (size_t)(sep - v);
+        char *host = strndup(v, n);
+        bool ok = host && n > 0 && sep[2] && wex_wasi_config_preopen(wcfg, host, sep + 2);
+        free(host);
+        return ok;
+    }
+    const char *eq = strchr(v, '=');
+    if (eq == v || !*v) return false;
+    if (!eq) {
+        const char *hv = getenv(v);
+        return !hv || wex_wasi_config_env(wcfg, v, hv);
+    }
+    char *name = strndup(v, (size_t)(eq - v));
+    bool ok = name && wex_wasi_config_env(wcfg, name, eq + 1);
+    free(name);
+    return ok;
+}
+
+/* `wex run`: instantiate with WASI preview1, then call _start or --invoke NAME
  * with the remaining arguments. */
 static int cmd_run(int argc, char **argv, common_opts_t *c) {
     const char *invoke = NULL;
+    wex_wasi_config_t *wcfg = wex_wasi_config_new();
+    if (!wcfg) {
+        fprintf(stderr, "Error: out of memory\n");
+        return 1;
+    }
     int i = 0;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -185,32 +219,65 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         if (a[0] != '-' || a[1] == '\0') break;
         bool exit_now = false;
         int h = common_option(a, c, &exit_now);
+        if (h < 0 || exit_now) wex_wasi_config_delete(wcfg);
         if (h < 0) return EXIT_USAGE;
         if (exit_now) return 0;
         if (h) continue;
         if (strcmp(a, "--invoke") == 0) {
-            if (i + 1 >= argc) return usage_error("%s needs a function name", a);
+            if (i + 1 >= argc) {
+                wex_wasi_config_delete(wcfg);
+                return usage_error("%s needs a function name", a);
+            }
             invoke = argv[++i];
         } else if (strncmp(a, "--invoke=", 9) == 0) {
             invoke = a + 9;
+        } else if (strcmp(a, "--dir") == 0 || strncmp(a, "--dir=", 6) == 0 ||
+                   strcmp(a, "--env") == 0 || strncmp(a, "--env=", 6) == 0) {
+            bool is_dir = a[2] == 'd';
+            const char *v = a[5] == '=' ? a + 6 : NULL;
+            if (!v) {
+                if (i + 1 >= argc) {
+                    wex_wasi_config_delete(wcfg);
+                    return usage_error("%s needs a value", a);
+                }
+                v = argv[++i];
+            }
+            if (!wasi_option(wcfg, is_dir, v)) {
+                wex_wasi_config_delete(wcfg);
+                return usage_error(is_dir ? "bad --dir '%s'" : "bad --env '%s'", v);
+            }
         } else {
+            wex_wasi_config_delete(wcfg);
             return usage_error("unknown option '%s' for run", a);
         }
     }
-    if (i >= argc) return usage_error("%s", "run: missing FILE.wasm");
+    if (i >= argc) {
+        wex_wasi_config_delete(wcfg);
+        return usage_error("%s", "run: missing FILE.wasm");
+    }
     const char *file = argv[i++];
     int nguest = argc - i;
     char **guest = argv + i;
 
+    bool ok = wex_wasi_config_arg(wcfg, file);
+    for (int k = 0; k < nguest && !invoke && ok; k++)
+        ok = wex_wasi_config_arg(wcfg, guest[k]);
     uint8_t *bytes;
     size_t len;
-    if (!read_file(file, &bytes, &len)) return 1;
+    if (!ok || !read_file(file, &bytes, &len)) {
+        if (!ok) fprintf(stderr, "Error: out of memory\n");
+        wex_wasi_config_delete(wcfg);
+        return 1;
+    }
     wex_engine_t *engine = make_engine(c);
     if (!engine) {
+        wex_wasi_config_delete(wcfg);
         free(bytes);
         return 1;
     }
     int status = 1;
+    wex_wasi_t *wasi = NULL;
+    wex_extern_t *imports = NULL;
     wex_module_t *module = NULL;
     wex_store_t *store = NULL;
     wex_val_t *args = NULL, *results = NULL;
@@ -221,22 +288,36 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         print_module_error(file, err);
         goto out;
     }
-    if (wex_module_import_count(module) > 0) {
+    size_t nimports = wex_module_import_count(module);
+    for (size_t k = 0; k < nimports; k++) {
         wex_importdesc_t d;
-        wex_module_import(module, 0, &d);
+        wex_module_import(module, k, &d);
+        if (d.module_len == 22 && memcmp(d.module, "wasi_snapshot_preview1", 22) == 0) continue;
         fprintf(stderr,
                 "Error: failed to instantiate `%s`: unknown import: `%.*s::%.*s` has not been "
-                "defined (wex run provides no imports yet)\n",
+                "defined (wex run provides only wasi_snapshot_preview1)\n",
                 file, (int)d.module_len, d.module, (int)d.name_len, d.name);
+        goto out;
+    }
+    err = wex_wasi_new(wcfg, &wasi);
+    wcfg = NULL;
+    if (err) {
+        fprintf(stderr, "Error: %s\n", wex_error_message(err));
         goto out;
     }
     store = wex_store_new(engine);
     wex_instance_t *inst = NULL;
-    if (!store) {
+    imports = calloc(nimports + 1, sizeof *imports);
+    if (!store || !imports) {
         fprintf(stderr, "Error: cannot create a store\n");
         goto out;
     }
-    err = wex_instance_new(store, module, NULL, 0, &inst);
+    err = wex_wasi_link(wasi, store, module, imports);
+    if (err) {
+        fprintf(stderr, "Error: failed to instantiate `%s`: %s\n", file, wex_error_message(err));
+        goto out;
+    }
+    err = wex_instance_new(store, module, imports, nimports, &inst);
     if (err) {
         if (wex_error_code(err) == WEX_ERR_TRAP)
             print_call_error(file, "start function", err);
@@ -244,6 +325,14 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
             fprintf(stderr, "Error: failed to instantiate `%s`: %s\n", file,
                     wex_error_message(err));
         goto out;
+    }
+    if (nimports > 0) {
+        err = wex_wasi_bind_memory(wasi, inst);
+        if (err) {
+            fprintf(stderr, "Error: failed to instantiate `%s`: WASI needs %s\n", file,
+                    wex_error_message(err));
+            goto out;
+        }
     }
 
     const char *name = invoke ? invoke : "_start";
@@ -263,7 +352,7 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         goto out;
     }
     wex_functype_t ft = wex_func_type(ext.of.func);
-    if (!invoke) nguest = 0; /* guest argv goes to WASI, which comes later */
+    if (!invoke) nguest = 0; /* the guest's argv went to WASI */
     if ((uint32_t)nguest != ft.nparams) {
         fprintf(stderr, "%s: `%s` takes %u argument%s, %d given\n", prog, name, ft.nparams,
                 ft.nparams == 1 ? "" : "s", nguest);
@@ -304,8 +393,11 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
 out:
     free(args);
     free(results);
+    free(imports);
     wex_error_delete(err);
     if (store) wex_store_delete(store);
+    wex_wasi_delete(wasi);
+    wex_wasi_config_delete(wcfg);
     if (module) wex_module_delete(module);
     wex_engine_delete(engine);
     return status;

@@ -1,0 +1,40 @@
+;; wasi_echo.wat - for test_wasi: writes "arg:" + argv[1] + "\n", then copies
+;; stdin to stdout, then exits with proc_exit(5).
+(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "arg:")
+  (data (i32.const 4) "\n")
+  ;; 16: argc, 20: argv buf size, 64: argv pointers, 256: argv strings,
+  ;; 32: iovec, 40: count, 1024: read buffer
+  (func $strlen (param $p i32) (result i32) (local $n i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (i32.load8_u (i32.add (local.get $p) (local.get $n)))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $n))
+  (func $write (param $p i32) (param $n i32)
+    (i32.store (i32.const 32) (local.get $p))
+    (i32.store (i32.const 36) (local.get $n))
+    (drop (call $fd_write (i32.const 1) (i32.const 32) (i32.const 1) (i32.const 40))))
+  (func (export "_start") (local $arg i32) (local $n i32)
+    (if (call $args_sizes_get (i32.const 16) (i32.const 20)) (then unreachable))
+    (if (call $args_get (i32.const 64) (i32.const 256)) (then unreachable))
+    (call $write (i32.const 0) (i32.const 4))
+    (local.set $arg (i32.load (i32.const 68)))
+    (call $write (local.get $arg) (call $strlen (local.get $arg)))
+    (call $write (i32.const 4) (i32.const 1))
+    (block $eof (loop $copy
+      (i32.store (i32.const 32) (i32.const 1024))
+      (i32.store (i32.const 36) (i32.const 7))
+      (if (call $fd_read (i32.const 0) (i32.const 32) (i32.const 1) (i32.const 40)) (then unreachable))
+      (local.set $n (i32.load (i32.const 40)))
+      (br_if $eof (i32.eqz (local.get $n)))
+      (call $write (i32.const 1024) (local.get $n))
+      (br $copy)))
+    (call $proc_exit (i32.const 5))
+    unreachable))
