@@ -24,6 +24,7 @@ declare -A pkg_of=(
     [wast2json]=wabt
     [git]=git
     [python3]=python3
+    [wasm-ld]=lld
 )
 
 # file -> Debian package, for packages without a command
