@@ -36,6 +36,22 @@ void wex_test_fail(const char *file, int line, const char *fmt, ...) {
     _exit(1);
 }
 
+unsigned char *wex_test_read_wasm(const char *name, size_t *len) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", WEX_TEST_WASM_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) wex_test_fail(__FILE__, __LINE__, "cannot open %s (was wat2wasm found?)", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)(n > 0 ? n : 1));
+    if (!b || n < 0 || fread(b, 1, (size_t)n, f) != (size_t)n)
+        wex_test_fail(__FILE__, __LINE__, "cannot read %s", path);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
 static int run_one(int i) {
     fflush(stdout);
     pid_t pid = fork();

@@ -20,6 +20,10 @@ void wex_test_register(const char *name, wex_test_fn fn);
 void wex_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 
+/* Read build/wat/NAME (a test program compiled from tests/wat during the
+ * build); fails the test if it is missing. The caller frees the buffer. */
+unsigned char *wex_test_read_wasm(const char *name, size_t *len);
+
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
     __attribute__((constructor)) static void register_##name(void) {                               \

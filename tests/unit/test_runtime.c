@@ -9,21 +9,6 @@
 #include <math.h>
 #include <stdint.h>
 
-static uint8_t *read_file(const char *name, size_t *len) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", WEX_TEST_WASM_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) wex_test_fail(__FILE__, __LINE__, "cannot open %s (was wat2wasm found?)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    CHECK(b && fread(b, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 typedef struct {
     wex_engine_t *engine;
     wex_module_t *module;
@@ -55,7 +40,7 @@ static env_t load(const char *name, wex_bounds_t bounds) {
     e.engine = wex_engine_new(cfg);
     CHECK(e.engine != NULL);
     size_t len;
-    uint8_t *bytes = read_file(name, &len);
+    uint8_t *bytes = wex_test_read_wasm(name, &len);
     wex_error_t *err = wex_module_new(e.engine, bytes, len, &e.module);
     free(bytes);
     if (err) wex_test_fail(__FILE__, __LINE__, "module: %s", wex_error_message(err));
@@ -266,7 +251,7 @@ TEST(call_depth_setting) {
     wex_config_set_max_call_depth(cfg, 50);
     wex_engine_t *eng = wex_engine_new(cfg);
     size_t len;
-    uint8_t *bytes = read_file("fib.wasm", &len);
+    uint8_t *bytes = wex_test_read_wasm("fib.wasm", &len);
     wex_module_t *m;
     CHECK(wex_module_new(eng, bytes, len, &m) == NULL);
     free(bytes);

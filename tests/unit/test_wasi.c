@@ -8,24 +8,9 @@
 
 #include <stdint.h>
 
-static uint8_t *read_file(const char *name, size_t *len) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", WEX_TEST_WASM_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) wex_test_fail(__FILE__, __LINE__, "cannot open %s (was wat2wasm found?)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    CHECK(b && fread(b, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 TEST(echo_captured) {
     size_t len;
-    uint8_t *bytes = read_file("wasi_echo.wasm", &len);
+    uint8_t *bytes = wex_test_read_wasm("wasi_echo.wasm", &len);
     wex_engine_t *engine = wex_engine_new(NULL);
     wex_module_t *module = NULL;
     CHECK(!wex_module_new(engine, bytes, len, &module));
@@ -62,7 +47,7 @@ TEST(echo_captured) {
 
 TEST(unknown_function_named) {
     size_t len;
-    uint8_t *bytes = read_file("wasi_unknown.wasm", &len);
+    uint8_t *bytes = wex_test_read_wasm("wasi_unknown.wasm", &len);
     wex_engine_t *engine = wex_engine_new(NULL);
     wex_module_t *module = NULL;
     CHECK(!wex_module_new(engine, bytes, len, &module));

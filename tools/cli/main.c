@@ -16,6 +16,7 @@
 
 #include "values.h"
 #include "wast.h"
+#include "util.h"
 #include "wex.h"
 #include "wex_wasi.h"
 
@@ -108,36 +109,10 @@ static wex_engine_t *make_engine(const common_opts_t *c) {
 
 /* Read a whole file; prints the error itself. */
 static bool read_file(const char *path, uint8_t **bytes, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "Error: failed to read `%s`: %s\n", path, strerror(errno));
-        return false;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        uint8_t *b = realloc(buf, cap * 2);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    if (!buf || bad) {
-        fprintf(stderr, "Error: failed to read `%s`: %s\n", path,
-                buf ? "read error" : "out of memory");
-        free(buf);
-        return false;
-    }
-    *bytes = buf;
-    *len = n;
-    return true;
+    char why[512];
+    if (cli_read_file(path, bytes, len, why, sizeof why)) return true;
+    fprintf(stderr, "Error: failed to read `%s`: %s\n", path, why);
+    return false;
 }
 
 /* A human description of an error code ("malformed module"), from the

@@ -7,6 +7,7 @@
  * later modules import from by (module name, field name).
  */
 #include "wast.h"
+#include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -312,40 +313,6 @@ static bool link_imports(runner_t *r, const wex_module_t *m, wex_extern_t **out,
 
 /* ---------------------------------------------------------------- modules */
 
-/* Read a whole file into memory. */
-static bool read_file(const char *path, uint8_t **bytes, size_t *len, char *why, size_t whylen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
-        return false;
-    }
-    size_t cap = 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        uint8_t *b = realloc(buf, cap * 2);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
-    bool err = ferror(f) != 0;
-    fclose(f);
-    if (!buf || err) {
-        free(buf);
-        snprintf(why, whylen, "cannot read %s", path);
-        return false;
-    }
-    *bytes = buf;
-    *len = n;
-    return true;
-}
-
 /* Load and compile the module file a command names. Returns the library's
  * error (caller owns) and sets *out on success; a file that cannot be read
  * sets *io_failed instead. */
@@ -369,7 +336,7 @@ static wex_error_t *load_module(runner_t *r, const json_t *cmd, wex_module_t **o
     snprintf(path, plen, "%s/%s", r->dir, file);
     uint8_t *bytes;
     size_t len;
-    bool ok = read_file(path, &bytes, &len, r->why, sizeof r->why);
+    bool ok = cli_read_file(path, &bytes, &len, r->why, sizeof r->why);
     free(path);
     if (!ok) {
         *io_failed = true;
@@ -972,7 +939,7 @@ bool wast_run_file(wex_engine_t *engine, const char *path, const wast_options_t 
     uint8_t *text;
     size_t len;
     char err[256];
-    if (!read_file(path, &text, &len, err, sizeof err)) {
+    if (!cli_read_file(path, &text, &len, err, sizeof err)) {
         printf("  %s: %s\n", base_of(path), err);
         r.counts.failed++;
         report_file(path, &r.counts, total);
