@@ -182,7 +182,6 @@ static uint32_t imm_form(unsigned idx) {
     }
 }
 
-
 /* Push a canonical entry and return its slot. */
 static uint32_t push(comp *c) {
     if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return 0;

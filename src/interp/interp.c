@@ -81,8 +81,7 @@ static inline uint64_t wex__fmax64(uint64_t a, uint64_t b) {
 
 /* Rounding: libm may hand a signalling NaN back unchanged; the spec wants an
  * arithmetic (quiet) NaN, which x + x gives. */
-#define wex__round32(fn, x) ((x) != (x) ? (x) + (x) : fn(x))
-#define wex__round64(fn, x) ((x) != (x) ? (x) + (x) : fn(x))
+#define wex__round(fn, x) ((x) != (x) ? (x) + (x) : fn(x))
 
 /* Saturating truncation (f32 operands are widened exactly to double). */
 static inline int32_t wex__sat_i32_f64(double x) {
@@ -184,10 +183,6 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MEMORY_FILL_I: return 4;
     default:
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
-        break;
-    }
-    switch (op) {
-    default:
         if (op < WEX__OPI_COUNT) {
             const wex__opinfo *oi = &wex__ops[op];
             if (oi->imm == WEX__IMM_MEMARG) return 4;

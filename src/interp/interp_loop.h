@@ -150,8 +150,12 @@ L_RET:
         wex__frame *fr = &s->frames[--depth];
         ip = fr->ip;
         fp = fr->fp;
-        inst = fr->inst;
-        RELOAD_MEM();
+        /* The base moves only with the instance; the size matters only to
+         * explicit checks (the callee may have grown memory). */
+        if (WEX__CHECKED || fr->inst != inst) {
+            inst = fr->inst;
+            RELOAD_MEM();
+        }
     }
     NEXT();
 L_STOP:
@@ -473,10 +477,10 @@ L_I64_REM_U : {
 
     UN(F32_ABS, I32(2) & 0x7FFFFFFFu)
     UN(F32_NEG, I32(2) ^ 0x80000000u)
-    UN(F32_CEIL, wex__bits32(wex__round32(ceilf, F32(2))))
-    UN(F32_FLOOR, wex__bits32(wex__round32(floorf, F32(2))))
-    UN(F32_TRUNC, wex__bits32(wex__round32(truncf, F32(2))))
-    UN(F32_NEAREST, wex__bits32(wex__round32(nearbyintf, F32(2))))
+    UN(F32_CEIL, wex__bits32(wex__round(ceilf, F32(2))))
+    UN(F32_FLOOR, wex__bits32(wex__round(floorf, F32(2))))
+    UN(F32_TRUNC, wex__bits32(wex__round(truncf, F32(2))))
+    UN(F32_NEAREST, wex__bits32(wex__round(nearbyintf, F32(2))))
     UN(F32_SQRT, wex__bits32(sqrtf(F32(2))))
     BIN(F32_ADD, wex__bits32(F32(2) + F32(3)))
     BIN(F32_SUB, wex__bits32(F32(2) - F32(3)))
@@ -487,10 +491,10 @@ L_I64_REM_U : {
     BIN(F32_COPYSIGN, (I32(2) & 0x7FFFFFFFu) | (I32(3) & 0x80000000u))
     UN(F64_ABS, I64(2) & 0x7FFFFFFFFFFFFFFFull)
     UN(F64_NEG, I64(2) ^ 0x8000000000000000ull)
-    UN(F64_CEIL, wex__bits64(wex__round64(ceil, F64(2))))
-    UN(F64_FLOOR, wex__bits64(wex__round64(floor, F64(2))))
-    UN(F64_TRUNC, wex__bits64(wex__round64(trunc, F64(2))))
-    UN(F64_NEAREST, wex__bits64(wex__round64(nearbyint, F64(2))))
+    UN(F64_CEIL, wex__bits64(wex__round(ceil, F64(2))))
+    UN(F64_FLOOR, wex__bits64(wex__round(floor, F64(2))))
+    UN(F64_TRUNC, wex__bits64(wex__round(trunc, F64(2))))
+    UN(F64_NEAREST, wex__bits64(wex__round(nearbyint, F64(2))))
     UN(F64_SQRT, wex__bits64(sqrt(F64(2))))
     BIN(F64_ADD, wex__bits64(F64(2) + F64(3)))
     BIN(F64_SUB, wex__bits64(F64(2) - F64(3)))
