@@ -36,5 +36,6 @@ void wex__module_free(wex__module *m) {
         wex__free(m->func_names);
     }
     wex__free(m->func_declared);
+    wex__free(m->kinds);
     wex__free(m->bytes);
 }

@@ -44,8 +44,9 @@ enum {
 
 typedef struct {
     uint32_t nparams, nresults;
-    uint8_t *types; /* nparams params then nresults results */
-    uint32_t canon; /* engine-wide interned id: equal types have equal ids */
+    uint8_t *types;       /* nparams params then nresults results */
+    uint32_t canon;       /* engine-wide interned id: equal types have equal ids */
+    wex_valkind_t *kinds; /* the same as API kinds, into wex__module.kinds */
 } wex__functype;
 
 typedef struct {
@@ -182,6 +183,7 @@ typedef struct wex_module {
     uint8_t *func_declared; /* nfuncs flags */
 
     wex__compiled *compiled; /* set by interp after translation */
+    wex_valkind_t *kinds;    /* every type's kinds, for the API; set at compile */
 } wex__module;
 
 /* Free everything a module holds (not the engine). */

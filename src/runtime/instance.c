@@ -19,7 +19,6 @@ void wex__instance_free(wex_instance_t *inst) {
     wex__free(inst->mems);
     wex__free(inst->globals);
     wex__free(inst->data_dropped);
-    wex__free(inst->kinds);
 }
 
 /*
@@ -167,18 +166,14 @@ static wex_error_t *alloc_instance(wex_store_t *s, const wex__module *m, wex_ins
     inst->module = m;
     inst->store = s;
     wex__store_adopt(s, &inst->hdr, WEX__OBJ_INSTANCE);
-    size_t nk = 0;
-    for (uint32_t i = 0; i < m->ntypes; i++)
-        nk += m->types[i].nparams + m->types[i].nresults;
     inst->funcs = wex__calloc(m->nfuncs, sizeof *inst->funcs);
     inst->tables = wex__calloc(m->ntables, sizeof *inst->tables);
     inst->mems = wex__calloc(m->nmems, sizeof *inst->mems);
     inst->globals = wex__calloc(m->nglobals, sizeof *inst->globals);
     inst->elems = wex__calloc(m->nelems, sizeof *inst->elems);
     inst->data_dropped = wex__calloc(m->ndatas, 1);
-    inst->kinds = wex__calloc(nk, sizeof *inst->kinds);
     if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
-        !inst->data_dropped || !inst->kinds)
+        !inst->data_dropped)
         return wex__error_nomem();
     *out = inst;
     return NULL;
@@ -198,16 +193,6 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     wex_instance_t *inst = NULL;
     if ((err = alloc_instance(s, m, &inst))) return err;
 
-    /* The kinds of each type, for wex_func_type on this instance's functions. */
-    wex_valkind_t **type_kinds = wex__calloc(m->ntypes, sizeof *type_kinds);
-    if (!type_kinds) return wex__error_nomem();
-    size_t k = 0;
-    for (uint32_t i = 0; i < m->ntypes; i++) {
-        type_kinds[i] = inst->kinds + k;
-        for (uint32_t j = 0; j < m->types[i].nparams + m->types[i].nresults; j++)
-            inst->kinds[k++] = (wex_valkind_t)m->types[i].types[j];
-    }
-
     uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         switch (m->imports[i].kind) {
@@ -219,20 +204,16 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     }
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
         wex_func_t *f = wex__calloc(1, sizeof *f);
-        if (!f) {
-            wex__free(type_kinds);
-            return wex__error_nomem();
-        }
+        if (!f) return wex__error_nomem();
         uint32_t t = m->func_types[i];
         f->type = &m->types[t];
         f->canon = m->types[t].canon;
         f->inst = inst;
         f->code_index = i - m->nfunc_imports;
-        f->kinds = type_kinds[t];
+        f->kinds = m->types[t].kinds;
         wex__store_adopt(s, &f->hdr, WEX__OBJ_FUNC);
         inst->funcs[i] = f;
     }
-    wex__free(type_kinds);
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
         if ((err = wex__table_create(s, m->tables[i].elem, &m->tables[i].lim, NULL,
                                      &inst->tables[i])))

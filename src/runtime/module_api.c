@@ -24,10 +24,20 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
     wex_error_t *err = wex__decode(m);
     if (!err) err = wex__validate(m);
     if (!err && compile) {
+        size_t nk = 0;
+        for (uint32_t i = 0; i < m->ntypes; i++)
+            nk += m->types[i].nparams + m->types[i].nresults;
+        m->kinds = wex__calloc(nk, sizeof *m->kinds);
+        if (!m->kinds) err = wex__error_nomem();
+        nk = 0;
         for (uint32_t i = 0; i < m->ntypes && !err; i++) {
             wex__functype *t = &m->types[i];
             t->canon = wex__engine_intern(engine, t->nparams, t->nresults, t->types);
             if (t->canon == UINT32_MAX) err = wex__error_nomem();
+            /* Types are stored as their binary bytes, which equal the kinds. */
+            t->kinds = m->kinds + nk;
+            for (uint32_t j = 0; j < t->nparams + t->nresults; j++)
+                m->kinds[nk++] = (wex_valkind_t)t->types[j];
         }
         if (!err) err = wex__interp_compile(m);
     }
@@ -67,15 +77,6 @@ size_t wex_module_import_count(const wex_module_t *m) {
     return m->nimports;
 }
 
-/* The functype's kinds, built once per type on demand. Types are stored as
- * their binary bytes, which equal the wex_valkind_t values. */
-static wex_functype_t api_functype(const wex__functype *t, wex_valkind_t *buf) {
-    for (uint32_t i = 0; i < t->nparams + t->nresults; i++)
-        buf[i] = (wex_valkind_t)t->types[i];
-    wex_functype_t ft = {t->nparams, t->nresults, buf, buf + t->nparams};
-    return ft;
-}
-
 void wex_module_import(const wex_module_t *m, size_t i, wex_importdesc_t *out) {
     const wex__import *im = &m->imports[i];
     memset(out, 0, sizeof *out);
@@ -86,10 +87,8 @@ void wex_module_import(const wex_module_t *m, size_t i, wex_importdesc_t *out) {
     out->kind = (wex_externkind_t)im->kind;
     switch (im->kind) {
     case WEX__EXT_FUNC: {
-        /* Point the arrays at a per-thread scratch; valid until the next call. */
-        static __thread wex_valkind_t buf[2 * WEX__MAX_FUNC_PARAMS];
         const wex__functype *t = &m->types[im->u.type];
-        if (t->nparams + t->nresults <= WEX__ARRAY_LEN(buf)) out->functype = api_functype(t, buf);
+        out->functype = (wex_functype_t){t->nparams, t->nresults, t->kinds, t->kinds + t->nparams};
         break;
     }
     case WEX__EXT_TABLE:

@@ -137,7 +137,6 @@ struct wex_instance {
     wex_memory_t *mem0; /* mems[0] or NULL */
     wex__elemseg *elems;
     uint8_t *data_dropped;
-    wex_valkind_t *kinds; /* each type's kinds, for wex_func_type */
 };
 
 /* Memories and tables. */
