@@ -44,6 +44,9 @@ typedef struct {
     uint32_t nvs, capvs;
     uint32_t nlocals;
     uint32_t max_slots;
+    /* br_table label depths, reused */
+    uint32_t *depths;
+    uint32_t capdepths;
     /* control stack */
     ctrl *cs;
     uint32_t ncs, capcs;
@@ -529,11 +532,8 @@ static void translate(comp *c, const wex__opinfo *op) {
     }
     case WEX__OPI_BR_TABLE: {
         wex__read_u32(r, &n);
-        uint32_t *depths = wex__malloc(((size_t)n + 1) * sizeof *depths);
-        if (!depths) {
-            c->oom = true;
-            return;
-        }
+        if (!grow(c, (void **)&c->depths, &c->capdepths, (size_t)n + 1, sizeof *c->depths)) return;
+        uint32_t *depths = c->depths; /* reused across br_tables */
         for (uint32_t i = 0; i <= n; i++)
             wex__read_u32(r, &depths[i]);
         uint32_t key = pop(c);
@@ -557,7 +557,6 @@ static void translate(comp *c, const wex__opinfo *op) {
                 emit_br(c, depths[i]);
             }
         }
-        wex__free(depths);
         c->cs[c->ncs - 1].dead = true;
         break;
     }
@@ -951,6 +950,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
                                            "translation failed: %s", c.r.err);
             wex__free(c.code);
             wex__free(c.vs);
+            wex__free(c.depths);
             wex__free(c.cs);
             wex__interp_free(out);
             return e;
@@ -958,6 +958,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     }
     wex__free(c.vs);
     wex__free(c.cs);
+    wex__free(c.depths);
     if (c.oom) {
         wex__free(c.code);
         wex__interp_free(out);
