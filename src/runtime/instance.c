@@ -267,8 +267,10 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
             uint32_t d = (uint32_t)off;
             if ((uint64_t)d + es->count > t->size) return wex__error_trap(WEX_TRAP_TABLE_OOB);
             if (es->count) memcpy(t->elems + d, es->refs, es->count * sizeof(void *));
-            es->count = 0;
-        } else if (e->mode == WEX__SEG_DECLARATIVE) {
+        }
+        if (e->mode != WEX__SEG_PASSIVE) { /* applied (or declarative): dropped */
+            wex__free(es->refs);
+            es->refs = NULL;
             es->count = 0;
         }
     }
