@@ -41,6 +41,13 @@ static int try_openat2(int dirfd, const char *path, int flags, unsigned mode) {
     }
 }
 
+/* The walk ended on a directory (".." or a trailing "x/."): open it itself. */
+static int open_current(int cur, int flags, uint16_t *err) {
+    int fd = openat(cur, ".", (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+    if (fd < 0) *err = wex__wasi_errno(errno);
+    return fd;
+}
+
 /* The fallback walk. Opens `path` beneath dirfd with `flags`; intermediate
  * directories are opened O_PATH|O_NOFOLLOW one at a time and symlinks are
  * expanded here, never by the kernel. Returns fd or -1 with *err. */
@@ -85,9 +92,7 @@ static int walk(int dirfd, const char *path, int flags, unsigned mode, uint16_t 
             }
             close(stack[--depth]);
             if (last) {
-                result = openat(depth ? stack[depth - 1] : dirfd, ".",
-                                (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
-                if (result < 0) *err = wex__wasi_errno(errno);
+                result = open_current(depth ? stack[depth - 1] : dirfd, flags, err);
                 goto out;
             }
             p = after;
@@ -164,9 +169,7 @@ static int walk(int dirfd, const char *path, int flags, unsigned mode, uint16_t 
             stack[depth++] = nfd;
         }
         if (last) {
-            result = openat(depth ? stack[depth - 1] : dirfd, ".",
-                            (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
-            if (result < 0) *err = wex__wasi_errno(errno);
+            result = open_current(depth ? stack[depth - 1] : dirfd, flags, err);
             goto out;
         }
         p = after;
