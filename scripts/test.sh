@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # test.sh - build and test everything, as CI does:
 #   1. dependencies (scripts/deps.sh)
-#   2. Release build in build/, ASan+UBSan build in build-asan/
+#   2. Release build in build/, ASan+UBSan build in build-asan/, TSan build
+#      in build-tsan/ (its unit tests run too)
 #   3. every unit-test program (test_*) of both builds
 #   4. the core spec tests (tests/spec/convert.sh), run by both builds' wex
 #   5. the runner self-check (tests/spec/runner_check.sh)
 #   6. the WASI preview1 suite (tests/wasi/run.sh), run by both builds' wex,
 #      and the WASI C programs and escape suite (tests/wasi/run_c.sh)
+#   7. every tests/suites/*.sh (benchmark smoke runs, multi-process tests)
 # The last line is "N passed, N failed" over all of it (unit tests + spec
 # commands + runner checks); the exit status is non-zero on any failure.
 set -uo pipefail
@@ -33,9 +35,10 @@ build() {
         exit 1
     fi
 }
-mkdir -p build build-asan
+mkdir -p build build-asan build-tsan
 build build -DCMAKE_BUILD_TYPE=Release
 build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEX_SANITIZE=ON
+build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEX_TSAN=ON
 
 # Add a program's "N passed, N failed[, N skipped]" last line to the totals.
 # A program that exits non-zero without reporting a failure counts one.
@@ -57,8 +60,8 @@ tally() {
     fi
 }
 
-# 3. unit tests
-for dir in build build-asan; do
+# 3. unit tests (the TSan build matters for the threaded ones)
+for dir in build build-asan build-tsan; do
     for t in "$dir"/test_*; do
         if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
         echo "== unit $t"
@@ -110,6 +113,18 @@ for dir in build build-asan; do
     status=$?
     printf '%s\n' "$out" | grep -v '^PASS ' || true
     tally "$dir wasi-c" "$status" "$(printf '%s\n' "$out" | tail -n 1)"
+done
+
+# 7. further suites: each tests/suites/*.sh is run as
+#    bash SCRIPT BUILD ASAN_BUILD TSAN_BUILD
+#    and ends with its own "N passed, N failed" line.
+for suite in tests/suites/*.sh; do
+    [ -f "$suite" ] || continue
+    echo "== suite $suite"
+    out="$(bash "$suite" build build-asan build-tsan 2>&1)"
+    status=$?
+    printf '%s\n' "$out" | grep -v '^PASS ' || true
+    tally "$suite" "$status" "$(printf '%s\n' "$out" | tail -n 1)"
 done
 
 echo
