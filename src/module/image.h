@@ -25,11 +25,12 @@
 #define WEX__IMAGE_ALIGN 65536u
 
 typedef struct wex__image {
-    uint64_t size;          /* bytes, multiple of WEX__IMAGE_ALIGN; 0: no image */
-    const uint8_t *bytes;   /* the contents (size bytes), for copying; may point into a mapping */
-    int fd;                 /* descriptor to mmap(MAP_PRIVATE) from: a memfd or the artifact; -1: none */
-    uint64_t fd_offset;     /* where the image starts in fd, multiple of WEX__IMAGE_ALIGN */
-    const char *no_image;   /* when size == 0: why there is no image (static string), else NULL */
+    uint64_t size;        /* bytes, multiple of WEX__IMAGE_ALIGN; 0: no image */
+    const uint8_t *bytes; /* the contents (size bytes), for copying; may point into a mapping */
+    int fd;               /* when size > 0: descriptor to mmap(MAP_PRIVATE) from (a memfd or
+                           * the artifact), or -1 to copy from bytes instead */
+    uint64_t fd_offset;   /* where the image starts in fd, multiple of WEX__IMAGE_ALIGN */
+    const char *no_image; /* when size == 0: why there is no image (static string), else NULL */
     void (*release)(struct wex__image *img); /* frees what the image owns; may be NULL */
 } wex__image;
 

@@ -5,6 +5,7 @@
 
 void wex__module_free(wex__module *m) {
     if (!m) return;
+    if (m->image.release) m->image.release(&m->image);
     for (uint32_t i = 0; i < m->ntypes; i++)
         wex__free(m->types[i].types);
     wex__free(m->types);

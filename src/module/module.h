@@ -11,6 +11,7 @@
 #define WEX_MODULE_H
 
 #include "base/base.h"
+#include "module/image.h"
 
 /* Value types, as their binary encodings. */
 enum {
@@ -184,6 +185,11 @@ typedef struct wex_module {
 
     wex__compiled *compiled; /* set by interp after translation */
     wex_valkind_t *kinds;    /* every type's kinds, for the API; set at compile */
+
+    /* Copy-on-write image of defined memory 0's initial contents (see
+     * module/image.h): built by alloc at compile, or mapped from an artifact
+     * by cache. image.size == 0 means none; image.no_image says why. */
+    wex__image image;
 } wex__module;
 
 /* Free everything a module holds (not the engine). */
