@@ -42,6 +42,9 @@ typedef struct {
     uint64_t used;               /* accessible bytes when the memory was released */
     const uint64_t *size_src;    /* the live memory's size, while it exists */
     const wex__module *occupant; /* while in use */
+    uint64_t dirty;              /* Pooling: [0, dirty) still holds the last occupant's
+                                  * bytes, to be overwritten by its module's image */
+    const wex__module *dirty_mod;
     size_t arena_used;
     bool in_use, warm_taken, has_mem;
 } pslot;
@@ -175,6 +178,9 @@ static void slot_make_cold(pool *p, uint32_t i) {
         wex__os_reset_fixed(slot_mem(p, i), (size_t)s->accessible);
         s->accessible = 0;
     }
+    if (s->dirty) wex__os_decommit(slot_mem(p, i), (size_t)s->dirty, false);
+    s->dirty = 0;
+    s->dirty_mod = NULL;
     s->image_size = 0;
     s->img_mod = NULL;
 }
@@ -289,7 +295,8 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
     uint8_t *base = slot_mem(p, i);
     const wex__image *img = &m->image;
     bool map = p->cow && img->size && img->fd >= 0;
-    if (s->img_mod && (s->img_mod != m || !map)) slot_make_cold(p, i);
+    if ((s->img_mod && (s->img_mod != m || !map)) || (s->dirty && s->dirty_mod != m))
+        slot_make_cold(p, i);
     if (s->accessible < min_bytes) {
         if (!wex__os_commit(base + s->accessible, (size_t)(min_bytes - s->accessible)))
             return wex__error_at(WEX_ERR_NOMEM, -1, "cannot commit memory");
@@ -310,6 +317,8 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
         __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
         *imaged = true;
     }
+    s->dirty = 0; /* overwritten by the image just copied (same module) */
+    s->dirty_mod = NULL;
     s->has_mem = true;
     s->size_src = size_src;
     s->used = min_bytes;
@@ -372,10 +381,16 @@ static void slot_release(pool *p, pslot *s) {
     uint32_t i = (uint32_t)(s - p->slots);
     uint8_t *base = slot_mem(p, i);
     if (s->has_mem) {
-        uint64_t used = s->used, keep = 0;
-        if (!p->cow && !s->image_size)
+        uint64_t used = s->used, keep = 0, dirty = 0;
+        if (!p->cow && !s->image_size) {
             keep = used < p->cfg.keep_resident ? used : p->cfg.keep_resident;
-        if (keep) memset(base, 0, (size_t)keep);
+            /* The image part is rewritten by the next instance of the same
+             * module; if another takes the slot, slot_make_cold clears it. */
+            dirty = s->occupant->image.size < keep ? s->occupant->image.size : keep;
+        }
+        if (keep > dirty) memset(base + dirty, 0, (size_t)(keep - dirty));
+        s->dirty = dirty;
+        s->dirty_mod = dirty ? s->occupant : NULL;
         if (!wex__os_decommit(base + keep, (size_t)(used - keep), false)) {
             /* Cannot reset in place: start over with fresh pages. */
             wex__os_reset_fixed(base, (size_t)(used > s->accessible ? used : s->accessible));
@@ -393,7 +408,7 @@ static void slot_release(pool *p, pslot *s) {
     pthread_mutex_lock(&p->lock);
     affent *e = aff_find(p, m, false);
     bool warm = p->cfg.warm_per_module > 0 && (!e || e->count < p->cfg.warm_per_module);
-    if (!warm && s->img_mod) {
+    if (!warm && (s->img_mod || s->dirty)) {
         pthread_mutex_unlock(&p->lock);
         slot_make_cold(p, i);
         pthread_mutex_lock(&p->lock);

@@ -55,11 +55,14 @@ enum {
  * programs' function tables are far smaller; 80 KB of addresses per slot. */
 #define WEX__POOL_DEFAULT_TABLES   1u
 #define WEX__POOL_DEFAULT_ELEMENTS 10000u
-/* Pooling (copying) strategy: the first 1 MiB of a freed slot's memory is
- * zeroed in place, not given back, since the next instance rewrites it
- * anyway; beyond that, pages go back to the OS. Copy-on-write slots always
- * give pages back (that is how their image comes back). */
-#define WEX__POOL_DEFAULT_KEEP_RESIDENT ((uint64_t)1 << 20)
+/* Pooling (copying) strategy: up to 16 MiB of a freed slot's memory stays
+ * resident (the image part is rewritten by the next instance of the module,
+ * the rest zeroed in place) instead of being given back and faulted in again,
+ * which costs more than the copy. Only slots of that strategy keep pages;
+ * copy-on-write slots always give them back (that is how their image comes
+ * back). 16 MiB x 16 warm slots per module stays far below this machine's
+ * memory. */
+#define WEX__POOL_DEFAULT_KEEP_RESIDENT ((uint64_t)16 << 20)
 /* Freed slots that keep a module's image mapped: enough for a few threads
  * instantiating the same module at once. */
 #define WEX__POOL_DEFAULT_WARM 16u
