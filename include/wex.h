@@ -296,6 +296,8 @@ const char *wex_module_func_name(const wex_module_t *module, uint32_t index);
 /* The module's memory image: its size in bytes (0 if none), and why there is
  * none; *copied is true when it cannot be mapped (no descriptor) and is copied. */
 uint64_t wex_module_image(const wex_module_t *module, const char **no_image_reason, bool *copied);
+/* Memory `index` of the module (imports first): its limits. False if none. */
+bool wex_module_memory(const wex_module_t *module, uint32_t index, wex_limits_t *out);
 
 /* ---------------------------------------------------------------- store */
 

@@ -146,6 +146,13 @@ uint64_t wex_module_image(const wex_module_t *m, const char **why, bool *copied)
     return m->image.size;
 }
 
+bool wex_module_memory(const wex_module_t *m, uint32_t i, wex_limits_t *out) {
+    if (i >= m->nmems) return false;
+    const wex__limits *l = &m->mems[i].lim;
+    *out = (wex_limits_t){l->min, l->max, l->has_max, l->shared};
+    return true;
+}
+
 /*
  * Pooling resets slots with madvise(MADV_DONTNEED), trusting that the next
  * read of a private page gives zeros (or the file's bytes). Some emulators

@@ -44,7 +44,7 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
         if (!err && engine->strategy != WEX_INSTANTIATION_RECREATE)
             wex__image_build(m, !(engine->config.simulate & WEX_SIMULATE_NO_MEMFD));
         else if (!err)
-            m->image.no_image = "not built (the recreate strategy copies the data segments)";
+            m->image.no_image = "the recreate strategy copies the data segments";
     }
     if (err) {
         wex__module_free(m);
