@@ -95,6 +95,9 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
  * map it copy-on-write (cow and the image has a descriptor) or copy it.
  * Returns 1 if mapped, 2 if copied, 0 if there is no image. */
 int wex__image_apply(const struct wex_module *m, uint8_t *base, bool cow);
+/* m has an image that fits a memory of min_bytes (an image from an artifact
+ * is checked here too, not trusted). */
+bool wex__image_usable(const struct wex_module *m, uint64_t min_bytes);
 /* Build m's image (module/image.h) at compile time; sets no_image if none. */
 void wex__image_build(struct wex_module *m, bool use_memfd);
 

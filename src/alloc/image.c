@@ -128,6 +128,12 @@ void wex__image_build(wex__module *m, bool use_memfd) {
     img->release = image_release;
 }
 
+bool wex__image_usable(const wex__module *m, uint64_t min_bytes) {
+    const wex__image *img = &m->image;
+    return img->size && img->size <= min_bytes && img->size % WEX__IMAGE_ALIGN == 0 &&
+           img->fd_offset % WEX__IMAGE_ALIGN == 0 && img->bytes;
+}
+
 /* Map copy-on-write when allowed and possible, else copy. Returns 1 if
  * mapped, 2 if copied, 0 if the module has no image. */
 int wex__image_apply(const wex__module *m, uint8_t *base, bool cow) {

@@ -88,7 +88,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slot, const wex__module 
     (void)size_src;
     wex_error_t *err = memory_reserve(a, min_bytes, max_bytes, guard, out);
     *imaged = false;
-    if (err || !((ondemand *)a)->cow || !m->image.size) return err;
+    if (err || !((ondemand *)a)->cow || !wex__image_usable(m, min_bytes)) return err;
     int how = wex__image_apply(m, out->base, true);
     __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
     *imaged = true;

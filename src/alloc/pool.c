@@ -38,6 +38,7 @@ typedef struct {
     const wex__module *aff;      /* module it remembers (warm), or NULL (cold) */
     const wex__module *img_mod;  /* module whose image is mapped at the start, or NULL */
     uint64_t image_size;         /* bytes of that mapping */
+    uint64_t copied;             /* bytes of image the occupant's memory was copied from */
     uint64_t accessible;         /* [0, accessible) is read-write */
     uint64_t used;               /* accessible bytes when the memory was released */
     const uint64_t *size_src;    /* the live memory's size, while it exists */
@@ -285,7 +286,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
         /* Not pooled (no slot, a second memory, too large): on demand. */
         *imaged = false;
         wex_error_t *err = memory_reserve_od(a, min_bytes, max_bytes, guard, out);
-        if (err || !m->image.size) return err;
+        if (err || !wex__image_usable(m, min_bytes)) return err;
         int how = wex__image_apply(m, out->base, p->cow);
         __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
         *imaged = true;
@@ -294,7 +295,9 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
     uint32_t i = (uint32_t)(s - p->slots);
     uint8_t *base = slot_mem(p, i);
     const wex__image *img = &m->image;
-    bool map = p->cow && img->size && img->fd >= 0;
+    bool usable = wex__image_usable(m, min_bytes);
+    uint64_t out_copied = 0;
+    bool map = p->cow && usable && img->fd >= 0;
     if ((s->img_mod && (s->img_mod != m || !map)) || (s->dirty && s->dirty_mod != m))
         slot_make_cold(p, i);
     if (s->accessible < min_bytes) {
@@ -308,8 +311,9 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
     if (map && s->img_mod == m) {
         __atomic_add_fetch(&a->n_warm, 1, __ATOMIC_RELAXED);
         *imaged = true;
-    } else if (img->size) {
+    } else if (usable) {
         int how = wex__image_apply(m, base, map);
+        if (how == 2) out_copied = img->size;
         if (how == 1) {
             s->img_mod = m;
             s->image_size = img->size;
@@ -317,6 +321,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
         __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
         *imaged = true;
     }
+    s->copied = out_copied;
     s->dirty = 0; /* overwritten by the image just copied (same module) */
     s->dirty_mod = NULL;
     s->has_mem = true;
@@ -386,7 +391,7 @@ static void slot_release(pool *p, pslot *s) {
             keep = used < p->cfg.keep_resident ? used : p->cfg.keep_resident;
             /* The image part is rewritten by the next instance of the same
              * module; if another takes the slot, slot_make_cold clears it. */
-            dirty = s->occupant->image.size < keep ? s->occupant->image.size : keep;
+            dirty = s->copied < keep ? s->copied : keep;
         }
         if (keep > dirty) memset(base + dirty, 0, (size_t)(keep - dirty));
         s->dirty = dirty;
