@@ -3,7 +3,7 @@
  * takes under each strategy.
  *
  *   wex-bench-instantiate [--strategy NAME|all] [--threads N] [--iterations N]
- *                         [--max-seconds S] FILE.wasm
+ *                         [--min-seconds S] [--max-seconds S] FILE.wasm
  *
  * Per iteration (timed as a whole): a store, an instance of FILE, a call of
  * its export `run` if it has one, and the store's deletion (which drops the
@@ -12,12 +12,16 @@
  *
  *   STRATEGY median_ns=N p99_ns=N inst_per_s=N threads=N iterations=N
  *
- * inst_per_s counts all threads' instantiations over the wall time. A
- * strategy stops early after --max-seconds (default 5) once every thread has
- * done 20 iterations, so that RecreateInstance on a large module stays
- * bearable; `iterations` says how many were timed per thread.
+ * inst_per_s counts all threads' instantiations over the wall time. Each
+ * thread does at least --iterations, and goes on until --min-seconds (default
+ * 0.5) have passed, so that throughput is not measured over a few
+ * milliseconds. A strategy stops early after --max-seconds (default 5) once
+ * every thread has done 20 iterations, so that RecreateInstance on a large
+ * module stays bearable; `iterations` says how many were timed (the fewest
+ * of any thread).
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +34,9 @@ typedef struct {
     wex_engine_t *engine;
     wex_module_t *module;
     long iterations;
-    double max_seconds;
-    uint64_t *lat; /* iterations entries */
-    long done;
+    double min_seconds, max_seconds;
+    uint64_t *lat; /* cap entries */
+    long done, cap;
     const char *error;
     char errbuf[256];
 } worker_t;
@@ -73,12 +77,24 @@ static bool once(worker_t *w) {
 static void *work(void *arg) {
     worker_t *w = arg;
     uint64_t start = now_ns();
-    for (long i = 0; i < w->iterations; i++) {
+    for (;;) {
         uint64_t t0 = now_ns();
         if (!once(w)) return NULL;
         uint64_t t1 = now_ns();
+        if (w->done == w->cap) {
+            long cap = w->cap ? w->cap * 2 : 1024;
+            uint64_t *l = realloc(w->lat, (size_t)cap * sizeof *l);
+            if (!l) {
+                w->error = "out of memory";
+                return NULL;
+            }
+            w->lat = l;
+            w->cap = cap;
+        }
         w->lat[w->done++] = t1 - t0;
-        if (w->done >= 20 && (double)(t1 - start) / 1e9 > w->max_seconds) break;
+        double secs = (double)(t1 - start) / 1e9;
+        if (w->done >= 20 && secs > w->max_seconds) break;
+        if (w->done >= w->iterations && secs >= w->min_seconds) break;
     }
     return NULL;
 }
@@ -89,7 +105,7 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len, int nthreads,
-                        long iterations, double max_seconds) {
+                        long iterations, double min_seconds, double max_seconds) {
     wex_config_t *cfg = wex_config_new();
     wex_config_set_instantiation_strategy(cfg, s);
     wex_config_set_pool_exhaustion(cfg, WEX_POOL_WAIT, 10000);
@@ -122,9 +138,8 @@ static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len,
     int status = 0;
     /* Warm up: the first instances map images, fault in code paths. */
     worker_t warm = {.engine = engine, .module = module, .iterations = 3, .max_seconds = 1e9};
-    uint64_t wl[3];
-    warm.lat = wl;
     work(&warm);
+    free(warm.lat);
     if (warm.error) {
         fprintf(stderr, "%s: %s\n", name, warm.error);
         status = 1;
@@ -134,8 +149,8 @@ static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len,
         ws[t] = (worker_t){.engine = engine,
                            .module = module,
                            .iterations = iterations,
+                           .min_seconds = min_seconds,
                            .max_seconds = max_seconds};
-        ws[t].lat = malloc((size_t)iterations * sizeof(uint64_t));
     }
     uint64_t t0 = now_ns();
     for (int t = 0; t < nthreads; t++)
@@ -143,7 +158,7 @@ static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len,
     for (int t = 0; t < nthreads; t++)
         pthread_join(th[t], NULL);
     uint64_t wall = now_ns() - t0;
-    long total = 0, min_done = iterations;
+    long total = 0, min_done = LONG_MAX;
     for (int t = 0; t < nthreads; t++) {
         if (ws[t].error) {
             fprintf(stderr, "%s: %s\n", name, ws[t].error);
@@ -178,7 +193,7 @@ out:
 
 static int usage(void) {
     fprintf(stderr, "usage: wex-bench-instantiate [--strategy NAME|all] [--threads N] "
-                    "[--iterations N] [--max-seconds S] FILE.wasm\n"
+                    "[--iterations N] [--min-seconds S] [--max-seconds S] FILE.wasm\n"
                     "  NAME: pooling-cow, recreate-cow, pooling, recreate\n");
     return 2;
 }
@@ -187,7 +202,7 @@ int main(int argc, char **argv) {
     const char *strategy = "all", *file = NULL;
     int threads = 1;
     long iterations = 2000;
-    double max_seconds = 5;
+    double min_seconds = 0.5, max_seconds = 5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 < argc && strcmp(a, "--strategy") == 0)
@@ -196,6 +211,8 @@ int main(int argc, char **argv) {
             threads = atoi(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--iterations") == 0)
             iterations = atol(argv[++i]);
+        else if (i + 1 < argc && strcmp(a, "--min-seconds") == 0)
+            min_seconds = atof(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--max-seconds") == 0)
             max_seconds = atof(argv[++i]);
         else if (a[0] == '-')
@@ -227,7 +244,7 @@ int main(int argc, char **argv) {
         if (strcmp(strategy, "all") != 0 && strcmp(strategy, name) != 0) continue;
         matched++;
         status |= run_strategy((wex_instantiation_t)s, bytes, (size_t)n, threads, iterations,
-                               max_seconds);
+                               min_seconds, max_seconds);
     }
     free(bytes);
     if (!matched) {

@@ -76,6 +76,7 @@ typedef struct {
     uint32_t cold_head, cold_tail; /* cold list: take from the tail (least recent) */
     uint32_t warm_head, warm_tail; /* warm LRU: steal from the tail */
     uint32_t nfree;
+    uint32_t fresh; /* slots [fresh, slots) were never used */
     pthread_mutex_t lock;
     pthread_cond_t freed;
 } pool;
@@ -226,6 +227,8 @@ static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size
         } else if (p->cold_tail != NIL) {
             i = p->cold_tail;
             list_remove(p, &p->cold_head, &p->cold_tail, i);
+        } else if (p->fresh < p->cfg.slots) {
+            i = p->fresh++;
         } else if (p->warm_tail != NIL) {
             i = p->warm_tail;
             warm_unlink(p, i);
@@ -508,6 +511,11 @@ static wex_error_t *memory_reserve_od(wex__allocator *a, uint64_t min_bytes, uin
     return NULL;
 }
 
+static void free_tables(pool *p) {
+    if (p->slots) wex__os_release(p->slots, p->cfg.slots * sizeof *p->slots);
+    if (p->aff) wex__os_release(p->aff, p->affcap * sizeof *p->aff);
+}
+
 static void destroy(wex__allocator *a) {
     pool *p = (pool *)a;
     wex__os_unregister_region(p->region);
@@ -515,8 +523,7 @@ static void destroy(wex__allocator *a) {
     wex__os_release(p->side, p->side_len);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->freed);
-    wex__free(p->slots);
-    wex__free(p->aff);
+    free_tables(p);
     wex__free(p);
 }
 
@@ -561,17 +568,18 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
     p->res = cfg->simulate_no_reservation ? NULL : wex__os_reserve(p->res_len);
     p->side_len = (size_t)(arenalen + tablen);
     p->side = p->res ? wex__os_alloc_lazy(p->side_len) : NULL;
-    p->slots = wex__calloc(cfg->slots, sizeof *p->slots);
+    /* The slot table and the affinity table are touched page by page as
+     * slots are used: creating an engine stays cheap. */
     p->affcap = 16;
     while (p->affcap < 2 * cfg->slots)
         p->affcap *= 2;
-    p->aff = wex__calloc(p->affcap, sizeof *p->aff);
+    p->slots = wex__os_alloc_lazy(cfg->slots * sizeof *p->slots);
+    p->aff = wex__os_alloc_lazy(p->affcap * sizeof *p->aff);
     if (!p->res || !p->side || !p->slots || !p->aff) {
         *why = p->res ? "out of memory" : "the pool's address space cannot be reserved";
         if (p->res) wex__os_release(p->res, p->res_len);
         if (p->side) wex__os_release(p->side, p->side_len);
-        wex__free(p->slots);
-        wex__free(p->aff);
+        free_tables(p);
         wex__free(p);
         return NULL;
     }
@@ -582,16 +590,13 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
         *why = "too many guarded regions";
         wex__os_release(p->res, p->res_len);
         wex__os_release(p->side, p->side_len);
-        wex__free(p->slots);
-        wex__free(p->aff);
+        free_tables(p);
         wex__free(p);
         return NULL;
     }
-    /* Every slot starts cold; freed slots go to the head, slots are taken
-     * from the tail (the least recently freed). */
+    /* Freed slots go to the head of their list, slots are taken from the tail
+     * (the least recently freed); never-used slots come after cold ones. */
     p->cold_head = p->cold_tail = p->warm_head = p->warm_tail = NIL;
-    for (uint32_t i = 0; i < cfg->slots; i++)
-        list_push(p, &p->cold_head, &p->cold_tail, i);
     p->nfree = cfg->slots;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->freed, NULL);

@@ -41,7 +41,7 @@ for m in empty mem64k data16m tables; do
         continue
     fi
     for t in 1 2; do
-        out="$("$build/wex-bench-instantiate" --strategy all --threads $t --iterations 5 "$f" 2>&1)"
+        out="$("$build/wex-bench-instantiate" --strategy all --threads $t --iterations 5 --min-seconds 0 "$f" 2>&1)"
         status=$?
         [ $status -eq 0 ] || { bad "$m threads=$t: exit $status"; printf '%s\n' "$out"; continue; }
         check "$m threads=$t" "$out" "$t"
@@ -50,7 +50,7 @@ done
 if [ -x "$tsan/wex-bench-instantiate" ]; then
     for m in mem64k data16m; do
         f="$tsan/bench-instantiate/$m.wasm"
-        out="$("$tsan/wex-bench-instantiate" --threads 2 --iterations 3 "$f" 2>&1)"
+        out="$("$tsan/wex-bench-instantiate" --threads 2 --iterations 3 --min-seconds 0 "$f" 2>&1)"
         status=$?
         if [ $status -ne 0 ] || printf '%s\n' "$out" | grep -q "ThreadSanitizer"; then
             bad "tsan $m threads=2 (exit $status)"
@@ -60,7 +60,7 @@ if [ -x "$tsan/wex-bench-instantiate" ]; then
         fi
     done
 fi
-out="$("$build/wex-bench-instantiate" --strategy pooling-cow --iterations 3 "$dir/mem64k.wasm" 2>&1)"
+out="$("$build/wex-bench-instantiate" --strategy pooling-cow --iterations 3 --min-seconds 0 "$dir/mem64k.wasm" 2>&1)"
 if [ "$(printf '%s\n' "$out" | grep -Ec "$line_re")" -eq 1 ]; then ok "--strategy NAME"; else bad "--strategy NAME: $out"; fi
 "$build/wex-bench-instantiate" --strategy nope "$dir/empty.wasm" >/dev/null 2>&1
 [ $? -eq 2 ] && ok "unknown strategy is a usage error" || bad "unknown strategy is a usage error"
