@@ -405,6 +405,8 @@ static void slot_release(pool *p, pslot *s) {
             s->accessible = 0;
             s->image_size = 0;
             s->img_mod = NULL;
+            s->dirty = 0;
+            s->dirty_mod = NULL;
         } else if (used > s->accessible) {
             wex__os_protect_none(base + s->accessible, (size_t)(used - s->accessible));
         }
