@@ -205,6 +205,59 @@ void wex_engine_delete(wex_engine_t *engine);
 wex_bounds_t wex_engine_bounds_checks(const wex_engine_t *engine);
 const char *wex_version(void);
 
+/* ------------------------------------------------------ instantiation */
+
+/* How instances get their memory, tables and records (see docs/architecture.md). */
+typedef enum {
+    /* Slots from a pre-reserved pool; memory 0 starts as a private copy-on-write
+     * mapping of the module's data image. The default. */
+    WEX_INSTANTIATION_POOLING_COW = 0,
+    /* A fresh reservation per instance, memory still copy-on-write from the image. */
+    WEX_INSTANTIATION_RECREATE_COW = 1,
+    /* Pooled slots; memory initialised by copying the data. */
+    WEX_INSTANTIATION_POOLING = 2,
+    /* Everything made from scratch for each instance. */
+    WEX_INSTANTIATION_RECREATE = 3,
+} wex_instantiation_t;
+
+/* What a full pool does when one more instance is asked for. */
+typedef enum {
+    WEX_POOL_WAIT = 0, /* wait for a slot to be freed, up to the timeout, then fail */
+    WEX_POOL_FAIL = 1, /* fail at once */
+} wex_pool_exhaustion_t;
+
+/* Fallbacks to simulate, for testing them (wex_config_simulate). */
+enum {
+    WEX_SIMULATE_NO_MEMFD = 1,        /* images cannot live in a memfd: they are copied */
+    WEX_SIMULATE_MADVISE_IGNORED = 2, /* madvise(MADV_DONTNEED) does nothing */
+    WEX_SIMULATE_NO_RESERVATION = 4,  /* the pool's reservation fails */
+};
+
+void wex_config_set_instantiation_strategy(wex_config_t *config, wex_instantiation_t strategy);
+/* Pool limits. Defaults fit a 64-bit host; see WEX__POOL_DEFAULT_* in the source. */
+void wex_config_set_pool_slots(wex_config_t *config, uint32_t slots);
+void wex_config_set_pool_max_memory(wex_config_t *config, uint64_t bytes); /* per slot */
+/* Inaccessible bytes after each slot's memory, with explicit bounds checks
+ * (guard-page mode always keeps the 8 GiB + 64 KiB every access can reach). */
+void wex_config_set_pool_guard_bytes(wex_config_t *config, uint64_t bytes);
+/* Tables and elements per table a slot holds; larger tables live on the heap. */
+void wex_config_set_pool_tables(wex_config_t *config, uint32_t tables, uint32_t elements);
+/* Bytes of a freed slot's memory zeroed in place (kept resident) rather than
+ * given back to the OS. */
+void wex_config_set_pool_keep_resident(wex_config_t *config, uint64_t bytes);
+/* Freed slots that keep a module's image mapped, per module. */
+void wex_config_set_pool_warm_slots(wex_config_t *config, uint32_t per_module);
+void wex_config_set_pool_exhaustion(wex_config_t *config, wex_pool_exhaustion_t mode,
+                                    uint32_t timeout_ms);
+/* Make fallbacks happen on purpose (WEX_SIMULATE_* flags), for tests. */
+void wex_config_simulate(wex_config_t *config, unsigned flags);
+
+/* The strategy in force after fallbacks, and why it differs from the one asked
+ * for (NULL if it does not). */
+wex_instantiation_t wex_engine_instantiation_strategy(const wex_engine_t *engine);
+const char *wex_engine_instantiation_note(const wex_engine_t *engine);
+const char *wex_instantiation_name(wex_instantiation_t strategy); /* "pooling-cow", ... */
+
 /* ---------------------------------------------------------------- module */
 
 typedef struct wex_module wex_module_t;
@@ -240,6 +293,11 @@ size_t wex_module_export_count(const wex_module_t *module);
 void wex_module_export(const wex_module_t *module, size_t i, wex_exportdesc_t *out);
 /* The name of function `index` from the name section, or NULL. */
 const char *wex_module_func_name(const wex_module_t *module, uint32_t index);
+/* The module's memory image: its size in bytes (0 if none), and why there is
+ * none; *copied is true when it cannot be mapped (no descriptor) and is copied. */
+uint64_t wex_module_image(const wex_module_t *module, const char **no_image_reason, bool *copied);
+/* Memory `index` of the module (imports first): its limits. False if none. */
+bool wex_module_memory(const wex_module_t *module, uint32_t index, wex_limits_t *out);
 
 /* ---------------------------------------------------------------- store */
 

@@ -3,11 +3,13 @@
  * strategy): everything is made when asked and given back when released.
  */
 #include "alloc/alloc.h"
+#include "module/module.h"
 #include "os/os.h"
 
-/* Guard reservations: 4 GiB of addresses + 4 GiB of offsets + a page for the
- * widest access that starts just below the end. */
-#define WEX__GUARD_RESERVATION (((uint64_t)8 << 30) + 65536)
+typedef struct {
+    wex__allocator base;
+    bool cow; /* map images copy-on-write (RecreateInstanceCopyOnWrite) */
+} ondemand;
 
 static wex_error_t *memory_reserve(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
                                    bool guard, wex__memstore *out) {
@@ -66,9 +68,62 @@ static void destroy(wex__allocator *a) {
     wex__free(a);
 }
 
+static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size_t bytes,
+                                   void **record, void **slot) {
+    (void)m;
+    *slot = NULL;
+    *record = instance_alloc(a, bytes);
+    return *record ? NULL : wex__error_nomem();
+}
+
+/*
+ * A fresh reservation; with copy-on-write the image is mapped privately over
+ * its start (the rest of the initial pages are zero), else RecreateInstance
+ * leaves it zero and instantiation applies the data segments as always.
+ */
+static wex_error_t *memory_for(wex__allocator *a, void *slot, const wex__module *m,
+                               uint64_t min_bytes, uint64_t max_bytes, bool guard,
+                               const uint64_t *size_src, wex__memstore *out, bool *imaged) {
+    (void)slot;
+    (void)size_src;
+    wex_error_t *err = memory_reserve(a, min_bytes, max_bytes, guard, out);
+    *imaged = false;
+    if (err || !((ondemand *)a)->cow || !wex__image_usable(m, min_bytes)) return err;
+    int how = wex__image_apply(m, out->base, true);
+    __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
+    *imaged = true;
+    return NULL;
+}
+
+static void **table_for(wex__allocator *a, void *slot, uint32_t index, uint32_t min,
+                        uint32_t *cap) {
+    (void)a, (void)slot, (void)index, (void)min, (void)cap;
+    return NULL;
+}
+
+static void *arena_alloc(wex__allocator *a, void *slot, size_t n) {
+    (void)a, (void)slot, (void)n;
+    return NULL;
+}
+
+static bool in_arena(wex__allocator *a, const void *p) {
+    (void)a, (void)p;
+    return false;
+}
+
+static void module_forget(wex__allocator *a, const wex__module *m) {
+    (void)a, (void)m;
+}
+
 wex__allocator *wex__alloc_ondemand_new(void) {
-    wex__allocator *a = wex__calloc(1, sizeof *a);
-    if (!a) return NULL;
+    return wex__alloc_ondemand_new_cow(false);
+}
+
+wex__allocator *wex__alloc_ondemand_new_cow(bool cow) {
+    ondemand *od = wex__calloc(1, sizeof *od);
+    if (!od) return NULL;
+    od->cow = cow;
+    wex__allocator *a = &od->base;
     a->memory_reserve = memory_reserve;
     a->memory_release = memory_release;
     a->table_resize = table_resize;
@@ -76,5 +131,11 @@ wex__allocator *wex__alloc_ondemand_new(void) {
     a->instance_alloc = instance_alloc;
     a->instance_free = instance_free;
     a->destroy = destroy;
+    a->instance_begin = instance_begin;
+    a->memory_for = memory_for;
+    a->table_for = table_for;
+    a->arena_alloc = arena_alloc;
+    a->in_arena = in_arena;
+    a->module_forget = module_forget;
     return a;
 }

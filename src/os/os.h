@@ -29,4 +29,30 @@ bool wex__os_install_trap_handler(void);
 int wex__os_register_region(void *base, size_t len);
 void wex__os_unregister_region(int handle);
 
+/* Copy-on-write images and slot reuse (os_vm.c). */
+/* An anonymous in-memory file (Linux memfd), or -1 where there is none. */
+int wex__os_memfd(const char *name);
+/* Map fd [off, off+len) read-only and shared (to copy from). NULL on failure. */
+const void *wex__os_map_readonly(int fd, size_t len, unsigned long long off);
+/* Map fd [off, off+len) privately (copy-on-write), read-write, exactly at p. */
+bool wex__os_map_private_fixed(void *p, size_t len, int fd, unsigned long long off);
+/* Replace [p, p+len) with fresh inaccessible anonymous memory (drops file
+ * mappings and contents). */
+bool wex__os_reset_fixed(void *p, size_t len);
+/* Give the pages of [p, p+len) back: a private mapping reads as its file
+ * (or zeros) again. simulate_ignored: do nothing, as some emulators do. */
+bool wex__os_decommit(void *p, size_t len, bool simulate_ignored);
+/* Make [p, p+len) inaccessible again. */
+bool wex__os_protect_none(void *p, size_t len);
+void wex__os_close(int fd);
+/* len bytes of zeroed read-write memory, committed page by page on first
+ * touch (MAP_NORESERVE). NULL on failure; give back with wex__os_release. */
+void *wex__os_alloc_lazy(size_t len);
+/* Set fd's size (a memfd's holes read as zeros and cost nothing). */
+bool wex__os_set_size(int fd, unsigned long long len);
+/* Write all of buf at offset off of fd. */
+bool wex__os_write_at(int fd, const void *buf, size_t len, unsigned long long off);
+/* Seal fd's size and contents. */
+void wex__os_seal(int fd);
+
 #endif

@@ -5,6 +5,7 @@
 #include "os/os.h"
 #include "runtime/runtime.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #ifndef WEX_DEFAULT_BOUNDS_CHECKS
@@ -23,6 +24,16 @@ wex_config_t *wex_config_new(void) {
     if (env && !strcmp(env, "guard") && sizeof(void *) == 8) c->bounds = WEX_BOUNDS_GUARD_PAGES;
     c->max_call_depth = WEX__DEFAULT_MAX_CALL_DEPTH;
     c->max_stack_bytes = WEX__DEFAULT_MAX_STACK_BYTES;
+    c->strategy = WEX_INSTANTIATION_POOLING_COW;
+    c->pool = (wex__poolcfg){.slots = WEX__POOL_DEFAULT_SLOTS,
+                             .max_memory = WEX__POOL_DEFAULT_MAX_MEMORY,
+                             .guard_bytes = WEX__POOL_DEFAULT_GUARD,
+                             .tables = WEX__POOL_DEFAULT_TABLES,
+                             .elements = WEX__POOL_DEFAULT_ELEMENTS,
+                             .keep_resident = WEX__POOL_DEFAULT_KEEP_RESIDENT,
+                             .warm_per_module = WEX__POOL_DEFAULT_WARM,
+                             .wait = false,
+                             .timeout_ms = WEX__POOL_DEFAULT_TIMEOUT_MS};
     return c;
 }
 
@@ -43,6 +54,99 @@ void wex_config_set_max_stack_bytes(wex_config_t *c, size_t bytes) {
     c->max_stack_bytes = bytes < 65536 ? 65536 : bytes;
 }
 
+/* ---------------------------------------------------------------- instantiation settings */
+
+void wex_config_set_instantiation_strategy(wex_config_t *c, wex_instantiation_t s) {
+    if (s >= WEX_INSTANTIATION_POOLING_COW && s <= WEX_INSTANTIATION_RECREATE) c->strategy = s;
+}
+void wex_config_set_pool_slots(wex_config_t *c, uint32_t slots) {
+    c->pool.slots = slots ? slots : 1;
+}
+void wex_config_set_pool_max_memory(wex_config_t *c, uint64_t bytes) {
+    c->pool.max_memory = bytes;
+}
+void wex_config_set_pool_guard_bytes(wex_config_t *c, uint64_t bytes) {
+    c->pool.guard_bytes = bytes;
+}
+void wex_config_set_pool_tables(wex_config_t *c, uint32_t tables, uint32_t elements) {
+    c->pool.tables = tables;
+    c->pool.elements = elements;
+}
+void wex_config_set_pool_keep_resident(wex_config_t *c, uint64_t bytes) {
+    c->pool.keep_resident = bytes;
+}
+void wex_config_set_pool_warm_slots(wex_config_t *c, uint32_t per_module) {
+    c->pool.warm_per_module = per_module;
+}
+void wex_config_set_pool_exhaustion(wex_config_t *c, wex_pool_exhaustion_t mode,
+                                    uint32_t timeout_ms) {
+    c->pool.wait = mode == WEX_POOL_WAIT;
+    c->pool.timeout_ms = timeout_ms;
+}
+void wex_config_simulate(wex_config_t *c, unsigned flags) {
+    c->simulate = flags;
+}
+
+const char *wex_instantiation_name(wex_instantiation_t s) {
+    switch (s) {
+    case WEX_INSTANTIATION_POOLING_COW: return "pooling-cow";
+    case WEX_INSTANTIATION_RECREATE_COW: return "recreate-cow";
+    case WEX_INSTANTIATION_POOLING: return "pooling";
+    case WEX_INSTANTIATION_RECREATE: return "recreate";
+    }
+    return "?";
+}
+
+/*
+ * Make the allocator for the strategy asked for, falling back where the
+ * machine cannot do it: pooling needs madvise(MADV_DONTNEED) to zero pages
+ * (checked once per process) and its reservation (halved until it fits the
+ * address space); without either, instances are recreated. Copy-on-write
+ * needs an image descriptor, which is decided per module (wex_module_image).
+ */
+static wex__allocator *make_allocator(wex_engine_t *e) {
+    wex_instantiation_t want = e->config.strategy;
+    bool cow = want == WEX_INSTANTIATION_POOLING_COW || want == WEX_INSTANTIATION_RECREATE_COW;
+    bool pooling = want == WEX_INSTANTIATION_POOLING_COW || want == WEX_INSTANTIATION_POOLING;
+    bool guard = e->config.bounds == WEX_BOUNDS_GUARD_PAGES;
+    e->strategy_note[0] = 0;
+    if (pooling && !wex__alloc_madvise_works(e->config.simulate & WEX_SIMULATE_MADVISE_IGNORED)) {
+        snprintf(e->strategy_note, sizeof e->strategy_note,
+                 "madvise(MADV_DONTNEED) does not zero pages here: slots cannot be reset, "
+                 "instances are recreated");
+        pooling = false;
+    }
+    if (pooling) {
+        wex__poolcfg pc = e->config.pool;
+        pc.simulate_no_reservation = e->config.simulate & WEX_SIMULATE_NO_RESERVATION;
+        const char *why = NULL;
+        for (;;) {
+            wex__allocator *a = wex__alloc_pool_new(&pc, guard, cow, &why);
+            if (a) {
+                if (pc.slots != e->config.pool.slots)
+                    snprintf(e->strategy_note, sizeof e->strategy_note,
+                             "the pool was reduced to %u slots to fit the address space", pc.slots);
+                e->strategy = want;
+                return a;
+            }
+            if (pc.slots <= 16 || pc.simulate_no_reservation) break;
+            pc.slots /= 2;
+        }
+        snprintf(e->strategy_note, sizeof e->strategy_note, "%s: instances are recreated",
+                 why ? why : "no pool");
+    }
+    e->strategy = cow ? WEX_INSTANTIATION_RECREATE_COW : WEX_INSTANTIATION_RECREATE;
+    return wex__alloc_ondemand_new_cow(cow);
+}
+
+wex_instantiation_t wex_engine_instantiation_strategy(const wex_engine_t *e) {
+    return e->strategy;
+}
+
+const char *wex_engine_instantiation_note(const wex_engine_t *e) {
+    return e->strategy_note[0] ? e->strategy_note : NULL;
+}
+
 wex_engine_t *wex_engine_new(wex_config_t *config) {
     wex_engine_t *e = wex__calloc(1, sizeof *e);
     if (!e) {
@@ -58,7 +162,7 @@ wex_engine_t *wex_engine_new(wex_config_t *config) {
     wex_config_delete(config);
     if (e->config.bounds == WEX_BOUNDS_GUARD_PAGES && !wex__os_install_trap_handler())
         e->config.bounds = WEX_BOUNDS_EXPLICIT;
-    e->alloc = wex__alloc_ondemand_new();
+    e->alloc = make_allocator(e);
     if (!e->alloc) {
         wex__free(e);
         return NULL;

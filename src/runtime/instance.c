@@ -6,19 +6,25 @@
 #include "interp/interp.h"
 #include "runtime/runtime.h"
 
+/* Free an instance array unless it lives in the slot's arena (pooling). */
+static void free_array(wex__allocator *a, void *p) {
+    if (p && !a->in_arena(a, p)) wex__free(p);
+}
+
 /* Per-instance storage freed with the instance object. */
 void wex__instance_free(wex_instance_t *inst) {
     const wex__module *m = inst->module;
+    wex__allocator *a = inst->store->engine->alloc;
     if (inst->elems) {
         for (uint32_t i = 0; i < m->nelems; i++)
             wex__free(inst->elems[i].refs);
-        wex__free(inst->elems);
+        free_array(a, inst->elems);
     }
-    wex__free(inst->funcs);
-    wex__free(inst->tables);
-    wex__free(inst->mems);
-    wex__free(inst->globals);
-    wex__free(inst->data_dropped);
+    free_array(a, inst->funcs);
+    free_array(a, inst->tables);
+    free_array(a, inst->mems);
+    free_array(a, inst->globals);
+    free_array(a, inst->data_dropped);
 }
 
 /*
@@ -160,22 +166,91 @@ static wex_error_t *check_import(const wex__module *m, const wex__import *im,
     return NULL;
 }
 
+/* n zeroed elements of size sz: from the slot's arena when pooled, else the heap. */
+static void *inst_array(wex__allocator *a, void *slot, size_t n, size_t sz) {
+    void *p = n ? a->arena_alloc(a, slot, n * sz) : NULL;
+    return p ? p : wex__calloc(n, sz);
+}
+
+/* The instance record and its arrays; with pooling they come from a slot,
+ * which the instance holds until its store is deleted. */
 static wex_error_t *alloc_instance(wex_store_t *s, const wex__module *m, wex_instance_t **out) {
-    wex_instance_t *inst = s->engine->alloc->instance_alloc(s->engine->alloc, sizeof *inst);
-    if (!inst) return wex__error_nomem();
+    wex__allocator *a = s->engine->alloc;
+    void *rec = NULL, *slot = NULL;
+    wex_error_t *err = a->instance_begin(a, m, sizeof(wex_instance_t), &rec, &slot);
+    if (err) return err;
+    wex_instance_t *inst = rec;
     inst->module = m;
     inst->store = s;
+    inst->slot = slot;
     wex__store_adopt(s, &inst->hdr, WEX__OBJ_INSTANCE);
-    inst->funcs = wex__calloc(m->nfuncs, sizeof *inst->funcs);
-    inst->tables = wex__calloc(m->ntables, sizeof *inst->tables);
-    inst->mems = wex__calloc(m->nmems, sizeof *inst->mems);
-    inst->globals = wex__calloc(m->nglobals, sizeof *inst->globals);
-    inst->elems = wex__calloc(m->nelems, sizeof *inst->elems);
-    inst->data_dropped = wex__calloc(m->ndatas, 1);
+    inst->funcs = inst_array(a, slot, m->nfuncs, sizeof *inst->funcs);
+    inst->tables = inst_array(a, slot, m->ntables, sizeof *inst->tables);
+    inst->mems = inst_array(a, slot, m->nmems, sizeof *inst->mems);
+    inst->globals = inst_array(a, slot, m->nglobals, sizeof *inst->globals);
+    inst->elems = inst_array(a, slot, m->nelems, sizeof *inst->elems);
+    inst->data_dropped = inst_array(a, slot, m->ndatas, 1);
     if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
         !inst->data_dropped)
         return wex__error_nomem();
     *out = inst;
+    return NULL;
+}
+
+/*
+ * Defined memory 0 comes from the allocator's instance path: a slot's memory
+ * when pooled, started from the module's image when it has one (*imaged).
+ * Otherwise the same as wex__memory_create.
+ */
+static wex_error_t *memory0_create(wex_store_t *s, wex_instance_t *inst, const wex__limits *lim,
+                                   bool *imaged) {
+    wex_memory_t *m = wex__calloc(1, sizeof *m);
+    if (!m) return wex__error_nomem();
+    uint64_t maxpages = lim->has_max ? lim->max : WEX__MAX_PAGES;
+    if (maxpages > WEX__MAX_PAGES) maxpages = WEX__MAX_PAGES;
+    bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
+    wex__allocator *a = s->engine->alloc;
+    wex__memstore ms;
+    memset(&ms, 0, sizeof ms);
+    wex_error_t *err = a->memory_for(a, inst->slot, inst->module, lim->min * WEX_PAGE_SIZE,
+                                     maxpages * WEX_PAGE_SIZE, guard, &m->size, &ms, imaged);
+    if (err) {
+        wex__free(m);
+        return err;
+    }
+    m->base = ms.base;
+    m->reserved = ms.reserved;
+    m->region = ms.region;
+    m->lim = *lim;
+    m->lim.max = maxpages;
+    m->size = lim->min * WEX_PAGE_SIZE;
+    wex__store_adopt(s, &m->hdr, WEX__OBJ_MEMORY);
+    inst->mems[0] = m;
+    return NULL;
+}
+
+/* A defined table: its elements in the instance's slot when they fit, else
+ * the same as wex__table_create. */
+static wex_error_t *table_create(wex_store_t *s, wex_instance_t *inst, uint32_t i) {
+    const wex__tabletype *tt = &inst->module->tables[i];
+    wex__allocator *a = s->engine->alloc;
+    uint32_t cap = 0;
+    void **elems = tt->lim.min <= WEX__MAX_TABLE_ELEMS
+                       ? a->table_for(a, inst->slot, i, (uint32_t)tt->lim.min, &cap)
+                       : NULL;
+    if (!elems) return wex__table_create(s, tt->elem, &tt->lim, NULL, &inst->tables[i]);
+    wex_table_t *t = wex__calloc(1, sizeof *t);
+    if (!t) return wex__error_nomem();
+    /* Entries past the size are never read: growing writes them first. */
+    memset(elems, 0, (size_t)tt->lim.min * sizeof(void *));
+    t->alloc = a;
+    t->elems = elems;
+    t->size = (uint32_t)tt->lim.min;
+    t->cap = cap;
+    t->elem = tt->elem;
+    t->lim = tt->lim;
+    wex__store_adopt(s, &t->hdr, WEX__OBJ_TABLE);
+    inst->tables[i] = t;
     return NULL;
 }
 
@@ -215,12 +290,16 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         inst->funcs[i] = f;
     }
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
-        if ((err = wex__table_create(s, m->tables[i].elem, &m->tables[i].lim, NULL,
-                                     &inst->tables[i])))
-            return err;
+        if ((err = table_create(s, inst, i))) return err;
     }
+    /* imaged: memory 0 already holds its active data segments (module/image.h). */
+    bool imaged = false;
     for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
-        if ((err = wex__memory_create(s, &m->mems[i].lim, &inst->mems[i]))) return err;
+        if (i == 0)
+            err = memory0_create(s, inst, &m->mems[0].lim, &imaged);
+        else
+            err = wex__memory_create(s, &m->mems[i].lim, &inst->mems[i]);
+        if (err) return err;
     }
     inst->mem0 = m->nmems ? inst->mems[0] : NULL;
     for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
@@ -265,7 +344,11 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
                 return wex__error_at(WEX_ERR_INVALID, e->offset.off, "bad constant expression");
             wex_table_t *t = inst->tables[e->table];
             uint32_t d = (uint32_t)off;
-            if ((uint64_t)d + es->count > t->size) return wex__error_trap(WEX_TRAP_TABLE_OOB);
+            if ((uint64_t)d + es->count > t->size) {
+                /* The data segments were not applied yet: take the image back. */
+                if (imaged) memset(inst->mem0->base, 0, (size_t)m->image.size);
+                return wex__error_trap(WEX_TRAP_TABLE_OOB);
+            }
             if (es->count) memcpy(t->elems + d, es->refs, es->count * sizeof(void *));
         }
         if (e->mode != WEX__SEG_PASSIVE) { /* applied (or declarative): dropped */
@@ -277,6 +360,10 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wex__data *d = &m->datas[i];
         if (d->mode != WEX__SEG_ACTIVE) continue;
+        if (imaged && d->mem == 0) { /* in the image: constant and in bounds */
+            inst->data_dropped[i] = 1;
+            continue;
+        }
         uint64_t off;
         if (!eval_const(inst, d->offset, &off))
             return wex__error_at(WEX_ERR_INVALID, d->offset.off, "bad constant expression");

@@ -40,6 +40,11 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
                 m->kinds[nk++] = (wex_valkind_t)t->types[j];
         }
         if (!err) err = wex__interp_compile(m);
+        /* The memory image, for the strategies that start memory from it. */
+        if (!err && engine->strategy != WEX_INSTANTIATION_RECREATE)
+            wex__image_build(m, !(engine->config.simulate & WEX_SIMULATE_NO_MEMFD));
+        else if (!err)
+            m->image.no_image = "the recreate strategy copies the data segments";
     }
     if (err) {
         wex__module_free(m);
@@ -67,6 +72,7 @@ wex_error_t *wex_module_validate(wex_engine_t *engine, const uint8_t *bytes, siz
 
 void wex_module_delete(wex_module_t *m) {
     if (!m) return;
+    if (m->engine && m->engine->alloc) m->engine->alloc->module_forget(m->engine->alloc, m);
     wex__interp_free(m->compiled);
     m->compiled = NULL;
     wex__module_free(m);

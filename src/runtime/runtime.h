@@ -22,6 +22,10 @@ struct wex_config {
     wex_bounds_t bounds;
     uint32_t max_call_depth;
     size_t max_stack_bytes;
+    /* Instantiation strategy and pool limits (issue 4). */
+    wex_instantiation_t strategy;
+    wex__poolcfg pool;
+    unsigned simulate; /* WEX_SIMULATE_* */
 };
 
 /* Defaults, in one place, with their reasons. */
@@ -34,6 +38,38 @@ enum {
  * cost nothing). */
 #define WEX__DEFAULT_MAX_STACK_BYTES ((size_t)64 << 20)
 
+/*
+ * Pool defaults, in one place, with their reasons. Reserving costs only
+ * address space (PROT_NONE, MAP_NORESERVE): a 64-bit process has 128 TiB.
+ */
+/* 1000 slots: as many live instances as wasmtime's default pool, more than
+ * any spec-test file keeps in one store; 8 TiB of addresses with guard pages.
+ * If that much cannot be reserved, the engine halves it until it can. */
+#define WEX__POOL_DEFAULT_SLOTS 1000u
+/* 4 GiB: every 32-bit memory fits a slot, so pooling never refuses a module. */
+#define WEX__POOL_DEFAULT_MAX_MEMORY ((uint64_t)4 << 30)
+/* With explicit checks nothing reaches past a memory; 64 KiB of guard after
+ * each slot is defence in depth only. */
+#define WEX__POOL_DEFAULT_GUARD ((uint64_t)64 << 10)
+/* One table of 10,000 elements per slot: MVP modules have one table, and C
+ * programs' function tables are far smaller; 80 KB of addresses per slot. */
+#define WEX__POOL_DEFAULT_TABLES   1u
+#define WEX__POOL_DEFAULT_ELEMENTS 10000u
+/* Pooling (copying) strategy: up to 16 MiB of a freed slot's memory stays
+ * resident (the image part is rewritten by the next instance of the module,
+ * the rest zeroed in place) instead of being given back and faulted in again,
+ * which costs more than the copy. Only slots of that strategy keep pages;
+ * copy-on-write slots always give them back (that is how their image comes
+ * back). 16 MiB x 16 warm slots per module stays far below this machine's
+ * memory. */
+#define WEX__POOL_DEFAULT_KEEP_RESIDENT ((uint64_t)16 << 20)
+/* Freed slots that keep a module's image mapped: enough for a few threads
+ * instantiating the same module at once. */
+#define WEX__POOL_DEFAULT_WARM 16u
+/* A full pool fails at once: a single-threaded host would otherwise wait for
+ * itself. Hosts with worker threads choose to wait (1 s default timeout). */
+#define WEX__POOL_DEFAULT_TIMEOUT_MS 1000u
+
 typedef struct {
     uint32_t nparams, nresults;
     uint8_t *types;
@@ -45,6 +81,8 @@ struct wex_engine {
     pthread_mutex_t lock;  /* guards the type table */
     wex__itype *types;     /* interned function types; canon id = index */
     uint32_t ntypes, captypes;
+    wex_instantiation_t strategy; /* in force, after fallbacks */
+    char strategy_note[160];      /* why it differs from the one asked for; "" if not */
 };
 
 /* Intern a function type; returns its canonical id (UINT32_MAX on OOM). */
@@ -137,6 +175,7 @@ struct wex_instance {
     wex_memory_t *mem0; /* mems[0] or NULL */
     wex__elemseg *elems;
     uint8_t *data_dropped;
+    void *slot; /* the allocator's slot (pooling), or NULL */
 };
 
 /* Memories and tables. */

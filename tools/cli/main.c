@@ -4,6 +4,7 @@
  *   wex run [OPTIONS] FILE.wasm [ARGS...]     run _start (or --invoke NAME)
  *   wex validate [OPTIONS] FILE.wasm          check a module, print nothing if valid
  *   wex wast [OPTIONS] [-v] FILE.json...      run wast2json spec-test command lists
+ *   wex inspect [OPTIONS] FILE.wasm           imports, exports, memories, memory image
  *
  * It uses only the public API (wex.h). Exit status: 0 success, 1 failure
  * (error, trap, failed tests), 2 usage error; a guest's proc_exit status
@@ -26,6 +27,8 @@
 typedef struct {
     bool have_bounds;
     wex_bounds_t bounds;
+    bool have_strategy; /* -O instantiation=NAME */
+    wex_instantiation_t strategy;
 } common_opts_t;
 
 static const char *prog = "wex";
@@ -45,18 +48,24 @@ static void usage(FILE *f) {
             "                            the guest sees no other environment variables\n"
             "      --invoke NAME         call export NAME instead; ARGS are its arguments,\n"
             "                            parsed by parameter type; results are printed\n"
+            "      -v, --verbose         log the instantiation strategy and memory image\n"
             "  %s validate [OPTIONS] FILE.wasm\n"
             "      Decode and validate FILE; print nothing and exit 0 if it is valid.\n"
             "  %s wast [OPTIONS] [-v] FILE.json...\n"
             "      Run spec tests converted by wabt's wast2json.\n"
             "      -v, --verbose         show skipped commands and message mismatches\n"
+            "  %s inspect [OPTIONS] FILE.wasm\n"
+            "      Print FILE's imports, exports and memories, and its memory image (its\n"
+            "      size, or why there is none).\n"
             "\n"
             "Options for every subcommand:\n"
             "  --bounds-checks=guard|explicit\n"
             "                            memory bounds checks by guard pages or by compares\n"
+            "  -O instantiation=pooling-cow|recreate-cow|pooling|recreate\n"
+            "                            how instances are made (default pooling-cow)\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
-            prog, prog, prog);
+            prog, prog, prog, prog);
 }
 
 /* Report a usage error and point at --help. */
@@ -94,7 +103,37 @@ static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
         c->have_bounds = true;
         return 1;
     }
+    if (strcmp(arg, "-O") == 0) {
+        usage_error("%s needs its value joined: -O instantiation=NAME", arg);
+        return -1;
+    }
+    if (strncmp(arg, "-O", 2) == 0 || strncmp(arg, "--opt=", 6) == 0) {
+        const char *v = arg[1] == 'O' ? arg + 2 : arg + 6;
+        if (strncmp(v, "instantiation=", 14) == 0) {
+            v += 14;
+            for (int s = WEX_INSTANTIATION_POOLING_COW; s <= WEX_INSTANTIATION_RECREATE; s++)
+                if (strcmp(v, wex_instantiation_name((wex_instantiation_t)s)) == 0) {
+                    c->strategy = (wex_instantiation_t)s;
+                    c->have_strategy = true;
+                    return 1;
+                }
+            usage_error("-O instantiation= must be pooling-cow, recreate-cow, pooling or "
+                        "recreate, not '%s'",
+                        v);
+            return -1;
+        }
+        usage_error("unknown -O option '%s'", v);
+        return -1;
+    }
     return 0;
+}
+
+/* -O takes its value as the next argument too (-O instantiation=NAME): join
+ * it, returning the argument to parse and advancing *i. */
+static const char *join_opt(int argc, char **argv, int *i, char *buf, size_t n) {
+    if (strcmp(argv[*i], "-O") != 0 || *i + 1 >= argc) return argv[*i];
+    snprintf(buf, n, "-O%s", argv[++*i]);
+    return buf;
 }
 
 /* Make the engine with the chosen settings. */
@@ -102,6 +141,7 @@ static wex_engine_t *make_engine(const common_opts_t *c) {
     wex_config_t *cfg = wex_config_new();
     if (!cfg) return NULL;
     if (c->have_bounds) wex_config_set_bounds_checks(cfg, c->bounds);
+    if (c->have_strategy) wex_config_set_instantiation_strategy(cfg, c->strategy);
     wex_engine_t *e = wex_engine_new(cfg);
     if (!e) fprintf(stderr, "Error: cannot create the engine\n");
     return e;
@@ -177,8 +217,30 @@ static bool wasi_option(wex_wasi_config_t *wcfg, bool is_dir, const char *v) {
 
 /* `wex run`: instantiate with WASI preview1, then call _start or --invoke NAME
  * with the remaining arguments. */
+/* -v: the strategy in force (and why, if it is not the one asked for) and
+ * the module's memory image, on stderr. */
+static void log_instantiation(const wex_engine_t *e, const wex_module_t *m, const char *file) {
+    wex_instantiation_t s = wex_engine_instantiation_strategy(e);
+    const char *note = wex_engine_instantiation_note(e), *why;
+    bool copied;
+    uint64_t img = wex_module_image(m, &why, &copied);
+    fprintf(stderr, "wex: instantiation: %s", wex_instantiation_name(s));
+    if (note) fprintf(stderr, " (fallback: %s)", note);
+    if (img) {
+        bool cow = s == WEX_INSTANTIATION_POOLING_COW || s == WEX_INSTANTIATION_RECREATE_COW;
+        fprintf(stderr, "; %s: image of %llu bytes, %s\n", file, (unsigned long long)img,
+                cow && !copied ? "mapped copy-on-write"
+                : cow          ? "copied (no memfd: copy-on-write cannot work)"
+                               : "copied");
+    } else {
+        fprintf(stderr, "; %s: no image (%s): data segments are copied\n", file, why);
+    }
+}
+
 static int cmd_run(int argc, char **argv, common_opts_t *c) {
     const char *invoke = NULL;
+    bool verbose = false;
+    char optbuf[256];
     wex_wasi_config_t *wcfg = wex_wasi_config_new();
     if (!wcfg) {
         fprintf(stderr, "Error: out of memory\n");
@@ -192,13 +254,16 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
             break;
         }
         if (a[0] != '-' || a[1] == '\0') break;
+        a = join_opt(argc, argv, &i, optbuf, sizeof optbuf);
         bool exit_now = false;
         int h = common_option(a, c, &exit_now);
         if (h < 0 || exit_now) wex_wasi_config_delete(wcfg);
         if (h < 0) return EXIT_USAGE;
         if (exit_now) return 0;
         if (h) continue;
-        if (strcmp(a, "--invoke") == 0) {
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            verbose = true;
+        } else if (strcmp(a, "--invoke") == 0) {
             if (i + 1 >= argc) {
                 wex_wasi_config_delete(wcfg);
                 return usage_error("%s needs a function name", a);
@@ -263,6 +328,7 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         print_module_error(file, err);
         goto out;
     }
+    if (verbose) log_instantiation(engine, module, file);
     size_t nimports = wex_module_import_count(module);
     for (size_t k = 0; k < nimports; k++) {
         wex_importdesc_t d;
@@ -384,6 +450,8 @@ static int cmd_validate(int argc, char **argv, common_opts_t *c) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] == '-' && a[1] != '\0' && !file) {
+            char optbuf[256];
+            a = join_opt(argc, argv, &i, optbuf, sizeof optbuf);
             bool exit_now = false;
             int h = common_option(a, c, &exit_now);
             if (h < 0) return EXIT_USAGE;
@@ -428,6 +496,16 @@ static int cmd_wast(int argc, char **argv, common_opts_t *c) {
             continue;
         }
         if (!opts_done && a[0] == '-' && a[1] != '\0') {
+            if (strcmp(a, "-O") == 0 &&
+                i + 1 < argc) { /* joined form only, keeps the 2nd pass simple */
+                char optbuf[256];
+                a = join_opt(argc, argv, &i, optbuf, sizeof optbuf);
+                argv[i - 1] = NULL;
+                argv[i] = NULL;
+                int h = common_option(a, c, &(bool){false});
+                if (h < 0) return EXIT_USAGE;
+                continue;
+            }
             bool exit_now = false;
             int h = common_option(a, c, &exit_now);
             if (h < 0) return EXIT_USAGE;
@@ -463,12 +541,108 @@ static int cmd_wast(int argc, char **argv, common_opts_t *c) {
     return total.failed ? 1 : 0;
 }
 
+/* The name of an extern kind, for inspect. */
+static const char *kind_name(wex_externkind_t k) {
+    switch (k) {
+    case WEX_EXTERN_FUNC: return "func";
+    case WEX_EXTERN_TABLE: return "table";
+    case WEX_EXTERN_MEMORY: return "memory";
+    case WEX_EXTERN_GLOBAL: return "global";
+    }
+    return "?";
+}
+
+static void print_limits(const char *unit, wex_limits_t l) {
+    printf("min %llu %s", (unsigned long long)l.min, unit);
+    if (l.has_max) printf(", max %llu", (unsigned long long)l.max);
+    if (l.shared) printf(", shared");
+}
+
+/* `wex inspect`: what a module needs and offers, and how it will be
+ * instantiated (its memory image, or why there is none). */
+static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
+    const char *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] != '\0' && !file) {
+            char optbuf[256];
+            a = join_opt(argc, argv, &i, optbuf, sizeof optbuf);
+            bool exit_now = false;
+            int h = common_option(a, c, &exit_now);
+            if (h < 0) return EXIT_USAGE;
+            if (exit_now) return 0;
+            if (!h) return usage_error("unknown option '%s' for inspect", a);
+            continue;
+        }
+        if (file) return usage_error("inspect takes one file; extra argument '%s'", a);
+        file = a;
+    }
+    if (!file) return usage_error("%s", "inspect: missing FILE.wasm");
+    uint8_t *bytes;
+    size_t len;
+    if (!read_file(file, &bytes, &len)) return 1;
+    wex_engine_t *engine = make_engine(c);
+    if (!engine) {
+        free(bytes);
+        return 1;
+    }
+    wex_module_t *m;
+    wex_error_t *err = wex_module_new(engine, bytes, len, &m);
+    free(bytes);
+    if (err) {
+        print_module_error(file, err);
+        wex_error_delete(err);
+        wex_engine_delete(engine);
+        return 1;
+    }
+    size_t n = wex_module_import_count(m);
+    printf("imports: %zu\n", n);
+    for (size_t i = 0; i < n; i++) {
+        wex_importdesc_t d;
+        wex_module_import(m, i, &d);
+        printf("  %s %.*s::%.*s\n", kind_name(d.kind), (int)d.module_len, d.module, (int)d.name_len,
+               d.name);
+    }
+    n = wex_module_export_count(m);
+    printf("exports: %zu\n", n);
+    for (size_t i = 0; i < n; i++) {
+        wex_exportdesc_t d;
+        wex_module_export(m, i, &d);
+        printf("  %s %.*s (index %u)\n", kind_name(d.kind), (int)d.name_len, d.name, d.index);
+    }
+    wex_limits_t l;
+    uint32_t nm = 0;
+    while (wex_module_memory(m, nm, &l))
+        nm++;
+    printf("memories: %u\n", nm);
+    for (uint32_t i = 0; i < nm; i++) {
+        wex_module_memory(m, i, &l);
+        printf("  memory %u: ", i);
+        print_limits("pages", l);
+        printf("\n");
+    }
+    const char *why;
+    bool copied;
+    uint64_t img = wex_module_image(m, &why, &copied);
+    wex_instantiation_t s = wex_engine_instantiation_strategy(engine);
+    printf("instantiation: %s\n", wex_instantiation_name(s));
+    if (img)
+        printf("image: %llu bytes%s\n", (unsigned long long)img,
+               copied ? " (copied: no memfd)" : "");
+    else
+        printf("image: none (%s)\n", why);
+    wex_module_delete(m);
+    wex_engine_delete(engine);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     common_opts_t c = {.have_bounds = false, .bounds = WEX_BOUNDS_GUARD_PAGES};
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         bool exit_now = false;
-        int h = common_option(argv[i], &c, &exit_now);
+        char optbuf[256];
+        int h = common_option(join_opt(argc, argv, &i, optbuf, sizeof optbuf), &c, &exit_now);
         if (h < 0) return EXIT_USAGE;
         if (exit_now) return 0;
         if (!h) return usage_error("unknown option '%s'", argv[i]);
@@ -483,6 +657,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "run") == 0) return cmd_run(rest, rargv, &c);
     if (strcmp(cmd, "validate") == 0) return cmd_validate(rest, rargv, &c);
     if (strcmp(cmd, "wast") == 0) return cmd_wast(rest, rargv, &c);
+    if (strcmp(cmd, "inspect") == 0) return cmd_inspect(rest, rargv, &c);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

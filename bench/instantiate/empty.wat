@@ -1,0 +1,2 @@
+;; (a) the empty module
+(module)

@@ -1,0 +1,2 @@
+;; (b) one page of memory, no data
+(module (memory (export "memory") 1))

@@ -1,0 +1,620 @@
+/*
+ * pool.c - the pooling instance allocator (PoolingCopyOnWrite, Pooling).
+ *
+ * One reservation, made when the engine is created, is carved into slots.
+ * A slot is everything one instance needs: the address range of its memory 0
+ * (maximum memory plus guard; with guard pages, the whole 8 GiB + 64 KiB any
+ * access can reach, so no access from one slot lands in another), a record
+ * arena for the instance record and its arrays, and element storage for its
+ * tables. Untouched parts cost no memory (PROT_NONE or never-touched pages,
+ * MAP_NORESERVE).
+ *
+ * A freed slot is reset at once (madvise(MADV_DONTNEED) over the bytes the
+ * memory had, inaccessible again past the initial size) and remembers the
+ * module it held: with copy-on-write its image stays mapped, so the next
+ * instance of the same module takes it with no system call at all. Other
+ * modules take the least recently freed cold slot, or else steal the least
+ * recently freed warm one. Free slots are on lists guarded by one mutex; the
+ * resets and mappings happen outside it.
+ */
+#include "alloc/alloc.h"
+#include "module/module.h"
+#include "os/os.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+/* Bytes of each slot's record arena: the instance record and its arrays for
+ * a module of ordinary size (about a hundred functions); larger arrays go to
+ * the heap. */
+#define WEX__POOL_ARENA_BYTES 4096u
+
+#define NIL UINT32_MAX
+
+typedef struct {
+    uint32_t prev, next;         /* in the cold list or the warm LRU list */
+    uint32_t mprev, mnext;       /* in its module's warm list */
+    const wex__module *aff;      /* module it remembers (warm), or NULL (cold) */
+    const wex__module *img_mod;  /* module whose image is mapped at the start, or NULL */
+    uint64_t image_size;         /* bytes of that mapping */
+    uint64_t copied;             /* bytes of image the occupant's memory was copied from */
+    uint64_t accessible;         /* [0, accessible) is read-write */
+    uint64_t used;               /* accessible bytes when the memory was released */
+    const uint64_t *size_src;    /* the live memory's size, while it exists */
+    const wex__module *occupant; /* while in use */
+    uint64_t dirty;              /* Pooling: [0, dirty) still holds the last occupant's
+                                  * bytes, to be overwritten by its module's image */
+    const wex__module *dirty_mod;
+    size_t arena_used;
+    bool in_use, warm_taken, has_mem;
+} pslot;
+
+/* Per-module warm lists: an open-addressing table keyed by module. */
+typedef struct {
+    const wex__module *mod; /* NULL: empty */
+    uint32_t head, count;
+} affent;
+
+typedef struct {
+    wex__allocator base;
+    wex__poolcfg cfg;
+    bool guard, cow;
+    uint8_t *res; /* the reservation: slot memories */
+    size_t res_len;
+    uint8_t *side; /* arenas and tables, read-write, touched lazily */
+    size_t side_len;
+    uint8_t *mem;     /* slot memories: slots * stride */
+    uint64_t stride;  /* bytes between slot memories */
+    uint64_t mem_max; /* bytes a slot's memory may grow to */
+    uint8_t *arenas;  /* slots * WEX__POOL_ARENA_BYTES */
+    uint8_t *tables;  /* slots * tables * elements pointers */
+    int region;       /* guard region over the slot memories, or -1 */
+    pslot *slots;
+    affent *aff;
+    uint32_t affcap;               /* power of two >= 2 * slots */
+    uint32_t cold_head, cold_tail; /* cold list: take from the tail (least recent) */
+    uint32_t warm_head, warm_tail; /* warm LRU: steal from the tail */
+    uint32_t nfree;
+    uint32_t fresh; /* slots [fresh, slots) were never used */
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+} pool;
+
+/* ------------------------------------------------------------ lists */
+
+static void list_push(pool *p, uint32_t *head, uint32_t *tail, uint32_t i) {
+    pslot *s = &p->slots[i];
+    s->prev = NIL;
+    s->next = *head;
+    if (*head != NIL) p->slots[*head].prev = i;
+    *head = i;
+    if (*tail == NIL) *tail = i;
+}
+
+static void list_remove(pool *p, uint32_t *head, uint32_t *tail, uint32_t i) {
+    pslot *s = &p->slots[i];
+    if (s->prev != NIL)
+        p->slots[s->prev].next = s->next;
+    else
+        *head = s->next;
+    if (s->next != NIL)
+        p->slots[s->next].prev = s->prev;
+    else
+        *tail = s->prev;
+    s->prev = s->next = NIL;
+}
+
+static uint32_t aff_hash(const pool *p, const wex__module *m) {
+    uintptr_t h = (uintptr_t)m;
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ull;
+    return (uint32_t)(h >> 7) & (p->affcap - 1);
+}
+
+/* The entry of module m, or with create the empty one it would take. */
+static affent *aff_find(pool *p, const wex__module *m, bool create) {
+    for (uint32_t h = aff_hash(p, m);; h = (h + 1) & (p->affcap - 1)) {
+        affent *e = &p->aff[h];
+        if (e->mod == m) return e;
+        if (!e->mod) {
+            if (!create) return NULL;
+            e->mod = m;
+            e->head = NIL;
+            e->count = 0;
+            return e;
+        }
+    }
+}
+
+/* Delete an entry by shifting later ones of its probe run back. */
+static void aff_delete(pool *p, affent *e) {
+    uint32_t i = (uint32_t)(e - p->aff), mask = p->affcap - 1;
+    for (uint32_t j = (i + 1) & mask; p->aff[j].mod; j = (j + 1) & mask) {
+        uint32_t k = aff_hash(p, p->aff[j].mod);
+        /* Move j into the hole at i if its home k does not lie in (i, j]. */
+        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+            p->aff[i] = p->aff[j];
+            i = j;
+        }
+    }
+    p->aff[i].mod = NULL;
+}
+
+/* Take free warm slot i off its lists. */
+static void warm_unlink(pool *p, uint32_t i) {
+    pslot *s = &p->slots[i];
+    affent *e = aff_find(p, s->aff, false);
+    if (s->mprev != NIL)
+        p->slots[s->mprev].mnext = s->mnext;
+    else
+        e->head = s->mnext;
+    if (s->mnext != NIL) p->slots[s->mnext].mprev = s->mprev;
+    if (--e->count == 0) aff_delete(p, e);
+    list_remove(p, &p->warm_head, &p->warm_tail, i);
+    s->aff = NULL;
+}
+
+static void warm_link(pool *p, uint32_t i, const wex__module *m) {
+    pslot *s = &p->slots[i];
+    affent *e = aff_find(p, m, true);
+    s->aff = m;
+    s->mprev = NIL;
+    s->mnext = e->head;
+    if (e->head != NIL) p->slots[e->head].mprev = i;
+    e->head = i;
+    e->count++;
+    list_push(p, &p->warm_head, &p->warm_tail, i);
+}
+
+/* ------------------------------------------------------------ slot state */
+
+static uint8_t *slot_mem(const pool *p, uint32_t i) {
+    return p->mem + (uint64_t)i * p->stride;
+}
+
+/* Drop whatever image is mapped in slot i and make its memory inaccessible. */
+static void slot_make_cold(pool *p, uint32_t i) {
+    pslot *s = &p->slots[i];
+    if (s->image_size) {
+        wex__os_reset_fixed(slot_mem(p, i), (size_t)s->accessible);
+        s->accessible = 0;
+    }
+    if (s->dirty) wex__os_decommit(slot_mem(p, i), (size_t)s->dirty, false);
+    s->dirty = 0;
+    s->dirty_mod = NULL;
+    s->image_size = 0;
+    s->img_mod = NULL;
+}
+
+static bool in_pool_mem(const pool *p, const void *ptr) {
+    const uint8_t *b = ptr;
+    return b >= p->mem && b < p->mem + (uint64_t)p->cfg.slots * p->stride;
+}
+
+/* ------------------------------------------------------------ acquire */
+
+static wex_error_t *exhausted(const pool *p, bool waited) {
+    if (waited)
+        return wex__error_at(WEX_ERR_NOMEM, -1,
+                             "instance pool exhausted: all %u slots in use and none freed within "
+                             "%u ms",
+                             p->cfg.slots, p->cfg.timeout_ms);
+    return wex__error_at(WEX_ERR_NOMEM, -1, "instance pool exhausted: all %u slots in use",
+                         p->cfg.slots);
+}
+
+/*
+ * Take a slot for module m: one it held last (warm), else the least recently
+ * freed cold one, else steal the least recently freed warm one. A full pool
+ * waits (up to the timeout) or fails, as configured.
+ */
+static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size_t bytes,
+                                   void **record, void **slotp) {
+    pool *p = (pool *)a;
+    if (bytes > WEX__POOL_ARENA_BYTES) return wex__error_nomem();
+    struct timespec deadline;
+    bool have_deadline = false;
+    uint32_t i = NIL;
+    bool warm = false, stolen = false;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        affent *e = p->nfree ? aff_find(p, m, false) : NULL;
+        if (e) {
+            i = e->head;
+            warm_unlink(p, i);
+            warm = true;
+        } else if (p->cold_tail != NIL) {
+            i = p->cold_tail;
+            list_remove(p, &p->cold_head, &p->cold_tail, i);
+        } else if (p->fresh < p->cfg.slots) {
+            i = p->fresh++;
+        } else if (p->warm_tail != NIL) {
+            i = p->warm_tail;
+            warm_unlink(p, i);
+            stolen = true;
+        }
+        if (i != NIL) break;
+        if (!p->cfg.wait) {
+            pthread_mutex_unlock(&p->lock);
+            return exhausted(p, false);
+        }
+        if (!have_deadline) {
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += p->cfg.timeout_ms / 1000;
+            deadline.tv_nsec += (long)(p->cfg.timeout_ms % 1000) * 1000000L;
+            if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+            }
+            have_deadline = true;
+        }
+        int rc = 0;
+        while (p->nfree == 0 && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&p->freed, &p->lock, &deadline);
+        if (p->nfree == 0) {
+            pthread_mutex_unlock(&p->lock);
+            return exhausted(p, true);
+        }
+    }
+    p->nfree--;
+    pslot *s = &p->slots[i];
+    s->in_use = true;
+    s->occupant = m;
+    s->warm_taken = warm;
+    s->has_mem = false;
+    s->arena_used = 0;
+    pthread_mutex_unlock(&p->lock);
+    if (stolen) slot_make_cold(p, i);
+    *record = p->arenas + (size_t)i * WEX__POOL_ARENA_BYTES;
+    s->arena_used = (bytes + 15) & ~(size_t)15;
+    *slotp = s;
+    return NULL;
+}
+
+static wex_error_t *memory_reserve_od(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
+                                      bool guard, wex__memstore *out);
+
+/*
+ * Memory 0 of the instance in slot s: make [0, min) accessible and the rest
+ * not, then start it from the image: already there when the slot held this
+ * module (copy-on-write), else mapped, or copied (Pooling, or no descriptor).
+ */
+static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module *m,
+                               uint64_t min_bytes, uint64_t max_bytes, bool guard,
+                               const uint64_t *size_src, wex__memstore *out, bool *imaged) {
+    pool *p = (pool *)a;
+    pslot *s = slotp;
+    if (!s || s->has_mem || min_bytes > p->mem_max) {
+        /* Not pooled (no slot, a second memory, too large): on demand. */
+        *imaged = false;
+        wex_error_t *err = memory_reserve_od(a, min_bytes, max_bytes, guard, out);
+        if (err || !wex__image_usable(m, min_bytes)) return err;
+        int how = wex__image_apply(m, out->base, p->cow);
+        __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
+        *imaged = true;
+        return NULL;
+    }
+    uint32_t i = (uint32_t)(s - p->slots);
+    uint8_t *base = slot_mem(p, i);
+    const wex__image *img = &m->image;
+    bool usable = wex__image_usable(m, min_bytes);
+    uint64_t out_copied = 0;
+    bool map = p->cow && usable && img->fd >= 0;
+    if ((s->img_mod && (s->img_mod != m || !map)) || (s->dirty && s->dirty_mod != m))
+        slot_make_cold(p, i);
+    if (s->accessible < min_bytes) {
+        if (!wex__os_commit(base + s->accessible, (size_t)(min_bytes - s->accessible)))
+            return wex__error_at(WEX_ERR_NOMEM, -1, "cannot commit memory");
+    } else if (s->accessible > min_bytes) {
+        wex__os_protect_none(base + min_bytes, (size_t)(s->accessible - min_bytes));
+    }
+    s->accessible = min_bytes;
+    *imaged = false;
+    if (map && s->img_mod == m) {
+        __atomic_add_fetch(&a->n_warm, 1, __ATOMIC_RELAXED);
+        *imaged = true;
+    } else if (usable) {
+        int how = wex__image_apply(m, base, map);
+        if (how == 2) out_copied = img->size;
+        if (how == 1) {
+            s->img_mod = m;
+            s->image_size = img->size;
+        }
+        __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
+        *imaged = true;
+    }
+    s->copied = out_copied;
+    s->dirty = 0; /* overwritten by the image just copied (same module) */
+    s->dirty_mod = NULL;
+    s->has_mem = true;
+    s->size_src = size_src;
+    s->used = min_bytes;
+    out->base = base;
+    out->reserved = max_bytes < p->mem_max ? max_bytes : p->mem_max;
+    out->region = -1; /* the pool's region covers it */
+    return NULL;
+}
+
+static void **table_for(wex__allocator *a, void *slotp, uint32_t index, uint32_t min,
+                        uint32_t *cap) {
+    pool *p = (pool *)a;
+    pslot *s = slotp;
+    if (!s || index >= p->cfg.tables || min > p->cfg.elements) return NULL;
+    uint32_t i = (uint32_t)(s - p->slots);
+    *cap = p->cfg.elements;
+    return (void **)p->tables + ((uint64_t)i * p->cfg.tables + index) * p->cfg.elements;
+}
+
+static void *arena_alloc(wex__allocator *a, void *slotp, size_t n) {
+    pool *p = (pool *)a;
+    pslot *s = slotp;
+    n = (n + 15) & ~(size_t)15;
+    if (!s || n > WEX__POOL_ARENA_BYTES - s->arena_used) return NULL;
+    uint32_t i = (uint32_t)(s - p->slots);
+    void *r = p->arenas + (size_t)i * WEX__POOL_ARENA_BYTES + s->arena_used;
+    s->arena_used += n;
+    return r;
+}
+
+static bool in_arena(wex__allocator *a, const void *ptr) {
+    pool *p = (pool *)a;
+    const uint8_t *b = ptr;
+    return b >= p->arenas && b < p->arenas + (size_t)p->cfg.slots * WEX__POOL_ARENA_BYTES;
+}
+
+/* ------------------------------------------------------------ release */
+
+static void memory_release(wex__allocator *a, wex__memstore *ms) {
+    pool *p = (pool *)a;
+    if (!in_pool_mem(p, ms->base)) {
+        wex__os_unregister_region(ms->region);
+        wex__os_release(ms->base, ms->reserved);
+        ms->base = NULL;
+        return;
+    }
+    pslot *s = &p->slots[(uint64_t)(ms->base - p->mem) / p->stride];
+    if (s->size_src) s->used = *s->size_src;
+    s->size_src = NULL;
+    ms->base = NULL;
+}
+
+/*
+ * Give slot s back: its memory returns to what a fresh instance of the same
+ * module starts with (the image, or zeros: pages dropped, or for Pooling the
+ * first keep_resident bytes zeroed in place), grown pages become inaccessible
+ * again, the arena is zeroed. Then it goes on its module's warm list, or cold.
+ */
+static void slot_release(pool *p, pslot *s) {
+    uint32_t i = (uint32_t)(s - p->slots);
+    uint8_t *base = slot_mem(p, i);
+    if (s->has_mem) {
+        uint64_t used = s->used, keep = 0, dirty = 0;
+        if (!p->cow && !s->image_size) {
+            keep = used < p->cfg.keep_resident ? used : p->cfg.keep_resident;
+            /* The image part is rewritten by the next instance of the same
+             * module; if another takes the slot, slot_make_cold clears it. */
+            dirty = s->copied < keep ? s->copied : keep;
+        }
+        if (keep > dirty) memset(base + dirty, 0, (size_t)(keep - dirty));
+        s->dirty = dirty;
+        s->dirty_mod = dirty ? s->occupant : NULL;
+        if (!wex__os_decommit(base + keep, (size_t)(used - keep), false)) {
+            /* Cannot reset in place: start over with fresh pages. */
+            wex__os_reset_fixed(base, (size_t)(used > s->accessible ? used : s->accessible));
+            s->accessible = 0;
+            s->image_size = 0;
+            s->img_mod = NULL;
+            s->dirty = 0;
+            s->dirty_mod = NULL;
+        } else if (used > s->accessible) {
+            wex__os_protect_none(base + s->accessible, (size_t)(used - s->accessible));
+        }
+    }
+    memset(p->arenas + (size_t)i * WEX__POOL_ARENA_BYTES, 0, s->arena_used);
+    s->arena_used = 0;
+    s->has_mem = false;
+    const wex__module *m = s->occupant;
+    pthread_mutex_lock(&p->lock);
+    affent *e = aff_find(p, m, false);
+    bool warm = p->cfg.warm_per_module > 0 && (!e || e->count < p->cfg.warm_per_module);
+    if (!warm && (s->img_mod || s->dirty)) {
+        pthread_mutex_unlock(&p->lock);
+        slot_make_cold(p, i);
+        pthread_mutex_lock(&p->lock);
+    }
+    if (warm)
+        warm_link(p, i, m);
+    else
+        list_push(p, &p->cold_head, &p->cold_tail, i);
+    s->in_use = false;
+    s->occupant = NULL;
+    p->nfree++;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void instance_free(wex__allocator *a, void *rec) {
+    pool *p = (pool *)a;
+    if (!in_arena(a, rec)) {
+        wex__free(rec);
+        return;
+    }
+    uint32_t i = (uint32_t)(((uint8_t *)rec - p->arenas) / WEX__POOL_ARENA_BYTES);
+    slot_release(p, &p->slots[i]);
+}
+
+static void *instance_alloc(wex__allocator *a, size_t bytes) {
+    (void)a;
+    return wex__calloc(1, bytes);
+}
+
+/* The module is being deleted: its warm slots become cold, so that a new
+ * module at the same address can never be taken for it. (Cold free slots
+ * never keep an image mapped, and no slot is in use by a deleted module.) */
+static void module_forget(wex__allocator *a, const wex__module *m) {
+    pool *p = (pool *)a;
+    pthread_mutex_lock(&p->lock);
+    affent *e;
+    while ((e = aff_find(p, m, false))) {
+        uint32_t i = e->head;
+        warm_unlink(p, i);
+        slot_make_cold(p, i);
+        list_push(p, &p->cold_head, &p->cold_tail, i);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ------------------------------------------------------------ tables, host memories */
+
+static bool in_tables(const pool *p, void *const *e) {
+    const uint8_t *b = (const uint8_t *)e;
+    return b >= p->tables && b < p->tables + (uint64_t)p->cfg.slots * p->cfg.tables *
+                                                 p->cfg.elements * sizeof(void *);
+}
+
+/* A pooled table that outgrows its slot moves to the heap. */
+static void **table_resize(wex__allocator *a, void **elems, uint32_t old_cap, uint32_t new_cap) {
+    pool *p = (pool *)a;
+    bool pooled = elems && in_tables(p, elems);
+    void **e =
+        wex__realloc(pooled ? NULL : elems, (size_t)(new_cap ? new_cap : 1) * sizeof(void *));
+    if (!e) return NULL;
+    if (pooled) memcpy(e, elems, (size_t)old_cap * sizeof(void *));
+    for (uint32_t i = old_cap; i < new_cap; i++)
+        e[i] = NULL;
+    return e;
+}
+
+static void table_free(wex__allocator *a, void **elems, uint32_t cap) {
+    (void)cap;
+    if (!in_tables((pool *)a, elems)) wex__free(elems);
+}
+
+/* Memories the host makes (wex_memory_new) are not pooled. */
+static wex_error_t *memory_reserve_od(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
+                                      bool guard, wex__memstore *out) {
+    (void)a;
+    uint64_t reserve = guard ? WEX__GUARD_RESERVATION : max_bytes;
+    if (reserve == 0) reserve = wex__os_page_size();
+    uint8_t *base = wex__os_reserve(reserve);
+    if (!base) return wex__error_at(WEX_ERR_NOMEM, -1, "cannot reserve memory");
+    if (!wex__os_commit(base, min_bytes)) {
+        wex__os_release(base, reserve);
+        return wex__error_at(WEX_ERR_NOMEM, -1, "cannot commit memory");
+    }
+    out->base = base;
+    out->reserved = reserve;
+    out->region = guard ? wex__os_register_region(base, reserve) : -1;
+    if (guard && out->region < 0) {
+        wex__os_release(base, reserve);
+        return wex__error_at(WEX_ERR_NOMEM, -1, "too many guarded memories");
+    }
+    return NULL;
+}
+
+static void free_tables(pool *p) {
+    if (p->slots) wex__os_release(p->slots, p->cfg.slots * sizeof *p->slots);
+    if (p->aff) wex__os_release(p->aff, p->affcap * sizeof *p->aff);
+}
+
+static void destroy(wex__allocator *a) {
+    pool *p = (pool *)a;
+    wex__os_unregister_region(p->region);
+    wex__os_release(p->res, p->res_len);
+    wex__os_release(p->side, p->side_len);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->freed);
+    free_tables(p);
+    wex__free(p);
+}
+
+/* ------------------------------------------------------------ creation */
+
+static uint64_t round_up(uint64_t v, uint64_t to) {
+    return (v + to - 1) / to * to;
+}
+
+wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool cow,
+                                    const char **why) {
+    *why = NULL;
+    if (sizeof(void *) < 8) {
+        *why = "the address space is too small for a pool";
+        return NULL;
+    }
+    if (cfg->slots == 0) {
+        *why = "the pool has no slots";
+        return NULL;
+    }
+    pool *p = wex__calloc(1, sizeof *p);
+    if (!p) {
+        *why = "out of memory";
+        return NULL;
+    }
+    p->cfg = *cfg;
+    p->guard = guard;
+    p->cow = cow;
+    p->region = -1;
+    uint64_t maxmem = cfg->max_memory;
+    if (maxmem > (uint64_t)WEX__MAX_PAGES * WEX_PAGE_SIZE)
+        maxmem = (uint64_t)WEX__MAX_PAGES * WEX_PAGE_SIZE;
+    p->mem_max = maxmem / WEX_PAGE_SIZE * WEX_PAGE_SIZE;
+    p->stride = guard ? round_up(WEX__GUARD_RESERVATION, WEX_PAGE_SIZE)
+                      : round_up(p->mem_max + cfg->guard_bytes, WEX_PAGE_SIZE);
+    if (p->stride == 0) p->stride = WEX_PAGE_SIZE;
+    uint64_t memlen = (uint64_t)cfg->slots * p->stride;
+    uint64_t arenalen = (uint64_t)cfg->slots * WEX__POOL_ARENA_BYTES;
+    uint64_t tablen = round_up((uint64_t)cfg->slots * cfg->tables * cfg->elements * sizeof(void *),
+                               wex__os_page_size());
+    p->res_len = (size_t)memlen;
+    p->res = cfg->simulate_no_reservation ? NULL : wex__os_reserve(p->res_len);
+    p->side_len = (size_t)(arenalen + tablen);
+    p->side = p->res ? wex__os_alloc_lazy(p->side_len) : NULL;
+    /* The slot table and the affinity table are touched page by page as
+     * slots are used: creating an engine stays cheap. */
+    p->affcap = 16;
+    while (p->affcap < 2 * cfg->slots)
+        p->affcap *= 2;
+    p->slots = wex__os_alloc_lazy(cfg->slots * sizeof *p->slots);
+    p->aff = wex__os_alloc_lazy(p->affcap * sizeof *p->aff);
+    if (!p->res || !p->side || !p->slots || !p->aff) {
+        *why = p->res ? "out of memory" : "the pool's address space cannot be reserved";
+        if (p->res) wex__os_release(p->res, p->res_len);
+        if (p->side) wex__os_release(p->side, p->side_len);
+        free_tables(p);
+        wex__free(p);
+        return NULL;
+    }
+    p->mem = p->res;
+    p->arenas = p->side;
+    p->tables = p->arenas + arenalen;
+    if (guard && (p->region = wex__os_register_region(p->mem, (size_t)memlen)) < 0) {
+        *why = "too many guarded regions";
+        wex__os_release(p->res, p->res_len);
+        wex__os_release(p->side, p->side_len);
+        free_tables(p);
+        wex__free(p);
+        return NULL;
+    }
+    /* Freed slots go to the head of their list, slots are taken from the tail
+     * (the least recently freed); never-used slots come after cold ones. */
+    p->cold_head = p->cold_tail = p->warm_head = p->warm_tail = NIL;
+    p->nfree = cfg->slots;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    wex__allocator *a = &p->base;
+    a->memory_reserve = memory_reserve_od;
+    a->memory_release = memory_release;
+    a->table_resize = table_resize;
+    a->table_free = table_free;
+    a->instance_alloc = instance_alloc;
+    a->instance_free = instance_free;
+    a->destroy = destroy;
+    a->instance_begin = instance_begin;
+    a->memory_for = memory_for;
+    a->table_for = table_for;
+    a->arena_alloc = arena_alloc;
+    a->in_arena = in_arena;
+    a->module_forget = module_forget;
+    return a;
+}

@@ -1,0 +1,518 @@
+/*
+ * test_instantiate.c - instantiation strategies (issue 4): every strategy
+ * gives the same instance; each fallback, forced through settings; the
+ * madvise check; a full pool waiting and failing; isolation between the
+ * occupants of one slot; memory images decided right; many threads sharing
+ * one pool.
+ */
+#include "harness.h"
+#include "runtime/runtime.h"
+#include "wex.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+static const wex_instantiation_t all[4] = {WEX_INSTANTIATION_POOLING_COW,
+                                           WEX_INSTANTIATION_RECREATE_COW,
+                                           WEX_INSTANTIATION_POOLING, WEX_INSTANTIATION_RECREATE};
+
+/* An engine with small pool limits (tests run under ASan and TSan too). */
+static wex_engine_t *engine_with(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
+                                 uint32_t slots) {
+    wex_config_t *c = wex_config_new();
+    wex_config_set_bounds_checks(c, b);
+    wex_config_set_instantiation_strategy(c, s);
+    wex_config_set_pool_slots(c, slots);
+    wex_config_set_pool_max_memory(c, (uint64_t)64 << 20);
+    wex_config_simulate(c, simulate);
+    wex_engine_t *e = wex_engine_new(c);
+    CHECK(e != NULL);
+    return e;
+}
+
+static wex_module_t *compile(wex_engine_t *e, const char *name) {
+    size_t len;
+    uint8_t *bytes = wex_test_read_wasm(name, &len);
+    wex_module_t *m;
+    wex_error_t *err = wex_module_new(e, bytes, len, &m);
+    free(bytes);
+    if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+    return m;
+}
+
+static wex_instance_t *instantiate(wex_store_t *s, wex_module_t *m) {
+    wex_instance_t *inst;
+    wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
+    if (err) wex_test_fail(__FILE__, __LINE__, "instance: %s", wex_error_message(err));
+    return inst;
+}
+
+static wex_extern_t get(wex_instance_t *inst, const char *name) {
+    wex_extern_t x;
+    if (!wex_instance_export(inst, name, strlen(name), &x))
+        wex_test_fail(__FILE__, __LINE__, "no export %s", name);
+    return x;
+}
+
+/* Call an i32 function of at most two i32 arguments; returns its result
+ * (0 if none), or fails the test on a trap unless *trapped is given. */
+static int32_t call(wex_store_t *s, wex_instance_t *inst, const char *name, int nargs, int32_t a,
+                    int32_t b, bool *trapped) {
+    wex_func_t *f = get(inst, name).of.func;
+    wex_functype_t ft = wex_func_type(f);
+    wex_val_t args[2] = {wex_val_i32(a), wex_val_i32(b)}, res[1];
+    wex_error_t *err = wex_func_call(s, f, args, (size_t)nargs, res, ft.nresults);
+    if (trapped) *trapped = err != NULL;
+    if (err && !trapped) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+    wex_error_delete(err);
+    return ft.nresults && !err ? res[0].of.i32 : 0;
+}
+
+/* What a fresh instance of instantiate.wat holds. */
+static void check_pristine(wex_store_t *s, wex_instance_t *inst) {
+    wex_memory_t *mem = get(inst, "memory").of.memory;
+    const uint8_t *d = wex_memory_data(mem);
+    CHECK_EQ_INT(wex_memory_size(mem), 2 * 65536);
+    CHECK(memcmp(d, "helLO", 5) == 0);
+    CHECK(memcmp(d + 70000, "world", 5) == 0);
+    for (size_t i = 5; i < 70000; i += 997)
+        CHECK_EQ_INT(d[i], 0);
+    CHECK_EQ_INT(d[65535], 0);
+    CHECK_EQ_INT(d[2 * 65536 - 1], 0);
+    CHECK_EQ_INT(wex_global_get(get(inst, "g").of.global).of.i32, 7);
+    wex_table_t *t = get(inst, "t").of.table;
+    CHECK_EQ_INT(wex_table_size(t), 4);
+    CHECK_EQ_INT(call(s, inst, "tnull", 1, 0, 0, NULL), 0);
+    CHECK_EQ_INT(call(s, inst, "tnull", 1, 2, 0, NULL), 1);
+    CHECK_EQ_INT(call(s, inst, "tnull", 1, 3, 0, NULL), 1);
+    CHECK_EQ_INT(call(s, inst, "size", 0, 0, 0, NULL), 2);
+    CHECK_EQ_INT(call(s, inst, "get", 1, 4, 0, NULL), 'O');
+    /* The passive segment is still there. */
+    call(s, inst, "init", 1, 1000, 0, NULL);
+    CHECK(memcmp(d + 1000, "PASSIVE", 7) == 0);
+    call(s, inst, "poke", 2, 1000, 0, NULL); /* undo, for the isolation test */
+    for (int i = 1; i < 7; i++)
+        call(s, inst, "poke", 2, 1000 + i, 0, NULL);
+}
+
+/* Dirty everything an instance can: memory in and past the image, grown
+ * pages (and the size), the global, table entries and size. */
+static void scribble(wex_store_t *s, wex_instance_t *inst) {
+    call(s, inst, "poke", 2, 0, 'X', NULL);
+    call(s, inst, "poke", 2, 70001, 'X', NULL);
+    call(s, inst, "poke", 2, 100000, 'X', NULL);
+    if (call(s, inst, "size", 0, 0, 0, NULL) == 2)
+        CHECK_EQ_INT(call(s, inst, "grow", 1, 3, 0, NULL), 2);
+    call(s, inst, "poke", 2, 3 * 65536 + 5, 'G', NULL);
+    call(s, inst, "poke", 2, 5 * 65536 - 1, 'G', NULL);
+    call(s, inst, "setg", 1, 99, 0, NULL);
+    call(s, inst, "tset", 1, 2, 0, NULL);
+    CHECK_EQ_INT(call(s, inst, "tgrow", 1, 5, 0, NULL), 4);
+    call(s, inst, "tset", 1, 7, 0, NULL);
+    CHECK_EQ_INT(wex_memory_data(get(inst, "memory").of.memory)[3 * 65536 + 5], 'G');
+}
+
+static void strategies_same(wex_bounds_t b) {
+    for (int k = 0; k < 4; k++) {
+        wex_engine_t *e = engine_with(all[k], b, 0, 8);
+        CHECK_EQ_INT(wex_engine_instantiation_strategy(e), all[k]);
+        CHECK(wex_engine_instantiation_note(e) == NULL);
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        for (int round = 0; round < 3; round++) {
+            wex_store_t *s = wex_store_new(e);
+            wex_instance_t *inst = instantiate(s, m);
+            check_pristine(s, inst);
+            wex_store_delete(s);
+        }
+        const char *why;
+        bool copied;
+        uint64_t img = wex_module_image(m, &why, &copied);
+        if (all[k] == WEX_INSTANTIATION_RECREATE) {
+            CHECK_EQ_INT(img, 0);
+        } else {
+            CHECK_EQ_INT(img, 2 * 65536); /* "world" is in the second page */
+            CHECK(!copied);
+        }
+        wex__allocator *a = e->alloc;
+        if (all[k] == WEX_INSTANTIATION_POOLING_COW) {
+            CHECK_EQ_INT(a->n_mapped, 1); /* then reused warm */
+            CHECK_EQ_INT(a->n_warm, 2);
+        } else if (all[k] == WEX_INSTANTIATION_RECREATE_COW) {
+            CHECK_EQ_INT(a->n_mapped, 3);
+        } else if (all[k] == WEX_INSTANTIATION_POOLING) {
+            CHECK_EQ_INT(a->n_copied, 3);
+        } else {
+            CHECK_EQ_INT(a->n_mapped + a->n_copied, 0);
+        }
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+TEST(strategies_same_results_guard) {
+    strategies_same(WEX_BOUNDS_GUARD_PAGES);
+}
+TEST(strategies_same_results_explicit) {
+    strategies_same(WEX_BOUNDS_EXPLICIT);
+}
+
+/* Dirty an instance, drop it, instantiate again (the same slot, for the
+ * pooling strategies): nothing of the first one shows. */
+static void isolation(wex_bounds_t b) {
+    for (int k = 0; k < 4; k++) {
+        wex_engine_t *e = engine_with(all[k], b, 0, 4);
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst = instantiate(s, m);
+        uint8_t *base = wex_memory_data(get(inst, "memory").of.memory);
+        scribble(s, inst);
+        wex_store_delete(s);
+        for (int round = 0; round < 2; round++) {
+            s = wex_store_new(e);
+            inst = instantiate(s, m);
+            wex_memory_t *mem = get(inst, "memory").of.memory;
+            if (all[k] == WEX_INSTANTIATION_POOLING_COW || all[k] == WEX_INSTANTIATION_POOLING)
+                CHECK(wex_memory_data(mem) == base); /* the same slot */
+            check_pristine(s, inst);
+            CHECK_EQ_INT(wex_memory_data(mem)[100000], 0);
+            /* Pages grown by the last occupant are gone: out of bounds... */
+            bool trapped;
+            call(s, inst, "get", 1, 3 * 65536 + 5, 0, &trapped);
+            CHECK(trapped);
+            /* ...and zero when grown again. */
+            CHECK_EQ_INT(call(s, inst, "grow", 1, 3, 0, NULL), 2);
+            CHECK_EQ_INT(call(s, inst, "get", 1, 3 * 65536 + 5, 0, NULL), 0);
+            CHECK_EQ_INT(call(s, inst, "get", 1, 5 * 65536 - 1, 0, NULL), 0);
+            scribble(s, inst);
+            wex_store_delete(s);
+        }
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+TEST(isolation_guard) {
+    isolation(WEX_BOUNDS_GUARD_PAGES);
+}
+TEST(isolation_explicit) {
+    isolation(WEX_BOUNDS_EXPLICIT);
+}
+
+/* A slot that held another module is cleaned for the next: its image is
+ * replaced and the Pooling strategy's kept bytes are zeroed. */
+TEST(slot_changes_module) {
+    for (int k = 0; k < 4; k += 2) {
+        wex_engine_t *e = engine_with(all[k], WEX_BOUNDS_EXPLICIT, 0, 1);
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        wex_module_t *other = compile(e, "instantiate_sparse.wasm");
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst = instantiate(s, m);
+        scribble(s, inst);
+        wex_store_delete(s);
+        s = wex_store_new(e);
+        inst = instantiate(s, other);
+        const uint8_t *d = wex_memory_data(get(inst, "memory").of.memory);
+        CHECK(memcmp(d, "start", 5) == 0);
+        for (size_t i = 5; i < 200000; i++)
+            if (d[i]) wex_test_fail(__FILE__, __LINE__, "byte %zu is %d", i, d[i]);
+        CHECK(memcmp(d + 4194000, "end", 3) == 0);
+        wex_store_delete(s);
+        /* And back; then the first module goes away and a new one may take
+         * its address: the slot must not be taken as warm for it. */
+        s = wex_store_new(e);
+        check_pristine(s, instantiate(s, m));
+        wex_store_delete(s);
+        wex_module_delete(m);
+        wex_module_t *m2 = compile(e, "instantiate_sparse.wasm");
+        s = wex_store_new(e);
+        inst = instantiate(s, m2);
+        d = wex_memory_data(get(inst, "memory").of.memory);
+        CHECK(memcmp(d, "start", 5) == 0);
+        wex_store_delete(s);
+        wex_module_delete(m2);
+        wex_module_delete(other);
+        wex_engine_delete(e);
+    }
+}
+
+TEST(fallback_no_memfd) {
+    wex_engine_t *e =
+        engine_with(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, WEX_SIMULATE_NO_MEMFD, 4);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    bool copied = false;
+    CHECK_EQ_INT(wex_module_image(m, NULL, &copied), 2 * 65536);
+    CHECK(copied);
+    for (int i = 0; i < 2; i++) {
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst = instantiate(s, m);
+        check_pristine(s, inst);
+        scribble(s, inst);
+        wex_store_delete(s);
+    }
+    CHECK_EQ_INT(e->alloc->n_mapped, 0);
+    CHECK_EQ_INT(e->alloc->n_copied, 2);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+TEST(fallback_madvise_ignored) {
+    for (int k = 0; k < 4; k += 2) {
+        wex_engine_t *e = engine_with(all[k], WEX_BOUNDS_EXPLICIT, WEX_SIMULATE_MADVISE_IGNORED, 4);
+        CHECK_EQ_INT(wex_engine_instantiation_strategy(e),
+                     k == 0 ? WEX_INSTANTIATION_RECREATE_COW : WEX_INSTANTIATION_RECREATE);
+        CHECK_STR_CONTAINS(wex_engine_instantiation_note(e), "madvise");
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        wex_store_t *s = wex_store_new(e);
+        check_pristine(s, instantiate(s, m));
+        wex_store_delete(s);
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+    /* The recreate strategies do not need madvise: no fallback. */
+    wex_engine_t *e = engine_with(WEX_INSTANTIATION_RECREATE_COW, WEX_BOUNDS_EXPLICIT,
+                                  WEX_SIMULATE_MADVISE_IGNORED, 4);
+    CHECK_EQ_INT(wex_engine_instantiation_strategy(e), WEX_INSTANTIATION_RECREATE_COW);
+    wex_engine_delete(e);
+}
+
+TEST(fallback_no_reservation) {
+    wex_engine_t *e = engine_with(WEX_INSTANTIATION_POOLING, WEX_BOUNDS_GUARD_PAGES,
+                                  WEX_SIMULATE_NO_RESERVATION, 4);
+    CHECK_EQ_INT(wex_engine_instantiation_strategy(e), WEX_INSTANTIATION_RECREATE);
+    CHECK_STR_CONTAINS(wex_engine_instantiation_note(e), "cannot be reserved");
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    wex_store_t *s = wex_store_new(e);
+    check_pristine(s, instantiate(s, m));
+    wex_store_delete(s);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+TEST(madvise_check) {
+    CHECK(wex__alloc_madvise_works(false));
+    CHECK(!wex__alloc_madvise_works(true)); /* a madvise that does nothing is caught */
+    CHECK(wex__alloc_madvise_works(false)); /* and the real answer is kept */
+}
+
+TEST(image_decisions) {
+    wex_engine_t *e = engine_with(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 0, 4);
+    const char *names[] = {"instantiate_noimage.wasm", "instantiate_oob.wasm",
+                           "instantiate_sparse.wasm", "instantiate_import.wasm", "fib.wasm"};
+    const char *reasons[] = {"not constant (global.get)", "out of bounds", "mostly zeros",
+                             "imported", "no memory"};
+    for (int i = 0; i < 5; i++) {
+        wex_module_t *m = compile(e, names[i]);
+        const char *why = NULL;
+        CHECK_EQ_INT(wex_module_image(m, &why, NULL), 0);
+        CHECK_STR_CONTAINS(why, reasons[i]);
+        wex_module_delete(m);
+    }
+    wex_engine_delete(e);
+}
+
+/* Without an image the copying path reports the spec's error, having written
+ * the segments before the bad one. */
+TEST(out_of_bounds_segment_traps) {
+    for (int k = 0; k < 4; k++) {
+        wex_engine_t *e = engine_with(all[k], WEX_BOUNDS_EXPLICIT, 0, 4);
+        wex_module_t *m = compile(e, "instantiate_oob.wasm");
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst;
+        wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
+        CHECK(err != NULL);
+        CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_MEMORY_OOB);
+        wex_error_delete(err);
+        wex_store_delete(s);
+        /* The slot comes back clean. */
+        s = wex_store_new(e);
+        wex_module_t *ok = compile(e, "instantiate.wasm");
+        check_pristine(s, instantiate(s, ok));
+        wex_store_delete(s);
+        wex_module_delete(ok);
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+
+/* Pool limits: a memory larger than a slot allows, and a table larger than
+ * its element storage, are made on demand instead. */
+TEST(pool_limits_fall_back) {
+    wex_config_t *c = wex_config_new();
+    wex_config_set_bounds_checks(c, WEX_BOUNDS_EXPLICIT);
+    wex_config_set_pool_slots(c, 2);
+    wex_config_set_pool_max_memory(c, 65536); /* smaller than the module's 2 pages */
+    wex_config_set_pool_tables(c, 1, 2);      /* smaller than its 4 elements */
+    wex_engine_t *e = wex_engine_new(c);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    for (int i = 0; i < 2; i++) {
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst = instantiate(s, m);
+        check_pristine(s, inst);
+        scribble(s, inst);
+        wex_store_delete(s);
+    }
+    wex_module_delete(m);
+    wex_engine_delete(e);
+    /* A pooled table that grows past its slot's storage moves to the heap. */
+    c = wex_config_new();
+    wex_config_set_pool_slots(c, 2);
+    wex_config_set_pool_tables(c, 1, 6);
+    e = wex_engine_new(c);
+    m = compile(e, "instantiate.wasm");
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst = instantiate(s, m);
+    CHECK_EQ_INT(call(s, inst, "tgrow", 1, 10, 0, NULL), 4);
+    call(s, inst, "tset", 1, 13, 0, NULL);
+    CHECK_EQ_INT(call(s, inst, "tnull", 1, 13, 0, NULL), 0);
+    CHECK_EQ_INT(call(s, inst, "tnull", 1, 0, 0, NULL), 0);
+    wex_store_delete(s);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+static wex_engine_t *small_pool(wex_pool_exhaustion_t mode, uint32_t timeout_ms) {
+    wex_config_t *c = wex_config_new();
+    wex_config_set_bounds_checks(c, WEX_BOUNDS_EXPLICIT);
+    wex_config_set_pool_slots(c, 2);
+    wex_config_set_pool_max_memory(c, (uint64_t)1 << 20);
+    wex_config_set_pool_exhaustion(c, mode, timeout_ms);
+    wex_engine_t *e = wex_engine_new(c);
+    CHECK_EQ_INT(wex_engine_instantiation_strategy(e), WEX_INSTANTIATION_POOLING_COW);
+    return e;
+}
+
+TEST(exhaustion_fails_at_once) {
+    wex_engine_t *e = small_pool(WEX_POOL_FAIL, 0);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    wex_store_t *s1 = wex_store_new(e), *s2 = wex_store_new(e), *s3 = wex_store_new(e);
+    instantiate(s1, m);
+    instantiate(s2, m);
+    wex_instance_t *inst;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    wex_error_t *err = wex_instance_new(s3, m, NULL, 0, &inst);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(err != NULL);
+    CHECK_STR_CONTAINS(wex_error_message(err), "pool exhausted");
+    CHECK_EQ_INT(wex_error_code(err), WEX_ERR_NOMEM);
+    wex_error_delete(err);
+    CHECK(t1.tv_sec - t0.tv_sec < 2);
+    wex_store_delete(s2);
+    check_pristine(s3, instantiate(s3, m)); /* a freed slot is usable again */
+    wex_store_delete(s1);
+    wex_store_delete(s3);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+typedef struct {
+    wex_store_t *store;
+    int delay_ms;
+} freer_t;
+
+static void *free_later(void *arg) {
+    freer_t *f = arg;
+    usleep((useconds_t)f->delay_ms * 1000);
+    wex_store_delete(f->store);
+    return NULL;
+}
+
+TEST(exhaustion_waits) {
+    wex_engine_t *e = small_pool(WEX_POOL_WAIT, 10000);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    wex_store_t *s1 = wex_store_new(e), *s2 = wex_store_new(e), *s3 = wex_store_new(e);
+    instantiate(s1, m);
+    instantiate(s2, m);
+    freer_t f = {s2, 100};
+    pthread_t th;
+    pthread_create(&th, NULL, free_later, &f);
+    wex_instance_t *inst = instantiate(s3, m); /* waits for the other thread's free */
+    check_pristine(s3, inst);
+    pthread_join(th, NULL);
+    wex_store_delete(s3);
+    wex_store_delete(s1);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+TEST(exhaustion_wait_times_out) {
+    wex_engine_t *e = small_pool(WEX_POOL_WAIT, 50);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    wex_store_t *s1 = wex_store_new(e), *s2 = wex_store_new(e), *s3 = wex_store_new(e);
+    instantiate(s1, m);
+    instantiate(s2, m);
+    wex_instance_t *inst;
+    wex_error_t *err = wex_instance_new(s3, m, NULL, 0, &inst);
+    CHECK(err != NULL);
+    CHECK_STR_CONTAINS(wex_error_message(err), "none freed within 50 ms");
+    wex_error_delete(err);
+    wex_store_delete(s1);
+    wex_store_delete(s2);
+    wex_store_delete(s3);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+typedef struct {
+    wex_engine_t *engine;
+    wex_module_t *module;
+    int n;
+    int bad;
+} worker_t;
+
+static void *worker(void *arg) {
+    worker_t *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        wex_store_t *s = wex_store_new(w->engine);
+        wex_instance_t *inst;
+        wex_error_t *err = wex_instance_new(s, w->module, NULL, 0, &inst);
+        if (err) {
+            w->bad++;
+            wex_error_delete(err);
+        } else {
+            wex_extern_t x;
+            wex_instance_export(inst, "memory", 6, &x);
+            uint8_t *d = wex_memory_data(x.of.memory);
+            if (memcmp(d, "helLO", 5) != 0 || d[100] != 0 || wex_memory_size(x.of.memory) != 131072)
+                w->bad++;
+            d[100] = 1; /* the next occupant must not see it */
+            d[0] = 'Z';
+        }
+        wex_store_delete(s);
+    }
+    return NULL;
+}
+
+/* Threads share one engine's pool (fewer slots than threads: they wait). */
+TEST(threads_share_pool) {
+    for (int k = 0; k < 3; k += 2) {
+        wex_config_t *c = wex_config_new();
+        wex_config_set_instantiation_strategy(c, all[k]);
+        wex_config_set_bounds_checks(c, WEX_BOUNDS_EXPLICIT);
+        wex_config_set_pool_slots(c, 3);
+        wex_config_set_pool_max_memory(c, (uint64_t)1 << 20);
+        wex_config_set_pool_exhaustion(c, WEX_POOL_WAIT, 20000);
+        wex_engine_t *e = wex_engine_new(c);
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        worker_t w[4];
+        pthread_t th[4];
+        for (int i = 0; i < 4; i++) {
+            w[i] = (worker_t){e, m, 100, 0};
+            pthread_create(&th[i], NULL, worker, &w[i]);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            CHECK_EQ_INT(w[i].bad, 0);
+        }
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+
+TEST(strategy_names) {
+    CHECK(strcmp(wex_instantiation_name(WEX_INSTANTIATION_POOLING_COW), "pooling-cow") == 0);
+    CHECK(strcmp(wex_instantiation_name(WEX_INSTANTIATION_RECREATE), "recreate") == 0);
+    wex_engine_t *e = wex_engine_new(NULL);
+    CHECK_EQ_INT(wex_engine_instantiation_strategy(e), WEX_INSTANTIATION_POOLING_COW);
+    wex_engine_delete(e);
+}
