@@ -241,6 +241,15 @@ void wex_module_export(const wex_module_t *module, size_t i, wex_exportdesc_t *o
 /* The name of function `index` from the name section, or NULL. */
 const char *wex_module_func_name(const wex_module_t *module, uint32_t index);
 
+/* Compiled modules as files (the cache: include/wex_cache.h). serialize
+ * writes an artifact (atomically: a temporary file renamed to path).
+ * deserialize_file maps one made by an engine with the same id. It runs
+ * code that is NOT validated again: load only files you trust. Damaged,
+ * truncated or foreign files are refused with WEX_ERR_MALFORMED. */
+wex_error_t *wex_module_serialize(const wex_module_t *module, const char *path);
+wex_error_t *wex_module_deserialize_file(wex_engine_t *engine, const char *path,
+                                         wex_module_t **out);
+
 /* ---------------------------------------------------------------- store */
 
 typedef struct wex_store wex_store_t;

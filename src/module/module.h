@@ -190,6 +190,11 @@ typedef struct wex_module {
      * module/image.h): built by alloc at compile, or mapped from an artifact
      * by cache. image.size == 0 means none; image.no_image says why. */
     wex__image image;
+
+    /* The compiled-module cache's record (src/cache/cache.h): reference
+     * count, module hash, and for a module loaded from an artifact its
+     * mapping. NULL until the cache or wex_module_new makes it. */
+    struct wex__modcache *cache;
 } wex__module;
 
 /* Free everything a module holds (not the engine). */

@@ -22,6 +22,10 @@ struct wex_config {
     wex_bounds_t bounds;
     uint32_t max_call_depth;
     size_t max_stack_bytes;
+    /* Compiled-module cache (include/wex_cache.h): cache_set false means
+     * the default chain; cache NULL with cache_set means none. */
+    bool cache_set;
+    struct wex_cache *cache;
 };
 
 /* Defaults, in one place, with their reasons. */
@@ -45,6 +49,12 @@ struct wex_engine {
     pthread_mutex_t lock;  /* guards the type table */
     wex__itype *types;     /* interned function types; canon id = index */
     uint32_t ntypes, captypes;
+    /* Compiled-module cache: the layers, a process-unique serial (the key
+     * of in-memory layers) and the id of compiled code (src/cache). */
+    struct wex_cache *cache;
+    uint64_t cache_serial;
+    uint8_t cache_id[16];
+    char cache_id_hex[33];
 };
 
 /* Intern a function type; returns its canonical id (UINT32_MAX on OOM). */
