@@ -812,7 +812,7 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
             err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact checksum mismatch (metadata)");
     }
     for (int s = SEC_CODE; !err && verify == WEX_CACHE_VERIFY_FULL && s < NSEC; s++)
-        if (wex__checksum64(map + h.sec[s].off, h.sec[s].len, 0) != h.sec[s].sum)
+        if (h.sec[s].len && wex__checksum64(map + h.sec[s].off, h.sec[s].len, 0) != h.sec[s].sum)
             err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact checksum mismatch (%s)",
                                 sec_name[s]);
     if (err) {
