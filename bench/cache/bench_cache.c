@@ -166,10 +166,35 @@ int main(int argc, char **argv) {
     }
     double t_tl = median(t, MEM_RUNS);
 
+    /* end to end: wex_module_new with the default chain (hash, then the
+     * layers), in a fresh engine (filesystem hit) and again (thread-local) */
+    for (int r = 0; r < runs; r++) {
+        wex_engine_t *e = engine_with(wex_cache_default_new(dir));
+        wex_module_t *l = NULL;
+        double t1 = now_s();
+        wex_error_t *err = wex_module_new(e, bytes, (size_t)len, &l);
+        t[r] = now_s() - t1;
+        if (err) fail("wex_module_new", err);
+        wex_module_delete(l);
+        wex_engine_delete(e);
+    }
+    double t_new_fs = median(t, runs);
+    wex_engine_t *ew = engine_with(wex_cache_default_new(dir));
+    for (int r = 0; r <= runs; r++) {
+        wex_module_t *l = NULL;
+        double t1 = now_s();
+        wex_error_t *err = wex_module_new(ew, bytes, (size_t)len, &l);
+        if (r) t[r - 1] = now_s() - t1;
+        if (err) fail("wex_module_new", err);
+        wex_module_delete(l);
+    }
+    double t_new_tl = median(t, runs);
+    wex_engine_delete(ew);
+
     char extra[128];
     printf("module: %s (%ld bytes, %zu exports)\n", file, len, wex_module_export_count(m));
-    printf("engine id: %s; medians of %d runs (in-memory layers: %d)\n", wex_engine_id(cold),
-           runs, MEM_RUNS);
+    printf("engine id: %s; medians of %d runs (in-memory layers: %d)\n", wex_engine_id(cold), runs,
+           MEM_RUNS);
     print_time("cold compile (decode+validate+translate)", t_cold, "");
     print_time("module hash (SHA-256)", t_hash, "");
     snprintf(extra, sizeof extra, "  (artifact %llu bytes)", (unsigned long long)st.bytes);
@@ -180,6 +205,8 @@ int main(int argc, char **argv) {
     print_time("warm load: filesystem layer, full check", t_fsfull, extra);
     print_time("warm load: shared layer", t_sh, "");
     print_time("warm load: thread-local layer", t_tl, "");
+    print_time("wex_module_new, new engine (hash + fs load)", t_new_fs, "");
+    print_time("wex_module_new, same engine (hash + t-l hit)", t_new_tl, "");
 
     wex_cache_delete(sh);
     wex_cache_delete(tl);

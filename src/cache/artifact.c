@@ -26,12 +26,12 @@
  * Relocation: the internal code of call_indirect holds the engine-wide id of
  * the expected function type, which depends on what the engine interned
  * before. The writer finds every word that holds such an id by translating
- * the module a second time with every type id flipped, and comparing: the
- * words that differ are exactly those. The loader interns the types in the
- * new engine and rewrites those words only if an id differs (the mapping is
- * private, so only the pages touched are copied). This stays correct however
- * the internal code changes, as long as ids are emitted as they are; if they
- * are not, the writer refuses (an error, so the module is simply not cached).
+ * the bodies that may hold a call_indirect a second time with every type id
+ * flipped, and comparing: the words that differ are exactly those. The loader interns the types in
+ * the new engine and rewrites those words only if an id differs (the mapping is private, so only
+ * the pages touched are copied). This stays correct however the internal code changes, as long as
+ * ids are emitted as they are; if they are not, the writer refuses (an error, so the module is
+ * simply not cached).
  */
 #include "cache/cache.h"
 #include "interp/interp.h"
@@ -111,6 +111,124 @@ static wex__constexpr move_expr(const wex__module *m, out_t *blob, wex__constexp
     return r;
 }
 
+/* Skip one instruction's immediates (the binary format's shapes, as in
+ * src/base/opcodes.h). */
+static void skip_imm(wex__reader *r, uint8_t imm) {
+    uint32_t u, n;
+    int32_t s32;
+    int64_t s64;
+    uint8_t b;
+    const uint8_t *p;
+    switch (imm) {
+    case WEX__IMM_BLOCK: wex__read_s33(r, &s64); break;
+    case WEX__IMM_BR_TABLE:
+        wex__read_u32(r, &n);
+        for (uint32_t i = 0; i <= n && !r->err; i++)
+            wex__read_u32(r, &u);
+        break;
+    case WEX__IMM_CALL_IND:
+    case WEX__IMM_MEMARG:
+    case WEX__IMM_TABLE_INIT:
+    case WEX__IMM_TABLE_COPY:
+        wex__read_u32(r, &u);
+        wex__read_u32(r, &u);
+        break;
+    case WEX__IMM_MEM:
+    case WEX__IMM_REFTYPE: wex__read_u8(r, &b); break;
+    case WEX__IMM_I32: wex__read_s32(r, &s32); break;
+    case WEX__IMM_I64: wex__read_s64(r, &s64); break;
+    case WEX__IMM_F32: wex__read_bytes(r, 4, &p); break;
+    case WEX__IMM_F64: wex__read_bytes(r, 8, &p); break;
+    case WEX__IMM_SELECT_T:
+        wex__read_u32(r, &n);
+        wex__read_bytes(r, n, &p);
+        break;
+    case WEX__IMM_MEM_INIT:
+        wex__read_u32(r, &u);
+        wex__read_u8(r, &b);
+        break;
+    case WEX__IMM_MEM_COPY:
+        wex__read_u8(r, &b);
+        wex__read_u8(r, &b);
+        break;
+    case WEX__IMM_NONE: break;
+    default: wex__read_u32(r, &u); break; /* one index */
+    }
+}
+
+/* Does body di hold a call_indirect? A walk over its instructions in the
+ * binary (far cheaper than translating it); bodies without the opcode's
+ * byte anywhere are skipped at once. Anything unexpected answers yes: a
+ * body translated for nothing costs only time. */
+static bool may_call_indirect(const wex__module *m, uint32_t di) {
+    const wex__code *c = &m->codes[di];
+    size_t n = c->off + c->len - c->expr_off;
+    if (!memchr(m->bytes + c->expr_off, 0x11, n)) return false;
+    wex__reader r;
+    wex__reader_init(&r, m->bytes + c->expr_off, n, m->bytes);
+    while (wex__reader_left(&r) && !r.err) {
+        uint8_t b;
+        wex__read_u8(&r, &b);
+        uint32_t code = b;
+        if (b == 0xFC) {
+            uint32_t sub = 0;
+            wex__read_u32(&r, &sub);
+            code = 0xFC00 | sub;
+        }
+        const wex__opinfo *op = wex__op_lookup(code);
+        if (!op || op->imm == WEX__IMM_CALL_IND) return true;
+        skip_imm(&r, op->imm);
+    }
+    return r.err != NULL;
+}
+
+/* Translate defined functions [lo, hi) again with every type id flipped and
+ * append the (code word, type index) pairs of the words that differ. The
+ * run is translated as a module whose imports end at lo, so that function
+ * indices keep their meaning. */
+static wex_error_t *relocs_of_run(const wex__module *m, const wex__functype *flipped, uint32_t lo,
+                                  uint32_t hi, wex__buf *rl) {
+    wex__module tmp = *m;
+    tmp.compiled = NULL;
+    tmp.types = (wex__functype *)flipped;
+    tmp.codes = m->codes + lo;
+    tmp.ncodes = hi - lo;
+    tmp.nfunc_imports = m->nfunc_imports + lo;
+    wex_error_t *err = wex__interp_compile(&tmp);
+    if (err) return err;
+    const wex__compiled *a = m->compiled, *b = tmp.compiled;
+    uint32_t base = a->funcs[lo].code_off;
+    bool ok = b->nfuncs == hi - lo;
+    for (uint32_t f = 0; ok && f < hi - lo; f++) {
+        const wex__fcode *x = &a->funcs[lo + f], *y = &b->funcs[f];
+        ok = x->code_len == y->code_len && x->code_off - base == y->code_off &&
+             x->nparams == y->nparams && x->nresults == y->nresults && x->nlocals == y->nlocals &&
+             x->frame_slots == y->frame_slots;
+        for (uint32_t k = 0; ok && k < x->code_len; k++) {
+            uint32_t wa = a->code[x->code_off + k], wb = b->code[y->code_off + k];
+            if (wa == wb) continue;
+            uint32_t t = 0;
+            while (t < m->ntypes && m->types[t].canon != wa)
+                t++;
+            if (t == m->ntypes || wb != (wa ^ FLIP)) {
+                ok = false;
+                break;
+            }
+            uint32_t pair[2] = {x->code_off + k, t};
+            if (!wex__buf_append(rl, pair, 8)) {
+                wex__interp_free(tmp.compiled);
+                return wex__error_nomem();
+            }
+        }
+    }
+    wex__interp_free(tmp.compiled);
+    if (!ok)
+        return wex__error_at(WEX_ERR_UNSUPPORTED, -1,
+                             "cannot cache this module: its internal code holds engine type ids "
+                             "in a form the artifact writer cannot relocate");
+    return NULL;
+}
+
 /* The relocation list (see the top of the file). For a module loaded from
  * an artifact it is the one that came with it. */
 static wex_error_t *find_relocs(const wex__module *m, uint32_t **out, uint32_t *nout) {
@@ -125,42 +243,29 @@ static wex_error_t *find_relocs(const wex__module *m, uint32_t **out, uint32_t *
         return NULL;
     }
     if (!m->ntables || !m->compiled->code_len) return NULL; /* no call_indirect */
-    wex__module tmp = *m;
-    tmp.compiled = NULL;
-    tmp.types = wex__malloc((size_t)m->ntypes * sizeof *tmp.types + 1);
-    if (!tmp.types) return wex__error_nomem();
-    memcpy(tmp.types, m->types, (size_t)m->ntypes * sizeof *tmp.types);
+    if (m->ncodes != m->compiled->nfuncs) return wex__error_nomem();
+    wex__functype *flipped = wex__malloc((size_t)m->ntypes * sizeof *flipped + 1);
+    if (!flipped) return wex__error_nomem();
+    memcpy(flipped, m->types, (size_t)m->ntypes * sizeof *flipped);
     for (uint32_t i = 0; i < m->ntypes; i++)
-        tmp.types[i].canon ^= FLIP;
-    wex_error_t *err = wex__interp_compile(&tmp);
-    wex__free(tmp.types);
-    if (err) return err;
-    const wex__compiled *a = m->compiled, *b = tmp.compiled;
+        flipped[i].canon ^= FLIP;
     wex__buf rl = {0};
-    bool ok = a->code_len == b->code_len && a->nfuncs == b->nfuncs &&
-              (!a->nfuncs || !memcmp(a->funcs, b->funcs, a->nfuncs * sizeof *a->funcs));
-    for (size_t i = 0; ok && i < a->code_len; i++) {
-        if (a->code[i] == b->code[i]) continue;
-        uint32_t t = 0;
-        while (t < m->ntypes && m->types[t].canon != a->code[i])
-            t++;
-        if (t == m->ntypes || b->code[i] != (a->code[i] ^ FLIP)) {
-            ok = false;
-            break;
+    wex_error_t *err = NULL;
+    for (uint32_t lo = 0; lo < m->ncodes && !err;) {
+        if (!may_call_indirect(m, lo)) {
+            lo++;
+            continue;
         }
-        uint32_t pair[2] = {(uint32_t)i, t};
-        if (!wex__buf_append(&rl, pair, 8)) {
-            wex__buf_free(&rl);
-            wex__interp_free(tmp.compiled);
-            return wex__error_nomem();
-        }
+        uint32_t hi = lo + 1;
+        while (hi < m->ncodes && may_call_indirect(m, hi))
+            hi++;
+        err = relocs_of_run(m, flipped, lo, hi, &rl);
+        lo = hi;
     }
-    wex__interp_free(tmp.compiled);
-    if (!ok) {
+    wex__free(flipped);
+    if (err) {
         wex__buf_free(&rl);
-        return wex__error_at(WEX_ERR_UNSUPPORTED, -1,
-                             "cannot cache this module: its internal code holds engine type ids "
-                             "in a form the artifact writer cannot relocate");
+        return err;
     }
     *out = (uint32_t *)rl.data;
     *nout = (uint32_t)(rl.len / 8);

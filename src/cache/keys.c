@@ -95,22 +95,46 @@ uint64_t wex__checksum64(const void *data, size_t n, uint64_t seed) {
  *   - the wex version and the artifact format version;
  *   - the target: architecture, pointer size, byte order (the internal code
  *     is data for the interpreter, so no CPU features beyond these matter);
- *   - WEX__INTERP_FORMAT_VERSION (the internal code's layout) and the size
- *     of the per-function record the artifact stores as is;
+ *   - WEX__INTERP_FORMAT_VERSION (the internal code's layout), a
+ *     fingerprint of the internal instruction set (iop_fingerprint) and the
+ *     size of the per-function record the artifact stores as is;
  *   - the engine's settings that are part of compilation: the bounds-check
  *     policy (the code is the same today for both, but a later tier's is
  *     not, and two entries cost little). Call depth and stack size are
  *     checked at run time only, so they are not part of it.
  */
+/* A fingerprint of the internal instruction set: every WebAssembly
+ * operator's name, immediate shape and signature in table order, then the
+ * internal operators' names. Adding or reordering an operator renumbers the
+ * opcodes in compiled code, so this changes the engine id even if
+ * WEX__INTERP_FORMAT_VERSION was not bumped. */
+static uint64_t iop_fingerprint(void) {
+    static const char *const extra[] = {
+#define WEX__N(name) #name,
+        WEX__IOPS_EXTRA(WEX__N)
+#undef WEX__N
+    };
+    uint64_t h = wex__checksum64("wex-iops", 8, WEX__IOP_COUNT);
+    for (unsigned i = 0; i < WEX__OPI_COUNT; i++) {
+        const wex__opinfo *o = &wex__ops[i];
+        h = wex__checksum64(o->name, strlen(o->name), h ^ o->code ^ ((uint64_t)o->imm << 32));
+        if (o->sig) h = wex__checksum64(o->sig, strlen(o->sig), h);
+    }
+    for (unsigned i = 0; i < WEX__ARRAY_LEN(extra); i++)
+        h = wex__checksum64(extra[i], strlen(extra[i]), h);
+    return h;
+}
+
 void wex__engine_id_compute(wex_bounds_t bounds, uint8_t id[WEX__ENGINE_ID_SIZE], char *hex,
                             size_t hexlen) {
     char desc[256];
     int n = snprintf(desc, sizeof desc,
-                     "wex %s; artifact %u; arch %s; ptr %u; %s-endian; interp %u; fcode %u; "
-                     "bounds %s",
+                     "wex %s; artifact %u; arch %s; ptr %u; %s-endian; interp %u; iops %016llx; "
+                     "fcode %u; bounds %s",
                      WEX_VERSION, WEX__ARTIFACT_VERSION, WEX__ARCH, (unsigned)sizeof(void *),
                      __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "little" : "big",
-                     (unsigned)WEX__INTERP_FORMAT_VERSION, (unsigned)sizeof(wex__fcode),
+                     (unsigned)WEX__INTERP_FORMAT_VERSION, (unsigned long long)iop_fingerprint(),
+                     (unsigned)sizeof(wex__fcode),
                      bounds == WEX_BOUNDS_GUARD_PAGES ? "guard" : "explicit");
     uint8_t full[32];
     wex__sha256(desc, n > 0 ? (size_t)n : 0, full);

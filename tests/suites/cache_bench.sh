@@ -18,7 +18,8 @@ status=$?
     || { echo "FAIL wex-bench-cache exit $status"; failed=$((failed + 1)); }
 for row in "cold compile" "module hash" "artifact write" "warm load: filesystem layer " \
     "warm load: filesystem layer, full check" "warm load: shared layer" \
-    "warm load: thread-local layer"; do
+    "warm load: thread-local layer" "wex_module_new, new engine" \
+    "wex_module_new, same engine"; do
     if printf '%s\n' "$out" | grep -q "^$row.* [0-9.]* [mu]s"; then
         echo "PASS row '$row'"
         passed=$((passed + 1))
