@@ -78,8 +78,8 @@ wex_cache_t *wex_cache_thread_local_new(uint32_t max_entries);
 /* Shared in-process layer holding at most max_bytes (0: default). */
 wex_cache_t *wex_cache_shared_new(uint64_t max_bytes);
 /* Filesystem layer in dir (created on the first save). max_bytes 0: default.
- * Modules smaller than min_module_bytes are neither saved nor looked up
- * (compiling them is as cheap as reading a file); pass 0 to cache all. */
+ * Modules smaller than min_module_bytes are not saved (compiling them costs
+ * little; the default chain uses 16 KiB); pass 0 to cache all. */
 wex_cache_t *wex_cache_fs_new(const char *dir, uint64_t max_bytes, uint64_t min_module_bytes,
                               wex_cache_verify_t verify);
 /* The chain primary -> secondary. Takes both references. */

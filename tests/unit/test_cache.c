@@ -931,3 +931,56 @@ TEST(embedder_layer_through_the_interface) {
     CHECK_EQ_INT(mine.destroyed, 1);
     free(b);
 }
+
+/* A thread keeps thread-local entries of an engine that another thread
+ * deletes: they must never match again, and the thread drops them safely
+ * (the module outlives its engine only in that table) on its next use. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stage;
+    wex_engine_t *first;
+    int ok;
+} stale_arg;
+
+static void stage_wait(stale_arg *a, int stage) {
+    pthread_mutex_lock(&a->mu);
+    while (a->stage < stage)
+        pthread_cond_wait(&a->cv, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+}
+static void stage_set(stale_arg *a, int stage) {
+    pthread_mutex_lock(&a->mu);
+    a->stage = stage;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void *stale_thread(void *p) {
+    stale_arg *a = p;
+    size_t n;
+    uint8_t *b = wasm("cache.wasm", &n);
+    a->ok = run_one(a->first, b, n); /* leaves an entry in this thread's table */
+    stage_set(a, 1);
+    stage_wait(a, 2); /* the engine is gone now */
+    wex_engine_t *e2 = engine_with(wex_cache_thread_local_new(0));
+    a->ok &= run_one(e2, b, n) && run_one(e2, b, n);
+    wex_engine_delete(e2);
+    free(b);
+    return NULL;
+}
+
+TEST(thread_local_entries_of_deleted_engine_are_dropped) {
+    stale_arg a;
+    memset(&a, 0, sizeof a);
+    pthread_mutex_init(&a.mu, NULL);
+    pthread_cond_init(&a.cv, NULL);
+    a.first = engine_with(wex_cache_thread_local_new(0));
+    pthread_t t;
+    pthread_create(&t, NULL, stale_thread, &a);
+    stage_wait(&a, 1);
+    wex_engine_delete(a.first);
+    stage_set(&a, 2);
+    pthread_join(t, NULL);
+    CHECK(a.ok);
+}
