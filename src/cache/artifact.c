@@ -11,7 +11,7 @@
  *               imports, exports, index spaces, globals, element and data
  *               segment descriptors, function names, the per-function code
  *               records, the relocations, the image's reason
- *   CODE        (page-aligned) the internal code words, executed in place
+ *   CODE        (64 KiB-aligned) the internal code words, executed in place
  *   BYTES       constant expressions and data segment contents: the parts
  *               of the module's binary that instantiation still reads, with
  *               offsets rewritten to point here
@@ -44,7 +44,9 @@
 #include <unistd.h>
 
 #define MAGIC      "WEXCWASM"
-#define CODE_ALIGN 4096u
+/* Code starts on a boundary that is a page on every host wex supports (so
+ * that relocation can mprotect its pages): the WebAssembly page. */
+#define CODE_ALIGN WEX__IMAGE_ALIGN
 #define FLIP       0x80000000u
 
 enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, NSEC };
@@ -82,7 +84,6 @@ static void pad(out_t *o, size_t align) {
     static const uint8_t zero[8];
     while (!o->oom && o->b.len % align)
         put(o, zero, 1);
-    (void)zero;
 }
 /* A string: length, bytes, NUL, padding to 4. */
 static void putstr(out_t *o, const char *s, uint32_t len) {
