@@ -299,6 +299,15 @@ uint64_t wex_module_image(const wex_module_t *module, const char **no_image_reas
 /* Memory `index` of the module (imports first): its limits. False if none. */
 bool wex_module_memory(const wex_module_t *module, uint32_t index, wex_limits_t *out);
 
+/* Compiled modules as files (the cache: include/wex_cache.h). serialize
+ * writes an artifact (atomically: a temporary file renamed to path).
+ * deserialize_file maps one made by an engine with the same id. It runs
+ * code that is NOT validated again: load only files you trust. Damaged,
+ * truncated or foreign files are refused with WEX_ERR_MALFORMED. */
+wex_error_t *wex_module_serialize(const wex_module_t *module, const char *path);
+wex_error_t *wex_module_deserialize_file(wex_engine_t *engine, const char *path,
+                                         wex_module_t **out);
+
 /* ---------------------------------------------------------------- store */
 
 typedef struct wex_store wex_store_t;

@@ -139,6 +139,11 @@ typedef struct wex__compiled wex__compiled; /* interp's translated code */
 
 typedef struct wex_module {
     struct wex_engine *engine;
+    /* The engine this module holds a reference on (set once the module is
+     * complete; NULL while it is being built): caches may keep a module past
+     * wex_engine_delete, and its last release still needs the engine's
+     * allocator (slots that remember the module). */
+    struct wex_engine *owner;
     uint8_t *bytes;
     size_t len;
 
@@ -190,6 +195,11 @@ typedef struct wex_module {
      * module/image.h): built by alloc at compile, or mapped from an artifact
      * by cache. image.size == 0 means none; image.no_image says why. */
     wex__image image;
+
+    /* The compiled-module cache's record (src/cache/cache.h): reference
+     * count, module hash, and for a module loaded from an artifact its
+     * mapping. NULL until the cache or wex_module_new makes it. */
+    struct wex__modcache *cache;
 } wex__module;
 
 /* Free everything a module holds (not the engine). */

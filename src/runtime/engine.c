@@ -2,6 +2,7 @@
  * engine.c - configuration, the engine, and the engine-wide table of
  * interned function types (so that call_indirect compares one integer).
  */
+#include "cache/cache.h"
 #include "os/os.h"
 #include "runtime/runtime.h"
 
@@ -38,6 +39,7 @@ wex_config_t *wex_config_new(void) {
 }
 
 void wex_config_delete(wex_config_t *c) {
+    if (c) wex_cache_delete(c->cache);
     wex__free(c);
 }
 
@@ -159,20 +161,36 @@ wex_engine_t *wex_engine_new(wex_config_t *config) {
         return NULL;
     }
     e->config = *config;
+    config->cache = NULL; /* the engine's reference now */
     wex_config_delete(config);
     if (e->config.bounds == WEX_BOUNDS_GUARD_PAGES && !wex__os_install_trap_handler())
         e->config.bounds = WEX_BOUNDS_EXPLICIT;
     e->alloc = make_allocator(e);
     if (!e->alloc) {
+        wex_cache_delete(e->config.cache);
         wex__free(e);
         return NULL;
     }
     pthread_mutex_init(&e->lock, NULL);
+    e->refs = 1;
+    wex__cache_engine_init(e);
     return e;
 }
 
+/* The caller's reference goes; the cache layers drop theirs (which may free
+ * modules); the engine itself goes with the last module. */
 void wex_engine_delete(wex_engine_t *e) {
     if (!e) return;
+    wex__cache_engine_fini(e);
+    wex__engine_unref(e);
+}
+
+void wex__engine_ref(wex_engine_t *e) {
+    __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+}
+
+void wex__engine_unref(wex_engine_t *e) {
+    if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
     for (uint32_t i = 0; i < e->ntypes; i++)
         wex__free(e->types[i].types);
     wex__free(e->types);

@@ -2,6 +2,7 @@
  * module_api.c - making a module: decode -> validate -> intern types ->
  * translate; and the public queries on modules.
  */
+#include "cache/cache.h"
 #include "decode/decode.h"
 #include "interp/interp.h"
 #include "runtime/runtime.h"
@@ -45,38 +46,49 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
             wex__image_build(m, !(engine->config.simulate & WEX_SIMULATE_NO_MEMFD));
         else if (!err)
             m->image.no_image = "the recreate strategy copies the data segments";
+        /* The cache's record: the reference count layers share it by. */
+        if (!err && !wex__modcache_of(m)) err = wex__error_nomem();
     }
     if (err) {
-        wex__module_free(m);
-        wex__free(m);
+        wex__cache_module_free(m);
         return err;
     }
+    m->owner = engine;
+    wex__engine_ref(engine);
     *out = m;
     return NULL;
 }
 
+/* With a cache, the module's SHA-256 is looked up first; a miss compiles
+ * and saves into every layer. */
 wex_error_t *wex_module_new(wex_engine_t *engine, const uint8_t *bytes, size_t len,
                             wex_module_t **out) {
-    return build(engine, bytes, len, true, out);
+    if (!engine->cache) return build(engine, bytes, len, true, out);
+    uint8_t hash[WEX_CACHE_HASH_SIZE];
+    wex__sha256(bytes, len, hash);
+    *out = wex_cache_load(engine->cache, hash, engine);
+    if (*out) return NULL;
+    wex_error_t *err = build(engine, bytes, len, true, out);
+    if (err) return err;
+    (*out)->cache->has_hash = true;
+    memcpy((*out)->cache->hash, hash, WEX_CACHE_HASH_SIZE);
+    wex_cache_save(engine->cache, hash, engine, *out);
+    return NULL;
 }
 
 wex_error_t *wex_module_validate(wex_engine_t *engine, const uint8_t *bytes, size_t len) {
     wex__module *m;
     wex_error_t *err = build(engine, bytes, len, false, &m);
-    if (!err) {
-        wex__module_free(m);
-        wex__free(m);
-    }
+    if (!err) wex__cache_module_free(m);
     return err;
 }
 
+/* Modules are reference counted (caches hold references): the last
+ * release frees it. */
 void wex_module_delete(wex_module_t *m) {
     if (!m) return;
-    if (m->engine && m->engine->alloc) m->engine->alloc->module_forget(m->engine->alloc, m);
-    wex__interp_free(m->compiled);
-    m->compiled = NULL;
-    wex__module_free(m);
-    wex__free(m);
+    if (m->cache && __atomic_sub_fetch(&m->cache->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    wex__cache_module_free(m);
 }
 
 size_t wex_module_import_count(const wex_module_t *m) {

@@ -26,6 +26,10 @@ struct wex_config {
     wex_instantiation_t strategy;
     wex__poolcfg pool;
     unsigned simulate; /* WEX_SIMULATE_* */
+    /* Compiled-module cache (include/wex_cache.h): cache_set false means
+     * the default chain; cache NULL with cache_set means none. */
+    bool cache_set;
+    struct wex_cache *cache;
 };
 
 /* Defaults, in one place, with their reasons. */
@@ -76,6 +80,7 @@ typedef struct {
 } wex__itype;
 
 struct wex_engine {
+    uint32_t refs; /* wex_engine_new's, plus one per complete module */
     struct wex_config config;
     wex__allocator *alloc; /* memories, tables and instance records */
     pthread_mutex_t lock;  /* guards the type table */
@@ -83,7 +88,18 @@ struct wex_engine {
     uint32_t ntypes, captypes;
     wex_instantiation_t strategy; /* in force, after fallbacks */
     char strategy_note[160];      /* why it differs from the one asked for; "" if not */
+    /* Compiled-module cache: the layers, a process-unique serial (the key
+     * of in-memory layers) and the id of compiled code (src/cache). */
+    struct wex_cache *cache;
+    uint64_t cache_serial;
+    uint8_t cache_id[16];
+    char cache_id_hex[33];
 };
+
+/* Engines are reference counted: modules kept by caches may outlive
+ * wex_engine_delete, and freeing them needs the engine's allocator. */
+void wex__engine_ref(wex_engine_t *e);
+void wex__engine_unref(wex_engine_t *e);
 
 /* Intern a function type; returns its canonical id (UINT32_MAX on OOM). */
 uint32_t wex__engine_intern(wex_engine_t *e, uint32_t nparams, uint32_t nresults,

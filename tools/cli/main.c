@@ -5,6 +5,8 @@
  *   wex validate [OPTIONS] FILE.wasm          check a module, print nothing if valid
  *   wex wast [OPTIONS] [-v] FILE.json...      run wast2json spec-test command lists
  *   wex inspect [OPTIONS] FILE.wasm           imports, exports, memories, memory image
+ *   wex compile FILE.wasm [-o FILE.cwasm]     write a compiled artifact
+ *   wex cache stats|clean [--cache-dir DIR]   the compiled-module cache
  *
  * It uses only the public API (wex.h). Exit status: 0 success, 1 failure
  * (error, trap, failed tests), 2 usage error; a guest's proc_exit status
@@ -19,6 +21,7 @@
 #include "wast.h"
 #include "util.h"
 #include "wex.h"
+#include "wex_cache.h"
 #include "wex_wasi.h"
 
 #define EXIT_USAGE 2
@@ -32,6 +35,14 @@ typedef struct {
 } common_opts_t;
 
 static const char *prog = "wex";
+
+/* The compiled-module cache as the command line chose it: the default
+ * chain, another directory for its files, or none. */
+static struct {
+    bool off;
+    const char *dir;
+} cache_opt;
+static bool is_precompiled(const char *path);
 
 /* The help text: one screen, the subcommands and their options. */
 static void usage(FILE *f) {
@@ -49,6 +60,15 @@ static void usage(FILE *f) {
             "      --invoke NAME         call export NAME instead; ARGS are its arguments,\n"
             "                            parsed by parameter type; results are printed\n"
             "      -v, --verbose         log the instantiation strategy and memory image\n"
+            "      --cache-dir DIR       keep compiled modules in DIR (default:\n"
+            "                            $XDG_CACHE_HOME/wex, else ~/.cache/wex)\n"
+            "      --no-cache            compile without the compiled-module cache\n"
+            "      --allow-precompiled   FILE may be an artifact from `wex compile`; its\n"
+            "                            code is NOT validated again: only trusted files\n"
+            "  %s compile [OPTIONS] FILE.wasm [-o FILE.cwasm]\n"
+            "      Compile FILE and write the artifact (default: FILE with .cwasm).\n"
+            "  %s cache stats|clean [--cache-dir DIR]\n"
+            "      Show the size of the compiled-module cache, or empty it.\n"
             "  %s validate [OPTIONS] FILE.wasm\n"
             "      Decode and validate FILE; print nothing and exit 0 if it is valid.\n"
             "  %s wast [OPTIONS] [-v] FILE.json...\n"
@@ -65,7 +85,7 @@ static void usage(FILE *f) {
             "                            how instances are made (default pooling-cow)\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
-            prog, prog, prog, prog);
+            prog, prog, prog, prog, prog, prog);
 }
 
 /* Report a usage error and point at --help. */
@@ -142,6 +162,11 @@ static wex_engine_t *make_engine(const common_opts_t *c) {
     if (!cfg) return NULL;
     if (c->have_bounds) wex_config_set_bounds_checks(cfg, c->bounds);
     if (c->have_strategy) wex_config_set_instantiation_strategy(cfg, c->strategy);
+    if (cache_opt.off || cache_opt.dir) {
+        wex_cache_t *cache = cache_opt.off ? NULL : wex_cache_default_new(cache_opt.dir);
+        wex_config_set_cache(cfg, cache);
+        wex_cache_delete(cache);
+    }
     wex_engine_t *e = wex_engine_new(cfg);
     if (!e) fprintf(stderr, "Error: cannot create the engine\n");
     return e;
@@ -241,6 +266,7 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
     const char *invoke = NULL;
     bool verbose = false;
     char optbuf[256];
+    bool allow_precompiled = false;
     wex_wasi_config_t *wcfg = wex_wasi_config_new();
     if (!wcfg) {
         fprintf(stderr, "Error: out of memory\n");
@@ -271,6 +297,19 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
             invoke = argv[++i];
         } else if (strncmp(a, "--invoke=", 9) == 0) {
             invoke = a + 9;
+        } else if (strcmp(a, "--no-cache") == 0) {
+            cache_opt.off = true;
+        } else if (strcmp(a, "--allow-precompiled") == 0) {
+            allow_precompiled = true;
+        } else if (strcmp(a, "--cache-dir") == 0 || strncmp(a, "--cache-dir=", 12) == 0) {
+            if (a[11] == '=') {
+                cache_opt.dir = a + 12;
+            } else if (i + 1 < argc) {
+                cache_opt.dir = argv[++i];
+            } else {
+                wex_wasi_config_delete(wcfg);
+                return usage_error("%s needs a directory", a);
+            }
         } else if (strcmp(a, "--dir") == 0 || strncmp(a, "--dir=", 6) == 0 ||
                    strcmp(a, "--env") == 0 || strncmp(a, "--env=", 6) == 0) {
             bool is_dir = a[2] == 'd';
@@ -302,9 +341,18 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
     bool ok = wex_wasi_config_arg(wcfg, file);
     for (int k = 0; k < nguest && !invoke && ok; k++)
         ok = wex_wasi_config_arg(wcfg, guest[k]);
-    uint8_t *bytes;
-    size_t len;
-    if (!ok || !read_file(file, &bytes, &len)) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    bool precompiled = is_precompiled(file);
+    if (precompiled && !allow_precompiled) {
+        fprintf(stderr,
+                "Error: `%s` is a precompiled module; running it runs code that is not "
+                "validated again, so pass --allow-precompiled if you trust it\n",
+                file);
+        wex_wasi_config_delete(wcfg);
+        return 1;
+    }
+    if (!ok || (!precompiled && !read_file(file, &bytes, &len))) {
         if (!ok) fprintf(stderr, "Error: out of memory\n");
         wex_wasi_config_delete(wcfg);
         return 1;
@@ -321,10 +369,11 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
     wex_module_t *module = NULL;
     wex_store_t *store = NULL;
     wex_val_t *args = NULL, *results = NULL;
-    wex_error_t *err = wex_module_new(engine, bytes, len, &module);
+    wex_error_t *err = precompiled ? wex_module_deserialize_file(engine, file, &module)
+                                   : wex_module_new(engine, bytes, len, &module);
     free(bytes);
     if (err) {
-        fprintf(stderr, "Error: failed to compile ");
+        fprintf(stderr, precompiled ? "Error: failed to load " : "Error: failed to compile ");
         print_module_error(file, err);
         goto out;
     }
@@ -521,6 +570,7 @@ static int cmd_wast(int argc, char **argv, common_opts_t *c) {
         nfiles++;
     }
     if (nfiles == 0) return usage_error("%s", "wast: missing FILE.json");
+    cache_opt.off = true; /* thousands of tiny modules, each compiled once */
     wex_engine_t *engine = make_engine(c);
     if (!engine) return 1;
     wast_counts_t total = {0};
@@ -636,6 +686,132 @@ static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
     return 0;
 }
 
+/* True if the file starts like an artifact of `wex compile`. */
+static bool is_precompiled(const char *path) {
+    char magic[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    bool yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, "WEXCWASM", 8) == 0;
+    fclose(f);
+    return yes;
+}
+
+/* `wex compile FILE.wasm [-o OUT]`: compile (never from the cache) and write
+ * the artifact. */
+static int cmd_compile(int argc, char **argv, common_opts_t *c) {
+    const char *file = NULL, *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-o") == 0) {
+            if (i + 1 >= argc) return usage_error("%s needs a file name", a);
+            out = argv[++i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            bool exit_now = false;
+            int h = common_option(a, c, &exit_now);
+            if (h < 0) return EXIT_USAGE;
+            if (exit_now) return 0;
+            if (!h) return usage_error("unknown option '%s' for compile", a);
+        } else if (file) {
+            return usage_error("compile takes one file; extra argument '%s'", a);
+        } else {
+            file = a;
+        }
+    }
+    if (!file) return usage_error("%s", "compile: missing FILE.wasm");
+    char *def = NULL;
+    if (!out) {
+        size_t n = strlen(file);
+        if (n > 5 && strcmp(file + n - 5, ".wasm") == 0) n -= 5;
+        def = malloc(n + 7);
+        if (!def) return 1;
+        memcpy(def, file, n);
+        memcpy(def + n, ".cwasm", 7);
+        out = def;
+    }
+    uint8_t *bytes;
+    size_t len;
+    int status = 1;
+    cache_opt.off = true;
+    wex_engine_t *engine = NULL;
+    if (read_file(file, &bytes, &len)) {
+        engine = make_engine(c);
+        wex_module_t *m = NULL;
+        wex_error_t *err = engine ? wex_module_new(engine, bytes, len, &m) : NULL;
+        free(bytes);
+        if (err) {
+            fprintf(stderr, "Error: failed to compile ");
+            print_module_error(file, err);
+        } else if (m && (err = wex_module_serialize(m, out))) {
+            fprintf(stderr, "Error: failed to write `%s`: %s\n", out, wex_error_message(err));
+        } else if (m) {
+            status = 0;
+        }
+        wex_error_delete(err);
+        wex_module_delete(m);
+    }
+    wex_engine_delete(engine);
+    free(def);
+    return status;
+}
+
+/* `wex cache stats|clean [--cache-dir DIR]`. */
+static int cmd_cache(int argc, char **argv, common_opts_t *c) {
+    const char *what = NULL, *dir = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--cache-dir") == 0) {
+            if (i + 1 >= argc) return usage_error("%s needs a directory", a);
+            dir = argv[++i];
+        } else if (strncmp(a, "--cache-dir=", 12) == 0) {
+            dir = a + 12;
+        } else if (a[0] == '-') {
+            bool exit_now = false;
+            int h = common_option(a, c, &exit_now);
+            if (h < 0) return EXIT_USAGE;
+            if (exit_now) return 0;
+            if (!h) return usage_error("unknown option '%s' for cache", a);
+        } else if (!what && (strcmp(a, "stats") == 0 || strcmp(a, "clean") == 0)) {
+            what = a;
+        } else {
+            return usage_error("cache: expected `stats` or `clean`, not '%s'", a);
+        }
+    }
+    if (!what) return usage_error("%s", "cache: expected `stats` or `clean`");
+    char buf[4096];
+    if (!dir) {
+        if (!wex_cache_default_dir(buf, sizeof buf)) {
+            fprintf(stderr, "Error: no cache directory: set XDG_CACHE_HOME or HOME, or pass "
+                            "--cache-dir\n");
+            return 1;
+        }
+        dir = buf;
+    }
+    wex_error_t *err;
+    if (strcmp(what, "stats") == 0) {
+        wex_cache_stats_t st;
+        err = wex_cache_dir_stats(dir, &st);
+        if (!err) {
+            cache_opt.off = true;
+            wex_engine_t *e = make_engine(c);
+            printf("directory: %s\n", dir);
+            if (e) printf("engine id: %s\n", wex_engine_id(e));
+            printf("entries: %llu\nbytes: %llu\n", (unsigned long long)st.entries,
+                   (unsigned long long)st.bytes);
+            wex_engine_delete(e);
+        }
+    } else {
+        uint64_t removed = 0;
+        err = wex_cache_dir_clean(dir, &removed);
+        if (!err) printf("removed %llu files from %s\n", (unsigned long long)removed, dir);
+    }
+    if (err) {
+        fprintf(stderr, "Error: %s\n", wex_error_message(err));
+        wex_error_delete(err);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     common_opts_t c = {.have_bounds = false, .bounds = WEX_BOUNDS_GUARD_PAGES};
     int i = 1;
@@ -658,6 +834,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "validate") == 0) return cmd_validate(rest, rargv, &c);
     if (strcmp(cmd, "wast") == 0) return cmd_wast(rest, rargv, &c);
     if (strcmp(cmd, "inspect") == 0) return cmd_inspect(rest, rargv, &c);
+    if (strcmp(cmd, "compile") == 0) return cmd_compile(rest, rargv, &c);
+    if (strcmp(cmd, "cache") == 0) return cmd_cache(rest, rargv, &c);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -1,0 +1,990 @@
+/*
+ * artifact.c - compiled modules as files: the writer, and the loader that
+ * maps a file and points the module into it.
+ *
+ * Layout (host byte order; the engine id pins the host kind):
+ *
+ *   header      magic, format version, engine id, module hash, file size,
+ *               the checksum of header + metadata, and per section its
+ *               offset, length and checksum
+ *   META        (8-aligned) what the runtime needs besides code: types,
+ *               imports, exports, index spaces, globals, element and data
+ *               segment descriptors, function names, the per-function code
+ *               records, the relocations, the image's reason
+ *   CODE        (64 KiB-aligned) the internal code words, executed in place
+ *   BYTES       constant expressions and data segment contents: the parts
+ *               of the module's binary that instantiation still reads, with
+ *               offsets rewritten to point here
+ *   IMAGE       (WEX__IMAGE_ALIGN-aligned) the memory image, if the module
+ *               has one, mapped copy-on-write straight from the file
+ *
+ * Loading is O(metadata): the file is mapped and the module's arrays point
+ * into the mapping; only small tables (types, imports, exports, segments,
+ * names) are rebuilt. Code is never read at load, unless it must be
+ * relocated (below) or a full check is asked for.
+ *
+ * Relocation: the internal code of call_indirect holds the engine-wide id of
+ * the expected function type, which depends on what the engine interned
+ * before. The writer finds every word that holds such an id by translating
+ * the bodies that may hold a call_indirect a second time with every type id
+ * flipped, and comparing: the words that differ are exactly those. The loader interns the types in
+ * the new engine and rewrites those words only if an id differs (the mapping is private, so only
+ * the pages touched are copied). This stays correct however the internal code changes, as long as
+ * ids are emitted as they are; if they are not, the writer refuses (an error, so the module is
+ * simply not cached).
+ */
+#include "cache/cache.h"
+#include "interp/interp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "WEXCWASM"
+/* Code starts on a boundary that is a page on every host wex supports (so
+ * that relocation can mprotect its pages): the WebAssembly page. */
+#define CODE_ALIGN WEX__IMAGE_ALIGN
+#define FLIP       0x80000000u
+
+enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, NSEC };
+static const char *const sec_name[NSEC] = {"metadata", "code", "data", "image"};
+
+typedef struct {
+    char magic[8];
+    uint32_t version, header_size;
+    uint8_t engine_id[WEX__ENGINE_ID_SIZE];
+    uint8_t hash[WEX_CACHE_HASH_SIZE];
+    uint64_t file_size;
+    uint64_t meta_sum; /* over this header (meta_sum zero) then META */
+    struct {
+        uint64_t off, len, sum;
+    } sec[NSEC];
+} header_t;
+
+/* ------------------------------------------------------------- writer */
+
+typedef struct {
+    wex__buf b;
+    bool oom;
+} out_t;
+
+static void put(out_t *o, const void *p, size_t n) {
+    if (!o->oom && !wex__buf_append(&o->b, p, n)) o->oom = true;
+}
+static void put32(out_t *o, uint32_t v) {
+    put(o, &v, 4);
+}
+static void put64(out_t *o, uint64_t v) {
+    put(o, &v, 8);
+}
+static void pad(out_t *o, size_t align) {
+    static const uint8_t zero[8];
+    while (!o->oom && o->b.len % align)
+        put(o, zero, 1);
+}
+/* A string: length, bytes, NUL, padding to 4. */
+static void putstr(out_t *o, const char *s, uint32_t len) {
+    put32(o, len);
+    if (len) put(o, s, len);
+    put(o, "", 1);
+    pad(o, 4);
+}
+/* A raw array the loader points into: 8-aligned. */
+static void putraw(out_t *o, const void *p, size_t n) {
+    pad(o, 8);
+    if (n) put(o, p, n);
+    pad(o, 4);
+}
+static void putlim(out_t *o, const wex__limits *l) {
+    put64(o, l->min);
+    put64(o, l->max);
+    put32(o, l->has_max);
+    put32(o, l->shared);
+}
+
+/* Copy a constant expression into the BYTES blob; returns its new place. */
+static wex__constexpr move_expr(const wex__module *m, out_t *blob, wex__constexpr ce) {
+    wex__constexpr r = {(uint32_t)blob->b.len, ce.len};
+    if (ce.len) put(blob, m->bytes + ce.off, ce.len);
+    return r;
+}
+
+/* Skip one instruction's immediates (the binary format's shapes, as in
+ * src/base/opcodes.h). */
+static void skip_imm(wex__reader *r, uint8_t imm) {
+    uint32_t u, n;
+    int32_t s32;
+    int64_t s64;
+    uint8_t b;
+    const uint8_t *p;
+    switch (imm) {
+    case WEX__IMM_BLOCK: wex__read_s33(r, &s64); break;
+    case WEX__IMM_BR_TABLE:
+        wex__read_u32(r, &n);
+        for (uint32_t i = 0; i <= n && !r->err; i++)
+            wex__read_u32(r, &u);
+        break;
+    case WEX__IMM_CALL_IND:
+    case WEX__IMM_MEMARG:
+    case WEX__IMM_TABLE_INIT:
+    case WEX__IMM_TABLE_COPY:
+        wex__read_u32(r, &u);
+        wex__read_u32(r, &u);
+        break;
+    case WEX__IMM_MEM:
+    case WEX__IMM_REFTYPE: wex__read_u8(r, &b); break;
+    case WEX__IMM_I32: wex__read_s32(r, &s32); break;
+    case WEX__IMM_I64: wex__read_s64(r, &s64); break;
+    case WEX__IMM_F32: wex__read_bytes(r, 4, &p); break;
+    case WEX__IMM_F64: wex__read_bytes(r, 8, &p); break;
+    case WEX__IMM_SELECT_T:
+        wex__read_u32(r, &n);
+        wex__read_bytes(r, n, &p);
+        break;
+    case WEX__IMM_MEM_INIT:
+        wex__read_u32(r, &u);
+        wex__read_u8(r, &b);
+        break;
+    case WEX__IMM_MEM_COPY:
+        wex__read_u8(r, &b);
+        wex__read_u8(r, &b);
+        break;
+    case WEX__IMM_NONE: break;
+    default: wex__read_u32(r, &u); break; /* one index */
+    }
+}
+
+/* Does body di hold a call_indirect? A walk over its instructions in the
+ * binary (far cheaper than translating it); bodies without the opcode's
+ * byte anywhere are skipped at once. Anything unexpected answers yes: a
+ * body translated for nothing costs only time. */
+static bool may_call_indirect(const wex__module *m, uint32_t di) {
+    const wex__code *c = &m->codes[di];
+    size_t n = c->off + c->len - c->expr_off;
+    if (!memchr(m->bytes + c->expr_off, 0x11, n)) return false;
+    wex__reader r;
+    wex__reader_init(&r, m->bytes + c->expr_off, n, m->bytes);
+    while (wex__reader_left(&r) && !r.err) {
+        uint8_t b;
+        wex__read_u8(&r, &b);
+        uint32_t code = b;
+        if (b == 0xFC) {
+            uint32_t sub = 0;
+            wex__read_u32(&r, &sub);
+            code = 0xFC00 | sub;
+        }
+        const wex__opinfo *op = wex__op_lookup(code);
+        if (!op || op->imm == WEX__IMM_CALL_IND) return true;
+        skip_imm(&r, op->imm);
+    }
+    return r.err != NULL;
+}
+
+/* Translate defined functions [lo, hi) again with every type id flipped and
+ * append the (code word, type index) pairs of the words that differ. The
+ * run is translated as a module whose imports end at lo, so that function
+ * indices keep their meaning. */
+static wex_error_t *relocs_of_run(const wex__module *m, const wex__functype *flipped, uint32_t lo,
+                                  uint32_t hi, wex__buf *rl) {
+    wex__module tmp = *m;
+    tmp.compiled = NULL;
+    tmp.types = (wex__functype *)flipped;
+    tmp.codes = m->codes + lo;
+    tmp.ncodes = hi - lo;
+    tmp.nfunc_imports = m->nfunc_imports + lo;
+    wex_error_t *err = wex__interp_compile(&tmp);
+    if (err) return err;
+    const wex__compiled *a = m->compiled, *b = tmp.compiled;
+    uint32_t base = a->funcs[lo].code_off;
+    bool ok = b->nfuncs == hi - lo;
+    for (uint32_t f = 0; ok && f < hi - lo; f++) {
+        const wex__fcode *x = &a->funcs[lo + f], *y = &b->funcs[f];
+        ok = x->code_len == y->code_len && x->code_off - base == y->code_off &&
+             x->nparams == y->nparams && x->nresults == y->nresults && x->nlocals == y->nlocals &&
+             x->frame_slots == y->frame_slots;
+        for (uint32_t k = 0; ok && k < x->code_len; k++) {
+            uint32_t wa = a->code[x->code_off + k], wb = b->code[y->code_off + k];
+            if (wa == wb) continue;
+            uint32_t t = 0;
+            while (t < m->ntypes && m->types[t].canon != wa)
+                t++;
+            if (t == m->ntypes || wb != (wa ^ FLIP)) {
+                ok = false;
+                break;
+            }
+            uint32_t pair[2] = {x->code_off + k, t};
+            if (!wex__buf_append(rl, pair, 8)) {
+                wex__interp_free(tmp.compiled);
+                return wex__error_nomem();
+            }
+        }
+    }
+    wex__interp_free(tmp.compiled);
+    if (!ok)
+        return wex__error_at(WEX_ERR_UNSUPPORTED, -1,
+                             "cannot cache this module: its internal code holds engine type ids "
+                             "in a form the artifact writer cannot relocate");
+    return NULL;
+}
+
+/* The relocation list (see the top of the file). For a module loaded from
+ * an artifact it is the one that came with it. */
+static wex_error_t *find_relocs(const wex__module *m, uint32_t **out, uint32_t *nout) {
+    *out = NULL;
+    *nout = 0;
+    if (wex__cache_is_mapped(m)) {
+        if (!m->cache->nrelocs) return NULL;
+        *out = wex__malloc((size_t)m->cache->nrelocs * 8);
+        if (!*out) return wex__error_nomem();
+        memcpy(*out, m->cache->relocs, (size_t)m->cache->nrelocs * 8);
+        *nout = m->cache->nrelocs;
+        return NULL;
+    }
+    if (!m->ntables || !m->compiled->code_len) return NULL; /* no call_indirect */
+    if (m->ncodes != m->compiled->nfuncs) return wex__error_nomem();
+    wex__functype *flipped = wex__malloc((size_t)m->ntypes * sizeof *flipped + 1);
+    if (!flipped) return wex__error_nomem();
+    memcpy(flipped, m->types, (size_t)m->ntypes * sizeof *flipped);
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        flipped[i].canon ^= FLIP;
+    wex__buf rl = {0};
+    wex_error_t *err = NULL;
+    for (uint32_t lo = 0; lo < m->ncodes && !err;) {
+        if (!may_call_indirect(m, lo)) {
+            lo++;
+            continue;
+        }
+        uint32_t hi = lo + 1;
+        while (hi < m->ncodes && may_call_indirect(m, hi))
+            hi++;
+        err = relocs_of_run(m, flipped, lo, hi, &rl);
+        lo = hi;
+    }
+    wex__free(flipped);
+    if (err) {
+        wex__buf_free(&rl);
+        return err;
+    }
+    *out = (uint32_t *)rl.data;
+    *nout = (uint32_t)(rl.len / 8);
+    return NULL;
+}
+
+/* Write everything but the header into meta and blob. */
+static void write_meta(const wex__module *m, const uint32_t *relocs, uint32_t nrelocs, out_t *o,
+                       out_t *blob) {
+    put32(o, m->ntypes);
+    for (uint32_t i = 0; i < m->ntypes; i++) {
+        const wex__functype *t = &m->types[i];
+        put32(o, t->nparams);
+        put32(o, t->nresults);
+        put32(o, t->canon);
+        put(o, t->types, (size_t)t->nparams + t->nresults);
+        pad(o, 4);
+    }
+    put32(o, m->nimports);
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const wex__import *im = &m->imports[i];
+        putstr(o, im->module, im->module_len);
+        putstr(o, im->name, im->name_len);
+        put32(o, im->kind);
+        switch (im->kind) {
+        case WEX__EXT_FUNC: put32(o, im->u.type); break;
+        case WEX__EXT_TABLE:
+            put32(o, im->u.table.elem);
+            putlim(o, &im->u.table.lim);
+            break;
+        case WEX__EXT_MEM: putlim(o, &im->u.mem.lim); break;
+        default:
+            put32(o, im->u.global.type);
+            put32(o, im->u.global.mut);
+            break;
+        }
+    }
+    put32(o, m->nfuncs);
+    put32(o, m->nfunc_imports);
+    putraw(o, m->func_types, (size_t)m->nfuncs * 4);
+    put32(o, m->ntables);
+    put32(o, m->ntable_imports);
+    for (uint32_t i = 0; i < m->ntables; i++) {
+        put32(o, m->tables[i].elem);
+        putlim(o, &m->tables[i].lim);
+    }
+    put32(o, m->nmems);
+    put32(o, m->nmem_imports);
+    for (uint32_t i = 0; i < m->nmems; i++)
+        putlim(o, &m->mems[i].lim);
+    put32(o, m->nglobals);
+    put32(o, m->nglobal_imports);
+    for (uint32_t i = 0; i < m->nglobals; i++) {
+        put32(o, m->global_types[i].type);
+        put32(o, m->global_types[i].mut);
+    }
+    for (uint32_t i = 0; i < m->nglobals - m->nglobal_imports; i++) {
+        wex__constexpr ce = move_expr(m, blob, m->globals[i].init);
+        put32(o, ce.off);
+        put32(o, ce.len);
+    }
+    put32(o, m->nexports);
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        putstr(o, m->exports[i].name, m->exports[i].name_len);
+        put32(o, m->exports[i].kind);
+        put32(o, m->exports[i].index);
+    }
+    put32(o, m->has_start);
+    put32(o, m->start);
+    put32(o, m->nelems);
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const wex__elem *e = &m->elems[i];
+        wex__constexpr off = move_expr(m, blob, e->offset);
+        put32(o, e->mode);
+        put32(o, e->type);
+        put32(o, e->table);
+        put32(o, off.off);
+        put32(o, off.len);
+        put32(o, e->count);
+        put32(o, e->exprs != NULL);
+        put32(o, e->off);
+        if (e->exprs) {
+            pad(o, 8);
+            for (uint32_t k = 0; k < e->count; k++) {
+                wex__constexpr ce = move_expr(m, blob, e->exprs[k]);
+                put32(o, ce.off);
+                put32(o, ce.len);
+            }
+        } else {
+            putraw(o, e->funcs, (size_t)e->count * 4);
+        }
+    }
+    put32(o, m->has_datacount);
+    put32(o, m->datacount);
+    put32(o, m->ndatas);
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const wex__data *d = &m->datas[i];
+        wex__constexpr off = move_expr(m, blob, d->offset);
+        uint32_t data_off = (uint32_t)blob->b.len;
+        if (d->data_len) put(blob, m->bytes + d->data_off, d->data_len);
+        put32(o, d->mode);
+        put32(o, d->mem);
+        put32(o, off.off);
+        put32(o, off.len);
+        put32(o, data_off);
+        put32(o, d->data_len);
+        put32(o, d->off);
+    }
+    const wex__compiled *c = m->compiled;
+    put32(o, c->nfuncs);
+    put64(o, c->code_len);
+    putraw(o, c->funcs, (size_t)c->nfuncs * sizeof *c->funcs);
+    uint32_t nnames = 0;
+    for (uint32_t i = 0; m->func_names && i < m->nfuncs; i++)
+        nnames += m->func_names[i] != NULL;
+    put32(o, nnames);
+    for (uint32_t i = 0; nnames && i < m->nfuncs; i++)
+        if (m->func_names[i]) {
+            put32(o, i);
+            putstr(o, m->func_names[i], (uint32_t)strlen(m->func_names[i]));
+        }
+    put32(o, nrelocs);
+    putraw(o, relocs, (size_t)nrelocs * 8);
+    put32(o, m->image.no_image != NULL);
+    if (m->image.no_image) putstr(o, m->image.no_image, (uint32_t)strlen(m->image.no_image));
+}
+
+/* pwrite all of it, or fail with errno set. */
+static bool write_at(int fd, const void *p, size_t n, uint64_t off) {
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t k = pwrite(fd, b, n, (off_t)off);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (k == 0) {
+            errno = EIO;
+            return false;
+        }
+        b += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return true;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a) {
+    return (v + a - 1) / a * a;
+}
+
+/* The layout of the compiled-code record this writer knows. A change there
+ * must be taught to write_meta and load (see the top of interp.h); until
+ * then modules are simply not cached. */
+static bool layout_known(void) {
+    return sizeof(wex__compiled) == sizeof(struct {
+               uint32_t nfuncs;
+               wex__fcode *funcs;
+               uint32_t *code;
+               size_t code_len;
+           });
+}
+
+wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
+    if (!m->compiled) return wex__error_at(WEX_ERR_ARGUMENT, -1, "module was not compiled");
+    if (!layout_known())
+        return wex__error_at(WEX_ERR_UNSUPPORTED, -1,
+                             "the compiled-code record changed: the artifact writer must learn it");
+    header_t h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, 8);
+    h.version = WEX__ARTIFACT_VERSION;
+    h.header_size = sizeof h;
+    memcpy(h.engine_id, m->engine->cache_id, WEX__ENGINE_ID_SIZE);
+    if (m->cache && m->cache->has_hash)
+        memcpy(h.hash, m->cache->hash, WEX_CACHE_HASH_SIZE);
+    else
+        wex__sha256(m->bytes, m->len, h.hash);
+
+    uint32_t *relocs, nrelocs;
+    wex_error_t *err = find_relocs(m, &relocs, &nrelocs);
+    if (err) return err;
+    out_t meta = {{0}, false}, blob = {{0}, false};
+    write_meta(m, relocs, nrelocs, &meta, &blob);
+    wex__free(relocs);
+    if (meta.oom || blob.oom) {
+        wex__buf_free(&meta.b);
+        wex__buf_free(&blob.b);
+        return wex__error_nomem();
+    }
+    const wex__compiled *c = m->compiled;
+    uint64_t off = align_up(sizeof h, 8);
+    h.sec[SEC_META].off = off;
+    h.sec[SEC_META].len = meta.b.len;
+    off = align_up(off + meta.b.len, CODE_ALIGN);
+    h.sec[SEC_CODE].off = off;
+    h.sec[SEC_CODE].len = (uint64_t)c->code_len * 4;
+    h.sec[SEC_CODE].sum = wex__checksum64(c->code, c->code_len * 4, 0);
+    off = align_up(off + c->code_len * 4, 8);
+    h.sec[SEC_BYTES].off = off;
+    h.sec[SEC_BYTES].len = blob.b.len;
+    h.sec[SEC_BYTES].sum = wex__checksum64(blob.b.data, blob.b.len, 0);
+    off += blob.b.len;
+    if (m->image.size) {
+        off = align_up(off, WEX__IMAGE_ALIGN);
+        h.sec[SEC_IMAGE].off = off;
+        h.sec[SEC_IMAGE].len = m->image.size;
+        h.sec[SEC_IMAGE].sum = wex__checksum64(m->image.bytes, m->image.size, 0);
+        off += m->image.size;
+    }
+    h.file_size = off;
+    h.meta_sum = wex__checksum64(meta.b.data, meta.b.len, wex__checksum64(&h, sizeof h, 0));
+
+    bool ok =
+        ftruncate(fd, (off_t)h.file_size) == 0 &&
+        write_at(fd, meta.b.data, meta.b.len, h.sec[SEC_META].off) &&
+        write_at(fd, c->code, c->code_len * 4, h.sec[SEC_CODE].off) &&
+        write_at(fd, blob.b.data, blob.b.len, h.sec[SEC_BYTES].off) &&
+        (!m->image.size || write_at(fd, m->image.bytes, m->image.size, h.sec[SEC_IMAGE].off)) &&
+        write_at(fd, &h, sizeof h, 0);
+    int e = errno;
+    wex__buf_free(&meta.b);
+    wex__buf_free(&blob.b);
+    if (!ok) return wex__error_at(WEX_ERR_IO, -1, "cannot write the artifact: %s", strerror(e));
+    return NULL;
+}
+
+/* Write to a temporary file beside path, then rename: a reader sees the old
+ * file, no file, or the whole new one. */
+wex_error_t *wex_module_serialize(const wex_module_t *m, const char *path) {
+    size_t n = strlen(path);
+    char *tmp = wex__malloc(n + 32);
+    if (!tmp) return wex__error_nomem();
+    static uint32_t counter;
+    snprintf(tmp, n + 32, "%s.tmp.%ld.%u", path, (long)getpid(),
+             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        wex_error_t *err =
+            wex__error_at(WEX_ERR_IO, -1, "cannot create `%s`: %s", tmp, strerror(errno));
+        wex__free(tmp);
+        return err;
+    }
+    wex_error_t *err = wex__artifact_write_fd(m, fd);
+    if (close(fd) != 0 && !err)
+        err = wex__error_at(WEX_ERR_IO, -1, "cannot write `%s`: %s", tmp, strerror(errno));
+    if (!err && rename(tmp, path) != 0)
+        err = wex__error_at(WEX_ERR_IO, -1, "cannot rename to `%s`: %s", path, strerror(errno));
+    if (err) unlink(tmp);
+    wex__free(tmp);
+    return err;
+}
+
+/* ------------------------------------------------------------- loader */
+
+typedef struct {
+    const uint8_t *base, *p, *end;
+    bool bad;
+} in_t;
+
+static uint32_t get32(in_t *r) {
+    uint32_t v = 0;
+    if (r->end - r->p < 4) {
+        r->bad = true;
+        return 0;
+    }
+    memcpy(&v, r->p, 4);
+    r->p += 4;
+    return v;
+}
+static uint64_t get64(in_t *r) {
+    uint64_t v = 0;
+    if (r->end - r->p < 8) {
+        r->bad = true;
+        return 0;
+    }
+    memcpy(&v, r->p, 8);
+    r->p += 8;
+    return v;
+}
+static void skip_pad(in_t *r, size_t align) {
+    size_t at = (size_t)(r->p - r->base);
+    size_t to = (at + align - 1) / align * align;
+    if ((size_t)(r->end - r->base) < to)
+        r->bad = true;
+    else
+        r->p = r->base + to;
+}
+static const void *getraw(in_t *r, uint64_t n) {
+    skip_pad(r, 8);
+    if (r->bad || (uint64_t)(r->end - r->p) < n) {
+        r->bad = true;
+        return NULL;
+    }
+    const void *p = r->p;
+    r->p += n;
+    skip_pad(r, 4);
+    return p;
+}
+static const char *getstr(in_t *r, uint32_t *len) {
+    uint32_t n = get32(r);
+    if (r->bad || (uint64_t)(r->end - r->p) < (uint64_t)n + 1 || r->p[n] != 0) {
+        r->bad = true;
+        return NULL;
+    }
+    const char *s = (const char *)r->p;
+    r->p += n + 1;
+    skip_pad(r, 4);
+    if (len) *len = n;
+    return s;
+}
+static void getlim(in_t *r, wex__limits *l) {
+    l->min = get64(r);
+    l->max = get64(r);
+    l->has_max = get32(r) != 0;
+    l->shared = get32(r) != 0;
+}
+/* n elements of size sz, or mark bad when the count is absurd for what is
+ * left (a damaged count must not make a huge allocation). */
+static void *alloc_n(in_t *r, uint64_t n, size_t sz, uint64_t min_each) {
+    if (r->bad || n * min_each > (uint64_t)(r->end - r->p) || n > UINT32_MAX) {
+        r->bad = true;
+        return NULL;
+    }
+    void *p = wex__calloc((size_t)n, sz);
+    if (!p) r->bad = true;
+    return p;
+}
+static bool expr_ok(wex__constexpr ce, uint64_t blob_len) {
+    return (uint64_t)ce.off + ce.len <= blob_len;
+}
+
+/* Free a module that lives in a mapping: only the tables load allocated. */
+static void free_mapped(wex__module *m) {
+    if (m->image.release) m->image.release(&m->image);
+    wex__free(m->types);
+    wex__free(m->kinds);
+    wex__free(m->imports);
+    wex__free(m->tables);
+    wex__free(m->mems);
+    wex__free(m->global_types);
+    wex__free(m->globals);
+    wex__free(m->exports);
+    wex__free(m->elems);
+    wex__free(m->datas);
+    wex__free(m->func_names);
+    wex__free(m->compiled);
+    if (m->cache->map) munmap(m->cache->map, m->cache->map_len);
+    wex__free(m->cache);
+    wex__free(m);
+}
+
+void wex__cache_module_free(wex__module *m) {
+    if (!m) return;
+    /* Slots that remember the module forget it before its address can be
+     * reused; then the module's reference on its engine goes. */
+    wex_engine_t *owner = m->owner;
+    if (owner) owner->alloc->module_forget(owner->alloc, m);
+    if (wex__cache_is_mapped(m)) {
+        free_mapped(m);
+    } else {
+        wex__interp_free(m->compiled);
+        m->compiled = NULL;
+        wex__free(m->cache);
+        m->cache = NULL;
+        wex__module_free(m);
+        wex__free(m);
+    }
+    if (owner) wex__engine_unref(owner);
+}
+
+uint64_t wex__cache_module_footprint(const wex__module *m) {
+    if (wex__cache_is_mapped(m)) return m->cache->map_len;
+    uint64_t n = sizeof *m + m->len + (uint64_t)m->ncodes * sizeof(wex__code);
+    if (m->compiled)
+        n += m->compiled->code_len * 4 + (uint64_t)m->compiled->nfuncs * sizeof(wex__fcode);
+    return n + m->image.size;
+}
+
+static void image_release(wex__image *img) {
+    if (img->fd >= 0) close(img->fd);
+    img->fd = -1;
+}
+
+/* Rebuild the module's tables from META; every index and offset is checked,
+ * so even a file whose checksum was forged cannot make the loader read
+ * outside the mapping. */
+static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t *h,
+                       const uint8_t *map) {
+    uint64_t blob_len = h->sec[SEC_BYTES].len;
+    uint64_t code_words = h->sec[SEC_CODE].len / 4;
+    m->ntypes = get32(r);
+    m->types = alloc_n(r, m->ntypes, sizeof *m->types, 12);
+    uint32_t *saved = alloc_n(r, m->ntypes, 4, 12);
+    uint64_t nk = 0;
+    for (uint32_t i = 0; i < m->ntypes && !r->bad; i++) {
+        wex__functype *t = &m->types[i];
+        t->nparams = get32(r);
+        t->nresults = get32(r);
+        saved[i] = get32(r);
+        uint64_t n = (uint64_t)t->nparams + t->nresults;
+        if (r->bad || n > (uint64_t)(r->end - r->p)) {
+            r->bad = true;
+            break;
+        }
+        t->types = (uint8_t *)r->p;
+        r->p += n;
+        skip_pad(r, 4);
+        nk += n;
+    }
+    if (!r->bad) m->kinds = wex__calloc(nk ? nk : 1, sizeof *m->kinds);
+    if (!m->kinds) r->bad = true;
+    nk = 0;
+    for (uint32_t i = 0; i < m->ntypes && !r->bad; i++) {
+        wex__functype *t = &m->types[i];
+        t->kinds = m->kinds + nk;
+        for (uint32_t j = 0; j < t->nparams + t->nresults; j++)
+            m->kinds[nk++] = (wex_valkind_t)t->types[j];
+        t->canon = wex__engine_intern(e, t->nparams, t->nresults, t->types);
+        if (t->canon == UINT32_MAX) r->bad = true;
+    }
+    m->nimports = get32(r);
+    m->imports = alloc_n(r, m->nimports, sizeof *m->imports, 16);
+    for (uint32_t i = 0; i < m->nimports && !r->bad; i++) {
+        wex__import *im = &m->imports[i];
+        im->module = (char *)getstr(r, &im->module_len);
+        im->name = (char *)getstr(r, &im->name_len);
+        im->kind = (uint8_t)get32(r);
+        switch (im->kind) {
+        case WEX__EXT_FUNC:
+            im->u.type = get32(r);
+            if (im->u.type >= m->ntypes) r->bad = true;
+            break;
+        case WEX__EXT_TABLE:
+            im->u.table.elem = (uint8_t)get32(r);
+            getlim(r, &im->u.table.lim);
+            break;
+        case WEX__EXT_MEM: getlim(r, &im->u.mem.lim); break;
+        case WEX__EXT_GLOBAL:
+            im->u.global.type = (uint8_t)get32(r);
+            im->u.global.mut = get32(r) != 0;
+            break;
+        default: r->bad = true;
+        }
+    }
+    m->nfuncs = get32(r);
+    m->nfunc_imports = get32(r);
+    m->func_types = (uint32_t *)getraw(r, (uint64_t)m->nfuncs * 4);
+    for (uint32_t i = 0; i < m->nfuncs && !r->bad; i++)
+        if (m->func_types[i] >= m->ntypes) r->bad = true;
+    m->ntables = get32(r);
+    m->ntable_imports = get32(r);
+    m->tables = alloc_n(r, m->ntables, sizeof *m->tables, 28);
+    for (uint32_t i = 0; i < m->ntables && !r->bad; i++) {
+        m->tables[i].elem = (uint8_t)get32(r);
+        getlim(r, &m->tables[i].lim);
+    }
+    m->nmems = get32(r);
+    m->nmem_imports = get32(r);
+    m->mems = alloc_n(r, m->nmems, sizeof *m->mems, 24);
+    for (uint32_t i = 0; i < m->nmems && !r->bad; i++)
+        getlim(r, &m->mems[i].lim);
+    m->nglobals = get32(r);
+    m->nglobal_imports = get32(r);
+    if (m->nglobal_imports > m->nglobals) r->bad = true;
+    m->global_types = alloc_n(r, m->nglobals, sizeof *m->global_types, 8);
+    for (uint32_t i = 0; i < m->nglobals && !r->bad; i++) {
+        m->global_types[i].type = (uint8_t)get32(r);
+        m->global_types[i].mut = get32(r) != 0;
+    }
+    uint32_t ndef = r->bad ? 0 : m->nglobals - m->nglobal_imports;
+    m->globals = alloc_n(r, ndef, sizeof *m->globals, 8);
+    for (uint32_t i = 0; i < ndef && !r->bad; i++) {
+        m->globals[i].type = m->global_types[m->nglobal_imports + i];
+        m->globals[i].init.off = get32(r);
+        m->globals[i].init.len = get32(r);
+        if (!expr_ok(m->globals[i].init, blob_len)) r->bad = true;
+    }
+    m->nexports = get32(r);
+    m->exports = alloc_n(r, m->nexports, sizeof *m->exports, 16);
+    for (uint32_t i = 0; i < m->nexports && !r->bad; i++) {
+        wex__export *ex = &m->exports[i];
+        ex->name = (char *)getstr(r, &ex->name_len);
+        ex->kind = (uint8_t)get32(r);
+        ex->index = get32(r);
+        uint32_t lim = ex->kind == WEX__EXT_FUNC    ? m->nfuncs
+                       : ex->kind == WEX__EXT_TABLE ? m->ntables
+                       : ex->kind == WEX__EXT_MEM   ? m->nmems
+                                                    : m->nglobals;
+        if (ex->kind > WEX__EXT_GLOBAL || ex->index >= lim) r->bad = true;
+    }
+    m->has_start = get32(r) != 0;
+    m->start = get32(r);
+    if (m->has_start && m->start >= m->nfuncs) r->bad = true;
+    m->nelems = get32(r);
+    m->elems = alloc_n(r, m->nelems, sizeof *m->elems, 32);
+    for (uint32_t i = 0; i < m->nelems && !r->bad; i++) {
+        wex__elem *el = &m->elems[i];
+        el->mode = (uint8_t)get32(r);
+        el->type = (uint8_t)get32(r);
+        el->table = get32(r);
+        el->offset.off = get32(r);
+        el->offset.len = get32(r);
+        el->count = get32(r);
+        bool exprs = get32(r) != 0;
+        el->off = get32(r);
+        if (!expr_ok(el->offset, blob_len) ||
+            (el->mode == WEX__SEG_ACTIVE && el->table >= m->ntables))
+            r->bad = true;
+        if (exprs) {
+            el->exprs = (wex__constexpr *)getraw(r, (uint64_t)el->count * 8);
+            for (uint32_t k = 0; k < el->count && !r->bad; k++)
+                if (!expr_ok(el->exprs[k], blob_len)) r->bad = true;
+        } else {
+            el->funcs = (uint32_t *)getraw(r, (uint64_t)el->count * 4);
+            for (uint32_t k = 0; k < el->count && !r->bad; k++)
+                if (el->funcs[k] >= m->nfuncs) r->bad = true;
+        }
+    }
+    m->has_datacount = get32(r) != 0;
+    m->datacount = get32(r);
+    m->ndatas = get32(r);
+    m->datas = alloc_n(r, m->ndatas, sizeof *m->datas, 28);
+    for (uint32_t i = 0; i < m->ndatas && !r->bad; i++) {
+        wex__data *d = &m->datas[i];
+        d->mode = (uint8_t)get32(r);
+        d->mem = get32(r);
+        d->offset.off = get32(r);
+        d->offset.len = get32(r);
+        d->data_off = get32(r);
+        d->data_len = get32(r);
+        d->off = get32(r);
+        if (!expr_ok(d->offset, blob_len) || (uint64_t)d->data_off + d->data_len > blob_len ||
+            (d->mode == WEX__SEG_ACTIVE && d->mem >= m->nmems))
+            r->bad = true;
+    }
+    wex__compiled *c = wex__calloc(1, sizeof *c);
+    m->compiled = c;
+    if (!c) r->bad = true;
+    uint32_t nf = get32(r);
+    uint64_t code_len = get64(r);
+    if (r->bad || nf != m->nfuncs - m->nfunc_imports || code_len != code_words) r->bad = true;
+    if (r->bad) {
+        wex__free(saved);
+        return false;
+    }
+    c->nfuncs = nf;
+    c->funcs = (wex__fcode *)getraw(r, (uint64_t)nf * sizeof(wex__fcode));
+    c->code = (uint32_t *)(map + h->sec[SEC_CODE].off);
+    c->code_len = (size_t)code_words;
+    for (uint32_t i = 0; i < nf && !r->bad; i++)
+        if ((uint64_t)c->funcs[i].code_off + c->funcs[i].code_len > code_words) r->bad = true;
+    uint32_t nnames = get32(r);
+    if (nnames && !r->bad) {
+        m->func_names = alloc_n(r, m->nfuncs, sizeof *m->func_names, 0);
+        for (uint32_t k = 0; k < nnames && !r->bad; k++) {
+            uint32_t idx = get32(r);
+            const char *s = getstr(r, NULL);
+            if (idx >= m->nfuncs)
+                r->bad = true;
+            else if (!r->bad)
+                m->func_names[idx] = (char *)s;
+        }
+    }
+    uint32_t nrelocs = get32(r);
+    const uint32_t *rel = getraw(r, (uint64_t)nrelocs * 8);
+    bool patch = false;
+    for (uint32_t k = 0; k < nrelocs && !r->bad; k++) {
+        if (rel[2 * k] >= code_words || rel[2 * k + 1] >= m->ntypes)
+            r->bad = true;
+        else if (m->types[rel[2 * k + 1]].canon != saved[rel[2 * k + 1]])
+            patch = true;
+    }
+    m->cache->relocs = rel;
+    m->cache->nrelocs = nrelocs;
+    if (get32(r)) m->image.no_image = getstr(r, NULL);
+    if (!r->bad && patch) {
+        /* Rewrite the type ids this engine numbers differently. The mapping
+         * is private: only the touched pages are copied. */
+        size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+        uint8_t *lo = (uint8_t *)map + h->sec[SEC_CODE].off;
+        size_t len = align_up(h->sec[SEC_CODE].len, ps);
+        if (mprotect(lo, len, PROT_READ | PROT_WRITE) != 0) {
+            r->bad = true;
+        } else {
+            for (uint32_t k = 0; k < nrelocs; k++)
+                c->code[rel[2 * k]] = m->types[rel[2 * k + 1]].canon;
+            mprotect(lo, len, PROT_READ);
+        }
+    }
+    wex__free(saved);
+    return !r->bad;
+}
+
+wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expected_hash,
+                                   wex_cache_verify_t verify, wex__module **out) {
+    *out = NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int er = errno;
+        close(fd);
+        return wex__error_at(WEX_ERR_IO, -1, "cannot read the artifact: %s", strerror(er));
+    }
+    if ((uint64_t)st.st_size < sizeof(header_t)) {
+        close(fd);
+        return wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact is truncated (%lld bytes)",
+                             (long long)st.st_size);
+    }
+    uint8_t *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        int er = errno;
+        close(fd);
+        return wex__error_at(WEX_ERR_IO, -1, "cannot map the artifact: %s", strerror(er));
+    }
+    size_t size = (size_t)st.st_size;
+    header_t h;
+    memcpy(&h, map, sizeof h);
+    wex_error_t *err = NULL;
+    if (memcmp(h.magic, MAGIC, 8) != 0)
+        err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "not a wex artifact (bad magic)");
+    else if (h.version != WEX__ARTIFACT_VERSION)
+        err = wex__error_at(WEX__CACHE_ERR_BAD, -1,
+                            "artifact format version %u; this wex reads version %u", h.version,
+                            WEX__ARTIFACT_VERSION);
+    else if (h.header_size != sizeof h)
+        err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact header is damaged");
+    else if (h.file_size != size)
+        err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact is truncated: %llu bytes of %llu",
+                            (unsigned long long)size, (unsigned long long)h.file_size);
+    else if (memcmp(h.engine_id, e->cache_id, WEX__ENGINE_ID_SIZE) != 0) {
+        char hex[33];
+        for (int i = 0; i < WEX__ENGINE_ID_SIZE; i++)
+            snprintf(hex + 2 * i, 3, "%02x", h.engine_id[i]);
+        err = wex__error_at(WEX__CACHE_ERR_BAD, -1,
+                            "artifact was compiled by another engine (id %s; this engine is %s)",
+                            hex, e->cache_id_hex);
+    } else if (expected_hash && memcmp(expected_hash, h.hash, WEX_CACHE_HASH_SIZE) != 0)
+        err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact holds another module (hash differs)");
+    for (int s = 0; !err && s < NSEC; s++) {
+        uint64_t off = h.sec[s].off, len = h.sec[s].len;
+        uint64_t align = s == SEC_CODE ? CODE_ALIGN : s == SEC_IMAGE ? WEX__IMAGE_ALIGN : 8;
+        if ((len || s != SEC_IMAGE) &&
+            (off % align || off > size || len > size - off || (s == SEC_CODE && len % 4) ||
+             (s == SEC_IMAGE && len % WEX__IMAGE_ALIGN)))
+            err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact %s section is out of place",
+                                sec_name[s]);
+    }
+    if (!err) {
+        header_t z = h;
+        z.meta_sum = 0;
+        uint64_t sum = wex__checksum64(map + h.sec[SEC_META].off, h.sec[SEC_META].len,
+                                       wex__checksum64(&z, sizeof z, 0));
+        if (sum != h.meta_sum)
+            err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact checksum mismatch (metadata)");
+    }
+    for (int s = SEC_CODE; !err && verify == WEX_CACHE_VERIFY_FULL && s < NSEC; s++)
+        if (h.sec[s].len && wex__checksum64(map + h.sec[s].off, h.sec[s].len, 0) != h.sec[s].sum)
+            err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact checksum mismatch (%s)",
+                                sec_name[s]);
+    if (err) {
+        munmap(map, size);
+        close(fd);
+        return err;
+    }
+
+    wex__module *m = wex__calloc(1, sizeof *m);
+    wex__modcache *mc = wex__calloc(1, sizeof *mc);
+    if (!m || !mc) {
+        wex__free(m);
+        wex__free(mc);
+        munmap(map, size);
+        close(fd);
+        return wex__error_nomem();
+    }
+    m->engine = e;
+    m->cache = mc;
+    mc->refs = 1;
+    mc->has_hash = true;
+    memcpy(mc->hash, h.hash, WEX_CACHE_HASH_SIZE);
+    mc->map = map;
+    mc->map_len = size;
+    m->bytes = map + h.sec[SEC_BYTES].off;
+    m->len = h.sec[SEC_BYTES].len;
+    m->image.fd = -1;
+    in_t r = {map + h.sec[SEC_META].off, map + h.sec[SEC_META].off,
+              map + h.sec[SEC_META].off + h.sec[SEC_META].len, false};
+    if (!parse_meta(e, m, &r, &h, map)) {
+        free_mapped(m);
+        close(fd);
+        return wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact metadata is inconsistent");
+    }
+    if (h.sec[SEC_IMAGE].len) {
+        m->image.size = h.sec[SEC_IMAGE].len;
+        m->image.bytes = map + h.sec[SEC_IMAGE].off;
+        m->image.fd = fd; /* kept for mapping the image; closed by release */
+        m->image.fd_offset = h.sec[SEC_IMAGE].off;
+        m->image.no_image = NULL;
+        m->image.release = image_release;
+    } else {
+        close(fd);
+    }
+    m->owner = e;
+    wex__engine_ref(e);
+    *out = m;
+    return NULL;
+}
+
+wex_error_t *wex_module_deserialize_file_ex(wex_engine_t *e, const char *path,
+                                            const uint8_t *expected_hash, wex_cache_verify_t verify,
+                                            wex_module_t **out) {
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return wex__error_at(errno == ENOENT ? WEX_ERR_NOT_FOUND : WEX_ERR_IO, -1,
+                             "cannot open `%s`: %s", path, strerror(errno));
+    return wex__artifact_load_fd(e, fd, expected_hash, verify, out);
+}
+
+wex_error_t *wex_module_deserialize_file(wex_engine_t *e, const char *path, wex_module_t **out) {
+    return wex_module_deserialize_file_ex(e, path, NULL, WEX_CACHE_VERIFY_FAST, out);
+}

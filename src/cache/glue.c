@@ -1,0 +1,47 @@
+/*
+ * glue.c - the cache's side of the engine and its config: which cache an
+ * engine uses, its serial and its id.
+ */
+#include "cache/cache.h"
+
+#include <stdlib.h>
+
+void wex_config_set_cache(wex_config_t *c, wex_cache_t *cache) {
+    wex_cache_t *old = c->cache;
+    c->cache = wex_cache_retain(cache);
+    c->cache_set = true;
+    wex_cache_delete(old);
+}
+
+/* The config's cache becomes the engine's. Without one set, the default
+ * chain, unless $WEX_CACHE is "off" (or "0"): an escape hatch for scripts
+ * that run many short-lived engines. */
+void wex__cache_engine_init(wex_engine_t *e) {
+    e->cache_serial = wex__cache_serial_new();
+    wex__engine_id_compute(e->config.bounds, e->cache_id, e->cache_id_hex, sizeof e->cache_id_hex);
+    if (e->config.cache_set) {
+        e->cache = e->config.cache;
+    } else {
+        const char *env = getenv("WEX_CACHE");
+        bool off = env && (!strcmp(env, "off") || !strcmp(env, "0"));
+        e->cache = off ? NULL : wex_cache_default_new(NULL);
+    }
+    e->config.cache = NULL;
+}
+
+void wex__cache_engine_fini(wex_engine_t *e) {
+    if (e->cache) {
+        wex__cache_forget_engine(e->cache, e);
+        wex_cache_delete(e->cache);
+        e->cache = NULL;
+    }
+    wex__cache_serial_retire(e->cache_serial);
+}
+
+wex_cache_t *wex_engine_cache(const wex_engine_t *e) {
+    return e->cache;
+}
+
+const char *wex_engine_id(const wex_engine_t *e) {
+    return e->cache_id_hex;
+}
