@@ -80,7 +80,9 @@ typedef enum {
     X(INDIRECT_CALL_TYPE, "indirect call type mismatch")                                           \
     X(CALL_STACK_EXHAUSTED, "call stack exhausted")                                                \
     X(NULL_REFERENCE, "null reference")                                                            \
-    X(HOST, "host function failed")
+    X(HOST, "host function failed")                                                                \
+    X(UNALIGNED_ATOMIC, "unaligned atomic")                                                        \
+    X(EXPECTED_SHARED, "expected shared memory")
 
 typedef enum {
 #define WEX__T(name, msg) WEX_TRAP_##name,

@@ -614,6 +614,8 @@ L_I64_REM_U : {
 #undef BRC
 #undef I32
 
+#include "interp/interp_atomic.h" /* the threads proposal's operators */
+
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
 L_LOOP:
