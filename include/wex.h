@@ -291,6 +291,11 @@ size_t wex_memory_size(const wex_memory_t *mem);         /* bytes */
 wex_limits_t wex_memory_limits(const wex_memory_t *mem); /* current size as min */
 /* Grow by delta pages; returns the old size in pages or -1. */
 int64_t wex_memory_grow(wex_memory_t *mem, uint64_t delta_pages);
+/* Shared memories (limits.shared, which needs a maximum; threads proposal)
+ * may be used by several stores, on several threads: each store that uses
+ * one (through this call, or by importing it) keeps it alive. Let `store`
+ * use `shared`, made in another store of the same engine. */
+wex_error_t *wex_memory_share(wex_store_t *store, wex_memory_t *shared);
 
 /* ---------------------------------------------------------------- tables */
 

@@ -15,6 +15,7 @@
 #include "alloc/alloc.h"
 #include "base/base.h"
 #include "module/module.h"
+#include "wex_task.h"
 
 #include <pthread.h>
 
@@ -22,6 +23,8 @@ struct wex_config {
     wex_bounds_t bounds;
     uint32_t max_call_depth;
     size_t max_stack_bytes;
+    wex_task_manager_t task_manager; /* the embedder's, when has_task_manager */
+    bool has_task_manager;
 };
 
 /* Defaults, in one place, with their reasons. */
@@ -45,6 +48,10 @@ struct wex_engine {
     pthread_mutex_t lock;  /* guards the type table */
     wex__itype *types;     /* interned function types; canon id = index */
     uint32_t ntypes, captypes;
+    /* The task manager (wex_task.h): the embedder's or the default one,
+     * made on first use under `lock`; destroyed first at engine deletion. */
+    wex_task_manager_t tm;
+    bool tm_ready;
 };
 
 /* Intern a function type; returns its canonical id (UINT32_MAX on OOM). */

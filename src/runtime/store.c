@@ -131,6 +131,9 @@ wex_limits_t wex_memory_limits(const wex_memory_t *m) {
 int64_t wex_memory_grow(wex_memory_t *m, uint64_t delta) {
     return wex__memory_grow(m, delta);
 }
+wex_error_t *wex_memory_share(wex_store_t *s, wex_memory_t *m) {
+    return wex__shmem_adopt(s, m);
+}
 
 /* ---------------------------------------------------------------- tables */
 
