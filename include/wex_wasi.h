@@ -135,7 +135,8 @@ wex_error_t *wex_wasi_threads_link(wex_wasi_threads_t *threads, wex_store_t *sto
                                    wex_extern_t *imports_out);
 /* Threads started and not yet finished. */
 unsigned wex_wasi_threads_running(const wex_wasi_threads_t *threads);
-/* After the engine is deleted (which waits for its task threads). */
+/* Once no thread runs: after wex_engine_delete() (which waits for its task
+ * threads to leave) and before wex_wasi_delete(). */
 void wex_wasi_threads_delete(wex_wasi_threads_t *threads);
 
 #ifdef __cplusplus
