@@ -245,6 +245,68 @@ TEST(notify_wakes_a_waiter_in_another_store) {
     teardown(&e);
 }
 
+/* A thread runs a loop in one call while another grows the shared memory:
+ * its next access past the old size must see the new page, not trap (the
+ * explicit-checks loop caches the size). */
+typedef struct {
+    wex_store_t *store;
+    wex_instance_t *inst;
+    int32_t result;
+    bool trapped;
+} loader_t;
+
+static void *loader_thread(void *arg) {
+    loader_t *l = arg;
+    wex_extern_t ext;
+    wex_instance_export(l->inst, "load_after_flag", 15, &ext);
+    wex_val_t r;
+    wex_error_t *err = wex_func_call(l->store, ext.of.func, NULL, 0, &r, 1);
+    l->trapped = err != NULL;
+    l->result = err ? -1 : r.of.i32;
+    wex_error_delete(err);
+    return NULL;
+}
+
+static void growth_seen_by_running_thread(wex_bounds_t bounds) {
+    wex_config_t *cfg = wex_config_new();
+    wex_config_set_bounds_checks(cfg, bounds);
+    wex_engine_t *engine = wex_engine_new(cfg);
+    size_t len;
+    uint8_t *bytes = wex_test_read_wasm("threads_sum.wasm", &len);
+    wex_module_t *mod;
+    CHECK(wex_module_new(engine, bytes, len, &mod) == NULL);
+    free(bytes);
+    wex_store_t *a = wex_store_new(engine);
+    wex_limits_t lim = {.min = 1, .max = 2, .has_max = true, .shared = true};
+    wex_memory_t *m;
+    CHECK(wex_memory_new(a, lim, &m) == NULL);
+    loader_t l = {wex_store_new(engine), NULL, 0, false};
+    wex_extern_t imp = {.kind = WEX_EXTERN_MEMORY, .of.memory = m};
+    CHECK(wex_instance_new(l.store, mod, &imp, 1, &l.inst) == NULL);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, loader_thread, &l) == 0);
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL); /* let it start spinning */
+    CHECK_EQ_INT(wex_memory_grow(m, 1), 1);
+    __atomic_store_n(wex_memory_data(m) + 65536, (uint8_t)77, __ATOMIC_SEQ_CST);
+    __atomic_store_n((uint32_t *)(wex_memory_data(m) + 64), 1u, __ATOMIC_SEQ_CST);
+    pthread_join(t, NULL);
+    CHECK(!l.trapped);
+    CHECK_EQ_INT(l.result, 77);
+    wex_store_delete(l.store);
+    wex_store_delete(a);
+    wex_module_delete(mod);
+    wex_engine_delete(engine);
+}
+
+TEST(growth_by_another_thread_is_seen_mid_call_explicit) {
+    growth_seen_by_running_thread(WEX_BOUNDS_EXPLICIT);
+}
+
+TEST(growth_by_another_thread_is_seen_mid_call_guard) {
+    growth_seen_by_running_thread(WEX_BOUNDS_GUARD_PAGES);
+}
+
 TEST(shared_memory_growth_is_seen_by_every_store) {
     wex_engine_t *engine = wex_engine_new(NULL);
     wex_store_t *a = wex_store_new(engine), *b = wex_store_new(engine);

@@ -6,7 +6,7 @@
 ;; Memory layout: 0 total (i64), 8 workers done (i32), 12 arrived at the
 ;; barrier (i32).
 (module
-  (import "env" "memory" (memory 1 1 shared))
+  (import "env" "memory" (memory 1 4 shared))
 
   ;; Add k for k = tid, tid + nthreads, ... below n, one atomic add each,
   ;; then count this worker done and wake the joiner.
@@ -60,4 +60,12 @@
     (memory.atomic.notify (local.get 0) (local.get 1)))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
   (func (export "size") (result i32) (memory.size))
+
+  ;; Spin until another thread sets the flag at 64 (after growing the
+  ;; memory), then read the first byte of the second page: a plain load,
+  ;; in the same call, past the size the loop saw when it started.
+  (func (export "load_after_flag") (result i32)
+    (loop $spin
+      (br_if $spin (i32.eqz (i32.atomic.load (i32.const 64)))))
+    (i32.load8_u (i32.const 65536)))
 )
