@@ -80,7 +80,9 @@ typedef enum {
     X(INDIRECT_CALL_TYPE, "indirect call type mismatch")                                           \
     X(CALL_STACK_EXHAUSTED, "call stack exhausted")                                                \
     X(NULL_REFERENCE, "null reference")                                                            \
-    X(HOST, "host function failed")
+    X(HOST, "host function failed")                                                                \
+    X(UNALIGNED_ATOMIC, "unaligned atomic")                                                        \
+    X(EXPECTED_SHARED, "expected shared memory")
 
 typedef enum {
 #define WEX__T(name, msg) WEX_TRAP_##name,
@@ -356,6 +358,11 @@ size_t wex_memory_size(const wex_memory_t *mem);         /* bytes */
 wex_limits_t wex_memory_limits(const wex_memory_t *mem); /* current size as min */
 /* Grow by delta pages; returns the old size in pages or -1. */
 int64_t wex_memory_grow(wex_memory_t *mem, uint64_t delta_pages);
+/* Shared memories (limits.shared, which needs a maximum; threads proposal)
+ * may be used by several stores, on several threads: each store that uses
+ * one (through this call, or by importing it) keeps it alive. Let `store`
+ * use `shared`, made in another store of the same engine. */
+wex_error_t *wex_memory_share(wex_store_t *store, wex_memory_t *shared);
 
 /* ---------------------------------------------------------------- tables */
 

@@ -103,6 +103,42 @@ wex_error_t *wex_wasi_run_start(wex_wasi_t *wasi, wex_store_t *store,
 /* The bytes the guest wrote to fd 1 or 2 when it was captured, else NULL. */
 const uint8_t *wex_wasi_captured(const wex_wasi_t *wasi, int guest_fd, size_t *len);
 
+/*
+ * wasi-threads: a module that imports `wasi` `thread-spawn` (param i32)
+ * (result i32) and a shared `env` `memory` runs with threads. The memory is
+ * built through the engine's task manager (build_memory); each thread-spawn
+ * starts the module's `wasi_thread_start(tid, arg)` in a new instance, in a
+ * store of its own, through task_wasm. All threads share one wex_wasi_t
+ * (calls into it are serialised, so a call that blocks, such as a read from
+ * stdin, holds up other threads' WASI calls meanwhile).
+ *
+ * When a thread calls proc_exit or traps, `on_exit(env, status, err)` runs
+ * on that thread, once for the whole program (err is NULL for proc_exit);
+ * an embedder that wants the process semantics of a native program ends the
+ * process there, as `wex run` does. The main thread's own exit or return is
+ * the embedder's to handle: threads still running then cannot be joined.
+ */
+typedef struct wex_wasi_threads wex_wasi_threads_t;
+typedef void (*wex_wasi_exit_fn_t)(void *env, int status, const wex_error_t *err);
+
+/* True if `module` imports `wasi` `thread-spawn`. */
+bool wex_wasi_threads_needed(const wex_module_t *module);
+/* Set up threads for `module` with the context `wasi`, whose memory becomes
+ * the shared memory made here, in `store` (the main thread's). */
+wex_error_t *wex_wasi_threads_new(wex_engine_t *engine, const wex_module_t *module,
+                                  wex_wasi_t *wasi, wex_store_t *store, wex_wasi_exit_fn_t on_exit,
+                                  void *env, wex_wasi_threads_t **out);
+/* Fill every import of the module for instantiation in `store`: the shared
+ * memory, thread-spawn, and the preview1 functions (wex_wasi_link). Other
+ * imports are refused (WEX_ERR_UNLINKABLE). */
+wex_error_t *wex_wasi_threads_link(wex_wasi_threads_t *threads, wex_store_t *store,
+                                   wex_extern_t *imports_out);
+/* Threads started and not yet finished. */
+unsigned wex_wasi_threads_running(const wex_wasi_threads_t *threads);
+/* Once no thread runs: after wex_engine_delete() (which waits for its task
+ * threads to leave) and before wex_wasi_delete(). */
+void wex_wasi_threads_delete(wex_wasi_threads_t *threads);
+
 #ifdef __cplusplus
 }
 #endif

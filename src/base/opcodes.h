@@ -1,9 +1,10 @@
 /*
- * opcodes.h - one row per WebAssembly opcode (WebAssembly 2.0 without SIMD).
+ * opcodes.h - one row per WebAssembly opcode (WebAssembly 2.0 without SIMD, plus
+ * the threads proposal).
  *
  * X(NAME, CODE, IMM, SIG)
  *   NAME  identifier: WEX__OP_NAME
- *   CODE  the opcode: one byte, or 0xFC00 | sub-opcode for the 0xFC prefix
+ *   CODE  the opcode: one byte, or 0xFC00 | sub (0xFC prefix), 0xFE00 | sub (0xFE)
  *   IMM   the immediates' shape (wex__imm_kind below)
  *   SIG   for simple operators, "params:results" with i=i32 I=i64 f=f32 F=f64
  *         (e.g. "ii:i"); "*" where the validator and compiler treat the
@@ -39,6 +40,80 @@ typedef enum {
     WEX__IMM_ELEM,       /* u32 elemidx */
     WEX__IMM_TABLE_COPY, /* u32 dst tableidx, u32 src tableidx */
 } wex__imm_kind;
+
+/*
+ * The threads proposal's operators, 0xFE prefix (0xFE00 | sub-opcode). Memory
+ * accesses take a memarg whose alignment must be the natural one; the access
+ * width is 1 << wex__op_atomic_log2(code).
+ */
+#define WEX__OPCODES_ATOMIC(X)                                                                     \
+    X(MEMORY_ATOMIC_NOTIFY, 0xFE00, MEMARG, "ii:i")                                                \
+    X(MEMORY_ATOMIC_WAIT32, 0xFE01, MEMARG, "iiI:i")                                               \
+    X(MEMORY_ATOMIC_WAIT64, 0xFE02, MEMARG, "iII:i")                                               \
+    X(ATOMIC_FENCE, 0xFE03, MEM, "*")                                                              \
+    X(I32_ATOMIC_LOAD, 0xFE10, MEMARG, "i:i")                                                      \
+    X(I64_ATOMIC_LOAD, 0xFE11, MEMARG, "i:I")                                                      \
+    X(I32_ATOMIC_LOAD8_U, 0xFE12, MEMARG, "i:i")                                                   \
+    X(I32_ATOMIC_LOAD16_U, 0xFE13, MEMARG, "i:i")                                                  \
+    X(I64_ATOMIC_LOAD8_U, 0xFE14, MEMARG, "i:I")                                                   \
+    X(I64_ATOMIC_LOAD16_U, 0xFE15, MEMARG, "i:I")                                                  \
+    X(I64_ATOMIC_LOAD32_U, 0xFE16, MEMARG, "i:I")                                                  \
+    X(I32_ATOMIC_STORE, 0xFE17, MEMARG, "ii:")                                                     \
+    X(I64_ATOMIC_STORE, 0xFE18, MEMARG, "iI:")                                                     \
+    X(I32_ATOMIC_STORE8, 0xFE19, MEMARG, "ii:")                                                    \
+    X(I32_ATOMIC_STORE16, 0xFE1A, MEMARG, "ii:")                                                   \
+    X(I64_ATOMIC_STORE8, 0xFE1B, MEMARG, "iI:")                                                    \
+    X(I64_ATOMIC_STORE16, 0xFE1C, MEMARG, "iI:")                                                   \
+    X(I64_ATOMIC_STORE32, 0xFE1D, MEMARG, "iI:")                                                   \
+    X(I32_ATOMIC_RMW_ADD, 0xFE1E, MEMARG, "ii:i")                                                  \
+    X(I64_ATOMIC_RMW_ADD, 0xFE1F, MEMARG, "iI:I")                                                  \
+    X(I32_ATOMIC_RMW8_ADD_U, 0xFE20, MEMARG, "ii:i")                                               \
+    X(I32_ATOMIC_RMW16_ADD_U, 0xFE21, MEMARG, "ii:i")                                              \
+    X(I64_ATOMIC_RMW8_ADD_U, 0xFE22, MEMARG, "iI:I")                                               \
+    X(I64_ATOMIC_RMW16_ADD_U, 0xFE23, MEMARG, "iI:I")                                              \
+    X(I64_ATOMIC_RMW32_ADD_U, 0xFE24, MEMARG, "iI:I")                                              \
+    X(I32_ATOMIC_RMW_SUB, 0xFE25, MEMARG, "ii:i")                                                  \
+    X(I64_ATOMIC_RMW_SUB, 0xFE26, MEMARG, "iI:I")                                                  \
+    X(I32_ATOMIC_RMW8_SUB_U, 0xFE27, MEMARG, "ii:i")                                               \
+    X(I32_ATOMIC_RMW16_SUB_U, 0xFE28, MEMARG, "ii:i")                                              \
+    X(I64_ATOMIC_RMW8_SUB_U, 0xFE29, MEMARG, "iI:I")                                               \
+    X(I64_ATOMIC_RMW16_SUB_U, 0xFE2A, MEMARG, "iI:I")                                              \
+    X(I64_ATOMIC_RMW32_SUB_U, 0xFE2B, MEMARG, "iI:I")                                              \
+    X(I32_ATOMIC_RMW_AND, 0xFE2C, MEMARG, "ii:i")                                                  \
+    X(I64_ATOMIC_RMW_AND, 0xFE2D, MEMARG, "iI:I")                                                  \
+    X(I32_ATOMIC_RMW8_AND_U, 0xFE2E, MEMARG, "ii:i")                                               \
+    X(I32_ATOMIC_RMW16_AND_U, 0xFE2F, MEMARG, "ii:i")                                              \
+    X(I64_ATOMIC_RMW8_AND_U, 0xFE30, MEMARG, "iI:I")                                               \
+    X(I64_ATOMIC_RMW16_AND_U, 0xFE31, MEMARG, "iI:I")                                              \
+    X(I64_ATOMIC_RMW32_AND_U, 0xFE32, MEMARG, "iI:I")                                              \
+    X(I32_ATOMIC_RMW_OR, 0xFE33, MEMARG, "ii:i")                                                   \
+    X(I64_ATOMIC_RMW_OR, 0xFE34, MEMARG, "iI:I")                                                   \
+    X(I32_ATOMIC_RMW8_OR_U, 0xFE35, MEMARG, "ii:i")                                                \
+    X(I32_ATOMIC_RMW16_OR_U, 0xFE36, MEMARG, "ii:i")                                               \
+    X(I64_ATOMIC_RMW8_OR_U, 0xFE37, MEMARG, "iI:I")                                                \
+    X(I64_ATOMIC_RMW16_OR_U, 0xFE38, MEMARG, "iI:I")                                               \
+    X(I64_ATOMIC_RMW32_OR_U, 0xFE39, MEMARG, "iI:I")                                               \
+    X(I32_ATOMIC_RMW_XOR, 0xFE3A, MEMARG, "ii:i")                                                  \
+    X(I64_ATOMIC_RMW_XOR, 0xFE3B, MEMARG, "iI:I")                                                  \
+    X(I32_ATOMIC_RMW8_XOR_U, 0xFE3C, MEMARG, "ii:i")                                               \
+    X(I32_ATOMIC_RMW16_XOR_U, 0xFE3D, MEMARG, "ii:i")                                              \
+    X(I64_ATOMIC_RMW8_XOR_U, 0xFE3E, MEMARG, "iI:I")                                               \
+    X(I64_ATOMIC_RMW16_XOR_U, 0xFE3F, MEMARG, "iI:I")                                              \
+    X(I64_ATOMIC_RMW32_XOR_U, 0xFE40, MEMARG, "iI:I")                                              \
+    X(I32_ATOMIC_RMW_XCHG, 0xFE41, MEMARG, "ii:i")                                                 \
+    X(I64_ATOMIC_RMW_XCHG, 0xFE42, MEMARG, "iI:I")                                                 \
+    X(I32_ATOMIC_RMW8_XCHG_U, 0xFE43, MEMARG, "ii:i")                                              \
+    X(I32_ATOMIC_RMW16_XCHG_U, 0xFE44, MEMARG, "ii:i")                                             \
+    X(I64_ATOMIC_RMW8_XCHG_U, 0xFE45, MEMARG, "iI:I")                                              \
+    X(I64_ATOMIC_RMW16_XCHG_U, 0xFE46, MEMARG, "iI:I")                                             \
+    X(I64_ATOMIC_RMW32_XCHG_U, 0xFE47, MEMARG, "iI:I")                                             \
+    X(I32_ATOMIC_RMW_CMPXCHG, 0xFE48, MEMARG, "iii:i")                                             \
+    X(I64_ATOMIC_RMW_CMPXCHG, 0xFE49, MEMARG, "iII:I")                                             \
+    X(I32_ATOMIC_RMW8_CMPXCHG_U, 0xFE4A, MEMARG, "iii:i")                                          \
+    X(I32_ATOMIC_RMW16_CMPXCHG_U, 0xFE4B, MEMARG, "iii:i")                                         \
+    X(I64_ATOMIC_RMW8_CMPXCHG_U, 0xFE4C, MEMARG, "iII:I")                                          \
+    X(I64_ATOMIC_RMW16_CMPXCHG_U, 0xFE4D, MEMARG, "iII:I")                                         \
+    X(I64_ATOMIC_RMW32_CMPXCHG_U, 0xFE4E, MEMARG, "iII:I")
 
 #define WEX__OPCODES(X)                                                                            \
     X(UNREACHABLE, 0x00, NONE, "*")                                                                \
@@ -241,7 +316,8 @@ typedef enum {
     X(TABLE_COPY, 0xFC0E, TABLE_COPY, "iii:")                                                      \
     X(TABLE_GROW, 0xFC0F, TABLE, "*")                                                              \
     X(TABLE_SIZE, 0xFC10, TABLE, ":i")                                                             \
-    X(TABLE_FILL, 0xFC11, TABLE, "*")
+    X(TABLE_FILL, 0xFC11, TABLE, "*")                                                              \
+    WEX__OPCODES_ATOMIC(X)
 
 typedef enum {
 #define WEX__OPX(name, code, imm, sig) WEX__OP_##name = code,
@@ -266,7 +342,11 @@ typedef struct {
 
 extern const wex__opinfo wex__ops[WEX__OPI_COUNT];
 
-/* The row of opcode `code` (a byte, or 0xFC00|sub), or NULL if none. */
+/* The row of opcode `code` (a byte, 0xFC00|sub or 0xFE00|sub), or NULL if none. */
 const wex__opinfo *wex__op_lookup(uint32_t code);
+
+/* log2 of the access width (= the required alignment) of an atomic memory
+ * operator 0xFE00|sub; 0 for atomic.fence. */
+unsigned wex__op_atomic_log2(uint32_t code);
 
 #endif

@@ -31,6 +31,12 @@
 static const char EOS_MSG[] = "unexpected end of section or function";
 static const char SIMD_MSG[] = "SIMD is not supported yet";
 
+/* The decoder's immediate-kind table: one-byte opcodes, then the 0xFC
+ * sub-opcodes below 32, then the 0xFE (threads) sub-opcodes below 0x50. */
+#define IMM_FC    256
+#define IMM_FE    (256 + 32)
+#define IMM_SLOTS (256 + 32 + 0x50)
+
 typedef struct {
     wex__module *m;
     wex__reader r;      /* over the whole module */
@@ -38,9 +44,9 @@ typedef struct {
     char msg[64];       /* a formatted message, when the error has one */
     uint8_t *ctl;       /* per open block: 1 = `if` still open to `else` */
     size_t ctl_cap;
-    bool need_datacount;   /* a body uses memory.init or data.drop */
-    uint8_t imm[256 + 32]; /* 1 + immediate kind by opcode, then 0xFC sub-opcode; 0: none */
-    bool has_names;        /* a "name" section was seen: [names_off, names_end) */
+    bool need_datacount;    /* a body uses memory.init or data.drop */
+    uint8_t imm[IMM_SLOTS]; /* 1 + immediate kind: by opcode, 0xFC sub, 0xFE sub; 0: none */
+    bool has_names;         /* a "name" section was seen: [names_off, names_end) */
     size_t names_off, names_end;
 } dec;
 
@@ -194,27 +200,29 @@ static bool read_reftype(dec *d, uint8_t *t) {
 }
 
 /* Limits: a flag that is a 1-bit LEB128 (so 0x02 is "integer too large" and
- * 0x81 0x00 "integer representation too long"), min, and max if flagged. */
-static bool read_limits(dec *d, wex__limits *l) {
+ * 0x81 0x00 "integer representation too long"), min, and max if flagged.
+ * Memories (`mem`) may also set bit 1, "shared" (threads proposal); whether
+ * a shared memory has its maximum is valid's question. */
+static bool read_limits(dec *d, wex__limits *l, bool mem) {
     size_t at = pos_of(d);
     uint8_t flag;
     uint32_t min, max = 0;
     TRY(read_u8(d, &flag));
-    if ((flag & 0x7f) > 1) return fail(d, at, "integer too large");
+    if ((flag & 0x7f) > (mem ? 3 : 1)) return fail(d, at, "integer too large");
     if (flag & 0x80) return fail(d, at + 1, "integer representation too long");
     TRY(read_u32(d, &min));
-    if (flag) TRY(read_u32(d, &max));
+    if (flag & 1) TRY(read_u32(d, &max));
     l->min = min;
     l->max = max;
-    l->has_max = flag != 0;
-    l->shared = false;
+    l->has_max = (flag & 1) != 0;
+    l->shared = (flag & 2) != 0;
     return true;
 }
 
 /* A table type: reference type then limits. */
 static bool read_tabletype(dec *d, wex__tabletype *t) {
     TRY(read_reftype(d, &t->elem));
-    return read_limits(d, &t->lim);
+    return read_limits(d, &t->lim, false);
 }
 
 /* A global type: value type then a mutability byte, 0 or 1. */
@@ -281,11 +289,14 @@ static bool scan_instrs(dec *d, bool in_func) {
         unsigned imm = d->imm[b];
         if (WEX__UNLIKELY(imm == 0)) {
             if (b == 0xFD) return unsupported(d, at);
-            if (b != 0xFC) return failf(d, at, "illegal opcode %02x", b);
+            if (b != 0xFC && b != 0xFE) return failf(d, at, "illegal opcode %02x", b);
             uint32_t sub;
             TRY(read_u32(d, &sub));
-            imm = sub < 32 ? d->imm[256 + sub] : 0;
-            if (!imm) return failf(d, at, "illegal opcode fc %02x", sub);
+            if (b == 0xFC)
+                imm = sub < 32 ? d->imm[IMM_FC + sub] : 0;
+            else
+                imm = sub < 0x50 ? d->imm[IMM_FE + sub] : 0;
+            if (!imm) return failf(d, at, "illegal opcode %02x %02x", b, sub);
         }
         uint32_t x;
         switch ((wex__imm_kind)(imm - 1)) {
@@ -436,7 +447,7 @@ static bool sec_import(dec *d) {
         switch (im->kind) {
         case WEX__EXT_FUNC: TRY(read_u32(d, &im->u.type)); break;
         case WEX__EXT_TABLE: TRY(read_tabletype(d, &im->u.table)); break;
-        case WEX__EXT_MEM: TRY(read_limits(d, &im->u.mem.lim)); break;
+        case WEX__EXT_MEM: TRY(read_limits(d, &im->u.mem.lim, true)); break;
         case WEX__EXT_GLOBAL: TRY(read_globaltype(d, &im->u.global)); break;
         default: return fail(d, at, "malformed import kind");
         }
@@ -495,7 +506,7 @@ static bool sec_mem(dec *d) {
     TRY(read_len(d, &n));
     TRY(grow(d, (void **)&m->mems, m->nmems, n, sizeof *m->mems));
     for (uint32_t i = 0; i < n; i++)
-        TRY(read_limits(d, &m->mems[m->nmems + i].lim));
+        TRY(read_limits(d, &m->mems[m->nmems + i].lim, true));
     m->nmems += n;
     return true;
 }
@@ -799,7 +810,9 @@ wex_error_t *wex__decode(wex__module *m) {
         if (code < 256)
             d.imm[code] = (uint8_t)(wex__ops[i].imm + 1);
         else if (code - 0xFC00u < 32)
-            d.imm[256 + (code - 0xFC00u)] = (uint8_t)(wex__ops[i].imm + 1);
+            d.imm[IMM_FC + (code - 0xFC00u)] = (uint8_t)(wex__ops[i].imm + 1);
+        else if (code - 0xFE00u < 0x50)
+            d.imm[IMM_FE + (code - 0xFE00u)] = (uint8_t)(wex__ops[i].imm + 1);
     }
     bool in_sections = false;
     bool ok = decode_module(&d, &in_sections);

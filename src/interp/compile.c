@@ -424,10 +424,10 @@ static const wex__opinfo *read_op(wex__reader *r) {
     uint8_t b;
     if (!wex__read_u8(r, &b)) return NULL;
     uint32_t code = b;
-    if (b == 0xFC) {
+    if (b == 0xFC || b == 0xFE) {
         uint32_t sub;
         if (!wex__read_u32(r, &sub)) return NULL;
-        code = 0xFC00 | sub;
+        code = (uint32_t)b << 8 | sub;
     }
     return wex__op_lookup(code);
 }
@@ -449,6 +449,9 @@ static bool do_end(comp *c) {
     reset_stack(c, h, nr);
     return false;
 }
+
+#define WEX__COMPILE_C
+#include "interp/compile_atomic.c" /* translate_atomic(): the 0xFE operators */
 
 /* Translate one instruction whose row is `op`. */
 static void translate(comp *c, const wex__opinfo *op) {
@@ -817,6 +820,10 @@ static void translate(comp *c, const wex__opinfo *op) {
         c->last_dst_site = c->len - 2;
         break;
     default: {
+        if (op->code >> 8 == 0xFE) {
+            translate_atomic(c, op);
+            break;
+        }
         /* Simple operators: loads, stores and numeric ones, by signature. */
         const char *sig = op->sig;
         if (op->imm == WEX__IMM_MEMARG) {

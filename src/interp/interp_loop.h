@@ -38,7 +38,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     do {                                                                                           \
         wex_memory_t *m0_ = inst->mem0;                                                            \
         mb = m0_ ? m0_->base : NULL;                                                               \
-        msz = m0_ ? m0_->size : 0;                                                                 \
+        msz = m0_ ? __atomic_load_n(&m0_->size, __ATOMIC_ACQUIRE) : 0;                             \
     } while (0)
 #define NEXT() goto *labels[*ip]
 #define S(i)   fp[ip[i]]
@@ -244,12 +244,18 @@ L_ELEM_DROP_I:
 
     /* ------------------------------------------------ memory */
 #if WEX__CHECKED
+/* Past the cached size, look again before trapping: another thread may have
+ * grown a shared memory (costs nothing on the in-bounds path). */
+#define EA_CHECK(n)                                                                                \
+    if (WEX__UNLIKELY(ea + (n) > msz) &&                                                           \
+        ea + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE)))                   \
+    TRAP(WEX_TRAP_MEMORY_OOB)
 #define EA(n)                                                                                      \
     uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
-    if (WEX__UNLIKELY(ea + (n) > msz)) TRAP(WEX_TRAP_MEMORY_OOB)
+    EA_CHECK(n)
 #define EAS(n)                                                                                     \
     uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                \
-    if (WEX__UNLIKELY(ea + (n) > msz)) TRAP(WEX_TRAP_MEMORY_OOB)
+    EA_CHECK(n)
 #else
 #define EA(n)  uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3]
 #define EAS(n) uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3]
@@ -298,8 +304,9 @@ L_ELEM_DROP_I:
 #undef STORE
 #undef EA
 #undef EAS
+#undef EA_CHECK
 L_MEMORY_SIZE_I:
-    S(1) = inst->mem0->lim.min;
+    S(1) = __atomic_load_n(&inst->mem0->lim.min, __ATOMIC_ACQUIRE); /* shared: may grow */
     ip += 2;
     NEXT();
 L_MEMORY_GROW_I : {
@@ -314,7 +321,9 @@ L_MEMORY_INIT_I : {
     const wex__data *ds = &m->datas[ip[1]];
     uint64_t dlen = inst->data_dropped[ip[1]] ? 0 : ds->data_len;
     uint32_t d = (uint32_t)S(2), sr = (uint32_t)S(3), n = (uint32_t)S(4);
-    if ((uint64_t)d + n > inst->mem0->size || (uint64_t)sr + n > dlen) TRAP(WEX_TRAP_MEMORY_OOB);
+    if ((uint64_t)d + n > __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE) ||
+        (uint64_t)sr + n > dlen)
+        TRAP(WEX_TRAP_MEMORY_OOB);
     if (n) memcpy(inst->mem0->base + d, m->bytes + ds->data_off + sr, n);
     ip += 5;
     NEXT();
@@ -325,7 +334,7 @@ L_DATA_DROP_I:
     NEXT();
 L_MEMORY_COPY_I : {
     uint32_t d = (uint32_t)S(1), sr = (uint32_t)S(2), n = (uint32_t)S(3);
-    uint64_t sz = inst->mem0->size;
+    uint64_t sz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE);
     if ((uint64_t)d + n > sz || (uint64_t)sr + n > sz) TRAP(WEX_TRAP_MEMORY_OOB);
     memmove(inst->mem0->base + d, inst->mem0->base + sr, n);
     ip += 4;
@@ -333,7 +342,8 @@ L_MEMORY_COPY_I : {
 }
 L_MEMORY_FILL_I : {
     uint32_t d = (uint32_t)S(1), n = (uint32_t)S(3);
-    if ((uint64_t)d + n > inst->mem0->size) TRAP(WEX_TRAP_MEMORY_OOB);
+    if ((uint64_t)d + n > __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE))
+        TRAP(WEX_TRAP_MEMORY_OOB);
     memset(inst->mem0->base + d, (int)(uint8_t)S(2), n);
     ip += 4;
     NEXT();
@@ -613,6 +623,8 @@ L_I64_REM_U : {
     BRC(GE_U, uint32_t, >=)
 #undef BRC
 #undef I32
+
+#include "interp/interp_atomic.h" /* the threads proposal's operators */
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

@@ -5,9 +5,11 @@
 #ifndef WEX_OS_H
 #define WEX_OS_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 size_t wex__os_page_size(void);
 /* Reserve len bytes of address space, inaccessible. NULL on failure. */
@@ -54,5 +56,20 @@ bool wex__os_set_size(int fd, unsigned long long len);
 bool wex__os_write_at(int fd, const void *buf, size_t len, unsigned long long off);
 /* Seal fd's size and contents. */
 void wex__os_seal(int fd);
+/*
+ * Threads and time (os_thread.c), for the task manager and for
+ * memory.atomic.wait.
+ */
+uint64_t wex__os_now_ns(void); /* monotonic clock */
+void wex__os_sleep_ns(uint64_t ns);
+/* A condition variable whose timed waits use the monotonic clock. */
+bool wex__os_cond_init(pthread_cond_t *cv);
+/* Wait until signalled (true) or deadline_ns passes (false); UINT64_MAX
+ * waits forever. */
+bool wex__os_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline_ns);
+/* Start a detached thread running fn(arg). */
+bool wex__os_thread_start(void *(*fn)(void *), void *arg);
+/* CPUs this process may use: affinity mask, then cgroup v2/v1 CPU quota. */
+unsigned wex__os_parallelism(void);
 
 #endif

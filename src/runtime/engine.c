@@ -5,6 +5,7 @@
 #include "cache/cache.h"
 #include "os/os.h"
 #include "runtime/runtime.h"
+#include "task/task.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,8 @@ wex_engine_t *wex_engine_new(wex_config_t *config) {
  * modules); the engine itself goes with the last module. */
 void wex_engine_delete(wex_engine_t *e) {
     if (!e) return;
+    /* Tasks may still use the allocator (their stores' memories): stop them first. */
+    if (e->tm_ready && e->tm.destroy) e->tm.destroy(e->tm.data);
     wex__cache_engine_fini(e);
     wex__engine_unref(e);
 }
@@ -197,6 +200,32 @@ void wex__engine_unref(wex_engine_t *e) {
     e->alloc->destroy(e->alloc);
     pthread_mutex_destroy(&e->lock);
     wex__free(e);
+}
+
+void wex_config_set_task_manager(wex_config_t *c, const wex_task_manager_t *tm) {
+    c->task_manager = *tm;
+    c->has_task_manager = true;
+}
+
+/* Made on first use, so that an engine that never runs a task starts no
+ * thread and allocates nothing for it. */
+const wex_task_manager_t *wex_engine_task_manager(wex_engine_t *e) {
+    pthread_mutex_lock(&e->lock);
+    if (!e->tm_ready) {
+        if (e->config.has_task_manager) {
+            e->tm = e->config.task_manager;
+            e->tm_ready = true;
+        } else {
+            wex_error_t *err = wex__task_default_new(e, &e->tm);
+            if (err)
+                wex_error_delete(err);
+            else
+                e->tm_ready = true;
+        }
+    }
+    const wex_task_manager_t *tm = e->tm_ready ? &e->tm : NULL;
+    pthread_mutex_unlock(&e->lock);
+    return tm;
 }
 
 wex_bounds_t wex_engine_bounds_checks(const wex_engine_t *e) {

@@ -152,6 +152,7 @@ static wex_error_t *check_import(const wex__module *m, const wex__import *im,
         const wex_memory_t *mem = ex->of.memory;
         if (!mem) return link_error(im, "incompatible import type");
         wex__limits have = mem->lim;
+        have.min = __atomic_load_n(&mem->lim.min, __ATOMIC_ACQUIRE); /* shared: may grow */
         if (!limits_match(&have, &im->u.mem.lim) || have.shared != im->u.mem.lim.shared)
             return link_error(im, "incompatible import type");
         break;
@@ -273,7 +274,13 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         switch (m->imports[i].kind) {
         case WEX__EXT_FUNC: inst->funcs[fi++] = imports[i].of.func; break;
         case WEX__EXT_TABLE: inst->tables[ti++] = imports[i].of.table; break;
-        case WEX__EXT_MEM: inst->mems[mi++] = imports[i].of.memory; break;
+        case WEX__EXT_MEM:
+            /* A shared memory may come from another store (another thread):
+             * this store then keeps it alive too. */
+            if (imports[i].of.memory->shared && (err = wex__shmem_adopt(s, imports[i].of.memory)))
+                return err;
+            inst->mems[mi++] = imports[i].of.memory;
+            break;
         case WEX__EXT_GLOBAL: inst->globals[gi++] = imports[i].of.global; break;
         }
     }

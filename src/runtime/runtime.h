@@ -15,6 +15,7 @@
 #include "alloc/alloc.h"
 #include "base/base.h"
 #include "module/module.h"
+#include "wex_task.h"
 
 #include <pthread.h>
 
@@ -30,6 +31,8 @@ struct wex_config {
      * the default chain; cache NULL with cache_set means none. */
     bool cache_set;
     struct wex_cache *cache;
+    wex_task_manager_t task_manager; /* the embedder's, when has_task_manager */
+    bool has_task_manager;
 };
 
 /* Defaults, in one place, with their reasons. */
@@ -94,6 +97,10 @@ struct wex_engine {
     uint64_t cache_serial;
     uint8_t cache_id[16];
     char cache_id_hex[33];
+    /* The task manager (wex_task.h): the embedder's or the default one,
+     * made on first use under `lock`; destroyed first at engine deletion. */
+    wex_task_manager_t tm;
+    bool tm_ready;
 };
 
 /* Engines are reference counted: modules kept by caches may outlive
@@ -111,7 +118,8 @@ typedef enum {
     WEX__OBJ_TABLE,
     WEX__OBJ_MEMORY,
     WEX__OBJ_GLOBAL,
-    WEX__OBJ_INSTANCE
+    WEX__OBJ_INSTANCE,
+    WEX__OBJ_SHARE /* a store's reference to a shared memory (atomic.c) */
 } wex__objkind;
 typedef struct wex__obj {
     struct wex__obj *next;
@@ -157,6 +165,9 @@ struct wex_memory {
     uint64_t reserved; /* bytes reserved */
     wex__limits lim;   /* lim.min: current pages */
     int region;        /* guard region handle, or -1 */
+    /* Shared memories (threads proposal) only, else NULL: this record then
+     * lives outside every store, counted by the stores that use it. */
+    struct wex__shmem *shared;
 };
 
 struct wex_table {
@@ -215,4 +226,22 @@ wex_val_t wex__slot_to_val(uint64_t slot, uint8_t type);
 
 /* Call host function f with arguments in slots; results replace them. */
 wex_error_t *wex__host_call(wex_store_t *s, wex_func_t *f, uint64_t *slots);
+
+/*
+ * Shared memories and wait/notify (atomic.c). A shared memory is one
+ * wex_memory_t made outside any store and reference-counted: each store that
+ * uses it holds a WEX__OBJ_SHARE object, so it lives until the last such
+ * store is deleted. Its reservation never moves; growth is serialised by a
+ * lock and publishes the new size with atomic stores.
+ */
+wex_error_t *wex__shmem_create(wex_store_t *s, const wex__limits *lim, wex_memory_t **out);
+/* Let store s use shared memory m (another reference). */
+wex_error_t *wex__shmem_adopt(wex_store_t *s, wex_memory_t *m);
+void wex__shmem_release(wex__obj *share);
+int64_t wex__shmem_grow(wex_memory_t *m, uint64_t delta);
+/* memory.atomic.wait on a host address inside a shared memory: 0 woken,
+ * 1 not equal, 2 timed out (timeout_ns < 0: never). */
+uint32_t wex__atomic_wait(void *addr, uint64_t expected, bool is64, int64_t timeout_ns);
+/* memory.atomic.notify: wake up to count waiters on addr; returns how many. */
+uint32_t wex__atomic_notify(void *addr, uint32_t count);
 #endif

@@ -73,6 +73,7 @@ wex_error_t *wex__store_stack(wex_store_t *s) {
  * allocator (see alloc.h for its extent with guard pages).
  */
 wex_error_t *wex__memory_create(wex_store_t *s, const wex__limits *lim, wex_memory_t **out) {
+    if (lim->shared) return wex__shmem_create(s, lim, out); /* threads: atomic.c */
     wex_memory_t *m = wex__calloc(1, sizeof *m);
     if (!m) return wex__error_nomem();
     uint64_t maxpages = lim->has_max ? lim->max : WEX__MAX_PAGES;
@@ -97,6 +98,7 @@ wex_error_t *wex__memory_create(wex_store_t *s, const wex__limits *lim, wex_memo
 }
 
 int64_t wex__memory_grow(wex_memory_t *m, uint64_t delta) {
+    if (m->shared) return wex__shmem_grow(m, delta);
     uint64_t old = m->lim.min;
     if (delta == 0) return (int64_t)old;
     if (delta > m->lim.max - old) return -1;
@@ -110,7 +112,8 @@ int64_t wex__memory_grow(wex_memory_t *m, uint64_t delta) {
 
 wex_error_t *wex_memory_new(wex_store_t *s, wex_limits_t limits, wex_memory_t **out) {
     wex__limits l = {limits.min, limits.max, limits.has_max, limits.shared};
-    if (l.min > WEX__MAX_PAGES || (l.has_max && (l.max > WEX__MAX_PAGES || l.max < l.min)))
+    if (l.min > WEX__MAX_PAGES || (l.has_max && (l.max > WEX__MAX_PAGES || l.max < l.min)) ||
+        (l.shared && !l.has_max))
         return wex__error_at(WEX_ERR_ARGUMENT, -1, "invalid memory limits");
     return wex__memory_create(s, &l, out);
 }
@@ -119,13 +122,17 @@ uint8_t *wex_memory_data(const wex_memory_t *m) {
     return m->base;
 }
 size_t wex_memory_size(const wex_memory_t *m) {
-    return (size_t)m->size;
+    return (size_t)__atomic_load_n(&m->size, __ATOMIC_ACQUIRE); /* shared: may grow meanwhile */
 }
 wex_limits_t wex_memory_limits(const wex_memory_t *m) {
-    return (wex_limits_t){m->lim.min, m->lim.max, m->lim.has_max, m->lim.shared};
+    return (wex_limits_t){__atomic_load_n(&m->lim.min, __ATOMIC_ACQUIRE), m->lim.max,
+                          m->lim.has_max, m->lim.shared};
 }
 int64_t wex_memory_grow(wex_memory_t *m, uint64_t delta) {
     return wex__memory_grow(m, delta);
+}
+wex_error_t *wex_memory_share(wex_store_t *s, wex_memory_t *m) {
+    return wex__shmem_adopt(s, m);
 }
 
 /* ---------------------------------------------------------------- tables */
@@ -304,6 +311,7 @@ static void free_object(wex_store_t *s, wex__obj *o) {
         break;
     }
     case WEX__OBJ_GLOBAL: break;
+    case WEX__OBJ_SHARE: wex__shmem_release(o); break;
     case WEX__OBJ_INSTANCE:
         wex__instance_free((wex_instance_t *)o);
         a->instance_free(a, o);

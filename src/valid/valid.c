@@ -69,8 +69,11 @@ static wex_error_t *check_limits(const wex__limits *l, uint64_t range, const cha
     return NULL;
 }
 
-/* Memories count pages: 65536 of them make the 4 GiB of 32-bit addresses. */
+/* Memories count pages: 65536 of them make the 4 GiB of 32-bit addresses.
+ * A shared memory (threads) must say how far it may grow, so that its
+ * reservation can be fixed once for every thread that shares it. */
 static wex_error_t *check_memtype(const wex__memtype *mt, int64_t off) {
+    if (mt->lim.shared && !mt->lim.has_max) return invalid(off, "shared memory must have maximum");
     return check_limits(&mt->lim, WEX__MAX_PAGES, "memory size must be at most 65536 pages (4GiB)",
                         off);
 }

@@ -38,11 +38,13 @@ static inline bool rd_u32(wex__reader *r, uint32_t *out) {
 
 /*
  * Operator rows by opcode without a call: one-byte opcodes at their value,
- * 0xFC-prefixed ones at 0x100 + sub-opcode. Entries are row index + 1, so 0
- * means no such operator. Built by the compiler from opcodes.h.
+ * 0xFC-prefixed ones at 0x100 + sub-opcode, 0xFE-prefixed (threads) ones at
+ * 0x200 + sub-opcode. Entries are row index + 1, so 0 means no such
+ * operator. Built by the compiler from opcodes.h.
  */
-#define OPSLOT(code) ((code) < 0x100 ? (code) : 0x100 + ((code)&0xFF))
-static const uint16_t op_slot[0x200] = {
+#define OPSLOT(code)                                                                               \
+    ((code) < 0x100 ? (code) : ((code) >> 8 == 0xFC ? 0x100 : 0x200) + ((code)&0xFF))
+static const uint16_t op_slot[0x300] = {
 #define WEX__OPX(name, code, imm, sig) [OPSLOT(code)] = WEX__OPI_##name + 1,
     WEX__OPCODES(WEX__OPX)
 #undef WEX__OPX
@@ -366,6 +368,11 @@ static bool simple_imm(wex__valid_ctx *v, wex__reader *r, size_t at, const wex__
     case WEX__IMM_MEMARG:
         if (!rd_u32(r, &a) || !rd_u32(r, &b)) return false;
         if (!need_memory(v, at)) return false;
+        if (info->code >> 8 == 0xFE) { /* atomics: exactly the natural alignment */
+            if (a != wex__op_atomic_log2(info->code))
+                return fail(v, at, "atomic alignment must be natural");
+            return true;
+        }
         if (info->code < 0x28 || info->code > 0x3E) return fail(v, at, "unexpected memarg");
         if (a > natural_align[info->code - 0x28])
             return fail(v, at, "alignment must not be larger than natural");
@@ -454,6 +461,7 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
     switch (code) {
     case WEX__OP_UNREACHABLE: set_unreachable(v); return true;
     case WEX__OP_NOP: return true;
+    case WEX__OP_ATOMIC_FENCE: /* a reserved zero byte; needs no memory */ return rd_u8(r, &t);
 
     case WEX__OP_BLOCK:
     case WEX__OP_LOOP:
@@ -628,9 +636,12 @@ static bool check_instr(wex__valid_ctx *v, wex__reader *r, size_t at, uint32_t c
         return push(v, WEX__T_FUNCREF);
 
     default: {
-        unsigned slot = code < 0x100 ? code : code - 0xFC00 + 0x100;
+        unsigned slot = code < 0x100          ? code
+                        : (code >> 8) == 0xFC ? code - 0xFC00 + 0x100
+                        : (code >> 8) == 0xFE ? code - 0xFE00 + 0x200
+                                              : 0x300;
         const wex__opinfo *info =
-            slot < 0x200 && op_slot[slot] ? &wex__ops[op_slot[slot] - 1] : NULL;
+            slot < 0x300 && op_slot[slot] ? &wex__ops[op_slot[slot] - 1] : NULL;
         if (!info || info->sig[0] == '*')
             return fail(v, at, "unknown operator 0x%x", (unsigned)code);
         if (!simple_imm(v, r, at, info)) return false;
@@ -668,13 +679,13 @@ wex_error_t *wex__valid_func(wex__valid_ctx *v, uint32_t funcidx) {
             break;
         }
         code = op;
-        if (op == 0xFC) {
+        if (op == 0xFC || op == 0xFE) {
             uint32_t sub;
             if (!rd_u32(&r, &sub)) {
                 read_failed(v, &r);
                 break;
             }
-            code = sub <= 0xFF ? 0xFC00 | sub : 0xFFFFFFFF;
+            code = sub <= 0xFF ? (uint32_t)op << 8 | sub : 0xFFFFFFFF;
         }
         v->at = at;
         if (!check_instr(v, &r, at, code, &done)) {

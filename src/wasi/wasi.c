@@ -452,7 +452,10 @@ typedef struct {
 static wex_error_t *call_handler(void *env, wex_store_t *store, const wex_val_t *args,
                                  wex_val_t *results) {
     binding_t *b = env;
+    pthread_mutex_t *lock = b->wasi->lock;
+    if (lock) pthread_mutex_lock(lock);
     results[0] = wex_val_i32((int32_t)b->fn(b->wasi, args));
+    if (lock) pthread_mutex_unlock(lock);
     return NULL;
 }
 

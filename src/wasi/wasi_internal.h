@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "wex.h"
@@ -174,6 +175,9 @@ struct wex_wasi {
     uint32_t nfds;          /* table length (used or not) */
     wex__wasi_buf_t out[3]; /* captured stdout/stderr; out[0] is in-memory stdin */
     wex_memory_t *memory;
+    /* wasi-threads (wasi_threads.c): when set, every call holds this lock,
+     * since the threads of one program share the context. */
+    pthread_mutex_t *lock;
 };
 
 /* The largest table size; more opens give EMFILE. */

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,30 @@ static void print_call_error(const char *file, const char *func, const wex_error
     }
 }
 
+/*
+ * wasi-threads: the process ends once, from whichever thread gets there
+ * first (a thread's proc_exit or trap, or the main thread finishing while
+ * threads still run, which cannot be joined); any other thread that tries
+ * just stops until the process is gone.
+ */
+static int exit_claimed;
+static const char *exit_file;
+
+static void exit_process(int status) {
+    if (__atomic_exchange_n(&exit_claimed, 1, __ATOMIC_ACQ_REL))
+        for (;;)
+            pause();
+    fflush(NULL);
+    exit(status);
+}
+
+/* A thread called proc_exit (err NULL) or trapped. */
+static void thread_exit(void *env, int status, const wex_error_t *err) {
+    (void)env;
+    if (err) print_call_error(exit_file, "wasi_thread_start", err);
+    exit_process(status);
+}
+
 /* Add a --dir HOST[::GUEST] or --env NAME[=VALUE] value to the WASI
  * configuration. Returns false for a malformed value or no memory. */
 static bool wasi_option(wex_wasi_config_t *wcfg, bool is_dir, const char *v) {
@@ -365,6 +390,7 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
     }
     int status = 1;
     wex_wasi_t *wasi = NULL;
+    wex_wasi_threads_t *threads = NULL;
     wex_extern_t *imports = NULL;
     wex_module_t *module = NULL;
     wex_store_t *store = NULL;
@@ -379,7 +405,8 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
     }
     if (verbose) log_instantiation(engine, module, file);
     size_t nimports = wex_module_import_count(module);
-    for (size_t k = 0; k < nimports; k++) {
+    bool use_threads = wex_wasi_threads_needed(module); /* checks its own imports */
+    for (size_t k = 0; k < nimports && !use_threads; k++) {
         wex_importdesc_t d;
         wex_module_import(module, k, &d);
         if (d.module_len == 22 && memcmp(d.module, "wasi_snapshot_preview1", 22) == 0) continue;
@@ -402,7 +429,13 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         fprintf(stderr, "Error: cannot create a store\n");
         goto out;
     }
-    err = wex_wasi_link(wasi, store, module, imports);
+    if (use_threads) {
+        exit_file = file;
+        err = wex_wasi_threads_new(engine, module, wasi, store, thread_exit, NULL, &threads);
+        if (!err) err = wex_wasi_threads_link(threads, store, imports);
+    } else {
+        err = wex_wasi_link(wasi, store, module, imports);
+    }
     if (err) {
         fprintf(stderr, "Error: failed to instantiate `%s`: %s\n", file, wex_error_message(err));
         goto out;
@@ -416,7 +449,7 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
                     wex_error_message(err));
         goto out;
     }
-    if (nimports > 0) {
+    if (nimports > 0 && !use_threads) { /* threads: the shared memory, bound already */
         err = wex_wasi_bind_memory(wasi, inst);
         if (err) {
             fprintf(stderr, "Error: failed to instantiate `%s`: WASI needs %s\n", file,
@@ -481,15 +514,19 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         }
     status = 0;
 out:
+    /* Threads still running cannot be joined: end the process as a native
+     * program's return from main does. */
+    if (threads && wex_wasi_threads_running(threads) > 0) exit_process(status);
     free(args);
     free(results);
     free(imports);
     wex_error_delete(err);
     if (store) wex_store_delete(store);
-    wex_wasi_delete(wasi);
     wex_wasi_config_delete(wcfg);
     if (module) wex_module_delete(module);
-    wex_engine_delete(engine);
+    wex_engine_delete(engine); /* waits for finished threads to leave the pool */
+    wex_wasi_threads_delete(threads);
+    wex_wasi_delete(wasi);
     return status;
 }
 

@@ -262,6 +262,17 @@ static bool spectest_build(runner_t *r) {
         wex_extern_t ext = {.kind = WEX_EXTERN_MEMORY, .of.memory = m};
         spectest_add(r, "memory", ext);
     }
+    /* The threads proposal's tests import a shared one too. */
+    ml.shared = true;
+    err = wex_memory_new(r->store, ml, &m);
+    if (err) {
+        fprintf(stderr, "spectest: cannot make shared memory: %s\n", wex_error_message(err));
+        wex_error_delete(err);
+        ok = false;
+    } else {
+        wex_extern_t ext = {.kind = WEX_EXTERN_MEMORY, .of.memory = m};
+        spectest_add(r, "shared_memory", ext);
+    }
     return ok;
 }
 
