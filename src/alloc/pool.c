@@ -30,6 +30,25 @@
  * the heap. */
 #define WEX__POOL_ARENA_BYTES 4096u
 
+/* Instance records live in the arenas, outside the C heap, and point at heap
+ * arrays: under AddressSanitizer the arenas are a root region for its leak
+ * checker, or every live pooled instance's arrays would read as leaked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define WEX__LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEX__LSAN 1
+#endif
+#endif
+#ifdef WEX__LSAN
+#include <sanitizer/lsan_interface.h>
+#define WEX__LSAN_ROOT(p, n)   __lsan_register_root_region((p), (n))
+#define WEX__LSAN_UNROOT(p, n) __lsan_unregister_root_region((p), (n))
+#else
+#define WEX__LSAN_ROOT(p, n)   ((void)0)
+#define WEX__LSAN_UNROOT(p, n) ((void)0)
+#endif
+
 #define NIL UINT32_MAX
 
 typedef struct {
@@ -521,6 +540,7 @@ static void free_tables(pool *p) {
 static void destroy(wex__allocator *a) {
     pool *p = (pool *)a;
     wex__os_unregister_region(p->region);
+    WEX__LSAN_UNROOT(p->arenas, (size_t)p->cfg.slots * WEX__POOL_ARENA_BYTES);
     wex__os_release(p->res, p->res_len);
     wex__os_release(p->side, p->side_len);
     pthread_mutex_destroy(&p->lock);
@@ -588,8 +608,10 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
     p->mem = p->res;
     p->arenas = p->side;
     p->tables = p->arenas + arenalen;
+    WEX__LSAN_ROOT(p->arenas, (size_t)arenalen);
     if (guard && (p->region = wex__os_register_region(p->mem, (size_t)memlen)) < 0) {
         *why = "too many guarded regions";
+        WEX__LSAN_UNROOT(p->arenas, (size_t)arenalen);
         wex__os_release(p->res, p->res_len);
         wex__os_release(p->side, p->side_len);
         free_tables(p);

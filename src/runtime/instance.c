@@ -201,10 +201,16 @@ static wex_error_t *alloc_instance(wex_store_t *s, const wex__module *m, wex_ins
 /*
  * Defined memory 0 comes from the allocator's instance path: a slot's memory
  * when pooled, started from the module's image when it has one (*imaged).
- * Otherwise the same as wex__memory_create.
+ * Otherwise (and always for a shared memory) the same as wex__memory_create.
  */
 static wex_error_t *memory0_create(wex_store_t *s, wex_instance_t *inst, const wex__limits *lim,
                                    bool *imaged) {
+    /* A shared memory outlives the instance and its slot (other threads'
+     * stores hold it): never pooled, never imaged; segments are copied. */
+    if (lim->shared) {
+        *imaged = false;
+        return wex__memory_create(s, lim, &inst->mems[0]);
+    }
     wex_memory_t *m = wex__calloc(1, sizeof *m);
     if (!m) return wex__error_nomem();
     uint64_t maxpages = lim->has_max ? lim->max : WEX__MAX_PAGES;
