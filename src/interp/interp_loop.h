@@ -78,7 +78,8 @@ L_BR_IF_Z:
 L_BR_TABLE_I : {
     uint32_t k = (uint32_t)S(1), n = ip[2];
     if (k > n) k = n;
-    ip += 3 + k + (int32_t)ip[3 + k];
+    ip += 3 + k;             /* the offset word; then a signed move (k is unsigned: */
+    ip += (int32_t)ip[0];    /* one expression would turn a backward offset forward) */
     NEXT();
 }
 L_MOVE:
