@@ -245,6 +245,7 @@ static wex_error_t *run_guard(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     uint32_t depth = s->depth;
     if (sigsetjmp(jb, 0)) {
         wex__os_trap_jmp = prev;
+        wex__os_trap_recovered();
         wex_error_t *e = wex__error_trap(WEX_TRAP_MEMORY_OOB);
         guard_backtrace(s, f, e, depth);
         s->depth = depth;
