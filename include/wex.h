@@ -107,6 +107,41 @@ wex_error_t *wex_error_new_exit(int status);
 const char *wex_errcode_name(wex_errcode_t code);
 const char *wex_trap_message(wex_trapcode_t code);
 
+/* ------------------------------------------------------- error backtraces
+ *
+ * A trap raised while WebAssembly runs (WEX_ERR_TRAP, including an error a
+ * host function returns) carries the WebAssembly frames that were live,
+ * innermost first: frame 0 is the function that trapped (or that called the
+ * host function that failed), frame i+1 the caller of frame i. Frames of
+ * every nested entry (WebAssembly -> host -> WebAssembly) are listed; host
+ * functions themselves are not. At most WEX_BACKTRACE_MAX_FRAMES frames are
+ * recorded, the innermost ones; wex_error_frames_omitted() counts the rest.
+ * Other errors have no frames. Everything is copied into the error: the
+ * frames and their names stay valid until wex_error_delete(), whatever
+ * happens to the store or module.
+ */
+#define WEX_BACKTRACE_MAX_FRAMES 64
+
+/* module_offset is the byte offset, in the module binary, of the trapping
+ * instruction (frame 0) or of the call instruction (callers). When only the
+ * function is known (a guard-page fault does not say which instruction of the
+ * innermost function faulted), it is the offset of the function's body and
+ * WEX_FRAME_FUNC_OFFSET is set. */
+#define WEX_FRAME_FUNC_OFFSET 1u
+
+typedef struct wex_frame {
+    uint32_t func_index;   /* in the module's function index space (imports first) */
+    int64_t module_offset; /* see above; -1 if unknown */
+    const char *func_name; /* from the name section, or NULL; owned by the error */
+    uint32_t flags;        /* WEX_FRAME_* */
+} wex_frame_t;
+
+size_t wex_error_frame_count(const wex_error_t *err);
+/* Fill *out with frame i (0 = innermost). Returns false if i is out of range. */
+bool wex_error_frame(const wex_error_t *err, size_t i, wex_frame_t *out);
+/* Live frames that were not recorded (beyond WEX_BACKTRACE_MAX_FRAMES). */
+size_t wex_error_frames_omitted(const wex_error_t *err);
+
 /* ---------------------------------------------------------------- values */
 
 typedef enum {

@@ -28,7 +28,8 @@ char *wex__strndup(const char *s, size_t n) {
 
 /* A static error for when even the error cannot be allocated. */
 static char wex__oom_message[] = "out of memory";
-static struct wex_error wex__oom_error = {WEX_ERR_NOMEM, WEX_TRAP_NONE, -1, 0, wex__oom_message};
+static struct wex_error wex__oom_error = {
+    .code = WEX_ERR_NOMEM, .trap = WEX_TRAP_NONE, .offset = -1, .message = wex__oom_message};
 
 wex_error_t *wex__error_nomem(void) {
     return &wex__oom_error;
@@ -47,6 +48,10 @@ wex_error_t *wex__error_vnew(wex_errcode_t code, int64_t offset, const char *fmt
     e->exit_status = 0;
     e->message = (char *)(e + 1);
     memcpy(e->message, tmp, (size_t)n + 1);
+    e->frames = NULL;
+    e->nframes = 0;
+    e->frames_omitted = 0;
+    e->backtraced = false;
     return e;
 }
 
@@ -101,7 +106,56 @@ int wex_error_exit_status(const wex_error_t *e) {
     return e ? e->exit_status : 0;
 }
 void wex_error_delete(wex_error_t *e) {
-    if (e && e != wex__error_nomem()) wex__free(e);
+    if (!e || e == wex__error_nomem()) return;
+    for (uint32_t i = 0; i < e->nframes; i++)
+        wex__free(e->frames[i].name);
+    wex__free(e->frames);
+    wex__free(e);
+}
+
+/*
+ * The backtrace is copied into the error, names included, so that it stays
+ * valid after the instances and modules it describes are gone: an error is
+ * owned by the caller and may outlive the store.
+ */
+bool wex__error_set_frames(wex_error_t *e, const wex__eframe *frames, uint32_t n,
+                           uint64_t omitted) {
+    if (!e || e == wex__error_nomem() || e->backtraced) return true;
+    e->backtraced = true;
+    e->frames_omitted = omitted;
+    if (!n) return true;
+    wex__eframe *c = wex__calloc(n, sizeof *c);
+    if (!c) {
+        e->frames_omitted += n;
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        c[i] = frames[i];
+        c[i].name = NULL;
+        if (frames[i].name) c[i].name = wex__strndup(frames[i].name, strlen(frames[i].name));
+        /* A name that cannot be copied is printed as its index instead. */
+    }
+    e->frames = c;
+    e->nframes = n;
+    return true;
+}
+
+size_t wex_error_frame_count(const wex_error_t *e) {
+    return e ? e->nframes : 0;
+}
+
+size_t wex_error_frames_omitted(const wex_error_t *e) {
+    return e ? (size_t)e->frames_omitted : 0;
+}
+
+bool wex_error_frame(const wex_error_t *e, size_t i, wex_frame_t *out) {
+    if (!e || i >= e->nframes) return false;
+    const wex__eframe *f = &e->frames[i];
+    out->func_index = f->func_index;
+    out->module_offset = f->offset;
+    out->func_name = f->name;
+    out->flags = f->flags;
+    return true;
 }
 
 const char *wex_errcode_name(wex_errcode_t code) {

@@ -32,7 +32,33 @@ struct wex_error {
     int64_t offset;
     int exit_status;
     char *message; /* points just past the struct, or at a literal */
+    /* A trap's WebAssembly backtrace, innermost first (see wex__error_set_frames). */
+    struct wex__eframe *frames;
+    uint32_t nframes;
+    uint64_t frames_omitted; /* live frames beyond the recorded ones */
+    bool backtraced;         /* a backtrace was attached (possibly empty) */
 };
+
+/* One recorded frame of a trap's backtrace. */
+typedef struct wex__eframe {
+    uint32_t func_index;
+    uint32_t flags; /* WEX_FRAME_* */
+    int64_t offset; /* byte offset in the module, or -1 */
+    char *name;     /* owned copy, or NULL */
+} wex__eframe;
+
+/*
+ * Attach a backtrace to error e: frames[0..n) are copied (names too), and
+ * `omitted` more live frames are counted but not kept. Does nothing for the
+ * static out-of-memory error or if e already has a backtrace (the innermost
+ * capture wins when a trap travels out through a host function). Returns
+ * false if the copy could not be allocated (e is then left without frames).
+ */
+bool wex__error_set_frames(wex_error_t *e, const wex__eframe *frames, uint32_t n, uint64_t omitted);
+/* True once a backtrace was attached (possibly an empty one). */
+static inline bool wex__error_has_frames(const wex_error_t *e) {
+    return e->backtraced;
+}
 
 wex_error_t *wex__error_vnew(wex_errcode_t code, int64_t offset, const char *fmt, va_list ap);
 wex_error_t *wex__error_at(wex_errcode_t code, int64_t offset, const char *fmt, ...)

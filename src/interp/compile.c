@@ -58,7 +58,32 @@ typedef struct {
     size_t last_const_start;
     uint32_t last_const_pos;
     bool oom;
+    /* backtrace side table (see wex__compiled.pcmap) */
+    uint32_t op_off; /* module offset of the operator being translated */
+    uint32_t *pcmap;
+    size_t npc, cappc; /* pairs */
 } comp;
+
+/* Note that the word about to be emitted belongs to the current operator.
+ * Code the translator took back (a fused constant) drops its pairs. */
+static void pcmap_note(comp *c) {
+    while (c->npc && c->pcmap[2 * (c->npc - 1)] >= c->len)
+        c->npc--;
+    if (c->npc && c->pcmap[2 * (c->npc - 1) + 1] == c->op_off) return;
+    if (c->npc == c->cappc) {
+        size_t n = c->cappc ? c->cappc * 2 : 256;
+        uint32_t *q = wex__realloc(c->pcmap, n * 2 * sizeof *q);
+        if (!q) {
+            c->oom = true;
+            return;
+        }
+        c->pcmap = q;
+        c->cappc = n;
+    }
+    c->pcmap[2 * c->npc] = (uint32_t)c->len;
+    c->pcmap[2 * c->npc + 1] = c->op_off;
+    c->npc++;
+}
 
 /* Grow an array, recording out-of-memory once. */
 static bool grow(comp *c, void **p, uint32_t *cap, size_t need, size_t elem) {
@@ -78,6 +103,9 @@ static bool grow(comp *c, void **p, uint32_t *cap, size_t need, size_t elem) {
 
 /* Append one word; the code array grows geometrically. */
 static void emit(comp *c, uint32_t w) {
+    if (WEX__UNLIKELY(!c->npc || c->pcmap[2 * (c->npc - 1) + 1] != c->op_off ||
+                      c->pcmap[2 * (c->npc - 1)] >= c->len))
+        pcmap_note(c);
     if (c->len == c->cap) {
         size_t n = c->cap ? c->cap * 2 : 1024;
         uint32_t *q = wex__realloc(c->code, n * sizeof *q);
@@ -891,6 +919,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
                      m->bytes);
     push_ctrl(c, K_FUNC, 0, ft->nresults);
     while (!c->oom && !c->r.err && c->ncs) {
+        c->op_off = (uint32_t)wex__reader_off(&c->r);
         const wex__opinfo *op = read_op(&c->r);
         if (!op) break;
         ctrl *t = &c->cs[c->ncs - 1];
@@ -959,6 +988,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
             wex__free(c.vs);
             wex__free(c.depths);
             wex__free(c.cs);
+            wex__free(c.pcmap);
             wex__interp_free(out);
             return e;
         }
@@ -968,11 +998,16 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     wex__free(c.depths);
     if (c.oom) {
         wex__free(c.code);
+        wex__free(c.pcmap);
         wex__interp_free(out);
         return wex__error_nomem();
     }
     out->code = c.code;
     out->code_len = c.len;
+    while (c.npc && c.pcmap[2 * (c.npc - 1)] >= c.len)
+        c.npc--;
+    out->pcmap = c.pcmap;
+    out->npcmap = c.npc;
     m->compiled = out;
     return NULL;
 }
@@ -981,5 +1016,6 @@ void wex__interp_free(wex__compiled *c) {
     if (!c) return;
     wex__free(c->funcs);
     wex__free(c->code);
+    wex__free(c->pcmap);
     wex__free(c);
 }

@@ -107,6 +107,100 @@ static inline uint64_t wex__sat_u64_f64(double x) {
     return (uint64_t)x;
 }
 
+/* ------------------------------------------------------------ backtraces
+ *
+ * Nothing here runs unless a trap happens. The loop keeps, per live call, the
+ * caller's resume point (ip just past the call instruction) and instance in
+ * s->frames; a trap adds the innermost position. An internal code position
+ * maps to its function by the functions' code ranges and to a module offset
+ * by the translation's side table (wex__compiled.pcmap).
+ */
+
+/* Binary search of the side table: the last pair at or before pos. */
+int64_t wex__interp_wasm_offset(const wex__compiled *c, size_t pos) {
+    if (!c->npcmap || c->pcmap[0] > pos) return -1;
+    size_t lo = 0, hi = c->npcmap;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->pcmap[2 * mid] <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return c->pcmap[2 * lo + 1];
+}
+
+/* The defined function whose code holds word pos: functions are laid out in
+ * order, so this is the last one starting at or before pos. */
+static uint32_t func_at(const wex__compiled *cm, size_t pos) {
+    uint32_t lo = 0, hi = cm->nfuncs;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cm->funcs[mid].code_off <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Describe the frame whose current instruction contains word p of inst's
+ * code. The name points into the module; the error copies it. */
+static void frame_at(wex__eframe *ef, const wex_instance_t *inst, const uint32_t *p) {
+    const wex__module *m = inst->module;
+    const wex__compiled *cm = m->compiled;
+    size_t pos = (size_t)(p - cm->code);
+    uint32_t di = func_at(cm, pos);
+    int64_t off = wex__interp_wasm_offset(cm, pos);
+    ef->func_index = m->nfunc_imports + di;
+    ef->flags = 0;
+    if (off < 0) {
+        off = m->codes[di].off;
+        ef->flags = WEX_FRAME_FUNC_OFFSET;
+    }
+    ef->offset = off;
+    ef->name = m->func_names ? m->func_names[ef->func_index] : NULL;
+}
+
+/*
+ * Record the backtrace of err: the innermost frame is at word p of inst's
+ * code, and frames[0..depth) hold the callers (of every nested entry, since
+ * a host call leaves a record too). Only the innermost
+ * WEX_BACKTRACE_MAX_FRAMES are described, so a trap at the call-depth limit
+ * costs the same as any other. Errors that are not traps (a WASI exit) and
+ * errors that already carry a backtrace (a trap that came out of a nested
+ * entry through a host function) are left alone.
+ */
+__attribute__((noinline, cold)) static void wex__interp_backtrace(wex_store_t *s, wex_error_t *err,
+                                                                  const wex_instance_t *inst,
+                                                                  const uint32_t *p,
+                                                                  uint32_t depth) {
+    if (!err || err->code != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
+    wex__eframe fr[WEX_BACKTRACE_MAX_FRAMES];
+    uint32_t n = 0;
+    frame_at(&fr[n++], inst, p);
+    for (uint32_t d = depth; d-- > 0 && n < WEX_BACKTRACE_MAX_FRAMES;)
+        frame_at(&fr[n++], s->frames[d].inst, s->frames[d].ip - 1);
+    wex__error_set_frames(err, fr, n, (uint64_t)depth + 1 - n);
+}
+
+/*
+ * Before a host call, leave a frame record for the calling function, so that
+ * a trap in WebAssembly the host calls back into lists it too. Returns the
+ * depth the host call runs at. At the depth limit there is no room: the host
+ * runs without a record, and any WebAssembly it calls traps at once.
+ */
+static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, const uint32_t *ip,
+                                              uint64_t *fp, wex_instance_t *inst) {
+    if (depth >= s->max_depth) return depth;
+    wex__frame *fr = &s->frames[depth];
+    fr->ip = ip;
+    fr->fp = fp;
+    fr->inst = inst;
+    fr->callee = NULL;
+    return depth + 1;
+}
+
 #define WEX__CHECKED 1
 #define WEX__RUN     run_checked
 #include "interp/interp_loop.h"
@@ -120,6 +214,26 @@ static inline uint64_t wex__sat_u64_f64(double x) {
 #undef WEX__RUN
 
 /*
+ * The backtrace of a guard-page fault. The loop's registers are gone, but in
+ * this build it keeps s->depth current and notes each call's callee, so the
+ * callers are exact; of the innermost function only its identity is known,
+ * and its frame gives the function body's offset.
+ */
+__attribute__((noinline, cold)) static void guard_backtrace(wex_store_t *s, wex_func_t *f,
+                                                            wex_error_t *e, uint32_t entry_depth) {
+    uint32_t depth = s->depth;
+    wex_func_t *inner = depth > entry_depth ? s->frames[depth - 1].callee : f;
+    if (!inner || !inner->inst) return;
+    const wex__compiled *cm = inner->inst->module->compiled;
+    const uint32_t *start = cm->code + cm->funcs[inner->code_index].code_off;
+    wex__interp_backtrace(s, e, inner->inst, start, depth);
+    if (e->nframes) {
+        e->frames[0].offset = inner->inst->module->codes[inner->code_index].off;
+        e->frames[0].flags = WEX_FRAME_FUNC_OFFSET;
+    }
+}
+
+/*
  * Guard-page mode: a fault in a wex reservation while this thread runs
  * WebAssembly lands here through the signal handler, as an out-of-bounds
  * trap. The jump buffer lives in this small frame so that the loop's
@@ -131,8 +245,11 @@ static wex_error_t *run_guard(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     uint32_t depth = s->depth;
     if (sigsetjmp(jb, 0)) {
         wex__os_trap_jmp = prev;
+        wex__os_trap_recovered();
+        wex_error_t *e = wex__error_trap(WEX_TRAP_MEMORY_OOB);
+        guard_backtrace(s, f, e, depth);
         s->depth = depth;
-        return wex__error_trap(WEX_TRAP_MEMORY_OOB);
+        return e;
     }
     wex__os_trap_jmp = &jb;
     wex_error_t *e = run_guard_inner(s, f, slots);

@@ -107,7 +107,18 @@ struct wex__compiled {
     wex__fcode *funcs;
     uint32_t *code;
     size_t code_len;
+    /* Side table for backtraces, off the hot path: pairs (first word of an
+     * instruction, byte offset in the module of the WebAssembly operator it
+     * came from), ascending by word, one pair where the operator changes. A
+     * word maps to the last pair at or before it. Offsets only: it is
+     * position-independent like the code. */
+    uint32_t *pcmap;
+    size_t npcmap; /* pairs */
 };
+
+/* The module offset of the operator that internal code word pos belongs to,
+ * or -1 if the table has none. */
+int64_t wex__interp_wasm_offset(const wex__compiled *c, size_t pos);
 
 /* Translate every function body of a validated module; sets m->compiled. */
 wex_error_t *wex__interp_compile(wex__module *m);

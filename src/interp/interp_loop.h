@@ -48,11 +48,11 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         goto do_trap;                                                                              \
     } while (0)
 
+    ip = cm->code + fc->code_off; /* first, so that a trap here has a backtrace */
     if (fp + fc->frame_slots > s->stack_end || depth >= s->max_depth)
         TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
     RELOAD_MEM();
-    ip = cm->code + fc->code_off;
     NEXT();
 
     /* ------------------------------------------------ control */
@@ -78,7 +78,8 @@ L_BR_IF_Z:
 L_BR_TABLE_I : {
     uint32_t k = (uint32_t)S(1), n = ip[2];
     if (k > n) k = n;
-    ip += 3 + k + (int32_t)ip[3 + k];
+    ip += 3 + k;             /* the offset word; then a signed move (k is unsigned: */
+    ip += (int32_t)ip[0];    /* one expression would turn a backward offset forward) */
     NEXT();
 }
 L_MOVE:
@@ -118,8 +119,9 @@ L_CALL_IND_I : {
 }
 do_call:
     if (!g->inst) { /* host function */
-        s->depth = depth;
+        s->depth = wex__interp_host_frame(s, depth, ip, fp, inst);
         err = wex__host_call(s, g, fp + base);
+        s->depth = depth;
         if (err) goto do_error;
         RELOAD_MEM();
         NEXT();
@@ -134,6 +136,12 @@ do_call:
         fr->ip = ip;
         fr->fp = fp;
         fr->inst = inst;
+#if !WEX__CHECKED
+        /* Guard pages: a fault loses the loop's registers, so the live depth
+         * and callees are kept where the backtrace can find them. */
+        fr->callee = g;
+        s->depth = depth;
+#endif
         fp = nfp;
         if (nf->nlocals != nf->nparams)
             memset(fp + nf->nparams, 0, (size_t)(nf->nlocals - nf->nparams) * sizeof *fp);
@@ -148,6 +156,9 @@ L_RET:
     if (depth == entry_depth) goto done;
     {
         wex__frame *fr = &s->frames[--depth];
+#if !WEX__CHECKED
+        s->depth = depth;
+#endif
         ip = fr->ip;
         fp = fr->fp;
         /* The base moves only with the instance; the size matters only to
@@ -671,13 +682,20 @@ L_NOP:
 L_UNREACHABLE:
     abort();
 
-do_error:
+do_error: /* a host function failed: ip is past its call */
     s->depth = entry_depth;
+    wex__interp_backtrace(s, err, inst, ip - 1, depth);
     return err;
 do_trap:
     s->depth = entry_depth;
-    if (trap_index >= 0) return wex__error_trap_index(trap, (uint32_t)trap_index);
-    return wex__error_trap(trap);
+    err =
+        trap_index >= 0 ? wex__error_trap_index(trap, (uint32_t)trap_index) : wex__error_trap(trap);
+    /* Call-stack exhaustion at a call is raised with ip already past it. */
+    wex__interp_backtrace(
+        s, err, inst,
+        trap == WEX_TRAP_CALL_STACK_EXHAUSTED && ip != cm->code + fc->code_off ? ip - 1 : ip,
+        depth);
+    return err;
 done:
     s->depth = entry_depth;
     return NULL;

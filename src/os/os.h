@@ -30,6 +30,12 @@ bool wex__os_install_trap_handler(void);
 /* Register a region whose faults are traps. Returns a handle >= 0, or -1. */
 int wex__os_register_region(void *base, size_t len);
 void wex__os_unregister_region(int handle);
+/* After a trap jumped out of the handler: make sure SIGSEGV/SIGBUS are not
+ * left blocked. Our handler runs with SA_NODEFER, but a runtime that wraps
+ * signal handlers (ThreadSanitizer's does) may block the signal around it,
+ * and the jump buffer does not restore the mask; a second fault would then
+ * kill the process. Called on the trap path only. */
+void wex__os_trap_recovered(void);
 
 /* Copy-on-write images and slot reuse (os_vm.c). */
 /* An anonymous in-memory file (Linux memfd), or -1 where there is none. */

@@ -103,6 +103,14 @@ static void handler(int sig, siginfo_t *info, void *uctx) {
     chain(sig, info, uctx);
 }
 
+void wex__os_trap_recovered(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGSEGV);
+    sigaddset(&set, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool installed;
 

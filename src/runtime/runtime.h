@@ -131,6 +131,7 @@ typedef struct {
     const uint32_t *ip;
     uint64_t *fp;
     struct wex_instance *inst;
+    struct wex_func *callee; /* guard-page builds only: for fault backtraces */
 } wex__frame;
 
 struct wex_store {

@@ -202,6 +202,34 @@ static void print_module_error(const char *file, const wex_error_t *err) {
     fprintf(stderr, ": %s\n", wex_error_message(err));
 }
 
+/* A trap's WebAssembly backtrace, as wasmtime prints it: one line per frame,
+ * innermost first, "OFFSET - MODULE!FUNCTION", where MODULE is the file's
+ * base name and FUNCTION the name-section name or `<wasm function N>`.
+ * Returns false (printing nothing) if the error has no frames. */
+static bool print_backtrace(const char *file, const wex_error_t *err) {
+    size_t n = wex_error_frame_count(err), omitted = wex_error_frames_omitted(err);
+    if (!n && !omitted) return false;
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    fprintf(stderr, "    1: error while executing at wasm backtrace:\n");
+    for (size_t i = 0; i < n; i++) {
+        wex_frame_t fr;
+        if (!wex_error_frame(err, i, &fr)) break;
+        fprintf(stderr, "        %5zu: %#7llx - %s!", i, (unsigned long long)fr.module_offset,
+                base);
+        if (fr.func_name)
+            fprintf(stderr, "%s", fr.func_name);
+        else
+            fprintf(stderr, "<wasm function %u>", fr.func_index);
+        if (fr.flags & WEX_FRAME_FUNC_OFFSET) fprintf(stderr, " (function start)");
+        fputc('\n', stderr);
+    }
+    if (omitted)
+        fprintf(stderr, "        ... %zu more frame%s not recorded (only the innermost %d are)\n",
+                omitted, omitted == 1 ? "" : "s", WEX_BACKTRACE_MAX_FRAMES);
+    return true;
+}
+
 /* The text of a runtime error: traps read "wasm trap: MESSAGE" as in
  * wasmtime, with the spec's message for the trap kind. */
 static void print_call_error(const char *file, const char *func, const wex_error_t *err) {
@@ -211,7 +239,8 @@ static void print_call_error(const char *file, const char *func, const wex_error
         wex_trapcode_t tc = wex_error_trap_code(err);
         const char *msg = tc != WEX_TRAP_NONE && tc != WEX_TRAP_HOST ? wex_trap_message(tc)
                                                                      : wex_error_message(err);
-        fprintf(stderr, "    1: wasm trap: %s\n", msg);
+        int n = print_backtrace(file, err) ? 2 : 1;
+        fprintf(stderr, "    %d: wasm trap: %s\n", n, msg);
     } else {
         fprintf(stderr, "    1: %s\n", wex_error_message(err));
     }
