@@ -390,6 +390,9 @@ static void write_meta(const wex__module *m, const uint32_t *relocs, uint32_t nr
         }
     put32(o, nrelocs);
     putraw(o, relocs, (size_t)nrelocs * 8);
+    /* The backtrace side table (pairs of code word, module offset). */
+    put64(o, c->npcmap);
+    putraw(o, c->pcmap, c->npcmap * 8);
     put32(o, m->image.no_image != NULL);
     if (m->image.no_image) putstr(o, m->image.no_image, (uint32_t)strlen(m->image.no_image));
 }
@@ -427,6 +430,8 @@ static bool layout_known(void) {
                wex__fcode *funcs;
                uint32_t *code;
                size_t code_len;
+               uint32_t *pcmap;
+               size_t npcmap;
            });
 }
 
@@ -842,6 +847,12 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
     }
     m->cache->relocs = rel;
     m->cache->nrelocs = nrelocs;
+    /* Read only when a trap is reported, by a bounded binary search; its
+     * entries are never used as addresses. */
+    uint64_t npcmap = get64(r);
+    if (npcmap > code_words + 1) r->bad = true;
+    c->pcmap = r->bad ? NULL : (uint32_t *)getraw(r, npcmap * 8);
+    c->npcmap = r->bad ? 0 : (size_t)npcmap;
     if (get32(r)) m->image.no_image = getstr(r, NULL);
     if (!r->bad && patch) {
         /* Rewrite the type ids this engine numbers differently. The mapping

@@ -15,7 +15,7 @@
 /* Knobs, in one place, each with its reason. */
 /* Version of the artifact file layout: bump on any change to artifact.c's
  * format; part of the engine id, and checked in each file's header. */
-#define WEX__ARTIFACT_VERSION 1u
+#define WEX__ARTIFACT_VERSION 2u
 /* The shared layer's default bound: room for a few large modules. */
 #define WEX__CACHE_SHARED_DEFAULT_BYTES ((uint64_t)1 << 30)
 /* The thread-local layer's default size: a thread runs few modules at once;

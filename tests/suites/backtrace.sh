@@ -69,6 +69,23 @@ for b in "$@"; do
                 '^ +[0-9]+: .*!main$' '^ +[0-9]+: .*!_start$' 'wasm trap: unreachable$'
         fi
     fi
+    # From a precompiled artifact (the module cache's format), the same
+    # frames and offsets: the side table travels in the artifact.
+    cw="$(mktemp -u).cwasm"
+    if "$wex" compile "$wasm" -o "$cw" 2>"$err"; then
+        "$wex" run --no-cache --invoke main "$wasm" 0 2>"$err.a" >/dev/null
+        "$wex" run --allow-precompiled --invoke main "$cw" 0 2>"$err" >/dev/null
+        check "$b: precompiled artifact" $? "$err" '^ +0: +0x60 - .*!div_helper$' \
+            '^ +3: +0x77 - .*!main$' 'wasm trap: integer divide by zero$'
+        if [ "$(grep -E ' +0x' "$err.a" | sed 's/ - [^ ]*!/ - M!/')" != \
+            "$(grep -E ' +0x' "$err" | sed 's/ - [^ ]*!/ - M!/')" ]; then
+            fail "$b: precompiled artifact" "backtrace differs from the .wasm's"
+        fi
+        rm -f "$err.a"
+    else
+        fail "$b: precompiled artifact" "wex compile failed: $(cat "$err")"
+    fi
+    rm -f "$cw"
     rm -f "$err"
 done
 echo "$passed passed, $failed failed"
