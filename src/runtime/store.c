@@ -24,7 +24,7 @@ void wex_store_delete(wex_store_t *s) {
         o = next;
     }
     if (s->stack) wex__os_release(s->stack, s->stack_bytes);
-    wex__free(s->frames);
+    if (s->frames) wex__os_release(s->frames, (size_t)s->max_depth * sizeof *s->frames);
     wex__free(s);
 }
 
@@ -44,7 +44,10 @@ void wex__store_adopt(wex_store_t *s, wex__obj *o, wex__objkind kind) {
 /*
  * The value stack is one reservation, committed whole but touched lazily, so
  * only pages a program really uses cost memory. The frame array is sized to
- * the call-depth limit the same way.
+ * the call-depth limit the same way: fresh zero pages from the OS, not the C
+ * heap, whose calloc zeroes all of it with memset once glibc's mmap threshold
+ * has grown past its size (about 100 us a store, most of a short-lived
+ * store's cost).
  */
 wex_error_t *wex__store_stack(wex_store_t *s) {
     if (s->stack) return NULL;
@@ -54,7 +57,7 @@ wex_error_t *wex__store_stack(wex_store_t *s) {
         if (p) wex__os_release(p, bytes);
         return wex__error_nomem();
     }
-    s->frames = wex__calloc(s->max_depth, sizeof *s->frames);
+    s->frames = wex__os_alloc_lazy((size_t)s->max_depth * sizeof *s->frames);
     if (!s->frames) {
         wex__os_release(p, bytes);
         return wex__error_nomem();
