@@ -57,6 +57,7 @@ typedef struct {
     size_t last_op_start;
     size_t last_const_start;
     uint32_t last_const_pos;
+    bool ret_tail; /* see dead_after_return */
     bool oom;
 } comp;
 
@@ -295,15 +296,28 @@ static void branch_moves(comp *c, const ctrl *t) {
     }
 }
 
-/* Return: results to slots 0..n-1, then RET. */
+/* Set by the callers of emit_return when nothing after the return is
+ * reachable on the path that reaches it (the `return` operator, the
+ * function's end), so the producer of the result may write slot 0 directly:
+ * on a br_if's taken side the fall-through path still needs its slot. */
+static bool dead_after_return(comp *c) {
+    return c->ret_tail;
+}
+
+/* Return: results to slots 0..n-1, then RET (RET1 src for one result). */
 static void emit_return(comp *c) {
     uint32_t n = c->cs[0].nresults;
     if (n == 1) {
         uint32_t src = c->vs[c->nvs - 1];
-        if (src != 0) {
-            emit_op(c, WEX__IOP_MOVE);
-            emit(c, 0);
+        if (src != 0 && src == pos_of(c, c->nvs - 1) && c->last_dst_site != NONE &&
+            c->last_dst_pos == src && !c->cs[c->ncs - 1].dead && dead_after_return(c)) {
+            /* The instruction that just produced the result writes slot 0
+             * itself: nothing runs between it and this return. */
+            c->code[c->last_dst_site] = 0;
+        } else if (src != 0) {
+            emit_op(c, WEX__IOP_RET1);
             emit(c, src);
+            return;
         }
     } else if (n > 1) {
         /* Copy local references to their own slots first (without changing
@@ -436,7 +450,9 @@ static const wex__opinfo *read_op(wex__reader *r) {
 static bool do_end(comp *c) {
     ctrl *t = &c->cs[c->ncs - 1];
     if (t->kind == K_FUNC) {
+        c->ret_tail = true;
         if (!t->dead) emit_return(c);
+        c->ret_tail = false;
         c->ncs--;
         return true;
     }
@@ -561,7 +577,9 @@ static void translate(comp *c, const wex__opinfo *op) {
         break;
     }
     case WEX__OPI_RETURN:
+        c->ret_tail = true;
         emit_return(c);
+        c->ret_tail = false;
         c->cs[c->ncs - 1].dead = true;
         break;
     case WEX__OPI_CALL:
@@ -579,7 +597,10 @@ static void translate(comp *c, const wex__opinfo *op) {
         uint32_t np = ft->nparams;
         materialize_from(c, c->nvs - np);
         uint32_t base = pos_of(c, c->nvs - np);
-        if (idx == WEX__OPI_CALL) {
+        if (idx == WEX__OPI_CALL && u >= c->m->nfunc_imports) {
+            emit_op(c, WEX__IOP_CALL_L); /* same instance: no lookup */
+            emit(c, u - c->m->nfunc_imports);
+        } else if (idx == WEX__OPI_CALL) {
             emit_op(c, WEX__IOP_CALL_I);
             emit(c, u);
         } else {

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 1
+#define WEX__INTERP_FORMAT_VERSION 2
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -38,7 +38,9 @@
     X(CONST64)       /* dst, lo, hi */                                                             \
     X(CALL_I)        /* funcidx, base */                                                           \
     X(CALL_IND_I)    /* canon type, table, idx slot, base */                                       \
+    X(CALL_L)        /* defined func index, base: a call within the instance */                    \
     X(RET)           /* results already in slots 0.. */                                            \
+    X(RET1)          /* src: move one result to slot 0, return */                                  \
     X(SELECT_I)      /* dst, a, b, cond */                                                         \
     X(GLOBAL_GET_I)  /* dst, idx */                                                                \
     X(GLOBAL_SET_I)  /* idx, src */                                                                \
@@ -68,19 +70,20 @@
 #define WEX__IOPS_IMM(X)                                                                           \
     X(I32_ADD_IMM)                                                                                 \
     X(I32_SUB_IMM)                                                                                 \
-    X(I32_MUL_IMM) X(I32_AND_IMM) X(I32_OR_IMM) X(I32_XOR_IMM) X(I32_SHL_IMM) X(I32_SHR_S_IMM)     \
-        X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM)               \
-            X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM)        \
-                X(I32_GE_U_IMM)
+    X(I32_MUL_IMM)                                                                                 \
+    X(I32_AND_IMM) X(I32_OR_IMM) X(I32_XOR_IMM) X(I32_SHL_IMM) X(I32_SHR_S_IMM) X(I32_SHR_U_IMM)   \
+        X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM)                \
+            X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
     X(BR_I32_EQ)                                                                                   \
     X(BR_I32_NE)                                                                                   \
-    X(BR_I32_LT_S) X(BR_I32_LT_U) X(BR_I32_GT_S) X(BR_I32_GT_U) X(BR_I32_LE_S) X(BR_I32_LE_U)      \
-        X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM)         \
-            X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM)            \
-                X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+    X(BR_I32_LT_S)                                                                                 \
+    X(BR_I32_LT_U) X(BR_I32_GT_S) X(BR_I32_GT_U) X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S)      \
+        X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM)     \
+            X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM)            \
+                X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -20,7 +20,11 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     };
     const uint32_t entry_depth = s->depth;
     uint32_t depth = entry_depth;
+    const uint32_t max_depth = s->max_depth;
+    uint64_t *const stack_end = s->stack_end;
+    wex__frame *const frames = s->frames;
     wex_instance_t *inst = f->inst;
+    /* The running instance's translated code, kept in sync with inst. */
     const wex__compiled *cm = inst->module->compiled;
     const wex__fcode *fc = &cm->funcs[f->code_index];
     uint64_t *fp = slots;
@@ -48,8 +52,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         goto do_trap;                                                                              \
     } while (0)
 
-    if (fp + fc->frame_slots > s->stack_end || depth >= s->max_depth)
-        TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+    if (fp + fc->frame_slots > stack_end || depth >= max_depth) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
     RELOAD_MEM();
     ip = cm->code + fc->code_off;
@@ -116,6 +119,23 @@ L_CALL_IND_I : {
     ip += 5;
     goto do_call;
 }
+L_CALL_L : {
+    /* A call to a function of this instance: its code and frame size come
+     * straight from this module's table. */
+    const wex__fcode *nf = &cm->funcs[ip[1]];
+    uint64_t *nfp = fp + ip[2];
+    if (WEX__UNLIKELY(depth >= max_depth || nfp + nf->frame_slots > stack_end))
+        TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+    wex__frame *fr = &frames[depth++];
+    fr->ip = ip + 3;
+    fr->fp = fp;
+    fr->inst = inst;
+    fp = nfp;
+    for (uint32_t k = nf->nparams; k < nf->nlocals; k++)
+        fp[k] = 0;
+    ip = cm->code + nf->code_off;
+    NEXT();
+}
 do_call:
     if (!g->inst) { /* host function */
         s->depth = depth;
@@ -128,32 +148,36 @@ do_call:
         const wex__compiled *ncm = ni->module->compiled;
         const wex__fcode *nf = &ncm->funcs[g->code_index];
         uint64_t *nfp = fp + base;
-        if (WEX__UNLIKELY(depth >= s->max_depth || nfp + nf->frame_slots > s->stack_end))
+        if (WEX__UNLIKELY(depth >= max_depth || nfp + nf->frame_slots > stack_end))
             TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
-        wex__frame *fr = &s->frames[depth++];
+        wex__frame *fr = &frames[depth++];
         fr->ip = ip;
         fr->fp = fp;
         fr->inst = inst;
         fp = nfp;
-        if (nf->nlocals != nf->nparams)
-            memset(fp + nf->nparams, 0, (size_t)(nf->nlocals - nf->nparams) * sizeof *fp);
+        for (uint32_t k = nf->nparams; k < nf->nlocals; k++)
+            fp[k] = 0;
         if (ni != inst) {
             inst = ni;
+            cm = ncm;
             RELOAD_MEM();
         }
         ip = ncm->code + nf->code_off;
         NEXT();
     }
+L_RET1:
+    fp[0] = S(1);
 L_RET:
     if (depth == entry_depth) goto done;
     {
-        wex__frame *fr = &s->frames[--depth];
+        wex__frame *fr = &frames[--depth];
         ip = fr->ip;
         fp = fr->fp;
         /* The base moves only with the instance; the size matters only to
          * explicit checks (the callee may have grown memory). */
         if (WEX__CHECKED || fr->inst != inst) {
             inst = fr->inst;
+            cm = inst->module->compiled;
             RELOAD_MEM();
         }
     }
