@@ -11,6 +11,14 @@
  * the top of the stack rewrites that operator's destination to the local, so
  * `local.get a; local.get b; i32.add; local.set c` becomes one instruction.
  *
+ * Constants and i32 additions are "pending" entries: nothing is emitted
+ * until a consumer sees them, so a constant becomes an immediate operand
+ * (`x + 1` is I32_ADD_IMM, `x < 10` I32_LT_S_IMM), an address computed as
+ * `base + k` or `base + index` folds into the load or store that uses it,
+ * and a store of a constant address needs no register. A pending entry reads
+ * only locals and its own slot, so it can be computed into any slot later
+ * without another entry's write getting in the way.
+ *
  * The body is known to be valid, so only stack heights are tracked (all slots
  * are 64 bits wide): the translator never re-checks types.
  */
@@ -32,6 +40,16 @@ typedef struct {
 
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
+/* A modelled operand-stack entry. */
+enum { E_SLOT, E_CONST, E_ADDI, E_ADD };
+typedef struct {
+    uint8_t kind; /* E_SLOT: in slot a (its own or a local's); E_CONST: k (wide: 64 bits);
+                     E_ADDI: i32 slot a + k; E_ADD: i32 slot a + slot b */
+    bool wide;
+    uint32_t a, b;
+    uint64_t k;
+} ventry;
+
 typedef struct {
     const wex__module *m;
     wex__reader r;
@@ -40,7 +58,7 @@ typedef struct {
     size_t len, cap;
     size_t fstart; /* first word of this function */
     /* operand stack model */
-    uint32_t *vs;
+    ventry *vs;
     uint32_t nvs, capvs;
     uint32_t nlocals;
     uint32_t max_slots;
@@ -53,10 +71,8 @@ typedef struct {
     /* the destination word of the last emitted value-producing instruction */
     size_t last_dst_site;
     uint32_t last_dst_pos;
-    /* where the last instruction starts, and the last CONST32 (for fusion) */
+    /* where the last instruction starts (for compare-and-branch fusion) */
     size_t last_op_start;
-    size_t last_const_start;
-    uint32_t last_const_pos;
     bool ret_tail; /* see dead_after_return */
     bool oom;
 } comp;
@@ -101,7 +117,6 @@ static uint32_t pos_of(comp *c, uint32_t i) {
 /* Start an instruction: it is no longer the last value producer. */
 static void emit_op(comp *c, uint32_t op) {
     c->last_dst_site = NONE;
-    c->last_const_start = NONE;
     c->last_op_start = c->len;
     emit(c, op);
 }
@@ -109,7 +124,6 @@ static void emit_op(comp *c, uint32_t op) {
 /* A label or a rewrite: nothing before may be fused with what follows. */
 static void barrier(comp *c) {
     c->last_dst_site = NONE;
-    c->last_const_start = NONE;
     c->last_op_start = NONE;
 }
 
@@ -179,6 +193,8 @@ static uint32_t imm_form(unsigned idx) {
     case WEX__OPI_I32_SHL: return WEX__IOP_I32_SHL_IMM;
     case WEX__OPI_I32_SHR_S: return WEX__IOP_I32_SHR_S_IMM;
     case WEX__OPI_I32_SHR_U: return WEX__IOP_I32_SHR_U_IMM;
+    case WEX__OPI_I32_ROTL: return WEX__IOP_I32_ROTL_IMM;
+    case WEX__OPI_I32_ROTR: return WEX__IOP_I32_ROTR_IMM;
     default:
         if (idx >= WEX__OPI_I32_EQ && idx <= WEX__OPI_I32_GE_U)
             return WEX__IOP_I32_EQ_IMM + (idx - WEX__OPI_I32_EQ);
@@ -186,13 +202,27 @@ static uint32_t imm_form(unsigned idx) {
     }
 }
 
+/* Count stack position i in the frame size. */
+static void note_height(comp *c, uint32_t i) {
+    uint32_t p = pos_of(c, i);
+    if (p + 1 > c->max_slots) c->max_slots = p + 1;
+}
+
+static ventry *push_entry(comp *c) {
+    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return NULL;
+    note_height(c, c->nvs);
+    ventry *e = &c->vs[c->nvs++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
 /* Push a canonical entry and return its slot. */
 static uint32_t push(comp *c) {
-    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return 0;
-    uint32_t slot = pos_of(c, c->nvs);
-    c->vs[c->nvs++] = slot;
-    if (slot + 1 > c->max_slots) c->max_slots = slot + 1;
-    return slot;
+    ventry *e = push_entry(c);
+    if (!e) return 0;
+    e->kind = E_SLOT;
+    e->a = pos_of(c, c->nvs - 1);
+    return e->a;
 }
 
 /* Push a value just written by the instruction whose destination word is the
@@ -205,25 +235,77 @@ static void push_result(comp *c) {
 }
 
 static void push_ref(comp *c, uint32_t slot) {
-    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return;
-    c->vs[c->nvs++] = slot;
-    uint32_t p = pos_of(c, c->nvs - 1);
-    if (p + 1 > c->max_slots) c->max_slots = p + 1;
+    ventry *e = push_entry(c);
+    if (!e) return;
+    e->kind = E_SLOT;
+    e->a = slot;
 }
 
-static uint32_t pop(comp *c) {
-    return c->nvs ? c->vs[--c->nvs] : 0;
+static void push_const(comp *c, uint64_t k, bool wide) {
+    ventry *e = push_entry(c);
+    if (!e) return;
+    e->kind = E_CONST;
+    e->k = k;
+    e->wide = wide;
+}
+
+/* Does entry e read slot x? */
+static bool reads(const ventry *e, uint32_t x) {
+    switch (e->kind) {
+    case E_SLOT:
+    case E_ADDI: return e->a == x;
+    case E_ADD: return e->a == x || e->b == x;
+    default: return false;
+    }
+}
+
+/* Emit the instruction(s) that put entry e's value into slot dst. Leaves the
+ * model alone (callers update it, or not, on a branch's taken side). */
+static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
+    switch (e->kind) {
+    case E_SLOT:
+        if (e->a == dst) return;
+        emit_op(c, WEX__IOP_MOVE);
+        emit(c, dst);
+        emit(c, e->a);
+        return;
+    case E_CONST:
+        if (e->wide) {
+            emit_op(c, WEX__IOP_CONST64);
+            emit(c, dst);
+            emit(c, (uint32_t)e->k);
+            emit(c, (uint32_t)(e->k >> 32));
+        } else {
+            emit_op(c, WEX__IOP_CONST32);
+            emit(c, dst);
+            emit(c, (uint32_t)e->k);
+        }
+        break;
+    case E_ADDI:
+        emit_op(c, WEX__IOP_I32_ADD_IMM);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, (uint32_t)e->k);
+        break;
+    case E_ADD:
+        emit_op(c, WEX__IOP_I32_ADD);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->b);
+        break;
+    }
+    c->last_dst_site = c->last_op_start + 1;
+    c->last_dst_pos = dst;
 }
 
 /* Make entry i live in its own slot. */
 static void materialize(comp *c, uint32_t i) {
     uint32_t p = pos_of(c, i);
-    if (c->vs[i] != p) {
-        emit_op(c, WEX__IOP_MOVE);
-        emit(c, p);
-        emit(c, c->vs[i]);
-        c->vs[i] = p;
-    }
+    ventry *e = &c->vs[i];
+    if (e->kind == E_SLOT && e->a == p) return;
+    emit_entry_to(c, e, p);
+    e->kind = E_SLOT;
+    e->a = p;
 }
 
 static void materialize_from(comp *c, uint32_t from) {
@@ -231,16 +313,49 @@ static void materialize_from(comp *c, uint32_t from) {
         materialize(c, i);
 }
 
-/* Before local x is written: entries that read x must take its old value. */
-static void materialize_local(comp *c, uint32_t x) {
-    for (uint32_t i = 0; i < c->nvs; i++)
-        if (c->vs[i] == x) materialize(c, i);
+/* Before local x is written: entries that read x must take its old value
+ * (all but the top `keep` entries, which the caller handles). */
+static void materialize_local(comp *c, uint32_t x, uint32_t keep) {
+    for (uint32_t i = 0; i + keep < c->nvs; i++)
+        if (reads(&c->vs[i], x)) materialize(c, i);
 }
 
 static bool refers_to(comp *c, uint32_t x) {
     for (uint32_t i = 0; i < c->nvs; i++)
-        if (c->vs[i] == x) return true;
+        if (reads(&c->vs[i], x)) return true;
     return false;
+}
+
+/* Pop an entry as it is (it may be pending). */
+static ventry pop_entry(comp *c) {
+    ventry e = {E_SLOT, false, 0, 0, 0};
+    if (c->nvs) e = c->vs[--c->nvs];
+    return e;
+}
+
+/* Pop an entry into a slot: a pending one is computed into its own slot. */
+static uint32_t pop(comp *c) {
+    if (!c->nvs) return 0;
+    materialize(c, c->nvs - 1);
+    return c->vs[--c->nvs].a;
+}
+
+/* The slot of a popped entry that was at stack position i, computing it into
+ * its own slot if it is pending. */
+static uint32_t entry_slot(comp *c, const ventry *e, uint32_t i) {
+    if (e->kind == E_SLOT) return e->a;
+    emit_entry_to(c, e, pos_of(c, i));
+    return pos_of(c, i);
+}
+
+/* May a pending entry at stack position i read slot x? Only locals and its
+ * own slot are never written while it waits. */
+static bool stable_for(comp *c, uint32_t x, uint32_t i) {
+    return x < c->nlocals || x == pos_of(c, i);
+}
+
+static bool is_i32_const(const ventry *e) {
+    return e->kind == E_CONST && !e->wide;
 }
 
 /* A branch offset is relative to the word that holds it. */
@@ -276,24 +391,21 @@ static uint32_t label_arity(const ctrl *t) {
 /* Do the values for a branch to t need moving? */
 static bool branch_needs_moves(comp *c, const ctrl *t) {
     uint32_t a = label_arity(t);
-    for (uint32_t j = 0; j < a; j++)
-        if (c->vs[c->nvs - a + j] != pos_of(c, t->height + j)) return true;
+    for (uint32_t j = 0; j < a; j++) {
+        const ventry *e = &c->vs[c->nvs - a + j];
+        if (e->kind != E_SLOT || e->a != pos_of(c, t->height + j)) return true;
+    }
     return false;
 }
 
 /* Move the top `a` values to the label's slots. Ascending order is safe:
  * sources are locals (below every destination) or canonical slots at or
- * above their destination. */
+ * above their destination, and a pending entry reads only locals and its
+ * own slot, which no earlier destination can be. */
 static void branch_moves(comp *c, const ctrl *t) {
     uint32_t a = label_arity(t);
-    for (uint32_t j = 0; j < a; j++) {
-        uint32_t src = c->vs[c->nvs - a + j], dst = pos_of(c, t->height + j);
-        if (src != dst) {
-            emit_op(c, WEX__IOP_MOVE);
-            emit(c, dst);
-            emit(c, src);
-        }
-    }
+    for (uint32_t j = 0; j < a; j++)
+        emit_entry_to(c, &c->vs[c->nvs - a + j], pos_of(c, t->height + j));
 }
 
 /* Set by the callers of emit_return when nothing after the return is
@@ -308,9 +420,12 @@ static bool dead_after_return(comp *c) {
 static void emit_return(comp *c) {
     uint32_t n = c->cs[0].nresults;
     if (n == 1) {
-        uint32_t src = c->vs[c->nvs - 1];
-        if (src != 0 && src == pos_of(c, c->nvs - 1) && c->last_dst_site != NONE &&
-            c->last_dst_pos == src && !c->cs[c->ncs - 1].dead && dead_after_return(c)) {
+        const ventry *e = &c->vs[c->nvs - 1];
+        uint32_t src = e->a;
+        if (e->kind != E_SLOT) {
+            emit_entry_to(c, e, 0); /* computed straight into slot 0 */
+        } else if (src != 0 && src == pos_of(c, c->nvs - 1) && c->last_dst_site != NONE &&
+                   c->last_dst_pos == src && !c->cs[c->ncs - 1].dead && dead_after_return(c)) {
             /* The instruction that just produced the result writes slot 0
              * itself: nothing runs between it and this return. */
             c->code[c->last_dst_site] = 0;
@@ -320,15 +435,12 @@ static void emit_return(comp *c) {
             return;
         }
     } else if (n > 1) {
-        /* Copy local references to their own slots first (without changing
-         * the model: this may be the taken side of a br_if), then move down. */
+        /* Compute local references and pending entries into their own slots
+         * first (without changing the model: this may be the taken side of a
+         * br_if), then move down. */
         for (uint32_t j = 0; j < n; j++) {
             uint32_t i = c->nvs - n + j;
-            if (c->vs[i] != pos_of(c, i)) {
-                emit_op(c, WEX__IOP_MOVE);
-                emit(c, pos_of(c, i));
-                emit(c, c->vs[i]);
-            }
+            emit_entry_to(c, &c->vs[i], pos_of(c, i));
         }
         for (uint32_t j = 0; j < n; j++) {
             uint32_t src = pos_of(c, c->nvs - n + j);
@@ -464,6 +576,169 @@ static bool do_end(comp *c) {
     c->ncs--;
     reset_stack(c, h, nr);
     return false;
+}
+
+/* Loads and stores: the address entry, if pending, folds into the access
+ * (base + k: the _I form, base + index: _R, a constant: _K). */
+static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
+    bool load = !store;
+    uint32_t k = load ? idx - WEX__OPI_I32_LOAD : idx - WEX__OPI_I32_STORE, val = 0;
+    if (store) {
+        ventry ve = pop_entry(c);
+        val = entry_slot(c, &ve, c->nvs);
+    }
+    ventry ae = pop_entry(c);
+    uint32_t ai = c->nvs;
+    uint32_t nops; /* operand words after the opcode, destination included */
+    if (ae.kind == E_ADDI || ae.kind == E_ADD) {
+        bool imm = ae.kind == E_ADDI;
+        emit_op(c, load ? (imm ? WEX__IOP_I32_LOAD_I : WEX__IOP_I32_LOAD_R) + k
+                        : (imm ? WEX__IOP_I32_STORE_I : WEX__IOP_I32_STORE_R) + k);
+        if (load) push_result(c);
+        emit(c, ae.a);
+        emit(c, imm ? (uint32_t)ae.k : ae.b);
+        nops = 4;
+    } else if (is_i32_const(&ae)) {
+        emit_op(c, (load ? WEX__IOP_I32_LOAD_K : WEX__IOP_I32_STORE_K) + k);
+        if (load) push_result(c);
+        emit(c, (uint32_t)ae.k);
+        nops = 3;
+    } else {
+        uint32_t addr = entry_slot(c, &ae, ai);
+        emit_op(c, idx);
+        if (load) push_result(c);
+        emit(c, addr);
+        nops = 3;
+    }
+    if (store) emit(c, val);
+    emit(c, offset);
+    if (load) c->last_dst_site = c->len - nops;
+}
+
+/* The comparison that gives the same result with its operands swapped. */
+static unsigned swapped_cmp(unsigned idx) {
+    switch (idx) {
+    case WEX__OPI_I32_LT_S: return WEX__OPI_I32_GT_S;
+    case WEX__OPI_I32_GT_S: return WEX__OPI_I32_LT_S;
+    case WEX__OPI_I32_LT_U: return WEX__OPI_I32_GT_U;
+    case WEX__OPI_I32_GT_U: return WEX__OPI_I32_LT_U;
+    case WEX__OPI_I32_LE_S: return WEX__OPI_I32_GE_S;
+    case WEX__OPI_I32_GE_S: return WEX__OPI_I32_LE_S;
+    case WEX__OPI_I32_LE_U: return WEX__OPI_I32_GE_U;
+    case WEX__OPI_I32_GE_U: return WEX__OPI_I32_LE_U;
+    case WEX__OPI_I32_EQ:
+    case WEX__OPI_I32_NE:
+    case WEX__OPI_I32_ADD:
+    case WEX__OPI_I32_MUL:
+    case WEX__OPI_I32_AND:
+    case WEX__OPI_I32_OR:
+    case WEX__OPI_I32_XOR: return idx;
+    default: return 0;
+    }
+}
+
+/*
+ * i32.add and i32.sub with a constant, and i32.add of two slots, stay
+ * pending when their operands are stable (locals, or the result's own slot);
+ * constants fold. Returns false if the caller should emit the operator.
+ */
+static bool try_pending_add(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    bool add = idx == WEX__OPI_I32_ADD;
+    ventry *x = NULL;
+    uint32_t xi = 0, kv = 0;
+    if (is_i32_const(be)) {
+        x = ae, xi = ai;
+        kv = add ? (uint32_t)be->k : 0u - (uint32_t)be->k;
+    } else if (add && is_i32_const(ae)) {
+        x = be, xi = ai + 1;
+        kv = (uint32_t)ae->k;
+    }
+    if (x) {
+        if (is_i32_const(x)) {
+            push_const(c, (uint32_t)((uint32_t)x->k + kv), false);
+            return true;
+        }
+        if (x->kind == E_ADDI && stable_for(c, x->a, ai)) {
+            ventry *e = push_entry(c);
+            if (e) *e = (ventry){E_ADDI, false, x->a, 0, (uint32_t)((uint32_t)x->k + kv)};
+            return true;
+        }
+        uint32_t sx = entry_slot(c, x, xi);
+        if (!stable_for(c, sx, ai)) {
+            emit_op(c, WEX__IOP_I32_ADD_IMM);
+            push_result(c);
+            emit(c, sx);
+            emit(c, kv);
+            c->last_dst_site = c->len - 3;
+            return true;
+        }
+        ventry *e = push_entry(c);
+        if (e) *e = (ventry){E_ADDI, false, sx, 0, kv};
+        return true;
+    }
+    if (!add) return false;
+    uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
+    if (!stable_for(c, sa, ai) || !stable_for(c, sb, ai)) {
+        emit_op(c, WEX__IOP_I32_ADD);
+        push_result(c);
+        emit(c, sa);
+        emit(c, sb);
+        c->last_dst_site = c->len - 3;
+        return true;
+    }
+    ventry *e = push_entry(c);
+    if (e) *e = (ventry){E_ADD, false, sa, sb, 0};
+    return true;
+}
+
+/* Simple operators: loads, stores and numeric ones, by signature. */
+static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
+    wex__reader *r = &c->r;
+    const char *sig = op->sig;
+    if (op->imm == WEX__IMM_MEMARG) {
+        uint32_t align, offset;
+        wex__read_u32(r, &align);
+        wex__read_u32(r, &offset);
+        translate_mem(c, idx, offset, sig[2] == ':' || sig[1] != ':');
+        return;
+    }
+    unsigned nin = (unsigned)(strchr(sig, ':') - sig);
+    uint32_t in[2] = {0, 0};
+    if (nin == 2) {
+        ventry be = pop_entry(c), ae = pop_entry(c);
+        uint32_t ai = c->nvs;
+        if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB) &&
+            try_pending_add(c, idx, &ae, &be, ai))
+            return;
+        uint32_t iop = imm_form(idx);
+        unsigned sw = swapped_cmp(idx);
+        const ventry *x = NULL, *kc = NULL;
+        uint32_t xi = 0;
+        if (iop && is_i32_const(&be)) {
+            x = &ae, kc = &be, xi = ai;
+        } else if (iop && sw && is_i32_const(&ae)) {
+            iop = imm_form(sw); /* `k op x` as `x op' k` */
+            x = &be, kc = &ae, xi = ai + 1;
+        }
+        if (x) {
+            uint32_t sx = entry_slot(c, x, xi);
+            emit_op(c, iop);
+            push_result(c);
+            emit(c, sx);
+            emit(c, (uint32_t)kc->k);
+            c->last_dst_site = c->len - 3;
+            return;
+        }
+        in[1] = entry_slot(c, &be, ai + 1);
+        in[0] = entry_slot(c, &ae, ai);
+    } else if (nin == 1) {
+        in[0] = pop(c);
+    }
+    emit_op(c, idx);
+    push_result(c);
+    for (unsigned k = 0; k < nin; k++)
+        emit(c, in[k]);
+    c->last_dst_site = c->len - 1 - nin;
 }
 
 /* Translate one instruction whose row is `op`. */
@@ -615,7 +890,7 @@ static void translate(comp *c, const wex__opinfo *op) {
             push(c);
         break;
     }
-    case WEX__OPI_DROP: pop(c); break;
+    case WEX__OPI_DROP: pop_entry(c); break;
     case WEX__OPI_SELECT:
     case WEX__OPI_SELECT_T: {
         if (idx == WEX__OPI_SELECT_T) skip_imm(r, WEX__IMM_SELECT_T);
@@ -635,23 +910,22 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_LOCAL_SET:
     case WEX__OPI_LOCAL_TEE: {
         wex__read_u32(r, &u);
-        uint32_t top = c->vs[c->nvs - 1];
-        if (top == u) { /* local.get x; local.set x */
-            if (idx == WEX__OPI_LOCAL_SET) pop(c);
+        ventry *te = &c->vs[c->nvs - 1];
+        if (te->kind == E_SLOT && te->a == u) { /* local.get x; local.set x */
+            if (idx == WEX__OPI_LOCAL_SET) pop_entry(c);
             break;
         }
         uint32_t tpos = pos_of(c, c->nvs - 1);
-        if (top == tpos && c->last_dst_site != NONE && c->last_dst_pos == tpos &&
-            !refers_to(c, u)) {
+        if (te->kind == E_SLOT && te->a == tpos && c->last_dst_site != NONE &&
+            c->last_dst_pos == tpos && !refers_to(c, u)) {
             c->code[c->last_dst_site] = u; /* the producer writes the local */
         } else {
-            materialize_local(c, u);
-            top = c->vs[c->nvs - 1];
-            emit_op(c, WEX__IOP_MOVE);
-            emit(c, u);
-            emit(c, top);
+            /* Others that read u take its old value; the top itself (a
+             * pending `u + 1`, say) is computed straight into u. */
+            materialize_local(c, u, 1);
+            emit_entry_to(c, &c->vs[c->nvs - 1], u);
         }
-        pop(c);
+        pop_entry(c);
         barrier(c);
         if (idx == WEX__OPI_LOCAL_TEE) push_ref(c, u);
         break;
@@ -663,12 +937,14 @@ static void translate(comp *c, const wex__opinfo *op) {
         emit(c, u);
         c->last_dst_site = c->len - 2;
         break;
-    case WEX__OPI_GLOBAL_SET:
+    case WEX__OPI_GLOBAL_SET: {
         wex__read_u32(r, &u);
+        uint32_t val = pop(c); /* may emit: before the instruction starts */
         emit_op(c, WEX__IOP_GLOBAL_SET_I);
         emit(c, u);
-        emit(c, pop(c));
+        emit(c, val);
         break;
+    }
     case WEX__OPI_TABLE_GET: {
         wex__read_u32(r, &u);
         uint32_t i = pop(c);
@@ -787,19 +1063,11 @@ static void translate(comp *c, const wex__opinfo *op) {
     }
     case WEX__OPI_I32_CONST:
         wex__read_s32(r, &s32);
-        emit_op(c, WEX__IOP_CONST32);
-        push_result(c);
-        emit(c, (uint32_t)s32);
-        c->last_dst_site = c->len - 2;
-        c->last_const_start = c->len - 3;
-        c->last_const_pos = c->oom ? 0 : c->code[c->len - 2];
+        push_const(c, (uint32_t)s32, false);
         break;
     case WEX__OPI_F32_CONST:
         wex__read_f32(r, &u);
-        emit_op(c, WEX__IOP_CONST32);
-        push_result(c);
-        emit(c, u);
-        c->last_dst_site = c->len - 2;
+        push_const(c, u, false);
         break;
     case WEX__OPI_I64_CONST:
     case WEX__OPI_F64_CONST: {
@@ -810,11 +1078,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         } else {
             wex__read_f64(r, &bits);
         }
-        emit_op(c, WEX__IOP_CONST64);
-        push_result(c);
-        emit(c, (uint32_t)bits);
-        emit(c, (uint32_t)(bits >> 32));
-        c->last_dst_site = c->len - 3;
+        push_const(c, bits, true);
         break;
     }
     case WEX__OPI_REF_NULL:
@@ -837,59 +1101,9 @@ static void translate(comp *c, const wex__opinfo *op) {
         emit(c, u);
         c->last_dst_site = c->len - 2;
         break;
-    default: {
-        /* Simple operators: loads, stores and numeric ones, by signature. */
-        const char *sig = op->sig;
-        if (op->imm == WEX__IMM_MEMARG) {
-            uint32_t align, offset;
-            wex__read_u32(r, &align);
-            wex__read_u32(r, &offset);
-            if (sig[2] == ':' || sig[1] != ':') { /* store: "iX:" */
-                uint32_t val = pop(c), addr = pop(c);
-                emit_op(c, idx);
-                emit(c, addr);
-                emit(c, val);
-                emit(c, offset);
-            } else { /* load: "i:X" */
-                uint32_t addr = pop(c);
-                emit_op(c, idx);
-                push_result(c);
-                emit(c, addr);
-                emit(c, offset);
-                c->last_dst_site = c->len - 3;
-            }
-            break;
-        }
-        unsigned nin = (unsigned)(strchr(sig, ':') - sig);
-        uint32_t iop = imm_form(idx);
-        if (iop && c->last_const_start != NONE && c->last_const_start + 3 == c->len &&
-            c->nvs >= 2 && c->vs[c->nvs - 1] == pos_of(c, c->nvs - 1) &&
-            c->last_const_pos == c->vs[c->nvs - 1]) {
-            /* `x; i32.const k; op` -> `op_imm x k`: drop the constant. */
-            uint32_t k = c->code[c->last_const_start + 2];
-            c->len = c->last_const_start;
-            pop(c);
-            uint32_t a = pop(c);
-            emit_op(c, iop);
-            push_result(c);
-            emit(c, a);
-            emit(c, k);
-            c->last_dst_site = c->len - 3;
-            break;
-        }
-        uint32_t in[2] = {0, 0};
-        for (unsigned k = nin; k-- > 0;)
-            in[k] = pop(c);
-        emit_op(c, idx);
-        push_result(c);
-        for (unsigned k = 0; k < nin; k++)
-            emit(c, in[k]);
-        c->last_dst_site = c->len - 1 - nin;
-        break;
-    }
+    default: translate_simple(c, op, idx); break;
     }
 }
-
 /* Translate body `di` (a defined function's index). */
 static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     const wex__module *m = c->m;

@@ -268,25 +268,50 @@ L_ELEM_DROP_I:
 
     /* ------------------------------------------------ memory */
 #if WEX__CHECKED
-#define EA(n)                                                                                      \
-    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
-    if (WEX__UNLIKELY(ea + (n) > msz)) TRAP(WEX_TRAP_MEMORY_OOB)
-#define EAS(n)                                                                                     \
-    uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                \
+#define BOUND(n)                                                                                   \
     if (WEX__UNLIKELY(ea + (n) > msz)) TRAP(WEX_TRAP_MEMORY_OOB)
 #else
-#define EA(n)  uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3]
-#define EAS(n) uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3]
+#define BOUND(n) (void)0
 #endif
-#define LOAD(name, T, n, conv)                                                                     \
-    L_##name : {                                                                                   \
-        EA(n);                                                                                     \
+    /* The effective address of each form (see interp.h). */
+#define EA_P(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    BOUND(n)
+#define EA_I(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
+    BOUND(n)
+#define EA_R(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + S(3)) + ip[4];                                       \
+    BOUND(n)
+#define EA_K(n)                                                                                    \
+    uint64_t ea = (uint64_t)ip[2] + ip[3];                                                         \
+    BOUND(n)
+#define EAS_P(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                \
+    BOUND(n)
+#define EAS_I(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(1) + ip[2]) + ip[4];                                      \
+    BOUND(n)
+#define EAS_R(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(1) + S(2)) + ip[4];                                       \
+    BOUND(n)
+#define EAS_K(n)                                                                                   \
+    uint64_t ea = (uint64_t)ip[1] + ip[3];                                                         \
+    BOUND(n)
+#define LOAD1(label, T, n, conv, EAF, words)                                                       \
+    label : {                                                                                      \
+        EAF(n);                                                                                    \
         T v_;                                                                                      \
         memcpy(&v_, mb + ea, n);                                                                   \
         S(1) = conv;                                                                               \
-        ip += 4;                                                                                   \
+        ip += words;                                                                               \
         NEXT();                                                                                    \
     }
+#define LOAD(name, T, n, conv)                                                                     \
+    LOAD1(L_##name, T, n, conv, EA_P, 4)                                                           \
+    LOAD1(L_##name##_I, T, n, conv, EA_I, 5)                                                       \
+    LOAD1(L_##name##_R, T, n, conv, EA_R, 5)                                                       \
+    LOAD1(L_##name##_K, T, n, conv, EA_K, 4)
     LOAD(I32_LOAD, uint32_t, 4, v_)
     LOAD(I64_LOAD, uint64_t, 8, v_)
     LOAD(F32_LOAD, uint32_t, 4, v_)
@@ -302,14 +327,21 @@ L_ELEM_DROP_I:
     LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v_)
     LOAD(I64_LOAD32_U, uint32_t, 4, (uint64_t)v_)
 #undef LOAD
-#define STORE(name, T, n)                                                                          \
-    L_##name : {                                                                                   \
-        EAS(n);                                                                                    \
-        T v_ = (T)S(2);                                                                            \
+#undef LOAD1
+    /* A store's value word: P and K forms ip[2], I and R forms ip[3]. */
+#define STORE1(label, T, n, EAF, vw, words)                                                        \
+    label : {                                                                                      \
+        EAF(n);                                                                                    \
+        T v_ = (T)S(vw);                                                                           \
         memcpy(mb + ea, &v_, n);                                                                   \
-        ip += 4;                                                                                   \
+        ip += words;                                                                               \
         NEXT();                                                                                    \
     }
+#define STORE(name, T, n)                                                                          \
+    STORE1(L_##name, T, n, EAS_P, 2, 4)                                                            \
+    STORE1(L_##name##_I, T, n, EAS_I, 3, 5)                                                        \
+    STORE1(L_##name##_R, T, n, EAS_R, 3, 5)                                                        \
+    STORE1(L_##name##_K, T, n, EAS_K, 2, 4)
     STORE(I32_STORE, uint32_t, 4)
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
@@ -320,8 +352,16 @@ L_ELEM_DROP_I:
     STORE(I64_STORE16, uint16_t, 2)
     STORE(I64_STORE32, uint32_t, 4)
 #undef STORE
-#undef EA
-#undef EAS
+#undef STORE1
+#undef BOUND
+#undef EA_P
+#undef EA_I
+#undef EA_R
+#undef EA_K
+#undef EAS_P
+#undef EAS_I
+#undef EAS_R
+#undef EAS_K
 L_MEMORY_SIZE_I:
     S(1) = inst->mem0->lim.min;
     ip += 2;
@@ -610,6 +650,8 @@ L_I64_REM_U : {
     BINI(I32_LE_U, I32(2) <= ip[3])
     BINI(I32_GE_S, (int32_t)I32(2) >= (int32_t)ip[3])
     BINI(I32_GE_U, I32(2) >= ip[3])
+    BINI(I32_ROTL, wex__rotl32(I32(2), ip[3]))
+    BINI(I32_ROTR, wex__rotr32(I32(2), ip[3]))
 #undef BINI
     /* Compare and branch: a, b (slot or immediate), offset word at ip[3]. */
 #define BRC(name, T, op)                                                                           \
