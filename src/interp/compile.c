@@ -41,11 +41,12 @@ typedef struct {
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
 /* A modelled operand-stack entry. */
-enum { E_SLOT, E_CONST, E_ADDI, E_ADD };
+enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI };
 typedef struct {
     uint8_t kind; /* E_SLOT: in slot a (its own or a local's); E_CONST: k (wide: 64 bits);
-                     E_ADDI: i32 slot a + k; E_ADD: i32 slot a + slot b */
+                     i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k; E_SHLI a << s */
     bool wide;
+    uint8_t s;
     uint32_t a, b;
     uint64_t k;
 } ventry;
@@ -74,6 +75,12 @@ typedef struct {
     /* where the last instruction starts (for compare-and-branch fusion) */
     size_t last_op_start;
     bool ret_tail; /* see dead_after_return */
+    /* Straight-line start of a body (no control operator yet): declared
+     * locals not yet written still hold the zero the call gave them. */
+    bool prologue;
+    uint8_t *written; /* per local, during the prologue */
+    uint32_t capwritten;
+    uint32_t nparams;
     bool oom;
 } comp;
 
@@ -253,8 +260,9 @@ static void push_const(comp *c, uint64_t k, bool wide) {
 static bool reads(const ventry *e, uint32_t x) {
     switch (e->kind) {
     case E_SLOT:
-    case E_ADDI: return e->a == x;
-    case E_ADD: return e->a == x || e->b == x;
+    case E_ADDI:
+    case E_SHLI: return e->a == x;
+    case E_LEA: return e->a == x || e->b == x;
     default: return false;
     }
 }
@@ -287,11 +295,26 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit(c, e->a);
         emit(c, (uint32_t)e->k);
         break;
-    case E_ADD:
-        emit_op(c, WEX__IOP_I32_ADD);
+    case E_LEA:
+        if (e->s == 0 && e->k == 0) {
+            emit_op(c, WEX__IOP_I32_ADD);
+            emit(c, dst);
+            emit(c, e->a);
+            emit(c, e->b);
+        } else {
+            emit_op(c, WEX__IOP_I32_LEA);
+            emit(c, dst);
+            emit(c, e->a);
+            emit(c, e->b);
+            emit(c, e->s);
+            emit(c, (uint32_t)e->k);
+        }
+        break;
+    case E_SHLI:
+        emit_op(c, WEX__IOP_I32_SHL_IMM);
         emit(c, dst);
         emit(c, e->a);
-        emit(c, e->b);
+        emit(c, e->s);
         break;
     }
     c->last_dst_site = c->last_op_start + 1;
@@ -328,7 +351,7 @@ static bool refers_to(comp *c, uint32_t x) {
 
 /* Pop an entry as it is (it may be pending). */
 static ventry pop_entry(comp *c) {
-    ventry e = {E_SLOT, false, 0, 0, 0};
+    ventry e = {E_SLOT, false, 0, 0, 0, 0};
     if (c->nvs) e = c->vs[--c->nvs];
     return e;
 }
@@ -590,14 +613,20 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     ventry ae = pop_entry(c);
     uint32_t ai = c->nvs;
     uint32_t nops; /* operand words after the opcode, destination included */
-    if (ae.kind == E_ADDI || ae.kind == E_ADD) {
-        bool imm = ae.kind == E_ADDI;
-        emit_op(c, load ? (imm ? WEX__IOP_I32_LOAD_I : WEX__IOP_I32_LOAD_R) + k
-                        : (imm ? WEX__IOP_I32_STORE_I : WEX__IOP_I32_STORE_R) + k);
+    if (ae.kind == E_ADDI) {
+        emit_op(c, (load ? WEX__IOP_I32_LOAD_I : WEX__IOP_I32_STORE_I) + k);
         if (load) push_result(c);
         emit(c, ae.a);
-        emit(c, imm ? (uint32_t)ae.k : ae.b);
+        emit(c, (uint32_t)ae.k);
         nops = 4;
+    } else if (ae.kind == E_LEA) {
+        emit_op(c, (load ? WEX__IOP_I32_LOAD_R : WEX__IOP_I32_STORE_R) + k);
+        if (load) push_result(c);
+        emit(c, ae.a);
+        emit(c, ae.b);
+        emit(c, ae.s);
+        emit(c, (uint32_t)ae.k);
+        nops = 6;
     } else if (is_i32_const(&ae)) {
         emit_op(c, (load ? WEX__IOP_I32_LOAD_K : WEX__IOP_I32_STORE_K) + k);
         if (load) push_result(c);
@@ -637,57 +666,110 @@ static unsigned swapped_cmp(unsigned idx) {
     }
 }
 
-/*
- * i32.add and i32.sub with a constant, and i32.add of two slots, stay
- * pending when their operands are stable (locals, or the result's own slot);
- * constants fold. Returns false if the caller should emit the operator.
- */
-static bool try_pending_add(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
-    bool add = idx == WEX__OPI_I32_ADD;
-    ventry *x = NULL;
-    uint32_t xi = 0, kv = 0;
-    if (is_i32_const(be)) {
-        x = ae, xi = ai;
-        kv = add ? (uint32_t)be->k : 0u - (uint32_t)be->k;
-    } else if (add && is_i32_const(ae)) {
-        x = be, xi = ai + 1;
-        kv = (uint32_t)ae->k;
+/* An i32 value as a sum of at most two slot terms (one unscaled, one
+ * scaled by a shift) and a constant, to combine pending additions. */
+typedef struct {
+    uint32_t n;       /* terms */
+    uint32_t slot[2]; /* term slots */
+    uint8_t shift[2]; /* term shifts */
+    uint32_t k;
+} affine;
+
+static affine affine_of(const ventry *e) {
+    affine f = {0, {0, 0}, {0, 0}, 0};
+    switch (e->kind) {
+    case E_CONST: f.k = (uint32_t)e->k; break;
+    case E_SLOT: f = (affine){1, {e->a, 0}, {0, 0}, 0}; break;
+    case E_ADDI: f = (affine){1, {e->a, 0}, {0, 0}, (uint32_t)e->k}; break;
+    case E_SHLI: f = (affine){1, {e->a, 0}, {e->s, 0}, 0}; break;
+    case E_LEA: f = (affine){2, {e->a, e->b}, {0, e->s}, (uint32_t)e->k}; break;
     }
-    if (x) {
-        if (is_i32_const(x)) {
-            push_const(c, (uint32_t)((uint32_t)x->k + kv), false);
+    return f;
+}
+
+/* Push the pending entry for f (its slots known stable); false if f has no
+ * pending form. */
+static bool push_affine(comp *c, affine f) {
+    ventry e = {E_CONST, false, 0, 0, 0, f.k};
+    if (f.n == 2 && f.shift[0] && f.shift[1]) return false;
+    if (f.n == 2 && f.shift[0]) { /* the unscaled term first */
+        uint32_t t = f.slot[0];
+        f.slot[0] = f.slot[1], f.slot[1] = t;
+        uint8_t u = f.shift[0];
+        f.shift[0] = f.shift[1], f.shift[1] = u;
+    }
+    if (f.n == 1 && f.shift[0] && f.k) return false;
+    if (f.n == 1) {
+        e.kind = f.shift[0] ? E_SHLI : E_ADDI;
+        e.a = f.slot[0];
+        e.s = f.shift[0];
+    } else if (f.n == 2) {
+        e.kind = E_LEA;
+        e.a = f.slot[0];
+        e.b = f.slot[1];
+        e.s = f.shift[1];
+    }
+    ventry *p = push_entry(c);
+    if (p) *p = e;
+    return true;
+}
+
+/*
+ * i32.add, i32.sub of a constant and i32.shl by a constant stay pending when
+ * the result is a sum of at most two slots (one of them shifted) and a
+ * constant, over stable slots (locals, or the result's own slot):
+ * `base + (i << 2) + 8` is one pending entry that a load or store takes as its
+ * address. Returns false if the caller should emit the operator.
+ */
+static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    if (idx != WEX__OPI_I32_ADD && !is_i32_const(be)) return false;
+    if (idx == WEX__OPI_I32_SHL) {
+        if (ae->kind != E_SLOT || !stable_for(c, ae->a, ai)) {
+            uint32_t sa = entry_slot(c, ae, ai); /* its own slot: stable */
+            *ae = (ventry){E_SLOT, false, 0, sa, 0, 0};
+        }
+        uint32_t sh = (uint32_t)be->k & 31;
+        if (sh == 0) {
+            ventry *p = push_entry(c);
+            if (p) *p = *ae;
             return true;
         }
-        if (x->kind == E_ADDI && stable_for(c, x->a, ai)) {
-            ventry *e = push_entry(c);
-            if (e) *e = (ventry){E_ADDI, false, x->a, 0, (uint32_t)((uint32_t)x->k + kv)};
-            return true;
-        }
-        uint32_t sx = entry_slot(c, x, xi);
-        if (!stable_for(c, sx, ai)) {
-            emit_op(c, WEX__IOP_I32_ADD_IMM);
-            push_result(c);
-            emit(c, sx);
-            emit(c, kv);
-            c->last_dst_site = c->len - 3;
-            return true;
-        }
-        ventry *e = push_entry(c);
-        if (e) *e = (ventry){E_ADDI, false, sx, 0, kv};
+        ventry *p = push_entry(c);
+        if (p) *p = (ventry){E_SHLI, false, (uint8_t)sh, ae->a, 0, 0};
         return true;
     }
-    if (!add) return false;
+    affine x = affine_of(ae), y = affine_of(be);
+    if (idx == WEX__OPI_I32_SUB) y.k = 0u - y.k;
+    affine f = x;
+    f.k = x.k + y.k;
+    bool ok = x.n + y.n <= 2;
+    for (uint32_t j = 0; ok && j < y.n; j++) {
+        f.slot[f.n] = y.slot[j];
+        f.shift[f.n++] = y.shift[j];
+    }
+    for (uint32_t j = 0; ok && j < f.n; j++)
+        ok = stable_for(c, f.slot[j], ai);
+    if (ok && push_affine(c, f)) return true;
+    /* Compute the operands into slots and try once more as plain slots. */
     uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
-    if (!stable_for(c, sa, ai) || !stable_for(c, sb, ai)) {
-        emit_op(c, WEX__IOP_I32_ADD);
+    if (idx == WEX__OPI_I32_SUB) { /* slot - k */
+        emit_op(c, WEX__IOP_I32_ADD_IMM);
         push_result(c);
         emit(c, sa);
-        emit(c, sb);
+        emit(c, 0u - (uint32_t)be->k);
         c->last_dst_site = c->len - 3;
         return true;
     }
-    ventry *e = push_entry(c);
-    if (e) *e = (ventry){E_ADD, false, sa, sb, 0};
+    if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
+        ventry *p = push_entry(c);
+        if (p) *p = (ventry){E_LEA, false, 0, sa, sb, 0};
+        return true;
+    }
+    emit_op(c, WEX__IOP_I32_ADD);
+    push_result(c);
+    emit(c, sa);
+    emit(c, sb);
+    c->last_dst_site = c->len - 3;
     return true;
 }
 
@@ -707,8 +789,8 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     if (nin == 2) {
         ventry be = pop_entry(c), ae = pop_entry(c);
         uint32_t ai = c->nvs;
-        if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB) &&
-            try_pending_add(c, idx, &ae, &be, ai))
+        if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
+            try_pending_arith(c, idx, &ae, &be, ai))
             return;
         uint32_t iop = imm_form(idx);
         unsigned sw = swapped_cmp(idx);
@@ -911,6 +993,12 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_LOCAL_TEE: {
         wex__read_u32(r, &u);
         ventry *te = &c->vs[c->nvs - 1];
+        if (c->prologue && u >= c->nparams && !c->written[u] && te->kind == E_CONST && te->k == 0 &&
+            idx == WEX__OPI_LOCAL_SET) {
+            pop_entry(c); /* the local is zero already */
+            break;
+        }
+        if (c->prologue) c->written[u] = 1;
         if (te->kind == E_SLOT && te->a == u) { /* local.get x; local.set x */
             if (idx == WEX__OPI_LOCAL_SET) pop_entry(c);
             break;
@@ -1110,6 +1198,10 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     const wex__code *code = &m->codes[di];
     const wex__functype *ft = wex__module_functype(m, m->nfunc_imports + di);
     c->nlocals = ft->nparams + code->nlocals;
+    c->nparams = ft->nparams;
+    c->prologue =
+        grow(c, (void **)&c->written, &c->capwritten, (size_t)c->nlocals + 1, sizeof *c->written);
+    if (c->prologue) memset(c->written, 0, c->nlocals);
     c->nvs = 0;
     c->ncs = 0;
     c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
@@ -1153,9 +1245,15 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
             continue;
         }
         if (op - wex__ops == WEX__OPI_END) {
+            c->prologue = false;
             if (do_end(c)) break;
             continue;
         }
+        if (op->imm == WEX__IMM_BLOCK || op->imm == WEX__IMM_LABEL ||
+            op->imm == WEX__IMM_BR_TABLE || op->imm == WEX__IMM_FUNC ||
+            op->imm == WEX__IMM_CALL_IND || op - wex__ops == WEX__OPI_ELSE ||
+            op - wex__ops == WEX__OPI_RETURN || op - wex__ops == WEX__OPI_UNREACHABLE)
+            c->prologue = false; /* control from here on */
         translate(c, op);
     }
     fc->code_off = (uint32_t)c->fstart;
@@ -1187,6 +1285,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
             wex__free(c.vs);
             wex__free(c.depths);
             wex__free(c.cs);
+            wex__free(c.written);
             wex__interp_free(out);
             return e;
         }
@@ -1194,6 +1293,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     wex__free(c.vs);
     wex__free(c.cs);
     wex__free(c.depths);
+    wex__free(c.written);
     if (c.oom) {
         wex__free(c.code);
         wex__interp_free(out);

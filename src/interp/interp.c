@@ -159,6 +159,7 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_CALL_I:
     case WEX__IOP_CALL_L: return 3;
     case WEX__IOP_RET1: return 2;
+    case WEX__IOP_I32_LEA: return 6;
     case WEX__IOP_CALL_IND_I: return 5;
     case WEX__IOP_RET:
     case WEX__IOP_UNREACHABLE_I:
@@ -185,9 +186,11 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MEMORY_FILL_I: return 4;
     default:
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
-        if (op >= WEX__IOP_I32_LOAD_I && op <= WEX__IOP_I64_LOAD32_U_R) return 5;
+        if (op >= WEX__IOP_I32_LOAD_I && op <= WEX__IOP_I64_LOAD32_U_I) return 5;
+        if (op >= WEX__IOP_I32_LOAD_R && op <= WEX__IOP_I64_LOAD32_U_R) return 7;
         if (op >= WEX__IOP_I32_LOAD_K && op <= WEX__IOP_I64_LOAD32_U_K) return 4;
-        if (op >= WEX__IOP_I32_STORE_I && op <= WEX__IOP_I64_STORE32_R) return 5;
+        if (op >= WEX__IOP_I32_STORE_I && op <= WEX__IOP_I64_STORE32_I) return 5;
+        if (op >= WEX__IOP_I32_STORE_R && op <= WEX__IOP_I64_STORE32_R) return 7;
         if (op >= WEX__IOP_I32_STORE_K && op <= WEX__IOP_I64_STORE32_K) return 4;
         if (op < WEX__OPI_COUNT) {
             const wex__opinfo *oi = &wex__ops[op];

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 3
+#define WEX__INTERP_FORMAT_VERSION 4
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -41,6 +41,7 @@
     X(CALL_L)        /* defined func index, base: a call within the instance */                    \
     X(RET)           /* results already in slots 0.. */                                            \
     X(RET1)          /* src: move one result to slot 0, return */                                  \
+    X(I32_LEA)       /* dst, a, b, s, k: a + (b << s) + k */                                       \
     X(SELECT_I)      /* dst, a, b, cond */                                                         \
     X(GLOBAL_GET_I)  /* dst, idx */                                                                \
     X(GLOBAL_SET_I)  /* idx, src */                                                                \
@@ -66,17 +67,17 @@
     WEX__IOPS_IMM(X)                                                                               \
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_LOADS(X, _I)                                                                         \
-    WEX__IOPS_LOADS(X, _R) WEX__IOPS_LOADS(X, _K) WEX__IOPS_STORES(X, _I) WEX__IOPS_STORES(X, _R)  \
-        WEX__IOPS_STORES(X, _K)
+    WEX__IOPS_LOADS(X, _R)                                                                         \
+    WEX__IOPS_LOADS(X, _K) WEX__IOPS_STORES(X, _I) WEX__IOPS_STORES(X, _R) WEX__IOPS_STORES(X, _K)
 
 /*
  * Loads and stores with their address folded in, one family per form, in
  * the order of the WebAssembly operators (so form + (op - first) maps):
- *   LOAD_I  dst, a, k, off       ea = (uint32)(a + k) + off
- *   LOAD_R  dst, a, b, off       ea = (uint32)(a + b) + off
- *   LOAD_K  dst, k, off          ea = k + off
- *   STORE_I a, k, val, off       STORE_R a, b, val, off      STORE_K k, val, off
- * The i32 addition wraps as the WebAssembly i32.add it replaces did.
+ *   LOAD_I  dst, a, k, off         ea = (uint32)(a + k) + off
+ *   LOAD_R  dst, a, b, s, k, off   ea = (uint32)(a + (b << s) + k) + off
+ *   LOAD_K  dst, k, off            ea = k + off
+ *   STORE_I a, k, val, off    STORE_R a, b, s, k, val, off    STORE_K k, val, off
+ * The i32 arithmetic wraps as the WebAssembly operators it replaces did.
  */
 #define WEX__IOPS_LOADS(X, F)                                                                      \
     X(I32_LOAD##F)                                                                                 \
@@ -110,10 +111,10 @@
     X(I32_SUB_IMM)                                                                                 \
     X(I32_MUL_IMM)                                                                                 \
     X(I32_AND_IMM)                                                                                 \
-    X(I32_OR_IMM) X(I32_XOR_IMM) X(I32_SHL_IMM) X(I32_SHR_S_IMM) X(I32_SHR_U_IMM) X(I32_EQ_IMM)    \
-        X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM)              \
-            X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM)        \
-                X(I32_ROTR_IMM)
+    X(I32_OR_IMM)                                                                                  \
+    X(I32_XOR_IMM) X(I32_SHL_IMM) X(I32_SHR_S_IMM) X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM)    \
+        X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM)            \
+            X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
@@ -121,8 +122,9 @@
     X(BR_I32_NE)                                                                                   \
     X(BR_I32_LT_S)                                                                                 \
     X(BR_I32_LT_U)                                                                                 \
-    X(BR_I32_GT_S) X(BR_I32_GT_U) X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U)      \
-        X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) \
+    X(BR_I32_GT_S)                                                                                 \
+    X(BR_I32_GT_U) X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM)    \
+        X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM)                  \
             X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM)            \
                 X(BR_I32_GE_U_IMM)
 

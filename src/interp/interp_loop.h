@@ -165,6 +165,10 @@ do_call:
         ip = ncm->code + nf->code_off;
         NEXT();
     }
+L_I32_LEA:
+    S(1) = (uint32_t)((uint32_t)S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]);
+    ip += 6;
+    NEXT();
 L_RET1:
     fp[0] = S(1);
 L_RET:
@@ -281,7 +285,7 @@ L_ELEM_DROP_I:
     uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
     BOUND(n)
 #define EA_R(n)                                                                                    \
-    uint64_t ea = (uint64_t)(uint32_t)(S(2) + S(3)) + ip[4];                                       \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
     BOUND(n)
 #define EA_K(n)                                                                                    \
     uint64_t ea = (uint64_t)ip[2] + ip[3];                                                         \
@@ -293,7 +297,7 @@ L_ELEM_DROP_I:
     uint64_t ea = (uint64_t)(uint32_t)(S(1) + ip[2]) + ip[4];                                      \
     BOUND(n)
 #define EAS_R(n)                                                                                   \
-    uint64_t ea = (uint64_t)(uint32_t)(S(1) + S(2)) + ip[4];                                       \
+    uint64_t ea = (uint64_t)(uint32_t)(S(1) + ((uint32_t)S(2) << ip[3]) + ip[4]) + ip[6];          \
     BOUND(n)
 #define EAS_K(n)                                                                                   \
     uint64_t ea = (uint64_t)ip[1] + ip[3];                                                         \
@@ -310,7 +314,7 @@ L_ELEM_DROP_I:
 #define LOAD(name, T, n, conv)                                                                     \
     LOAD1(L_##name, T, n, conv, EA_P, 4)                                                           \
     LOAD1(L_##name##_I, T, n, conv, EA_I, 5)                                                       \
-    LOAD1(L_##name##_R, T, n, conv, EA_R, 5)                                                       \
+    LOAD1(L_##name##_R, T, n, conv, EA_R, 7)                                                       \
     LOAD1(L_##name##_K, T, n, conv, EA_K, 4)
     LOAD(I32_LOAD, uint32_t, 4, v_)
     LOAD(I64_LOAD, uint64_t, 8, v_)
@@ -328,7 +332,7 @@ L_ELEM_DROP_I:
     LOAD(I64_LOAD32_U, uint32_t, 4, (uint64_t)v_)
 #undef LOAD
 #undef LOAD1
-    /* A store's value word: P and K forms ip[2], I and R forms ip[3]. */
+    /* A store's value word: P and K forms ip[2], I ip[3], R ip[5]. */
 #define STORE1(label, T, n, EAF, vw, words)                                                        \
     label : {                                                                                      \
         EAF(n);                                                                                    \
@@ -340,7 +344,7 @@ L_ELEM_DROP_I:
 #define STORE(name, T, n)                                                                          \
     STORE1(L_##name, T, n, EAS_P, 2, 4)                                                            \
     STORE1(L_##name##_I, T, n, EAS_I, 3, 5)                                                        \
-    STORE1(L_##name##_R, T, n, EAS_R, 3, 5)                                                        \
+    STORE1(L_##name##_R, T, n, EAS_R, 5, 7)                                                        \
     STORE1(L_##name##_K, T, n, EAS_K, 2, 4)
     STORE(I32_STORE, uint32_t, 4)
     STORE(I64_STORE, uint64_t, 8)
