@@ -44,7 +44,8 @@ enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI };
 typedef struct {
     uint8_t kind; /* E_SLOT: in slot a (its own or a local's); E_CONST: k (wide: 64 bits);
-                     i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k; E_SHLI a << s */
+                     i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k (a NONE: no a);
+                     E_SHLI a << s */
     bool wide;
     uint8_t s;
     uint32_t a, b;
@@ -296,7 +297,16 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit(c, (uint32_t)e->k);
         break;
     case E_LEA:
-        if (e->s == 0 && e->k == 0) {
+        if (e->a == NONE) { /* (b << s) + k */
+            emit_op(c, WEX__IOP_I32_SHL_IMM);
+            emit(c, dst);
+            emit(c, e->b);
+            emit(c, e->s);
+            emit_op(c, WEX__IOP_I32_ADD_IMM);
+            emit(c, dst);
+            emit(c, dst);
+            emit(c, (uint32_t)e->k);
+        } else if (e->s == 0 && e->k == 0) {
             emit_op(c, WEX__IOP_I32_ADD);
             emit(c, dst);
             emit(c, e->a);
@@ -356,10 +366,11 @@ static ventry pop_entry(comp *c) {
     return e;
 }
 
-/* Pop an entry into a slot: a pending one is computed into its own slot. */
+/* Pop an entry into a slot: a pending one is computed into its own slot; a
+ * local's stays where it is. */
 static uint32_t pop(comp *c) {
     if (!c->nvs) return 0;
-    materialize(c, c->nvs - 1);
+    if (c->vs[c->nvs - 1].kind != E_SLOT) materialize(c, c->nvs - 1);
     return c->vs[--c->nvs].a;
 }
 
@@ -619,6 +630,13 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
         emit(c, ae.a);
         emit(c, (uint32_t)ae.k);
         nops = 4;
+    } else if (ae.kind == E_LEA && ae.a == NONE) {
+        emit_op(c, (load ? WEX__IOP_I32_LOAD_S : WEX__IOP_I32_STORE_S) + k);
+        if (load) push_result(c);
+        emit(c, ae.b);
+        emit(c, ae.s);
+        emit(c, (uint32_t)ae.k);
+        nops = 5;
     } else if (ae.kind == E_LEA) {
         emit_op(c, (load ? WEX__IOP_I32_LOAD_R : WEX__IOP_I32_STORE_R) + k);
         if (load) push_result(c);
@@ -682,7 +700,12 @@ static affine affine_of(const ventry *e) {
     case E_SLOT: f = (affine){1, {e->a, 0}, {0, 0}, 0}; break;
     case E_ADDI: f = (affine){1, {e->a, 0}, {0, 0}, (uint32_t)e->k}; break;
     case E_SHLI: f = (affine){1, {e->a, 0}, {e->s, 0}, 0}; break;
-    case E_LEA: f = (affine){2, {e->a, e->b}, {0, e->s}, (uint32_t)e->k}; break;
+    case E_LEA:
+        if (e->a == NONE)
+            f = (affine){1, {e->b, 0}, {e->s, 0}, (uint32_t)e->k};
+        else
+            f = (affine){2, {e->a, e->b}, {0, e->s}, (uint32_t)e->k};
+        break;
     }
     return f;
 }
@@ -698,8 +721,12 @@ static bool push_affine(comp *c, affine f) {
         uint8_t u = f.shift[0];
         f.shift[0] = f.shift[1], f.shift[1] = u;
     }
-    if (f.n == 1 && f.shift[0] && f.k) return false;
-    if (f.n == 1) {
+    if (f.n == 1 && f.shift[0] && f.k) { /* (b << s) + k */
+        e.kind = E_LEA;
+        e.a = NONE;
+        e.b = f.slot[0];
+        e.s = f.shift[0];
+    } else if (f.n == 1) {
         e.kind = f.shift[0] ? E_SHLI : E_ADDI;
         e.a = f.slot[0];
         e.s = f.shift[0];

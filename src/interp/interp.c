@@ -192,6 +192,8 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_I32_STORE_I && op <= WEX__IOP_I64_STORE32_I) return 5;
         if (op >= WEX__IOP_I32_STORE_R && op <= WEX__IOP_I64_STORE32_R) return 7;
         if (op >= WEX__IOP_I32_STORE_K && op <= WEX__IOP_I64_STORE32_K) return 4;
+        if (op >= WEX__IOP_I32_LOAD_S && op <= WEX__IOP_I64_LOAD32_U_S) return 6;
+        if (op >= WEX__IOP_I32_STORE_S && op <= WEX__IOP_I64_STORE32_S) return 6;
         if (op < WEX__OPI_COUNT) {
             const wex__opinfo *oi = &wex__ops[op];
             if (oi->imm == WEX__IMM_MEMARG) return 4;

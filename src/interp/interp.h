@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 4
+#define WEX__INTERP_FORMAT_VERSION 5
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -68,7 +68,9 @@
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_LOADS(X, _I)                                                                         \
     WEX__IOPS_LOADS(X, _R)                                                                         \
-    WEX__IOPS_LOADS(X, _K) WEX__IOPS_STORES(X, _I) WEX__IOPS_STORES(X, _R) WEX__IOPS_STORES(X, _K)
+    WEX__IOPS_LOADS(X, _K)                                                                         \
+    WEX__IOPS_LOADS(X, _S)                                                                         \
+    WEX__IOPS_STORES(X, _I) WEX__IOPS_STORES(X, _R) WEX__IOPS_STORES(X, _K) WEX__IOPS_STORES(X, _S)
 
 /*
  * Loads and stores with their address folded in, one family per form, in
@@ -76,7 +78,9 @@
  *   LOAD_I  dst, a, k, off         ea = (uint32)(a + k) + off
  *   LOAD_R  dst, a, b, s, k, off   ea = (uint32)(a + (b << s) + k) + off
  *   LOAD_K  dst, k, off            ea = k + off
+ *   LOAD_S  dst, b, s, k, off      ea = (uint32)((b << s) + k) + off
  *   STORE_I a, k, val, off    STORE_R a, b, s, k, val, off    STORE_K k, val, off
+ *   STORE_S b, s, k, val, off
  * The i32 arithmetic wraps as the WebAssembly operators it replaces did.
  */
 #define WEX__IOPS_LOADS(X, F)                                                                      \
@@ -112,9 +116,10 @@
     X(I32_MUL_IMM)                                                                                 \
     X(I32_AND_IMM)                                                                                 \
     X(I32_OR_IMM)                                                                                  \
-    X(I32_XOR_IMM) X(I32_SHL_IMM) X(I32_SHR_S_IMM) X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM)    \
-        X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM)            \
-            X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+    X(I32_XOR_IMM)                                                                                 \
+    X(I32_SHL_IMM) X(I32_SHR_S_IMM) X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM)   \
+        X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM)            \
+            X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
@@ -123,10 +128,10 @@
     X(BR_I32_LT_S)                                                                                 \
     X(BR_I32_LT_U)                                                                                 \
     X(BR_I32_GT_S)                                                                                 \
-    X(BR_I32_GT_U) X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM)    \
-        X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM)                  \
-            X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM)            \
-                X(BR_I32_GE_U_IMM)
+    X(BR_I32_GT_U)                                                                                 \
+    X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM)  \
+        X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM)                \
+            X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

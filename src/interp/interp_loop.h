@@ -290,6 +290,12 @@ L_ELEM_DROP_I:
 #define EA_K(n)                                                                                    \
     uint64_t ea = (uint64_t)ip[2] + ip[3];                                                         \
     BOUND(n)
+#define EA_S(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]) + ip[5];                 \
+    BOUND(n)
+#define EAS_S(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(1) << ip[2]) + ip[3]) + ip[5];                 \
+    BOUND(n)
 #define EAS_P(n)                                                                                   \
     uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                \
     BOUND(n)
@@ -315,7 +321,8 @@ L_ELEM_DROP_I:
     LOAD1(L_##name, T, n, conv, EA_P, 4)                                                           \
     LOAD1(L_##name##_I, T, n, conv, EA_I, 5)                                                       \
     LOAD1(L_##name##_R, T, n, conv, EA_R, 7)                                                       \
-    LOAD1(L_##name##_K, T, n, conv, EA_K, 4)
+    LOAD1(L_##name##_K, T, n, conv, EA_K, 4)                                                       \
+    LOAD1(L_##name##_S, T, n, conv, EA_S, 6)
     LOAD(I32_LOAD, uint32_t, 4, v_)
     LOAD(I64_LOAD, uint64_t, 8, v_)
     LOAD(F32_LOAD, uint32_t, 4, v_)
@@ -332,7 +339,7 @@ L_ELEM_DROP_I:
     LOAD(I64_LOAD32_U, uint32_t, 4, (uint64_t)v_)
 #undef LOAD
 #undef LOAD1
-    /* A store's value word: P and K forms ip[2], I ip[3], R ip[5]. */
+    /* A store's value word: P and K forms ip[2], I ip[3], S ip[4], R ip[5]. */
 #define STORE1(label, T, n, EAF, vw, words)                                                        \
     label : {                                                                                      \
         EAF(n);                                                                                    \
@@ -345,7 +352,8 @@ L_ELEM_DROP_I:
     STORE1(L_##name, T, n, EAS_P, 2, 4)                                                            \
     STORE1(L_##name##_I, T, n, EAS_I, 3, 5)                                                        \
     STORE1(L_##name##_R, T, n, EAS_R, 5, 7)                                                        \
-    STORE1(L_##name##_K, T, n, EAS_K, 2, 4)
+    STORE1(L_##name##_K, T, n, EAS_K, 2, 4)                                                        \
+    STORE1(L_##name##_S, T, n, EAS_S, 4, 6)
     STORE(I32_STORE, uint32_t, 4)
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
@@ -362,6 +370,8 @@ L_ELEM_DROP_I:
 #undef EA_I
 #undef EA_R
 #undef EA_K
+#undef EA_S
+#undef EAS_S
 #undef EAS_P
 #undef EAS_I
 #undef EAS_R
