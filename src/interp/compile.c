@@ -75,7 +75,8 @@ typedef struct {
     uint32_t last_dst_pos;
     /* where the last instruction starts (for compare-and-branch fusion) */
     size_t last_op_start;
-    bool ret_tail; /* see dead_after_return */
+    size_t prev_op_start; /* the one before it, NONE across a label */
+    bool ret_tail;        /* see dead_after_return */
     /* Straight-line start of a body (no control operator yet): declared
      * locals not yet written still hold the zero the call gave them. */
     bool prologue;
@@ -125,6 +126,7 @@ static uint32_t pos_of(comp *c, uint32_t i) {
 /* Start an instruction: it is no longer the last value producer. */
 static void emit_op(comp *c, uint32_t op) {
     c->last_dst_site = NONE;
+    c->prev_op_start = c->last_op_start;
     c->last_op_start = c->len;
     emit(c, op);
 }
@@ -133,6 +135,7 @@ static void emit_op(comp *c, uint32_t op) {
 static void barrier(comp *c) {
     c->last_dst_site = NONE;
     c->last_op_start = NONE;
+    c->prev_op_start = NONE;
 }
 
 /*
@@ -144,6 +147,7 @@ static void barrier(comp *c) {
 typedef struct {
     uint32_t op; /* 0: plain; else the comparison's opcode */
     uint32_t a, b;
+    size_t prev; /* start of the instruction before the comparison, or NONE */
 } fused;
 
 static bool is_cmp(uint32_t op) {
@@ -152,7 +156,7 @@ static bool is_cmp(uint32_t op) {
 }
 
 static fused try_fuse(comp *c, uint32_t cond) {
-    fused f = {0, cond, 0};
+    fused f = {0, cond, 0, NONE};
     if (c->oom || c->last_op_start == NONE || c->last_dst_site != c->last_op_start + 1 ||
         c->last_dst_pos != cond || cond != pos_of(c, c->nvs))
         return f;
@@ -161,9 +165,42 @@ static fused try_fuse(comp *c, uint32_t cond) {
     f.op = op;
     f.a = c->code[c->last_op_start + 2];
     f.b = op == WEX__IOP_I32_EQZ ? 0 : c->code[c->last_op_start + 3];
+    if (c->prev_op_start != NONE && c->prev_op_start + 4 == c->last_op_start)
+        f.prev = c->prev_op_start;
     c->len = c->last_op_start;
     barrier(c);
     return f;
+}
+
+/*
+ * Loop back edges: `x = x + k` on a local, then a fused compare-and-branch
+ * on x, becomes one instruction (BR_ADDI_*: add, store, compare, branch).
+ * Only where the branch directly follows (no moves between): call right
+ * after try_fuse. Emits all but the offset word; false if it does not apply.
+ */
+static bool try_fuse_addi(comp *c, const fused *f) {
+    /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> operands swapped */
+    static const uint8_t swap[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
+    if (c->oom || !f->op || f->op == WEX__IOP_I32_EQZ || f->prev == NONE) return false;
+    const uint32_t *p = c->code + f->prev;
+    if (p[0] != WEX__IOP_I32_ADD_IMM || p[1] != p[2] || p[1] >= c->nlocals) return false;
+    uint32_t x = p[1], k = p[3];
+    bool imm = f->op >= WEX__IOP_I32_EQ_IMM;
+    uint32_t n = imm ? f->op - WEX__IOP_I32_EQ_IMM : f->op - WEX__IOP_I32_EQ, other;
+    if (f->a == x) {
+        other = f->b;
+    } else if (!imm && f->b == x) {
+        other = f->a;
+        n = swap[n];
+    } else {
+        return false;
+    }
+    c->len = f->prev;
+    emit_op(c, (imm ? WEX__IOP_BR_ADDI_I32_EQ_IMM : WEX__IOP_BR_ADDI_I32_EQ) + n);
+    emit(c, x);
+    emit(c, k);
+    emit(c, other);
+    return true;
 }
 
 /* Emit a conditional branch (taken when the condition is `when`), all but
@@ -918,7 +955,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         fused f = try_fuse(c, cond);
         ctrl *t = &c->cs[c->ncs - 1 - u];
         if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
-            emit_cond(c, &f, true);
+            if (!try_fuse_addi(c, &f)) emit_cond(c, &f, true);
             emit_target(c, t);
         } else {
             emit_cond(c, &f, false);
@@ -1041,7 +1078,7 @@ static void translate(comp *c, const wex__opinfo *op) {
             emit_entry_to(c, &c->vs[c->nvs - 1], u);
         }
         pop_entry(c);
-        barrier(c);
+        c->last_dst_site = NONE; /* written: no second retarget */
         if (idx == WEX__OPI_LOCAL_TEE) push_ref(c, u);
         break;
     }

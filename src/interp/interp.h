@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 5
+#define WEX__INTERP_FORMAT_VERSION 6
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -66,6 +66,7 @@
     X(STOP) /* ends an entry trampoline */                                                         \
     WEX__IOPS_IMM(X)                                                                               \
     WEX__IOPS_BRCMP(X)                                                                             \
+    WEX__IOPS_BRADDI(X)                                                                            \
     WEX__IOPS_LOADS(X, _I)                                                                         \
     WEX__IOPS_LOADS(X, _R)                                                                         \
     WEX__IOPS_LOADS(X, _K)                                                                         \
@@ -117,9 +118,10 @@
     X(I32_AND_IMM)                                                                                 \
     X(I32_OR_IMM)                                                                                  \
     X(I32_XOR_IMM)                                                                                 \
-    X(I32_SHL_IMM) X(I32_SHR_S_IMM) X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM)   \
-        X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM)            \
-            X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+    X(I32_SHL_IMM)                                                                                 \
+    X(I32_SHR_S_IMM) X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM)  \
+        X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM)            \
+            X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
@@ -129,9 +131,35 @@
     X(BR_I32_LT_U)                                                                                 \
     X(BR_I32_GT_S)                                                                                 \
     X(BR_I32_GT_U)                                                                                 \
-    X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM)  \
+    X(BR_I32_LE_S)                                                                                 \
+    X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM)                 \
         X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM)                \
             X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+
+/* Add a constant to a local, then compare it and branch if true (loop back
+ * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as
+ * WEX__IOPS_BRCMP. */
+#define WEX__IOPS_BRADDI(X)                                                                        \
+    X(BR_ADDI_I32_EQ)                                                                              \
+    X(BR_ADDI_I32_NE)                                                                              \
+    X(BR_ADDI_I32_LT_S)                                                                            \
+    X(BR_ADDI_I32_LT_U)                                                                            \
+    X(BR_ADDI_I32_GT_S)                                                                            \
+    X(BR_ADDI_I32_GT_U)                                                                            \
+    X(BR_ADDI_I32_LE_S)                                                                            \
+    X(BR_ADDI_I32_LE_U)                                                                            \
+    X(BR_ADDI_I32_GE_S)                                                                            \
+    X(BR_ADDI_I32_GE_U)                                                                            \
+    X(BR_ADDI_I32_EQ_IMM)                                                                          \
+    X(BR_ADDI_I32_NE_IMM)                                                                          \
+    X(BR_ADDI_I32_LT_S_IMM)                                                                        \
+    X(BR_ADDI_I32_LT_U_IMM)                                                                        \
+    X(BR_ADDI_I32_GT_S_IMM)                                                                        \
+    X(BR_ADDI_I32_GT_U_IMM)                                                                        \
+    X(BR_ADDI_I32_LE_S_IMM)                                                                        \
+    X(BR_ADDI_I32_LE_U_IMM)                                                                        \
+    X(BR_ADDI_I32_GE_S_IMM)                                                                        \
+    X(BR_ADDI_I32_GE_U_IMM)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

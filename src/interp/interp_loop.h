@@ -692,6 +692,39 @@ L_I64_REM_U : {
     BRC(GE_S, int32_t, >=)
     BRC(GE_U, uint32_t, >=)
 #undef BRC
+    /* x += k, then compare and branch: x, k, b (slot or immediate), offset. */
+#define BRA(name, T, op)                                                                           \
+    L_BR_ADDI_I32_##name : {                                                                       \
+        uint32_t v_ = I32(1) + ip[2];                                                              \
+        S(1) = v_;                                                                                 \
+        if ((T)v_ op(T) I32(3)) {                                                                  \
+            ip += 4 + (int32_t)ip[4];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI_I32_##name##_IMM : {                                                                 \
+        uint32_t v_ = I32(1) + ip[2];                                                              \
+        S(1) = v_;                                                                                 \
+        if ((T)v_ op(T) ip[3]) {                                                                   \
+            ip += 4 + (int32_t)ip[4];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    BRA(EQ, uint32_t, ==)
+    BRA(NE, uint32_t, !=)
+    BRA(LT_S, int32_t, <)
+    BRA(LT_U, uint32_t, <)
+    BRA(GT_S, int32_t, >)
+    BRA(GT_U, uint32_t, >)
+    BRA(LE_S, int32_t, <=)
+    BRA(LE_U, uint32_t, <=)
+    BRA(GE_S, int32_t, >=)
+    BRA(GE_U, uint32_t, >=)
+#undef BRA
 #undef I32
 
     /* Operators that are translated into internal ones never run as such. */
