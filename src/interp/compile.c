@@ -16,8 +16,9 @@
  * (`x + 1` is I32_ADD_IMM, `x < 10` I32_LT_S_IMM), an address computed as
  * `base + k` or `base + index` folds into the load or store that uses it,
  * and a store of a constant address needs no register. A pending entry reads
- * only locals and its own slot, so it can be computed into any slot later
- * without another entry's write getting in the way.
+ * only locals, its own slot and the slot above it (computed before anything
+ * is pushed there), so it can be computed into any slot later without
+ * another entry's write getting in the way.
  *
  * The body is known to be valid, so only stack heights are tracked (all slots
  * are 64 bits wide): the translator never re-checks types.
@@ -41,11 +42,11 @@ typedef struct {
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
 /* A modelled operand-stack entry. */
-enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI };
+enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL };
 typedef struct {
     uint8_t kind; /* E_SLOT: in slot a (its own or a local's); E_CONST: k (wide: 64 bits);
                      i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k (a NONE: no a);
-                     E_SHLI a << s */
+                     E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32 */
     bool wide;
     uint8_t s;
     uint32_t a, b;
@@ -253,8 +254,15 @@ static void note_height(comp *c, uint32_t i) {
     if (p + 1 > c->max_slots) c->max_slots = p + 1;
 }
 
+static bool reads(const ventry *e, uint32_t x);
+static void materialize(comp *c, uint32_t i);
+
 static ventry *push_entry(comp *c) {
     if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return NULL;
+    /* A pending top entry may read the slot above it (see stable_for):
+     * compute it before that slot gets an owner. */
+    if (c->nvs && c->vs[c->nvs - 1].kind > E_CONST && reads(&c->vs[c->nvs - 1], pos_of(c, c->nvs)))
+        materialize(c, c->nvs - 1);
     note_height(c, c->nvs);
     ventry *e = &c->vs[c->nvs++];
     memset(e, 0, sizeof *e);
@@ -300,7 +308,8 @@ static bool reads(const ventry *e, uint32_t x) {
     case E_SLOT:
     case E_ADDI:
     case E_SHLI: return e->a == x;
-    case E_LEA: return e->a == x || e->b == x;
+    case E_LEA:
+    case E_FMUL: return e->a == x || e->b == x;
     default: return false;
     }
 }
@@ -363,6 +372,12 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit(c, e->a);
         emit(c, e->s);
         break;
+    case E_FMUL:
+        emit_op(c, e->wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->b);
+        break;
     }
     c->last_dst_site = c->last_op_start + 1;
     c->last_dst_pos = dst;
@@ -419,10 +434,11 @@ static uint32_t entry_slot(comp *c, const ventry *e, uint32_t i) {
     return pos_of(c, i);
 }
 
-/* May a pending entry at stack position i read slot x? Only locals and its
- * own slot are never written while it waits. */
+/* May a pending entry at stack position i read slot x? Locals and its own
+ * slot are never written while it waits; the slot above it only once
+ * something is pushed there, and push_entry computes it first. */
 static bool stable_for(comp *c, uint32_t x, uint32_t i) {
-    return x < c->nlocals || x == pos_of(c, i);
+    return x < c->nlocals || x == pos_of(c, i) || x == pos_of(c, i + 1);
 }
 
 static bool is_i32_const(const ventry *e) {
@@ -837,6 +853,51 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     return true;
 }
 
+/*
+ * Float multiply-add: a multiplication over stable slots stays pending, and
+ * an addition or subtraction that takes it becomes one instruction (the
+ * product is rounded, then the sum: no fused rounding). Returns false if
+ * the caller should emit the operator.
+ */
+static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    bool wide = idx == WEX__OPI_F64_MUL || idx == WEX__OPI_F64_ADD || idx == WEX__OPI_F64_SUB;
+    if (idx == WEX__OPI_F32_MUL || idx == WEX__OPI_F64_MUL) {
+        uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
+        if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
+            ventry *p = push_entry(c);
+            if (p) *p = (ventry){E_FMUL, wide, 0, sa, sb, 0};
+        } else {
+            emit_op(c, wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
+            push_result(c);
+            emit(c, sa);
+            emit(c, sb);
+            c->last_dst_site = c->len - 3;
+        }
+        return true;
+    }
+    bool sub = idx == WEX__OPI_F32_SUB || idx == WEX__OPI_F64_SUB;
+    const ventry *m;
+    uint32_t other, op;
+    if (ae->kind == E_FMUL) { /* a*b + c, a*b - c */
+        m = ae;
+        other = entry_slot(c, be, ai + 1);
+        op = sub ? WEX__IOP_F32_MULSUB : WEX__IOP_F32_MULADD;
+    } else if (be->kind == E_FMUL) { /* c + a*b, c - a*b */
+        m = be;
+        other = entry_slot(c, ae, ai);
+        op = sub ? WEX__IOP_F32_SUBMUL : WEX__IOP_F32_MULADD;
+    } else {
+        return false;
+    }
+    emit_op(c, op + (wide ? WEX__IOP_F64_MULADD - WEX__IOP_F32_MULADD : 0));
+    push_result(c);
+    emit(c, m->a);
+    emit(c, m->b);
+    emit(c, other);
+    c->last_dst_site = c->len - 4;
+    return true;
+}
+
 /* Simple operators: loads, stores and numeric ones, by signature. */
 static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     wex__reader *r = &c->r;
@@ -855,6 +916,10 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         uint32_t ai = c->nvs;
         if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
             try_pending_arith(c, idx, &ae, &be, ai))
+            return;
+        if ((idx == WEX__OPI_F32_MUL || idx == WEX__OPI_F64_MUL || idx == WEX__OPI_F32_ADD ||
+             idx == WEX__OPI_F64_ADD || idx == WEX__OPI_F32_SUB || idx == WEX__OPI_F64_SUB) &&
+            try_pending_fmul(c, idx, &ae, &be, ai))
             return;
         uint32_t iop = imm_form(idx);
         unsigned sw = swapped_cmp(idx);

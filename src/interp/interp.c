@@ -9,6 +9,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* WebAssembly rounds every float operation: a product and a sum computed in
+ * one handler (F64_MULADD, ...) must not become a fused multiply-add. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 /* Floats travel as bits; these convert without changing a NaN's payload. */
 static inline float wex__f32(uint64_t s) {
     uint32_t b = (uint32_t)s;
@@ -160,6 +168,12 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_CALL_L: return 3;
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_I32_LEA: return 6;
+    case WEX__IOP_F32_MULADD:
+    case WEX__IOP_F32_MULSUB:
+    case WEX__IOP_F32_SUBMUL:
+    case WEX__IOP_F64_MULADD:
+    case WEX__IOP_F64_MULSUB:
+    case WEX__IOP_F64_SUBMUL: return 5;
     case WEX__IOP_CALL_IND_I: return 5;
     case WEX__IOP_RET:
     case WEX__IOP_UNREACHABLE_I:

@@ -169,6 +169,22 @@ L_I32_LEA:
     S(1) = (uint32_t)((uint32_t)S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]);
     ip += 6;
     NEXT();
+    /* Multiply-add pairs: the product is rounded to its type first. */
+#define FMA3(name, T, get, put, expr)                                                              \
+    L_##name : {                                                                                   \
+        T p_ = get(S(2)) * get(S(3));                                                              \
+        T c_ = get(S(4));                                                                          \
+        S(1) = put(expr);                                                                          \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    FMA3(F32_MULADD, float, wex__f32, wex__bits32, p_ + c_)
+    FMA3(F32_MULSUB, float, wex__f32, wex__bits32, p_ - c_)
+    FMA3(F32_SUBMUL, float, wex__f32, wex__bits32, c_ - p_)
+    FMA3(F64_MULADD, double, wex__f64, wex__bits64, p_ + c_)
+    FMA3(F64_MULSUB, double, wex__f64, wex__bits64, p_ - c_)
+    FMA3(F64_SUBMUL, double, wex__f64, wex__bits64, c_ - p_)
+#undef FMA3
 L_RET1:
     fp[0] = S(1);
 L_RET:
