@@ -126,9 +126,10 @@
     X(I32_XOR_IMM)                                                                                 \
     X(I32_SHL_IMM)                                                                                 \
     X(I32_SHR_S_IMM)                                                                               \
-    X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM)   \
-        X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM)            \
-            X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+    X(I32_SHR_U_IMM)                                                                               \
+    X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM)    \
+        X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM)            \
+            X(I32_ROTR_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
@@ -140,9 +141,10 @@
     X(BR_I32_GT_U)                                                                                 \
     X(BR_I32_LE_S)                                                                                 \
     X(BR_I32_LE_U)                                                                                 \
-    X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM)             \
-        X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM)                \
-            X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+    X(BR_I32_GE_S)                                                                                 \
+    X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM)         \
+        X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM)                \
+            X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
 
 /* Add a constant to a local, then compare it and branch if true (loop back
  * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as

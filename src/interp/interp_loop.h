@@ -45,7 +45,15 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         msz = m0_ ? m0_->size : 0;                                                                 \
     } while (0)
 #define NEXT() goto *labels[*ip]
-#define S(i)   fp[ip[i]]
+/* Declared locals start at zero. Usually a few: a plain loop, kept one by
+ * the empty asm (compilers would turn it into a call to memset, spilling
+ * the loop's registers around it on every call). */
+#define ZERO_LOCALS(nf)                                                                            \
+    for (uint32_t k_ = (nf)->nparams; k_ < (nf)->nlocals; k_++) {                                  \
+        fp[k_] = 0;                                                                                \
+        __asm__ volatile("");                                                                      \
+    }
+#define S(i) fp[ip[i]]
 #define TRAP(code)                                                                                 \
     do {                                                                                           \
         trap = (code);                                                                             \
@@ -131,8 +139,7 @@ L_CALL_L : {
     fr->fp = fp;
     fr->inst = inst;
     fp = nfp;
-    for (uint32_t k = nf->nparams; k < nf->nlocals; k++)
-        fp[k] = 0;
+    ZERO_LOCALS(nf);
     ip = cm->code + nf->code_off;
     NEXT();
 }
@@ -155,8 +162,7 @@ do_call:
         fr->fp = fp;
         fr->inst = inst;
         fp = nfp;
-        for (uint32_t k = nf->nparams; k < nf->nlocals; k++)
-            fp[k] = 0;
+        ZERO_LOCALS(nf);
         if (ni != inst) {
             inst = ni;
             cm = ncm;
@@ -799,6 +805,7 @@ done:
     s->depth = entry_depth;
     return NULL;
 #undef RELOAD_MEM
+#undef ZERO_LOCALS
 #undef NEXT
 #undef S
 #undef TRAP
