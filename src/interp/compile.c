@@ -153,7 +153,8 @@ typedef struct {
 
 static bool is_cmp(uint32_t op) {
     return (op >= WEX__IOP_I32_EQ && op <= WEX__IOP_I32_GE_U) ||
-           (op >= WEX__IOP_I32_EQ_IMM && op <= WEX__IOP_I32_GE_U_IMM) || op == WEX__IOP_I32_EQZ;
+           (op >= WEX__IOP_I32_EQ_IMM && op <= WEX__IOP_I32_GE_U_IMM) || op == WEX__IOP_I32_EQZ ||
+           op == WEX__IOP_I32_AND || op == WEX__IOP_I32_AND_IMM; /* bit tests */
 }
 
 static fused try_fuse(comp *c, uint32_t cond) {
@@ -169,6 +170,17 @@ static fused try_fuse(comp *c, uint32_t cond) {
     if (c->prev_op_start != NONE && c->prev_op_start + 4 == c->last_op_start)
         f.prev = c->prev_op_start;
     c->len = c->last_op_start;
+    if (op == WEX__IOP_I32_EQZ && f.prev != NONE && f.a == cond &&
+        (c->code[f.prev] == WEX__IOP_I32_AND || c->code[f.prev] == WEX__IOP_I32_AND_IMM) &&
+        c->code[f.prev + 1] == cond) {
+        /* eqz(a & b): a bit test that is true when the bits are clear */
+        bool imm = c->code[f.prev] == WEX__IOP_I32_AND_IMM;
+        f.op = imm ? WEX__IOP_BR_I32_TEST_Z_IMM : WEX__IOP_BR_I32_TEST_Z;
+        f.a = c->code[f.prev + 2];
+        f.b = c->code[f.prev + 3];
+        c->len = f.prev;
+        f.prev = NONE;
+    }
     barrier(c);
     return f;
 }
@@ -182,7 +194,10 @@ static fused try_fuse(comp *c, uint32_t cond) {
 static bool try_fuse_addi(comp *c, const fused *f) {
     /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> operands swapped */
     static const uint8_t swap[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
-    if (c->oom || !f->op || f->op == WEX__IOP_I32_EQZ || f->prev == NONE) return false;
+    if (c->oom || !f->op || f->prev == NONE ||
+        !((f->op >= WEX__IOP_I32_EQ && f->op <= WEX__IOP_I32_GE_U) ||
+          (f->op >= WEX__IOP_I32_EQ_IMM && f->op <= WEX__IOP_I32_GE_U_IMM)))
+        return false;
     const uint32_t *p = c->code + f->prev;
     if (p[0] != WEX__IOP_I32_ADD_IMM || p[1] != p[2] || p[1] >= c->nlocals) return false;
     uint32_t x = p[1], k = p[3];
@@ -217,6 +232,17 @@ static void emit_cond(comp *c, const fused *f, bool when) {
     if (f->op == WEX__IOP_I32_EQZ) { /* eqz(a) is true when a is zero */
         emit_op(c, when ? WEX__IOP_BR_IF_Z : WEX__IOP_BR_IF_NZ);
         emit(c, f->a);
+        return;
+    }
+    if (f->op == WEX__IOP_I32_AND || f->op == WEX__IOP_I32_AND_IMM ||
+        f->op == WEX__IOP_BR_I32_TEST_Z || f->op == WEX__IOP_BR_I32_TEST_Z_IMM) {
+        /* a & b != 0, or (the TEST_Z ones, from eqz) a & b == 0 */
+        bool imm = f->op == WEX__IOP_I32_AND_IMM || f->op == WEX__IOP_BR_I32_TEST_Z_IMM;
+        if (f->op == WEX__IOP_BR_I32_TEST_Z || f->op == WEX__IOP_BR_I32_TEST_Z_IMM) when = !when;
+        emit_op(c, when ? (imm ? WEX__IOP_BR_I32_TEST_NZ_IMM : WEX__IOP_BR_I32_TEST_NZ)
+                        : (imm ? WEX__IOP_BR_I32_TEST_Z_IMM : WEX__IOP_BR_I32_TEST_Z));
+        emit(c, f->a);
+        emit(c, f->b);
         return;
     }
     bool imm = f->op >= WEX__IOP_I32_EQ_IMM;
@@ -929,6 +955,9 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
             x = &ae, kc = &be, xi = ai;
         } else if (iop && sw && is_i32_const(&ae)) {
             iop = imm_form(sw); /* `k op x` as `x op' k` */
+            x = &be, kc = &ae, xi = ai + 1;
+        } else if (idx == WEX__OPI_I32_SUB && is_i32_const(&ae)) {
+            iop = WEX__IOP_I32_RSUB_IMM; /* k - x */
             x = &be, kc = &ae, xi = ai + 1;
         }
         if (x) {

@@ -168,6 +168,11 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_CALL_L: return 3;
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_I32_LEA: return 6;
+    case WEX__IOP_I32_RSUB_IMM:
+    case WEX__IOP_BR_I32_TEST_NZ:
+    case WEX__IOP_BR_I32_TEST_Z:
+    case WEX__IOP_BR_I32_TEST_NZ_IMM:
+    case WEX__IOP_BR_I32_TEST_Z_IMM: return 4;
     case WEX__IOP_F32_MULADD:
     case WEX__IOP_F32_MULSUB:
     case WEX__IOP_F32_SUBMUL:

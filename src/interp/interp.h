@@ -24,28 +24,33 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 7
+#define WEX__INTERP_FORMAT_VERSION 8
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
 #define WEX__IOPS_EXTRA(X)                                                                         \
-    X(JMP)        /* off */                                                                        \
-    X(BR_IF_NZ)   /* cond, off */                                                                  \
-    X(BR_IF_Z)    /* cond, off */                                                                  \
-    X(BR_TABLE_I) /* idx, n, off[0..n] (n+1 offsets, the last the default) */                      \
-    X(MOVE)       /* dst, src */                                                                   \
-    X(CONST32)    /* dst, imm */                                                                   \
-    X(CONST64)    /* dst, lo, hi */                                                                \
-    X(CALL_I)     /* funcidx, base */                                                              \
-    X(CALL_IND_I) /* canon type, table, idx slot, base */                                          \
-    X(CALL_L)     /* defined func index, base: a call within the instance */                       \
-    X(RET)        /* results already in slots 0.. */                                               \
-    X(RET1)       /* src: move one result to slot 0, return */                                     \
-    X(I32_LEA)    /* dst, a, b, s, k: a + (b << s) + k */                                          \
-    X(F32_MULADD) /* dst, a, b, c: a * b + c (two roundings) */                                    \
-    X(F32_MULSUB) /* dst, a, b, c: a * b - c */                                                    \
-    X(F32_SUBMUL) /* dst, a, b, c: c - a * b */                                                    \
-    X(F64_MULADD) /* as the F32 ones; same order */                                                \
+    X(JMP)                /* off */                                                                \
+    X(BR_IF_NZ)           /* cond, off */                                                          \
+    X(BR_IF_Z)            /* cond, off */                                                          \
+    X(BR_TABLE_I)         /* idx, n, off[0..n] (n+1 offsets, the last the default) */              \
+    X(MOVE)               /* dst, src */                                                           \
+    X(CONST32)            /* dst, imm */                                                           \
+    X(CONST64)            /* dst, lo, hi */                                                        \
+    X(CALL_I)             /* funcidx, base */                                                      \
+    X(CALL_IND_I)         /* canon type, table, idx slot, base */                                  \
+    X(CALL_L)             /* defined func index, base: a call within the instance */               \
+    X(RET)                /* results already in slots 0.. */                                       \
+    X(RET1)               /* src: move one result to slot 0, return */                             \
+    X(I32_LEA)            /* dst, a, b, s, k: a + (b << s) + k */                                  \
+    X(I32_RSUB_IMM)       /* dst, a, k: k - a */                                                   \
+    X(BR_I32_TEST_NZ)     /* a, b, off: branch if a & b != 0 */                                    \
+    X(BR_I32_TEST_Z)      /* a, b, off: branch if a & b == 0 */                                    \
+    X(BR_I32_TEST_NZ_IMM) /* a, k, off */                                                          \
+    X(BR_I32_TEST_Z_IMM)  /* a, k, off */                                                          \
+    X(F32_MULADD)         /* dst, a, b, c: a * b + c (two roundings) */                            \
+    X(F32_MULSUB)         /* dst, a, b, c: a * b - c */                                            \
+    X(F32_SUBMUL)         /* dst, a, b, c: c - a * b */                                            \
+    X(F64_MULADD)         /* as the F32 ones; same order */                                        \
     X(F64_MULSUB)                                                                                  \
     X(F64_SUBMUL)                                                                                  \
     X(SELECT_I)      /* dst, a, b, cond */                                                         \
@@ -127,9 +132,9 @@
     X(I32_SHL_IMM)                                                                                 \
     X(I32_SHR_S_IMM)                                                                               \
     X(I32_SHR_U_IMM)                                                                               \
-    X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM)    \
-        X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM)            \
-            X(I32_ROTR_IMM)
+    X(I32_EQ_IMM)                                                                                  \
+    X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM)  \
+        X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
@@ -142,9 +147,10 @@
     X(BR_I32_LE_S)                                                                                 \
     X(BR_I32_LE_U)                                                                                 \
     X(BR_I32_GE_S)                                                                                 \
-    X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM)         \
-        X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM)                \
-            X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+    X(BR_I32_GE_U)                                                                                 \
+    X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM)     \
+        X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM)                \
+            X(BR_I32_GE_U_IMM)
 
 /* Add a constant to a local, then compare it and branch if true (loop back
  * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as

@@ -175,6 +175,23 @@ L_I32_LEA:
     S(1) = (uint32_t)((uint32_t)S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]);
     ip += 6;
     NEXT();
+L_I32_RSUB_IMM:
+    S(1) = (uint32_t)(ip[3] - (uint32_t)S(2));
+    ip += 4;
+    NEXT();
+    /* Bit tests and branch: a, b (slot or immediate), offset word at ip[3]. */
+#define BRT(name, cond)                                                                            \
+    L_##name : if (cond) {                                                                         \
+        ip += 3 + (int32_t)ip[3];                                                                  \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    ip += 4;                                                                                       \
+    NEXT();
+    BRT(BR_I32_TEST_NZ, ((uint32_t)S(1) & (uint32_t)S(2)) != 0)
+    BRT(BR_I32_TEST_Z, ((uint32_t)S(1) & (uint32_t)S(2)) == 0)
+    BRT(BR_I32_TEST_NZ_IMM, ((uint32_t)S(1) & ip[2]) != 0)
+    BRT(BR_I32_TEST_Z_IMM, ((uint32_t)S(1) & ip[2]) == 0)
+#undef BRT
     /* Multiply-add pairs: the product is rounded to its type first. */
 #define FMA3(name, T, get, put, expr)                                                              \
     L_##name : {                                                                                   \
