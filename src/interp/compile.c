@@ -42,15 +42,20 @@ typedef struct {
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
 /* A modelled operand-stack entry. */
-enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL };
+enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD };
+/* Address forms of a pending load (as the LOAD_* families, see interp.h). */
+enum { F_P, F_I, F_R, F_S, F_K };
 typedef struct {
     uint8_t kind; /* E_SLOT: in slot a (its own or a local's); E_CONST: k (wide: 64 bits);
                      i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k (a NONE: no a);
-                     E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32 */
+                     E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32;
+                     E_LOAD: load lop (0 = i32.load ...) at form's address + off */
     bool wide;
     uint8_t s;
     uint32_t a, b;
     uint64_t k;
+    uint8_t form, lop;
+    uint32_t off;
 } ventry;
 
 typedef struct {
@@ -77,6 +82,7 @@ typedef struct {
     /* where the last instruction starts (for compare-and-branch fusion) */
     size_t last_op_start;
     size_t prev_op_start; /* the one before it, NONE across a label */
+    uint32_t pload;       /* the entry that is a pending load, or NONE (keeps_load) */
     bool ret_tail;        /* see dead_after_return */
     /* Straight-line start of a body (no control operator yet): declared
      * locals not yet written still hold the zero the call gave them. */
@@ -282,6 +288,8 @@ static void note_height(comp *c, uint32_t i) {
 
 static bool reads(const ventry *e, uint32_t x);
 static void materialize(comp *c, uint32_t i);
+static uint32_t entry_slot(comp *c, const ventry *e, uint32_t i);
+static bool is_i32_const(const ventry *e);
 
 static ventry *push_entry(comp *c) {
     if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return NULL;
@@ -336,7 +344,76 @@ static bool reads(const ventry *e, uint32_t x) {
     case E_SHLI: return e->a == x;
     case E_LEA:
     case E_FMUL: return e->a == x || e->b == x;
+    case E_LOAD:
+        return ((e->form == F_P || e->form == F_I || e->form == F_R) && e->a == x) ||
+               ((e->form == F_R || e->form == F_S) && e->b == x);
     default: return false;
+    }
+}
+
+/* The address of an access whose address entry was popped from position
+ * ai: a pending E_LOAD-shaped entry (form, slots, offset), computing the
+ * address into a slot first only when no form takes it. */
+static ventry addr_of(comp *c, ventry *ae, uint32_t ai, uint32_t off) {
+    ventry m;
+    memset(&m, 0, sizeof m);
+    m.kind = E_LOAD;
+    m.off = off;
+    if (ae->kind == E_ADDI) {
+        m.form = F_I, m.a = ae->a, m.k = (uint32_t)ae->k;
+    } else if (ae->kind == E_LEA && ae->a == NONE) {
+        m.form = F_S, m.b = ae->b, m.s = ae->s, m.k = (uint32_t)ae->k;
+    } else if (ae->kind == E_LEA) {
+        m.form = F_R, m.a = ae->a, m.b = ae->b, m.s = ae->s, m.k = (uint32_t)ae->k;
+    } else if (is_i32_const(ae)) {
+        m.form = F_K, m.k = (uint32_t)ae->k;
+    } else {
+        m.form = F_P, m.a = entry_slot(c, ae, ai);
+    }
+    return m;
+}
+
+/* The operand words of address m (after any destination or value). */
+static void emit_addr_words(comp *c, const ventry *m) {
+    switch (m->form) {
+    case F_P: emit(c, m->a); break;
+    case F_I:
+        emit(c, m->a);
+        emit(c, (uint32_t)m->k);
+        break;
+    case F_R:
+        emit(c, m->a);
+        emit(c, m->b);
+        emit(c, m->s);
+        emit(c, (uint32_t)m->k);
+        break;
+    case F_S:
+        emit(c, m->b);
+        emit(c, m->s);
+        emit(c, (uint32_t)m->k);
+        break;
+    case F_K: emit(c, (uint32_t)m->k); break;
+    }
+}
+
+/* Emit load or store `idx` at address m: a load into slot x, or a store of
+ * slot x. */
+static void emit_addr_op(comp *c, const ventry *m, unsigned idx, uint32_t x) {
+    bool load = idx <= WEX__OPI_I64_LOAD32_U;
+    uint32_t k = load ? idx - WEX__OPI_I32_LOAD : idx - WEX__OPI_I32_STORE;
+    static const uint32_t lforms[] = {WEX__IOP_I32_LOAD, WEX__IOP_I32_LOAD_I, WEX__IOP_I32_LOAD_R,
+                                      WEX__IOP_I32_LOAD_S, WEX__IOP_I32_LOAD_K};
+    static const uint32_t sforms[] = {WEX__IOP_I32_STORE, WEX__IOP_I32_STORE_I,
+                                      WEX__IOP_I32_STORE_R, WEX__IOP_I32_STORE_S,
+                                      WEX__IOP_I32_STORE_K};
+    emit_op(c, (load ? lforms : sforms)[m->form] + k);
+    if (load) emit(c, x);
+    emit_addr_words(c, m);
+    if (!load) emit(c, x);
+    emit(c, m->off);
+    if (load) {
+        c->last_dst_site = c->last_op_start + 1;
+        c->last_dst_pos = x;
     }
 }
 
@@ -398,6 +475,10 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit(c, e->a);
         emit(c, e->s);
         break;
+    case E_LOAD:
+        c->pload = NONE;
+        emit_addr_op(c, e, WEX__OPI_I32_LOAD + e->lop, dst);
+        return;
     case E_FMUL:
         emit_op(c, e->wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
         emit(c, dst);
@@ -439,7 +520,7 @@ static bool refers_to(comp *c, uint32_t x) {
 
 /* Pop an entry as it is (it may be pending). */
 static ventry pop_entry(comp *c) {
-    ventry e = {E_SLOT, false, 0, 0, 0, 0};
+    ventry e = {.kind = E_SLOT, .wide = false, .s = 0, .a = 0, .b = 0, .k = 0};
     if (c->nvs) e = c->vs[--c->nvs];
     return e;
 }
@@ -694,51 +775,30 @@ static bool do_end(comp *c) {
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
-    bool load = !store;
-    uint32_t k = load ? idx - WEX__OPI_I32_LOAD : idx - WEX__OPI_I32_STORE, val = 0;
+    uint32_t val = 0;
     if (store) {
         ventry ve = pop_entry(c);
         val = entry_slot(c, &ve, c->nvs);
     }
     ventry ae = pop_entry(c);
-    uint32_t ai = c->nvs;
-    uint32_t nops; /* operand words after the opcode, destination included */
-    if (ae.kind == E_ADDI) {
-        emit_op(c, (load ? WEX__IOP_I32_LOAD_I : WEX__IOP_I32_STORE_I) + k);
-        if (load) push_result(c);
-        emit(c, ae.a);
-        emit(c, (uint32_t)ae.k);
-        nops = 4;
-    } else if (ae.kind == E_LEA && ae.a == NONE) {
-        emit_op(c, (load ? WEX__IOP_I32_LOAD_S : WEX__IOP_I32_STORE_S) + k);
-        if (load) push_result(c);
-        emit(c, ae.b);
-        emit(c, ae.s);
-        emit(c, (uint32_t)ae.k);
-        nops = 5;
-    } else if (ae.kind == E_LEA) {
-        emit_op(c, (load ? WEX__IOP_I32_LOAD_R : WEX__IOP_I32_STORE_R) + k);
-        if (load) push_result(c);
-        emit(c, ae.a);
-        emit(c, ae.b);
-        emit(c, ae.s);
-        emit(c, (uint32_t)ae.k);
-        nops = 6;
-    } else if (is_i32_const(&ae)) {
-        emit_op(c, (load ? WEX__IOP_I32_LOAD_K : WEX__IOP_I32_STORE_K) + k);
-        if (load) push_result(c);
-        emit(c, (uint32_t)ae.k);
-        nops = 3;
-    } else {
-        uint32_t addr = entry_slot(c, &ae, ai);
-        emit_op(c, idx);
-        if (load) push_result(c);
-        emit(c, addr);
-        nops = 3;
+    ventry m = addr_of(c, &ae, c->nvs, offset);
+    if (store) {
+        emit_addr_op(c, &m, idx, val);
+        return;
     }
-    if (store) emit(c, val);
-    emit(c, offset);
-    if (load) c->last_dst_site = c->len - nops;
+    m.lop = (uint8_t)(idx - WEX__OPI_I32_LOAD);
+    if ((idx == WEX__OPI_I32_LOAD || idx == WEX__OPI_F32_LOAD || idx == WEX__OPI_F64_LOAD) &&
+        m.form != F_K) {
+        /* pending: the next operator may take it as a memory operand */
+        ventry *p = push_entry(c);
+        if (!p) return;
+        *p = m;
+        c->pload = c->nvs - 1;
+        return;
+    }
+    emit_addr_op(c, &m, idx, push(c));
+    c->last_dst_site = c->last_op_start + 1;
+    c->last_dst_pos = c->code[c->last_op_start + 1];
 }
 
 /* The comparison that gives the same result with its operands swapped. */
@@ -792,7 +852,7 @@ static affine affine_of(const ventry *e) {
 /* Push the pending entry for f (its slots known stable); false if f has no
  * pending form. */
 static bool push_affine(comp *c, affine f) {
-    ventry e = {E_CONST, false, 0, 0, 0, f.k};
+    ventry e = {.kind = E_CONST, .wide = false, .s = 0, .a = 0, .b = 0, .k = f.k};
     if (f.n == 2 && f.shift[0] && f.shift[1]) return false;
     if (f.n == 2 && f.shift[0]) { /* the unscaled term first */
         uint32_t t = f.slot[0];
@@ -832,7 +892,7 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     if (idx == WEX__OPI_I32_SHL) {
         if (ae->kind != E_SLOT || !stable_for(c, ae->a, ai)) {
             uint32_t sa = entry_slot(c, ae, ai); /* its own slot: stable */
-            *ae = (ventry){E_SLOT, false, 0, sa, 0, 0};
+            *ae = (ventry){.kind = E_SLOT, .wide = false, .s = 0, .a = sa, .b = 0, .k = 0};
         }
         uint32_t sh = (uint32_t)be->k & 31;
         if (sh == 0) {
@@ -841,7 +901,9 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
             return true;
         }
         ventry *p = push_entry(c);
-        if (p) *p = (ventry){E_SHLI, false, (uint8_t)sh, ae->a, 0, 0};
+        if (p)
+            *p = (ventry){
+                .kind = E_SHLI, .wide = false, .s = (uint8_t)sh, .a = ae->a, .b = 0, .k = 0};
         return true;
     }
     affine x = affine_of(ae), y = affine_of(be);
@@ -868,7 +930,7 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     }
     if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
         ventry *p = push_entry(c);
-        if (p) *p = (ventry){E_LEA, false, 0, sa, sb, 0};
+        if (p) *p = (ventry){.kind = E_LEA, .wide = false, .s = 0, .a = sa, .b = sb, .k = 0};
         return true;
     }
     emit_op(c, WEX__IOP_I32_ADD);
@@ -876,6 +938,68 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     emit(c, sa);
     emit(c, sb);
     c->last_dst_site = c->len - 3;
+    return true;
+}
+
+/* The memory-operand instruction for binary operator idx with a pending
+ * load of type lop as its first (lfirst) or second operand: its index in
+ * WEX__IOPS_MOPS, or -1. */
+static int mop_index(unsigned idx, bool lfirst, unsigned lop) {
+    int j;
+    unsigned want;
+    switch (idx) {
+    case WEX__OPI_F32_ADD: j = 0, want = 2; break;
+    case WEX__OPI_F32_SUB: j = lfirst ? 4 : 1, want = 2; break;
+    case WEX__OPI_F32_MUL: j = 2, want = 2; break;
+    case WEX__OPI_F32_DIV: j = lfirst ? 5 : 3, want = 2; break;
+    case WEX__OPI_F64_ADD: j = 6, want = 3; break;
+    case WEX__OPI_F64_SUB: j = lfirst ? 10 : 7, want = 3; break;
+    case WEX__OPI_F64_MUL: j = 8, want = 3; break;
+    case WEX__OPI_F64_DIV: j = lfirst ? 11 : 9, want = 3; break;
+    case WEX__OPI_I32_ADD: j = 12, want = 0; break;
+    case WEX__OPI_I32_SUB: j = lfirst ? 18 : 13, want = 0; break;
+    case WEX__OPI_I32_MUL: j = 14, want = 0; break;
+    case WEX__OPI_I32_AND: j = 15, want = 0; break;
+    case WEX__OPI_I32_OR: j = 16, want = 0; break;
+    case WEX__OPI_I32_XOR: j = 17, want = 0; break;
+    default: return -1;
+    }
+    return lop == want ? j : -1;
+}
+
+/*
+ * A pending load waits for the next operator only: translating anything but
+ * a push of a local or a constant, or a binary operator taking it, computes
+ * it first. So nothing that writes memory or traps runs between the load's
+ * place and its execution, and no local it reads is written.
+ */
+static bool keeps_load(comp *c, unsigned idx) {
+    switch (idx) {
+    case WEX__OPI_LOCAL_GET:
+    case WEX__OPI_I32_CONST:
+    case WEX__OPI_I64_CONST:
+    case WEX__OPI_F32_CONST:
+    case WEX__OPI_F64_CONST: return true;
+    default: return c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0;
+    }
+}
+
+/* A binary operator with a pending load as an operand: one instruction that
+ * reads memory (F32_ADD_MP ...). Returns false if there is none. */
+static bool try_mem_operand(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    bool lfirst = ae->kind == E_LOAD;
+    const ventry *l = lfirst ? ae : be, *x = lfirst ? be : ae;
+    int j = mop_index(idx, lfirst, l->lop);
+    if (j < 0) return false;
+    uint32_t xs = entry_slot(c, x, lfirst ? ai + 1 : ai);
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    emit_op(c, WEX__IOP_F32_ADD_MP + l->form * nmops + (uint32_t)j);
+    push_result(c);
+    emit(c, xs);
+    emit_addr_words(c, l);
+    emit(c, l->off);
+    c->last_dst_site = c->last_op_start + 1;
+    c->pload = NONE;
     return true;
 }
 
@@ -891,7 +1015,7 @@ static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint
         uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
         if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
             ventry *p = push_entry(c);
-            if (p) *p = (ventry){E_FMUL, wide, 0, sa, sb, 0};
+            if (p) *p = (ventry){.kind = E_FMUL, .wide = wide, .s = 0, .a = sa, .b = sb, .k = 0};
         } else {
             emit_op(c, wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
             push_result(c);
@@ -940,6 +1064,8 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     if (nin == 2) {
         ventry be = pop_entry(c), ae = pop_entry(c);
         uint32_t ai = c->nvs;
+        if ((ae.kind == E_LOAD || be.kind == E_LOAD) && try_mem_operand(c, idx, &ae, &be, ai))
+            return;
         if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
             try_pending_arith(c, idx, &ae, &be, ai))
             return;
@@ -1357,6 +1483,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     const wex__functype *ft = wex__module_functype(m, m->nfunc_imports + di);
     c->nlocals = ft->nparams + code->nlocals;
     c->nparams = ft->nparams;
+    c->pload = NONE;
     c->prologue =
         grow(c, (void **)&c->written, &c->capwritten, (size_t)c->nlocals + 1, sizeof *c->written);
     if (c->prologue) memset(c->written, 0, c->nlocals);
@@ -1372,6 +1499,8 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
         const wex__opinfo *op = read_op(&c->r);
         if (!op) break;
         ctrl *t = &c->cs[c->ncs - 1];
+        if (c->pload != NONE && (t->dead || !keeps_load(c, (unsigned)(op - wex__ops))))
+            materialize(c, c->pload);
         if (t->dead) {
             /* Unreachable code: skip to the else/end of this block, keeping
              * track of nested blocks. */

@@ -214,6 +214,10 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_I32_STORE_K && op <= WEX__IOP_I64_STORE32_K) return 4;
         if (op >= WEX__IOP_I32_LOAD_S && op <= WEX__IOP_I64_LOAD32_U_S) return 6;
         if (op >= WEX__IOP_I32_STORE_S && op <= WEX__IOP_I64_STORE32_S) return 6;
+        if (op >= WEX__IOP_F32_ADD_MP && op <= WEX__IOP_I32_RSUB_MP) return 5;
+        if (op >= WEX__IOP_F32_ADD_MI && op <= WEX__IOP_I32_RSUB_MI) return 6;
+        if (op >= WEX__IOP_F32_ADD_MR && op <= WEX__IOP_I32_RSUB_MR) return 8;
+        if (op >= WEX__IOP_F32_ADD_MS && op <= WEX__IOP_I32_RSUB_MS) return 7;
         if (op < WEX__OPI_COUNT) {
             const wex__opinfo *oi = &wex__ops[op];
             if (oi->imm == WEX__IMM_MEMARG) return 4;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 8
+#define WEX__INTERP_FORMAT_VERSION 9
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -82,7 +82,36 @@
     WEX__IOPS_LOADS(X, _R)                                                                         \
     WEX__IOPS_LOADS(X, _K)                                                                         \
     WEX__IOPS_LOADS(X, _S)                                                                         \
-    WEX__IOPS_STORES(X, _I) WEX__IOPS_STORES(X, _R) WEX__IOPS_STORES(X, _K) WEX__IOPS_STORES(X, _S)
+    WEX__IOPS_STORES(X, _I)                                                                        \
+    WEX__IOPS_STORES(X, _R) WEX__IOPS_STORES(X, _K) WEX__IOPS_STORES(X, _S) WEX__IOPS_MOPS(X, P)   \
+        WEX__IOPS_MOPS(X, I) WEX__IOPS_MOPS(X, R) WEX__IOPS_MOPS(X, S)
+
+/*
+ * Binary operators with one operand in memory (a load the translator folded
+ * in), one family per address form, each in this order (compile.c's
+ * mop_index): dst, x, address words of the form (as LOAD_*), off; the result
+ * is x op m (m op x for the R ones), m the value loaded.
+ */
+#define WEX__IOPS_MOPS(X, F)                                                                       \
+    X(F32_ADD_M##F)                                                                                \
+    X(F32_SUB_M##F)                                                                                \
+    X(F32_MUL_M##F)                                                                                \
+    X(F32_DIV_M##F)                                                                                \
+    X(F32_RSUB_M##F)                                                                               \
+    X(F32_RDIV_M##F)                                                                               \
+    X(F64_ADD_M##F)                                                                                \
+    X(F64_SUB_M##F)                                                                                \
+    X(F64_MUL_M##F)                                                                                \
+    X(F64_DIV_M##F)                                                                                \
+    X(F64_RSUB_M##F)                                                                               \
+    X(F64_RDIV_M##F)                                                                               \
+    X(I32_ADD_M##F)                                                                                \
+    X(I32_SUB_M##F)                                                                                \
+    X(I32_MUL_M##F)                                                                                \
+    X(I32_AND_M##F)                                                                                \
+    X(I32_OR_M##F)                                                                                 \
+    X(I32_XOR_M##F)                                                                                \
+    X(I32_RSUB_M##F)
 
 /*
  * Loads and stores with their address folded in, one family per form, in
@@ -133,7 +162,8 @@
     X(I32_SHR_S_IMM)                                                                               \
     X(I32_SHR_U_IMM)                                                                               \
     X(I32_EQ_IMM)                                                                                  \
-    X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM)  \
+    X(I32_NE_IMM)                                                                                  \
+    X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM)                \
         X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
@@ -148,9 +178,9 @@
     X(BR_I32_LE_U)                                                                                 \
     X(BR_I32_GE_S)                                                                                 \
     X(BR_I32_GE_U)                                                                                 \
-    X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM)     \
-        X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM)                \
-            X(BR_I32_GE_U_IMM)
+    X(BR_I32_EQ_IMM)                                                                               \
+    X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM)   \
+        X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
 
 /* Add a constant to a local, then compare it and branch if true (loop back
  * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as

@@ -404,6 +404,61 @@ L_ELEM_DROP_I:
     STORE(I64_STORE32, uint32_t, 4)
 #undef STORE
 #undef STORE1
+    /* Memory operands: x in ip[2], the address from ip[3] (see interp.h). */
+#define EAM_P(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)S(3) + ip[4];                                                \
+    BOUND(n)
+#define EAM_I(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ip[4]) + ip[5];                                      \
+    BOUND(n)
+#define EAM_R(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ((uint32_t)S(4) << ip[5]) + ip[6]) + ip[7];          \
+    BOUND(n)
+#define EAM_S(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];                 \
+    BOUND(n)
+#define MOP1(label, TB, T, FROM, TO, expr, EAF, words)                                             \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB b_;                                                                                     \
+        memcpy(&b_, mb + ea, sizeof b_);                                                           \
+        T m_ = FROM(b_), x_ = FROM((TB)S(2));                                                      \
+        S(1) = TO(expr);                                                                           \
+        ip += words;                                                                               \
+        NEXT();                                                                                    \
+    }
+#define MOP(name, TB, T, FROM, TO, expr)                                                           \
+    MOP1(L_##name##_MP, TB, T, FROM, TO, expr, EAM_P, 5)                                           \
+    MOP1(L_##name##_MI, TB, T, FROM, TO, expr, EAM_I, 6)                                           \
+    MOP1(L_##name##_MR, TB, T, FROM, TO, expr, EAM_R, 8)                                           \
+    MOP1(L_##name##_MS, TB, T, FROM, TO, expr, EAM_S, 7)
+#define U32(x) ((uint32_t)(x))
+    MOP(F32_ADD, uint32_t, float, wex__f32, wex__bits32, x_ + m_)
+    MOP(F32_SUB, uint32_t, float, wex__f32, wex__bits32, x_ - m_)
+    MOP(F32_MUL, uint32_t, float, wex__f32, wex__bits32, x_ *m_)
+    MOP(F32_DIV, uint32_t, float, wex__f32, wex__bits32, x_ / m_)
+    MOP(F32_RSUB, uint32_t, float, wex__f32, wex__bits32, m_ - x_)
+    MOP(F32_RDIV, uint32_t, float, wex__f32, wex__bits32, m_ / x_)
+    MOP(F64_ADD, uint64_t, double, wex__f64, wex__bits64, x_ + m_)
+    MOP(F64_SUB, uint64_t, double, wex__f64, wex__bits64, x_ - m_)
+    MOP(F64_MUL, uint64_t, double, wex__f64, wex__bits64, x_ *m_)
+    MOP(F64_DIV, uint64_t, double, wex__f64, wex__bits64, x_ / m_)
+    MOP(F64_RSUB, uint64_t, double, wex__f64, wex__bits64, m_ - x_)
+    MOP(F64_RDIV, uint64_t, double, wex__f64, wex__bits64, m_ / x_)
+    MOP(I32_ADD, uint32_t, uint32_t, U32, U32, x_ + m_)
+    MOP(I32_SUB, uint32_t, uint32_t, U32, U32, x_ - m_)
+    MOP(I32_MUL, uint32_t, uint32_t, U32, U32, x_ * m_)
+    MOP(I32_AND, uint32_t, uint32_t, U32, U32, x_ & m_)
+    MOP(I32_OR, uint32_t, uint32_t, U32, U32, x_ | m_)
+    MOP(I32_XOR, uint32_t, uint32_t, U32, U32, x_ ^ m_)
+    MOP(I32_RSUB, uint32_t, uint32_t, U32, U32, m_ - x_)
+#undef U32
+#undef MOP
+#undef MOP1
+#undef EAM_P
+#undef EAM_I
+#undef EAM_R
+#undef EAM_S
 #undef BOUND
 #undef EA_P
 #undef EA_I
