@@ -417,15 +417,28 @@ static void emit_addr_op(comp *c, const ventry *m, unsigned idx, uint32_t x) {
     }
 }
 
+/* A copy between slots; one right after another (no label between) joins
+ * it as a MOVE2 (a run of copies, as when a loop rotates its variables). */
+static void emit_move(comp *c, uint32_t dst, uint32_t src) {
+    size_t p = c->last_op_start;
+    if (!c->oom && p != NONE && p + 3 == c->len && c->code[p] == WEX__IOP_MOVE) {
+        c->code[p] = WEX__IOP_MOVE2;
+        emit(c, dst);
+        emit(c, src);
+        c->prev_op_start = NONE;
+        return;
+    }
+    emit_op(c, WEX__IOP_MOVE);
+    emit(c, dst);
+    emit(c, src);
+}
+
 /* Emit the instruction(s) that put entry e's value into slot dst. Leaves the
  * model alone (callers update it, or not, on a branch's taken side). */
 static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
     switch (e->kind) {
     case E_SLOT:
-        if (e->a == dst) return;
-        emit_op(c, WEX__IOP_MOVE);
-        emit(c, dst);
-        emit(c, e->a);
+        if (e->a != dst) emit_move(c, dst, e->a);
         return;
     case E_CONST:
         if (e->wide) {
@@ -638,11 +651,7 @@ static void emit_return(comp *c) {
         }
         for (uint32_t j = 0; j < n; j++) {
             uint32_t src = pos_of(c, c->nvs - n + j);
-            if (src != j) {
-                emit_op(c, WEX__IOP_MOVE);
-                emit(c, j);
-                emit(c, src);
-            }
+            if (src != j) emit_move(c, j, src);
         }
     }
     emit_op(c, WEX__IOP_RET);

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 9
+#define WEX__INTERP_FORMAT_VERSION 10
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -34,6 +34,7 @@
     X(BR_IF_Z)            /* cond, off */                                                          \
     X(BR_TABLE_I)         /* idx, n, off[0..n] (n+1 offsets, the last the default) */              \
     X(MOVE)               /* dst, src */                                                           \
+    X(MOVE2)              /* dst, src, dst2, src2: two copies, in order */                         \
     X(CONST32)            /* dst, imm */                                                           \
     X(CONST64)            /* dst, lo, hi */                                                        \
     X(CALL_I)             /* funcidx, base */                                                      \
@@ -83,8 +84,9 @@
     WEX__IOPS_LOADS(X, _K)                                                                         \
     WEX__IOPS_LOADS(X, _S)                                                                         \
     WEX__IOPS_STORES(X, _I)                                                                        \
-    WEX__IOPS_STORES(X, _R) WEX__IOPS_STORES(X, _K) WEX__IOPS_STORES(X, _S) WEX__IOPS_MOPS(X, P)   \
-        WEX__IOPS_MOPS(X, I) WEX__IOPS_MOPS(X, R) WEX__IOPS_MOPS(X, S)
+    WEX__IOPS_STORES(X, _R)                                                                        \
+    WEX__IOPS_STORES(X, _K) WEX__IOPS_STORES(X, _S) WEX__IOPS_MOPS(X, P) WEX__IOPS_MOPS(X, I)      \
+        WEX__IOPS_MOPS(X, R) WEX__IOPS_MOPS(X, S)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded
@@ -163,8 +165,9 @@
     X(I32_SHR_U_IMM)                                                                               \
     X(I32_EQ_IMM)                                                                                  \
     X(I32_NE_IMM)                                                                                  \
-    X(I32_LT_S_IMM) X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM)                \
-        X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+    X(I32_LT_S_IMM)                                                                                \
+    X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM)                \
+        X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
@@ -179,8 +182,9 @@
     X(BR_I32_GE_S)                                                                                 \
     X(BR_I32_GE_U)                                                                                 \
     X(BR_I32_EQ_IMM)                                                                               \
-    X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM)   \
-        X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+    X(BR_I32_NE_IMM)                                                                               \
+    X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) \
+        X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
 
 /* Add a constant to a local, then compare it and branch if true (loop back
  * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as

@@ -96,6 +96,11 @@ L_MOVE:
     S(1) = S(2);
     ip += 3;
     NEXT();
+L_MOVE2:
+    S(1) = S(2);
+    S(3) = S(4);
+    ip += 5;
+    NEXT();
 L_CONST32:
     S(1) = ip[2];
     ip += 3;
