@@ -273,11 +273,31 @@ static uint32_t imm_form(unsigned idx) {
     case WEX__OPI_I32_SHR_U: return WEX__IOP_I32_SHR_U_IMM;
     case WEX__OPI_I32_ROTL: return WEX__IOP_I32_ROTL_IMM;
     case WEX__OPI_I32_ROTR: return WEX__IOP_I32_ROTR_IMM;
+    case WEX__OPI_I64_ADD: return WEX__IOP_I64_ADD_IMM;
+    case WEX__OPI_I64_SUB: return WEX__IOP_I64_SUB_IMM;
+    case WEX__OPI_I64_MUL: return WEX__IOP_I64_MUL_IMM;
+    case WEX__OPI_I64_AND: return WEX__IOP_I64_AND_IMM;
+    case WEX__OPI_I64_OR: return WEX__IOP_I64_OR_IMM;
+    case WEX__OPI_I64_XOR: return WEX__IOP_I64_XOR_IMM;
+    case WEX__OPI_I64_SHL: return WEX__IOP_I64_SHL_IMM;
+    case WEX__OPI_I64_SHR_S: return WEX__IOP_I64_SHR_S_IMM;
+    case WEX__OPI_I64_SHR_U: return WEX__IOP_I64_SHR_U_IMM;
     default:
         if (idx >= WEX__OPI_I32_EQ && idx <= WEX__OPI_I32_GE_U)
             return WEX__IOP_I32_EQ_IMM + (idx - WEX__OPI_I32_EQ);
+        if (idx >= WEX__OPI_I64_EQ && idx <= WEX__OPI_I64_GE_U)
+            return WEX__IOP_I64_EQ_IMM + (idx - WEX__OPI_I64_EQ);
         return 0;
     }
+}
+
+/* Does constant entry e fit the immediate word of imm form iop? i64 forms
+ * take a sign-extended 32-bit immediate. */
+static bool fits_imm(const ventry *e, uint32_t iop) {
+    if (e->kind != E_CONST) return false;
+    if (iop >= WEX__IOP_I64_ADD_IMM && iop <= WEX__IOP_I64_GE_U_IMM)
+        return e->wide && (int64_t)e->k == (int32_t)(uint32_t)e->k;
+    return !e->wide;
 }
 
 /* Count stack position i in the frame size. */
@@ -828,6 +848,21 @@ static unsigned swapped_cmp(unsigned idx) {
     case WEX__OPI_I32_AND:
     case WEX__OPI_I32_OR:
     case WEX__OPI_I32_XOR: return idx;
+    case WEX__OPI_I64_LT_S: return WEX__OPI_I64_GT_S;
+    case WEX__OPI_I64_GT_S: return WEX__OPI_I64_LT_S;
+    case WEX__OPI_I64_LT_U: return WEX__OPI_I64_GT_U;
+    case WEX__OPI_I64_GT_U: return WEX__OPI_I64_LT_U;
+    case WEX__OPI_I64_LE_S: return WEX__OPI_I64_GE_S;
+    case WEX__OPI_I64_GE_S: return WEX__OPI_I64_LE_S;
+    case WEX__OPI_I64_LE_U: return WEX__OPI_I64_GE_U;
+    case WEX__OPI_I64_GE_U: return WEX__OPI_I64_LE_U;
+    case WEX__OPI_I64_EQ:
+    case WEX__OPI_I64_NE:
+    case WEX__OPI_I64_ADD:
+    case WEX__OPI_I64_MUL:
+    case WEX__OPI_I64_AND:
+    case WEX__OPI_I64_OR:
+    case WEX__OPI_I64_XOR: return idx;
     default: return 0;
     }
 }
@@ -1086,9 +1121,9 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         unsigned sw = swapped_cmp(idx);
         const ventry *x = NULL, *kc = NULL;
         uint32_t xi = 0;
-        if (iop && is_i32_const(&be)) {
+        if (iop && fits_imm(&be, iop)) {
             x = &ae, kc = &be, xi = ai;
-        } else if (iop && sw && is_i32_const(&ae)) {
+        } else if (iop && sw && fits_imm(&ae, iop)) {
             iop = imm_form(sw); /* `k op x` as `x op' k` */
             x = &be, kc = &ae, xi = ai + 1;
         } else if (idx == WEX__OPI_I32_SUB && is_i32_const(&ae)) {

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 10
+#define WEX__INTERP_FORMAT_VERSION 11
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -79,14 +79,16 @@
     WEX__IOPS_IMM(X)                                                                               \
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_BRADDI(X)                                                                            \
+    WEX__IOPS_IMM64(X)                                                                             \
     WEX__IOPS_LOADS(X, _I)                                                                         \
     WEX__IOPS_LOADS(X, _R)                                                                         \
     WEX__IOPS_LOADS(X, _K)                                                                         \
     WEX__IOPS_LOADS(X, _S)                                                                         \
     WEX__IOPS_STORES(X, _I)                                                                        \
     WEX__IOPS_STORES(X, _R)                                                                        \
-    WEX__IOPS_STORES(X, _K) WEX__IOPS_STORES(X, _S) WEX__IOPS_MOPS(X, P) WEX__IOPS_MOPS(X, I)      \
-        WEX__IOPS_MOPS(X, R) WEX__IOPS_MOPS(X, S)
+    WEX__IOPS_STORES(X, _K)                                                                        \
+    WEX__IOPS_STORES(X, _S) WEX__IOPS_MOPS(X, P) WEX__IOPS_MOPS(X, I) WEX__IOPS_MOPS(X, R)         \
+        WEX__IOPS_MOPS(X, S)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded
@@ -166,8 +168,32 @@
     X(I32_EQ_IMM)                                                                                  \
     X(I32_NE_IMM)                                                                                  \
     X(I32_LT_S_IMM)                                                                                \
-    X(I32_LT_U_IMM) X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM)                \
-        X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+    X(I32_LT_U_IMM)                                                                                \
+    X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM)                \
+        X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+
+/* i64 operators with a constant second operand: dst, a, imm (sign-extended
+ * from 32 bits). */
+#define WEX__IOPS_IMM64(X)                                                                         \
+    X(I64_ADD_IMM)                                                                                 \
+    X(I64_SUB_IMM)                                                                                 \
+    X(I64_MUL_IMM)                                                                                 \
+    X(I64_AND_IMM)                                                                                 \
+    X(I64_OR_IMM)                                                                                  \
+    X(I64_XOR_IMM)                                                                                 \
+    X(I64_SHL_IMM)                                                                                 \
+    X(I64_SHR_S_IMM)                                                                               \
+    X(I64_SHR_U_IMM)                                                                               \
+    X(I64_EQ_IMM)                                                                                  \
+    X(I64_NE_IMM)                                                                                  \
+    X(I64_LT_S_IMM)                                                                                \
+    X(I64_LT_U_IMM)                                                                                \
+    X(I64_GT_S_IMM)                                                                                \
+    X(I64_GT_U_IMM)                                                                                \
+    X(I64_LE_S_IMM)                                                                                \
+    X(I64_LE_U_IMM)                                                                                \
+    X(I64_GE_S_IMM)                                                                                \
+    X(I64_GE_U_IMM)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
@@ -183,8 +209,9 @@
     X(BR_I32_GE_U)                                                                                 \
     X(BR_I32_EQ_IMM)                                                                               \
     X(BR_I32_NE_IMM)                                                                               \
-    X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) \
-        X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+    X(BR_I32_LT_S_IMM)                                                                             \
+    X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) \
+        X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
 
 /* Add a constant to a local, then compare it and branch if true (loop back
  * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as

@@ -766,6 +766,34 @@ L_I64_REM_U : {
     BINI(I32_ROTL, wex__rotl32(I32(2), ip[3]))
     BINI(I32_ROTR, wex__rotr32(I32(2), ip[3]))
 #undef BINI
+#define K64    ((uint64_t)(int64_t)(int32_t)ip[3])
+#define I64(i) ((uint64_t)S(i))
+#define BINI(name, expr)                                                                           \
+    L_##name##_IMM : S(1) = (expr);                                                                \
+    ip += 4;                                                                                       \
+    NEXT();
+    BINI(I64_ADD, I64(2) + K64)
+    BINI(I64_SUB, I64(2) - K64)
+    BINI(I64_MUL, I64(2) * K64)
+    BINI(I64_AND, I64(2) & K64)
+    BINI(I64_OR, I64(2) | K64)
+    BINI(I64_XOR, I64(2) ^ K64)
+    BINI(I64_SHL, I64(2) << (K64 & 63))
+    BINI(I64_SHR_S, (uint64_t)((int64_t)I64(2) >> (K64 & 63)))
+    BINI(I64_SHR_U, I64(2) >> (K64 & 63))
+    BINI(I64_EQ, I64(2) == K64)
+    BINI(I64_NE, I64(2) != K64)
+    BINI(I64_LT_S, (int64_t)I64(2) < (int64_t)K64)
+    BINI(I64_LT_U, I64(2) < K64)
+    BINI(I64_GT_S, (int64_t)I64(2) > (int64_t)K64)
+    BINI(I64_GT_U, I64(2) > K64)
+    BINI(I64_LE_S, (int64_t)I64(2) <= (int64_t)K64)
+    BINI(I64_LE_U, I64(2) <= K64)
+    BINI(I64_GE_S, (int64_t)I64(2) >= (int64_t)K64)
+    BINI(I64_GE_U, I64(2) >= K64)
+#undef BINI
+#undef I64
+#undef K64
     /* Compare and branch: a, b (slot or immediate), offset word at ip[3]. */
 #define BRC(name, T, op)                                                                           \
     L_BR_I32_##name : if ((T)I32(1) op(T) I32(2)) {                                                \
