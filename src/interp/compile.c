@@ -803,6 +803,33 @@ static bool do_end(comp *c) {
 
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
+/*
+ * Read-modify-write: a store of the value that the instruction just emitted
+ * computed from memory at the same address (`a[i] += x`) turns that
+ * instruction into its storing variant (the _MPS ... family). Returns false
+ * if it does not apply.
+ */
+static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || c->last_dst_site != p + 1 || c->code[p + 1] != val) return false;
+    uint32_t op = c->code[p];
+    if (op < WEX__IOP_F32_ADD_MP || op >= WEX__IOP_F32_ADD_MP + 4 * nmops) return false;
+    uint32_t form = (op - WEX__IOP_F32_ADD_MP) / nmops, j = (op - WEX__IOP_F32_ADD_MP) % nmops;
+    unsigned want = j < 6 ? WEX__OPI_F32_STORE : j < 12 ? WEX__OPI_F64_STORE : WEX__OPI_I32_STORE;
+    if (idx != want || form != m->form) return false;
+    size_t end = c->len;
+    emit_addr_words(c, m); /* compare the address words, then take them back */
+    emit(c, m->off);
+    size_t n = c->len - end;
+    bool same = !c->oom && p + 3 + n == end && memcmp(c->code + p + 3, c->code + end, n * 4) == 0;
+    c->len = end;
+    if (!same) return false;
+    c->code[p] = WEX__IOP_F32_ADD_MPS + form * nmops + j;
+    c->last_dst_site = NONE;
+    return true;
+}
+
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     uint32_t val = 0;
     if (store) {
@@ -812,7 +839,7 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     ventry ae = pop_entry(c);
     ventry m = addr_of(c, &ae, c->nvs, offset);
     if (store) {
-        emit_addr_op(c, &m, idx, val);
+        if (!try_rmw(c, &m, idx, val)) emit_addr_op(c, &m, idx, val);
         return;
     }
     m.lop = (uint8_t)(idx - WEX__OPI_I32_LOAD);

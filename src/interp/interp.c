@@ -220,6 +220,10 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_F32_ADD_MI && op <= WEX__IOP_I32_RSUB_MI) return 6;
         if (op >= WEX__IOP_F32_ADD_MR && op <= WEX__IOP_I32_RSUB_MR) return 8;
         if (op >= WEX__IOP_F32_ADD_MS && op <= WEX__IOP_I32_RSUB_MS) return 7;
+        if (op >= WEX__IOP_F32_ADD_MPS && op <= WEX__IOP_I32_RSUB_MPS) return 5;
+        if (op >= WEX__IOP_F32_ADD_MIS && op <= WEX__IOP_I32_RSUB_MIS) return 6;
+        if (op >= WEX__IOP_F32_ADD_MRS && op <= WEX__IOP_I32_RSUB_MRS) return 8;
+        if (op >= WEX__IOP_F32_ADD_MSS && op <= WEX__IOP_I32_RSUB_MSS) return 7;
         if (op < WEX__OPI_COUNT) {
             const wex__opinfo *oi = &wex__ops[op];
             if (oi->imm == WEX__IMM_MEMARG) return 4;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 11
+#define WEX__INTERP_FORMAT_VERSION 12
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -87,14 +87,22 @@
     WEX__IOPS_STORES(X, _I)                                                                        \
     WEX__IOPS_STORES(X, _R)                                                                        \
     WEX__IOPS_STORES(X, _K)                                                                        \
-    WEX__IOPS_STORES(X, _S) WEX__IOPS_MOPS(X, P) WEX__IOPS_MOPS(X, I) WEX__IOPS_MOPS(X, R)         \
-        WEX__IOPS_MOPS(X, S)
+    WEX__IOPS_STORES(X, _S)                                                                        \
+    WEX__IOPS_MOPS(X, P)                                                                           \
+    WEX__IOPS_MOPS(X, I)                                                                           \
+    WEX__IOPS_MOPS(X, R)                                                                           \
+    WEX__IOPS_MOPS(X, S)                                                                           \
+    WEX__IOPS_MOPS(X, PS)                                                                          \
+    WEX__IOPS_MOPS(X, IS)                                                                          \
+    WEX__IOPS_MOPS(X, RS)                                                                          \
+    WEX__IOPS_MOPS(X, SS)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded
  * in), one family per address form, each in this order (compile.c's
  * mop_index): dst, x, address words of the form (as LOAD_*), off; the result
- * is x op m (m op x for the R ones), m the value loaded.
+ * is x op m (m op x for the R ones), m the value loaded. The _MPS ... _MSS
+ * families also store the result back to the same address (`a[i] += x`).
  */
 #define WEX__IOPS_MOPS(X, F)                                                                       \
     X(F32_ADD_M##F)                                                                                \
@@ -169,8 +177,9 @@
     X(I32_NE_IMM)                                                                                  \
     X(I32_LT_S_IMM)                                                                                \
     X(I32_LT_U_IMM)                                                                                \
-    X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM)                \
-        X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+    X(I32_GT_S_IMM)                                                                                \
+    X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM)                \
+        X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* i64 operators with a constant second operand: dst, a, imm (sign-extended
  * from 32 bits). */
@@ -210,8 +219,9 @@
     X(BR_I32_EQ_IMM)                                                                               \
     X(BR_I32_NE_IMM)                                                                               \
     X(BR_I32_LT_S_IMM)                                                                             \
-    X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) \
-        X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+    X(BR_I32_LT_U_IMM)                                                                             \
+    X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) \
+        X(BR_I32_GE_U_IMM)
 
 /* Add a constant to a local, then compare it and branch if true (loop back
  * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as

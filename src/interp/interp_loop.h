@@ -432,11 +432,27 @@ L_ELEM_DROP_I:
         ip += words;                                                                               \
         NEXT();                                                                                    \
     }
+#define MOPS1(label, TB, T, FROM, TO, expr, EAF, words)                                            \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB b_;                                                                                     \
+        memcpy(&b_, mb + ea, sizeof b_);                                                           \
+        T m_ = FROM(b_), x_ = FROM((TB)S(2));                                                      \
+        b_ = (TB)TO(expr);                                                                         \
+        memcpy(mb + ea, &b_, sizeof b_);                                                           \
+        S(1) = b_;                                                                                 \
+        ip += words;                                                                               \
+        NEXT();                                                                                    \
+    }
 #define MOP(name, TB, T, FROM, TO, expr)                                                           \
     MOP1(L_##name##_MP, TB, T, FROM, TO, expr, EAM_P, 5)                                           \
     MOP1(L_##name##_MI, TB, T, FROM, TO, expr, EAM_I, 6)                                           \
     MOP1(L_##name##_MR, TB, T, FROM, TO, expr, EAM_R, 8)                                           \
-    MOP1(L_##name##_MS, TB, T, FROM, TO, expr, EAM_S, 7)
+    MOP1(L_##name##_MS, TB, T, FROM, TO, expr, EAM_S, 7)                                           \
+    MOPS1(L_##name##_MPS, TB, T, FROM, TO, expr, EAM_P, 5)                                         \
+    MOPS1(L_##name##_MIS, TB, T, FROM, TO, expr, EAM_I, 6)                                         \
+    MOPS1(L_##name##_MRS, TB, T, FROM, TO, expr, EAM_R, 8)                                         \
+    MOPS1(L_##name##_MSS, TB, T, FROM, TO, expr, EAM_S, 7)
 #define U32(x) ((uint32_t)(x))
     MOP(F32_ADD, uint32_t, float, wex__f32, wex__bits32, x_ + m_)
     MOP(F32_SUB, uint32_t, float, wex__f32, wex__bits32, x_ - m_)
@@ -460,6 +476,7 @@ L_ELEM_DROP_I:
 #undef U32
 #undef MOP
 #undef MOP1
+#undef MOPS1
 #undef EAM_P
 #undef EAM_I
 #undef EAM_R
