@@ -1119,6 +1119,61 @@ static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint
     return true;
 }
 
+/*
+ * Float operators with a constant operand: the constant rides in the
+ * instruction (F32_ADD_IMM ... F64_GE_IMM; f64 constants take two words).
+ * A constant first operand swaps (comparisons mirrored, k - x and k / x
+ * have their own forms). Returns false if there is no such form.
+ */
+static bool try_float_imm(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    /* per operator: form with the constant second, form with it first */
+    static const struct {
+        uint16_t idx, second, first;
+    } forms[] = {
+        {WEX__OPI_F32_ADD, WEX__IOP_F32_ADD_IMM, WEX__IOP_F32_ADD_IMM},
+        {WEX__OPI_F32_SUB, WEX__IOP_F32_SUB_IMM, WEX__IOP_F32_RSUB_IMM},
+        {WEX__OPI_F32_MUL, WEX__IOP_F32_MUL_IMM, WEX__IOP_F32_MUL_IMM},
+        {WEX__OPI_F32_DIV, WEX__IOP_F32_DIV_IMM, WEX__IOP_F32_RDIV_IMM},
+        {WEX__OPI_F32_EQ, WEX__IOP_F32_EQ_IMM, WEX__IOP_F32_EQ_IMM},
+        {WEX__OPI_F32_NE, WEX__IOP_F32_NE_IMM, WEX__IOP_F32_NE_IMM},
+        {WEX__OPI_F32_LT, WEX__IOP_F32_LT_IMM, WEX__IOP_F32_GT_IMM},
+        {WEX__OPI_F32_GT, WEX__IOP_F32_GT_IMM, WEX__IOP_F32_LT_IMM},
+        {WEX__OPI_F32_LE, WEX__IOP_F32_LE_IMM, WEX__IOP_F32_GE_IMM},
+        {WEX__OPI_F32_GE, WEX__IOP_F32_GE_IMM, WEX__IOP_F32_LE_IMM},
+        {WEX__OPI_F64_ADD, WEX__IOP_F64_ADD_IMM, WEX__IOP_F64_ADD_IMM},
+        {WEX__OPI_F64_SUB, WEX__IOP_F64_SUB_IMM, WEX__IOP_F64_RSUB_IMM},
+        {WEX__OPI_F64_MUL, WEX__IOP_F64_MUL_IMM, WEX__IOP_F64_MUL_IMM},
+        {WEX__OPI_F64_DIV, WEX__IOP_F64_DIV_IMM, WEX__IOP_F64_RDIV_IMM},
+        {WEX__OPI_F64_EQ, WEX__IOP_F64_EQ_IMM, WEX__IOP_F64_EQ_IMM},
+        {WEX__OPI_F64_NE, WEX__IOP_F64_NE_IMM, WEX__IOP_F64_NE_IMM},
+        {WEX__OPI_F64_LT, WEX__IOP_F64_LT_IMM, WEX__IOP_F64_GT_IMM},
+        {WEX__OPI_F64_GT, WEX__IOP_F64_GT_IMM, WEX__IOP_F64_LT_IMM},
+        {WEX__OPI_F64_LE, WEX__IOP_F64_LE_IMM, WEX__IOP_F64_GE_IMM},
+        {WEX__OPI_F64_GE, WEX__IOP_F64_GE_IMM, WEX__IOP_F64_LE_IMM},
+    };
+    unsigned f = 0;
+    while (f < sizeof forms / sizeof forms[0] && forms[f].idx != idx)
+        f++;
+    if (f == sizeof forms / sizeof forms[0]) return false;
+    bool wide = idx >= WEX__OPI_F64_EQ && (idx <= WEX__OPI_F64_GE || idx >= WEX__OPI_F64_ADD);
+    const ventry *x, *k;
+    uint32_t xi, iop;
+    if (be->kind == E_CONST) {
+        x = ae, k = be, xi = ai, iop = forms[f].second;
+    } else {
+        x = be, k = ae, xi = ai + 1, iop = forms[f].first;
+    }
+    if (k->wide != wide || x->kind == E_CONST) return false;
+    uint32_t sx = entry_slot(c, x, xi);
+    emit_op(c, iop);
+    push_result(c);
+    emit(c, sx);
+    emit(c, (uint32_t)k->k);
+    if (wide) emit(c, (uint32_t)(k->k >> 32));
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
 /* Simple operators: loads, stores and numeric ones, by signature. */
 static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     wex__reader *r = &c->r;
@@ -1139,6 +1194,8 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
             return;
         if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
             try_pending_arith(c, idx, &ae, &be, ai))
+            return;
+        if ((ae.kind == E_CONST || be.kind == E_CONST) && try_float_imm(c, idx, &ae, &be, ai))
             return;
         if ((idx == WEX__OPI_F32_MUL || idx == WEX__OPI_F64_MUL || idx == WEX__OPI_F32_ADD ||
              idx == WEX__OPI_F64_ADD || idx == WEX__OPI_F32_SUB || idx == WEX__OPI_F64_SUB) &&

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 12
+#define WEX__INTERP_FORMAT_VERSION 13
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -80,6 +80,7 @@
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_BRADDI(X)                                                                            \
     WEX__IOPS_IMM64(X)                                                                             \
+    WEX__IOPS_FIMM(X)                                                                              \
     WEX__IOPS_LOADS(X, _I)                                                                         \
     WEX__IOPS_LOADS(X, _R)                                                                         \
     WEX__IOPS_LOADS(X, _K)                                                                         \
@@ -178,8 +179,9 @@
     X(I32_LT_S_IMM)                                                                                \
     X(I32_LT_U_IMM)                                                                                \
     X(I32_GT_S_IMM)                                                                                \
-    X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM)                \
-        X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+    X(I32_GT_U_IMM)                                                                                \
+    X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM)                \
+        X(I32_ROTR_IMM)
 
 /* i64 operators with a constant second operand: dst, a, imm (sign-extended
  * from 32 bits). */
@@ -204,6 +206,34 @@
     X(I64_GE_S_IMM)                                                                                \
     X(I64_GE_U_IMM)
 
+/* Float operators with a constant operand: dst, a, k (f64: k lo, k hi);
+ * RSUB k - a, RDIV k / a. */
+#define WEX__IOPS_FIMM(X)                                                                          \
+    X(F32_ADD_IMM)                                                                                 \
+    X(F32_SUB_IMM)                                                                                 \
+    X(F32_MUL_IMM)                                                                                 \
+    X(F32_DIV_IMM)                                                                                 \
+    X(F32_RSUB_IMM)                                                                                \
+    X(F32_RDIV_IMM)                                                                                \
+    X(F32_EQ_IMM)                                                                                  \
+    X(F32_NE_IMM)                                                                                  \
+    X(F32_LT_IMM)                                                                                  \
+    X(F32_GT_IMM)                                                                                  \
+    X(F32_LE_IMM)                                                                                  \
+    X(F32_GE_IMM)                                                                                  \
+    X(F64_ADD_IMM)                                                                                 \
+    X(F64_SUB_IMM)                                                                                 \
+    X(F64_MUL_IMM)                                                                                 \
+    X(F64_DIV_IMM)                                                                                 \
+    X(F64_RSUB_IMM)                                                                                \
+    X(F64_RDIV_IMM)                                                                                \
+    X(F64_EQ_IMM)                                                                                  \
+    X(F64_NE_IMM)                                                                                  \
+    X(F64_LT_IMM)                                                                                  \
+    X(F64_GT_IMM)                                                                                  \
+    X(F64_LE_IMM)                                                                                  \
+    X(F64_GE_IMM)
+
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
     X(BR_I32_EQ)                                                                                   \
@@ -220,8 +250,8 @@
     X(BR_I32_NE_IMM)                                                                               \
     X(BR_I32_LT_S_IMM)                                                                             \
     X(BR_I32_LT_U_IMM)                                                                             \
-    X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) \
-        X(BR_I32_GE_U_IMM)
+    X(BR_I32_GT_S_IMM)                                                                             \
+    X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
 
 /* Add a constant to a local, then compare it and branch if true (loop back
  * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as

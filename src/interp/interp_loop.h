@@ -811,6 +811,45 @@ L_I64_REM_U : {
 #undef BINI
 #undef I64
 #undef K64
+    /* Float operators with a constant operand. */
+#define KF32 wex__f32(ip[3])
+#define KF64 wex__f64((uint64_t)ip[3] | (uint64_t)ip[4] << 32)
+#define FI32(name, expr)                                                                           \
+    L_##name##_IMM : S(1) = (expr);                                                                \
+    ip += 4;                                                                                       \
+    NEXT();
+#define FI64(name, expr)                                                                           \
+    L_##name##_IMM : S(1) = (expr);                                                                \
+    ip += 5;                                                                                       \
+    NEXT();
+    FI32(F32_ADD, wex__bits32(wex__f32(S(2)) + KF32))
+    FI32(F32_SUB, wex__bits32(wex__f32(S(2)) - KF32))
+    FI32(F32_MUL, wex__bits32(wex__f32(S(2)) * KF32))
+    FI32(F32_DIV, wex__bits32(wex__f32(S(2)) / KF32))
+    FI32(F32_RSUB, wex__bits32(KF32 - wex__f32(S(2))))
+    FI32(F32_RDIV, wex__bits32(KF32 / wex__f32(S(2))))
+    FI32(F32_EQ, wex__f32(S(2)) == KF32)
+    FI32(F32_NE, wex__f32(S(2)) != KF32)
+    FI32(F32_LT, wex__f32(S(2)) < KF32)
+    FI32(F32_GT, wex__f32(S(2)) > KF32)
+    FI32(F32_LE, wex__f32(S(2)) <= KF32)
+    FI32(F32_GE, wex__f32(S(2)) >= KF32)
+    FI64(F64_ADD, wex__bits64(wex__f64(S(2)) + KF64))
+    FI64(F64_SUB, wex__bits64(wex__f64(S(2)) - KF64))
+    FI64(F64_MUL, wex__bits64(wex__f64(S(2)) * KF64))
+    FI64(F64_DIV, wex__bits64(wex__f64(S(2)) / KF64))
+    FI64(F64_RSUB, wex__bits64(KF64 - wex__f64(S(2))))
+    FI64(F64_RDIV, wex__bits64(KF64 / wex__f64(S(2))))
+    FI64(F64_EQ, wex__f64(S(2)) == KF64)
+    FI64(F64_NE, wex__f64(S(2)) != KF64)
+    FI64(F64_LT, wex__f64(S(2)) < KF64)
+    FI64(F64_GT, wex__f64(S(2)) > KF64)
+    FI64(F64_LE, wex__f64(S(2)) <= KF64)
+    FI64(F64_GE, wex__f64(S(2)) >= KF64)
+#undef FI32
+#undef FI64
+#undef KF32
+#undef KF64
     /* Compare and branch: a, b (slot or immediate), offset word at ip[3]. */
 #define BRC(name, T, op)                                                                           \
     L_BR_I32_##name : if ((T)I32(1) op(T) I32(2)) {                                                \
