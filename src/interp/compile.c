@@ -42,14 +42,17 @@ typedef struct {
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
 /* A modelled operand-stack entry. */
-enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD };
+enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD, E_SHIFT };
+/* Shift kinds of E_SHIFT (in lop), in the order of WEX__IOPS_SHOPS. */
+enum { SH_SHL, SH_SHR_S, SH_SHR_U, SH_ROTL, SH_ROTR };
 /* Address forms of a pending load (as the LOAD_* families, see interp.h). */
 enum { F_P, F_I, F_R, F_S, F_K };
 typedef struct {
     uint8_t kind; /* E_SLOT: in slot a (its own or a local's); E_CONST: k (wide: 64 bits);
                      i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k (a NONE: no a);
                      E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32;
-                     E_LOAD: load lop (0 = i32.load ...) at form's address + off */
+                     E_LOAD: load lop (0 = i32.load ...) at form's address + off;
+                     E_SHIFT: i32 a shifted or rotated (kind lop) by s */
     bool wide;
     uint8_t s;
     uint32_t a, b;
@@ -361,6 +364,7 @@ static bool reads(const ventry *e, uint32_t x) {
     switch (e->kind) {
     case E_SLOT:
     case E_ADDI:
+    case E_SHIFT:
     case E_SHLI: return e->a == x;
     case E_LEA:
     case E_FMUL: return e->a == x || e->b == x;
@@ -512,6 +516,16 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         c->pload = NONE;
         emit_addr_op(c, e, WEX__OPI_I32_LOAD + e->lop, dst);
         return;
+    case E_SHIFT: {
+        static const uint32_t ops[] = {WEX__IOP_I32_SHL_IMM, WEX__IOP_I32_SHR_S_IMM,
+                                       WEX__IOP_I32_SHR_U_IMM, WEX__IOP_I32_ROTL_IMM,
+                                       WEX__IOP_I32_ROTR_IMM};
+        emit_op(c, ops[e->lop]);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->s);
+        break;
+    }
     case E_FMUL:
         emit_op(c, e->wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
         emit(c, dst);
@@ -960,6 +974,15 @@ static bool push_affine(comp *c, affine f) {
  */
 static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
     if (idx != WEX__OPI_I32_ADD && !is_i32_const(be)) return false;
+    /* operands of other pending kinds are computed into their own slots */
+    if (be->kind > E_SHLI) {
+        uint32_t sb = entry_slot(c, be, ai + 1);
+        *be = (ventry){.kind = E_SLOT, .a = sb};
+    }
+    if (ae->kind > E_SHLI) {
+        uint32_t sa = entry_slot(c, ae, ai);
+        *ae = (ventry){.kind = E_SLOT, .a = sa};
+    }
     if (idx == WEX__OPI_I32_SHL) {
         if (ae->kind != E_SLOT || !stable_for(c, ae->a, ai)) {
             uint32_t sa = entry_slot(c, ae, ai); /* its own slot: stable */
@@ -1174,6 +1197,47 @@ static bool try_float_imm(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_
     return true;
 }
 
+/*
+ * Shifts and rotates by a constant stay pending (E_SHIFT; shl is E_SHLI, for
+ * addresses); xor, or, and, add taking one become one instruction
+ * (I32_XOR_SHL ... I32_ADD_ROTR: x op (y shifted)). Returns false if the
+ * caller should emit the operator.
+ */
+static bool try_shift_op(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    int sk = idx == WEX__OPI_I32_SHR_S   ? SH_SHR_S
+             : idx == WEX__OPI_I32_SHR_U ? SH_SHR_U
+             : idx == WEX__OPI_I32_ROTL  ? SH_ROTL
+             : idx == WEX__OPI_I32_ROTR  ? SH_ROTR
+                                         : -1;
+    if (sk >= 0) {
+        if (!is_i32_const(be) || is_i32_const(ae)) return false;
+        uint32_t sa = entry_slot(c, ae, ai); /* a slot stable for ai */
+        ventry *p = push_entry(c);
+        if (p)
+            *p = (ventry){.kind = E_SHIFT, .s = (uint8_t)(be->k & 31), .a = sa, .lop = (uint8_t)sk};
+        return true;
+    }
+    int oi = idx == WEX__OPI_I32_XOR   ? 0
+             : idx == WEX__OPI_I32_OR  ? 1
+             : idx == WEX__OPI_I32_AND ? 2
+             : idx == WEX__OPI_I32_ADD ? 3
+                                       : -1;
+    if (oi < 0) return false;
+    bool bsh = be->kind == E_SHIFT || (oi < 3 && be->kind == E_SHLI);
+    bool ash = ae->kind == E_SHIFT || (oi < 3 && ae->kind == E_SHLI);
+    if (!bsh && !ash) return false;
+    const ventry *sh = bsh ? be : ae, *x = bsh ? ae : be;
+    uint32_t sx = entry_slot(c, x, bsh ? ai : ai + 1);
+    uint32_t kind = sh->kind == E_SHLI ? SH_SHL : sh->lop;
+    emit_op(c, WEX__IOP_I32_XOR_SHL + (uint32_t)oi * 5 + kind);
+    push_result(c);
+    emit(c, sx);
+    emit(c, sh->a);
+    emit(c, sh->s);
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
 /* Simple operators: loads, stores and numeric ones, by signature. */
 static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     wex__reader *r = &c->r;
@@ -1192,6 +1256,7 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         uint32_t ai = c->nvs;
         if ((ae.kind == E_LOAD || be.kind == E_LOAD) && try_mem_operand(c, idx, &ae, &be, ai))
             return;
+        if (try_shift_op(c, idx, &ae, &be, ai)) return;
         if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
             try_pending_arith(c, idx, &ae, &be, ai))
             return;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 13
+#define WEX__INTERP_FORMAT_VERSION 14
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -81,6 +81,7 @@
     WEX__IOPS_BRADDI(X)                                                                            \
     WEX__IOPS_IMM64(X)                                                                             \
     WEX__IOPS_FIMM(X)                                                                              \
+    WEX__IOPS_SHOPS(X)                                                                             \
     WEX__IOPS_LOADS(X, _I)                                                                         \
     WEX__IOPS_LOADS(X, _R)                                                                         \
     WEX__IOPS_LOADS(X, _K)                                                                         \
@@ -180,8 +181,7 @@
     X(I32_LT_U_IMM)                                                                                \
     X(I32_GT_S_IMM)                                                                                \
     X(I32_GT_U_IMM)                                                                                \
-    X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM)                \
-        X(I32_ROTR_IMM)
+    X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
 
 /* i64 operators with a constant second operand: dst, a, imm (sign-extended
  * from 32 bits). */
@@ -233,6 +233,30 @@
     X(F64_GT_IMM)                                                                                  \
     X(F64_LE_IMM)                                                                                  \
     X(F64_GE_IMM)
+
+/* x op (y shifted or rotated by a constant): dst, x, y, k. Operators in
+ * the order XOR OR AND ADD, five shift kinds each (compile.c's SH_*). */
+#define WEX__IOPS_SHOPS(X)                                                                         \
+    X(I32_XOR_SHL)                                                                                 \
+    X(I32_XOR_SHR_S)                                                                               \
+    X(I32_XOR_SHR_U)                                                                               \
+    X(I32_XOR_ROTL)                                                                                \
+    X(I32_XOR_ROTR)                                                                                \
+    X(I32_OR_SHL)                                                                                  \
+    X(I32_OR_SHR_S)                                                                                \
+    X(I32_OR_SHR_U)                                                                                \
+    X(I32_OR_ROTL)                                                                                 \
+    X(I32_OR_ROTR)                                                                                 \
+    X(I32_AND_SHL)                                                                                 \
+    X(I32_AND_SHR_S)                                                                               \
+    X(I32_AND_SHR_U)                                                                               \
+    X(I32_AND_ROTL)                                                                                \
+    X(I32_AND_ROTR)                                                                                \
+    X(I32_ADD_SHL)                                                                                 \
+    X(I32_ADD_SHR_S)                                                                               \
+    X(I32_ADD_SHR_U)                                                                               \
+    X(I32_ADD_ROTL)                                                                                \
+    X(I32_ADD_ROTR)
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \

@@ -811,6 +811,25 @@ L_I64_REM_U : {
 #undef BINI
 #undef I64
 #undef K64
+    /* x op (y shifted by k): dst, x, y, k. */
+#define Y32 ((uint32_t)S(3))
+#define SHOP(name, expr)                                                                           \
+    L_##name : S(1) = (uint32_t)(expr);                                                            \
+    ip += 5;                                                                                       \
+    NEXT();
+#define SHOPS(OPN, op)                                                                             \
+    SHOP(I32_##OPN##_SHL, (uint32_t)S(2) op(uint32_t)(Y32 << ip[4]))                               \
+    SHOP(I32_##OPN##_SHR_S, (uint32_t)S(2) op(uint32_t)((int32_t)Y32 >> ip[4]))                    \
+    SHOP(I32_##OPN##_SHR_U, (uint32_t)S(2) op(Y32 >> ip[4]))                                       \
+    SHOP(I32_##OPN##_ROTL, (uint32_t)S(2) op wex__rotl32(Y32, ip[4]))                              \
+    SHOP(I32_##OPN##_ROTR, (uint32_t)S(2) op wex__rotr32(Y32, ip[4]))
+    SHOPS(XOR, ^)
+    SHOPS(OR, |)
+    SHOPS(AND, &)
+    SHOPS(ADD, +)
+#undef SHOPS
+#undef SHOP
+#undef Y32
     /* Float operators with a constant operand. */
 #define KF32 wex__f32(ip[3])
 #define KF64 wex__f64((uint64_t)ip[3] | (uint64_t)ip[4] << 32)
