@@ -457,6 +457,24 @@ static void emit_move(comp *c, uint32_t dst, uint32_t src) {
     emit(c, src);
 }
 
+/* An I32_ADD_IMM just emitted right after another (no label between) joins
+ * it as an I32_ADD_IMM2 (`p++; n--`). Returns the site of its destination
+ * word. */
+static size_t merge_addi(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || p + 4 != q || q + 4 != c->len ||
+        c->code[p] != WEX__IOP_I32_ADD_IMM || c->code[q] != WEX__IOP_I32_ADD_IMM)
+        return q + 1;
+    c->code[p] = WEX__IOP_I32_ADD_IMM2;
+    c->code[q] = c->code[q + 1];
+    c->code[q + 1] = c->code[q + 2];
+    c->code[q + 2] = c->code[q + 3];
+    c->len--;
+    c->last_op_start = p;
+    c->prev_op_start = NONE;
+    return q;
+}
+
 /* Emit the instruction(s) that put entry e's value into slot dst. Leaves the
  * model alone (callers update it, or not, on a branch's taken side). */
 static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
@@ -481,7 +499,9 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit(c, dst);
         emit(c, e->a);
         emit(c, (uint32_t)e->k);
-        break;
+        c->last_dst_site = merge_addi(c);
+        c->last_dst_pos = dst;
+        return;
     case E_LEA:
         if (e->a == NONE) { /* (b << s) + k */
             emit_op(c, WEX__IOP_I32_SHL_IMM);
@@ -1019,7 +1039,7 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
         push_result(c);
         emit(c, sa);
         emit(c, 0u - (uint32_t)be->k);
-        c->last_dst_site = c->len - 3;
+        c->last_dst_site = merge_addi(c);
         return true;
     }
     if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
@@ -1504,6 +1524,14 @@ static void translate(comp *c, const wex__opinfo *op) {
         break;
     case WEX__OPI_GLOBAL_SET: {
         wex__read_u32(r, &u);
+        if (c->nvs && c->vs[c->nvs - 1].kind == E_ADDI) { /* sp = x + k */
+            ventry e = pop_entry(c);
+            emit_op(c, WEX__IOP_GLOBAL_SET_ADDI);
+            emit(c, u);
+            emit(c, e.a);
+            emit(c, (uint32_t)e.k);
+            break;
+        }
         uint32_t val = pop(c); /* may emit: before the instruction starts */
         emit_op(c, WEX__IOP_GLOBAL_SET_I);
         emit(c, u);

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 14
+#define WEX__INTERP_FORMAT_VERSION 15
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -54,26 +54,28 @@
     X(F64_MULADD)         /* as the F32 ones; same order */                                        \
     X(F64_MULSUB)                                                                                  \
     X(F64_SUBMUL)                                                                                  \
-    X(SELECT_I)      /* dst, a, b, cond */                                                         \
-    X(GLOBAL_GET_I)  /* dst, idx */                                                                \
-    X(GLOBAL_SET_I)  /* idx, src */                                                                \
-    X(TABLE_GET_I)   /* dst, table, idx */                                                         \
-    X(TABLE_SET_I)   /* table, idx, val */                                                         \
-    X(TABLE_SIZE_I)  /* dst, table */                                                              \
-    X(TABLE_GROW_I)  /* dst, table, init, n */                                                     \
-    X(TABLE_FILL_I)  /* table, i, val, n */                                                        \
-    X(TABLE_COPY_I)  /* dst table, src table, d, s, n */                                           \
-    X(TABLE_INIT_I)  /* table, elem, d, s, n */                                                    \
-    X(ELEM_DROP_I)   /* elem */                                                                    \
-    X(MEMORY_SIZE_I) /* dst */                                                                     \
-    X(MEMORY_GROW_I) /* dst, delta */                                                              \
-    X(MEMORY_INIT_I) /* data, d, s, n */                                                           \
-    X(DATA_DROP_I)   /* data */                                                                    \
-    X(MEMORY_COPY_I) /* d, s, n */                                                                 \
-    X(MEMORY_FILL_I) /* d, val, n */                                                               \
-    X(REF_NULL_I)    /* dst */                                                                     \
-    X(REF_IS_NULL_I) /* dst, src */                                                                \
-    X(REF_FUNC_I)    /* dst, funcidx */                                                            \
+    X(SELECT_I)        /* dst, a, b, cond */                                                       \
+    X(GLOBAL_GET_I)    /* dst, idx */                                                              \
+    X(GLOBAL_SET_I)    /* idx, src */                                                              \
+    X(GLOBAL_SET_ADDI) /* idx, src, k: global = src + k (i32) */                                   \
+    X(I32_ADD_IMM2)    /* d, a, k, d2, a2, k2: two I32_ADD_IMMs, in order */                       \
+    X(TABLE_GET_I)     /* dst, table, idx */                                                       \
+    X(TABLE_SET_I)     /* table, idx, val */                                                       \
+    X(TABLE_SIZE_I)    /* dst, table */                                                            \
+    X(TABLE_GROW_I)    /* dst, table, init, n */                                                   \
+    X(TABLE_FILL_I)    /* table, i, val, n */                                                      \
+    X(TABLE_COPY_I)    /* dst table, src table, d, s, n */                                         \
+    X(TABLE_INIT_I)    /* table, elem, d, s, n */                                                  \
+    X(ELEM_DROP_I)     /* elem */                                                                  \
+    X(MEMORY_SIZE_I)   /* dst */                                                                   \
+    X(MEMORY_GROW_I)   /* dst, delta */                                                            \
+    X(MEMORY_INIT_I)   /* data, d, s, n */                                                         \
+    X(DATA_DROP_I)     /* data */                                                                  \
+    X(MEMORY_COPY_I)   /* d, s, n */                                                               \
+    X(MEMORY_FILL_I)   /* d, val, n */                                                             \
+    X(REF_NULL_I)      /* dst */                                                                   \
+    X(REF_IS_NULL_I)   /* dst, src */                                                              \
+    X(REF_FUNC_I)      /* dst, funcidx */                                                          \
     X(UNREACHABLE_I)                                                                               \
     X(STOP) /* ends an entry trampoline */                                                         \
     WEX__IOPS_IMM(X)                                                                               \

@@ -238,6 +238,15 @@ L_GLOBAL_GET_I:
     S(1) = inst->globals[ip[2]]->val;
     ip += 3;
     NEXT();
+L_GLOBAL_SET_ADDI:
+    inst->globals[ip[1]]->val = (uint32_t)((uint32_t)S(2) + ip[3]);
+    ip += 4;
+    NEXT();
+L_I32_ADD_IMM2:
+    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]);
+    S(4) = (uint32_t)((uint32_t)S(5) + ip[6]);
+    ip += 7;
+    NEXT();
 L_GLOBAL_SET_I:
     inst->globals[ip[1]]->val = S(2);
     ip += 3;
