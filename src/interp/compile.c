@@ -90,7 +90,8 @@ typedef struct {
     /* Straight-line start of a body (no control operator yet): declared
      * locals not yet written still hold the zero the call gave them. */
     bool prologue;
-    uint8_t *written; /* per local, during the prologue */
+    uint8_t *written; /* per local, during the prologue: 0 untouched, 1 written first,
+                         2 read first or relied on being zero */
     uint32_t capwritten;
     uint32_t nparams;
     bool oom;
@@ -1484,18 +1485,20 @@ static void translate(comp *c, const wex__opinfo *op) {
     }
     case WEX__OPI_LOCAL_GET:
         wex__read_u32(r, &u);
+        if (c->prologue && !c->written[u]) c->written[u] = 2; /* read before written */
         push_ref(c, u);
         break;
     case WEX__OPI_LOCAL_SET:
     case WEX__OPI_LOCAL_TEE: {
         wex__read_u32(r, &u);
         ventry *te = &c->vs[c->nvs - 1];
-        if (c->prologue && u >= c->nparams && !c->written[u] && te->kind == E_CONST && te->k == 0 &&
-            idx == WEX__OPI_LOCAL_SET) {
-            pop_entry(c); /* the local is zero already */
+        if (c->prologue && u >= c->nparams && c->written[u] != 1 && te->kind == E_CONST &&
+            te->k == 0 && idx == WEX__OPI_LOCAL_SET) {
+            pop_entry(c); /* the local is zero already (so the call must zero it) */
+            c->written[u] = 2;
             break;
         }
-        if (c->prologue) c->written[u] = 1;
+        if (c->prologue && !c->written[u]) c->written[u] = 1;
         if (te->kind == E_SLOT && te->a == u) { /* local.get x; local.set x */
             if (idx == WEX__OPI_LOCAL_SET) pop_entry(c);
             break;
@@ -1770,6 +1773,16 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     fc->nresults = ft->nresults;
     fc->nlocals = c->nlocals;
     fc->frame_slots = c->max_slots + 1;
+    /* Declared locals the call must zero: all but those the body's
+     * straight-line start writes before anything reads them. */
+    uint32_t lo = c->nlocals, hi = c->nparams;
+    for (uint32_t x = c->nparams; x < c->nlocals; x++)
+        if (!c->written || c->capwritten < c->nlocals || c->written[x] != 1) {
+            if (x < lo) lo = x;
+            hi = x + 1;
+        }
+    fc->zero_from = lo < hi ? lo : c->nparams;
+    fc->zero_count = lo < hi ? hi - lo : 0;
 }
 
 wex_error_t *wex__interp_compile(wex__module *m) {

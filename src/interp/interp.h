@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 15
+#define WEX__INTERP_FORMAT_VERSION 16
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -322,6 +322,8 @@ typedef struct {
     uint32_t nresults;
     uint32_t nlocals;     /* params + declared locals */
     uint32_t frame_slots; /* locals + the deepest operand stack */
+    uint32_t zero_from;   /* declared locals a call zeroes: [zero_from, +zero_count) */
+    uint32_t zero_count;  /* (others are written before they are read) */
 } wex__fcode;
 
 struct wex__compiled {

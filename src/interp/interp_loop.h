@@ -45,14 +45,22 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         msz = m0_ ? m0_->size : 0;                                                                 \
     } while (0)
 #define NEXT() goto *labels[*ip]
-/* Declared locals start at zero. Usually a few: a plain loop, kept one by
- * the empty asm (compilers would turn it into a call to memset, spilling
- * the loop's registers around it on every call). */
+/* Declared locals start at zero (those the body may read before writing,
+ * see wex__fcode). Usually none or a few: plain stores, kept a loop by the
+ * empty asm (compilers would turn it into a call to memset, spilling the
+ * loop's registers around it on every call). */
 #define ZERO_LOCALS(nf)                                                                            \
-    for (uint32_t k_ = (nf)->nparams; k_ < (nf)->nlocals; k_++) {                                  \
-        fp[k_] = 0;                                                                                \
-        __asm__ volatile("");                                                                      \
-    }
+    do {                                                                                           \
+        uint32_t n_ = (nf)->zero_count;                                                            \
+        if (n_) {                                                                                  \
+            uint64_t *z_ = fp + (nf)->zero_from;                                                   \
+            z_[0] = 0;                                                                             \
+            for (uint32_t k_ = 1; k_ < n_; k_++) {                                                 \
+                z_[k_] = 0;                                                                        \
+                __asm__ volatile("");                                                              \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
 #define S(i) fp[ip[i]]
 #define TRAP(code)                                                                                 \
     do {                                                                                           \
