@@ -167,17 +167,27 @@ static bool is_cmp(uint32_t op) {
            op == WEX__IOP_I32_AND || op == WEX__IOP_I32_AND_IMM; /* bit tests */
 }
 
+/* Is the instruction at p an I32_ADD_IMM or I32_ADD_IMM2 ending at `end`? */
+static bool addi_ends_at(comp *c, size_t p, size_t end) {
+    return p != NONE && ((p + 4 == end && c->code[p] == WEX__IOP_I32_ADD_IMM) ||
+                         (p + 7 == end && c->code[p] == WEX__IOP_I32_ADD_IMM2));
+}
+
 static fused try_fuse(comp *c, uint32_t cond) {
     fused f = {0, cond, 0, NONE};
+    if (!c->oom && cond < c->nlocals && addi_ends_at(c, c->last_op_start, c->len))
+        f.prev = c->last_op_start; /* br_if on a local just stepped (try_fuse_addi) */
     if (c->oom || c->last_op_start == NONE || c->last_dst_site != c->last_op_start + 1 ||
         c->last_dst_pos != cond || cond != pos_of(c, c->nvs))
         return f;
+    f.prev = NONE;
     uint32_t op = c->code[c->last_op_start];
     if (!is_cmp(op)) return f;
     f.op = op;
     f.a = c->code[c->last_op_start + 2];
     f.b = op == WEX__IOP_I32_EQZ ? 0 : c->code[c->last_op_start + 3];
-    if (c->prev_op_start != NONE && c->prev_op_start + 4 == c->last_op_start)
+    if (c->prev_op_start != NONE && (c->prev_op_start + 4 == c->last_op_start ||
+                                     addi_ends_at(c, c->prev_op_start, c->last_op_start)))
         f.prev = c->prev_op_start;
     c->len = c->last_op_start;
     if (op == WEX__IOP_I32_EQZ && f.prev != NONE && f.a == cond &&
@@ -204,24 +214,38 @@ static fused try_fuse(comp *c, uint32_t cond) {
 static bool try_fuse_addi(comp *c, const fused *f) {
     /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> operands swapped */
     static const uint8_t swap[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
-    if (c->oom || !f->op || f->prev == NONE ||
-        !((f->op >= WEX__IOP_I32_EQ && f->op <= WEX__IOP_I32_GE_U) ||
+    if (c->oom || f->prev == NONE ||
+        !(!f->op || (f->op >= WEX__IOP_I32_EQ && f->op <= WEX__IOP_I32_GE_U) ||
           (f->op >= WEX__IOP_I32_EQ_IMM && f->op <= WEX__IOP_I32_GE_U_IMM)))
         return false;
-    const uint32_t *p = c->code + f->prev;
-    if (p[0] != WEX__IOP_I32_ADD_IMM || p[1] != p[2] || p[1] >= c->nlocals) return false;
-    uint32_t x = p[1], k = p[3];
-    bool imm = f->op >= WEX__IOP_I32_EQ_IMM;
-    uint32_t n = imm ? f->op - WEX__IOP_I32_EQ_IMM : f->op - WEX__IOP_I32_EQ, other;
-    if (f->a == x) {
-        other = f->b;
-    } else if (!imm && f->b == x) {
-        other = f->a;
-        n = swap[n];
+    size_t p = f->prev;
+    bool two = c->code[p] == WEX__IOP_I32_ADD_IMM2; /* fuse its second add */
+    if (!two && c->code[p] != WEX__IOP_I32_ADD_IMM) return false;
+    const uint32_t *add = c->code + p + (two ? 4 : 1); /* dst, a, k */
+    if (add[0] != add[1] || add[0] >= c->nlocals) return false;
+    uint32_t x = add[0], k = add[2], n, other;
+    bool imm;
+    if (!f->op) { /* br_if x: x != 0 */
+        if (f->a != x) return false;
+        imm = true, n = 1, other = 0;
     } else {
-        return false;
+        imm = f->op >= WEX__IOP_I32_EQ_IMM;
+        n = imm ? f->op - WEX__IOP_I32_EQ_IMM : f->op - WEX__IOP_I32_EQ;
+        if (f->a == x) {
+            other = f->b;
+        } else if (!imm && f->b == x) {
+            other = f->a;
+            n = swap[n];
+        } else {
+            return false;
+        }
     }
-    c->len = f->prev;
+    if (two) {
+        c->code[p] = WEX__IOP_I32_ADD_IMM;
+        c->len = p + 4;
+    } else {
+        c->len = p;
+    }
     emit_op(c, (imm ? WEX__IOP_BR_ADDI_I32_EQ_IMM : WEX__IOP_BR_ADDI_I32_EQ) + n);
     emit(c, x);
     emit(c, k);
@@ -1247,6 +1271,18 @@ static bool try_shift_op(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t
     bool bsh = be->kind == E_SHIFT || (oi < 3 && be->kind == E_SHLI);
     bool ash = ae->kind == E_SHIFT || (oi < 3 && ae->kind == E_SHLI);
     if (!bsh && !ash) return false;
+    const ventry *sh0 = bsh ? be : ae, *k0 = bsh ? ae : be;
+    uint32_t sk0 = sh0->kind == E_SHLI ? SH_SHL : sh0->lop;
+    if (oi == 2 && is_i32_const(k0) && (sk0 == SH_SHR_U || sk0 == SH_SHL)) {
+        /* (y >> s) & mask, (y << s) & mask: a bit field */
+        emit_op(c, sk0 == SH_SHR_U ? WEX__IOP_I32_SHR_U_AND_IMM : WEX__IOP_I32_SHL_AND_IMM);
+        push_result(c);
+        emit(c, sh0->a);
+        emit(c, sh0->s);
+        emit(c, (uint32_t)k0->k);
+        c->last_dst_site = c->last_op_start + 1;
+        return true;
+    }
     const ventry *sh = bsh ? be : ae, *x = bsh ? ae : be;
     uint32_t sx = entry_slot(c, x, bsh ? ai : ai + 1);
     uint32_t kind = sh->kind == E_SHLI ? SH_SHL : sh->lop;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 16
+#define WEX__INTERP_FORMAT_VERSION 17
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -258,7 +258,9 @@
     X(I32_ADD_SHR_S)                                                                               \
     X(I32_ADD_SHR_U)                                                                               \
     X(I32_ADD_ROTL)                                                                                \
-    X(I32_ADD_ROTR)
+    X(I32_ADD_ROTR)                                                                                \
+    X(I32_SHR_U_AND_IMM) /* dst, y, s, mask: (y >> s) & mask */                                    \
+    X(I32_SHL_AND_IMM)   /* dst, y, s, mask: (y << s) & mask */
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \

@@ -846,6 +846,14 @@ L_I64_REM_U : {
     SHOPS(ADD, +)
 #undef SHOPS
 #undef SHOP
+L_I32_SHR_U_AND_IMM:
+    S(1) = ((uint32_t)S(2) >> ip[3]) & ip[4];
+    ip += 5;
+    NEXT();
+L_I32_SHL_AND_IMM:
+    S(1) = (uint32_t)((uint32_t)S(2) << ip[3]) & ip[4];
+    ip += 5;
+    NEXT();
 #undef Y32
     /* Float operators with a constant operand. */
 #define KF32 wex__f32(ip[3])
