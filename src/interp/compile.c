@@ -11,6 +11,15 @@
  * the top of the stack rewrites that operator's destination to the local, so
  * `local.get a; local.get b; i32.add; local.set c` becomes one instruction.
  *
+ * Constants and i32 additions are "pending" entries: nothing is emitted
+ * until a consumer sees them, so a constant becomes an immediate operand
+ * (`x + 1` is I32_ADD_IMM, `x < 10` I32_LT_S_IMM), an address computed as
+ * `base + k` or `base + index` folds into the load or store that uses it,
+ * and a store of a constant address needs no register. A pending entry reads
+ * only locals, its own slot and the slot above it (computed before anything
+ * is pushed there), so it can be computed into any slot later without
+ * another entry's write getting in the way.
+ *
  * The body is known to be valid, so only stack heights are tracked (all slots
  * are 64 bits wide): the translator never re-checks types.
  */
@@ -32,6 +41,27 @@ typedef struct {
 
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
+/* A modelled operand-stack entry. */
+enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD, E_SHIFT };
+/* Shift kinds of E_SHIFT (in lop), in the order of WEX__IOPS_SHOPS. */
+enum { SH_SHL, SH_SHR_S, SH_SHR_U, SH_ROTL, SH_ROTR };
+/* Address forms of a pending load (as the LOAD_* families, see interp.h). */
+enum { F_P, F_I, F_R, F_S, F_K };
+typedef struct {
+    uint8_t kind; /* E_SLOT: in slot a (its own or a local's); E_CONST: k (wide: 64 bits);
+                     i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k (a NONE: no a);
+                     E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32;
+                     E_LOAD: load lop (0 = i32.load ...) at form's address + off;
+                     E_SHIFT: i32 a shifted or rotated (kind lop) by s */
+    bool wide;
+    uint8_t s;
+    uint32_t a, b;
+    uint64_t k;
+    uint8_t form, lop;
+    uint32_t off;
+    uint32_t woff; /* E_LOAD: module offset of the load, for the backtrace side table */
+} ventry;
+
 typedef struct {
     const wex__module *m;
     wex__reader r;
@@ -40,7 +70,7 @@ typedef struct {
     size_t len, cap;
     size_t fstart; /* first word of this function */
     /* operand stack model */
-    uint32_t *vs;
+    ventry *vs;
     uint32_t nvs, capvs;
     uint32_t nlocals;
     uint32_t max_slots;
@@ -53,10 +83,18 @@ typedef struct {
     /* the destination word of the last emitted value-producing instruction */
     size_t last_dst_site;
     uint32_t last_dst_pos;
-    /* where the last instruction starts, and the last CONST32 (for fusion) */
+    /* where the last instruction starts (for compare-and-branch fusion) */
     size_t last_op_start;
-    size_t last_const_start;
-    uint32_t last_const_pos;
+    size_t prev_op_start; /* the one before it, NONE across a label */
+    uint32_t pload;       /* the entry that is a pending load, or NONE (keeps_load) */
+    bool ret_tail;        /* see dead_after_return */
+    /* Straight-line start of a body (no control operator yet): declared
+     * locals not yet written still hold the zero the call gave them. */
+    bool prologue;
+    uint8_t *written; /* per local, during the prologue: 0 untouched, 1 written first,
+                         2 read first or relied on being zero */
+    uint32_t capwritten;
+    uint32_t nparams;
     bool oom;
     /* backtrace side table (see wex__compiled.pcmap) */
     uint32_t op_off; /* module offset of the operator being translated */
@@ -128,7 +166,7 @@ static uint32_t pos_of(comp *c, uint32_t i) {
 /* Start an instruction: it is no longer the last value producer. */
 static void emit_op(comp *c, uint32_t op) {
     c->last_dst_site = NONE;
-    c->last_const_start = NONE;
+    c->prev_op_start = c->last_op_start;
     c->last_op_start = c->len;
     emit(c, op);
 }
@@ -136,8 +174,8 @@ static void emit_op(comp *c, uint32_t op) {
 /* A label or a rewrite: nothing before may be fused with what follows. */
 static void barrier(comp *c) {
     c->last_dst_site = NONE;
-    c->last_const_start = NONE;
     c->last_op_start = NONE;
+    c->prev_op_start = NONE;
 }
 
 /*
@@ -149,26 +187,99 @@ static void barrier(comp *c) {
 typedef struct {
     uint32_t op; /* 0: plain; else the comparison's opcode */
     uint32_t a, b;
+    size_t prev; /* start of the instruction before the comparison, or NONE */
 } fused;
 
 static bool is_cmp(uint32_t op) {
     return (op >= WEX__IOP_I32_EQ && op <= WEX__IOP_I32_GE_U) ||
-           (op >= WEX__IOP_I32_EQ_IMM && op <= WEX__IOP_I32_GE_U_IMM) || op == WEX__IOP_I32_EQZ;
+           (op >= WEX__IOP_I32_EQ_IMM && op <= WEX__IOP_I32_GE_U_IMM) || op == WEX__IOP_I32_EQZ ||
+           op == WEX__IOP_I32_AND || op == WEX__IOP_I32_AND_IMM; /* bit tests */
+}
+
+/* Is the instruction at p an I32_ADD_IMM or I32_ADD_IMM2 ending at `end`? */
+static bool addi_ends_at(comp *c, size_t p, size_t end) {
+    return p != NONE && ((p + 4 == end && c->code[p] == WEX__IOP_I32_ADD_IMM) ||
+                         (p + 7 == end && c->code[p] == WEX__IOP_I32_ADD_IMM2));
 }
 
 static fused try_fuse(comp *c, uint32_t cond) {
-    fused f = {0, cond, 0};
+    fused f = {0, cond, 0, NONE};
+    if (!c->oom && cond < c->nlocals && addi_ends_at(c, c->last_op_start, c->len))
+        f.prev = c->last_op_start; /* br_if on a local just stepped (try_fuse_addi) */
     if (c->oom || c->last_op_start == NONE || c->last_dst_site != c->last_op_start + 1 ||
         c->last_dst_pos != cond || cond != pos_of(c, c->nvs))
         return f;
+    f.prev = NONE;
     uint32_t op = c->code[c->last_op_start];
     if (!is_cmp(op)) return f;
     f.op = op;
     f.a = c->code[c->last_op_start + 2];
     f.b = op == WEX__IOP_I32_EQZ ? 0 : c->code[c->last_op_start + 3];
+    if (c->prev_op_start != NONE && (c->prev_op_start + 4 == c->last_op_start ||
+                                     addi_ends_at(c, c->prev_op_start, c->last_op_start)))
+        f.prev = c->prev_op_start;
     c->len = c->last_op_start;
+    if (op == WEX__IOP_I32_EQZ && f.prev != NONE && f.a == cond &&
+        (c->code[f.prev] == WEX__IOP_I32_AND || c->code[f.prev] == WEX__IOP_I32_AND_IMM) &&
+        c->code[f.prev + 1] == cond) {
+        /* eqz(a & b): a bit test that is true when the bits are clear */
+        bool imm = c->code[f.prev] == WEX__IOP_I32_AND_IMM;
+        f.op = imm ? WEX__IOP_BR_I32_TEST_Z_IMM : WEX__IOP_BR_I32_TEST_Z;
+        f.a = c->code[f.prev + 2];
+        f.b = c->code[f.prev + 3];
+        c->len = f.prev;
+        f.prev = NONE;
+    }
     barrier(c);
     return f;
+}
+
+/*
+ * Loop back edges: `x = x + k` on a local, then a fused compare-and-branch
+ * on x, becomes one instruction (BR_ADDI_*: add, store, compare, branch).
+ * Only where the branch directly follows (no moves between): call right
+ * after try_fuse. Emits all but the offset word; false if it does not apply.
+ */
+static bool try_fuse_addi(comp *c, const fused *f) {
+    /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> operands swapped */
+    static const uint8_t swap[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
+    if (c->oom || f->prev == NONE ||
+        !(!f->op || (f->op >= WEX__IOP_I32_EQ && f->op <= WEX__IOP_I32_GE_U) ||
+          (f->op >= WEX__IOP_I32_EQ_IMM && f->op <= WEX__IOP_I32_GE_U_IMM)))
+        return false;
+    size_t p = f->prev;
+    bool two = c->code[p] == WEX__IOP_I32_ADD_IMM2; /* fuse its second add */
+    if (!two && c->code[p] != WEX__IOP_I32_ADD_IMM) return false;
+    const uint32_t *add = c->code + p + (two ? 4 : 1); /* dst, a, k */
+    if (add[0] != add[1] || add[0] >= c->nlocals) return false;
+    uint32_t x = add[0], k = add[2], n, other;
+    bool imm;
+    if (!f->op) { /* br_if x: x != 0 */
+        if (f->a != x) return false;
+        imm = true, n = 1, other = 0;
+    } else {
+        imm = f->op >= WEX__IOP_I32_EQ_IMM;
+        n = imm ? f->op - WEX__IOP_I32_EQ_IMM : f->op - WEX__IOP_I32_EQ;
+        if (f->a == x) {
+            other = f->b;
+        } else if (!imm && f->b == x) {
+            other = f->a;
+            n = swap[n];
+        } else {
+            return false;
+        }
+    }
+    if (two) {
+        c->code[p] = WEX__IOP_I32_ADD_IMM;
+        c->len = p + 4;
+    } else {
+        c->len = p;
+    }
+    emit_op(c, (imm ? WEX__IOP_BR_ADDI_I32_EQ_IMM : WEX__IOP_BR_ADDI_I32_EQ) + n);
+    emit(c, x);
+    emit(c, k);
+    emit(c, other);
+    return true;
 }
 
 /* Emit a conditional branch (taken when the condition is `when`), all but
@@ -184,6 +295,17 @@ static void emit_cond(comp *c, const fused *f, bool when) {
     if (f->op == WEX__IOP_I32_EQZ) { /* eqz(a) is true when a is zero */
         emit_op(c, when ? WEX__IOP_BR_IF_Z : WEX__IOP_BR_IF_NZ);
         emit(c, f->a);
+        return;
+    }
+    if (f->op == WEX__IOP_I32_AND || f->op == WEX__IOP_I32_AND_IMM ||
+        f->op == WEX__IOP_BR_I32_TEST_Z || f->op == WEX__IOP_BR_I32_TEST_Z_IMM) {
+        /* a & b != 0, or (the TEST_Z ones, from eqz) a & b == 0 */
+        bool imm = f->op == WEX__IOP_I32_AND_IMM || f->op == WEX__IOP_BR_I32_TEST_Z_IMM;
+        if (f->op == WEX__IOP_BR_I32_TEST_Z || f->op == WEX__IOP_BR_I32_TEST_Z_IMM) when = !when;
+        emit_op(c, when ? (imm ? WEX__IOP_BR_I32_TEST_NZ_IMM : WEX__IOP_BR_I32_TEST_NZ)
+                        : (imm ? WEX__IOP_BR_I32_TEST_Z_IMM : WEX__IOP_BR_I32_TEST_Z));
+        emit(c, f->a);
+        emit(c, f->b);
         return;
     }
     bool imm = f->op >= WEX__IOP_I32_EQ_IMM;
@@ -206,20 +328,65 @@ static uint32_t imm_form(unsigned idx) {
     case WEX__OPI_I32_SHL: return WEX__IOP_I32_SHL_IMM;
     case WEX__OPI_I32_SHR_S: return WEX__IOP_I32_SHR_S_IMM;
     case WEX__OPI_I32_SHR_U: return WEX__IOP_I32_SHR_U_IMM;
+    case WEX__OPI_I32_ROTL: return WEX__IOP_I32_ROTL_IMM;
+    case WEX__OPI_I32_ROTR: return WEX__IOP_I32_ROTR_IMM;
+    case WEX__OPI_I64_ADD: return WEX__IOP_I64_ADD_IMM;
+    case WEX__OPI_I64_SUB: return WEX__IOP_I64_SUB_IMM;
+    case WEX__OPI_I64_MUL: return WEX__IOP_I64_MUL_IMM;
+    case WEX__OPI_I64_AND: return WEX__IOP_I64_AND_IMM;
+    case WEX__OPI_I64_OR: return WEX__IOP_I64_OR_IMM;
+    case WEX__OPI_I64_XOR: return WEX__IOP_I64_XOR_IMM;
+    case WEX__OPI_I64_SHL: return WEX__IOP_I64_SHL_IMM;
+    case WEX__OPI_I64_SHR_S: return WEX__IOP_I64_SHR_S_IMM;
+    case WEX__OPI_I64_SHR_U: return WEX__IOP_I64_SHR_U_IMM;
     default:
         if (idx >= WEX__OPI_I32_EQ && idx <= WEX__OPI_I32_GE_U)
             return WEX__IOP_I32_EQ_IMM + (idx - WEX__OPI_I32_EQ);
+        if (idx >= WEX__OPI_I64_EQ && idx <= WEX__OPI_I64_GE_U)
+            return WEX__IOP_I64_EQ_IMM + (idx - WEX__OPI_I64_EQ);
         return 0;
     }
 }
 
+/* Does constant entry e fit the immediate word of imm form iop? i64 forms
+ * take a sign-extended 32-bit immediate. */
+static bool fits_imm(const ventry *e, uint32_t iop) {
+    if (e->kind != E_CONST) return false;
+    if (iop >= WEX__IOP_I64_ADD_IMM && iop <= WEX__IOP_I64_GE_U_IMM)
+        return e->wide && (int64_t)e->k == (int32_t)(uint32_t)e->k;
+    return !e->wide;
+}
+
+/* Count stack position i in the frame size. */
+static void note_height(comp *c, uint32_t i) {
+    uint32_t p = pos_of(c, i);
+    if (p + 1 > c->max_slots) c->max_slots = p + 1;
+}
+
+static bool reads(const ventry *e, uint32_t x);
+static void materialize(comp *c, uint32_t i);
+static uint32_t entry_slot(comp *c, const ventry *e, uint32_t i);
+static bool is_i32_const(const ventry *e);
+
+static ventry *push_entry(comp *c) {
+    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return NULL;
+    /* A pending top entry may read the slot above it (see stable_for):
+     * compute it before that slot gets an owner. */
+    if (c->nvs && c->vs[c->nvs - 1].kind > E_CONST && reads(&c->vs[c->nvs - 1], pos_of(c, c->nvs)))
+        materialize(c, c->nvs - 1);
+    note_height(c, c->nvs);
+    ventry *e = &c->vs[c->nvs++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
 /* Push a canonical entry and return its slot. */
 static uint32_t push(comp *c) {
-    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return 0;
-    uint32_t slot = pos_of(c, c->nvs);
-    c->vs[c->nvs++] = slot;
-    if (slot + 1 > c->max_slots) c->max_slots = slot + 1;
-    return slot;
+    ventry *e = push_entry(c);
+    if (!e) return 0;
+    e->kind = E_SLOT;
+    e->a = pos_of(c, c->nvs - 1);
+    return e->a;
 }
 
 /* Push a value just written by the instruction whose destination word is the
@@ -232,25 +399,232 @@ static void push_result(comp *c) {
 }
 
 static void push_ref(comp *c, uint32_t slot) {
-    if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return;
-    c->vs[c->nvs++] = slot;
-    uint32_t p = pos_of(c, c->nvs - 1);
-    if (p + 1 > c->max_slots) c->max_slots = p + 1;
+    ventry *e = push_entry(c);
+    if (!e) return;
+    e->kind = E_SLOT;
+    e->a = slot;
 }
 
-static uint32_t pop(comp *c) {
-    return c->nvs ? c->vs[--c->nvs] : 0;
+static void push_const(comp *c, uint64_t k, bool wide) {
+    ventry *e = push_entry(c);
+    if (!e) return;
+    e->kind = E_CONST;
+    e->k = k;
+    e->wide = wide;
+}
+
+/* Does entry e read slot x? */
+static bool reads(const ventry *e, uint32_t x) {
+    switch (e->kind) {
+    case E_SLOT:
+    case E_ADDI:
+    case E_SHIFT:
+    case E_SHLI: return e->a == x;
+    case E_LEA:
+    case E_FMUL: return e->a == x || e->b == x;
+    case E_LOAD:
+        return ((e->form == F_P || e->form == F_I || e->form == F_R) && e->a == x) ||
+               ((e->form == F_R || e->form == F_S) && e->b == x);
+    default: return false;
+    }
+}
+
+/* The address of an access whose address entry was popped from position
+ * ai: a pending E_LOAD-shaped entry (form, slots, offset), computing the
+ * address into a slot first only when no form takes it. */
+static ventry addr_of(comp *c, ventry *ae, uint32_t ai, uint32_t off) {
+    ventry m;
+    memset(&m, 0, sizeof m);
+    m.kind = E_LOAD;
+    m.off = off;
+    m.woff = c->op_off; /* the load or store being translated */
+    if (ae->kind == E_ADDI) {
+        m.form = F_I, m.a = ae->a, m.k = (uint32_t)ae->k;
+    } else if (ae->kind == E_LEA && ae->a == NONE) {
+        m.form = F_S, m.b = ae->b, m.s = ae->s, m.k = (uint32_t)ae->k;
+    } else if (ae->kind == E_LEA) {
+        m.form = F_R, m.a = ae->a, m.b = ae->b, m.s = ae->s, m.k = (uint32_t)ae->k;
+    } else if (is_i32_const(ae)) {
+        m.form = F_K, m.k = (uint32_t)ae->k;
+    } else {
+        m.form = F_P, m.a = entry_slot(c, ae, ai);
+    }
+    return m;
+}
+
+/* The operand words of address m (after any destination or value). */
+static void emit_addr_words(comp *c, const ventry *m) {
+    switch (m->form) {
+    case F_P: emit(c, m->a); break;
+    case F_I:
+        emit(c, m->a);
+        emit(c, (uint32_t)m->k);
+        break;
+    case F_R:
+        emit(c, m->a);
+        emit(c, m->b);
+        emit(c, m->s);
+        emit(c, (uint32_t)m->k);
+        break;
+    case F_S:
+        emit(c, m->b);
+        emit(c, m->s);
+        emit(c, (uint32_t)m->k);
+        break;
+    case F_K: emit(c, (uint32_t)m->k); break;
+    }
+}
+
+/* Emit load or store `idx` at address m: a load into slot x, or a store of
+ * slot x. */
+static void emit_addr_op(comp *c, const ventry *m, unsigned idx, uint32_t x) {
+    bool load = idx <= WEX__OPI_I64_LOAD32_U;
+    uint32_t k = load ? idx - WEX__OPI_I32_LOAD : idx - WEX__OPI_I32_STORE;
+    static const uint32_t lforms[] = {WEX__IOP_I32_LOAD, WEX__IOP_I32_LOAD_I, WEX__IOP_I32_LOAD_R,
+                                      WEX__IOP_I32_LOAD_S, WEX__IOP_I32_LOAD_K};
+    static const uint32_t sforms[] = {WEX__IOP_I32_STORE, WEX__IOP_I32_STORE_I,
+                                      WEX__IOP_I32_STORE_R, WEX__IOP_I32_STORE_S,
+                                      WEX__IOP_I32_STORE_K};
+    emit_op(c, (load ? lforms : sforms)[m->form] + k);
+    if (load) emit(c, x);
+    emit_addr_words(c, m);
+    if (!load) emit(c, x);
+    emit(c, m->off);
+    if (load) {
+        c->last_dst_site = c->last_op_start + 1;
+        c->last_dst_pos = x;
+    }
+}
+
+/* A copy between slots; one right after another (no label between) joins
+ * it as a MOVE2 (a run of copies, as when a loop rotates its variables). */
+static void emit_move(comp *c, uint32_t dst, uint32_t src) {
+    size_t p = c->last_op_start;
+    if (!c->oom && p != NONE && p + 3 == c->len && c->code[p] == WEX__IOP_MOVE) {
+        c->code[p] = WEX__IOP_MOVE2;
+        emit(c, dst);
+        emit(c, src);
+        c->prev_op_start = NONE;
+        return;
+    }
+    emit_op(c, WEX__IOP_MOVE);
+    emit(c, dst);
+    emit(c, src);
+}
+
+/* An I32_ADD_IMM just emitted right after another (no label between) joins
+ * it as an I32_ADD_IMM2 (`p++; n--`). Returns the site of its destination
+ * word. */
+static size_t merge_addi(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || p + 4 != q || q + 4 != c->len ||
+        c->code[p] != WEX__IOP_I32_ADD_IMM || c->code[q] != WEX__IOP_I32_ADD_IMM)
+        return q + 1;
+    c->code[p] = WEX__IOP_I32_ADD_IMM2;
+    c->code[q] = c->code[q + 1];
+    c->code[q + 1] = c->code[q + 2];
+    c->code[q + 2] = c->code[q + 3];
+    c->len--;
+    c->last_op_start = p;
+    c->prev_op_start = NONE;
+    return q;
+}
+
+/* Emit the instruction(s) that put entry e's value into slot dst. Leaves the
+ * model alone (callers update it, or not, on a branch's taken side). */
+static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
+    switch (e->kind) {
+    case E_SLOT:
+        if (e->a != dst) emit_move(c, dst, e->a);
+        return;
+    case E_CONST:
+        if (e->wide) {
+            emit_op(c, WEX__IOP_CONST64);
+            emit(c, dst);
+            emit(c, (uint32_t)e->k);
+            emit(c, (uint32_t)(e->k >> 32));
+        } else {
+            emit_op(c, WEX__IOP_CONST32);
+            emit(c, dst);
+            emit(c, (uint32_t)e->k);
+        }
+        break;
+    case E_ADDI:
+        emit_op(c, WEX__IOP_I32_ADD_IMM);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, (uint32_t)e->k);
+        c->last_dst_site = merge_addi(c);
+        c->last_dst_pos = dst;
+        return;
+    case E_LEA:
+        if (e->a == NONE) { /* (b << s) + k */
+            emit_op(c, WEX__IOP_I32_SHL_IMM);
+            emit(c, dst);
+            emit(c, e->b);
+            emit(c, e->s);
+            emit_op(c, WEX__IOP_I32_ADD_IMM);
+            emit(c, dst);
+            emit(c, dst);
+            emit(c, (uint32_t)e->k);
+        } else if (e->s == 0 && e->k == 0) {
+            emit_op(c, WEX__IOP_I32_ADD);
+            emit(c, dst);
+            emit(c, e->a);
+            emit(c, e->b);
+        } else {
+            emit_op(c, WEX__IOP_I32_LEA);
+            emit(c, dst);
+            emit(c, e->a);
+            emit(c, e->b);
+            emit(c, e->s);
+            emit(c, (uint32_t)e->k);
+        }
+        break;
+    case E_SHLI:
+        emit_op(c, WEX__IOP_I32_SHL_IMM);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->s);
+        break;
+    case E_LOAD: {
+        /* Emitted late, but a trap here is the load's: note its offset. */
+        uint32_t here = c->op_off;
+        c->pload = NONE;
+        c->op_off = e->woff;
+        emit_addr_op(c, e, WEX__OPI_I32_LOAD + e->lop, dst);
+        c->op_off = here;
+        return;
+    }
+    case E_SHIFT: {
+        static const uint32_t ops[] = {WEX__IOP_I32_SHL_IMM, WEX__IOP_I32_SHR_S_IMM,
+                                       WEX__IOP_I32_SHR_U_IMM, WEX__IOP_I32_ROTL_IMM,
+                                       WEX__IOP_I32_ROTR_IMM};
+        emit_op(c, ops[e->lop]);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->s);
+        break;
+    }
+    case E_FMUL:
+        emit_op(c, e->wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->b);
+        break;
+    }
+    c->last_dst_site = c->last_op_start + 1;
+    c->last_dst_pos = dst;
 }
 
 /* Make entry i live in its own slot. */
 static void materialize(comp *c, uint32_t i) {
     uint32_t p = pos_of(c, i);
-    if (c->vs[i] != p) {
-        emit_op(c, WEX__IOP_MOVE);
-        emit(c, p);
-        emit(c, c->vs[i]);
-        c->vs[i] = p;
-    }
+    ventry *e = &c->vs[i];
+    if (e->kind == E_SLOT && e->a == p) return;
+    emit_entry_to(c, e, p);
+    e->kind = E_SLOT;
+    e->a = p;
 }
 
 static void materialize_from(comp *c, uint32_t from) {
@@ -258,16 +632,51 @@ static void materialize_from(comp *c, uint32_t from) {
         materialize(c, i);
 }
 
-/* Before local x is written: entries that read x must take its old value. */
-static void materialize_local(comp *c, uint32_t x) {
-    for (uint32_t i = 0; i < c->nvs; i++)
-        if (c->vs[i] == x) materialize(c, i);
+/* Before local x is written: entries that read x must take its old value
+ * (all but the top `keep` entries, which the caller handles). */
+static void materialize_local(comp *c, uint32_t x, uint32_t keep) {
+    for (uint32_t i = 0; i + keep < c->nvs; i++)
+        if (reads(&c->vs[i], x)) materialize(c, i);
 }
 
 static bool refers_to(comp *c, uint32_t x) {
     for (uint32_t i = 0; i < c->nvs; i++)
-        if (c->vs[i] == x) return true;
+        if (reads(&c->vs[i], x)) return true;
     return false;
+}
+
+/* Pop an entry as it is (it may be pending). */
+static ventry pop_entry(comp *c) {
+    ventry e = {.kind = E_SLOT, .wide = false, .s = 0, .a = 0, .b = 0, .k = 0};
+    if (c->nvs) e = c->vs[--c->nvs];
+    return e;
+}
+
+/* Pop an entry into a slot: a pending one is computed into its own slot; a
+ * local's stays where it is. */
+static uint32_t pop(comp *c) {
+    if (!c->nvs) return 0;
+    if (c->vs[c->nvs - 1].kind != E_SLOT) materialize(c, c->nvs - 1);
+    return c->vs[--c->nvs].a;
+}
+
+/* The slot of a popped entry that was at stack position i, computing it into
+ * its own slot if it is pending. */
+static uint32_t entry_slot(comp *c, const ventry *e, uint32_t i) {
+    if (e->kind == E_SLOT) return e->a;
+    emit_entry_to(c, e, pos_of(c, i));
+    return pos_of(c, i);
+}
+
+/* May a pending entry at stack position i read slot x? Locals and its own
+ * slot are never written while it waits; the slot above it only once
+ * something is pushed there, and push_entry computes it first. */
+static bool stable_for(comp *c, uint32_t x, uint32_t i) {
+    return x < c->nlocals || x == pos_of(c, i) || x == pos_of(c, i + 1);
+}
+
+static bool is_i32_const(const ventry *e) {
+    return e->kind == E_CONST && !e->wide;
 }
 
 /* A branch offset is relative to the word that holds it. */
@@ -303,54 +712,60 @@ static uint32_t label_arity(const ctrl *t) {
 /* Do the values for a branch to t need moving? */
 static bool branch_needs_moves(comp *c, const ctrl *t) {
     uint32_t a = label_arity(t);
-    for (uint32_t j = 0; j < a; j++)
-        if (c->vs[c->nvs - a + j] != pos_of(c, t->height + j)) return true;
+    for (uint32_t j = 0; j < a; j++) {
+        const ventry *e = &c->vs[c->nvs - a + j];
+        if (e->kind != E_SLOT || e->a != pos_of(c, t->height + j)) return true;
+    }
     return false;
 }
 
 /* Move the top `a` values to the label's slots. Ascending order is safe:
  * sources are locals (below every destination) or canonical slots at or
- * above their destination. */
+ * above their destination, and a pending entry reads only locals and its
+ * own slot, which no earlier destination can be. */
 static void branch_moves(comp *c, const ctrl *t) {
     uint32_t a = label_arity(t);
-    for (uint32_t j = 0; j < a; j++) {
-        uint32_t src = c->vs[c->nvs - a + j], dst = pos_of(c, t->height + j);
-        if (src != dst) {
-            emit_op(c, WEX__IOP_MOVE);
-            emit(c, dst);
-            emit(c, src);
-        }
-    }
+    for (uint32_t j = 0; j < a; j++)
+        emit_entry_to(c, &c->vs[c->nvs - a + j], pos_of(c, t->height + j));
 }
 
-/* Return: results to slots 0..n-1, then RET. */
+/* Set by the callers of emit_return when nothing after the return is
+ * reachable on the path that reaches it (the `return` operator, the
+ * function's end), so the producer of the result may write slot 0 directly:
+ * on a br_if's taken side the fall-through path still needs its slot. */
+static bool dead_after_return(comp *c) {
+    return c->ret_tail;
+}
+
+/* Return: results to slots 0..n-1, then RET (RET1 src for one result). */
 static void emit_return(comp *c) {
     uint32_t n = c->cs[0].nresults;
     if (n == 1) {
-        uint32_t src = c->vs[c->nvs - 1];
-        if (src != 0) {
-            emit_op(c, WEX__IOP_MOVE);
-            emit(c, 0);
+        const ventry *e = &c->vs[c->nvs - 1];
+        uint32_t src = e->a;
+        if (e->kind != E_SLOT) {
+            emit_entry_to(c, e, 0); /* computed straight into slot 0 */
+        } else if (src != 0 && src == pos_of(c, c->nvs - 1) && c->last_dst_site != NONE &&
+                   c->last_dst_pos == src && !c->cs[c->ncs - 1].dead && dead_after_return(c)) {
+            /* The instruction that just produced the result writes slot 0
+             * itself: nothing runs between it and this return. */
+            c->code[c->last_dst_site] = 0;
+        } else if (src != 0) {
+            emit_op(c, WEX__IOP_RET1);
             emit(c, src);
+            return;
         }
     } else if (n > 1) {
-        /* Copy local references to their own slots first (without changing
-         * the model: this may be the taken side of a br_if), then move down. */
+        /* Compute local references and pending entries into their own slots
+         * first (without changing the model: this may be the taken side of a
+         * br_if), then move down. */
         for (uint32_t j = 0; j < n; j++) {
             uint32_t i = c->nvs - n + j;
-            if (c->vs[i] != pos_of(c, i)) {
-                emit_op(c, WEX__IOP_MOVE);
-                emit(c, pos_of(c, i));
-                emit(c, c->vs[i]);
-            }
+            emit_entry_to(c, &c->vs[i], pos_of(c, i));
         }
         for (uint32_t j = 0; j < n; j++) {
             uint32_t src = pos_of(c, c->nvs - n + j);
-            if (src != j) {
-                emit_op(c, WEX__IOP_MOVE);
-                emit(c, j);
-                emit(c, src);
-            }
+            if (src != j) emit_move(c, j, src);
         }
     }
     emit_op(c, WEX__IOP_RET);
@@ -464,7 +879,9 @@ static const wex__opinfo *read_op(wex__reader *r) {
 static bool do_end(comp *c) {
     ctrl *t = &c->cs[c->ncs - 1];
     if (t->kind == K_FUNC) {
+        c->ret_tail = true;
         if (!t->dead) emit_return(c);
+        c->ret_tail = false;
         c->ncs--;
         return true;
     }
@@ -480,6 +897,507 @@ static bool do_end(comp *c) {
 
 #define WEX__COMPILE_C
 #include "interp/compile_atomic.c" /* translate_atomic(): the 0xFE operators */
+
+/* Loads and stores: the address entry, if pending, folds into the access
+ * (base + k: the _I form, base + index: _R, a constant: _K). */
+/*
+ * Read-modify-write: a store of the value that the instruction just emitted
+ * computed from memory at the same address (`a[i] += x`) turns that
+ * instruction into its storing variant (the _MPS ... family). Returns false
+ * if it does not apply.
+ */
+static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || c->last_dst_site != p + 1 || c->code[p + 1] != val) return false;
+    uint32_t op = c->code[p];
+    if (op < WEX__IOP_F32_ADD_MP || op >= WEX__IOP_F32_ADD_MP + 4 * nmops) return false;
+    uint32_t form = (op - WEX__IOP_F32_ADD_MP) / nmops, j = (op - WEX__IOP_F32_ADD_MP) % nmops;
+    unsigned want = j < 6 ? WEX__OPI_F32_STORE : j < 12 ? WEX__OPI_F64_STORE : WEX__OPI_I32_STORE;
+    if (idx != want || form != m->form) return false;
+    size_t end = c->len;
+    emit_addr_words(c, m); /* compare the address words, then take them back */
+    emit(c, m->off);
+    size_t n = c->len - end;
+    bool same = !c->oom && p + 3 + n == end && memcmp(c->code + p + 3, c->code + end, n * 4) == 0;
+    c->len = end;
+    if (!same) return false;
+    c->code[p] = WEX__IOP_F32_ADD_MPS + form * nmops + j;
+    c->last_dst_site = NONE;
+    return true;
+}
+
+static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
+    uint32_t val = 0;
+    if (store) {
+        ventry ve = pop_entry(c);
+        val = entry_slot(c, &ve, c->nvs);
+    }
+    ventry ae = pop_entry(c);
+    ventry m = addr_of(c, &ae, c->nvs, offset);
+    if (store) {
+        if (!try_rmw(c, &m, idx, val)) emit_addr_op(c, &m, idx, val);
+        return;
+    }
+    m.lop = (uint8_t)(idx - WEX__OPI_I32_LOAD);
+    if ((idx == WEX__OPI_I32_LOAD || idx == WEX__OPI_F32_LOAD || idx == WEX__OPI_F64_LOAD) &&
+        m.form != F_K) {
+        /* pending: the next operator may take it as a memory operand */
+        ventry *p = push_entry(c);
+        if (!p) return;
+        *p = m;
+        c->pload = c->nvs - 1;
+        return;
+    }
+    emit_addr_op(c, &m, idx, push(c));
+    c->last_dst_site = c->last_op_start + 1;
+    c->last_dst_pos = c->code[c->last_op_start + 1];
+}
+
+/* The comparison that gives the same result with its operands swapped. */
+static unsigned swapped_cmp(unsigned idx) {
+    switch (idx) {
+    case WEX__OPI_I32_LT_S: return WEX__OPI_I32_GT_S;
+    case WEX__OPI_I32_GT_S: return WEX__OPI_I32_LT_S;
+    case WEX__OPI_I32_LT_U: return WEX__OPI_I32_GT_U;
+    case WEX__OPI_I32_GT_U: return WEX__OPI_I32_LT_U;
+    case WEX__OPI_I32_LE_S: return WEX__OPI_I32_GE_S;
+    case WEX__OPI_I32_GE_S: return WEX__OPI_I32_LE_S;
+    case WEX__OPI_I32_LE_U: return WEX__OPI_I32_GE_U;
+    case WEX__OPI_I32_GE_U: return WEX__OPI_I32_LE_U;
+    case WEX__OPI_I32_EQ:
+    case WEX__OPI_I32_NE:
+    case WEX__OPI_I32_ADD:
+    case WEX__OPI_I32_MUL:
+    case WEX__OPI_I32_AND:
+    case WEX__OPI_I32_OR:
+    case WEX__OPI_I32_XOR: return idx;
+    case WEX__OPI_I64_LT_S: return WEX__OPI_I64_GT_S;
+    case WEX__OPI_I64_GT_S: return WEX__OPI_I64_LT_S;
+    case WEX__OPI_I64_LT_U: return WEX__OPI_I64_GT_U;
+    case WEX__OPI_I64_GT_U: return WEX__OPI_I64_LT_U;
+    case WEX__OPI_I64_LE_S: return WEX__OPI_I64_GE_S;
+    case WEX__OPI_I64_GE_S: return WEX__OPI_I64_LE_S;
+    case WEX__OPI_I64_LE_U: return WEX__OPI_I64_GE_U;
+    case WEX__OPI_I64_GE_U: return WEX__OPI_I64_LE_U;
+    case WEX__OPI_I64_EQ:
+    case WEX__OPI_I64_NE:
+    case WEX__OPI_I64_ADD:
+    case WEX__OPI_I64_MUL:
+    case WEX__OPI_I64_AND:
+    case WEX__OPI_I64_OR:
+    case WEX__OPI_I64_XOR: return idx;
+    default: return 0;
+    }
+}
+
+/* An i32 value as a sum of at most two slot terms (one unscaled, one
+ * scaled by a shift) and a constant, to combine pending additions. */
+typedef struct {
+    uint32_t n;       /* terms */
+    uint32_t slot[2]; /* term slots */
+    uint8_t shift[2]; /* term shifts */
+    uint32_t k;
+} affine;
+
+static affine affine_of(const ventry *e) {
+    affine f = {0, {0, 0}, {0, 0}, 0};
+    switch (e->kind) {
+    case E_CONST: f.k = (uint32_t)e->k; break;
+    case E_SLOT: f = (affine){1, {e->a, 0}, {0, 0}, 0}; break;
+    case E_ADDI: f = (affine){1, {e->a, 0}, {0, 0}, (uint32_t)e->k}; break;
+    case E_SHLI: f = (affine){1, {e->a, 0}, {e->s, 0}, 0}; break;
+    case E_LEA:
+        if (e->a == NONE)
+            f = (affine){1, {e->b, 0}, {e->s, 0}, (uint32_t)e->k};
+        else
+            f = (affine){2, {e->a, e->b}, {0, e->s}, (uint32_t)e->k};
+        break;
+    }
+    return f;
+}
+
+/* Push the pending entry for f (its slots known stable); false if f has no
+ * pending form. */
+static bool push_affine(comp *c, affine f) {
+    ventry e = {.kind = E_CONST, .wide = false, .s = 0, .a = 0, .b = 0, .k = f.k};
+    if (f.n == 2 && f.shift[0] && f.shift[1]) return false;
+    if (f.n == 2 && f.shift[0]) { /* the unscaled term first */
+        uint32_t t = f.slot[0];
+        f.slot[0] = f.slot[1], f.slot[1] = t;
+        uint8_t u = f.shift[0];
+        f.shift[0] = f.shift[1], f.shift[1] = u;
+    }
+    if (f.n == 1 && f.shift[0] && f.k) { /* (b << s) + k */
+        e.kind = E_LEA;
+        e.a = NONE;
+        e.b = f.slot[0];
+        e.s = f.shift[0];
+    } else if (f.n == 1) {
+        e.kind = f.shift[0] ? E_SHLI : E_ADDI;
+        e.a = f.slot[0];
+        e.s = f.shift[0];
+    } else if (f.n == 2) {
+        e.kind = E_LEA;
+        e.a = f.slot[0];
+        e.b = f.slot[1];
+        e.s = f.shift[1];
+    }
+    ventry *p = push_entry(c);
+    if (p) *p = e;
+    return true;
+}
+
+/*
+ * i32.add, i32.sub of a constant and i32.shl by a constant stay pending when
+ * the result is a sum of at most two slots (one of them shifted) and a
+ * constant, over stable slots (locals, or the result's own slot):
+ * `base + (i << 2) + 8` is one pending entry that a load or store takes as its
+ * address. Returns false if the caller should emit the operator.
+ */
+static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    if (idx != WEX__OPI_I32_ADD && !is_i32_const(be)) return false;
+    /* operands of other pending kinds are computed into their own slots */
+    if (be->kind > E_SHLI) {
+        uint32_t sb = entry_slot(c, be, ai + 1);
+        *be = (ventry){.kind = E_SLOT, .a = sb};
+    }
+    if (ae->kind > E_SHLI) {
+        uint32_t sa = entry_slot(c, ae, ai);
+        *ae = (ventry){.kind = E_SLOT, .a = sa};
+    }
+    if (idx == WEX__OPI_I32_SHL) {
+        if (ae->kind != E_SLOT || !stable_for(c, ae->a, ai)) {
+            uint32_t sa = entry_slot(c, ae, ai); /* its own slot: stable */
+            *ae = (ventry){.kind = E_SLOT, .wide = false, .s = 0, .a = sa, .b = 0, .k = 0};
+        }
+        uint32_t sh = (uint32_t)be->k & 31;
+        if (sh == 0) {
+            ventry *p = push_entry(c);
+            if (p) *p = *ae;
+            return true;
+        }
+        ventry *p = push_entry(c);
+        if (p)
+            *p = (ventry){
+                .kind = E_SHLI, .wide = false, .s = (uint8_t)sh, .a = ae->a, .b = 0, .k = 0};
+        return true;
+    }
+    affine x = affine_of(ae), y = affine_of(be);
+    if (idx == WEX__OPI_I32_SUB) y.k = 0u - y.k;
+    affine f = x;
+    f.k = x.k + y.k;
+    bool ok = x.n + y.n <= 2;
+    for (uint32_t j = 0; ok && j < y.n; j++) {
+        f.slot[f.n] = y.slot[j];
+        f.shift[f.n++] = y.shift[j];
+    }
+    for (uint32_t j = 0; ok && j < f.n; j++)
+        ok = stable_for(c, f.slot[j], ai);
+    if (ok && push_affine(c, f)) return true;
+    /* Compute the operands into slots and try once more as plain slots. */
+    uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
+    if (idx == WEX__OPI_I32_SUB) { /* slot - k */
+        emit_op(c, WEX__IOP_I32_ADD_IMM);
+        push_result(c);
+        emit(c, sa);
+        emit(c, 0u - (uint32_t)be->k);
+        c->last_dst_site = merge_addi(c);
+        return true;
+    }
+    if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
+        ventry *p = push_entry(c);
+        if (p) *p = (ventry){.kind = E_LEA, .wide = false, .s = 0, .a = sa, .b = sb, .k = 0};
+        return true;
+    }
+    emit_op(c, WEX__IOP_I32_ADD);
+    push_result(c);
+    emit(c, sa);
+    emit(c, sb);
+    c->last_dst_site = c->len - 3;
+    return true;
+}
+
+/* The memory-operand instruction for binary operator idx with a pending
+ * load of type lop as its first (lfirst) or second operand: its index in
+ * WEX__IOPS_MOPS, or -1. */
+static int mop_index(unsigned idx, bool lfirst, unsigned lop) {
+    int j;
+    unsigned want;
+    switch (idx) {
+    case WEX__OPI_F32_ADD: j = 0, want = 2; break;
+    case WEX__OPI_F32_SUB: j = lfirst ? 4 : 1, want = 2; break;
+    case WEX__OPI_F32_MUL: j = 2, want = 2; break;
+    case WEX__OPI_F32_DIV: j = lfirst ? 5 : 3, want = 2; break;
+    case WEX__OPI_F64_ADD: j = 6, want = 3; break;
+    case WEX__OPI_F64_SUB: j = lfirst ? 10 : 7, want = 3; break;
+    case WEX__OPI_F64_MUL: j = 8, want = 3; break;
+    case WEX__OPI_F64_DIV: j = lfirst ? 11 : 9, want = 3; break;
+    case WEX__OPI_I32_ADD: j = 12, want = 0; break;
+    case WEX__OPI_I32_SUB: j = lfirst ? 18 : 13, want = 0; break;
+    case WEX__OPI_I32_MUL: j = 14, want = 0; break;
+    case WEX__OPI_I32_AND: j = 15, want = 0; break;
+    case WEX__OPI_I32_OR: j = 16, want = 0; break;
+    case WEX__OPI_I32_XOR: j = 17, want = 0; break;
+    default: return -1;
+    }
+    return lop == want ? j : -1;
+}
+
+/*
+ * A pending load waits for the next operator only: translating anything but
+ * a push of a local or a constant, or a binary operator taking it, computes
+ * it first. So nothing that writes memory or traps runs between the load's
+ * place and its execution, and no local it reads is written.
+ */
+static bool keeps_load(comp *c, unsigned idx) {
+    switch (idx) {
+    case WEX__OPI_LOCAL_GET:
+    case WEX__OPI_I32_CONST:
+    case WEX__OPI_I64_CONST:
+    case WEX__OPI_F32_CONST:
+    case WEX__OPI_F64_CONST: return true;
+    default: return c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0;
+    }
+}
+
+/* A binary operator with a pending load as an operand: one instruction that
+ * reads memory (F32_ADD_MP ...). Returns false if there is none. */
+static bool try_mem_operand(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    bool lfirst = ae->kind == E_LOAD;
+    const ventry *l = lfirst ? ae : be, *x = lfirst ? be : ae;
+    int j = mop_index(idx, lfirst, l->lop);
+    if (j < 0) return false;
+    uint32_t xs = entry_slot(c, x, lfirst ? ai + 1 : ai);
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    /* The only trap of the fused instruction is its load's: note that offset. */
+    uint32_t here = c->op_off;
+    c->op_off = l->woff;
+    emit_op(c, WEX__IOP_F32_ADD_MP + l->form * nmops + (uint32_t)j);
+    c->op_off = here;
+    push_result(c);
+    emit(c, xs);
+    emit_addr_words(c, l);
+    emit(c, l->off);
+    c->last_dst_site = c->last_op_start + 1;
+    c->pload = NONE;
+    return true;
+}
+
+/*
+ * Float multiply-add: a multiplication over stable slots stays pending, and
+ * an addition or subtraction that takes it becomes one instruction (the
+ * product is rounded, then the sum: no fused rounding). Returns false if
+ * the caller should emit the operator.
+ */
+static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    bool wide = idx == WEX__OPI_F64_MUL || idx == WEX__OPI_F64_ADD || idx == WEX__OPI_F64_SUB;
+    if (idx == WEX__OPI_F32_MUL || idx == WEX__OPI_F64_MUL) {
+        uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
+        if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
+            ventry *p = push_entry(c);
+            if (p) *p = (ventry){.kind = E_FMUL, .wide = wide, .s = 0, .a = sa, .b = sb, .k = 0};
+        } else {
+            emit_op(c, wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
+            push_result(c);
+            emit(c, sa);
+            emit(c, sb);
+            c->last_dst_site = c->len - 3;
+        }
+        return true;
+    }
+    bool sub = idx == WEX__OPI_F32_SUB || idx == WEX__OPI_F64_SUB;
+    const ventry *m;
+    uint32_t other, op;
+    if (ae->kind == E_FMUL) { /* a*b + c, a*b - c */
+        m = ae;
+        other = entry_slot(c, be, ai + 1);
+        op = sub ? WEX__IOP_F32_MULSUB : WEX__IOP_F32_MULADD;
+    } else if (be->kind == E_FMUL) { /* c + a*b, c - a*b */
+        m = be;
+        other = entry_slot(c, ae, ai);
+        op = sub ? WEX__IOP_F32_SUBMUL : WEX__IOP_F32_MULADD;
+    } else {
+        return false;
+    }
+    emit_op(c, op + (wide ? WEX__IOP_F64_MULADD - WEX__IOP_F32_MULADD : 0));
+    push_result(c);
+    emit(c, m->a);
+    emit(c, m->b);
+    emit(c, other);
+    c->last_dst_site = c->len - 4;
+    return true;
+}
+
+/*
+ * Float operators with a constant operand: the constant rides in the
+ * instruction (F32_ADD_IMM ... F64_GE_IMM; f64 constants take two words).
+ * A constant first operand swaps (comparisons mirrored, k - x and k / x
+ * have their own forms). Returns false if there is no such form.
+ */
+static bool try_float_imm(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    /* per operator: form with the constant second, form with it first */
+    static const struct {
+        uint16_t idx, second, first;
+    } forms[] = {
+        {WEX__OPI_F32_ADD, WEX__IOP_F32_ADD_IMM, WEX__IOP_F32_ADD_IMM},
+        {WEX__OPI_F32_SUB, WEX__IOP_F32_SUB_IMM, WEX__IOP_F32_RSUB_IMM},
+        {WEX__OPI_F32_MUL, WEX__IOP_F32_MUL_IMM, WEX__IOP_F32_MUL_IMM},
+        {WEX__OPI_F32_DIV, WEX__IOP_F32_DIV_IMM, WEX__IOP_F32_RDIV_IMM},
+        {WEX__OPI_F32_EQ, WEX__IOP_F32_EQ_IMM, WEX__IOP_F32_EQ_IMM},
+        {WEX__OPI_F32_NE, WEX__IOP_F32_NE_IMM, WEX__IOP_F32_NE_IMM},
+        {WEX__OPI_F32_LT, WEX__IOP_F32_LT_IMM, WEX__IOP_F32_GT_IMM},
+        {WEX__OPI_F32_GT, WEX__IOP_F32_GT_IMM, WEX__IOP_F32_LT_IMM},
+        {WEX__OPI_F32_LE, WEX__IOP_F32_LE_IMM, WEX__IOP_F32_GE_IMM},
+        {WEX__OPI_F32_GE, WEX__IOP_F32_GE_IMM, WEX__IOP_F32_LE_IMM},
+        {WEX__OPI_F64_ADD, WEX__IOP_F64_ADD_IMM, WEX__IOP_F64_ADD_IMM},
+        {WEX__OPI_F64_SUB, WEX__IOP_F64_SUB_IMM, WEX__IOP_F64_RSUB_IMM},
+        {WEX__OPI_F64_MUL, WEX__IOP_F64_MUL_IMM, WEX__IOP_F64_MUL_IMM},
+        {WEX__OPI_F64_DIV, WEX__IOP_F64_DIV_IMM, WEX__IOP_F64_RDIV_IMM},
+        {WEX__OPI_F64_EQ, WEX__IOP_F64_EQ_IMM, WEX__IOP_F64_EQ_IMM},
+        {WEX__OPI_F64_NE, WEX__IOP_F64_NE_IMM, WEX__IOP_F64_NE_IMM},
+        {WEX__OPI_F64_LT, WEX__IOP_F64_LT_IMM, WEX__IOP_F64_GT_IMM},
+        {WEX__OPI_F64_GT, WEX__IOP_F64_GT_IMM, WEX__IOP_F64_LT_IMM},
+        {WEX__OPI_F64_LE, WEX__IOP_F64_LE_IMM, WEX__IOP_F64_GE_IMM},
+        {WEX__OPI_F64_GE, WEX__IOP_F64_GE_IMM, WEX__IOP_F64_LE_IMM},
+    };
+    unsigned f = 0;
+    while (f < sizeof forms / sizeof forms[0] && forms[f].idx != idx)
+        f++;
+    if (f == sizeof forms / sizeof forms[0]) return false;
+    bool wide = idx >= WEX__OPI_F64_EQ && (idx <= WEX__OPI_F64_GE || idx >= WEX__OPI_F64_ADD);
+    const ventry *x, *k;
+    uint32_t xi, iop;
+    if (be->kind == E_CONST) {
+        x = ae, k = be, xi = ai, iop = forms[f].second;
+    } else {
+        x = be, k = ae, xi = ai + 1, iop = forms[f].first;
+    }
+    if (k->wide != wide || x->kind == E_CONST) return false;
+    uint32_t sx = entry_slot(c, x, xi);
+    emit_op(c, iop);
+    push_result(c);
+    emit(c, sx);
+    emit(c, (uint32_t)k->k);
+    if (wide) emit(c, (uint32_t)(k->k >> 32));
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
+/*
+ * Shifts and rotates by a constant stay pending (E_SHIFT; shl is E_SHLI, for
+ * addresses); xor, or, and, add taking one become one instruction
+ * (I32_XOR_SHL ... I32_ADD_ROTR: x op (y shifted)). Returns false if the
+ * caller should emit the operator.
+ */
+static bool try_shift_op(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    int sk = idx == WEX__OPI_I32_SHR_S   ? SH_SHR_S
+             : idx == WEX__OPI_I32_SHR_U ? SH_SHR_U
+             : idx == WEX__OPI_I32_ROTL  ? SH_ROTL
+             : idx == WEX__OPI_I32_ROTR  ? SH_ROTR
+                                         : -1;
+    if (sk >= 0) {
+        if (!is_i32_const(be) || is_i32_const(ae)) return false;
+        uint32_t sa = entry_slot(c, ae, ai); /* a slot stable for ai */
+        ventry *p = push_entry(c);
+        if (p)
+            *p = (ventry){.kind = E_SHIFT, .s = (uint8_t)(be->k & 31), .a = sa, .lop = (uint8_t)sk};
+        return true;
+    }
+    int oi = idx == WEX__OPI_I32_XOR   ? 0
+             : idx == WEX__OPI_I32_OR  ? 1
+             : idx == WEX__OPI_I32_AND ? 2
+             : idx == WEX__OPI_I32_ADD ? 3
+                                       : -1;
+    if (oi < 0) return false;
+    bool bsh = be->kind == E_SHIFT || (oi < 3 && be->kind == E_SHLI);
+    bool ash = ae->kind == E_SHIFT || (oi < 3 && ae->kind == E_SHLI);
+    if (!bsh && !ash) return false;
+    const ventry *sh0 = bsh ? be : ae, *k0 = bsh ? ae : be;
+    uint32_t sk0 = sh0->kind == E_SHLI ? SH_SHL : sh0->lop;
+    if (oi == 2 && is_i32_const(k0) && (sk0 == SH_SHR_U || sk0 == SH_SHL)) {
+        /* (y >> s) & mask, (y << s) & mask: a bit field */
+        emit_op(c, sk0 == SH_SHR_U ? WEX__IOP_I32_SHR_U_AND_IMM : WEX__IOP_I32_SHL_AND_IMM);
+        push_result(c);
+        emit(c, sh0->a);
+        emit(c, sh0->s);
+        emit(c, (uint32_t)k0->k);
+        c->last_dst_site = c->last_op_start + 1;
+        return true;
+    }
+    const ventry *sh = bsh ? be : ae, *x = bsh ? ae : be;
+    uint32_t sx = entry_slot(c, x, bsh ? ai : ai + 1);
+    uint32_t kind = sh->kind == E_SHLI ? SH_SHL : sh->lop;
+    emit_op(c, WEX__IOP_I32_XOR_SHL + (uint32_t)oi * 5 + kind);
+    push_result(c);
+    emit(c, sx);
+    emit(c, sh->a);
+    emit(c, sh->s);
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
+/* Simple operators: loads, stores and numeric ones, by signature. */
+static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
+    wex__reader *r = &c->r;
+    const char *sig = op->sig;
+    if (op->imm == WEX__IMM_MEMARG) {
+        uint32_t align, offset;
+        wex__read_u32(r, &align);
+        wex__read_u32(r, &offset);
+        translate_mem(c, idx, offset, sig[2] == ':' || sig[1] != ':');
+        return;
+    }
+    unsigned nin = (unsigned)(strchr(sig, ':') - sig);
+    uint32_t in[2] = {0, 0};
+    if (nin == 2) {
+        ventry be = pop_entry(c), ae = pop_entry(c);
+        uint32_t ai = c->nvs;
+        if ((ae.kind == E_LOAD || be.kind == E_LOAD) && try_mem_operand(c, idx, &ae, &be, ai))
+            return;
+        if (try_shift_op(c, idx, &ae, &be, ai)) return;
+        if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
+            try_pending_arith(c, idx, &ae, &be, ai))
+            return;
+        if ((ae.kind == E_CONST || be.kind == E_CONST) && try_float_imm(c, idx, &ae, &be, ai))
+            return;
+        if ((idx == WEX__OPI_F32_MUL || idx == WEX__OPI_F64_MUL || idx == WEX__OPI_F32_ADD ||
+             idx == WEX__OPI_F64_ADD || idx == WEX__OPI_F32_SUB || idx == WEX__OPI_F64_SUB) &&
+            try_pending_fmul(c, idx, &ae, &be, ai))
+            return;
+        uint32_t iop = imm_form(idx);
+        unsigned sw = swapped_cmp(idx);
+        const ventry *x = NULL, *kc = NULL;
+        uint32_t xi = 0;
+        if (iop && fits_imm(&be, iop)) {
+            x = &ae, kc = &be, xi = ai;
+        } else if (iop && sw && fits_imm(&ae, iop)) {
+            iop = imm_form(sw); /* `k op x` as `x op' k` */
+            x = &be, kc = &ae, xi = ai + 1;
+        } else if (idx == WEX__OPI_I32_SUB && is_i32_const(&ae)) {
+            iop = WEX__IOP_I32_RSUB_IMM; /* k - x */
+            x = &be, kc = &ae, xi = ai + 1;
+        }
+        if (x) {
+            uint32_t sx = entry_slot(c, x, xi);
+            emit_op(c, iop);
+            push_result(c);
+            emit(c, sx);
+            emit(c, (uint32_t)kc->k);
+            c->last_dst_site = c->len - 3;
+            return;
+        }
+        in[1] = entry_slot(c, &be, ai + 1);
+        in[0] = entry_slot(c, &ae, ai);
+    } else if (nin == 1) {
+        in[0] = pop(c);
+    }
+    emit_op(c, idx);
+    push_result(c);
+    for (unsigned k = 0; k < nin; k++)
+        emit(c, in[k]);
+    c->last_dst_site = c->len - 1 - nin;
+}
 
 /* Translate one instruction whose row is `op`. */
 static void translate(comp *c, const wex__opinfo *op) {
@@ -549,7 +1467,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         fused f = try_fuse(c, cond);
         ctrl *t = &c->cs[c->ncs - 1 - u];
         if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
-            emit_cond(c, &f, true);
+            if (!try_fuse_addi(c, &f)) emit_cond(c, &f, true);
             emit_target(c, t);
         } else {
             emit_cond(c, &f, false);
@@ -592,7 +1510,9 @@ static void translate(comp *c, const wex__opinfo *op) {
         break;
     }
     case WEX__OPI_RETURN:
+        c->ret_tail = true;
         emit_return(c);
+        c->ret_tail = false;
         c->cs[c->ncs - 1].dead = true;
         break;
     case WEX__OPI_CALL:
@@ -610,7 +1530,10 @@ static void translate(comp *c, const wex__opinfo *op) {
         uint32_t np = ft->nparams;
         materialize_from(c, c->nvs - np);
         uint32_t base = pos_of(c, c->nvs - np);
-        if (idx == WEX__OPI_CALL) {
+        if (idx == WEX__OPI_CALL && u >= c->m->nfunc_imports) {
+            emit_op(c, WEX__IOP_CALL_L); /* same instance: no lookup */
+            emit(c, u - c->m->nfunc_imports);
+        } else if (idx == WEX__OPI_CALL) {
             emit_op(c, WEX__IOP_CALL_I);
             emit(c, u);
         } else {
@@ -625,7 +1548,7 @@ static void translate(comp *c, const wex__opinfo *op) {
             push(c);
         break;
     }
-    case WEX__OPI_DROP: pop(c); break;
+    case WEX__OPI_DROP: pop_entry(c); break;
     case WEX__OPI_SELECT:
     case WEX__OPI_SELECT_T: {
         if (idx == WEX__OPI_SELECT_T) skip_imm(r, WEX__IMM_SELECT_T);
@@ -640,29 +1563,36 @@ static void translate(comp *c, const wex__opinfo *op) {
     }
     case WEX__OPI_LOCAL_GET:
         wex__read_u32(r, &u);
+        if (c->prologue && !c->written[u]) c->written[u] = 2; /* read before written */
         push_ref(c, u);
         break;
     case WEX__OPI_LOCAL_SET:
     case WEX__OPI_LOCAL_TEE: {
         wex__read_u32(r, &u);
-        uint32_t top = c->vs[c->nvs - 1];
-        if (top == u) { /* local.get x; local.set x */
-            if (idx == WEX__OPI_LOCAL_SET) pop(c);
+        ventry *te = &c->vs[c->nvs - 1];
+        if (c->prologue && u >= c->nparams && c->written[u] != 1 && te->kind == E_CONST &&
+            te->k == 0 && idx == WEX__OPI_LOCAL_SET) {
+            pop_entry(c); /* the local is zero already (so the call must zero it) */
+            c->written[u] = 2;
+            break;
+        }
+        if (c->prologue && !c->written[u]) c->written[u] = 1;
+        if (te->kind == E_SLOT && te->a == u) { /* local.get x; local.set x */
+            if (idx == WEX__OPI_LOCAL_SET) pop_entry(c);
             break;
         }
         uint32_t tpos = pos_of(c, c->nvs - 1);
-        if (top == tpos && c->last_dst_site != NONE && c->last_dst_pos == tpos &&
-            !refers_to(c, u)) {
+        if (te->kind == E_SLOT && te->a == tpos && c->last_dst_site != NONE &&
+            c->last_dst_pos == tpos && !refers_to(c, u)) {
             c->code[c->last_dst_site] = u; /* the producer writes the local */
         } else {
-            materialize_local(c, u);
-            top = c->vs[c->nvs - 1];
-            emit_op(c, WEX__IOP_MOVE);
-            emit(c, u);
-            emit(c, top);
+            /* Others that read u take its old value; the top itself (a
+             * pending `u + 1`, say) is computed straight into u. */
+            materialize_local(c, u, 1);
+            emit_entry_to(c, &c->vs[c->nvs - 1], u);
         }
-        pop(c);
-        barrier(c);
+        pop_entry(c);
+        c->last_dst_site = NONE; /* written: no second retarget */
         if (idx == WEX__OPI_LOCAL_TEE) push_ref(c, u);
         break;
     }
@@ -673,12 +1603,22 @@ static void translate(comp *c, const wex__opinfo *op) {
         emit(c, u);
         c->last_dst_site = c->len - 2;
         break;
-    case WEX__OPI_GLOBAL_SET:
+    case WEX__OPI_GLOBAL_SET: {
         wex__read_u32(r, &u);
+        if (c->nvs && c->vs[c->nvs - 1].kind == E_ADDI) { /* sp = x + k */
+            ventry e = pop_entry(c);
+            emit_op(c, WEX__IOP_GLOBAL_SET_ADDI);
+            emit(c, u);
+            emit(c, e.a);
+            emit(c, (uint32_t)e.k);
+            break;
+        }
+        uint32_t val = pop(c); /* may emit: before the instruction starts */
         emit_op(c, WEX__IOP_GLOBAL_SET_I);
         emit(c, u);
-        emit(c, pop(c));
+        emit(c, val);
         break;
+    }
     case WEX__OPI_TABLE_GET: {
         wex__read_u32(r, &u);
         uint32_t i = pop(c);
@@ -797,19 +1737,11 @@ static void translate(comp *c, const wex__opinfo *op) {
     }
     case WEX__OPI_I32_CONST:
         wex__read_s32(r, &s32);
-        emit_op(c, WEX__IOP_CONST32);
-        push_result(c);
-        emit(c, (uint32_t)s32);
-        c->last_dst_site = c->len - 2;
-        c->last_const_start = c->len - 3;
-        c->last_const_pos = c->oom ? 0 : c->code[c->len - 2];
+        push_const(c, (uint32_t)s32, false);
         break;
     case WEX__OPI_F32_CONST:
         wex__read_f32(r, &u);
-        emit_op(c, WEX__IOP_CONST32);
-        push_result(c);
-        emit(c, u);
-        c->last_dst_site = c->len - 2;
+        push_const(c, u, false);
         break;
     case WEX__OPI_I64_CONST:
     case WEX__OPI_F64_CONST: {
@@ -820,11 +1752,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         } else {
             wex__read_f64(r, &bits);
         }
-        emit_op(c, WEX__IOP_CONST64);
-        push_result(c);
-        emit(c, (uint32_t)bits);
-        emit(c, (uint32_t)(bits >> 32));
-        c->last_dst_site = c->len - 3;
+        push_const(c, bits, true);
         break;
     }
     case WEX__OPI_REF_NULL:
@@ -847,69 +1775,26 @@ static void translate(comp *c, const wex__opinfo *op) {
         emit(c, u);
         c->last_dst_site = c->len - 2;
         break;
-    default: {
-        if (op->code >> 8 == 0xFE) {
+    default:
+        if (op->code >> 8 == 0xFE) { /* the threads proposal's operators */
             translate_atomic(c, op);
             break;
         }
-        /* Simple operators: loads, stores and numeric ones, by signature. */
-        const char *sig = op->sig;
-        if (op->imm == WEX__IMM_MEMARG) {
-            uint32_t align, offset;
-            wex__read_u32(r, &align);
-            wex__read_u32(r, &offset);
-            if (sig[2] == ':' || sig[1] != ':') { /* store: "iX:" */
-                uint32_t val = pop(c), addr = pop(c);
-                emit_op(c, idx);
-                emit(c, addr);
-                emit(c, val);
-                emit(c, offset);
-            } else { /* load: "i:X" */
-                uint32_t addr = pop(c);
-                emit_op(c, idx);
-                push_result(c);
-                emit(c, addr);
-                emit(c, offset);
-                c->last_dst_site = c->len - 3;
-            }
-            break;
-        }
-        unsigned nin = (unsigned)(strchr(sig, ':') - sig);
-        uint32_t iop = imm_form(idx);
-        if (iop && c->last_const_start != NONE && c->last_const_start + 3 == c->len &&
-            c->nvs >= 2 && c->vs[c->nvs - 1] == pos_of(c, c->nvs - 1) &&
-            c->last_const_pos == c->vs[c->nvs - 1]) {
-            /* `x; i32.const k; op` -> `op_imm x k`: drop the constant. */
-            uint32_t k = c->code[c->last_const_start + 2];
-            c->len = c->last_const_start;
-            pop(c);
-            uint32_t a = pop(c);
-            emit_op(c, iop);
-            push_result(c);
-            emit(c, a);
-            emit(c, k);
-            c->last_dst_site = c->len - 3;
-            break;
-        }
-        uint32_t in[2] = {0, 0};
-        for (unsigned k = nin; k-- > 0;)
-            in[k] = pop(c);
-        emit_op(c, idx);
-        push_result(c);
-        for (unsigned k = 0; k < nin; k++)
-            emit(c, in[k]);
-        c->last_dst_site = c->len - 1 - nin;
+        translate_simple(c, op, idx);
         break;
     }
-    }
 }
-
 /* Translate body `di` (a defined function's index). */
 static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     const wex__module *m = c->m;
     const wex__code *code = &m->codes[di];
     const wex__functype *ft = wex__module_functype(m, m->nfunc_imports + di);
     c->nlocals = ft->nparams + code->nlocals;
+    c->nparams = ft->nparams;
+    c->pload = NONE;
+    c->prologue =
+        grow(c, (void **)&c->written, &c->capwritten, (size_t)c->nlocals + 1, sizeof *c->written);
+    if (c->prologue) memset(c->written, 0, c->nlocals);
     c->nvs = 0;
     c->ncs = 0;
     c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
@@ -923,6 +1808,8 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
         const wex__opinfo *op = read_op(&c->r);
         if (!op) break;
         ctrl *t = &c->cs[c->ncs - 1];
+        if (c->pload != NONE && (t->dead || !keeps_load(c, (unsigned)(op - wex__ops))))
+            materialize(c, c->pload);
         if (t->dead) {
             /* Unreachable code: skip to the else/end of this block, keeping
              * track of nested blocks. */
@@ -954,9 +1841,15 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
             continue;
         }
         if (op - wex__ops == WEX__OPI_END) {
+            c->prologue = false;
             if (do_end(c)) break;
             continue;
         }
+        if (op->imm == WEX__IMM_BLOCK || op->imm == WEX__IMM_LABEL ||
+            op->imm == WEX__IMM_BR_TABLE || op->imm == WEX__IMM_FUNC ||
+            op->imm == WEX__IMM_CALL_IND || op - wex__ops == WEX__OPI_ELSE ||
+            op - wex__ops == WEX__OPI_RETURN || op - wex__ops == WEX__OPI_UNREACHABLE)
+            c->prologue = false; /* control from here on */
         translate(c, op);
     }
     fc->code_off = (uint32_t)c->fstart;
@@ -965,6 +1858,16 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     fc->nresults = ft->nresults;
     fc->nlocals = c->nlocals;
     fc->frame_slots = c->max_slots + 1;
+    /* Declared locals the call must zero: all but those the body's
+     * straight-line start writes before anything reads them. */
+    uint32_t lo = c->nlocals, hi = c->nparams;
+    for (uint32_t x = c->nparams; x < c->nlocals; x++)
+        if (!c->written || c->capwritten < c->nlocals || c->written[x] != 1) {
+            if (x < lo) lo = x;
+            hi = x + 1;
+        }
+    fc->zero_from = lo < hi ? lo : c->nparams;
+    fc->zero_count = lo < hi ? hi - lo : 0;
 }
 
 wex_error_t *wex__interp_compile(wex__module *m) {
@@ -989,6 +1892,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
             wex__free(c.depths);
             wex__free(c.cs);
             wex__free(c.pcmap);
+            wex__free(c.written);
             wex__interp_free(out);
             return e;
         }
@@ -996,6 +1900,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     wex__free(c.vs);
     wex__free(c.cs);
     wex__free(c.depths);
+    wex__free(c.written);
     if (c.oom) {
         wex__free(c.code);
         wex__free(c.pcmap);

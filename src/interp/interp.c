@@ -9,6 +9,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* WebAssembly rounds every float operation: a product and a sum computed in
+ * one handler (F64_MULADD, ...) must not become a fused multiply-add. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 /* Floats travel as bits; these convert without changing a NaN's payload. */
 static inline float wex__f32(uint64_t s) {
     uint32_t b = (uint32_t)s;
@@ -198,6 +206,7 @@ static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, co
     fr->fp = fp;
     fr->inst = inst;
     fr->callee = NULL;
+    fr->callee_code = UINT32_MAX;
     return depth + 1;
 }
 
@@ -222,13 +231,24 @@ static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, co
 __attribute__((noinline, cold)) static void guard_backtrace(wex_store_t *s, wex_func_t *f,
                                                             wex_error_t *e, uint32_t entry_depth) {
     uint32_t depth = s->depth;
-    wex_func_t *inner = depth > entry_depth ? s->frames[depth - 1].callee : f;
-    if (!inner || !inner->inst) return;
-    const wex__compiled *cm = inner->inst->module->compiled;
-    const uint32_t *start = cm->code + cm->funcs[inner->code_index].code_off;
-    wex__interp_backtrace(s, e, inner->inst, start, depth);
+    const wex__frame *top = depth > entry_depth ? &s->frames[depth - 1] : NULL;
+    wex_func_t *inner = top ? top->callee : f;
+    const wex_instance_t *ii;
+    uint32_t code_index;
+    if (inner) { /* the entry function, or a call through a function object */
+        if (!inner->inst) return;
+        ii = inner->inst;
+        code_index = inner->code_index;
+    } else { /* a call within the caller's instance */
+        if (top->callee_code == UINT32_MAX) return;
+        ii = top->inst;
+        code_index = top->callee_code;
+    }
+    const wex__compiled *cm = ii->module->compiled;
+    const uint32_t *start = cm->code + cm->funcs[code_index].code_off;
+    wex__interp_backtrace(s, e, ii, start, depth);
     if (e->nframes) {
-        e->frames[0].offset = inner->inst->module->codes[inner->code_index].off;
+        e->frames[0].offset = ii->module->codes[code_index].off;
         e->frames[0].flags = WEX_FRAME_FUNC_OFFSET;
     }
 }
@@ -273,7 +293,24 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MOVE:
     case WEX__IOP_CONST32: return 3;
     case WEX__IOP_CONST64: return 4;
-    case WEX__IOP_CALL_I: return 3;
+    case WEX__IOP_MOVE2: return 5;
+    case WEX__IOP_GLOBAL_SET_ADDI: return 4;
+    case WEX__IOP_I32_ADD_IMM2: return 7;
+    case WEX__IOP_CALL_I:
+    case WEX__IOP_CALL_L: return 3;
+    case WEX__IOP_RET1: return 2;
+    case WEX__IOP_I32_LEA: return 6;
+    case WEX__IOP_I32_RSUB_IMM:
+    case WEX__IOP_BR_I32_TEST_NZ:
+    case WEX__IOP_BR_I32_TEST_Z:
+    case WEX__IOP_BR_I32_TEST_NZ_IMM:
+    case WEX__IOP_BR_I32_TEST_Z_IMM: return 4;
+    case WEX__IOP_F32_MULADD:
+    case WEX__IOP_F32_MULSUB:
+    case WEX__IOP_F32_SUBMUL:
+    case WEX__IOP_F64_MULADD:
+    case WEX__IOP_F64_MULSUB:
+    case WEX__IOP_F64_SUBMUL: return 5;
     case WEX__IOP_CALL_IND_I: return 5;
     case WEX__IOP_RET:
     case WEX__IOP_UNREACHABLE_I:
@@ -300,6 +337,27 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MEMORY_FILL_I: return 4;
     default:
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
+        if (op >= WEX__IOP_BR_ADDI_I32_EQ && op <= WEX__IOP_BR_ADDI_I32_GE_U_IMM) return 5;
+        if (op >= WEX__IOP_I64_ADD_IMM && op <= WEX__IOP_I64_GE_U_IMM) return 4;
+        if (op >= WEX__IOP_F32_ADD_IMM && op <= WEX__IOP_F32_GE_IMM) return 4;
+        if (op >= WEX__IOP_F64_ADD_IMM && op <= WEX__IOP_F64_GE_IMM) return 5;
+        if (op >= WEX__IOP_I32_XOR_SHL && op <= WEX__IOP_I32_SHL_AND_IMM) return 5;
+        if (op >= WEX__IOP_I32_LOAD_I && op <= WEX__IOP_I64_LOAD32_U_I) return 5;
+        if (op >= WEX__IOP_I32_LOAD_R && op <= WEX__IOP_I64_LOAD32_U_R) return 7;
+        if (op >= WEX__IOP_I32_LOAD_K && op <= WEX__IOP_I64_LOAD32_U_K) return 4;
+        if (op >= WEX__IOP_I32_STORE_I && op <= WEX__IOP_I64_STORE32_I) return 5;
+        if (op >= WEX__IOP_I32_STORE_R && op <= WEX__IOP_I64_STORE32_R) return 7;
+        if (op >= WEX__IOP_I32_STORE_K && op <= WEX__IOP_I64_STORE32_K) return 4;
+        if (op >= WEX__IOP_I32_LOAD_S && op <= WEX__IOP_I64_LOAD32_U_S) return 6;
+        if (op >= WEX__IOP_I32_STORE_S && op <= WEX__IOP_I64_STORE32_S) return 6;
+        if (op >= WEX__IOP_F32_ADD_MP && op <= WEX__IOP_I32_RSUB_MP) return 5;
+        if (op >= WEX__IOP_F32_ADD_MI && op <= WEX__IOP_I32_RSUB_MI) return 6;
+        if (op >= WEX__IOP_F32_ADD_MR && op <= WEX__IOP_I32_RSUB_MR) return 8;
+        if (op >= WEX__IOP_F32_ADD_MS && op <= WEX__IOP_I32_RSUB_MS) return 7;
+        if (op >= WEX__IOP_F32_ADD_MPS && op <= WEX__IOP_I32_RSUB_MPS) return 5;
+        if (op >= WEX__IOP_F32_ADD_MIS && op <= WEX__IOP_I32_RSUB_MIS) return 6;
+        if (op >= WEX__IOP_F32_ADD_MRS && op <= WEX__IOP_I32_RSUB_MRS) return 8;
+        if (op >= WEX__IOP_F32_ADD_MSS && op <= WEX__IOP_I32_RSUB_MSS) return 7;
         if (op < WEX__OPI_COUNT) {
             const wex__opinfo *oi = &wex__ops[op];
             if (oi->imm == WEX__IMM_MEMARG) return 4;

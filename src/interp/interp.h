@@ -24,63 +24,287 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 2 /* 2: threads rows renumber the internal ops */
+#define WEX__INTERP_FORMAT_VERSION 18 /* 18: h-i7's 17 merged with the threads rows */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
 #define WEX__IOPS_EXTRA(X)                                                                         \
-    X(JMP)           /* off */                                                                     \
-    X(BR_IF_NZ)      /* cond, off */                                                               \
-    X(BR_IF_Z)       /* cond, off */                                                               \
-    X(BR_TABLE_I)    /* idx, n, off[0..n] (n+1 offsets, the last the default) */                   \
-    X(MOVE)          /* dst, src */                                                                \
-    X(CONST32)       /* dst, imm */                                                                \
-    X(CONST64)       /* dst, lo, hi */                                                             \
-    X(CALL_I)        /* funcidx, base */                                                           \
-    X(CALL_IND_I)    /* canon type, table, idx slot, base */                                       \
-    X(RET)           /* results already in slots 0.. */                                            \
-    X(SELECT_I)      /* dst, a, b, cond */                                                         \
-    X(GLOBAL_GET_I)  /* dst, idx */                                                                \
-    X(GLOBAL_SET_I)  /* idx, src */                                                                \
-    X(TABLE_GET_I)   /* dst, table, idx */                                                         \
-    X(TABLE_SET_I)   /* table, idx, val */                                                         \
-    X(TABLE_SIZE_I)  /* dst, table */                                                              \
-    X(TABLE_GROW_I)  /* dst, table, init, n */                                                     \
-    X(TABLE_FILL_I)  /* table, i, val, n */                                                        \
-    X(TABLE_COPY_I)  /* dst table, src table, d, s, n */                                           \
-    X(TABLE_INIT_I)  /* table, elem, d, s, n */                                                    \
-    X(ELEM_DROP_I)   /* elem */                                                                    \
-    X(MEMORY_SIZE_I) /* dst */                                                                     \
-    X(MEMORY_GROW_I) /* dst, delta */                                                              \
-    X(MEMORY_INIT_I) /* data, d, s, n */                                                           \
-    X(DATA_DROP_I)   /* data */                                                                    \
-    X(MEMORY_COPY_I) /* d, s, n */                                                                 \
-    X(MEMORY_FILL_I) /* d, val, n */                                                               \
-    X(REF_NULL_I)    /* dst */                                                                     \
-    X(REF_IS_NULL_I) /* dst, src */                                                                \
-    X(REF_FUNC_I)    /* dst, funcidx */                                                            \
+    X(JMP)                /* off */                                                                \
+    X(BR_IF_NZ)           /* cond, off */                                                          \
+    X(BR_IF_Z)            /* cond, off */                                                          \
+    X(BR_TABLE_I)         /* idx, n, off[0..n] (n+1 offsets, the last the default) */              \
+    X(MOVE)               /* dst, src */                                                           \
+    X(MOVE2)              /* dst, src, dst2, src2: two copies, in order */                         \
+    X(CONST32)            /* dst, imm */                                                           \
+    X(CONST64)            /* dst, lo, hi */                                                        \
+    X(CALL_I)             /* funcidx, base */                                                      \
+    X(CALL_IND_I)         /* canon type, table, idx slot, base */                                  \
+    X(CALL_L)             /* defined func index, base: a call within the instance */               \
+    X(RET)                /* results already in slots 0.. */                                       \
+    X(RET1)               /* src: move one result to slot 0, return */                             \
+    X(I32_LEA)            /* dst, a, b, s, k: a + (b << s) + k */                                  \
+    X(I32_RSUB_IMM)       /* dst, a, k: k - a */                                                   \
+    X(BR_I32_TEST_NZ)     /* a, b, off: branch if a & b != 0 */                                    \
+    X(BR_I32_TEST_Z)      /* a, b, off: branch if a & b == 0 */                                    \
+    X(BR_I32_TEST_NZ_IMM) /* a, k, off */                                                          \
+    X(BR_I32_TEST_Z_IMM)  /* a, k, off */                                                          \
+    X(F32_MULADD)         /* dst, a, b, c: a * b + c (two roundings) */                            \
+    X(F32_MULSUB)         /* dst, a, b, c: a * b - c */                                            \
+    X(F32_SUBMUL)         /* dst, a, b, c: c - a * b */                                            \
+    X(F64_MULADD)         /* as the F32 ones; same order */                                        \
+    X(F64_MULSUB)                                                                                  \
+    X(F64_SUBMUL)                                                                                  \
+    X(SELECT_I)        /* dst, a, b, cond */                                                       \
+    X(GLOBAL_GET_I)    /* dst, idx */                                                              \
+    X(GLOBAL_SET_I)    /* idx, src */                                                              \
+    X(GLOBAL_SET_ADDI) /* idx, src, k: global = src + k (i32) */                                   \
+    X(I32_ADD_IMM2)    /* d, a, k, d2, a2, k2: two I32_ADD_IMMs, in order */                       \
+    X(TABLE_GET_I)     /* dst, table, idx */                                                       \
+    X(TABLE_SET_I)     /* table, idx, val */                                                       \
+    X(TABLE_SIZE_I)    /* dst, table */                                                            \
+    X(TABLE_GROW_I)    /* dst, table, init, n */                                                   \
+    X(TABLE_FILL_I)    /* table, i, val, n */                                                      \
+    X(TABLE_COPY_I)    /* dst table, src table, d, s, n */                                         \
+    X(TABLE_INIT_I)    /* table, elem, d, s, n */                                                  \
+    X(ELEM_DROP_I)     /* elem */                                                                  \
+    X(MEMORY_SIZE_I)   /* dst */                                                                   \
+    X(MEMORY_GROW_I)   /* dst, delta */                                                            \
+    X(MEMORY_INIT_I)   /* data, d, s, n */                                                         \
+    X(DATA_DROP_I)     /* data */                                                                  \
+    X(MEMORY_COPY_I)   /* d, s, n */                                                               \
+    X(MEMORY_FILL_I)   /* d, val, n */                                                             \
+    X(REF_NULL_I)      /* dst */                                                                   \
+    X(REF_IS_NULL_I)   /* dst, src */                                                              \
+    X(REF_FUNC_I)      /* dst, funcidx */                                                          \
     X(UNREACHABLE_I)                                                                               \
     X(STOP) /* ends an entry trampoline */                                                         \
     WEX__IOPS_IMM(X)                                                                               \
-    WEX__IOPS_BRCMP(X)
+    WEX__IOPS_BRCMP(X)                                                                             \
+    WEX__IOPS_BRADDI(X)                                                                            \
+    WEX__IOPS_IMM64(X)                                                                             \
+    WEX__IOPS_FIMM(X)                                                                              \
+    WEX__IOPS_SHOPS(X)                                                                             \
+    WEX__IOPS_LOADS(X, _I)                                                                         \
+    WEX__IOPS_LOADS(X, _R)                                                                         \
+    WEX__IOPS_LOADS(X, _K)                                                                         \
+    WEX__IOPS_LOADS(X, _S)                                                                         \
+    WEX__IOPS_STORES(X, _I)                                                                        \
+    WEX__IOPS_STORES(X, _R)                                                                        \
+    WEX__IOPS_STORES(X, _K)                                                                        \
+    WEX__IOPS_STORES(X, _S)                                                                        \
+    WEX__IOPS_MOPS(X, P)                                                                           \
+    WEX__IOPS_MOPS(X, I)                                                                           \
+    WEX__IOPS_MOPS(X, R)                                                                           \
+    WEX__IOPS_MOPS(X, S)                                                                           \
+    WEX__IOPS_MOPS(X, PS)                                                                          \
+    WEX__IOPS_MOPS(X, IS)                                                                          \
+    WEX__IOPS_MOPS(X, RS)                                                                          \
+    WEX__IOPS_MOPS(X, SS)
+
+/*
+ * Binary operators with one operand in memory (a load the translator folded
+ * in), one family per address form, each in this order (compile.c's
+ * mop_index): dst, x, address words of the form (as LOAD_*), off; the result
+ * is x op m (m op x for the R ones), m the value loaded. The _MPS ... _MSS
+ * families also store the result back to the same address (`a[i] += x`).
+ */
+#define WEX__IOPS_MOPS(X, F)                                                                       \
+    X(F32_ADD_M##F)                                                                                \
+    X(F32_SUB_M##F)                                                                                \
+    X(F32_MUL_M##F)                                                                                \
+    X(F32_DIV_M##F)                                                                                \
+    X(F32_RSUB_M##F)                                                                               \
+    X(F32_RDIV_M##F)                                                                               \
+    X(F64_ADD_M##F)                                                                                \
+    X(F64_SUB_M##F)                                                                                \
+    X(F64_MUL_M##F)                                                                                \
+    X(F64_DIV_M##F)                                                                                \
+    X(F64_RSUB_M##F)                                                                               \
+    X(F64_RDIV_M##F)                                                                               \
+    X(I32_ADD_M##F)                                                                                \
+    X(I32_SUB_M##F)                                                                                \
+    X(I32_MUL_M##F)                                                                                \
+    X(I32_AND_M##F)                                                                                \
+    X(I32_OR_M##F)                                                                                 \
+    X(I32_XOR_M##F)                                                                                \
+    X(I32_RSUB_M##F)
+
+/*
+ * Loads and stores with their address folded in, one family per form, in
+ * the order of the WebAssembly operators (so form + (op - first) maps):
+ *   LOAD_I  dst, a, k, off         ea = (uint32)(a + k) + off
+ *   LOAD_R  dst, a, b, s, k, off   ea = (uint32)(a + (b << s) + k) + off
+ *   LOAD_K  dst, k, off            ea = k + off
+ *   LOAD_S  dst, b, s, k, off      ea = (uint32)((b << s) + k) + off
+ *   STORE_I a, k, val, off    STORE_R a, b, s, k, val, off    STORE_K k, val, off
+ *   STORE_S b, s, k, val, off
+ * The i32 arithmetic wraps as the WebAssembly operators it replaces did.
+ */
+#define WEX__IOPS_LOADS(X, F)                                                                      \
+    X(I32_LOAD##F)                                                                                 \
+    X(I64_LOAD##F)                                                                                 \
+    X(F32_LOAD##F)                                                                                 \
+    X(F64_LOAD##F)                                                                                 \
+    X(I32_LOAD8_S##F)                                                                              \
+    X(I32_LOAD8_U##F)                                                                              \
+    X(I32_LOAD16_S##F)                                                                             \
+    X(I32_LOAD16_U##F)                                                                             \
+    X(I64_LOAD8_S##F)                                                                              \
+    X(I64_LOAD8_U##F)                                                                              \
+    X(I64_LOAD16_S##F)                                                                             \
+    X(I64_LOAD16_U##F)                                                                             \
+    X(I64_LOAD32_S##F)                                                                             \
+    X(I64_LOAD32_U##F)
+#define WEX__IOPS_STORES(X, F)                                                                     \
+    X(I32_STORE##F)                                                                                \
+    X(I64_STORE##F)                                                                                \
+    X(F32_STORE##F)                                                                                \
+    X(F64_STORE##F)                                                                                \
+    X(I32_STORE8##F)                                                                               \
+    X(I32_STORE16##F)                                                                              \
+    X(I64_STORE8##F)                                                                               \
+    X(I64_STORE16##F)                                                                              \
+    X(I64_STORE32##F)
 
 /* i32 operators with a constant second operand: dst, a, imm. */
 #define WEX__IOPS_IMM(X)                                                                           \
     X(I32_ADD_IMM)                                                                                 \
     X(I32_SUB_IMM)                                                                                 \
-    X(I32_MUL_IMM) X(I32_AND_IMM) X(I32_OR_IMM) X(I32_XOR_IMM) X(I32_SHL_IMM) X(I32_SHR_S_IMM)     \
-        X(I32_SHR_U_IMM) X(I32_EQ_IMM) X(I32_NE_IMM) X(I32_LT_S_IMM) X(I32_LT_U_IMM)               \
-            X(I32_GT_S_IMM) X(I32_GT_U_IMM) X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM)        \
-                X(I32_GE_U_IMM)
+    X(I32_MUL_IMM)                                                                                 \
+    X(I32_AND_IMM)                                                                                 \
+    X(I32_OR_IMM)                                                                                  \
+    X(I32_XOR_IMM)                                                                                 \
+    X(I32_SHL_IMM)                                                                                 \
+    X(I32_SHR_S_IMM)                                                                               \
+    X(I32_SHR_U_IMM)                                                                               \
+    X(I32_EQ_IMM)                                                                                  \
+    X(I32_NE_IMM)                                                                                  \
+    X(I32_LT_S_IMM)                                                                                \
+    X(I32_LT_U_IMM)                                                                                \
+    X(I32_GT_S_IMM)                                                                                \
+    X(I32_GT_U_IMM)                                                                                \
+    X(I32_LE_S_IMM) X(I32_LE_U_IMM) X(I32_GE_S_IMM) X(I32_GE_U_IMM) X(I32_ROTL_IMM) X(I32_ROTR_IMM)
+
+/* i64 operators with a constant second operand: dst, a, imm (sign-extended
+ * from 32 bits). */
+#define WEX__IOPS_IMM64(X)                                                                         \
+    X(I64_ADD_IMM)                                                                                 \
+    X(I64_SUB_IMM)                                                                                 \
+    X(I64_MUL_IMM)                                                                                 \
+    X(I64_AND_IMM)                                                                                 \
+    X(I64_OR_IMM)                                                                                  \
+    X(I64_XOR_IMM)                                                                                 \
+    X(I64_SHL_IMM)                                                                                 \
+    X(I64_SHR_S_IMM)                                                                               \
+    X(I64_SHR_U_IMM)                                                                               \
+    X(I64_EQ_IMM)                                                                                  \
+    X(I64_NE_IMM)                                                                                  \
+    X(I64_LT_S_IMM)                                                                                \
+    X(I64_LT_U_IMM)                                                                                \
+    X(I64_GT_S_IMM)                                                                                \
+    X(I64_GT_U_IMM)                                                                                \
+    X(I64_LE_S_IMM)                                                                                \
+    X(I64_LE_U_IMM)                                                                                \
+    X(I64_GE_S_IMM)                                                                                \
+    X(I64_GE_U_IMM)
+
+/* Float operators with a constant operand: dst, a, k (f64: k lo, k hi);
+ * RSUB k - a, RDIV k / a. */
+#define WEX__IOPS_FIMM(X)                                                                          \
+    X(F32_ADD_IMM)                                                                                 \
+    X(F32_SUB_IMM)                                                                                 \
+    X(F32_MUL_IMM)                                                                                 \
+    X(F32_DIV_IMM)                                                                                 \
+    X(F32_RSUB_IMM)                                                                                \
+    X(F32_RDIV_IMM)                                                                                \
+    X(F32_EQ_IMM)                                                                                  \
+    X(F32_NE_IMM)                                                                                  \
+    X(F32_LT_IMM)                                                                                  \
+    X(F32_GT_IMM)                                                                                  \
+    X(F32_LE_IMM)                                                                                  \
+    X(F32_GE_IMM)                                                                                  \
+    X(F64_ADD_IMM)                                                                                 \
+    X(F64_SUB_IMM)                                                                                 \
+    X(F64_MUL_IMM)                                                                                 \
+    X(F64_DIV_IMM)                                                                                 \
+    X(F64_RSUB_IMM)                                                                                \
+    X(F64_RDIV_IMM)                                                                                \
+    X(F64_EQ_IMM)                                                                                  \
+    X(F64_NE_IMM)                                                                                  \
+    X(F64_LT_IMM)                                                                                  \
+    X(F64_GT_IMM)                                                                                  \
+    X(F64_LE_IMM)                                                                                  \
+    X(F64_GE_IMM)
+
+/* x op (y shifted or rotated by a constant): dst, x, y, k. Operators in
+ * the order XOR OR AND ADD, five shift kinds each (compile.c's SH_*). */
+#define WEX__IOPS_SHOPS(X)                                                                         \
+    X(I32_XOR_SHL)                                                                                 \
+    X(I32_XOR_SHR_S)                                                                               \
+    X(I32_XOR_SHR_U)                                                                               \
+    X(I32_XOR_ROTL)                                                                                \
+    X(I32_XOR_ROTR)                                                                                \
+    X(I32_OR_SHL)                                                                                  \
+    X(I32_OR_SHR_S)                                                                                \
+    X(I32_OR_SHR_U)                                                                                \
+    X(I32_OR_ROTL)                                                                                 \
+    X(I32_OR_ROTR)                                                                                 \
+    X(I32_AND_SHL)                                                                                 \
+    X(I32_AND_SHR_S)                                                                               \
+    X(I32_AND_SHR_U)                                                                               \
+    X(I32_AND_ROTL)                                                                                \
+    X(I32_AND_ROTR)                                                                                \
+    X(I32_ADD_SHL)                                                                                 \
+    X(I32_ADD_SHR_S)                                                                               \
+    X(I32_ADD_SHR_U)                                                                               \
+    X(I32_ADD_ROTL)                                                                                \
+    X(I32_ADD_ROTR)                                                                                \
+    X(I32_SHR_U_AND_IMM) /* dst, y, s, mask: (y >> s) & mask */                                    \
+    X(I32_SHL_AND_IMM)   /* dst, y, s, mask: (y << s) & mask */
 
 /* Compare and branch if true: a, b, off (or a, imm, off for the _IMM ones). */
 #define WEX__IOPS_BRCMP(X)                                                                         \
     X(BR_I32_EQ)                                                                                   \
     X(BR_I32_NE)                                                                                   \
-    X(BR_I32_LT_S) X(BR_I32_LT_U) X(BR_I32_GT_S) X(BR_I32_GT_U) X(BR_I32_LE_S) X(BR_I32_LE_U)      \
-        X(BR_I32_GE_S) X(BR_I32_GE_U) X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM)         \
-            X(BR_I32_LT_U_IMM) X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM)            \
-                X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+    X(BR_I32_LT_S)                                                                                 \
+    X(BR_I32_LT_U)                                                                                 \
+    X(BR_I32_GT_S)                                                                                 \
+    X(BR_I32_GT_U)                                                                                 \
+    X(BR_I32_LE_S)                                                                                 \
+    X(BR_I32_LE_U)                                                                                 \
+    X(BR_I32_GE_S)                                                                                 \
+    X(BR_I32_GE_U)                                                                                 \
+    X(BR_I32_EQ_IMM)                                                                               \
+    X(BR_I32_NE_IMM)                                                                               \
+    X(BR_I32_LT_S_IMM)                                                                             \
+    X(BR_I32_LT_U_IMM)                                                                             \
+    X(BR_I32_GT_S_IMM)                                                                             \
+    X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM) X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)
+
+/* Add a constant to a local, then compare it and branch if true (loop back
+ * edges): x, k, b, off (b an immediate for the _IMM ones). Same order as
+ * WEX__IOPS_BRCMP. */
+#define WEX__IOPS_BRADDI(X)                                                                        \
+    X(BR_ADDI_I32_EQ)                                                                              \
+    X(BR_ADDI_I32_NE)                                                                              \
+    X(BR_ADDI_I32_LT_S)                                                                            \
+    X(BR_ADDI_I32_LT_U)                                                                            \
+    X(BR_ADDI_I32_GT_S)                                                                            \
+    X(BR_ADDI_I32_GT_U)                                                                            \
+    X(BR_ADDI_I32_LE_S)                                                                            \
+    X(BR_ADDI_I32_LE_U)                                                                            \
+    X(BR_ADDI_I32_GE_S)                                                                            \
+    X(BR_ADDI_I32_GE_U)                                                                            \
+    X(BR_ADDI_I32_EQ_IMM)                                                                          \
+    X(BR_ADDI_I32_NE_IMM)                                                                          \
+    X(BR_ADDI_I32_LT_S_IMM)                                                                        \
+    X(BR_ADDI_I32_LT_U_IMM)                                                                        \
+    X(BR_ADDI_I32_GT_S_IMM)                                                                        \
+    X(BR_ADDI_I32_GT_U_IMM)                                                                        \
+    X(BR_ADDI_I32_LE_S_IMM)                                                                        \
+    X(BR_ADDI_I32_LE_U_IMM)                                                                        \
+    X(BR_ADDI_I32_GE_S_IMM)                                                                        \
+    X(BR_ADDI_I32_GE_U_IMM)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,
@@ -100,6 +324,8 @@ typedef struct {
     uint32_t nresults;
     uint32_t nlocals;     /* params + declared locals */
     uint32_t frame_slots; /* locals + the deepest operand stack */
+    uint32_t zero_from;   /* declared locals a call zeroes: [zero_from, +zero_count) */
+    uint32_t zero_count;  /* (others are written before they are read) */
 } wex__fcode;
 
 struct wex__compiled {

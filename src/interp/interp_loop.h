@@ -20,7 +20,11 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     };
     const uint32_t entry_depth = s->depth;
     uint32_t depth = entry_depth;
+    const uint32_t max_depth = s->max_depth;
+    uint64_t *const stack_end = s->stack_end;
+    wex__frame *const frames = s->frames;
     wex_instance_t *inst = f->inst;
+    /* The running instance's translated code, kept in sync with inst. */
     const wex__compiled *cm = inst->module->compiled;
     const wex__fcode *fc = &cm->funcs[f->code_index];
     uint64_t *fp = slots;
@@ -41,7 +45,23 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         msz = m0_ ? __atomic_load_n(&m0_->size, __ATOMIC_ACQUIRE) : 0;                             \
     } while (0)
 #define NEXT() goto *labels[*ip]
-#define S(i)   fp[ip[i]]
+/* Declared locals start at zero (those the body may read before writing,
+ * see wex__fcode). Usually none or a few: plain stores, kept a loop by the
+ * empty asm (compilers would turn it into a call to memset, spilling the
+ * loop's registers around it on every call). */
+#define ZERO_LOCALS(nf)                                                                            \
+    do {                                                                                           \
+        uint32_t n_ = (nf)->zero_count;                                                            \
+        if (n_) {                                                                                  \
+            uint64_t *z_ = fp + (nf)->zero_from;                                                   \
+            z_[0] = 0;                                                                             \
+            for (uint32_t k_ = 1; k_ < n_; k_++) {                                                 \
+                z_[k_] = 0;                                                                        \
+                __asm__ volatile("");                                                              \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+#define S(i) fp[ip[i]]
 #define TRAP(code)                                                                                 \
     do {                                                                                           \
         trap = (code);                                                                             \
@@ -49,8 +69,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     } while (0)
 
     ip = cm->code + fc->code_off; /* first, so that a trap here has a backtrace */
-    if (fp + fc->frame_slots > s->stack_end || depth >= s->max_depth)
-        TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+    if (fp + fc->frame_slots > stack_end || depth >= max_depth) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
     RELOAD_MEM();
     NEXT();
@@ -78,13 +97,18 @@ L_BR_IF_Z:
 L_BR_TABLE_I : {
     uint32_t k = (uint32_t)S(1), n = ip[2];
     if (k > n) k = n;
-    ip += 3 + k;             /* the offset word; then a signed move (k is unsigned: */
-    ip += (int32_t)ip[0];    /* one expression would turn a backward offset forward) */
+    ip += 3 + k;          /* the offset word; then a signed move (k is unsigned: */
+    ip += (int32_t)ip[0]; /* one expression would turn a backward offset forward) */
     NEXT();
 }
 L_MOVE:
     S(1) = S(2);
     ip += 3;
+    NEXT();
+L_MOVE2:
+    S(1) = S(2);
+    S(3) = S(4);
+    ip += 5;
     NEXT();
 L_CONST32:
     S(1) = ip[2];
@@ -117,6 +141,29 @@ L_CALL_IND_I : {
     ip += 5;
     goto do_call;
 }
+L_CALL_L : {
+    /* A call to a function of this instance: its code and frame size come
+     * straight from this module's table. */
+    const wex__fcode *nf = &cm->funcs[ip[1]];
+    uint64_t *nfp = fp + ip[2];
+    if (WEX__UNLIKELY(depth >= max_depth || nfp + nf->frame_slots > stack_end))
+        TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+    wex__frame *fr = &frames[depth++];
+    fr->ip = ip + 3;
+    fr->fp = fp;
+    fr->inst = inst;
+#if !WEX__CHECKED
+    /* Guard pages: as in do_call, for fault backtraces (the callee is a
+     * function of this instance, named by its code index). */
+    fr->callee = NULL;
+    fr->callee_code = ip[1];
+    s->depth = depth;
+#endif
+    fp = nfp;
+    ZERO_LOCALS(nf);
+    ip = cm->code + nf->code_off;
+    NEXT();
+}
 do_call:
     if (!g->inst) { /* host function */
         s->depth = wex__interp_host_frame(s, depth, ip, fp, inst);
@@ -130,9 +177,9 @@ do_call:
         const wex__compiled *ncm = ni->module->compiled;
         const wex__fcode *nf = &ncm->funcs[g->code_index];
         uint64_t *nfp = fp + base;
-        if (WEX__UNLIKELY(depth >= s->max_depth || nfp + nf->frame_slots > s->stack_end))
+        if (WEX__UNLIKELY(depth >= max_depth || nfp + nf->frame_slots > stack_end))
             TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
-        wex__frame *fr = &s->frames[depth++];
+        wex__frame *fr = &frames[depth++];
         fr->ip = ip;
         fr->fp = fp;
         fr->inst = inst;
@@ -143,19 +190,58 @@ do_call:
         s->depth = depth;
 #endif
         fp = nfp;
-        if (nf->nlocals != nf->nparams)
-            memset(fp + nf->nparams, 0, (size_t)(nf->nlocals - nf->nparams) * sizeof *fp);
+        ZERO_LOCALS(nf);
         if (ni != inst) {
             inst = ni;
+            cm = ncm;
             RELOAD_MEM();
         }
         ip = ncm->code + nf->code_off;
         NEXT();
     }
+L_I32_LEA:
+    S(1) = (uint32_t)((uint32_t)S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]);
+    ip += 6;
+    NEXT();
+L_I32_RSUB_IMM:
+    S(1) = (uint32_t)(ip[3] - (uint32_t)S(2));
+    ip += 4;
+    NEXT();
+    /* Bit tests and branch: a, b (slot or immediate), offset word at ip[3]. */
+#define BRT(name, cond)                                                                            \
+    L_##name : if (cond) {                                                                         \
+        ip += 3 + (int32_t)ip[3];                                                                  \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    ip += 4;                                                                                       \
+    NEXT();
+    BRT(BR_I32_TEST_NZ, ((uint32_t)S(1) & (uint32_t)S(2)) != 0)
+    BRT(BR_I32_TEST_Z, ((uint32_t)S(1) & (uint32_t)S(2)) == 0)
+    BRT(BR_I32_TEST_NZ_IMM, ((uint32_t)S(1) & ip[2]) != 0)
+    BRT(BR_I32_TEST_Z_IMM, ((uint32_t)S(1) & ip[2]) == 0)
+#undef BRT
+    /* Multiply-add pairs: the product is rounded to its type first. */
+#define FMA3(name, T, get, put, expr)                                                              \
+    L_##name : {                                                                                   \
+        T p_ = get(S(2)) * get(S(3));                                                              \
+        T c_ = get(S(4));                                                                          \
+        S(1) = put(expr);                                                                          \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    FMA3(F32_MULADD, float, wex__f32, wex__bits32, p_ + c_)
+    FMA3(F32_MULSUB, float, wex__f32, wex__bits32, p_ - c_)
+    FMA3(F32_SUBMUL, float, wex__f32, wex__bits32, c_ - p_)
+    FMA3(F64_MULADD, double, wex__f64, wex__bits64, p_ + c_)
+    FMA3(F64_MULSUB, double, wex__f64, wex__bits64, p_ - c_)
+    FMA3(F64_SUBMUL, double, wex__f64, wex__bits64, c_ - p_)
+#undef FMA3
+L_RET1:
+    fp[0] = S(1);
 L_RET:
     if (depth == entry_depth) goto done;
     {
-        wex__frame *fr = &s->frames[--depth];
+        wex__frame *fr = &frames[--depth];
 #if !WEX__CHECKED
         s->depth = depth;
 #endif
@@ -165,6 +251,7 @@ L_RET:
          * explicit checks (the callee may have grown memory). */
         if (WEX__CHECKED || fr->inst != inst) {
             inst = fr->inst;
+            cm = inst->module->compiled;
             RELOAD_MEM();
         }
     }
@@ -176,6 +263,15 @@ L_STOP:
 L_GLOBAL_GET_I:
     S(1) = inst->globals[ip[2]]->val;
     ip += 3;
+    NEXT();
+L_GLOBAL_SET_ADDI:
+    inst->globals[ip[1]]->val = (uint32_t)((uint32_t)S(2) + ip[3]);
+    ip += 4;
+    NEXT();
+L_I32_ADD_IMM2:
+    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]);
+    S(4) = (uint32_t)((uint32_t)S(5) + ip[6]);
+    ip += 7;
     NEXT();
 L_GLOBAL_SET_I:
     inst->globals[ip[1]]->val = S(2);
@@ -257,29 +353,59 @@ L_ELEM_DROP_I:
 #if WEX__CHECKED
 /* Past the cached size, look again before trapping: another thread may have
  * grown a shared memory (costs nothing on the in-bounds path). */
-#define EA_CHECK(n)                                                                                \
+#define BOUND(n)                                                                                   \
     if (WEX__UNLIKELY(ea + (n) > msz) &&                                                           \
         ea + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE)))                   \
     TRAP(WEX_TRAP_MEMORY_OOB)
-#define EA(n)                                                                                      \
-    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
-    EA_CHECK(n)
-#define EAS(n)                                                                                     \
-    uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                \
-    EA_CHECK(n)
 #else
-#define EA(n)  uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3]
-#define EAS(n) uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3]
+#define BOUND(n) (void)0
 #endif
-#define LOAD(name, T, n, conv)                                                                     \
-    L_##name : {                                                                                   \
-        EA(n);                                                                                     \
+    /* The effective address of each form (see interp.h). */
+#define EA_P(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    BOUND(n)
+#define EA_I(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
+    BOUND(n)
+#define EA_R(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
+    BOUND(n)
+#define EA_K(n)                                                                                    \
+    uint64_t ea = (uint64_t)ip[2] + ip[3];                                                         \
+    BOUND(n)
+#define EA_S(n)                                                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]) + ip[5];                 \
+    BOUND(n)
+#define EAS_S(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(1) << ip[2]) + ip[3]) + ip[5];                 \
+    BOUND(n)
+#define EAS_P(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                \
+    BOUND(n)
+#define EAS_I(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(1) + ip[2]) + ip[4];                                      \
+    BOUND(n)
+#define EAS_R(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(1) + ((uint32_t)S(2) << ip[3]) + ip[4]) + ip[6];          \
+    BOUND(n)
+#define EAS_K(n)                                                                                   \
+    uint64_t ea = (uint64_t)ip[1] + ip[3];                                                         \
+    BOUND(n)
+#define LOAD1(label, T, n, conv, EAF, words)                                                       \
+    label : {                                                                                      \
+        EAF(n);                                                                                    \
         T v_;                                                                                      \
         memcpy(&v_, mb + ea, n);                                                                   \
         S(1) = conv;                                                                               \
-        ip += 4;                                                                                   \
+        ip += words;                                                                               \
         NEXT();                                                                                    \
     }
+#define LOAD(name, T, n, conv)                                                                     \
+    LOAD1(L_##name, T, n, conv, EA_P, 4)                                                           \
+    LOAD1(L_##name##_I, T, n, conv, EA_I, 5)                                                       \
+    LOAD1(L_##name##_R, T, n, conv, EA_R, 7)                                                       \
+    LOAD1(L_##name##_K, T, n, conv, EA_K, 4)                                                       \
+    LOAD1(L_##name##_S, T, n, conv, EA_S, 6)
     LOAD(I32_LOAD, uint32_t, 4, v_)
     LOAD(I64_LOAD, uint64_t, 8, v_)
     LOAD(F32_LOAD, uint32_t, 4, v_)
@@ -295,14 +421,22 @@ L_ELEM_DROP_I:
     LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v_)
     LOAD(I64_LOAD32_U, uint32_t, 4, (uint64_t)v_)
 #undef LOAD
-#define STORE(name, T, n)                                                                          \
-    L_##name : {                                                                                   \
-        EAS(n);                                                                                    \
-        T v_ = (T)S(2);                                                                            \
+#undef LOAD1
+    /* A store's value word: P and K forms ip[2], I ip[3], S ip[4], R ip[5]. */
+#define STORE1(label, T, n, EAF, vw, words)                                                        \
+    label : {                                                                                      \
+        EAF(n);                                                                                    \
+        T v_ = (T)S(vw);                                                                           \
         memcpy(mb + ea, &v_, n);                                                                   \
-        ip += 4;                                                                                   \
+        ip += words;                                                                               \
         NEXT();                                                                                    \
     }
+#define STORE(name, T, n)                                                                          \
+    STORE1(L_##name, T, n, EAS_P, 2, 4)                                                            \
+    STORE1(L_##name##_I, T, n, EAS_I, 3, 5)                                                        \
+    STORE1(L_##name##_R, T, n, EAS_R, 5, 7)                                                        \
+    STORE1(L_##name##_K, T, n, EAS_K, 2, 4)                                                        \
+    STORE1(L_##name##_S, T, n, EAS_S, 4, 6)
     STORE(I32_STORE, uint32_t, 4)
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
@@ -313,9 +447,90 @@ L_ELEM_DROP_I:
     STORE(I64_STORE16, uint16_t, 2)
     STORE(I64_STORE32, uint32_t, 4)
 #undef STORE
-#undef EA
-#undef EAS
-#undef EA_CHECK
+#undef STORE1
+    /* Memory operands: x in ip[2], the address from ip[3] (see interp.h). */
+#define EAM_P(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)S(3) + ip[4];                                                \
+    BOUND(n)
+#define EAM_I(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ip[4]) + ip[5];                                      \
+    BOUND(n)
+#define EAM_R(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ((uint32_t)S(4) << ip[5]) + ip[6]) + ip[7];          \
+    BOUND(n)
+#define EAM_S(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];                 \
+    BOUND(n)
+#define MOP1(label, TB, T, FROM, TO, expr, EAF, words)                                             \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB b_;                                                                                     \
+        memcpy(&b_, mb + ea, sizeof b_);                                                           \
+        T m_ = FROM(b_), x_ = FROM((TB)S(2));                                                      \
+        S(1) = TO(expr);                                                                           \
+        ip += words;                                                                               \
+        NEXT();                                                                                    \
+    }
+#define MOPS1(label, TB, T, FROM, TO, expr, EAF, words)                                            \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB b_;                                                                                     \
+        memcpy(&b_, mb + ea, sizeof b_);                                                           \
+        T m_ = FROM(b_), x_ = FROM((TB)S(2));                                                      \
+        b_ = (TB)TO(expr);                                                                         \
+        memcpy(mb + ea, &b_, sizeof b_);                                                           \
+        S(1) = b_;                                                                                 \
+        ip += words;                                                                               \
+        NEXT();                                                                                    \
+    }
+#define MOP(name, TB, T, FROM, TO, expr)                                                           \
+    MOP1(L_##name##_MP, TB, T, FROM, TO, expr, EAM_P, 5)                                           \
+    MOP1(L_##name##_MI, TB, T, FROM, TO, expr, EAM_I, 6)                                           \
+    MOP1(L_##name##_MR, TB, T, FROM, TO, expr, EAM_R, 8)                                           \
+    MOP1(L_##name##_MS, TB, T, FROM, TO, expr, EAM_S, 7)                                           \
+    MOPS1(L_##name##_MPS, TB, T, FROM, TO, expr, EAM_P, 5)                                         \
+    MOPS1(L_##name##_MIS, TB, T, FROM, TO, expr, EAM_I, 6)                                         \
+    MOPS1(L_##name##_MRS, TB, T, FROM, TO, expr, EAM_R, 8)                                         \
+    MOPS1(L_##name##_MSS, TB, T, FROM, TO, expr, EAM_S, 7)
+#define U32(x) ((uint32_t)(x))
+    MOP(F32_ADD, uint32_t, float, wex__f32, wex__bits32, x_ + m_)
+    MOP(F32_SUB, uint32_t, float, wex__f32, wex__bits32, x_ - m_)
+    MOP(F32_MUL, uint32_t, float, wex__f32, wex__bits32, x_ *m_)
+    MOP(F32_DIV, uint32_t, float, wex__f32, wex__bits32, x_ / m_)
+    MOP(F32_RSUB, uint32_t, float, wex__f32, wex__bits32, m_ - x_)
+    MOP(F32_RDIV, uint32_t, float, wex__f32, wex__bits32, m_ / x_)
+    MOP(F64_ADD, uint64_t, double, wex__f64, wex__bits64, x_ + m_)
+    MOP(F64_SUB, uint64_t, double, wex__f64, wex__bits64, x_ - m_)
+    MOP(F64_MUL, uint64_t, double, wex__f64, wex__bits64, x_ *m_)
+    MOP(F64_DIV, uint64_t, double, wex__f64, wex__bits64, x_ / m_)
+    MOP(F64_RSUB, uint64_t, double, wex__f64, wex__bits64, m_ - x_)
+    MOP(F64_RDIV, uint64_t, double, wex__f64, wex__bits64, m_ / x_)
+    MOP(I32_ADD, uint32_t, uint32_t, U32, U32, x_ + m_)
+    MOP(I32_SUB, uint32_t, uint32_t, U32, U32, x_ - m_)
+    MOP(I32_MUL, uint32_t, uint32_t, U32, U32, x_ * m_)
+    MOP(I32_AND, uint32_t, uint32_t, U32, U32, x_ & m_)
+    MOP(I32_OR, uint32_t, uint32_t, U32, U32, x_ | m_)
+    MOP(I32_XOR, uint32_t, uint32_t, U32, U32, x_ ^ m_)
+    MOP(I32_RSUB, uint32_t, uint32_t, U32, U32, m_ - x_)
+#undef U32
+#undef MOP
+#undef MOP1
+#undef MOPS1
+#undef EAM_P
+#undef EAM_I
+#undef EAM_R
+#undef EAM_S
+#undef BOUND
+#undef EA_P
+#undef EA_I
+#undef EA_R
+#undef EA_K
+#undef EA_S
+#undef EAS_S
+#undef EAS_P
+#undef EAS_I
+#undef EAS_R
+#undef EAS_K
 L_MEMORY_SIZE_I:
     S(1) = __atomic_load_n(&inst->mem0->lim.min, __ATOMIC_ACQUIRE); /* shared: may grow */
     ip += 2;
@@ -607,7 +822,103 @@ L_I64_REM_U : {
     BINI(I32_LE_U, I32(2) <= ip[3])
     BINI(I32_GE_S, (int32_t)I32(2) >= (int32_t)ip[3])
     BINI(I32_GE_U, I32(2) >= ip[3])
+    BINI(I32_ROTL, wex__rotl32(I32(2), ip[3]))
+    BINI(I32_ROTR, wex__rotr32(I32(2), ip[3]))
 #undef BINI
+#define K64    ((uint64_t)(int64_t)(int32_t)ip[3])
+#define I64(i) ((uint64_t)S(i))
+#define BINI(name, expr)                                                                           \
+    L_##name##_IMM : S(1) = (expr);                                                                \
+    ip += 4;                                                                                       \
+    NEXT();
+    BINI(I64_ADD, I64(2) + K64)
+    BINI(I64_SUB, I64(2) - K64)
+    BINI(I64_MUL, I64(2) * K64)
+    BINI(I64_AND, I64(2) & K64)
+    BINI(I64_OR, I64(2) | K64)
+    BINI(I64_XOR, I64(2) ^ K64)
+    BINI(I64_SHL, I64(2) << (K64 & 63))
+    BINI(I64_SHR_S, (uint64_t)((int64_t)I64(2) >> (K64 & 63)))
+    BINI(I64_SHR_U, I64(2) >> (K64 & 63))
+    BINI(I64_EQ, I64(2) == K64)
+    BINI(I64_NE, I64(2) != K64)
+    BINI(I64_LT_S, (int64_t)I64(2) < (int64_t)K64)
+    BINI(I64_LT_U, I64(2) < K64)
+    BINI(I64_GT_S, (int64_t)I64(2) > (int64_t)K64)
+    BINI(I64_GT_U, I64(2) > K64)
+    BINI(I64_LE_S, (int64_t)I64(2) <= (int64_t)K64)
+    BINI(I64_LE_U, I64(2) <= K64)
+    BINI(I64_GE_S, (int64_t)I64(2) >= (int64_t)K64)
+    BINI(I64_GE_U, I64(2) >= K64)
+#undef BINI
+#undef I64
+#undef K64
+    /* x op (y shifted by k): dst, x, y, k. */
+#define Y32 ((uint32_t)S(3))
+#define SHOP(name, expr)                                                                           \
+    L_##name : S(1) = (uint32_t)(expr);                                                            \
+    ip += 5;                                                                                       \
+    NEXT();
+#define SHOPS(OPN, op)                                                                             \
+    SHOP(I32_##OPN##_SHL, (uint32_t)S(2) op(uint32_t)(Y32 << ip[4]))                               \
+    SHOP(I32_##OPN##_SHR_S, (uint32_t)S(2) op(uint32_t)((int32_t)Y32 >> ip[4]))                    \
+    SHOP(I32_##OPN##_SHR_U, (uint32_t)S(2) op(Y32 >> ip[4]))                                       \
+    SHOP(I32_##OPN##_ROTL, (uint32_t)S(2) op wex__rotl32(Y32, ip[4]))                              \
+    SHOP(I32_##OPN##_ROTR, (uint32_t)S(2) op wex__rotr32(Y32, ip[4]))
+    SHOPS(XOR, ^)
+    SHOPS(OR, |)
+    SHOPS(AND, &)
+    SHOPS(ADD, +)
+#undef SHOPS
+#undef SHOP
+L_I32_SHR_U_AND_IMM:
+    S(1) = ((uint32_t)S(2) >> ip[3]) & ip[4];
+    ip += 5;
+    NEXT();
+L_I32_SHL_AND_IMM:
+    S(1) = (uint32_t)((uint32_t)S(2) << ip[3]) & ip[4];
+    ip += 5;
+    NEXT();
+#undef Y32
+    /* Float operators with a constant operand. */
+#define KF32 wex__f32(ip[3])
+#define KF64 wex__f64((uint64_t)ip[3] | (uint64_t)ip[4] << 32)
+#define FI32(name, expr)                                                                           \
+    L_##name##_IMM : S(1) = (expr);                                                                \
+    ip += 4;                                                                                       \
+    NEXT();
+#define FI64(name, expr)                                                                           \
+    L_##name##_IMM : S(1) = (expr);                                                                \
+    ip += 5;                                                                                       \
+    NEXT();
+    FI32(F32_ADD, wex__bits32(wex__f32(S(2)) + KF32))
+    FI32(F32_SUB, wex__bits32(wex__f32(S(2)) - KF32))
+    FI32(F32_MUL, wex__bits32(wex__f32(S(2)) * KF32))
+    FI32(F32_DIV, wex__bits32(wex__f32(S(2)) / KF32))
+    FI32(F32_RSUB, wex__bits32(KF32 - wex__f32(S(2))))
+    FI32(F32_RDIV, wex__bits32(KF32 / wex__f32(S(2))))
+    FI32(F32_EQ, wex__f32(S(2)) == KF32)
+    FI32(F32_NE, wex__f32(S(2)) != KF32)
+    FI32(F32_LT, wex__f32(S(2)) < KF32)
+    FI32(F32_GT, wex__f32(S(2)) > KF32)
+    FI32(F32_LE, wex__f32(S(2)) <= KF32)
+    FI32(F32_GE, wex__f32(S(2)) >= KF32)
+    FI64(F64_ADD, wex__bits64(wex__f64(S(2)) + KF64))
+    FI64(F64_SUB, wex__bits64(wex__f64(S(2)) - KF64))
+    FI64(F64_MUL, wex__bits64(wex__f64(S(2)) * KF64))
+    FI64(F64_DIV, wex__bits64(wex__f64(S(2)) / KF64))
+    FI64(F64_RSUB, wex__bits64(KF64 - wex__f64(S(2))))
+    FI64(F64_RDIV, wex__bits64(KF64 / wex__f64(S(2))))
+    FI64(F64_EQ, wex__f64(S(2)) == KF64)
+    FI64(F64_NE, wex__f64(S(2)) != KF64)
+    FI64(F64_LT, wex__f64(S(2)) < KF64)
+    FI64(F64_GT, wex__f64(S(2)) > KF64)
+    FI64(F64_LE, wex__f64(S(2)) <= KF64)
+    FI64(F64_GE, wex__f64(S(2)) >= KF64)
+#undef FI32
+#undef FI64
+#undef KF32
+#undef KF64
     /* Compare and branch: a, b (slot or immediate), offset word at ip[3]. */
 #define BRC(name, T, op)                                                                           \
     L_BR_I32_##name : if ((T)I32(1) op(T) I32(2)) {                                                \
@@ -633,6 +944,39 @@ L_I64_REM_U : {
     BRC(GE_S, int32_t, >=)
     BRC(GE_U, uint32_t, >=)
 #undef BRC
+    /* x += k, then compare and branch: x, k, b (slot or immediate), offset. */
+#define BRA(name, T, op)                                                                           \
+    L_BR_ADDI_I32_##name : {                                                                       \
+        uint32_t v_ = I32(1) + ip[2];                                                              \
+        S(1) = v_;                                                                                 \
+        if ((T)v_ op(T) I32(3)) {                                                                  \
+            ip += 4 + (int32_t)ip[4];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI_I32_##name##_IMM : {                                                                 \
+        uint32_t v_ = I32(1) + ip[2];                                                              \
+        S(1) = v_;                                                                                 \
+        if ((T)v_ op(T) ip[3]) {                                                                   \
+            ip += 4 + (int32_t)ip[4];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    BRA(EQ, uint32_t, ==)
+    BRA(NE, uint32_t, !=)
+    BRA(LT_S, int32_t, <)
+    BRA(LT_U, uint32_t, <)
+    BRA(GT_S, int32_t, >)
+    BRA(GT_U, uint32_t, >)
+    BRA(LE_S, int32_t, <=)
+    BRA(LE_U, uint32_t, <=)
+    BRA(GE_S, int32_t, >=)
+    BRA(GE_U, uint32_t, >=)
+#undef BRA
 #undef I32
 
 #include "interp/interp_atomic.h" /* the threads proposal's operators */
@@ -700,6 +1044,7 @@ done:
     s->depth = entry_depth;
     return NULL;
 #undef RELOAD_MEM
+#undef ZERO_LOCALS
 #undef NEXT
 #undef S
 #undef TRAP

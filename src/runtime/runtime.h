@@ -131,7 +131,10 @@ typedef struct {
     const uint32_t *ip;
     uint64_t *fp;
     struct wex_instance *inst;
-    struct wex_func *callee; /* guard-page builds only: for fault backtraces */
+    /* Guard-page builds only, for fault backtraces: the callee, or for a call
+     * within fr->inst (callee NULL) its code index; UINT32_MAX for none. */
+    struct wex_func *callee;
+    uint32_t callee_code;
 } wex__frame;
 
 struct wex_store {

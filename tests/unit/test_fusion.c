@@ -1,0 +1,114 @@
+/*
+ * test_fusion.c - the interpreter's fused instructions against the plain
+ * ones. tests/wat/fusion.wat.py generates a program in which every check
+ * computes one expression the way the translator fuses it (memory operands
+ * in each address form, read-modify-write, immediates of every type on
+ * either side, shifts into xor/or/and/add, bit fields, multiply-add,
+ * compare-and-branch, loop back edges, bit tests, locals that start at zero)
+ * and again with its operands passed through calls, which cannot be fused;
+ * each exported check returns the number of mismatches. Run in both
+ * bounds-check modes, over several argument sets.
+ */
+#include "harness.h"
+#include "wex.h"
+
+#include <stdint.h>
+
+typedef struct {
+    wex_engine_t *engine;
+    wex_module_t *module;
+    wex_store_t *store;
+    wex_instance_t *inst;
+} env_t;
+
+static env_t load(wex_bounds_t bounds) {
+    env_t e;
+    wex_config_t *cfg = wex_config_new();
+    wex_config_set_bounds_checks(cfg, bounds);
+    e.engine = wex_engine_new(cfg);
+    CHECK(e.engine != NULL);
+    size_t len;
+    uint8_t *bytes = wex_test_read_wasm("fusion.wasm", &len);
+    wex_error_t *err = wex_module_new(e.engine, bytes, len, &e.module);
+    free(bytes);
+    if (err) wex_test_fail(__FILE__, __LINE__, "module: %s", wex_error_message(err));
+    e.store = wex_store_new(e.engine);
+    err = wex_instance_new(e.store, e.module, NULL, 0, &e.inst);
+    if (err) wex_test_fail(__FILE__, __LINE__, "instance: %s", wex_error_message(err));
+    return e;
+}
+
+static void unload(env_t *e) {
+    wex_store_delete(e->store);
+    wex_module_delete(e->module);
+    wex_engine_delete(e->engine);
+}
+
+/* Call export `name`; it must succeed and report no mismatches (the count
+ * is the program's global: it only grows). */
+static void expect_clean(env_t *e, const char *name, const wex_val_t *args, size_t n) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
+    CHECK(ex.kind == WEX_EXTERN_FUNC);
+    wex_val_t r;
+    wex_error_t *err = wex_func_call(e->store, ex.of.func, args, n, &r, 1);
+    if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+    if (r.of.i32 != 0)
+        wex_test_fail(__FILE__, __LINE__, "%s: %d fused results differ from plain ones", name,
+                      (int)r.of.i32);
+}
+
+static wex_val_t f32v(float f) {
+    wex_val_t v;
+    v.kind = WEX_F32;
+    memcpy(&v.of.f32_bits, &f, 4);
+    return v;
+}
+
+static wex_val_t f64v(double d) {
+    wex_val_t v;
+    v.kind = WEX_F64;
+    memcpy(&v.of.f64_bits, &d, 8);
+    return v;
+}
+
+static void run(wex_bounds_t b) {
+    env_t e = load(b);
+    wex_extern_t init;
+    CHECK(wex_instance_export(e.inst, "init", 4, &init));
+    CHECK(wex_func_call(e.store, init.of.func, NULL, 0, NULL, 0) == NULL);
+    static const int32_t ps[] = {0, 4, 100, 1000}, is[] = {0, 1, 7, 255};
+    static const int32_t xs[] = {0, 1, -1, 123456789, INT32_MIN};
+    for (size_t a = 0; a < 4; a++)
+        for (size_t x = 0; x < 5; x++) {
+            wex_val_t args[3] = {wex_val_i32(ps[a]), wex_val_i32(is[a]), wex_val_i32(xs[x])};
+            expect_clean(&e, "mem_i32", args, 3);
+            args[2] = f32v((float)xs[x] / 3.0f);
+            expect_clean(&e, "mem_f32", args, 3);
+            args[2] = f64v((double)xs[x] / 7.0);
+            expect_clean(&e, "mem_f64", args, 3);
+            args[2] = wex_val_i64((int64_t)xs[x] * 0x100000001LL);
+            expect_clean(&e, "mem_widths", args, 3);
+            wex_val_t sh[2] = {wex_val_i32(xs[x]), wex_val_i32(xs[(x + 2) % 5] ^ ps[a])};
+            expect_clean(&e, "shifts", sh, 2);
+            wex_val_t im[4] = {wex_val_i32(xs[x] + ps[a]),
+                               wex_val_i64((int64_t)((uint64_t)(int64_t)xs[x] << is[a] % 40)),
+                               f32v((float)xs[x] * 0.25f), f64v((double)xs[x] - 0.5)};
+            expect_clean(&e, "imms", im, 4);
+        }
+    static const int32_t ns[] = {0, 1, 5, 37, 40, -3};
+    for (size_t n = 0; n < 6; n++) {
+        wex_val_t lp[2] = {wex_val_i32(ns[n]), wex_val_i32(ns[(n + 1) % 6] * 3)};
+        expect_clean(&e, "loops", lp, 2);
+    }
+    wex_val_t z = wex_val_i32(-559038737);
+    expect_clean(&e, "zeros", &z, 1);
+    unload(&e);
+}
+
+TEST(fused_guard) {
+    run(WEX_BOUNDS_GUARD_PAGES);
+}
+TEST(fused_explicit) {
+    run(WEX_BOUNDS_EXPLICIT);
+}
