@@ -252,17 +252,13 @@ static wex_error_t *find_relocs(const wex__module *m, uint32_t **out, uint32_t *
         flipped[i].canon ^= FLIP;
     wex__buf rl = {0};
     wex_error_t *err = NULL;
-    for (uint32_t lo = 0; lo < m->ncodes && !err;) {
-        if (!may_call_indirect(m, lo)) {
-            lo++;
-            continue;
-        }
-        uint32_t hi = lo + 1;
-        while (hi < m->ncodes && may_call_indirect(m, hi))
-            hi++;
-        err = relocs_of_run(m, flipped, lo, hi, &rl);
-        lo = hi;
-    }
+    /* One translation of the whole module: translating a run of functions
+     * alone would turn its calls to earlier functions into calls of imports,
+     * which the interpreter encodes differently from calls within the module. */
+    bool any = false;
+    for (uint32_t i = 0; i < m->ncodes && !any; i++)
+        any = may_call_indirect(m, i);
+    if (any) err = relocs_of_run(m, flipped, 0, m->ncodes, &rl);
     wex__free(flipped);
     if (err) {
         wex__buf_free(&rl);
