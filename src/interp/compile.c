@@ -301,6 +301,14 @@ static uint32_t imm_form(unsigned idx) {
     case WEX__OPI_I32_SHR_U: return WEX__IOP_I32_SHR_U_IMM;
     case WEX__OPI_I32_ROTL: return WEX__IOP_I32_ROTL_IMM;
     case WEX__OPI_I32_ROTR: return WEX__IOP_I32_ROTR_IMM;
+    case WEX__OPI_I32_DIV_S: return WEX__IOP_I32_DIV_S_IMM;
+    case WEX__OPI_I32_DIV_U: return WEX__IOP_I32_DIV_U_IMM;
+    case WEX__OPI_I32_REM_S: return WEX__IOP_I32_REM_S_IMM;
+    case WEX__OPI_I32_REM_U: return WEX__IOP_I32_REM_U_IMM;
+    case WEX__OPI_I64_DIV_S: return WEX__IOP_I64_DIV_S_IMM;
+    case WEX__OPI_I64_DIV_U: return WEX__IOP_I64_DIV_U_IMM;
+    case WEX__OPI_I64_REM_S: return WEX__IOP_I64_REM_S_IMM;
+    case WEX__OPI_I64_REM_U: return WEX__IOP_I64_REM_U_IMM;
     case WEX__OPI_I64_ADD: return WEX__IOP_I64_ADD_IMM;
     case WEX__OPI_I64_SUB: return WEX__IOP_I64_SUB_IMM;
     case WEX__OPI_I64_MUL: return WEX__IOP_I64_MUL_IMM;
@@ -323,6 +331,12 @@ static uint32_t imm_form(unsigned idx) {
  * take a sign-extended 32-bit immediate. */
 static bool fits_imm(const ventry *e, uint32_t iop) {
     if (e->kind != E_CONST) return false;
+    /* division by a constant: never by zero, and signed never by -1 (the
+     * forms have no trap checks) */
+    if (iop >= WEX__IOP_I32_DIV_S_IMM && iop <= WEX__IOP_I32_REM_U_IMM)
+        return !e->wide && (uint32_t)e->k != 0 && (uint32_t)e->k != UINT32_MAX;
+    if (iop >= WEX__IOP_I64_DIV_S_IMM && iop <= WEX__IOP_I64_REM_U_IMM)
+        return e->wide && (int64_t)e->k > 0 && (int64_t)e->k <= INT32_MAX;
     if (iop >= WEX__IOP_I64_ADD_IMM && iop <= WEX__IOP_I64_GE_U_IMM)
         return e->wide && (int64_t)e->k == (int32_t)(uint32_t)e->k;
     return !e->wide;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 17
+#define WEX__INTERP_FORMAT_VERSION 18
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -83,6 +83,7 @@
     WEX__IOPS_BRADDI(X)                                                                            \
     WEX__IOPS_IMM64(X)                                                                             \
     WEX__IOPS_FIMM(X)                                                                              \
+    WEX__IOPS_DIVIMM(X)                                                                            \
     WEX__IOPS_SHOPS(X)                                                                             \
     WEX__IOPS_LOADS(X, _I)                                                                         \
     WEX__IOPS_LOADS(X, _R)                                                                         \
@@ -207,6 +208,18 @@
     X(I64_LE_U_IMM)                                                                                \
     X(I64_GE_S_IMM)                                                                                \
     X(I64_GE_U_IMM)
+
+/* Division by a constant (never zero, never -1): dst, a, k (i64: k is a
+ * positive 32-bit value). */
+#define WEX__IOPS_DIVIMM(X)                                                                        \
+    X(I32_DIV_S_IMM)                                                                               \
+    X(I32_DIV_U_IMM)                                                                               \
+    X(I32_REM_S_IMM)                                                                               \
+    X(I32_REM_U_IMM)                                                                               \
+    X(I64_DIV_S_IMM)                                                                               \
+    X(I64_DIV_U_IMM)                                                                               \
+    X(I64_REM_S_IMM)                                                                               \
+    X(I64_REM_U_IMM)
 
 /* Float operators with a constant operand: dst, a, k (f64: k lo, k hi);
  * RSUB k - a, RDIV k / a. */

@@ -855,6 +855,39 @@ L_I32_SHL_AND_IMM:
     ip += 5;
     NEXT();
 #undef Y32
+    /* Division by a constant: no zero, no -1 (see fits_imm). */
+L_I32_DIV_S_IMM:
+    S(1) = (uint32_t)((int32_t)S(2) / (int32_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I32_DIV_U_IMM:
+    S(1) = (uint32_t)S(2) / ip[3];
+    ip += 4;
+    NEXT();
+L_I32_REM_S_IMM:
+    S(1) = (uint32_t)((int32_t)S(2) % (int32_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I32_REM_U_IMM:
+    S(1) = (uint32_t)S(2) % ip[3];
+    ip += 4;
+    NEXT();
+L_I64_DIV_S_IMM:
+    S(1) = (uint64_t)((int64_t)S(2) / (int64_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I64_DIV_U_IMM:
+    S(1) = S(2) / ip[3];
+    ip += 4;
+    NEXT();
+L_I64_REM_S_IMM:
+    S(1) = (uint64_t)((int64_t)S(2) % (int64_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I64_REM_U_IMM:
+    S(1) = S(2) % ip[3];
+    ip += 4;
+    NEXT();
     /* Float operators with a constant operand. */
 #define KF32 wex__f32(ip[3])
 #define KF64 wex__f64((uint64_t)ip[3] | (uint64_t)ip[4] << 32)

@@ -139,6 +139,10 @@ for op in ["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "ro
     for k in [1, -1, -2147483648]:
         check(f"(i32.{op} (local.get $x) (i32.const {k}))", f"(i32.{op} (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k})))", "i32")
         check(f"(i32.{op} (i32.const {k}) (local.get $x))", f"(i32.{op} (call $id_i32 (i32.const {k})) (call $id_i32 (local.get $x)))", "i32")
+for t, v in [("i32", "$x"), ("i64", "$y")]:  # division by constants (and the ones that trap)
+    for op in ["div_s", "div_u", "rem_s", "rem_u"]:
+        for k in [1, 10, -7, 2147483647] + ([4294967296] if t == "i64" else []):
+            check(f"({t}.{op} (local.get {v}) ({t}.const {k}))", f"({t}.{op} (call $id_{t} (local.get {v})) (call $id_{t} ({t}.const {k})))", t)
 for op in ["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u"]:
     for k in [-1, 77, 4294967296]:
         check(f"(i64.{op} (local.get $y) (i64.const {k}))", f"(i64.{op} (call $id_i64 (local.get $y)) (call $id_i64 (i64.const {k})))", "i64")
