@@ -481,11 +481,14 @@ static void emit_addr_op(comp *c, const ventry *m, unsigned idx, uint32_t x) {
 }
 
 /* A copy between slots; one right after another (no label between) joins
- * it as a MOVE2 (a run of copies, as when a loop rotates its variables). */
+ * it, up to MOVE4 (runs of copies, as when a loop rotates its variables). */
 static void emit_move(comp *c, uint32_t dst, uint32_t src) {
     size_t p = c->last_op_start;
-    if (!c->oom && p != NONE && p + 3 == c->len && c->code[p] == WEX__IOP_MOVE) {
-        c->code[p] = WEX__IOP_MOVE2;
+    if (!c->oom && p != NONE &&
+        ((p + 3 == c->len && c->code[p] == WEX__IOP_MOVE) ||
+         (p + 5 == c->len && c->code[p] == WEX__IOP_MOVE2) ||
+         (p + 7 == c->len && c->code[p] == WEX__IOP_MOVE3))) {
+        c->code[p] += 1; /* MOVE -> MOVE2 -> MOVE3 -> MOVE4 */
         emit(c, dst);
         emit(c, src);
         c->prev_op_start = NONE;
@@ -1063,6 +1066,22 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     if (idx == WEX__OPI_I32_SUB) y.k = 0u - y.k;
     affine f = x;
     f.k = x.k + y.k;
+    if (x.n + y.n == 3 && !x.shift[0] && !x.shift[1] && !y.shift[0] && !y.shift[1]) {
+        /* a + b + c (+ k): one instruction now (sums of several values) */
+        uint32_t t[3], n = 0;
+        for (uint32_t j = 0; j < x.n; j++)
+            t[n++] = x.slot[j];
+        for (uint32_t j = 0; j < y.n; j++)
+            t[n++] = y.slot[j];
+        emit_op(c, WEX__IOP_I32_ADD3);
+        push_result(c);
+        emit(c, t[0]);
+        emit(c, t[1]);
+        emit(c, t[2]);
+        emit(c, f.k);
+        c->last_dst_site = c->last_op_start + 1;
+        return true;
+    }
     bool ok = x.n + y.n <= 2;
     for (uint32_t j = 0; ok && j < y.n; j++) {
         f.slot[f.n] = y.slot[j];

@@ -165,6 +165,9 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_CONST32: return 3;
     case WEX__IOP_CONST64: return 4;
     case WEX__IOP_MOVE2: return 5;
+    case WEX__IOP_MOVE3: return 7;
+    case WEX__IOP_MOVE4: return 9;
+    case WEX__IOP_I32_ADD3: return 6;
     case WEX__IOP_GLOBAL_SET_ADDI: return 4;
     case WEX__IOP_I32_ADD_IMM2: return 7;
     case WEX__IOP_CALL_I:

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 18
+#define WEX__INTERP_FORMAT_VERSION 19
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -35,6 +35,9 @@
     X(BR_TABLE_I)         /* idx, n, off[0..n] (n+1 offsets, the last the default) */              \
     X(MOVE)               /* dst, src */                                                           \
     X(MOVE2)              /* dst, src, dst2, src2: two copies, in order */                         \
+    X(MOVE3)              /* three pairs */                                                        \
+    X(MOVE4)              /* four pairs */                                                         \
+    X(I32_ADD3)           /* dst, a, b, c, k: a + b + c + k */                                     \
     X(CONST32)            /* dst, imm */                                                           \
     X(CONST64)            /* dst, lo, hi */                                                        \
     X(CALL_I)             /* funcidx, base */                                                      \

@@ -109,6 +109,23 @@ L_MOVE2:
     S(3) = S(4);
     ip += 5;
     NEXT();
+L_MOVE3:
+    S(1) = S(2);
+    S(3) = S(4);
+    S(5) = S(6);
+    ip += 7;
+    NEXT();
+L_MOVE4:
+    S(1) = S(2);
+    S(3) = S(4);
+    S(5) = S(6);
+    S(7) = S(8);
+    ip += 9;
+    NEXT();
+L_I32_ADD3:
+    S(1) = (uint32_t)((uint32_t)S(2) + (uint32_t)S(3) + (uint32_t)S(4) + ip[5]);
+    ip += 6;
+    NEXT();
 L_CONST32:
     S(1) = ip[2];
     ip += 3;

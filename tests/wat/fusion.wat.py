@@ -128,7 +128,10 @@ for e in ["(i32.add (i32.add (local.get $x) (i32.const 5)) (i32.shl (local.get $
           "(i32.add (i32.shl (local.get $y) (i32.const 2)) (i32.const -8))",
           "(i32.sub (i32.add (local.get $x) (local.get $y)) (i32.const 3))",
           "(i32.add (i32.const 7) (i32.add (local.get $x) (i32.const -9)))",
-          "(i32.add (i32.shl (local.get $x) (i32.const 1)) (i32.shl (local.get $y) (i32.const 2)))"]:
+          "(i32.add (i32.shl (local.get $x) (i32.const 1)) (i32.shl (local.get $y) (i32.const 2)))",
+          "(i32.add (i32.add (local.get $x) (local.get $y)) (local.get $x))",
+          "(i32.add (local.get $y) (i32.add (i32.add (local.get $x) (i32.const 3)) (local.get $y)))",
+          "(i32.sub (i32.add (local.get $x) (local.get $y)) (i32.const -5))"]:
     u = e.replace("(local.get $x)", "(call $id_i32 (local.get $x))").replace("(local.get $y)", "(call $id_i32 (local.get $y))")
     check(e, f"(call $id_i32 {u})", "i32")
 w("    (global.get $bad))")
