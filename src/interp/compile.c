@@ -1152,6 +1152,7 @@ static bool keeps_load(comp *c, unsigned idx) {
     case WEX__OPI_I64_CONST:
     case WEX__OPI_F32_CONST:
     case WEX__OPI_F64_CONST: return true;
+    case WEX__OPI_BR_TABLE: return c->pload + 1 == c->nvs && c->vs[c->pload].lop == 0;
     default: return c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0;
     }
 }
@@ -1476,10 +1477,20 @@ static void translate(comp *c, const wex__opinfo *op) {
         uint32_t *depths = c->depths; /* reused across br_tables */
         for (uint32_t i = 0; i <= n; i++)
             wex__read_u32(r, &depths[i]);
-        uint32_t key = pop(c);
-        emit_op(c, WEX__IOP_BR_TABLE_I);
-        emit(c, key);
-        emit(c, n);
+        ventry ke = pop_entry(c);
+        if (ke.kind == E_LOAD && ke.lop == 0 && ke.form != F_K) {
+            /* the key loaded from memory (switch on *p): BR_TABLE_M* */
+            emit_op(c, WEX__IOP_BR_TABLE_MP + ke.form);
+            emit(c, n);
+            emit_addr_words(c, &ke);
+            emit(c, ke.off);
+            c->pload = NONE;
+        } else {
+            uint32_t key = entry_slot(c, &ke, c->nvs);
+            emit_op(c, WEX__IOP_BR_TABLE_I);
+            emit(c, key);
+            emit(c, n);
+        }
         size_t table = c->len;
         for (uint32_t i = 0; i <= n; i++)
             emit(c, 0);

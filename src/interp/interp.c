@@ -161,6 +161,10 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_BR_IF_NZ:
     case WEX__IOP_BR_IF_Z: return 3;
     case WEX__IOP_BR_TABLE_I: return 4 + ip[2];
+    case WEX__IOP_BR_TABLE_MP: return 5 + ip[1];
+    case WEX__IOP_BR_TABLE_MI: return 6 + ip[1];
+    case WEX__IOP_BR_TABLE_MR: return 8 + ip[1];
+    case WEX__IOP_BR_TABLE_MS: return 7 + ip[1];
     case WEX__IOP_MOVE:
     case WEX__IOP_CONST32: return 3;
     case WEX__IOP_CONST64: return 4;

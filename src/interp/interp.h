@@ -24,15 +24,19 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 19
+#define WEX__INTERP_FORMAT_VERSION 20
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
 #define WEX__IOPS_EXTRA(X)                                                                         \
-    X(JMP)                /* off */                                                                \
-    X(BR_IF_NZ)           /* cond, off */                                                          \
-    X(BR_IF_Z)            /* cond, off */                                                          \
-    X(BR_TABLE_I)         /* idx, n, off[0..n] (n+1 offsets, the last the default) */              \
+    X(JMP)         /* off */                                                                       \
+    X(BR_IF_NZ)    /* cond, off */                                                                 \
+    X(BR_IF_Z)     /* cond, off */                                                                 \
+    X(BR_TABLE_I)  /* idx, n, off[0..n] (n+1 offsets, the last the default) */                     \
+    X(BR_TABLE_MP) /* n, address words (as LOAD_*), off, off[0..n]: the key an i32 load */         \
+    X(BR_TABLE_MI)                                                                                 \
+    X(BR_TABLE_MR)                                                                                 \
+    X(BR_TABLE_MS)                                                                                 \
     X(MOVE)               /* dst, src */                                                           \
     X(MOVE2)              /* dst, src, dst2, src2: two copies, in order */                         \
     X(MOVE3)              /* three pairs */                                                        \

@@ -508,6 +508,37 @@ L_ELEM_DROP_I:
     MOP(I32_XOR, uint32_t, uint32_t, U32, U32, x_ ^ m_)
     MOP(I32_RSUB, uint32_t, uint32_t, U32, U32, m_ - x_)
 #undef U32
+    /* br_table on a loaded key: n, address, off, then the offsets. */
+#define BRTM(label, EAF, tw)                                                                       \
+    label : {                                                                                      \
+        EAF(4);                                                                                    \
+        uint32_t k_, n_ = ip[1];                                                                   \
+        memcpy(&k_, mb + ea, 4);                                                                   \
+        if (k_ > n_) k_ = n_;                                                                      \
+        ip += (tw) + k_ + (int32_t)ip[(tw) + k_];                                                  \
+        NEXT();                                                                                    \
+    }
+#define EAT_P(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    BOUND(n)
+#define EAT_I(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
+    BOUND(n)
+#define EAT_R(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
+    BOUND(n)
+#define EAT_S(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]) + ip[5];                 \
+    BOUND(n)
+    BRTM(L_BR_TABLE_MP, EAT_P, 4)
+    BRTM(L_BR_TABLE_MI, EAT_I, 5)
+    BRTM(L_BR_TABLE_MR, EAT_R, 7)
+    BRTM(L_BR_TABLE_MS, EAT_S, 6)
+#undef BRTM
+#undef EAT_P
+#undef EAT_I
+#undef EAT_R
+#undef EAT_S
 #undef MOP
 #undef MOP1
 #undef MOPS1

@@ -220,6 +220,21 @@ w("    (global.set $g (i32.add (local.get $n) (i32.const 12)))")
 check("(global.get $g)", "(call $id_i32 (i32.add (call $id_i32 (local.get $n)) (i32.const 12)))", "i32")
 w("    (global.get $bad))")
 
+# br_table on a loaded key, in each address form
+w('  (func $sw (param $k i32) (result i32)')
+w('    (block $d (block $c2 (block $c1 (block $c0 (br_table $c0 $c1 $c2 $d (local.get $k)))')
+w('      (return (i32.const 10))) (return (i32.const 11))) (return (i32.const 12))) (i32.const 13))')
+w('  (func (export "switch") (param $p i32) (param $i i32) (param $v i32) (result i32) (local $r i32)')
+for (af, au, base) in addrs(2048):
+    w(f"    (i32.store offset={base} {au} (local.get $v))")
+    w(f"    (local.set $r (i32.const 13))")
+    w(f"    (block $d (block $c2 (block $c1 (block $c0 (br_table $c0 $c1 $c2 $d (i32.load offset={base} {af})))")
+    w(f"      (local.set $r (i32.const 10)) (br $d)) (local.set $r (i32.const 11)) (br $d))")
+    w(f"      (local.set $r (i32.const 12)))")
+    check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+w("    (call $init)")
+w("    (global.get $bad))")
+
 # declared locals start at zero, even where an earlier call left garbage
 w('''  (func $dirty (param i32) (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32)
     (local.set 1 (local.get 0)) (local.set 2 (local.get 0)) (local.set 3 (local.get 0))
