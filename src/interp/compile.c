@@ -356,9 +356,19 @@ static bool is_i32_const(const ventry *e);
 static ventry *push_entry(comp *c) {
     if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return NULL;
     /* A pending top entry may read the slot above it (see stable_for):
-     * compute it before that slot gets an owner. */
-    if (c->nvs && c->vs[c->nvs - 1].kind > E_CONST && reads(&c->vs[c->nvs - 1], pos_of(c, c->nvs)))
-        materialize(c, c->nvs - 1);
+     * compute it before that slot gets an owner. A push often comes right
+     * after an instruction's opcode word (emit_op, then push_result): the
+     * computation then goes before that opcode, never among its words. */
+    if (c->nvs && c->vs[c->nvs - 1].kind > E_CONST &&
+        reads(&c->vs[c->nvs - 1], pos_of(c, c->nvs))) {
+        if (!c->oom && c->last_op_start != NONE && c->last_op_start + 1 == c->len) {
+            uint32_t op = c->code[--c->len];
+            materialize(c, c->nvs - 1);
+            emit_op(c, op);
+        } else {
+            materialize(c, c->nvs - 1);
+        }
+    }
     note_height(c, c->nvs);
     ventry *e = &c->vs[c->nvs++];
     memset(e, 0, sizeof *e);
@@ -1532,6 +1542,12 @@ static void translate(comp *c, const wex__opinfo *op) {
         uint32_t np = ft->nparams;
         materialize_from(c, c->nvs - np);
         uint32_t base = pos_of(c, c->nvs - np);
+        /* The callee's frame starts at base and owns every slot above: a
+         * pending entry just below that reads base (the slot above it, see
+         * stable_for; only possible with no arguments) is computed first. */
+        if (np == 0 && c->nvs && c->vs[c->nvs - 1].kind > E_CONST &&
+            reads(&c->vs[c->nvs - 1], base))
+            materialize(c, c->nvs - 1);
         if (idx == WEX__OPI_CALL && u >= c->m->nfunc_imports) {
             emit_op(c, WEX__IOP_CALL_L); /* same instance: no lookup */
             emit(c, u - c->m->nfunc_imports);

@@ -235,6 +235,27 @@ for (af, au, base) in addrs(2048):
 w("    (call $init)")
 w("    (global.get $bad))")
 
+# a pending value that reads the slot above it must survive a call with no
+# arguments (whose frame starts at that slot)
+w('''  (func $clobber (result i32) (local i32 i32 i32 i32) (local.set 0 (i32.const -1))
+    (local.set 1 (i32.const -1)) (local.set 2 (i32.const -1)) (local.set 3 (i32.const -1)) (i32.const 0))
+  (func (export "calls") (param $p i32) (param $i i32) (param $x f64) (result i32)''')
+w("    (call $ck_i32 (i32.add (i32.add (local.get $p) (i32.load (local.get $i))) (call $clobber))")
+w("                  (i32.add (call $id_i32 (local.get $p)) (call $id_i32 (i32.load (call $id_i32 (local.get $i))))))")
+w("    (call $ck_f64 (f64.add (f64.mul (local.get $x) (f64.load offset=8192 (local.get $i))) (f64.convert_i32_s (call $clobber)))")
+w("                  (f64.mul (call $id_f64 (local.get $x)) (call $id_f64 (f64.load offset=8192 (call $id_i32 (local.get $i))))))")
+w("    (call $ck_i32 (i32.add (i32.shl (local.get $p) (i32.const 3)) (call $clobber)) (call $id_i32 (i32.shl (local.get $p) (i32.const 3))))")
+w("    (call $ck_i32 (i32.add (i32.add (i32.const 5) (call $id_i32 (local.get $p))) (call $clobber))")
+w("                  (call $id_i32 (i32.add (local.get $p) (i32.const 5))))")
+# a pending `call result + k` (it reads the slot above its own), then an
+# instruction whose result is pushed right after its opcode word
+w("    (global.set $g (local.get $i))")
+w("    (call $ck_i32 (i32.add (i32.add (i32.const 5) (call $id_i32 (local.get $p))) (global.get $g))")
+w("                  (call $id_i32 (i32.add (call $id_i32 (i32.add (local.get $p) (i32.const 5))) (call $id_i32 (local.get $i)))))")
+w("    (call $ck_i32 (i32.add (i32.add (i32.const 7) (call $id_i32 (local.get $p))) (memory.size))")
+w("                  (call $id_i32 (i32.add (call $id_i32 (i32.add (local.get $p) (i32.const 7))) (call $id_i32 (i32.const 1)))))")
+w("    (global.get $bad))")
+
 # declared locals start at zero, even where an earlier call left garbage
 w('''  (func $dirty (param i32) (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32)
     (local.set 1 (local.get 0)) (local.set 2 (local.get 0)) (local.set 3 (local.get 0))
