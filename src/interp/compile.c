@@ -330,6 +330,14 @@ static uint32_t imm_form(unsigned idx) {
     case WEX__OPI_I32_SHR_U: return WEX__IOP_I32_SHR_U_IMM;
     case WEX__OPI_I32_ROTL: return WEX__IOP_I32_ROTL_IMM;
     case WEX__OPI_I32_ROTR: return WEX__IOP_I32_ROTR_IMM;
+    case WEX__OPI_I32_DIV_S: return WEX__IOP_I32_DIV_S_IMM;
+    case WEX__OPI_I32_DIV_U: return WEX__IOP_I32_DIV_U_IMM;
+    case WEX__OPI_I32_REM_S: return WEX__IOP_I32_REM_S_IMM;
+    case WEX__OPI_I32_REM_U: return WEX__IOP_I32_REM_U_IMM;
+    case WEX__OPI_I64_DIV_S: return WEX__IOP_I64_DIV_S_IMM;
+    case WEX__OPI_I64_DIV_U: return WEX__IOP_I64_DIV_U_IMM;
+    case WEX__OPI_I64_REM_S: return WEX__IOP_I64_REM_S_IMM;
+    case WEX__OPI_I64_REM_U: return WEX__IOP_I64_REM_U_IMM;
     case WEX__OPI_I64_ADD: return WEX__IOP_I64_ADD_IMM;
     case WEX__OPI_I64_SUB: return WEX__IOP_I64_SUB_IMM;
     case WEX__OPI_I64_MUL: return WEX__IOP_I64_MUL_IMM;
@@ -352,6 +360,12 @@ static uint32_t imm_form(unsigned idx) {
  * take a sign-extended 32-bit immediate. */
 static bool fits_imm(const ventry *e, uint32_t iop) {
     if (e->kind != E_CONST) return false;
+    /* division by a constant: never by zero, and signed never by -1 (the
+     * forms have no trap checks) */
+    if (iop >= WEX__IOP_I32_DIV_S_IMM && iop <= WEX__IOP_I32_REM_U_IMM)
+        return !e->wide && (uint32_t)e->k != 0 && (uint32_t)e->k != UINT32_MAX;
+    if (iop >= WEX__IOP_I64_DIV_S_IMM && iop <= WEX__IOP_I64_REM_U_IMM)
+        return e->wide && (int64_t)e->k > 0 && (int64_t)e->k <= INT32_MAX;
     if (iop >= WEX__IOP_I64_ADD_IMM && iop <= WEX__IOP_I64_GE_U_IMM)
         return e->wide && (int64_t)e->k == (int32_t)(uint32_t)e->k;
     return !e->wide;
@@ -371,9 +385,19 @@ static bool is_i32_const(const ventry *e);
 static ventry *push_entry(comp *c) {
     if (!grow(c, (void **)&c->vs, &c->capvs, (size_t)c->nvs + 1, sizeof *c->vs)) return NULL;
     /* A pending top entry may read the slot above it (see stable_for):
-     * compute it before that slot gets an owner. */
-    if (c->nvs && c->vs[c->nvs - 1].kind > E_CONST && reads(&c->vs[c->nvs - 1], pos_of(c, c->nvs)))
-        materialize(c, c->nvs - 1);
+     * compute it before that slot gets an owner. A push often comes right
+     * after an instruction's opcode word (emit_op, then push_result): the
+     * computation then goes before that opcode, never among its words. */
+    if (c->nvs && c->vs[c->nvs - 1].kind > E_CONST &&
+        reads(&c->vs[c->nvs - 1], pos_of(c, c->nvs))) {
+        if (!c->oom && c->last_op_start != NONE && c->last_op_start + 1 == c->len) {
+            uint32_t op = c->code[--c->len];
+            materialize(c, c->nvs - 1);
+            emit_op(c, op);
+        } else {
+            materialize(c, c->nvs - 1);
+        }
+    }
     note_height(c, c->nvs);
     ventry *e = &c->vs[c->nvs++];
     memset(e, 0, sizeof *e);
@@ -497,11 +521,14 @@ static void emit_addr_op(comp *c, const ventry *m, unsigned idx, uint32_t x) {
 }
 
 /* A copy between slots; one right after another (no label between) joins
- * it as a MOVE2 (a run of copies, as when a loop rotates its variables). */
+ * it, up to MOVE4 (runs of copies, as when a loop rotates its variables). */
 static void emit_move(comp *c, uint32_t dst, uint32_t src) {
     size_t p = c->last_op_start;
-    if (!c->oom && p != NONE && p + 3 == c->len && c->code[p] == WEX__IOP_MOVE) {
-        c->code[p] = WEX__IOP_MOVE2;
+    if (!c->oom && p != NONE &&
+        ((p + 3 == c->len && c->code[p] == WEX__IOP_MOVE) ||
+         (p + 5 == c->len && c->code[p] == WEX__IOP_MOVE2) ||
+         (p + 7 == c->len && c->code[p] == WEX__IOP_MOVE3))) {
+        c->code[p] += 1; /* MOVE -> MOVE2 -> MOVE3 -> MOVE4 */
         emit(c, dst);
         emit(c, src);
         c->prev_op_start = NONE;
@@ -1087,6 +1114,22 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     if (idx == WEX__OPI_I32_SUB) y.k = 0u - y.k;
     affine f = x;
     f.k = x.k + y.k;
+    if (x.n + y.n == 3 && !x.shift[0] && !x.shift[1] && !y.shift[0] && !y.shift[1]) {
+        /* a + b + c (+ k): one instruction now (sums of several values) */
+        uint32_t t[3], n = 0;
+        for (uint32_t j = 0; j < x.n; j++)
+            t[n++] = x.slot[j];
+        for (uint32_t j = 0; j < y.n; j++)
+            t[n++] = y.slot[j];
+        emit_op(c, WEX__IOP_I32_ADD3);
+        push_result(c);
+        emit(c, t[0]);
+        emit(c, t[1]);
+        emit(c, t[2]);
+        emit(c, f.k);
+        c->last_dst_site = c->last_op_start + 1;
+        return true;
+    }
     bool ok = x.n + y.n <= 2;
     for (uint32_t j = 0; ok && j < y.n; j++) {
         f.slot[f.n] = y.slot[j];
@@ -1157,6 +1200,7 @@ static bool keeps_load(comp *c, unsigned idx) {
     case WEX__OPI_I64_CONST:
     case WEX__OPI_F32_CONST:
     case WEX__OPI_F64_CONST: return true;
+    case WEX__OPI_BR_TABLE: return c->pload + 1 == c->nvs && c->vs[c->pload].lop == 0;
     default: return c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0;
     }
 }
@@ -1485,10 +1529,20 @@ static void translate(comp *c, const wex__opinfo *op) {
         uint32_t *depths = c->depths; /* reused across br_tables */
         for (uint32_t i = 0; i <= n; i++)
             wex__read_u32(r, &depths[i]);
-        uint32_t key = pop(c);
-        emit_op(c, WEX__IOP_BR_TABLE_I);
-        emit(c, key);
-        emit(c, n);
+        ventry ke = pop_entry(c);
+        if (ke.kind == E_LOAD && ke.lop == 0 && ke.form != F_K) {
+            /* the key loaded from memory (switch on *p): BR_TABLE_M* */
+            emit_op(c, WEX__IOP_BR_TABLE_MP + ke.form);
+            emit(c, n);
+            emit_addr_words(c, &ke);
+            emit(c, ke.off);
+            c->pload = NONE;
+        } else {
+            uint32_t key = entry_slot(c, &ke, c->nvs);
+            emit_op(c, WEX__IOP_BR_TABLE_I);
+            emit(c, key);
+            emit(c, n);
+        }
         size_t table = c->len;
         for (uint32_t i = 0; i <= n; i++)
             emit(c, 0);
@@ -1530,6 +1584,12 @@ static void translate(comp *c, const wex__opinfo *op) {
         uint32_t np = ft->nparams;
         materialize_from(c, c->nvs - np);
         uint32_t base = pos_of(c, c->nvs - np);
+        /* The callee's frame starts at base and owns every slot above: a
+         * pending entry just below that reads base (the slot above it, see
+         * stable_for; only possible with no arguments) is computed first. */
+        if (np == 0 && c->nvs && c->vs[c->nvs - 1].kind > E_CONST &&
+            reads(&c->vs[c->nvs - 1], base))
+            materialize(c, c->nvs - 1);
         if (idx == WEX__OPI_CALL && u >= c->m->nfunc_imports) {
             emit_op(c, WEX__IOP_CALL_L); /* same instance: no lookup */
             emit(c, u - c->m->nfunc_imports);

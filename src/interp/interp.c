@@ -290,10 +290,17 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_BR_IF_NZ:
     case WEX__IOP_BR_IF_Z: return 3;
     case WEX__IOP_BR_TABLE_I: return 4 + ip[2];
+    case WEX__IOP_BR_TABLE_MP: return 5 + ip[1];
+    case WEX__IOP_BR_TABLE_MI: return 6 + ip[1];
+    case WEX__IOP_BR_TABLE_MR: return 8 + ip[1];
+    case WEX__IOP_BR_TABLE_MS: return 7 + ip[1];
     case WEX__IOP_MOVE:
     case WEX__IOP_CONST32: return 3;
     case WEX__IOP_CONST64: return 4;
     case WEX__IOP_MOVE2: return 5;
+    case WEX__IOP_MOVE3: return 7;
+    case WEX__IOP_MOVE4: return 9;
+    case WEX__IOP_I32_ADD3: return 6;
     case WEX__IOP_GLOBAL_SET_ADDI: return 4;
     case WEX__IOP_I32_ADD_IMM2: return 7;
     case WEX__IOP_CALL_I:
@@ -340,6 +347,7 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_BR_ADDI_I32_EQ && op <= WEX__IOP_BR_ADDI_I32_GE_U_IMM) return 5;
         if (op >= WEX__IOP_I64_ADD_IMM && op <= WEX__IOP_I64_GE_U_IMM) return 4;
         if (op >= WEX__IOP_F32_ADD_IMM && op <= WEX__IOP_F32_GE_IMM) return 4;
+        if (op >= WEX__IOP_I32_DIV_S_IMM && op <= WEX__IOP_I64_REM_U_IMM) return 4;
         if (op >= WEX__IOP_F64_ADD_IMM && op <= WEX__IOP_F64_GE_IMM) return 5;
         if (op >= WEX__IOP_I32_XOR_SHL && op <= WEX__IOP_I32_SHL_AND_IMM) return 5;
         if (op >= WEX__IOP_I32_LOAD_I && op <= WEX__IOP_I64_LOAD32_U_I) return 5;

@@ -24,17 +24,24 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 18 /* 18: h-i7's 17 merged with the threads rows */
+#define WEX__INTERP_FORMAT_VERSION 21 /* h-i7's 20, merged with the threads rows */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
 #define WEX__IOPS_EXTRA(X)                                                                         \
-    X(JMP)                /* off */                                                                \
-    X(BR_IF_NZ)           /* cond, off */                                                          \
-    X(BR_IF_Z)            /* cond, off */                                                          \
-    X(BR_TABLE_I)         /* idx, n, off[0..n] (n+1 offsets, the last the default) */              \
+    X(JMP)         /* off */                                                                       \
+    X(BR_IF_NZ)    /* cond, off */                                                                 \
+    X(BR_IF_Z)     /* cond, off */                                                                 \
+    X(BR_TABLE_I)  /* idx, n, off[0..n] (n+1 offsets, the last the default) */                     \
+    X(BR_TABLE_MP) /* n, address words (as LOAD_*), off, off[0..n]: the key an i32 load */         \
+    X(BR_TABLE_MI)                                                                                 \
+    X(BR_TABLE_MR)                                                                                 \
+    X(BR_TABLE_MS)                                                                                 \
     X(MOVE)               /* dst, src */                                                           \
     X(MOVE2)              /* dst, src, dst2, src2: two copies, in order */                         \
+    X(MOVE3)              /* three pairs */                                                        \
+    X(MOVE4)              /* four pairs */                                                         \
+    X(I32_ADD3)           /* dst, a, b, c, k: a + b + c + k */                                     \
     X(CONST32)            /* dst, imm */                                                           \
     X(CONST64)            /* dst, lo, hi */                                                        \
     X(CALL_I)             /* funcidx, base */                                                      \
@@ -83,6 +90,7 @@
     WEX__IOPS_BRADDI(X)                                                                            \
     WEX__IOPS_IMM64(X)                                                                             \
     WEX__IOPS_FIMM(X)                                                                              \
+    WEX__IOPS_DIVIMM(X)                                                                            \
     WEX__IOPS_SHOPS(X)                                                                             \
     WEX__IOPS_LOADS(X, _I)                                                                         \
     WEX__IOPS_LOADS(X, _R)                                                                         \
@@ -207,6 +215,18 @@
     X(I64_LE_U_IMM)                                                                                \
     X(I64_GE_S_IMM)                                                                                \
     X(I64_GE_U_IMM)
+
+/* Division by a constant (never zero, never -1): dst, a, k (i64: k is a
+ * positive 32-bit value). */
+#define WEX__IOPS_DIVIMM(X)                                                                        \
+    X(I32_DIV_S_IMM)                                                                               \
+    X(I32_DIV_U_IMM)                                                                               \
+    X(I32_REM_S_IMM)                                                                               \
+    X(I32_REM_U_IMM)                                                                               \
+    X(I64_DIV_S_IMM)                                                                               \
+    X(I64_DIV_U_IMM)                                                                               \
+    X(I64_REM_S_IMM)                                                                               \
+    X(I64_REM_U_IMM)
 
 /* Float operators with a constant operand: dst, a, k (f64: k lo, k hi);
  * RSUB k - a, RDIV k / a. */

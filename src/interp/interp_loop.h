@@ -110,6 +110,23 @@ L_MOVE2:
     S(3) = S(4);
     ip += 5;
     NEXT();
+L_MOVE3:
+    S(1) = S(2);
+    S(3) = S(4);
+    S(5) = S(6);
+    ip += 7;
+    NEXT();
+L_MOVE4:
+    S(1) = S(2);
+    S(3) = S(4);
+    S(5) = S(6);
+    S(7) = S(8);
+    ip += 9;
+    NEXT();
+L_I32_ADD3:
+    S(1) = (uint32_t)((uint32_t)S(2) + (uint32_t)S(3) + (uint32_t)S(4) + ip[5]);
+    ip += 6;
+    NEXT();
 L_CONST32:
     S(1) = ip[2];
     ip += 3;
@@ -513,6 +530,37 @@ L_ELEM_DROP_I:
     MOP(I32_XOR, uint32_t, uint32_t, U32, U32, x_ ^ m_)
     MOP(I32_RSUB, uint32_t, uint32_t, U32, U32, m_ - x_)
 #undef U32
+    /* br_table on a loaded key: n, address, off, then the offsets. */
+#define BRTM(label, EAF, tw)                                                                       \
+    label : {                                                                                      \
+        EAF(4);                                                                                    \
+        uint32_t k_, n_ = ip[1];                                                                   \
+        memcpy(&k_, mb + ea, 4);                                                                   \
+        if (k_ > n_) k_ = n_;                                                                      \
+        ip += (tw) + k_ + (int32_t)ip[(tw) + k_];                                                  \
+        NEXT();                                                                                    \
+    }
+#define EAT_P(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    BOUND(n)
+#define EAT_I(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
+    BOUND(n)
+#define EAT_R(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
+    BOUND(n)
+#define EAT_S(n)                                                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]) + ip[5];                 \
+    BOUND(n)
+    BRTM(L_BR_TABLE_MP, EAT_P, 4)
+    BRTM(L_BR_TABLE_MI, EAT_I, 5)
+    BRTM(L_BR_TABLE_MR, EAT_R, 7)
+    BRTM(L_BR_TABLE_MS, EAT_S, 6)
+#undef BRTM
+#undef EAT_P
+#undef EAT_I
+#undef EAT_R
+#undef EAT_S
 #undef MOP
 #undef MOP1
 #undef MOPS1
@@ -880,6 +928,39 @@ L_I32_SHL_AND_IMM:
     ip += 5;
     NEXT();
 #undef Y32
+    /* Division by a constant: no zero, no -1 (see fits_imm). */
+L_I32_DIV_S_IMM:
+    S(1) = (uint32_t)((int32_t)S(2) / (int32_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I32_DIV_U_IMM:
+    S(1) = (uint32_t)S(2) / ip[3];
+    ip += 4;
+    NEXT();
+L_I32_REM_S_IMM:
+    S(1) = (uint32_t)((int32_t)S(2) % (int32_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I32_REM_U_IMM:
+    S(1) = (uint32_t)S(2) % ip[3];
+    ip += 4;
+    NEXT();
+L_I64_DIV_S_IMM:
+    S(1) = (uint64_t)((int64_t)S(2) / (int64_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I64_DIV_U_IMM:
+    S(1) = S(2) / ip[3];
+    ip += 4;
+    NEXT();
+L_I64_REM_S_IMM:
+    S(1) = (uint64_t)((int64_t)S(2) % (int64_t)ip[3]);
+    ip += 4;
+    NEXT();
+L_I64_REM_U_IMM:
+    S(1) = S(2) % ip[3];
+    ip += 4;
+    NEXT();
     /* Float operators with a constant operand. */
 #define KF32 wex__f32(ip[3])
 #define KF64 wex__f64((uint64_t)ip[3] | (uint64_t)ip[4] << 32)

@@ -96,6 +96,14 @@ static void run(wex_bounds_t b) {
                                f32v((float)xs[x] * 0.25f), f64v((double)xs[x] - 0.5)};
             expect_clean(&e, "imms", im, 4);
         }
+    for (int32_t v = -1; v < 5; v++) {
+        wex_val_t sw[3] = {wex_val_i32(ps[v & 3]), wex_val_i32(is[v & 3]), wex_val_i32(v)};
+        expect_clean(&e, "switch", sw, 3);
+    }
+    for (size_t a = 0; a < 4; a++) {
+        wex_val_t ca[3] = {wex_val_i32(ps[a] + 3), wex_val_i32(ps[a] & ~3), f64v(ps[a] * 0.5)};
+        expect_clean(&e, "calls", ca, 3);
+    }
     static const int32_t ns[] = {0, 1, 5, 37, 40, -3};
     for (size_t n = 0; n < 6; n++) {
         wex_val_t lp[2] = {wex_val_i32(ns[n]), wex_val_i32(ns[(n + 1) % 6] * 3)};

@@ -128,7 +128,10 @@ for e in ["(i32.add (i32.add (local.get $x) (i32.const 5)) (i32.shl (local.get $
           "(i32.add (i32.shl (local.get $y) (i32.const 2)) (i32.const -8))",
           "(i32.sub (i32.add (local.get $x) (local.get $y)) (i32.const 3))",
           "(i32.add (i32.const 7) (i32.add (local.get $x) (i32.const -9)))",
-          "(i32.add (i32.shl (local.get $x) (i32.const 1)) (i32.shl (local.get $y) (i32.const 2)))"]:
+          "(i32.add (i32.shl (local.get $x) (i32.const 1)) (i32.shl (local.get $y) (i32.const 2)))",
+          "(i32.add (i32.add (local.get $x) (local.get $y)) (local.get $x))",
+          "(i32.add (local.get $y) (i32.add (i32.add (local.get $x) (i32.const 3)) (local.get $y)))",
+          "(i32.sub (i32.add (local.get $x) (local.get $y)) (i32.const -5))"]:
     u = e.replace("(local.get $x)", "(call $id_i32 (local.get $x))").replace("(local.get $y)", "(call $id_i32 (local.get $y))")
     check(e, f"(call $id_i32 {u})", "i32")
 w("    (global.get $bad))")
@@ -139,6 +142,10 @@ for op in ["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "ro
     for k in [1, -1, -2147483648]:
         check(f"(i32.{op} (local.get $x) (i32.const {k}))", f"(i32.{op} (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k})))", "i32")
         check(f"(i32.{op} (i32.const {k}) (local.get $x))", f"(i32.{op} (call $id_i32 (i32.const {k})) (call $id_i32 (local.get $x)))", "i32")
+for t, v in [("i32", "$x"), ("i64", "$y")]:  # division by constants (and the ones that trap)
+    for op in ["div_s", "div_u", "rem_s", "rem_u"]:
+        for k in [1, 10, -7, 2147483647] + ([4294967296] if t == "i64" else []):
+            check(f"({t}.{op} (local.get {v}) ({t}.const {k}))", f"({t}.{op} (call $id_{t} (local.get {v})) (call $id_{t} ({t}.const {k})))", t)
 for op in ["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u"]:
     for k in [-1, 77, 4294967296]:
         check(f"(i64.{op} (local.get $y) (i64.const {k}))", f"(i64.{op} (call $id_i64 (local.get $y)) (call $id_i64 (i64.const {k})))", "i64")
@@ -211,6 +218,42 @@ for m in [1, 6, 0x80000000]:
 # global.set of x + k
 w("    (global.set $g (i32.add (local.get $n) (i32.const 12)))")
 check("(global.get $g)", "(call $id_i32 (i32.add (call $id_i32 (local.get $n)) (i32.const 12)))", "i32")
+w("    (global.get $bad))")
+
+# br_table on a loaded key, in each address form
+w('  (func $sw (param $k i32) (result i32)')
+w('    (block $d (block $c2 (block $c1 (block $c0 (br_table $c0 $c1 $c2 $d (local.get $k)))')
+w('      (return (i32.const 10))) (return (i32.const 11))) (return (i32.const 12))) (i32.const 13))')
+w('  (func (export "switch") (param $p i32) (param $i i32) (param $v i32) (result i32) (local $r i32)')
+for (af, au, base) in addrs(2048):
+    w(f"    (i32.store offset={base} {au} (local.get $v))")
+    w(f"    (local.set $r (i32.const 13))")
+    w(f"    (block $d (block $c2 (block $c1 (block $c0 (br_table $c0 $c1 $c2 $d (i32.load offset={base} {af})))")
+    w(f"      (local.set $r (i32.const 10)) (br $d)) (local.set $r (i32.const 11)) (br $d))")
+    w(f"      (local.set $r (i32.const 12)))")
+    check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+w("    (call $init)")
+w("    (global.get $bad))")
+
+# a pending value that reads the slot above it must survive a call with no
+# arguments (whose frame starts at that slot)
+w('''  (func $clobber (result i32) (local i32 i32 i32 i32) (local.set 0 (i32.const -1))
+    (local.set 1 (i32.const -1)) (local.set 2 (i32.const -1)) (local.set 3 (i32.const -1)) (i32.const 0))
+  (func (export "calls") (param $p i32) (param $i i32) (param $x f64) (result i32)''')
+w("    (call $ck_i32 (i32.add (i32.add (local.get $p) (i32.load (local.get $i))) (call $clobber))")
+w("                  (i32.add (call $id_i32 (local.get $p)) (call $id_i32 (i32.load (call $id_i32 (local.get $i))))))")
+w("    (call $ck_f64 (f64.add (f64.mul (local.get $x) (f64.load offset=8192 (local.get $i))) (f64.convert_i32_s (call $clobber)))")
+w("                  (f64.mul (call $id_f64 (local.get $x)) (call $id_f64 (f64.load offset=8192 (call $id_i32 (local.get $i))))))")
+w("    (call $ck_i32 (i32.add (i32.shl (local.get $p) (i32.const 3)) (call $clobber)) (call $id_i32 (i32.shl (local.get $p) (i32.const 3))))")
+w("    (call $ck_i32 (i32.add (i32.add (i32.const 5) (call $id_i32 (local.get $p))) (call $clobber))")
+w("                  (call $id_i32 (i32.add (local.get $p) (i32.const 5))))")
+# a pending `call result + k` (it reads the slot above its own), then an
+# instruction whose result is pushed right after its opcode word
+w("    (global.set $g (local.get $i))")
+w("    (call $ck_i32 (i32.add (i32.add (i32.const 5) (call $id_i32 (local.get $p))) (global.get $g))")
+w("                  (call $id_i32 (i32.add (call $id_i32 (i32.add (local.get $p) (i32.const 5))) (call $id_i32 (local.get $i)))))")
+w("    (call $ck_i32 (i32.add (i32.add (i32.const 7) (call $id_i32 (local.get $p))) (memory.size))")
+w("                  (call $id_i32 (i32.add (call $id_i32 (i32.add (local.get $p) (i32.const 7))) (call $id_i32 (i32.const 1)))))")
 w("    (global.get $bad))")
 
 # declared locals start at zero, even where an earlier call left garbage
