@@ -13,6 +13,8 @@
 #ifndef WEX_OPCODES_H
 #define WEX_OPCODES_H
 
+#include "base/base.h"
+
 #include <stdint.h>
 
 typedef enum {
@@ -344,6 +346,8 @@ extern const wex__opinfo wex__ops[WEX__OPI_COUNT];
 
 /* The row of opcode `code` (a byte, 0xFC00|sub or 0xFE00|sub), or NULL if none. */
 const wex__opinfo *wex__op_lookup(uint32_t code);
+/* Skip one operator's immediates of shape imm (errors stay in r). */
+void wex__op_skip_imm(wex__reader *r, uint8_t imm);
 
 /* log2 of the access width (= the required alignment) of an atomic memory
  * operator 0xFE00|sub; 0 for atomic.fence. */

@@ -112,51 +112,6 @@ static wex__constexpr move_expr(const wex__module *m, out_t *blob, wex__constexp
     return r;
 }
 
-/* Skip one instruction's immediates (the binary format's shapes, as in
- * src/base/opcodes.h). */
-static void skip_imm(wex__reader *r, uint8_t imm) {
-    uint32_t u, n;
-    int32_t s32;
-    int64_t s64;
-    uint8_t b;
-    const uint8_t *p;
-    switch (imm) {
-    case WEX__IMM_BLOCK: wex__read_s33(r, &s64); break;
-    case WEX__IMM_BR_TABLE:
-        wex__read_u32(r, &n);
-        for (uint32_t i = 0; i <= n && !r->err; i++)
-            wex__read_u32(r, &u);
-        break;
-    case WEX__IMM_CALL_IND:
-    case WEX__IMM_MEMARG:
-    case WEX__IMM_TABLE_INIT:
-    case WEX__IMM_TABLE_COPY:
-        wex__read_u32(r, &u);
-        wex__read_u32(r, &u);
-        break;
-    case WEX__IMM_MEM:
-    case WEX__IMM_REFTYPE: wex__read_u8(r, &b); break;
-    case WEX__IMM_I32: wex__read_s32(r, &s32); break;
-    case WEX__IMM_I64: wex__read_s64(r, &s64); break;
-    case WEX__IMM_F32: wex__read_bytes(r, 4, &p); break;
-    case WEX__IMM_F64: wex__read_bytes(r, 8, &p); break;
-    case WEX__IMM_SELECT_T:
-        wex__read_u32(r, &n);
-        wex__read_bytes(r, n, &p);
-        break;
-    case WEX__IMM_MEM_INIT:
-        wex__read_u32(r, &u);
-        wex__read_u8(r, &b);
-        break;
-    case WEX__IMM_MEM_COPY:
-        wex__read_u8(r, &b);
-        wex__read_u8(r, &b);
-        break;
-    case WEX__IMM_NONE: break;
-    default: wex__read_u32(r, &u); break; /* one index */
-    }
-}
-
 /* Does body di hold a call_indirect? A walk over its instructions in the
  * binary (far cheaper than translating it); bodies without the opcode's
  * byte anywhere are skipped at once. Anything unexpected answers yes: a
@@ -178,7 +133,7 @@ static bool may_call_indirect(const wex__module *m, uint32_t di) {
         }
         const wex__opinfo *op = wex__op_lookup(code);
         if (!op || op->imm == WEX__IMM_CALL_IND) return true;
-        skip_imm(&r, op->imm);
+        wex__op_skip_imm(&r, op->imm);
     }
     return r.err != NULL;
 }

@@ -840,56 +840,6 @@ static void reset_stack(comp *c, uint32_t height, uint32_t n) {
         push(c);
 }
 
-/* Skip the immediates of an operator we do not translate (dead code). */
-static void skip_imm(wex__reader *r, uint8_t imm) {
-    uint32_t u, n;
-    int32_t s32;
-    int64_t s64;
-    uint8_t b;
-    const uint8_t *p;
-    switch (imm) {
-    case WEX__IMM_NONE: break;
-    case WEX__IMM_BLOCK: wex__read_s33(r, &s64); break;
-    case WEX__IMM_LABEL:
-    case WEX__IMM_FUNC:
-    case WEX__IMM_LOCAL:
-    case WEX__IMM_GLOBAL:
-    case WEX__IMM_TABLE:
-    case WEX__IMM_DATA:
-    case WEX__IMM_ELEM: wex__read_u32(r, &u); break;
-    case WEX__IMM_BR_TABLE:
-        wex__read_u32(r, &n);
-        for (uint32_t i = 0; i <= n && !r->err; i++)
-            wex__read_u32(r, &u);
-        break;
-    case WEX__IMM_CALL_IND:
-    case WEX__IMM_MEMARG:
-    case WEX__IMM_TABLE_INIT:
-    case WEX__IMM_TABLE_COPY:
-        wex__read_u32(r, &u);
-        wex__read_u32(r, &u);
-        break;
-    case WEX__IMM_MEM:
-    case WEX__IMM_REFTYPE: wex__read_u8(r, &b); break;
-    case WEX__IMM_I32: wex__read_s32(r, &s32); break;
-    case WEX__IMM_I64: wex__read_s64(r, &s64); break;
-    case WEX__IMM_F32: wex__read_bytes(r, 4, &p); break;
-    case WEX__IMM_F64: wex__read_bytes(r, 8, &p); break;
-    case WEX__IMM_SELECT_T:
-        wex__read_u32(r, &n);
-        wex__read_bytes(r, n, &p);
-        break;
-    case WEX__IMM_MEM_INIT:
-        wex__read_u32(r, &u);
-        wex__read_u8(r, &b);
-        break;
-    case WEX__IMM_MEM_COPY:
-        wex__read_u8(r, &b);
-        wex__read_u8(r, &b);
-        break;
-    }
-}
-
 static const wex__opinfo *read_op(wex__reader *r) {
     uint8_t b;
     if (!wex__read_u8(r, &b)) return NULL;
@@ -1611,7 +1561,7 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_DROP: pop_entry(c); break;
     case WEX__OPI_SELECT:
     case WEX__OPI_SELECT_T: {
-        if (idx == WEX__OPI_SELECT_T) skip_imm(r, WEX__IMM_SELECT_T);
+        if (idx == WEX__OPI_SELECT_T) wex__op_skip_imm(r, WEX__IMM_SELECT_T);
         uint32_t cond = pop(c), b2 = pop(c), a = pop(c);
         emit_op(c, WEX__IOP_SELECT_I);
         push_result(c);
@@ -1876,7 +1826,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
             unsigned idx = (unsigned)(op - wex__ops);
             if (idx == WEX__OPI_BLOCK || idx == WEX__OPI_LOOP || idx == WEX__OPI_IF) {
                 uint32_t depth = 1;
-                skip_imm(&c->r, op->imm);
+                wex__op_skip_imm(&c->r, op->imm);
                 while (depth && !c->r.err) {
                     const wex__opinfo *o2 = read_op(&c->r);
                     if (!o2) break;
@@ -1885,7 +1835,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
                         depth++;
                     else if (i2 == WEX__OPI_END)
                         depth--;
-                    skip_imm(&c->r, o2->imm);
+                    wex__op_skip_imm(&c->r, o2->imm);
                 }
                 continue;
             }
@@ -1897,7 +1847,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
                 translate(c, op);
                 continue;
             }
-            skip_imm(&c->r, op->imm);
+            wex__op_skip_imm(&c->r, op->imm);
             continue;
         }
         if (op - wex__ops == WEX__OPI_END) {
