@@ -83,6 +83,10 @@ typedef struct {
 
 /* The on-demand allocator: one mmap reservation per memory, the C heap for
  * the rest. */
+/* One memory's own reservation, as the on-demand allocator makes it. */
+wex_error_t *wex__alloc_reserve_fresh(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
+                                      bool guard, wex__memstore *out);
+
 wex__allocator *wex__alloc_ondemand_new(void);
 /* The same, mapping images copy-on-write when cow (RecreateInstanceCopyOnWrite). */
 wex__allocator *wex__alloc_ondemand_new_cow(bool cow);

@@ -11,8 +11,10 @@ typedef struct {
     bool cow; /* map images copy-on-write (RecreateInstanceCopyOnWrite) */
 } ondemand;
 
-static wex_error_t *memory_reserve(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
-                                   bool guard, wex__memstore *out) {
+/* A fresh reservation of its own for one memory; the pool uses it too, for
+ * memories it does not pool (those the host makes). */
+wex_error_t *wex__alloc_reserve_fresh(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
+                                      bool guard, wex__memstore *out) {
     (void)a;
     uint64_t reserve = guard ? WEX__GUARD_RESERVATION : max_bytes;
     if (reserve == 0) reserve = wex__os_page_size();
@@ -86,7 +88,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slot, const wex__module 
                                const uint64_t *size_src, wex__memstore *out, bool *imaged) {
     (void)slot;
     (void)size_src;
-    wex_error_t *err = memory_reserve(a, min_bytes, max_bytes, guard, out);
+    wex_error_t *err = wex__alloc_reserve_fresh(a, min_bytes, max_bytes, guard, out);
     *imaged = false;
     if (err || !((ondemand *)a)->cow || !wex__image_usable(m, min_bytes)) return err;
     int how = wex__image_apply(m, out->base, true);
@@ -124,7 +126,7 @@ wex__allocator *wex__alloc_ondemand_new_cow(bool cow) {
     if (!od) return NULL;
     od->cow = cow;
     wex__allocator *a = &od->base;
-    a->memory_reserve = memory_reserve;
+    a->memory_reserve = wex__alloc_reserve_fresh;
     a->memory_release = memory_release;
     a->table_resize = table_resize;
     a->table_free = table_free;

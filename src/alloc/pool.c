@@ -291,9 +291,6 @@ static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size
     return NULL;
 }
 
-static wex_error_t *memory_reserve_od(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
-                                      bool guard, wex__memstore *out);
-
 /*
  * Memory 0 of the instance in slot s: make [0, min) accessible and the rest
  * not, then start it from the image: already there when the slot held this
@@ -307,7 +304,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
     if (!s || s->has_mem || min_bytes > p->mem_max) {
         /* Not pooled (no slot, a second memory, too large): on demand. */
         *imaged = false;
-        wex_error_t *err = memory_reserve_od(a, min_bytes, max_bytes, guard, out);
+        wex_error_t *err = wex__alloc_reserve_fresh(a, min_bytes, max_bytes, guard, out);
         if (err || !wex__image_usable(m, min_bytes)) return err;
         int how = wex__image_apply(m, out->base, p->cow);
         __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
@@ -510,28 +507,6 @@ static void table_free(wex__allocator *a, void **elems, uint32_t cap) {
     if (!in_tables((pool *)a, elems)) wex__free(elems);
 }
 
-/* Memories the host makes (wex_memory_new) are not pooled. */
-static wex_error_t *memory_reserve_od(wex__allocator *a, uint64_t min_bytes, uint64_t max_bytes,
-                                      bool guard, wex__memstore *out) {
-    (void)a;
-    uint64_t reserve = guard ? WEX__GUARD_RESERVATION : max_bytes;
-    if (reserve == 0) reserve = wex__os_page_size();
-    uint8_t *base = wex__os_reserve(reserve);
-    if (!base) return wex__error_at(WEX_ERR_NOMEM, -1, "cannot reserve memory");
-    if (!wex__os_commit(base, min_bytes)) {
-        wex__os_release(base, reserve);
-        return wex__error_at(WEX_ERR_NOMEM, -1, "cannot commit memory");
-    }
-    out->base = base;
-    out->reserved = reserve;
-    out->region = guard ? wex__os_register_region(base, reserve) : -1;
-    if (guard && out->region < 0) {
-        wex__os_release(base, reserve);
-        return wex__error_at(WEX_ERR_NOMEM, -1, "too many guarded memories");
-    }
-    return NULL;
-}
-
 static void free_tables(pool *p) {
     if (p->slots) wex__os_release(p->slots, p->cfg.slots * sizeof *p->slots);
     if (p->aff) wex__os_release(p->aff, p->affcap * sizeof *p->aff);
@@ -625,7 +600,7 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->freed, NULL);
     wex__allocator *a = &p->base;
-    a->memory_reserve = memory_reserve_od;
+    a->memory_reserve = wex__alloc_reserve_fresh;
     a->memory_release = memory_release;
     a->table_resize = table_resize;
     a->table_free = table_free;
