@@ -87,7 +87,7 @@ static void run(wex_bounds_t b) {
             expect_clean(&e, "mem_f32", args, 3);
             args[2] = f64v((double)xs[x] / 7.0);
             expect_clean(&e, "mem_f64", args, 3);
-            args[2] = wex_val_i64((int64_t)xs[x] * 0x100000001LL);
+            args[2] = wex_val_i64((int64_t)((uint64_t)(int64_t)xs[x] * 0x100000001ULL));
             expect_clean(&e, "mem_widths", args, 3);
             wex_val_t sh[2] = {wex_val_i32(xs[x]), wex_val_i32(xs[(x + 2) % 5] ^ ps[a])};
             expect_clean(&e, "shifts", sh, 2);
