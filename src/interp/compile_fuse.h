@@ -1,0 +1,526 @@
+/*
+ * compile_fuse.h - the translator's fusing consumers: loads and stores with
+ * their address folded in, read-modify-write, pending address arithmetic,
+ * memory operands, multiply-add, float immediates, shifts into bit
+ * operations, and the simple-operator translation that chooses among them.
+ * Part of compile.c (included once, where its static helpers are defined),
+ * split out for size; see the "Pending entries" comment there.
+ */
+
+/* Loads and stores: the address entry, if pending, folds into the access
+ * (base + k: the _I form, base + index: _R, a constant: _K). */
+/*
+ * Read-modify-write: a store of the value that the instruction just emitted
+ * computed from memory at the same address (`a[i] += x`) turns that
+ * instruction into its storing variant (the _MPS ... family). Returns false
+ * if it does not apply.
+ */
+static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || c->last_dst_site != p + 1 || c->code[p + 1] != val) return false;
+    uint32_t op = c->code[p];
+    if (op < WEX__IOP_F32_ADD_MP || op >= WEX__IOP_F32_ADD_MP + 4 * nmops) return false;
+    uint32_t form = (op - WEX__IOP_F32_ADD_MP) / nmops, j = (op - WEX__IOP_F32_ADD_MP) % nmops;
+    unsigned want = j < 6 ? WEX__OPI_F32_STORE : j < 12 ? WEX__OPI_F64_STORE : WEX__OPI_I32_STORE;
+    if (idx != want || form != m->form) return false;
+    size_t end = c->len;
+    emit_addr_words(c, m); /* compare the address words, then take them back */
+    emit(c, m->off);
+    size_t n = c->len - end;
+    bool same = !c->oom && p + 3 + n == end && memcmp(c->code + p + 3, c->code + end, n * 4) == 0;
+    c->len = end;
+    if (!same) return false;
+    c->code[p] = WEX__IOP_F32_ADD_MPS + form * nmops + j;
+    c->last_dst_site = NONE;
+    return true;
+}
+
+static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
+    uint32_t val = 0;
+    if (store) {
+        ventry ve = pop_entry(c);
+        val = entry_slot(c, &ve, c->nvs);
+    }
+    ventry ae = pop_entry(c);
+    ventry m = addr_of(c, &ae, c->nvs, offset);
+    if (store) {
+        if (!try_rmw(c, &m, idx, val)) emit_addr_op(c, &m, idx, val);
+        return;
+    }
+    m.lop = (uint8_t)(idx - WEX__OPI_I32_LOAD);
+    if ((idx == WEX__OPI_I32_LOAD || idx == WEX__OPI_F32_LOAD || idx == WEX__OPI_F64_LOAD) &&
+        m.form != F_K) {
+        /* pending: the next operator may take it as a memory operand */
+        ventry *p = push_entry(c);
+        if (!p) return;
+        *p = m;
+        c->pload = c->nvs - 1;
+        return;
+    }
+    emit_addr_op(c, &m, idx, push(c));
+    c->last_dst_site = c->last_op_start + 1;
+    c->last_dst_pos = c->code[c->last_op_start + 1];
+}
+
+/* The comparison that gives the same result with its operands swapped. */
+static unsigned swapped_cmp(unsigned idx) {
+    switch (idx) {
+    case WEX__OPI_I32_LT_S: return WEX__OPI_I32_GT_S;
+    case WEX__OPI_I32_GT_S: return WEX__OPI_I32_LT_S;
+    case WEX__OPI_I32_LT_U: return WEX__OPI_I32_GT_U;
+    case WEX__OPI_I32_GT_U: return WEX__OPI_I32_LT_U;
+    case WEX__OPI_I32_LE_S: return WEX__OPI_I32_GE_S;
+    case WEX__OPI_I32_GE_S: return WEX__OPI_I32_LE_S;
+    case WEX__OPI_I32_LE_U: return WEX__OPI_I32_GE_U;
+    case WEX__OPI_I32_GE_U: return WEX__OPI_I32_LE_U;
+    case WEX__OPI_I32_EQ:
+    case WEX__OPI_I32_NE:
+    case WEX__OPI_I32_ADD:
+    case WEX__OPI_I32_MUL:
+    case WEX__OPI_I32_AND:
+    case WEX__OPI_I32_OR:
+    case WEX__OPI_I32_XOR: return idx;
+    case WEX__OPI_I64_LT_S: return WEX__OPI_I64_GT_S;
+    case WEX__OPI_I64_GT_S: return WEX__OPI_I64_LT_S;
+    case WEX__OPI_I64_LT_U: return WEX__OPI_I64_GT_U;
+    case WEX__OPI_I64_GT_U: return WEX__OPI_I64_LT_U;
+    case WEX__OPI_I64_LE_S: return WEX__OPI_I64_GE_S;
+    case WEX__OPI_I64_GE_S: return WEX__OPI_I64_LE_S;
+    case WEX__OPI_I64_LE_U: return WEX__OPI_I64_GE_U;
+    case WEX__OPI_I64_GE_U: return WEX__OPI_I64_LE_U;
+    case WEX__OPI_I64_EQ:
+    case WEX__OPI_I64_NE:
+    case WEX__OPI_I64_ADD:
+    case WEX__OPI_I64_MUL:
+    case WEX__OPI_I64_AND:
+    case WEX__OPI_I64_OR:
+    case WEX__OPI_I64_XOR: return idx;
+    default: return 0;
+    }
+}
+
+/* An i32 value as a sum of at most two slot terms (one unscaled, one
+ * scaled by a shift) and a constant, to combine pending additions. */
+typedef struct {
+    uint32_t n;       /* terms */
+    uint32_t slot[2]; /* term slots */
+    uint8_t shift[2]; /* term shifts */
+    uint32_t k;
+} affine;
+
+static affine affine_of(const ventry *e) {
+    affine f = {0, {0, 0}, {0, 0}, 0};
+    switch (e->kind) {
+    case E_CONST: f.k = (uint32_t)e->k; break;
+    case E_SLOT: f = (affine){1, {e->a, 0}, {0, 0}, 0}; break;
+    case E_ADDI: f = (affine){1, {e->a, 0}, {0, 0}, (uint32_t)e->k}; break;
+    case E_SHLI: f = (affine){1, {e->a, 0}, {e->s, 0}, 0}; break;
+    case E_LEA:
+        if (e->a == NONE)
+            f = (affine){1, {e->b, 0}, {e->s, 0}, (uint32_t)e->k};
+        else
+            f = (affine){2, {e->a, e->b}, {0, e->s}, (uint32_t)e->k};
+        break;
+    }
+    return f;
+}
+
+/* Push the pending entry for f (its slots known stable); false if f has no
+ * pending form. */
+static bool push_affine(comp *c, affine f) {
+    ventry e = {.kind = E_CONST, .wide = false, .s = 0, .a = 0, .b = 0, .k = f.k};
+    if (f.n == 2 && f.shift[0] && f.shift[1]) return false;
+    if (f.n == 2 && f.shift[0]) { /* the unscaled term first */
+        uint32_t t = f.slot[0];
+        f.slot[0] = f.slot[1], f.slot[1] = t;
+        uint8_t u = f.shift[0];
+        f.shift[0] = f.shift[1], f.shift[1] = u;
+    }
+    if (f.n == 1 && f.shift[0] && f.k) { /* (b << s) + k */
+        e.kind = E_LEA;
+        e.a = NONE;
+        e.b = f.slot[0];
+        e.s = f.shift[0];
+    } else if (f.n == 1) {
+        e.kind = f.shift[0] ? E_SHLI : E_ADDI;
+        e.a = f.slot[0];
+        e.s = f.shift[0];
+    } else if (f.n == 2) {
+        e.kind = E_LEA;
+        e.a = f.slot[0];
+        e.b = f.slot[1];
+        e.s = f.shift[1];
+    }
+    ventry *p = push_entry(c);
+    if (p) *p = e;
+    return true;
+}
+
+/*
+ * i32.add, i32.sub of a constant and i32.shl by a constant stay pending when
+ * the result is a sum of at most two slots (one of them shifted) and a
+ * constant, over stable slots (locals, or the result's own slot):
+ * `base + (i << 2) + 8` is one pending entry that a load or store takes as its
+ * address. Returns false if the caller should emit the operator.
+ */
+static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    if (idx != WEX__OPI_I32_ADD && !is_i32_const(be)) return false;
+    /* operands of other pending kinds are computed into their own slots */
+    if (be->kind > E_SHLI) {
+        uint32_t sb = entry_slot(c, be, ai + 1);
+        *be = (ventry){.kind = E_SLOT, .a = sb};
+    }
+    if (ae->kind > E_SHLI) {
+        uint32_t sa = entry_slot(c, ae, ai);
+        *ae = (ventry){.kind = E_SLOT, .a = sa};
+    }
+    if (idx == WEX__OPI_I32_SHL) {
+        if (ae->kind != E_SLOT || !stable_for(c, ae->a, ai)) {
+            uint32_t sa = entry_slot(c, ae, ai); /* its own slot: stable */
+            *ae = (ventry){.kind = E_SLOT, .wide = false, .s = 0, .a = sa, .b = 0, .k = 0};
+        }
+        uint32_t sh = (uint32_t)be->k & 31;
+        if (sh == 0) {
+            ventry *p = push_entry(c);
+            if (p) *p = *ae;
+            return true;
+        }
+        ventry *p = push_entry(c);
+        if (p)
+            *p = (ventry){
+                .kind = E_SHLI, .wide = false, .s = (uint8_t)sh, .a = ae->a, .b = 0, .k = 0};
+        return true;
+    }
+    affine x = affine_of(ae), y = affine_of(be);
+    if (idx == WEX__OPI_I32_SUB) y.k = 0u - y.k;
+    affine f = x;
+    f.k = x.k + y.k;
+    if (x.n + y.n == 3 && !x.shift[0] && !x.shift[1] && !y.shift[0] && !y.shift[1]) {
+        /* a + b + c (+ k): one instruction now (sums of several values) */
+        uint32_t t[3], n = 0;
+        for (uint32_t j = 0; j < x.n; j++)
+            t[n++] = x.slot[j];
+        for (uint32_t j = 0; j < y.n; j++)
+            t[n++] = y.slot[j];
+        emit_op(c, WEX__IOP_I32_ADD3);
+        push_result(c);
+        emit(c, t[0]);
+        emit(c, t[1]);
+        emit(c, t[2]);
+        emit(c, f.k);
+        c->last_dst_site = c->last_op_start + 1;
+        return true;
+    }
+    bool ok = x.n + y.n <= 2;
+    for (uint32_t j = 0; ok && j < y.n; j++) {
+        f.slot[f.n] = y.slot[j];
+        f.shift[f.n++] = y.shift[j];
+    }
+    for (uint32_t j = 0; ok && j < f.n; j++)
+        ok = stable_for(c, f.slot[j], ai);
+    if (ok && push_affine(c, f)) return true;
+    /* Compute the operands into slots and try once more as plain slots. */
+    uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
+    if (idx == WEX__OPI_I32_SUB) { /* slot - k */
+        emit_op(c, WEX__IOP_I32_ADD_IMM);
+        push_result(c);
+        emit(c, sa);
+        emit(c, 0u - (uint32_t)be->k);
+        c->last_dst_site = merge_addi(c);
+        return true;
+    }
+    if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
+        ventry *p = push_entry(c);
+        if (p) *p = (ventry){.kind = E_LEA, .wide = false, .s = 0, .a = sa, .b = sb, .k = 0};
+        return true;
+    }
+    emit_op(c, WEX__IOP_I32_ADD);
+    push_result(c);
+    emit(c, sa);
+    emit(c, sb);
+    c->last_dst_site = c->len - 3;
+    return true;
+}
+
+/* The memory-operand instruction for binary operator idx with a pending
+ * load of type lop as its first (lfirst) or second operand: its index in
+ * WEX__IOPS_MOPS, or -1. */
+static int mop_index(unsigned idx, bool lfirst, unsigned lop) {
+    int j;
+    unsigned want;
+    switch (idx) {
+    case WEX__OPI_F32_ADD: j = 0, want = 2; break;
+    case WEX__OPI_F32_SUB: j = lfirst ? 4 : 1, want = 2; break;
+    case WEX__OPI_F32_MUL: j = 2, want = 2; break;
+    case WEX__OPI_F32_DIV: j = lfirst ? 5 : 3, want = 2; break;
+    case WEX__OPI_F64_ADD: j = 6, want = 3; break;
+    case WEX__OPI_F64_SUB: j = lfirst ? 10 : 7, want = 3; break;
+    case WEX__OPI_F64_MUL: j = 8, want = 3; break;
+    case WEX__OPI_F64_DIV: j = lfirst ? 11 : 9, want = 3; break;
+    case WEX__OPI_I32_ADD: j = 12, want = 0; break;
+    case WEX__OPI_I32_SUB: j = lfirst ? 18 : 13, want = 0; break;
+    case WEX__OPI_I32_MUL: j = 14, want = 0; break;
+    case WEX__OPI_I32_AND: j = 15, want = 0; break;
+    case WEX__OPI_I32_OR: j = 16, want = 0; break;
+    case WEX__OPI_I32_XOR: j = 17, want = 0; break;
+    default: return -1;
+    }
+    return lop == want ? j : -1;
+}
+
+/*
+ * A pending load waits for the next operator only: translating anything but
+ * a push of a local or a constant, or a binary operator taking it, computes
+ * it first. So nothing that writes memory or traps runs between the load's
+ * place and its execution, and no local it reads is written.
+ */
+static bool keeps_load(comp *c, unsigned idx) {
+    switch (idx) {
+    case WEX__OPI_LOCAL_GET:
+    case WEX__OPI_I32_CONST:
+    case WEX__OPI_I64_CONST:
+    case WEX__OPI_F32_CONST:
+    case WEX__OPI_F64_CONST: return true;
+    case WEX__OPI_BR_TABLE: return c->pload + 1 == c->nvs && c->vs[c->pload].lop == 0;
+    default: return c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0;
+    }
+}
+
+/* A binary operator with a pending load as an operand: one instruction that
+ * reads memory (F32_ADD_MP ...). Returns false if there is none. */
+static bool try_mem_operand(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    bool lfirst = ae->kind == E_LOAD;
+    const ventry *l = lfirst ? ae : be, *x = lfirst ? be : ae;
+    int j = mop_index(idx, lfirst, l->lop);
+    if (j < 0) return false;
+    uint32_t xs = entry_slot(c, x, lfirst ? ai + 1 : ai);
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    /* The only trap of the fused instruction is its load's: note that offset. */
+    uint32_t here = c->op_off;
+    c->op_off = l->woff;
+    emit_op(c, WEX__IOP_F32_ADD_MP + l->form * nmops + (uint32_t)j);
+    c->op_off = here;
+    push_result(c);
+    emit(c, xs);
+    emit_addr_words(c, l);
+    emit(c, l->off);
+    c->last_dst_site = c->last_op_start + 1;
+    c->pload = NONE;
+    return true;
+}
+
+/*
+ * Float multiply-add: a multiplication over stable slots stays pending, and
+ * an addition or subtraction that takes it becomes one instruction (the
+ * product is rounded, then the sum: no fused rounding). Returns false if
+ * the caller should emit the operator.
+ */
+static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    bool wide = idx == WEX__OPI_F64_MUL || idx == WEX__OPI_F64_ADD || idx == WEX__OPI_F64_SUB;
+    if (idx == WEX__OPI_F32_MUL || idx == WEX__OPI_F64_MUL) {
+        uint32_t sb = entry_slot(c, be, ai + 1), sa = entry_slot(c, ae, ai);
+        if (stable_for(c, sa, ai) && stable_for(c, sb, ai)) {
+            ventry *p = push_entry(c);
+            if (p) *p = (ventry){.kind = E_FMUL, .wide = wide, .s = 0, .a = sa, .b = sb, .k = 0};
+        } else {
+            emit_op(c, wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
+            push_result(c);
+            emit(c, sa);
+            emit(c, sb);
+            c->last_dst_site = c->len - 3;
+        }
+        return true;
+    }
+    bool sub = idx == WEX__OPI_F32_SUB || idx == WEX__OPI_F64_SUB;
+    const ventry *m;
+    uint32_t other, op;
+    if (ae->kind == E_FMUL) { /* a*b + c, a*b - c */
+        m = ae;
+        other = entry_slot(c, be, ai + 1);
+        op = sub ? WEX__IOP_F32_MULSUB : WEX__IOP_F32_MULADD;
+    } else if (be->kind == E_FMUL) { /* c + a*b, c - a*b */
+        m = be;
+        other = entry_slot(c, ae, ai);
+        op = sub ? WEX__IOP_F32_SUBMUL : WEX__IOP_F32_MULADD;
+    } else {
+        return false;
+    }
+    emit_op(c, op + (wide ? WEX__IOP_F64_MULADD - WEX__IOP_F32_MULADD : 0));
+    push_result(c);
+    emit(c, m->a);
+    emit(c, m->b);
+    emit(c, other);
+    c->last_dst_site = c->len - 4;
+    return true;
+}
+
+/*
+ * Float operators with a constant operand: the constant rides in the
+ * instruction (F32_ADD_IMM ... F64_GE_IMM; f64 constants take two words).
+ * A constant first operand swaps (comparisons mirrored, k - x and k / x
+ * have their own forms). Returns false if there is no such form.
+ */
+static bool try_float_imm(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    /* per operator: form with the constant second, form with it first */
+    static const struct {
+        uint16_t idx, second, first;
+    } forms[] = {
+        {WEX__OPI_F32_ADD, WEX__IOP_F32_ADD_IMM, WEX__IOP_F32_ADD_IMM},
+        {WEX__OPI_F32_SUB, WEX__IOP_F32_SUB_IMM, WEX__IOP_F32_RSUB_IMM},
+        {WEX__OPI_F32_MUL, WEX__IOP_F32_MUL_IMM, WEX__IOP_F32_MUL_IMM},
+        {WEX__OPI_F32_DIV, WEX__IOP_F32_DIV_IMM, WEX__IOP_F32_RDIV_IMM},
+        {WEX__OPI_F32_EQ, WEX__IOP_F32_EQ_IMM, WEX__IOP_F32_EQ_IMM},
+        {WEX__OPI_F32_NE, WEX__IOP_F32_NE_IMM, WEX__IOP_F32_NE_IMM},
+        {WEX__OPI_F32_LT, WEX__IOP_F32_LT_IMM, WEX__IOP_F32_GT_IMM},
+        {WEX__OPI_F32_GT, WEX__IOP_F32_GT_IMM, WEX__IOP_F32_LT_IMM},
+        {WEX__OPI_F32_LE, WEX__IOP_F32_LE_IMM, WEX__IOP_F32_GE_IMM},
+        {WEX__OPI_F32_GE, WEX__IOP_F32_GE_IMM, WEX__IOP_F32_LE_IMM},
+        {WEX__OPI_F64_ADD, WEX__IOP_F64_ADD_IMM, WEX__IOP_F64_ADD_IMM},
+        {WEX__OPI_F64_SUB, WEX__IOP_F64_SUB_IMM, WEX__IOP_F64_RSUB_IMM},
+        {WEX__OPI_F64_MUL, WEX__IOP_F64_MUL_IMM, WEX__IOP_F64_MUL_IMM},
+        {WEX__OPI_F64_DIV, WEX__IOP_F64_DIV_IMM, WEX__IOP_F64_RDIV_IMM},
+        {WEX__OPI_F64_EQ, WEX__IOP_F64_EQ_IMM, WEX__IOP_F64_EQ_IMM},
+        {WEX__OPI_F64_NE, WEX__IOP_F64_NE_IMM, WEX__IOP_F64_NE_IMM},
+        {WEX__OPI_F64_LT, WEX__IOP_F64_LT_IMM, WEX__IOP_F64_GT_IMM},
+        {WEX__OPI_F64_GT, WEX__IOP_F64_GT_IMM, WEX__IOP_F64_LT_IMM},
+        {WEX__OPI_F64_LE, WEX__IOP_F64_LE_IMM, WEX__IOP_F64_GE_IMM},
+        {WEX__OPI_F64_GE, WEX__IOP_F64_GE_IMM, WEX__IOP_F64_LE_IMM},
+    };
+    unsigned f = 0;
+    while (f < sizeof forms / sizeof forms[0] && forms[f].idx != idx)
+        f++;
+    if (f == sizeof forms / sizeof forms[0]) return false;
+    bool wide = idx >= WEX__OPI_F64_EQ && (idx <= WEX__OPI_F64_GE || idx >= WEX__OPI_F64_ADD);
+    const ventry *x, *k;
+    uint32_t xi, iop;
+    if (be->kind == E_CONST) {
+        x = ae, k = be, xi = ai, iop = forms[f].second;
+    } else {
+        x = be, k = ae, xi = ai + 1, iop = forms[f].first;
+    }
+    if (k->wide != wide || x->kind == E_CONST) return false;
+    uint32_t sx = entry_slot(c, x, xi);
+    emit_op(c, iop);
+    push_result(c);
+    emit(c, sx);
+    emit(c, (uint32_t)k->k);
+    if (wide) emit(c, (uint32_t)(k->k >> 32));
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
+/*
+ * Shifts and rotates by a constant stay pending (E_SHIFT; shl is E_SHLI, for
+ * addresses); xor, or, and, add taking one become one instruction
+ * (I32_XOR_SHL ... I32_ADD_ROTR: x op (y shifted)). Returns false if the
+ * caller should emit the operator.
+ */
+static bool try_shift_op(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t ai) {
+    int sk = idx == WEX__OPI_I32_SHR_S   ? SH_SHR_S
+             : idx == WEX__OPI_I32_SHR_U ? SH_SHR_U
+             : idx == WEX__OPI_I32_ROTL  ? SH_ROTL
+             : idx == WEX__OPI_I32_ROTR  ? SH_ROTR
+                                         : -1;
+    if (sk >= 0) {
+        if (!is_i32_const(be) || is_i32_const(ae)) return false;
+        uint32_t sa = entry_slot(c, ae, ai); /* a slot stable for ai */
+        ventry *p = push_entry(c);
+        if (p)
+            *p = (ventry){.kind = E_SHIFT, .s = (uint8_t)(be->k & 31), .a = sa, .lop = (uint8_t)sk};
+        return true;
+    }
+    int oi = idx == WEX__OPI_I32_XOR   ? 0
+             : idx == WEX__OPI_I32_OR  ? 1
+             : idx == WEX__OPI_I32_AND ? 2
+             : idx == WEX__OPI_I32_ADD ? 3
+                                       : -1;
+    if (oi < 0) return false;
+    bool bsh = be->kind == E_SHIFT || (oi < 3 && be->kind == E_SHLI);
+    bool ash = ae->kind == E_SHIFT || (oi < 3 && ae->kind == E_SHLI);
+    if (!bsh && !ash) return false;
+    const ventry *sh0 = bsh ? be : ae, *k0 = bsh ? ae : be;
+    uint32_t sk0 = sh0->kind == E_SHLI ? SH_SHL : sh0->lop;
+    if (oi == 2 && is_i32_const(k0) && (sk0 == SH_SHR_U || sk0 == SH_SHL)) {
+        /* (y >> s) & mask, (y << s) & mask: a bit field */
+        emit_op(c, sk0 == SH_SHR_U ? WEX__IOP_I32_SHR_U_AND_IMM : WEX__IOP_I32_SHL_AND_IMM);
+        push_result(c);
+        emit(c, sh0->a);
+        emit(c, sh0->s);
+        emit(c, (uint32_t)k0->k);
+        c->last_dst_site = c->last_op_start + 1;
+        return true;
+    }
+    const ventry *sh = bsh ? be : ae, *x = bsh ? ae : be;
+    uint32_t sx = entry_slot(c, x, bsh ? ai : ai + 1);
+    uint32_t kind = sh->kind == E_SHLI ? SH_SHL : sh->lop;
+    emit_op(c, WEX__IOP_I32_XOR_SHL + (uint32_t)oi * 5 + kind);
+    push_result(c);
+    emit(c, sx);
+    emit(c, sh->a);
+    emit(c, sh->s);
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
+/* Simple operators: loads, stores and numeric ones, by signature. */
+static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
+    wex__reader *r = &c->r;
+    const char *sig = op->sig;
+    if (op->imm == WEX__IMM_MEMARG) {
+        uint32_t align, offset;
+        wex__read_u32(r, &align);
+        wex__read_u32(r, &offset);
+        translate_mem(c, idx, offset, sig[2] == ':' || sig[1] != ':');
+        return;
+    }
+    unsigned nin = (unsigned)(strchr(sig, ':') - sig);
+    uint32_t in[2] = {0, 0};
+    if (nin == 2) {
+        ventry be = pop_entry(c), ae = pop_entry(c);
+        uint32_t ai = c->nvs;
+        if ((ae.kind == E_LOAD || be.kind == E_LOAD) && try_mem_operand(c, idx, &ae, &be, ai))
+            return;
+        if (try_shift_op(c, idx, &ae, &be, ai)) return;
+        if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
+            try_pending_arith(c, idx, &ae, &be, ai))
+            return;
+        if ((ae.kind == E_CONST || be.kind == E_CONST) && try_float_imm(c, idx, &ae, &be, ai))
+            return;
+        if ((idx == WEX__OPI_F32_MUL || idx == WEX__OPI_F64_MUL || idx == WEX__OPI_F32_ADD ||
+             idx == WEX__OPI_F64_ADD || idx == WEX__OPI_F32_SUB || idx == WEX__OPI_F64_SUB) &&
+            try_pending_fmul(c, idx, &ae, &be, ai))
+            return;
+        uint32_t iop = imm_form(idx);
+        unsigned sw = swapped_cmp(idx);
+        const ventry *x = NULL, *kc = NULL;
+        uint32_t xi = 0;
+        if (iop && fits_imm(&be, iop)) {
+            x = &ae, kc = &be, xi = ai;
+        } else if (iop && sw && fits_imm(&ae, iop)) {
+            iop = imm_form(sw); /* `k op x` as `x op' k` */
+            x = &be, kc = &ae, xi = ai + 1;
+        } else if (idx == WEX__OPI_I32_SUB && is_i32_const(&ae)) {
+            iop = WEX__IOP_I32_RSUB_IMM; /* k - x */
+            x = &be, kc = &ae, xi = ai + 1;
+        }
+        if (x) {
+            uint32_t sx = entry_slot(c, x, xi);
+            emit_op(c, iop);
+            push_result(c);
+            emit(c, sx);
+            emit(c, (uint32_t)kc->k);
+            c->last_dst_site = c->len - 3;
+            return;
+        }
+        in[1] = entry_slot(c, &be, ai + 1);
+        in[0] = entry_slot(c, &ae, ai);
+    } else if (nin == 1) {
+        in[0] = pop(c);
+    }
+    emit_op(c, idx);
+    push_result(c);
+    for (unsigned k = 0; k < nin; k++)
+        emit(c, in[k]);
+    c->last_dst_site = c->len - 1 - nin;
+}
