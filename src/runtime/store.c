@@ -5,7 +5,50 @@
 #include "os/os.h"
 #include "runtime/runtime.h"
 
+#include <pthread.h>
+
 static void free_object(wex_store_t *s, wex__obj *o);
+
+/*
+ * Each thread keeps the stack of its last deleted store for its next one.
+ * Making and dropping the reservations per store costs an mmap and an munmap
+ * each, and munmap in a multithreaded process interrupts every other CPU that
+ * runs it (a TLB shootdown): with several threads instantiating, that was
+ * what limited throughput. Reuse needs no clearing: the translated code writes
+ * every slot before reading it (locals are zeroed at entry), and frames are
+ * written at each call. At most one spare per thread; thread exit frees it.
+ */
+typedef struct {
+    void *stack, *frames;
+    size_t stack_bytes, frames_bytes;
+} spare_stack;
+static __thread spare_stack spare;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_key_ok;
+
+static void spare_release(spare_stack *sp) {
+    if (sp->stack) wex__os_release(sp->stack, sp->stack_bytes);
+    if (sp->frames) wex__os_release(sp->frames, sp->frames_bytes);
+    memset(sp, 0, sizeof *sp);
+}
+static void spare_thread_exit(void *p) {
+    spare_release(p);
+}
+static void spare_init(void) {
+    spare_key_ok = pthread_key_create(&spare_key, spare_thread_exit) == 0;
+}
+
+/* Keep s's stack as this thread's spare, or release it. */
+static void stack_put(wex_store_t *s, size_t frames_bytes) {
+    pthread_once(&spare_once, spare_init);
+    if (!spare.stack && spare_key_ok && pthread_setspecific(spare_key, &spare) == 0) {
+        spare = (spare_stack){s->stack, s->frames, s->stack_bytes, frames_bytes};
+        return;
+    }
+    spare_stack mine = {s->stack, s->frames, s->stack_bytes, frames_bytes};
+    spare_release(&mine);
+}
 
 wex_store_t *wex_store_new(wex_engine_t *engine) {
     wex_store_t *s = wex__calloc(1, sizeof *s);
@@ -23,8 +66,7 @@ void wex_store_delete(wex_store_t *s) {
         free_object(s, o);
         o = next;
     }
-    if (s->stack) wex__os_release(s->stack, s->stack_bytes);
-    if (s->frames) wex__os_release(s->frames, (size_t)s->max_depth * sizeof *s->frames);
+    if (s->stack) stack_put(s, (size_t)s->max_depth * sizeof *s->frames);
     wex__free(s);
 }
 
@@ -52,6 +94,16 @@ void wex__store_adopt(wex_store_t *s, wex__obj *o, wex__objkind kind) {
 wex_error_t *wex__store_stack(wex_store_t *s) {
     if (s->stack) return NULL;
     size_t bytes = s->engine->config.max_stack_bytes;
+    size_t fbytes = (size_t)s->max_depth * sizeof *s->frames;
+    if (spare.stack && spare.stack_bytes == bytes && spare.frames_bytes == fbytes) {
+        s->stack = spare.stack;
+        s->frames = spare.frames;
+        memset(&spare, 0, sizeof spare);
+        s->stack_bytes = bytes;
+        s->stack_end = s->stack + bytes / sizeof(uint64_t);
+        s->stack_top = s->stack;
+        return NULL;
+    }
     void *p = wex__os_reserve(bytes);
     if (!p || !wex__os_commit(p, bytes)) {
         if (p) wex__os_release(p, bytes);
