@@ -13,6 +13,7 @@
  * passes through.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -90,9 +91,12 @@ static void usage(FILE *f) {
 }
 
 /* Report a usage error and point at --help. */
-static int usage_error(const char *fmt, const char *arg) {
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
     return EXIT_USAGE;
 }
@@ -559,33 +563,47 @@ out:
     return status;
 }
 
-/* `wex validate`: decode and validate only. */
-static int cmd_validate(int argc, char **argv, common_opts_t *c) {
-    const char *file = NULL;
+/*
+ * The common front of the one-file subcommands (validate, inspect): their
+ * options, FILE, its bytes and an engine. Returns -1 when all is ready (the
+ * caller frees bytes and deletes the engine), else the exit status.
+ */
+static int one_file_setup(int argc, char **argv, common_opts_t *c, const char *cmd,
+                          const char **file, uint8_t **bytes, size_t *len, wex_engine_t **engine) {
+    *file = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (a[0] == '-' && a[1] != '\0' && !file) {
+        if (a[0] == '-' && a[1] != '\0' && !*file) {
             char optbuf[256];
             a = join_opt(argc, argv, &i, optbuf, sizeof optbuf);
             bool exit_now = false;
             int h = common_option(a, c, &exit_now);
             if (h < 0) return EXIT_USAGE;
             if (exit_now) return 0;
-            if (!h) return usage_error("unknown option '%s' for validate", a);
+            if (!h) return usage_error("unknown option '%s' for %s", a, cmd);
             continue;
         }
-        if (file) return usage_error("validate takes one file; extra argument '%s'", a);
-        file = a;
+        if (*file) return usage_error("%s takes one file; extra argument '%s'", cmd, a);
+        *file = a;
     }
-    if (!file) return usage_error("%s", "validate: missing FILE.wasm");
-    uint8_t *bytes;
-    size_t len;
-    if (!read_file(file, &bytes, &len)) return 1;
-    wex_engine_t *engine = make_engine(c);
-    if (!engine) {
-        free(bytes);
+    if (!*file) return usage_error("%s: missing FILE.wasm", cmd);
+    if (!read_file(*file, bytes, len)) return 1;
+    *engine = make_engine(c);
+    if (!*engine) {
+        free(*bytes);
         return 1;
     }
+    return -1;
+}
+
+/* `wex validate`: decode and validate only. */
+static int cmd_validate(int argc, char **argv, common_opts_t *c) {
+    const char *file;
+    uint8_t *bytes;
+    size_t len;
+    wex_engine_t *engine;
+    int st = one_file_setup(argc, argv, c, "validate", &file, &bytes, &len, &engine);
+    if (st >= 0) return st;
     wex_error_t *err = wex_module_validate(engine, bytes, len);
     free(bytes);
     int status = 0;
@@ -677,31 +695,12 @@ static void print_limits(const char *unit, wex_limits_t l) {
 /* `wex inspect`: what a module needs and offers, and how it will be
  * instantiated (its memory image, or why there is none). */
 static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
-    const char *file = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] == '-' && a[1] != '\0' && !file) {
-            char optbuf[256];
-            a = join_opt(argc, argv, &i, optbuf, sizeof optbuf);
-            bool exit_now = false;
-            int h = common_option(a, c, &exit_now);
-            if (h < 0) return EXIT_USAGE;
-            if (exit_now) return 0;
-            if (!h) return usage_error("unknown option '%s' for inspect", a);
-            continue;
-        }
-        if (file) return usage_error("inspect takes one file; extra argument '%s'", a);
-        file = a;
-    }
-    if (!file) return usage_error("%s", "inspect: missing FILE.wasm");
+    const char *file;
     uint8_t *bytes;
     size_t len;
-    if (!read_file(file, &bytes, &len)) return 1;
-    wex_engine_t *engine = make_engine(c);
-    if (!engine) {
-        free(bytes);
-        return 1;
-    }
+    wex_engine_t *engine;
+    int st = one_file_setup(argc, argv, c, "inspect", &file, &bytes, &len, &engine);
+    if (st >= 0) return st;
     wex_module_t *m;
     wex_error_t *err = wex_module_new(engine, bytes, len, &m);
     free(bytes);
