@@ -20,7 +20,7 @@ for row in "cold compile" "module hash" "artifact write" "warm load: filesystem 
     "warm load: filesystem layer, full check" "warm load: shared layer" \
     "warm load: thread-local layer" "wex_module_new, new engine" \
     "wex_module_new, same engine"; do
-    if printf '%s\n' "$out" | grep -q "^$row.* [0-9.]* [mu]s"; then
+    if grep -q "^$row.* [0-9.]* [mu]s" <<<"$out"; then
         echo "PASS row '$row'"
         passed=$((passed + 1))
     else

@@ -5,6 +5,8 @@
 # the TSan build. Asserts the output format and that each strategy ran; never
 # timings. Also checks `wex inspect` and `wex run -v` report the image.
 # Last line: "N passed, N failed".
+# (grep -q reads a here-string, never a pipe: under pipefail, grep -q exiting
+# at its first match could fail the writer with SIGPIPE, and the test with it.)
 set -uo pipefail
 build="${1:-build}" tsan="${3:-build-tsan}"
 passed=0 failed=0
@@ -24,7 +26,7 @@ check() {
         return
     fi
     for s in pooling-cow recreate-cow pooling recreate; do
-        if ! printf '%s\n' "$out" | grep -Eq "^$s .* threads=$threads "; then
+        if ! grep -Eq "^$s .* threads=$threads " <<<"$out"; then
             bad "$name: no line for $s with threads=$threads"
             return
         fi
@@ -52,7 +54,7 @@ if [ -x "$tsan/wex-bench-instantiate" ]; then
         f="$tsan/bench-instantiate/$m.wasm"
         out="$("$tsan/wex-bench-instantiate" --threads 2 --iterations 3 --min-seconds 0 "$f" 2>&1)"
         status=$?
-        if [ $status -ne 0 ] || printf '%s\n' "$out" | grep -q "ThreadSanitizer"; then
+        if [ $status -ne 0 ] || grep -q "ThreadSanitizer" <<<"$out"; then
             bad "tsan $m threads=2 (exit $status)"
             printf '%s\n' "$out" | head -40
         else
@@ -66,12 +68,12 @@ if [ "$(printf '%s\n' "$out" | grep -Ec "$line_re")" -eq 1 ]; then ok "--strateg
 [ $? -eq 2 ] && ok "unknown strategy is a usage error" || bad "unknown strategy is a usage error"
 
 out="$("$build/wex" inspect "$dir/data16m.wasm" 2>&1)"
-if printf '%s\n' "$out" | grep -q '^image: 16777216 bytes$'; then ok "inspect image"; else bad "inspect image: $out"; fi
+if grep -q '^image: 16777216 bytes$' <<<"$out"; then ok "inspect image"; else bad "inspect image: $out"; fi
 out="$("$build/wex" inspect "$build/wat/instantiate_noimage.wasm" 2>&1)"
-if printf '%s\n' "$out" | grep -q '^image: none (.*global.get'; then ok "inspect no image"; else bad "inspect no image: $out"; fi
+if grep -q '^image: none (.*global.get' <<<"$out"; then ok "inspect no image"; else bad "inspect no image: $out"; fi
 out="$("$build/wex" run -v -O instantiation=recreate-cow --invoke get "$build/wat/instantiate.wasm" 4 2>&1)"
-if printf '%s\n' "$out" | grep -q 'instantiation: recreate-cow;.*image of 131072 bytes, mapped copy-on-write' &&
-    printf '%s\n' "$out" | grep -qx '79'; then
+if grep -q 'instantiation: recreate-cow;.*image of 131072 bytes, mapped copy-on-write' <<<"$out" &&
+    grep -qx '79' <<<"$out"; then
     ok "run -v -O instantiation=recreate-cow"
 else
     bad "run -v: $out"
