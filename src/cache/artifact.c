@@ -25,13 +25,11 @@
  *
  * Relocation: the internal code of call_indirect holds the engine-wide id of
  * the expected function type, which depends on what the engine interned
- * before. The writer finds every word that holds such an id by translating
- * the bodies that may hold a call_indirect a second time with every type id
- * flipped, and comparing: the words that differ are exactly those. The loader interns the types in
- * the new engine and rewrites those words only if an id differs (the mapping is private, so only
- * the pages touched are copied). This stays correct however the internal code changes, as long as
- * ids are emitted as they are; if they are not, the writer refuses (an error, so the module is
- * simply not cached).
+ * before. The translator records every word that holds such an id, with the
+ * module's type index (wex__compiled.tyrel); the writer stores that list.
+ * The loader interns the types in the new engine and rewrites those words
+ * only if an id differs (the mapping is private, so only the pages touched
+ * are copied).
  */
 #include "cache/cache.h"
 #include "interp/interp.h"
@@ -47,7 +45,6 @@
 /* Code starts on a boundary that is a page on every host wex supports (so
  * that relocation can mprotect its pages): the WebAssembly page. */
 #define CODE_ALIGN WEX__IMAGE_ALIGN
-#define FLIP       0x80000000u
 
 enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, NSEC };
 static const char *const sec_name[NSEC] = {"metadata", "code", "data", "image"};
@@ -112,121 +109,8 @@ static wex__constexpr move_expr(const wex__module *m, out_t *blob, wex__constexp
     return r;
 }
 
-/* Does body di hold a call_indirect? A walk over its instructions in the
- * binary (far cheaper than translating it); bodies without the opcode's
- * byte anywhere are skipped at once. Anything unexpected answers yes: a
- * body translated for nothing costs only time. */
-static bool may_call_indirect(const wex__module *m, uint32_t di) {
-    const wex__code *c = &m->codes[di];
-    size_t n = c->off + c->len - c->expr_off;
-    if (!memchr(m->bytes + c->expr_off, 0x11, n)) return false;
-    wex__reader r;
-    wex__reader_init(&r, m->bytes + c->expr_off, n, m->bytes);
-    while (wex__reader_left(&r) && !r.err) {
-        uint8_t b;
-        wex__read_u8(&r, &b);
-        uint32_t code = b;
-        if (b == 0xFC) {
-            uint32_t sub = 0;
-            wex__read_u32(&r, &sub);
-            code = 0xFC00 | sub;
-        }
-        const wex__opinfo *op = wex__op_lookup(code);
-        if (!op || op->imm == WEX__IMM_CALL_IND) return true;
-        wex__op_skip_imm(&r, op->imm);
-    }
-    return r.err != NULL;
-}
-
-/* Translate defined functions [lo, hi) again with every type id flipped and
- * append the (code word, type index) pairs of the words that differ. The
- * run is translated as a module whose imports end at lo, so that function
- * indices keep their meaning. */
-static wex_error_t *relocs_of_run(const wex__module *m, const wex__functype *flipped, uint32_t lo,
-                                  uint32_t hi, wex__buf *rl) {
-    wex__module tmp = *m;
-    tmp.compiled = NULL;
-    tmp.types = (wex__functype *)flipped;
-    tmp.codes = m->codes + lo;
-    tmp.ncodes = hi - lo;
-    tmp.nfunc_imports = m->nfunc_imports + lo;
-    wex_error_t *err = wex__interp_compile(&tmp);
-    if (err) return err;
-    const wex__compiled *a = m->compiled, *b = tmp.compiled;
-    uint32_t base = a->funcs[lo].code_off;
-    bool ok = b->nfuncs == hi - lo;
-    for (uint32_t f = 0; ok && f < hi - lo; f++) {
-        const wex__fcode *x = &a->funcs[lo + f], *y = &b->funcs[f];
-        ok = x->code_len == y->code_len && x->code_off - base == y->code_off &&
-             x->nparams == y->nparams && x->nresults == y->nresults && x->nlocals == y->nlocals &&
-             x->frame_slots == y->frame_slots;
-        for (uint32_t k = 0; ok && k < x->code_len; k++) {
-            uint32_t wa = a->code[x->code_off + k], wb = b->code[y->code_off + k];
-            if (wa == wb) continue;
-            uint32_t t = 0;
-            while (t < m->ntypes && m->types[t].canon != wa)
-                t++;
-            if (t == m->ntypes || wb != (wa ^ FLIP)) {
-                ok = false;
-                break;
-            }
-            uint32_t pair[2] = {x->code_off + k, t};
-            if (!wex__buf_append(rl, pair, 8)) {
-                wex__interp_free(tmp.compiled);
-                return wex__error_nomem();
-            }
-        }
-    }
-    wex__interp_free(tmp.compiled);
-    if (!ok)
-        return wex__error_at(WEX_ERR_UNSUPPORTED, -1,
-                             "cannot cache this module: its internal code holds engine type ids "
-                             "in a form the artifact writer cannot relocate");
-    return NULL;
-}
-
-/* The relocation list (see the top of the file). For a module loaded from
- * an artifact it is the one that came with it. */
-static wex_error_t *find_relocs(const wex__module *m, uint32_t **out, uint32_t *nout) {
-    *out = NULL;
-    *nout = 0;
-    if (wex__cache_is_mapped(m)) {
-        if (!m->cache->nrelocs) return NULL;
-        *out = wex__malloc((size_t)m->cache->nrelocs * 8);
-        if (!*out) return wex__error_nomem();
-        memcpy(*out, m->cache->relocs, (size_t)m->cache->nrelocs * 8);
-        *nout = m->cache->nrelocs;
-        return NULL;
-    }
-    if (!m->ntables || !m->compiled->code_len) return NULL; /* no call_indirect */
-    if (m->ncodes != m->compiled->nfuncs) return wex__error_nomem();
-    wex__functype *flipped = wex__malloc((size_t)m->ntypes * sizeof *flipped + 1);
-    if (!flipped) return wex__error_nomem();
-    memcpy(flipped, m->types, (size_t)m->ntypes * sizeof *flipped);
-    for (uint32_t i = 0; i < m->ntypes; i++)
-        flipped[i].canon ^= FLIP;
-    wex__buf rl = {0};
-    wex_error_t *err = NULL;
-    /* One translation of the whole module: translating a run of functions
-     * alone would turn its calls to earlier functions into calls of imports,
-     * which the interpreter encodes differently from calls within the module. */
-    bool any = false;
-    for (uint32_t i = 0; i < m->ncodes && !any; i++)
-        any = may_call_indirect(m, i);
-    if (any) err = relocs_of_run(m, flipped, 0, m->ncodes, &rl);
-    wex__free(flipped);
-    if (err) {
-        wex__buf_free(&rl);
-        return err;
-    }
-    *out = (uint32_t *)rl.data;
-    *nout = (uint32_t)(rl.len / 8);
-    return NULL;
-}
-
 /* Write everything but the header into meta and blob. */
-static void write_meta(const wex__module *m, const uint32_t *relocs, uint32_t nrelocs, out_t *o,
-                       out_t *blob) {
+static void write_meta(const wex__module *m, out_t *o, out_t *blob) {
     put32(o, m->ntypes);
     for (uint32_t i = 0; i < m->ntypes; i++) {
         const wex__functype *t = &m->types[i];
@@ -339,8 +223,9 @@ static void write_meta(const wex__module *m, const uint32_t *relocs, uint32_t nr
             put32(o, i);
             putstr(o, m->func_names[i], (uint32_t)strlen(m->func_names[i]));
         }
-    put32(o, nrelocs);
-    putraw(o, relocs, (size_t)nrelocs * 8);
+    /* The type-id words, as the translator recorded them (wex__compiled.tyrel). */
+    put32(o, (uint32_t)c->ntyrel);
+    putraw(o, c->tyrel, c->ntyrel * 8);
     /* The backtrace side table (pairs of code word, module offset). */
     put64(o, c->npcmap);
     putraw(o, c->pcmap, c->npcmap * 8);
@@ -383,6 +268,8 @@ static bool layout_known(void) {
                size_t code_len;
                uint32_t *pcmap;
                size_t npcmap;
+               uint32_t *tyrel;
+               size_t ntyrel;
            });
 }
 
@@ -402,12 +289,8 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
     else
         wex__sha256(m->bytes, m->len, h.hash);
 
-    uint32_t *relocs, nrelocs;
-    wex_error_t *err = find_relocs(m, &relocs, &nrelocs);
-    if (err) return err;
     out_t meta = {{0}, false}, blob = {{0}, false};
-    write_meta(m, relocs, nrelocs, &meta, &blob);
-    wex__free(relocs);
+    write_meta(m, &meta, &blob);
     if (meta.oom || blob.oom) {
         wex__buf_free(&meta.b);
         wex__buf_free(&blob.b);
@@ -796,8 +679,8 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
         else if (m->types[rel[2 * k + 1]].canon != saved[rel[2 * k + 1]])
             patch = true;
     }
-    m->cache->relocs = rel;
-    m->cache->nrelocs = nrelocs;
+    c->tyrel = (uint32_t *)rel; /* in the mapping: freed with it */
+    c->ntyrel = nrelocs;
     /* Read only when a trap is reported, by a bounded binary search; its
      * entries are never used as addresses. */
     uint64_t npcmap = get64(r);

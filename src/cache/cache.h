@@ -42,8 +42,6 @@ typedef struct wex__modcache {
     /* A module loaded from an artifact: everything below points into map. */
     uint8_t *map;
     size_t map_len;
-    const uint32_t *relocs; /* (code word, type index) pairs */
-    uint32_t nrelocs;
 } wex__modcache;
 
 /* The cache record of a module, made on first use (NULL on OOM). */

@@ -100,6 +100,7 @@ typedef struct {
     uint32_t op_off; /* module offset of the operator being translated */
     uint32_t *pcmap;
     size_t npc, cappc; /* pairs */
+    wex__buf tyrel;    /* (code word, type index) pairs: see wex__compiled.tyrel */
 } comp;
 
 /* Note that the word about to be emitted belongs to the current operator.
@@ -1032,6 +1033,8 @@ static void translate(comp *c, const wex__opinfo *op) {
             emit(c, u);
         } else {
             emit_op(c, WEX__IOP_CALL_IND_I);
+            uint32_t rel[2] = {(uint32_t)c->len, u};
+            if (!wex__buf_append(&c->tyrel, rel, sizeof rel)) c->oom = true;
             emit(c, ft->canon);
             emit(c, table);
             emit(c, key);
@@ -1387,6 +1390,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
             wex__free(c.cs);
             wex__free(c.pcmap);
             wex__free(c.written);
+            wex__buf_free(&c.tyrel);
             wex__interp_free(out);
             return e;
         }
@@ -1398,6 +1402,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     if (c.oom) {
         wex__free(c.code);
         wex__free(c.pcmap);
+        wex__buf_free(&c.tyrel);
         wex__interp_free(out);
         return wex__error_nomem();
     }
@@ -1407,6 +1412,18 @@ wex_error_t *wex__interp_compile(wex__module *m) {
         c.npc--;
     out->pcmap = c.pcmap;
     out->npcmap = c.npc;
+    /* Keep the type-id words that survived: a peephole may have taken code
+     * back past one (it then no longer holds that type's id). */
+    uint32_t *rel = (uint32_t *)c.tyrel.data;
+    size_t nrel = 0;
+    for (size_t k = 0; k < c.tyrel.len / 8; k++)
+        if (rel[2 * k] < c.len && c.code[rel[2 * k]] == m->types[rel[2 * k + 1]].canon) {
+            rel[2 * nrel] = rel[2 * k];
+            rel[2 * nrel + 1] = rel[2 * k + 1];
+            nrel++;
+        }
+    out->tyrel = rel;
+    out->ntyrel = nrel;
     m->compiled = out;
     return NULL;
 }
@@ -1416,5 +1433,6 @@ void wex__interp_free(wex__compiled *c) {
     wex__free(c->funcs);
     wex__free(c->code);
     wex__free(c->pcmap);
+    wex__free(c->tyrel);
     wex__free(c);
 }

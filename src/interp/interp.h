@@ -360,6 +360,11 @@ struct wex__compiled {
      * position-independent like the code. */
     uint32_t *pcmap;
     size_t npcmap; /* pairs */
+    /* The words that hold an engine's interned type id (call_indirect's
+     * expected type): pairs (code word, module type index), so that code
+     * saved by one engine can be renumbered for another (the module cache). */
+    uint32_t *tyrel;
+    size_t ntyrel; /* pairs */
 };
 
 /* The module offset of the operator that internal code word pos belongs to,
