@@ -23,6 +23,34 @@
  * names) are rebuilt. Code is never read at load, unless it must be
  * relocated (below) or a full check is asked for.
  *
+ * Integrity without reading everything at load (VERIFY_FAST, the default).
+ * A damaged entry must be a miss, never a crash, yet a whole-file checksum
+ * costs ~9 ms for an 85 MB artifact against a 2 ms budget. So each part is
+ * checked when it is first used, once:
+ *   - META (and the header) at load: it is small and every table is built
+ *     from it; the per-function records in it carry what is checked later.
+ *   - CODE per function, on the function's first entry (interp.h's
+ *     wex__lazy): META stores a checksum of each function's words; after
+ *     the code come two-word stubs [VERIFY_FN, i], one per defined function
+ *     (compared word by word at load: 8 bytes a function), and the stored
+ *     funcs[i].code_off points at function i's stub, its real start being in
+ *     a separate array. The stub's handler checks the function and publishes
+ *     the real start, so a function that never runs is never read, and one
+ *     that runs is checked once. The words that hold an engine's type ids
+ *     (relocated when another engine loads the entry) are left out of the
+ *     checksum and compared with the ids this engine expects instead. Code
+ *     reaches another function only through funcs[] (calls name functions by
+ *     index; branches are relative and stay inside their function), so no
+ *     unchecked word ever runs.
+ *   - BYTES and IMAGE at the module's first instantiation (wex__cache_
+ *     first_instance): instantiation reads the data then anyway, and an
+ *     image-backed memory costs one pass over the image once per process.
+ * A failed check removes the entry (modcache.bad: in-memory layers drop it;
+ * the filesystem file is deleted) so the next load compiles again; the
+ * damaged module fails the call (code) or the instantiation (data) with a
+ * clear error, except for a damaged image with intact data segments: the
+ * memory is then initialised by copying the segments, and the run is correct.
+ *
  * Relocation: the internal code of call_indirect holds the engine-wide id of
  * the expected function type, which depends on what the engine interned
  * before. The translator records every word that holds such an id, with the
@@ -36,7 +64,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,9 +87,91 @@ typedef struct {
     uint64_t file_size;
     uint64_t meta_sum; /* over this header (meta_sum zero) then META */
     struct {
-        uint64_t off, len, sum;
+        uint64_t off, len, sum; /* CODE's sum covers the code, not the stubs */
     } sec[NSEC];
+    uint64_t nstubs; /* verify stubs at the end of CODE: one per defined function */
 } header_t;
+
+/* The words of a verify stub (see the top). */
+enum { STUB_WORDS = 2 };
+
+/* Index of the first type-id word at or after `off` (rel: sorted pairs). */
+static size_t rel_first(const uint32_t *rel, size_t nrel, uint32_t off) {
+    size_t lo = 0, hi = nrel;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rel[2 * mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The checksum of function di's words [off, off + len), leaving out its
+ * type-id words (rel, sorted): another engine rewrites those at load, so
+ * they are compared by value instead. Seeded with di so that two identical
+ * functions do not share a sum (a swapped record would pass). */
+static uint64_t func_sum(const uint32_t *code, uint32_t off, uint32_t len, const uint32_t *rel,
+                         size_t nrel, uint32_t di) {
+    uint64_t h = di;
+    uint32_t at = off, end = off + len;
+    for (size_t k = rel_first(rel, nrel, off); k < nrel && rel[2 * k] < end; k++) {
+        if (rel[2 * k] < at) continue; /* a duplicate */
+        h = wex__checksum64(code + at, (size_t)(rel[2 * k] - at) * 4, h);
+        at = rel[2 * k] + 1;
+    }
+    return wex__checksum64(code + at, (size_t)(end - at) * 4, h);
+}
+
+static int rel_cmp(const void *a, const void *b) {
+    const uint32_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* What the writer derives from the compiled code for lazy checking. */
+typedef struct {
+    uint32_t *rel; /* type-id words, sorted by word */
+    size_t nrel;
+    wex__fcode *funcs;  /* code_off pointing at the stubs */
+    uint32_t *real_off; /* where each function's code starts */
+    uint64_t *fsum;     /* func_sum of each */
+    uint32_t *stubs;    /* the stub words */
+} lazy_out;
+
+static void lazy_out_free(lazy_out *z) {
+    wex__free(z->rel);
+    wex__free(z->funcs);
+    wex__free(z->real_off);
+    wex__free(z->fsum);
+    wex__free(z->stubs);
+}
+
+static bool lazy_out_make(const wex__compiled *c, lazy_out *z) {
+    memset(z, 0, sizeof *z);
+    size_t nf = c->nfuncs ? c->nfuncs : 1;
+    z->rel = wex__malloc(c->ntyrel * 8 + 8);
+    z->funcs = wex__malloc(nf * sizeof *z->funcs);
+    z->real_off = wex__malloc(nf * 4);
+    z->fsum = wex__malloc(nf * 8);
+    z->stubs = wex__malloc(nf * STUB_WORDS * 4);
+    if (!z->rel || !z->funcs || !z->real_off || !z->fsum || !z->stubs) {
+        lazy_out_free(z);
+        return false;
+    }
+    if (c->ntyrel) memcpy(z->rel, c->tyrel, c->ntyrel * 8);
+    qsort(z->rel, c->ntyrel, 8, rel_cmp);
+    z->nrel = c->ntyrel;
+    for (uint32_t i = 0; i < c->nfuncs; i++) {
+        z->funcs[i] = c->funcs[i];
+        z->real_off[i] = wex__fcode_start(c, i);
+        z->funcs[i].code_off = (uint32_t)c->code_len + STUB_WORDS * i;
+        z->fsum[i] = func_sum(c->code, z->real_off[i], c->funcs[i].code_len, z->rel, z->nrel, i);
+        z->stubs[STUB_WORDS * i] = WEX__IOP_VERIFY_FN;
+        z->stubs[STUB_WORDS * i + 1] = i;
+    }
+    return true;
+}
 
 /* ------------------------------------------------------------- writer */
 
@@ -110,7 +222,7 @@ static wex__constexpr move_expr(const wex__module *m, out_t *blob, wex__constexp
 }
 
 /* Write everything but the header into meta and blob. */
-static void write_meta(const wex__module *m, out_t *o, out_t *blob) {
+static void write_meta(const wex__module *m, const lazy_out *z, out_t *o, out_t *blob) {
     put32(o, m->ntypes);
     for (uint32_t i = 0; i < m->ntypes; i++) {
         const wex__functype *t = &m->types[i];
@@ -213,7 +325,7 @@ static void write_meta(const wex__module *m, out_t *o, out_t *blob) {
     const wex__compiled *c = m->compiled;
     put32(o, c->nfuncs);
     put64(o, c->code_len);
-    putraw(o, c->funcs, (size_t)c->nfuncs * sizeof *c->funcs);
+    putraw(o, z->funcs, (size_t)c->nfuncs * sizeof *c->funcs);
     uint32_t nnames = 0;
     for (uint32_t i = 0; m->func_names && i < m->nfuncs; i++)
         nnames += m->func_names[i] != NULL;
@@ -223,14 +335,18 @@ static void write_meta(const wex__module *m, out_t *o, out_t *blob) {
             put32(o, i);
             putstr(o, m->func_names[i], (uint32_t)strlen(m->func_names[i]));
         }
-    /* The type-id words, as the translator recorded them (wex__compiled.tyrel). */
-    put32(o, (uint32_t)c->ntyrel);
-    putraw(o, c->tyrel, c->ntyrel * 8);
+    /* The type-id words, as the translator recorded them (wex__compiled.tyrel),
+     * sorted by word (lazy checks search them per function). */
+    put32(o, (uint32_t)z->nrel);
+    putraw(o, z->rel, z->nrel * 8);
     /* The backtrace side table (pairs of code word, module offset). */
     put64(o, c->npcmap);
     putraw(o, c->pcmap, c->npcmap * 8);
     put32(o, m->image.no_image != NULL);
     if (m->image.no_image) putstr(o, m->image.no_image, (uint32_t)strlen(m->image.no_image));
+    /* Lazy checking (see the top): each function's start and checksum. */
+    putraw(o, z->real_off, (size_t)c->nfuncs * 4);
+    putraw(o, z->fsum, (size_t)c->nfuncs * 8);
 }
 
 /* pwrite all of it, or fail with errno set. */
@@ -270,6 +386,7 @@ static bool layout_known(void) {
                size_t npcmap;
                uint32_t *tyrel;
                size_t ntyrel;
+               struct wex__lazy *lazy;
            });
 }
 
@@ -289,22 +406,34 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
     else
         wex__sha256(m->bytes, m->len, h.hash);
 
+    const wex__compiled *c = m->compiled;
+    /* Code loaded lazily may hold functions never checked: check them all
+     * now rather than write damaged code under fresh checksums. */
+    for (uint32_t i = 0; c->lazy && i < c->nfuncs; i++)
+        if (WEX__FCODE_OFF(&c->funcs[i]) != c->lazy->real_off[i]) {
+            wex_error_t *err = c->lazy->verify(c->lazy, c, i);
+            if (err) return err;
+        }
+    lazy_out z;
+    if (!lazy_out_make(c, &z)) return wex__error_nomem();
     out_t meta = {{0}, false}, blob = {{0}, false};
-    write_meta(m, &meta, &blob);
+    write_meta(m, &z, &meta, &blob);
     if (meta.oom || blob.oom) {
         wex__buf_free(&meta.b);
         wex__buf_free(&blob.b);
+        lazy_out_free(&z);
         return wex__error_nomem();
     }
-    const wex__compiled *c = m->compiled;
+    size_t stub_bytes = (size_t)c->nfuncs * STUB_WORDS * 4;
     uint64_t off = align_up(sizeof h, 8);
     h.sec[SEC_META].off = off;
     h.sec[SEC_META].len = meta.b.len;
     off = align_up(off + meta.b.len, CODE_ALIGN);
     h.sec[SEC_CODE].off = off;
-    h.sec[SEC_CODE].len = (uint64_t)c->code_len * 4;
+    h.sec[SEC_CODE].len = (uint64_t)c->code_len * 4 + stub_bytes;
+    h.nstubs = c->nfuncs;
     h.sec[SEC_CODE].sum = wex__checksum64(c->code, c->code_len * 4, 0);
-    off = align_up(off + c->code_len * 4, 8);
+    off = align_up(off + h.sec[SEC_CODE].len, 8);
     h.sec[SEC_BYTES].off = off;
     h.sec[SEC_BYTES].len = blob.b.len;
     h.sec[SEC_BYTES].sum = wex__checksum64(blob.b.data, blob.b.len, 0);
@@ -323,12 +452,14 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
         ftruncate(fd, (off_t)h.file_size) == 0 &&
         write_at(fd, meta.b.data, meta.b.len, h.sec[SEC_META].off) &&
         write_at(fd, c->code, c->code_len * 4, h.sec[SEC_CODE].off) &&
+        write_at(fd, z.stubs, stub_bytes, h.sec[SEC_CODE].off + c->code_len * 4) &&
         write_at(fd, blob.b.data, blob.b.len, h.sec[SEC_BYTES].off) &&
         (!m->image.size || write_at(fd, m->image.bytes, m->image.size, h.sec[SEC_IMAGE].off)) &&
         write_at(fd, &h, sizeof h, 0);
     int e = errno;
     wex__buf_free(&meta.b);
     wex__buf_free(&blob.b);
+    lazy_out_free(&z);
     if (!ok) return wex__error_at(WEX_ERR_IO, -1, "cannot write the artifact: %s", strerror(e));
     return NULL;
 }
@@ -452,8 +583,10 @@ static void free_mapped(wex__module *m) {
     wex__free(m->elems);
     wex__free(m->datas);
     wex__free(m->func_names);
+    if (m->compiled) wex__free(m->compiled->lazy);
     wex__free(m->compiled);
     if (m->cache->map) munmap(m->cache->map, m->cache->map_len);
+    wex__free(m->cache->path);
     wex__free(m->cache);
     wex__free(m);
 }
@@ -490,13 +623,97 @@ static void image_release(wex__image *img) {
     img->fd = -1;
 }
 
+/* ----------------------------------------------------- lazy checking */
+
+/* The loader's record behind wex__compiled.lazy (see the top). */
+typedef struct {
+    wex__lazy pub; /* first: verify gets it back */
+    wex__module *m;
+    const uint64_t *fsum; /* per function, in the mapping */
+    const uint32_t *rel;  /* type-id words, sorted, in the mapping */
+    size_t nrel;
+} lazy_rec;
+
+/* mprotect the pages that hold [p, p + n). */
+static bool set_prot(const void *p, size_t n, int prot) {
+    uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)p / ps * ps, hi = ((uintptr_t)p + n + ps - 1) / ps * ps;
+    return mprotect((void *)lo, hi - lo, prot) == 0;
+}
+
+/* Function di intact? Its words (but the type-id ones) against the stored
+ * sum, and the type-id words against this engine's ids. */
+static bool func_ok(const lazy_rec *lz, const wex__compiled *c, uint32_t di) {
+    uint32_t off = lz->pub.real_off[di], len = c->funcs[di].code_len;
+    if (func_sum(c->code, off, len, lz->rel, lz->nrel, di) != lz->fsum[di]) return false;
+    const wex__module *m = lz->m;
+    for (size_t k = rel_first(lz->rel, lz->nrel, off); k < lz->nrel && lz->rel[2 * k] < off + len;
+         k++)
+        if (c->code[lz->rel[2 * k]] != m->types[lz->rel[2 * k + 1]].canon) return false;
+    return true;
+}
+
+/* wex__lazy.verify: called by a function's stub on its first entry. */
+static wex_error_t *lazy_verify(wex__lazy *pub, const wex__compiled *c, uint32_t di) {
+    lazy_rec *lz = (lazy_rec *)pub;
+    if (di < c->nfuncs && func_ok(lz, c, di)) {
+        __atomic_store_n(&c->funcs[di].code_off, pub->real_off[di], __ATOMIC_RELAXED);
+        return NULL;
+    }
+    wex__cache_evict(lz->m);
+    return wex__error_at(WEX__CACHE_ERR_BAD, -1,
+                         "compiled code of function %u failed its checksum; cache entry removed",
+                         lz->m->nfunc_imports + di);
+}
+
+void wex__cache_evict(wex__module *m) {
+    wex__modcache *mc = m->cache;
+    if (!mc) return;
+    /* Only the first failure deletes: the file may have been replaced by a
+     * good entry since. */
+    if (__atomic_exchange_n(&mc->bad, 1, __ATOMIC_ACQ_REL)) return;
+    if (mc->path) wex__cache_unlink_if_same(mc->path, mc->dev, mc->ino);
+}
+
+/* One lock for the one-time data checks of every module: they are rare
+ * (once per module and process) and short. */
+static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
+
+wex_error_t *wex__cache_first_instance(wex__module *m) {
+    wex__modcache *mc = m->cache;
+    if (!mc || !mc->map || __atomic_load_n(&mc->data_checked, __ATOMIC_ACQUIRE)) return NULL;
+    wex_error_t *err = NULL;
+    pthread_mutex_lock(&first_lock);
+    if (!mc->data_checked) {
+        if (m->len && wex__checksum64(m->bytes, m->len, 0) != mc->bytes_sum) {
+            wex__cache_evict(m);
+            err = wex__error_at(WEX__CACHE_ERR_BAD, -1,
+                                "cached data segments failed their checksum; cache entry removed");
+        } else if (m->image.size &&
+                   wex__checksum64(m->image.bytes, m->image.size, 0) != mc->image_sum) {
+            /* No instance used the image yet (this runs before the first):
+             * drop it; the segments are copied instead. */
+            wex__cache_evict(m);
+            m->image.size = 0;
+            m->image.bytes = NULL;
+            m->image.no_image = "the cached memory image failed its checksum";
+        }
+        /* A failure stays a failure: data_checked is left clear, and each
+         * instantiation fails the same way. */
+        if (!err) __atomic_store_n(&mc->data_checked, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&first_lock);
+    return err;
+}
+
 /* Rebuild the module's tables from META; every index and offset is checked,
  * so even a file whose checksum was forged cannot make the loader read
  * outside the mapping. */
 static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t *h,
                        const uint8_t *map) {
     uint64_t blob_len = h->sec[SEC_BYTES].len;
-    uint64_t code_words = h->sec[SEC_CODE].len / 4;
+    /* The code proper; the stubs follow it (checked at load). */
+    uint64_t code_words = h->sec[SEC_CODE].len / 4 - h->nstubs * STUB_WORDS;
     m->ntypes = get32(r);
     m->types = alloc_n(r, m->ntypes, sizeof *m->types, 12);
     uint32_t *saved = alloc_n(r, m->ntypes, 4, 12);
@@ -647,7 +864,8 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
     if (!c) r->bad = true;
     uint32_t nf = get32(r);
     uint64_t code_len = get64(r);
-    if (r->bad || nf != m->nfuncs - m->nfunc_imports || code_len != code_words) r->bad = true;
+    if (r->bad || nf != m->nfuncs - m->nfunc_imports || code_len != code_words || nf != h->nstubs)
+        r->bad = true;
     if (r->bad) {
         wex__free(saved);
         return false;
@@ -657,7 +875,7 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
     c->code = (uint32_t *)(map + h->sec[SEC_CODE].off);
     c->code_len = (size_t)code_words;
     for (uint32_t i = 0; i < nf && !r->bad; i++)
-        if ((uint64_t)c->funcs[i].code_off + c->funcs[i].code_len > code_words) r->bad = true;
+        if (c->funcs[i].code_off != code_words + (uint64_t)STUB_WORDS * i) r->bad = true;
     uint32_t nnames = get32(r);
     if (nnames && !r->bad) {
         m->func_names = alloc_n(r, m->nfuncs, sizeof *m->func_names, 0);
@@ -688,18 +906,42 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
     c->pcmap = r->bad ? NULL : (uint32_t *)getraw(r, npcmap * 8);
     c->npcmap = r->bad ? 0 : (size_t)npcmap;
     if (get32(r)) m->image.no_image = getstr(r, NULL);
+    const uint32_t *real_off = getraw(r, (uint64_t)nf * 4);
+    const uint64_t *fsum = getraw(r, (uint64_t)nf * 8);
+    for (uint32_t i = 0; i < nf && !r->bad; i++)
+        if ((uint64_t)real_off[i] + c->funcs[i].code_len > code_words) r->bad = true;
+    /* The stubs must be exactly what the writer put there: they run unchecked. */
+    const uint32_t *stubs = c->code + code_words;
+    for (uint32_t i = 0; i < nf && !r->bad; i++)
+        if (stubs[STUB_WORDS * i] != WEX__IOP_VERIFY_FN || stubs[STUB_WORDS * i + 1] != i)
+            r->bad = true;
+    lazy_rec *lz = r->bad ? NULL : wex__calloc(1, sizeof *lz);
+    if (!lz) r->bad = true;
+    if (!r->bad) {
+        lz->pub.real_off = real_off;
+        lz->pub.stub_off = (uint32_t)code_words;
+        lz->pub.verify = lazy_verify;
+        lz->m = m;
+        lz->fsum = fsum;
+        lz->rel = rel;
+        lz->nrel = nrelocs;
+        c->lazy = &lz->pub;
+        /* funcs[] lies in the private mapping: its pages become writable so
+         * that a checked function's real start can be published there (each
+         * page is copied on its first such write). */
+        if (nf && !set_prot(c->funcs, (size_t)nf * sizeof *c->funcs, PROT_READ | PROT_WRITE))
+            r->bad = true;
+    }
     if (!r->bad && patch) {
         /* Rewrite the type ids this engine numbers differently. The mapping
          * is private: only the touched pages are copied. */
-        size_t ps = (size_t)sysconf(_SC_PAGESIZE);
-        uint8_t *lo = (uint8_t *)map + h->sec[SEC_CODE].off;
-        size_t len = align_up(h->sec[SEC_CODE].len, ps);
-        if (mprotect(lo, len, PROT_READ | PROT_WRITE) != 0) {
+        size_t len = h->sec[SEC_CODE].len;
+        if (!set_prot(c->code, len, PROT_READ | PROT_WRITE)) {
             r->bad = true;
         } else {
             for (uint32_t k = 0; k < nrelocs; k++)
                 c->code[rel[2 * k]] = m->types[rel[2 * k + 1]].canon;
-            mprotect(lo, len, PROT_READ);
+            set_prot(c->code, len, PROT_READ);
         }
     }
     wex__free(saved);
@@ -755,6 +997,7 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
         uint64_t align = s == SEC_CODE ? CODE_ALIGN : s == SEC_IMAGE ? WEX__IMAGE_ALIGN : 8;
         if ((len || s != SEC_IMAGE) &&
             (off % align || off > size || len > size - off || (s == SEC_CODE && len % 4) ||
+             (s == SEC_CODE && h.nstubs > len / 4 / STUB_WORDS) ||
              (s == SEC_IMAGE && len % WEX__IMAGE_ALIGN)))
             err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact %s section is out of place",
                                 sec_name[s]);
@@ -767,10 +1010,12 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
         if (sum != h.meta_sum)
             err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact checksum mismatch (metadata)");
     }
-    for (int s = SEC_CODE; !err && verify == WEX_CACHE_VERIFY_FULL && s < NSEC; s++)
-        if (h.sec[s].len && wex__checksum64(map + h.sec[s].off, h.sec[s].len, 0) != h.sec[s].sum)
+    for (int s = SEC_CODE; !err && verify == WEX_CACHE_VERIFY_FULL && s < NSEC; s++) {
+        uint64_t len = h.sec[s].len - (s == SEC_CODE ? h.nstubs * STUB_WORDS * 4 : 0);
+        if (len && wex__checksum64(map + h.sec[s].off, len, 0) != h.sec[s].sum)
             err = wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact checksum mismatch (%s)",
                                 sec_name[s]);
+    }
     if (err) {
         munmap(map, size);
         close(fd);
@@ -796,12 +1041,22 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
     m->bytes = map + h.sec[SEC_BYTES].off;
     m->len = h.sec[SEC_BYTES].len;
     m->image.fd = -1;
+    mc->bytes_sum = h.sec[SEC_BYTES].sum;
+    mc->image_sum = h.sec[SEC_IMAGE].sum;
     in_t r = {map + h.sec[SEC_META].off, map + h.sec[SEC_META].off,
               map + h.sec[SEC_META].off + h.sec[SEC_META].len, false};
     if (!parse_meta(e, m, &r, &h, map)) {
         free_mapped(m);
         close(fd);
         return wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact metadata is inconsistent");
+    }
+    if (verify == WEX_CACHE_VERIFY_FULL) {
+        /* Every byte was checked above: publish every function's start, and
+         * the data need no check at instantiation. */
+        wex__compiled *c = m->compiled;
+        for (uint32_t i = 0; i < c->nfuncs; i++)
+            c->funcs[i].code_off = c->lazy->real_off[i];
+        mc->data_checked = 1;
     }
     if (h.sec[SEC_IMAGE].len) {
         m->image.size = h.sec[SEC_IMAGE].len;

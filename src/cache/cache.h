@@ -15,7 +15,7 @@
 /* Knobs, in one place, each with its reason. */
 /* Version of the artifact file layout: bump on any change to artifact.c's
  * format; part of the engine id, and checked in each file's header. */
-#define WEX__ARTIFACT_VERSION 2u
+#define WEX__ARTIFACT_VERSION 3u /* 3: lazy per-function checks */
 /* The shared layer's default bound: room for a few large modules. */
 #define WEX__CACHE_SHARED_DEFAULT_BYTES ((uint64_t)1 << 30)
 /* The thread-local layer's default size: a thread runs few modules at once;
@@ -42,7 +42,30 @@ typedef struct wex__modcache {
     /* A module loaded from an artifact: everything below points into map. */
     uint8_t *map;
     size_t map_len;
+    /* Checks made after load (artifact.c's top). */
+    uint32_t bad;          /* atomic: a check failed; the layers drop the module */
+    uint32_t data_checked; /* atomic: BYTES and IMAGE were checked */
+    uint64_t bytes_sum, image_sum;
+    /* The filesystem entry it was loaded from (fs.c), deleted when a check
+     * fails; NULL for a file the embedder named. */
+    char *path;
+    uint64_t dev, ino;
 } wex__modcache;
+
+/* A check of a loaded module failed: mark it bad (the in-memory layers drop
+ * it on their next lookup) and delete its filesystem entry, if any. */
+void wex__cache_evict(wex__module *m);
+/* True if m was found damaged (a layer must not hand it out again). */
+static inline bool wex__cache_is_bad(const wex__module *m) {
+    return m->cache && __atomic_load_n(&m->cache->bad, __ATOMIC_ACQUIRE);
+}
+/* Before m's first instantiation: check its data segments and memory image
+ * (once per module; later calls cost one atomic load). NULL if they are
+ * intact or m is not an artifact; an image that failed while the data is
+ * intact is dropped (memory is then initialised from the segments). */
+wex_error_t *wex__cache_first_instance(wex__module *m);
+/* Delete path if it is still the file (dev, ino) (fs.c). */
+void wex__cache_unlink_if_same(const char *path, uint64_t dev, uint64_t ino);
 
 /* The cache record of a module, made on first use (NULL on OOM). */
 wex__modcache *wex__modcache_of(wex__module *m);

@@ -49,9 +49,9 @@ static bool entry_path(const fs_layer *l, const wex_engine_t *e, const uint8_t *
 
 /* Delete path only if it is still the file we found bad (not a good entry
  * a concurrent writer has renamed over it since). */
-static void unlink_if_same(const char *path, const struct stat *seen) {
+void wex__cache_unlink_if_same(const char *path, uint64_t dev, uint64_t ino) {
     struct stat now;
-    if (stat(path, &now) == 0 && now.st_ino == seen->st_ino && now.st_dev == seen->st_dev)
+    if (stat(path, &now) == 0 && (uint64_t)now.st_ino == ino && (uint64_t)now.st_dev == dev)
         unlink(path);
 }
 
@@ -70,10 +70,18 @@ static wex_module_t *fs_load(void *d, const uint8_t *hash, wex_engine_t *e) {
     wex__module *m;
     wex_error_t *err = wex__artifact_load_fd(e, fd, hash, l->verify, &m);
     if (err) {
-        if (wex_error_code(err) == WEX__CACHE_ERR_BAD) unlink_if_same(path, &st);
+        if (wex_error_code(err) == WEX__CACHE_ERR_BAD)
+            wex__cache_unlink_if_same(path, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
         wex_error_delete(err);
         return NULL;
     }
+    /* Checks made later (a function's code on its first call) delete the
+     * entry through this if they fail. */
+    size_t plen = strlen(path) + 1;
+    m->cache->path = wex__malloc(plen); /* NULL on OOM: then nothing to delete */
+    if (m->cache->path) memcpy(m->cache->path, path, plen);
+    m->cache->dev = (uint64_t)st.st_dev;
+    m->cache->ino = (uint64_t)st.st_ino;
     return m;
 }
 

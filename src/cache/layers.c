@@ -246,6 +246,10 @@ static wex_module_t *tl_load(void *d, const uint8_t *hash, wex_engine_t *e) {
         tl_entry *x = &t->e[i];
         if (x->layer == l->serial && x->engine == e->cache_serial &&
             !memcmp(x->hash, hash, WEX_CACHE_HASH_SIZE)) {
+            if (wex__cache_is_bad(x->module)) { /* a later check failed: drop it */
+                tl_drop(t, i);
+                return NULL;
+            }
             x->tick = ++t->tick;
             return wex_module_retain(x->module);
         }
@@ -254,6 +258,7 @@ static wex_module_t *tl_load(void *d, const uint8_t *hash, wex_engine_t *e) {
 }
 
 static void tl_save(void *d, const uint8_t *hash, wex_engine_t *e, wex_module_t *m) {
+    if (wex__cache_is_bad(m)) return;
     tl_layer *l = d;
     tl_table *t = tl_table_get(true);
     if (!t) return;
@@ -398,14 +403,21 @@ static wex_module_t *sh_load(void *d, const uint8_t *hash, wex_engine_t *e) {
     sh_layer *s = d;
     wex_module_t *m = NULL;
     pthread_mutex_lock(&s->lock);
+    wex_module_t *bad = NULL;
     for (sh_entry *x = s->buckets[sh_bucket(s, e->cache_serial, hash)]; x; x = x->next_hash)
         if (x->engine == e->cache_serial && !memcmp(x->hash, hash, WEX_CACHE_HASH_SIZE)) {
+            if (wex__cache_is_bad(x->module)) { /* a later check failed: drop it */
+                bad = sh_remove(s, x);
+                s->evictions++;
+                break;
+            }
             lru_unlink(s, x);
             lru_push(s, x);
             m = wex_module_retain(x->module);
             break;
         }
     pthread_mutex_unlock(&s->lock);
+    wex_module_delete(bad); /* outside the lock: it may unmap */
     return m;
 }
 
@@ -428,6 +440,7 @@ static void sh_grow(sh_layer *s) {
 }
 
 static void sh_save(void *d, const uint8_t *hash, wex_engine_t *e, wex_module_t *m) {
+    if (wex__cache_is_bad(m)) return;
     sh_layer *s = d;
     uint64_t bytes = wex__cache_module_footprint(m);
     if (bytes > s->max_bytes) return;

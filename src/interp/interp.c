@@ -139,12 +139,17 @@ int64_t wex__interp_wasm_offset(const wex__compiled *c, size_t pos) {
 }
 
 /* The defined function whose code holds word pos: functions are laid out in
- * order, so this is the last one starting at or before pos. */
+ * order, so this is the last one starting at or before pos (a verify stub,
+ * wex__lazy, belongs to its function). */
 static uint32_t func_at(const wex__compiled *cm, size_t pos) {
+    if (cm->lazy && pos >= cm->lazy->stub_off && cm->nfuncs)
+        return (uint32_t)((pos - cm->lazy->stub_off) / 2 < cm->nfuncs
+                              ? (pos - cm->lazy->stub_off) / 2
+                              : cm->nfuncs - 1);
     uint32_t lo = 0, hi = cm->nfuncs;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (cm->funcs[mid].code_off <= pos)
+        if (wex__fcode_start(cm, mid) <= pos)
             lo = mid;
         else
             hi = mid;
@@ -162,7 +167,7 @@ static void frame_at(wex__eframe *ef, const wex_instance_t *inst, const uint32_t
     int64_t off = wex__interp_wasm_offset(cm, pos);
     ef->func_index = m->nfunc_imports + di;
     ef->flags = 0;
-    if (off < 0) {
+    if (off < 0 && m->codes) { /* a module loaded from the cache has no codes[] */
         off = m->codes[di].off;
         ef->flags = WEX_FRAME_FUNC_OFFSET;
     }
@@ -245,9 +250,9 @@ __attribute__((noinline, cold)) static void guard_backtrace(wex_store_t *s, wex_
         code_index = top->callee_code;
     }
     const wex__compiled *cm = ii->module->compiled;
-    const uint32_t *start = cm->code + cm->funcs[code_index].code_off;
+    const uint32_t *start = cm->code + wex__fcode_start(cm, code_index);
     wex__interp_backtrace(s, e, ii, start, depth);
-    if (e->nframes) {
+    if (e->nframes && ii->module->codes) { /* (a cached module keeps the operator's) */
         e->frames[0].offset = ii->module->codes[code_index].off;
         e->frames[0].flags = WEX_FRAME_FUNC_OFFSET;
     }
@@ -305,6 +310,7 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_I32_ADD_IMM2: return 7;
     case WEX__IOP_CALL_I:
     case WEX__IOP_CALL_L: return 3;
+    case WEX__IOP_VERIFY_FN: return 2;
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_I32_LEA: return 6;
     case WEX__IOP_I32_RSUB_IMM:
@@ -392,10 +398,11 @@ void wex__interp_dump(FILE *out, const wex__module *m, uint32_t di) {
     const wex__fcode *fc = &c->funcs[di];
     fprintf(out, "func %u: params %u locals %u frame %u\n", m->nfunc_imports + di, fc->nparams,
             fc->nlocals, fc->frame_slots);
-    const uint32_t *ip = c->code + fc->code_off, *end = ip + fc->code_len;
+    const uint32_t *start = c->code + wex__fcode_start(c, di);
+    const uint32_t *ip = start, *end = ip + fc->code_len;
     while (ip < end) {
         unsigned n = iop_words(ip);
-        fprintf(out, "  %5u %-18s", (unsigned)(ip - (c->code + fc->code_off)), iop_name(ip[0]));
+        fprintf(out, "  %5u %-18s", (unsigned)(ip - start), iop_name(ip[0]));
         for (unsigned k = 1; k < n; k++)
             fprintf(out, " %d", (int32_t)ip[k]);
         fputc('\n', out);

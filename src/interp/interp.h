@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 21 /* h-i7's 20, merged with the threads rows */
+#define WEX__INTERP_FORMAT_VERSION 22 /* 21 + VERIFY_FN (lazily verified cached code) */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -84,7 +84,8 @@
     X(REF_IS_NULL_I)   /* dst, src */                                                              \
     X(REF_FUNC_I)      /* dst, funcidx */                                                          \
     X(UNREACHABLE_I)                                                                               \
-    X(STOP) /* ends an entry trampoline */                                                         \
+    X(STOP)      /* ends an entry trampoline */                                                    \
+    X(VERIFY_FN) /* defined func index: check its code on first entry (wex__lazy) */               \
     WEX__IOPS_IMM(X)                                                                               \
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_BRADDI(X)                                                                            \
@@ -365,7 +366,36 @@ struct wex__compiled {
      * saved by one engine can be renumbered for another (the module cache). */
     uint32_t *tyrel;
     size_t ntyrel; /* pairs */
+    /* Code loaded from the module cache and checked lazily; NULL otherwise. */
+    struct wex__lazy *lazy;
 };
+
+/*
+ * Lazily verified code (a module loaded from the cache, src/cache/artifact.c).
+ * Checking 75 MB of code at load would cost ~9 ms, so each function is
+ * checked on its first entry instead: funcs[i].code_off first points at a
+ * two-word stub [VERIFY_FN, i] past the code, whose handler calls verify;
+ * verify checks the function's words against the checksum the writer stored
+ * and, if they are intact, stores real_off[i] into funcs[i].code_off (a
+ * relaxed atomic store: a thread that still reads the stub verifies again,
+ * harmlessly), so later calls cost nothing. On damage it returns the error
+ * the call fails with (and the cache drops the entry). Calls reach code only
+ * through funcs[].code_off, and a function's branches stay inside its own
+ * code, so no unchecked word of a damaged entry is ever executed.
+ */
+typedef struct wex__lazy {
+    const uint32_t *real_off; /* per defined function: the first word of its code */
+    uint32_t stub_off;        /* first word of the stubs: function i's at stub_off + 2i */
+    wex_error_t *(*verify)(struct wex__lazy *lz, const struct wex__compiled *c, uint32_t di);
+} wex__lazy;
+
+/* A function's entry word offset: funcs[].code_off may be published by
+ * another thread (wex__lazy), so it is read atomically (a plain load). */
+#define WEX__FCODE_OFF(fc) __atomic_load_n(&(fc)->code_off, __ATOMIC_RELAXED)
+/* The first word of defined function di's own code (not its stub). */
+static inline uint32_t wex__fcode_start(const struct wex__compiled *c, uint32_t di) {
+    return c->lazy ? c->lazy->real_off[di] : c->funcs[di].code_off;
+}
 
 /* The module offset of the operator that internal code word pos belongs to,
  * or -1 if the table has none. */

@@ -68,7 +68,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         goto do_trap;                                                                              \
     } while (0)
 
-    ip = cm->code + fc->code_off; /* first, so that a trap here has a backtrace */
+    ip = cm->code + WEX__FCODE_OFF(fc); /* first, so that a trap here has a backtrace */
     if (fp + fc->frame_slots > stack_end || depth >= max_depth) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
     RELOAD_MEM();
@@ -178,7 +178,7 @@ L_CALL_L : {
 #endif
     fp = nfp;
     ZERO_LOCALS(nf);
-    ip = cm->code + nf->code_off;
+    ip = cm->code + WEX__FCODE_OFF(nf);
     NEXT();
 }
 do_call:
@@ -213,7 +213,7 @@ do_call:
             cm = ncm;
             RELOAD_MEM();
         }
-        ip = ncm->code + nf->code_off;
+        ip = ncm->code + WEX__FCODE_OFF(nf);
         NEXT();
     }
 L_I32_LEA:
@@ -275,6 +275,19 @@ L_RET:
     NEXT();
 L_STOP:
     goto done;
+L_VERIFY_FN : {
+    /* First entry into a function of a lazily checked module (wex__lazy):
+     * the frame is set up; check the code, then run it. On damage the call
+     * fails as if the function had (ip names its first word). */
+    uint32_t di = ip[1];
+    err = cm->lazy->verify(cm->lazy, cm, di);
+    ip = cm->code + cm->lazy->real_off[di];
+    if (err) {
+        ip++;
+        goto do_error;
+    }
+    NEXT();
+}
 
     /* ------------------------------------------------ variables */
 L_GLOBAL_GET_I:
@@ -1118,7 +1131,7 @@ do_trap:
     /* Call-stack exhaustion at a call is raised with ip already past it. */
     wex__interp_backtrace(
         s, err, inst,
-        trap == WEX_TRAP_CALL_STACK_EXHAUSTED && ip != cm->code + fc->code_off ? ip - 1 : ip,
+        trap == WEX_TRAP_CALL_STACK_EXHAUSTED && ip != cm->code + WEX__FCODE_OFF(fc) ? ip - 1 : ip,
         depth);
     return err;
 done:

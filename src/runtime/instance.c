@@ -3,6 +3,7 @@
  * tables, memories and globals, evaluate constant expressions, apply the
  * active segments, run the start function; and export lookup.
  */
+#include "cache/cache.h"
 #include "interp/interp.h"
 #include "runtime/runtime.h"
 
@@ -271,6 +272,9 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
                              nimports);
     for (uint32_t i = 0; i < m->nimports; i++)
         if ((err = check_import(m, &m->imports[i], &imports[i]))) return err;
+    /* A module loaded from the cache checks its data segments and memory
+     * image before its first instance uses them (once; src/cache/artifact.c). */
+    if ((err = wex__cache_first_instance((wex__module *)m))) return err;
 
     wex_instance_t *inst = NULL;
     if ((err = alloc_instance(s, m, &inst))) return err;
