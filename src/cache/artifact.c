@@ -15,6 +15,10 @@
  *   BYTES       constant expressions and data segment contents: the parts
  *               of the module's binary that instantiation still reads, with
  *               offsets rewritten to point here
+ *   PCMAP       (8-aligned, after BYTES) the backtrace side table
+ *               (wex__compiled.pcmap): a pair per operator change, so about a
+ *               third of the file for big modules; read only when a trap is
+ *               reported, and checked then (a lazy check like the code's)
  *   IMAGE       (WEX__IMAGE_ALIGN-aligned) the memory image, if the module
  *               has one, mapped copy-on-write straight from the file
  *
@@ -76,8 +80,8 @@
  * that relocation can mprotect its pages): the WebAssembly page. */
 #define CODE_ALIGN WEX__IMAGE_ALIGN
 
-enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, NSEC };
-static const char *const sec_name[NSEC] = {"metadata", "code", "data", "image"};
+enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, SEC_PCMAP, NSEC };
+static const char *const sec_name[NSEC] = {"metadata", "code", "data", "image", "backtrace table"};
 
 typedef struct {
     char magic[8];
@@ -339,9 +343,9 @@ static void write_meta(const wex__module *m, const lazy_out *z, out_t *o, out_t 
      * sorted by word (lazy checks search them per function). */
     put32(o, (uint32_t)z->nrel);
     putraw(o, z->rel, z->nrel * 8);
-    /* The backtrace side table (pairs of code word, module offset). */
+    /* The backtrace side table (pairs of code word, module offset) is a
+     * section of its own (PCMAP): only its size is here. */
     put64(o, c->npcmap);
-    putraw(o, c->pcmap, c->npcmap * 8);
     put32(o, m->image.no_image != NULL);
     if (m->image.no_image) putstr(o, m->image.no_image, (uint32_t)strlen(m->image.no_image));
     /* Lazy checking (see the top): each function's start and checksum. */
@@ -438,6 +442,11 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
     h.sec[SEC_BYTES].len = blob.b.len;
     h.sec[SEC_BYTES].sum = wex__checksum64(blob.b.data, blob.b.len, 0);
     off += blob.b.len;
+    off = align_up(off, 8);
+    h.sec[SEC_PCMAP].off = off;
+    h.sec[SEC_PCMAP].len = (uint64_t)c->npcmap * 8;
+    h.sec[SEC_PCMAP].sum = wex__checksum64(c->pcmap, c->npcmap * 8, 0);
+    off += h.sec[SEC_PCMAP].len;
     if (m->image.size) {
         off = align_up(off, WEX__IMAGE_ALIGN);
         h.sec[SEC_IMAGE].off = off;
@@ -454,6 +463,7 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
         write_at(fd, c->code, c->code_len * 4, h.sec[SEC_CODE].off) &&
         write_at(fd, z.stubs, stub_bytes, h.sec[SEC_CODE].off + c->code_len * 4) &&
         write_at(fd, blob.b.data, blob.b.len, h.sec[SEC_BYTES].off) &&
+        write_at(fd, c->pcmap, c->npcmap * 8, h.sec[SEC_PCMAP].off) &&
         (!m->image.size || write_at(fd, m->image.bytes, m->image.size, h.sec[SEC_IMAGE].off)) &&
         write_at(fd, &h, sizeof h, 0);
     int e = errno;
@@ -632,6 +642,8 @@ typedef struct {
     const uint64_t *fsum; /* per function, in the mapping */
     const uint32_t *rel;  /* type-id words, sorted, in the mapping */
     size_t nrel;
+    uint64_t pcmap_sum;
+    uint32_t pcmap_state; /* atomic: 0 unchecked, 1 intact, 2 damaged */
 } lazy_rec;
 
 /* mprotect the pages that hold [p, p + n). */
@@ -664,6 +676,19 @@ static wex_error_t *lazy_verify(wex__lazy *pub, const wex__compiled *c, uint32_t
     return wex__error_at(WEX__CACHE_ERR_BAD, -1,
                          "compiled code of function %u failed its checksum; cache entry removed",
                          lz->m->nfunc_imports + di);
+}
+
+/* wex__lazy.pcmap_ok: the first backtrace checks the table (two threads
+ * may both check: they agree). */
+static bool lazy_pcmap_ok(wex__lazy *pub, const wex__compiled *c) {
+    lazy_rec *lz = (lazy_rec *)pub;
+    uint32_t st = __atomic_load_n(&lz->pcmap_state, __ATOMIC_ACQUIRE);
+    if (!st) {
+        st = wex__checksum64(c->pcmap, c->npcmap * 8, 0) == lz->pcmap_sum ? 1 : 2;
+        if (st == 2) wex__cache_evict(lz->m);
+        __atomic_store_n(&lz->pcmap_state, st, __ATOMIC_RELEASE);
+    }
+    return st == 1;
 }
 
 void wex__cache_evict(wex__module *m) {
@@ -902,8 +927,8 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
     /* Read only when a trap is reported, by a bounded binary search; its
      * entries are never used as addresses. */
     uint64_t npcmap = get64(r);
-    if (npcmap > code_words + 1) r->bad = true;
-    c->pcmap = r->bad ? NULL : (uint32_t *)getraw(r, npcmap * 8);
+    if (npcmap > code_words + 1 || npcmap * 8 != h->sec[SEC_PCMAP].len) r->bad = true;
+    c->pcmap = r->bad ? NULL : (uint32_t *)(map + h->sec[SEC_PCMAP].off);
     c->npcmap = r->bad ? 0 : (size_t)npcmap;
     if (get32(r)) m->image.no_image = getstr(r, NULL);
     const uint32_t *real_off = getraw(r, (uint64_t)nf * 4);
@@ -921,6 +946,8 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
         lz->pub.real_off = real_off;
         lz->pub.stub_off = (uint32_t)code_words;
         lz->pub.verify = lazy_verify;
+        lz->pub.pcmap_ok = lazy_pcmap_ok;
+        lz->pcmap_sum = h->sec[SEC_PCMAP].sum;
         lz->m = m;
         lz->fsum = fsum;
         lz->rel = rel;
@@ -1057,6 +1084,7 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
         for (uint32_t i = 0; i < c->nfuncs; i++)
             c->funcs[i].code_off = c->lazy->real_off[i];
         mc->data_checked = 1;
+        ((lazy_rec *)c->lazy)->pcmap_state = 1;
     }
     if (h.sec[SEC_IMAGE].len) {
         m->image.size = h.sec[SEC_IMAGE].len;

@@ -126,7 +126,7 @@ static inline uint64_t wex__sat_u64_f64(double x) {
 
 /* Binary search of the side table: the last pair at or before pos. */
 int64_t wex__interp_wasm_offset(const wex__compiled *c, size_t pos) {
-    if (!c->npcmap || c->pcmap[0] > pos) return -1;
+    if (!c->npcmap || (c->lazy && !c->lazy->pcmap_ok(c->lazy, c)) || c->pcmap[0] > pos) return -1;
     size_t lo = 0, hi = c->npcmap;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;

@@ -387,6 +387,10 @@ typedef struct wex__lazy {
     const uint32_t *real_off; /* per defined function: the first word of its code */
     uint32_t stub_off;        /* first word of the stubs: function i's at stub_off + 2i */
     wex_error_t *(*verify)(struct wex__lazy *lz, const struct wex__compiled *c, uint32_t di);
+    /* The backtrace table (pcmap) is large (a pair per operator change) and
+     * checked on its first use too: false if it is damaged (backtraces then
+     * carry no operator offsets). */
+    bool (*pcmap_ok)(struct wex__lazy *lz, const struct wex__compiled *c);
 } wex__lazy;
 
 /* A function's entry word offset: funcs[].code_off may be published by
