@@ -21,8 +21,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Header fields the fault tests damage (artifact.c's header_t). */
-enum { OFF_VERSION = 8, OFF_ENGINE_ID = 16, OFF_META_OFF = 80, OFF_CODE_OFF = 104 };
+/* Header fields the fault tests damage or read (artifact.c's header_t:
+ * each section's offset, then its length 8 bytes later). */
+enum {
+    OFF_VERSION = 8,
+    OFF_ENGINE_ID = 16,
+    OFF_META_OFF = 80,
+    OFF_CODE_OFF = 104,
+    OFF_BYTES_OFF = 128,
+    OFF_IMAGE_OFF = 152,
+    OFF_PCMAP_OFF = 176,
+    OFF_NSTUBS = 200
+};
 
 static char *tmpdir(void) {
     char *d = strdup("/tmp/wex-cache-test-XXXXXX");
@@ -985,4 +995,488 @@ TEST(thread_local_entries_of_deleted_engine_are_dropped) {
     stage_set(&a, 2);
     pthread_join(t, NULL);
     CHECK(a.ok);
+}
+
+/* ------------------------------------------------------ lazy checks
+ *
+ * cache_lazy.wasm's defined functions: 0 $sq, 1 $neg, 2 sum (a loop),
+ * 3 pick (br_table), 4 apply (call_indirect), 5 peek, 6 init_passive,
+ * 7 never (no test calls it but one), 8 twice_sum (calls sum twice).
+ */
+
+/* Call an export with up to two i32 arguments: the error (NULL on success),
+ * the result in *out. */
+static wex_error_t *lcall(wex_store_t *s, wex_instance_t *inst, const char *name, int nargs,
+                          int32_t a, int32_t b, int32_t *out) {
+    wex_extern_t ex;
+    if (!wex_instance_export(inst, name, strlen(name), &ex))
+        wex_test_fail(__FILE__, __LINE__, "no export %s", name);
+    wex_val_t args[2] = {wex_val_i32(a), wex_val_i32(b)}, res[1];
+    wex_error_t *err = wex_func_call(s, ex.of.func, args, (size_t)nargs, res, 1);
+    if (!err) *out = res[0].of.i32;
+    return err;
+}
+
+static int32_t lcall_ok(wex_store_t *s, wex_instance_t *inst, const char *name, int nargs,
+                        int32_t a, int32_t b) {
+    int32_t r = 0;
+    wex_error_t *err = lcall(s, inst, name, nargs, a, b, &r);
+    if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+    return r;
+}
+
+/* Every export of cache_lazy.wasm gives the right answer. */
+static void check_lazy_module(wex_engine_t *e, wex_module_t *m) {
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst;
+    wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
+    if (err) wex_test_fail(__FILE__, __LINE__, "instance: %s", wex_error_message(err));
+    CHECK_EQ_INT(lcall_ok(s, inst, "sum", 1, 100, 0), 5050);
+    CHECK_EQ_INT(lcall_ok(s, inst, "twice_sum", 1, 10, 0), 110);
+    CHECK_EQ_INT(lcall_ok(s, inst, "pick", 1, 0, 0), 10);
+    CHECK_EQ_INT(lcall_ok(s, inst, "pick", 1, 1, 0), 20);
+    CHECK_EQ_INT(lcall_ok(s, inst, "pick", 1, 7, 0), 30);
+    CHECK_EQ_INT(lcall_ok(s, inst, "apply", 2, 0, 7), 49);
+    CHECK_EQ_INT(lcall_ok(s, inst, "apply", 2, 1, 7), -7);
+    CHECK_EQ_INT(lcall_ok(s, inst, "peek", 1, 64, 0), 'l');
+    CHECK_EQ_INT(lcall_ok(s, inst, "peek", 1, 69, 0), 'i');
+    CHECK_EQ_INT(lcall_ok(s, inst, "init_passive", 0, 0, 0), 'b');
+    CHECK_EQ_INT(lcall_ok(s, inst, "never", 1, 5, 0), 16);
+    wex_store_delete(s);
+}
+
+/* Write cache_lazy.wasm's entry into dir (a fresh engine compiles it). */
+static void lazy_write(const char *dir, const uint8_t *b, size_t n, char *path, size_t len) {
+    wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+    entry_path(dir, e, b, n, path, len);
+    unlink(path);
+    wex_module_t *m = compile(e, b, n);
+    CHECK(!wex__cache_is_mapped(m));
+    wex_module_delete(m);
+    CHECK(exists(path));
+    wex_engine_delete(e);
+}
+
+/* Where defined function di's code starts in the file (bytes), and its
+ * length in words: from the loaded entry's records. */
+static long func_code_at(const char *path, uint32_t di, uint32_t *words) {
+    wex_engine_t *e = engine_with(NULL);
+    wex_module_t *l = NULL;
+    CHECK(wex_module_deserialize_file(e, path, &l) == NULL);
+    const wex__compiled *c = l->compiled;
+    CHECK(c->lazy != NULL && di < c->nfuncs);
+    /* nothing ran: the record still points at the stub */
+    CHECK_EQ_INT(c->funcs[di].code_off, c->lazy->stub_off + 2 * di);
+    long at = (long)read64(path, OFF_CODE_OFF) + 4 * (long)c->lazy->real_off[di];
+    *words = c->funcs[di].code_len;
+    wex_module_delete(l);
+    wex_engine_delete(e);
+    return at;
+}
+
+/* A damaged function of a loaded entry: every call that reaches it fails
+ * with the checksum error (never a crash), the entry is deleted at the first
+ * failure, the module's other functions still run, and the next load
+ * compiles again and runs correctly. */
+static void damaged_function_case(const char *dir, const uint8_t *b, size_t n, const char *path,
+                                  const char *export, int nargs, uint32_t func) {
+    wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+    wex_module_t *m = compile(e, b, n);
+    CHECK(wex__cache_is_mapped(m)); /* the FAST load does not read code */
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst;
+    CHECK(wex_instance_new(s, m, NULL, 0, &inst) == NULL);
+    CHECK(exists(path));
+    char want[96];
+    snprintf(want, sizeof want, "compiled code of function %u failed its checksum", func);
+    for (int k = 0; k < 2; k++) { /* again: the same error, no crash */
+        int32_t r;
+        wex_error_t *err = lcall(s, inst, export, nargs, 1, 3, &r);
+        CHECK(err != NULL);
+        CHECK_EQ_INT(wex_error_code(err), WEX_ERR_MALFORMED);
+        CHECK_STR_CONTAINS(wex_error_message(err), want);
+        CHECK_STR_CONTAINS(wex_error_message(err), "cache entry removed");
+        wex_error_delete(err);
+        CHECK(!exists(path));
+    }
+    if (func != 3) CHECK_EQ_INT(lcall_ok(s, inst, "pick", 1, 1, 0), 20);
+    wex_store_delete(s);
+    wex_module_delete(m);
+    m = compile(e, b, n);
+    CHECK(!wex__cache_is_mapped(m)); /* a miss: compiled again */
+    check_lazy_module(e, m);
+    CHECK(exists(path)); /* and written anew */
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+/* Flip a bit in every word of three running functions in turn (opcode
+ * words, slot operands, branch offsets, br_table offsets, the type-id word
+ * of a call_indirect), once in the low byte and once in the high byte (a
+ * branch offset or opcode index far out of range): each is caught on the
+ * function's first call. */
+TEST(lazy_flipped_word_in_a_running_function) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    static const struct {
+        const char *export;
+        int nargs;
+        uint32_t func;
+    } fs[] = {{"sum", 1, 2}, {"pick", 1, 3}, {"apply", 2, 4}, {"twice_sum", 1, 2}};
+    lazy_write(dir, b, n, path, sizeof path);
+    int flips = 0;
+    for (size_t f = 0; f < WEX__ARRAY_LEN(fs); f++) {
+        uint32_t words;
+        long at = func_code_at(path, fs[f].func, &words);
+        CHECK(words >= 5);
+        for (uint32_t w = 0; w < words; w++)
+            for (int byte = 0; byte < 4; byte += 3) {
+                poke(path, at + 4 * (long)w + byte, byte ? 0x80 : 0x01);
+                damaged_function_case(dir, b, n, path, fs[f].export, fs[f].nargs, fs[f].func);
+                flips++;
+            }
+    }
+    fprintf(stderr, "  %d flips\n", flips);
+    CHECK(flips >= 40);
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Damage in a function that never runs costs nothing and changes nothing:
+ * the module loads and runs, the entry stays; only a call to it fails. */
+TEST(lazy_flipped_word_in_a_function_that_never_runs) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    lazy_write(dir, b, n, path, sizeof path);
+    uint32_t words;
+    long at = func_code_at(path, 7, &words);
+    poke(path, at, 0x80);
+    wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+    wex_module_t *m = compile(e, b, n);
+    CHECK(wex__cache_is_mapped(m));
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst;
+    CHECK(wex_instance_new(s, m, NULL, 0, &inst) == NULL);
+    CHECK_EQ_INT(lcall_ok(s, inst, "sum", 1, 100, 0), 5050);
+    CHECK_EQ_INT(lcall_ok(s, inst, "twice_sum", 1, 10, 0), 110);
+    CHECK_EQ_INT(lcall_ok(s, inst, "pick", 1, 1, 0), 20);
+    CHECK_EQ_INT(lcall_ok(s, inst, "apply", 2, 0, 7), 49);
+    CHECK_EQ_INT(lcall_ok(s, inst, "peek", 1, 64, 0), 'l');
+    CHECK_EQ_INT(lcall_ok(s, inst, "init_passive", 0, 0, 0), 'b');
+    CHECK(exists(path));
+    /* checked functions were published: their records hold their code */
+    const wex__compiled *c = m->compiled;
+    CHECK_EQ_INT(c->funcs[2].code_off, c->lazy->real_off[2]);
+    CHECK_EQ_INT(c->funcs[7].code_off, c->lazy->stub_off + 14);
+    wex_store_delete(s);
+    wex_module_delete(m);
+    /* a second load, same: the entry is still good for what runs */
+    m = compile(e, b, n);
+    CHECK(wex__cache_is_mapped(m));
+    s = wex_store_new(e);
+    CHECK(wex_instance_new(s, m, NULL, 0, &inst) == NULL);
+    CHECK_EQ_INT(lcall_ok(s, inst, "sum", 1, 10, 0), 55);
+    wex_store_delete(s);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+    /* and once it is called, it is caught like any other */
+    damaged_function_case(dir, b, n, path, "never", 1, 7);
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* The stubs run unchecked, so the load compares them: a damaged one makes
+ * the entry a miss (deleted, compiled again). */
+TEST(lazy_flipped_stub) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    for (int k = 0; k < 2; k++) { /* the opcode word, then the index word */
+        lazy_write(dir, b, n, path, sizeof path);
+        uint64_t code = read64(path, OFF_CODE_OFF), len = read64(path, OFF_CODE_OFF + 8);
+        uint64_t nstubs = read64(path, OFF_NSTUBS);
+        CHECK_EQ_INT(nstubs, 9);
+        poke(path, (long)(code + len - nstubs * 8 + 2 * 8 + 4 * (uint64_t)k), 0x04);
+        wex_engine_t *e = engine_with(NULL);
+        wex_module_t *l = NULL;
+        wex_error_t *err = wex_module_deserialize_file(e, path, &l);
+        CHECK(err != NULL && l == NULL);
+        CHECK_STR_CONTAINS(wex_error_message(err), "metadata is inconsistent");
+        wex_error_delete(err);
+        wex_engine_delete(e);
+        e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+        wex_module_t *m = compile(e, b, n);
+        CHECK(!wex__cache_is_mapped(m));
+        check_lazy_module(e, m);
+        CHECK(exists(path));
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Where `what` lies in the file's section at header field off (bytes). */
+static long find_in_section(const char *path, int off_field, const char *what) {
+    uint64_t at = read64(path, off_field), len = read64(path, off_field + 8);
+    uint8_t *buf = malloc(len);
+    int fd = open(path, O_RDONLY);
+    CHECK(buf && fd >= 0 && pread(fd, buf, len, (off_t)at) == (ssize_t)len);
+    close(fd);
+    size_t wl = strlen(what), i = 0;
+    while (i + wl <= len && memcmp(buf + i, what, wl))
+        i++;
+    CHECK(i + wl <= len);
+    long r = (long)at + (long)i;
+    free(buf);
+    return r;
+}
+
+/* Damaged data segments (BYTES): the first instantiation fails with a clear
+ * error and removes the entry; the next load compiles again and runs. */
+TEST(lazy_flipped_data_byte) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    lazy_write(dir, b, n, path, sizeof path);
+    poke(path, find_in_section(path, OFF_BYTES_OFF, "from-bytes") + 5, 0x20);
+    wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+    wex_module_t *m = compile(e, b, n);
+    CHECK(wex__cache_is_mapped(m));
+    wex_store_t *s = wex_store_new(e);
+    for (int k = 0; k < 2; k++) {
+        wex_instance_t *inst = NULL;
+        wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
+        CHECK(err != NULL);
+        CHECK_EQ_INT(wex_error_code(err), WEX_ERR_MALFORMED);
+        CHECK_STR_CONTAINS(wex_error_message(err), "data segments failed their checksum");
+        wex_error_delete(err);
+        CHECK(!exists(path));
+    }
+    wex_store_delete(s);
+    wex_module_delete(m);
+    m = compile(e, b, n);
+    CHECK(!wex__cache_is_mapped(m));
+    check_lazy_module(e, m);
+    CHECK(exists(path));
+    wex_module_delete(m);
+    wex_engine_delete(e);
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A damaged memory image with intact data segments: the instance copies
+ * the segments instead, and the run is correct at once; the entry goes. */
+TEST(lazy_flipped_image_byte) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    lazy_write(dir, b, n, path, sizeof path);
+    CHECK(read64(path, OFF_IMAGE_OFF + 8) > 0);               /* the module has an image */
+    poke(path, (long)read64(path, OFF_IMAGE_OFF) + 64, 0x20); /* 'l' of "lazy-image" */
+    wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+    wex_module_t *m = compile(e, b, n);
+    CHECK(wex__cache_is_mapped(m));
+    CHECK(m->image.size > 0);
+    check_lazy_module(e, m); /* peek(64) is 'l': the segments were copied */
+    CHECK_EQ_INT(m->image.size, 0);
+    CHECK(!exists(path));
+    check_lazy_module(e, m); /* a second instance, the same */
+    wex_module_delete(m);
+    m = compile(e, b, n);
+    CHECK(!wex__cache_is_mapped(m));
+    check_lazy_module(e, m);
+    CHECK(exists(path));
+    wex_module_delete(m);
+    wex_engine_delete(e);
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A trap in a loaded module reports its backtrace (read from the backtrace
+ * table, checked then); a damaged table gives a backtrace without offsets,
+ * never a crash, and removes the entry. The trap is the guard-page fault
+ * path by default (which once read a table loaded modules lack). */
+TEST(lazy_trap_backtrace_and_flipped_pcmap) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    for (int damage = 0; damage < 2; damage++) {
+        lazy_write(dir, b, n, path, sizeof path);
+        CHECK(read64(path, OFF_PCMAP_OFF + 8) >= 8);
+        if (damage) poke(path, (long)read64(path, OFF_PCMAP_OFF) + 4, 0x02);
+        wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+        wex_module_t *m = compile(e, b, n);
+        CHECK(wex__cache_is_mapped(m));
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst;
+        CHECK(wex_instance_new(s, m, NULL, 0, &inst) == NULL);
+        int32_t r;
+        wex_error_t *err = lcall(s, inst, "peek", 1, 1 << 30, 0, &r);
+        CHECK(err != NULL);
+        CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_MEMORY_OOB);
+        wex_error_delete(err);
+        CHECK_EQ_INT(lcall_ok(s, inst, "peek", 1, 64, 0), 'l');
+        CHECK(exists(path) == !damage);
+        wex_store_delete(s);
+        wex_module_delete(m);
+        m = compile(e, b, n);
+        CHECK(wex__cache_is_mapped(m) == !damage);
+        check_lazy_module(e, m);
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Another engine numbers the types differently: the loader rewrites the
+ * type-id words, and the lazy checks (which compare those words with the
+ * new ids) still pass; a full check passes too. */
+TEST(lazy_checks_pass_after_relocation) {
+    char *dir = tmpdir(), path[600];
+    snprintf(path, sizeof path, "%s/m.cwasm", dir);
+    size_t n, fn;
+    uint8_t *b = wasm("cache_lazy.wasm", &n), *f = wasm("kernels.wasm", &fn);
+    wex_engine_t *e = engine_with(NULL);
+    wex_module_t *m = compile(e, b, n);
+    CHECK(wex_module_serialize(m, path) == NULL);
+    for (int full = 0; full < 2; full++) {
+        wex_engine_t *e2 = engine_with(NULL);
+        wex_module_t *other = compile(e2, f, fn); /* interns other types first */
+        wex_module_t *l;
+        CHECK(wex_module_deserialize_file_ex(e2, path, NULL,
+                                             full ? WEX_CACHE_VERIFY_FULL : WEX_CACHE_VERIFY_FAST,
+                                             &l) == NULL);
+        bool moved = false;
+        for (uint32_t i = 0; i < l->ntypes; i++)
+            moved |= l->types[i].canon != m->types[i].canon;
+        CHECK(moved);
+        CHECK(l->compiled->ntyrel >= 1);
+        check_lazy_module(e2, l);
+        CHECK(!wex__cache_is_bad(l));
+        /* a loaded module serializes again (every function checked first) */
+        char again[700];
+        snprintf(again, sizeof again, "%s/again.cwasm", dir);
+        CHECK(wex_module_serialize(l, again) == NULL);
+        wex_module_t *l2;
+        CHECK(wex_module_deserialize_file_ex(e2, again, NULL, WEX_CACHE_VERIFY_FULL, &l2) == NULL);
+        check_lazy_module(e2, l2);
+        wex_module_delete(l2);
+        wex_module_delete(l);
+        wex_module_delete(other);
+        wex_engine_delete(e2);
+    }
+    wex_module_delete(m);
+    wex_engine_delete(e);
+    free(b);
+    free(f);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A damaged module held by the in-memory layers: after the failed check
+ * they drop it (thread-local, then shared), the filesystem entry is gone,
+ * and the next wex_module_new compiles again. */
+TEST(lazy_failure_evicts_from_every_layer) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    lazy_write(dir, b, n, path, sizeof path);
+    uint32_t words;
+    poke(path, func_code_at(path, 2, &words) + 4, 0x01);
+    wex_engine_t *e = engine_with(wex_cache_with_fallback(
+        wex_cache_thread_local_new(0),
+        wex_cache_with_fallback(wex_cache_shared_new(0), wex_cache_fs_new(dir, 0, 0, 0))));
+    wex_module_t *m = compile(e, b, n); /* from the file, promoted into both */
+    CHECK(wex__cache_is_mapped(m));
+    wex_module_t *again = compile(e, b, n); /* a thread-local hit: the same */
+    CHECK(again == m);
+    wex_module_delete(again);
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst;
+    CHECK(wex_instance_new(s, m, NULL, 0, &inst) == NULL);
+    int32_t r;
+    wex_error_t *err = lcall(s, inst, "sum", 1, 3, 0, &r);
+    CHECK(err != NULL);
+    wex_error_delete(err);
+    CHECK(wex__cache_is_bad(m));
+    CHECK(!exists(path));
+    wex_store_delete(s);
+    wex_module_t *fresh = compile(e, b, n);
+    CHECK(fresh != m && !wex__cache_is_mapped(fresh));
+    check_lazy_module(e, fresh);
+    wex_module_delete(m);
+    wex_module_t *hit = compile(e, b, n); /* the fresh one is what the layers hold now */
+    CHECK(hit == fresh);
+    wex_module_delete(hit);
+    wex_module_delete(fresh);
+    wex_engine_delete(e);
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Threads enter the same unchecked functions of one loaded module at once:
+ * each may check a function, one publishes; all results right (TSan). */
+typedef struct {
+    wex_engine_t *e;
+    wex_module_t *m;
+    int bad;
+} lazy_thread_arg;
+
+static void *lazy_thread(void *p) {
+    lazy_thread_arg *a = p;
+    wex_store_t *s = wex_store_new(a->e);
+    wex_instance_t *inst;
+    if (wex_instance_new(s, a->m, NULL, 0, &inst)) {
+        a->bad++;
+    } else {
+        for (int i = 0; i < 20; i++) {
+            int32_t r = 0;
+            wex_error_t *err = lcall(s, inst, "twice_sum", 1, 100, 0, &r);
+            if (err || r != 10100) a->bad++;
+            wex_error_delete(err);
+            err = lcall(s, inst, "apply", 2, 0, 9, &r);
+            if (err || r != 81) a->bad++;
+            wex_error_delete(err);
+        }
+    }
+    wex_store_delete(s);
+    return NULL;
+}
+
+TEST(lazy_checks_race_between_threads) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    lazy_write(dir, b, n, path, sizeof path);
+    wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
+    wex_module_t *m = compile(e, b, n);
+    CHECK(wex__cache_is_mapped(m));
+    enum { N = 4 };
+    pthread_t t[N];
+    lazy_thread_arg a[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = (lazy_thread_arg){e, m, 0};
+        pthread_create(&t[i], NULL, lazy_thread, &a[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ_INT(a[i].bad, 0);
+    }
+    CHECK(exists(path) && !wex__cache_is_bad(m));
+    wex_module_delete(m);
+    wex_engine_delete(e);
+    free(b);
+    rm_rf(dir);
+    free(dir);
 }
