@@ -19,6 +19,10 @@
  *               (wex__compiled.pcmap): a pair per operator change, so about a
  *               third of the file for big modules; read only when a trap is
  *               reported, and checked then (a lazy check like the code's)
+ *   BODIES      (8-aligned) each defined function's WebAssembly body
+ *               (instructions) behind a table of records (body_rec): what a
+ *               damaged function is translated again from (the repair, see
+ *               below); read only then. About 27% of big.wasm's artifact.
  *   IMAGE       (WEX__IMAGE_ALIGN-aligned) the memory image, if the module
  *               has one, mapped copy-on-write straight from the file
  *
@@ -50,10 +54,15 @@
  *     first_instance): instantiation reads the data then anyway, and an
  *     image-backed memory costs one pass over the image once per process.
  * A failed check removes the entry (modcache.bad: in-memory layers drop it;
- * the filesystem file is deleted) so the next load compiles again; the
- * damaged module fails the call (code) or the instantiation (data) with a
- * clear error, except for a damaged image with intact data segments: the
- * memory is then initialised by copying the segments, and the run is correct.
+ * the filesystem file is deleted) so the next load compiles again, and the
+ * loaded module recovers where it can, so that the run is still correct:
+ *   - a damaged function is translated again from its body in BODIES (its
+ *     own checksum checked first) into its place in the private mapping;
+ *     the result must match the stored checksum, else (or if the body is
+ *     damaged too) the call fails with a clear error;
+ *   - a damaged image with intact data segments is dropped: the memory is
+ *     initialised by copying the segments;
+ *   - damaged data segments fail the instantiation with a clear error.
  *
  * Relocation: the internal code of call_indirect holds the engine-wide id of
  * the expected function type, which depends on what the engine interned
@@ -80,8 +89,17 @@
  * that relocation can mprotect its pages): the WebAssembly page. */
 #define CODE_ALIGN WEX__IMAGE_ALIGN
 
-enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, SEC_PCMAP, NSEC };
-static const char *const sec_name[NSEC] = {"metadata", "code", "data", "image", "backtrace table"};
+enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, SEC_PCMAP, SEC_BODIES, NSEC };
+static const char *const sec_name[NSEC] = {"metadata",        "code",           "data", "image",
+                                           "backtrace table", "function bodies"};
+
+/* A function's record at the start of BODIES (see the top). */
+typedef struct {
+    uint32_t off, len; /* its body's instructions, from the section's start */
+    uint32_t nlocals;  /* declared locals */
+    uint32_t pad;
+    uint64_t sum; /* of the instructions, seeded with (index << 32 | nlocals) */
+} body_rec;
 
 typedef struct {
     char magic[8];
@@ -98,6 +116,20 @@ typedef struct {
 
 /* The words of a verify stub (see the top). */
 enum { STUB_WORDS = 2 };
+
+/* The loader's record behind wex__compiled.lazy (see the top). */
+typedef struct {
+    wex__lazy pub; /* first: verify gets it back */
+    wex__module *m;
+    const uint64_t *fsum; /* per function, in the mapping */
+    const uint32_t *rel;  /* type-id words, sorted, in the mapping */
+    size_t nrel;
+    uint64_t pcmap_sum;
+    uint32_t pcmap_state;  /* atomic: 0 unchecked, 1 intact, 2 damaged */
+    const uint8_t *bodies; /* the BODIES section, in the mapping */
+    uint64_t bodies_len;
+    pthread_mutex_t lock; /* checks and repairs of this module's functions */
+} lazy_rec;
 
 /* Index of the first type-id word at or after `off` (rel: sorted pairs). */
 static size_t rel_first(const uint32_t *rel, size_t nrel, uint32_t off) {
@@ -353,6 +385,30 @@ static void write_meta(const wex__module *m, const lazy_out *z, out_t *o, out_t 
     putraw(o, z->fsum, (size_t)c->nfuncs * 8);
 }
 
+/* The BODIES section: the records, then the bodies. A module loaded from an
+ * artifact has no bodies of its own: its section is copied as it is (a
+ * damaged body then fails its own check if it is ever needed). */
+static void write_bodies(const wex__module *m, out_t *o) {
+    if (wex__cache_is_mapped(m)) {
+        const lazy_rec *lz = (const lazy_rec *)m->compiled->lazy;
+        put(o, lz->bodies, lz->bodies_len);
+        return;
+    }
+    uint32_t nf = m->compiled->nfuncs;
+    size_t at = (size_t)nf * sizeof(body_rec);
+    for (uint32_t i = 0; i < nf; i++) {
+        const wex__code *cd = &m->codes[i];
+        body_rec r = {(uint32_t)at, cd->off + cd->len - cd->expr_off, cd->nlocals, 0, 0};
+        r.sum = wex__checksum64(m->bytes + cd->expr_off, r.len, (uint64_t)i << 32 | r.nlocals);
+        put(o, &r, sizeof r);
+        at += r.len;
+    }
+    for (uint32_t i = 0; i < nf; i++) {
+        const wex__code *cd = &m->codes[i];
+        put(o, m->bytes + cd->expr_off, cd->off + cd->len - cd->expr_off);
+    }
+}
+
 /* pwrite all of it, or fail with errno set. */
 static bool write_at(int fd, const void *p, size_t n, uint64_t off) {
     const uint8_t *b = p;
@@ -420,11 +476,13 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
         }
     lazy_out z;
     if (!lazy_out_make(c, &z)) return wex__error_nomem();
-    out_t meta = {{0}, false}, blob = {{0}, false};
+    out_t meta = {{0}, false}, blob = {{0}, false}, bodies = {{0}, false};
     write_meta(m, &z, &meta, &blob);
-    if (meta.oom || blob.oom) {
+    write_bodies(m, &bodies);
+    if (meta.oom || blob.oom || bodies.oom) {
         wex__buf_free(&meta.b);
         wex__buf_free(&blob.b);
+        wex__buf_free(&bodies.b);
         lazy_out_free(&z);
         return wex__error_nomem();
     }
@@ -447,6 +505,11 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
     h.sec[SEC_PCMAP].len = (uint64_t)c->npcmap * 8;
     h.sec[SEC_PCMAP].sum = wex__checksum64(c->pcmap, c->npcmap * 8, 0);
     off += h.sec[SEC_PCMAP].len;
+    off = align_up(off, 8);
+    h.sec[SEC_BODIES].off = off;
+    h.sec[SEC_BODIES].len = bodies.b.len;
+    h.sec[SEC_BODIES].sum = wex__checksum64(bodies.b.data, bodies.b.len, 0);
+    off += bodies.b.len;
     if (m->image.size) {
         off = align_up(off, WEX__IMAGE_ALIGN);
         h.sec[SEC_IMAGE].off = off;
@@ -464,11 +527,13 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
         write_at(fd, z.stubs, stub_bytes, h.sec[SEC_CODE].off + c->code_len * 4) &&
         write_at(fd, blob.b.data, blob.b.len, h.sec[SEC_BYTES].off) &&
         write_at(fd, c->pcmap, c->npcmap * 8, h.sec[SEC_PCMAP].off) &&
+        write_at(fd, bodies.b.data, bodies.b.len, h.sec[SEC_BODIES].off) &&
         (!m->image.size || write_at(fd, m->image.bytes, m->image.size, h.sec[SEC_IMAGE].off)) &&
         write_at(fd, &h, sizeof h, 0);
     int e = errno;
     wex__buf_free(&meta.b);
     wex__buf_free(&blob.b);
+    wex__buf_free(&bodies.b);
     lazy_out_free(&z);
     if (!ok) return wex__error_at(WEX_ERR_IO, -1, "cannot write the artifact: %s", strerror(e));
     return NULL;
@@ -593,7 +658,10 @@ static void free_mapped(wex__module *m) {
     wex__free(m->elems);
     wex__free(m->datas);
     wex__free(m->func_names);
-    if (m->compiled) wex__free(m->compiled->lazy);
+    if (m->compiled && m->compiled->lazy) {
+        pthread_mutex_destroy(&((lazy_rec *)m->compiled->lazy)->lock);
+        wex__free(m->compiled->lazy);
+    }
     wex__free(m->compiled);
     if (m->cache->map) munmap(m->cache->map, m->cache->map_len);
     wex__free(m->cache->path);
@@ -635,17 +703,6 @@ static void image_release(wex__image *img) {
 
 /* ----------------------------------------------------- lazy checking */
 
-/* The loader's record behind wex__compiled.lazy (see the top). */
-typedef struct {
-    wex__lazy pub; /* first: verify gets it back */
-    wex__module *m;
-    const uint64_t *fsum; /* per function, in the mapping */
-    const uint32_t *rel;  /* type-id words, sorted, in the mapping */
-    size_t nrel;
-    uint64_t pcmap_sum;
-    uint32_t pcmap_state; /* atomic: 0 unchecked, 1 intact, 2 damaged */
-} lazy_rec;
-
 /* mprotect the pages that hold [p, p + n). */
 static bool set_prot(const void *p, size_t n, int prot) {
     uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
@@ -665,16 +722,67 @@ static bool func_ok(const lazy_rec *lz, const wex__compiled *c, uint32_t di) {
     return true;
 }
 
-/* wex__lazy.verify: called by a function's stub on its first entry. */
+/* Translate damaged function di again from its body (BODIES) into its
+ * place: the body's own checksum first, then the new words must have the
+ * old record's shape, and pass the function's checksum once written. */
+static bool repair(lazy_rec *lz, const wex__compiled *c, uint32_t di) {
+    body_rec r;
+    if (!lz->bodies || ((uint64_t)di + 1) * sizeof r > lz->bodies_len) return false;
+    memcpy(&r, lz->bodies + (size_t)di * sizeof r, sizeof r);
+    if ((uint64_t)r.off + r.len > lz->bodies_len ||
+        wex__checksum64(lz->bodies + r.off, r.len, (uint64_t)di << 32 | r.nlocals) != r.sum)
+        return false;
+    wex__code *codes = wex__calloc((size_t)di + 1, sizeof *codes);
+    if (!codes) return false;
+    codes[di].len = r.len;
+    codes[di].nlocals = r.nlocals;
+    wex__module view = *lz->m; /* the same module, its body bytes in view */
+    view.bytes = (uint8_t *)lz->bodies + r.off;
+    view.len = r.len;
+    view.codes = codes;
+    view.ncodes = di + 1;
+    uint32_t *words = NULL;
+    size_t n = 0;
+    wex__fcode fc;
+    wex_error_t *err = wex__interp_compile_one(&view, di, &words, &n, &fc);
+    wex__free(codes);
+    const wex__fcode *old = &c->funcs[di];
+    bool ok = !err && n == old->code_len && fc.nparams == old->nparams &&
+              fc.nresults == old->nresults && fc.nlocals == old->nlocals &&
+              fc.frame_slots == old->frame_slots && fc.zero_from == old->zero_from &&
+              fc.zero_count == old->zero_count;
+    wex_error_delete(err);
+    uint32_t *dst = c->code + lz->pub.real_off[di];
+    if (ok && n) {
+        ok = set_prot(dst, n * 4, PROT_READ | PROT_WRITE);
+        if (ok) {
+            memcpy(dst, words, n * 4);
+            set_prot(dst, n * 4, PROT_READ);
+        }
+    }
+    wex__free(words);
+    return ok && func_ok(lz, c, di);
+}
+
+/* wex__lazy.verify: called by a function's stub on its first entry. Under
+ * the module's lock, so that a repair never races a check of the same
+ * words (a first call per function: the lock is off the steady state). */
 static wex_error_t *lazy_verify(wex__lazy *pub, const wex__compiled *c, uint32_t di) {
     lazy_rec *lz = (lazy_rec *)pub;
-    if (di < c->nfuncs && func_ok(lz, c, di)) {
-        __atomic_store_n(&c->funcs[di].code_off, pub->real_off[di], __ATOMIC_RELAXED);
-        return NULL;
+    if (di >= c->nfuncs)
+        return wex__error_at(WEX__CACHE_ERR_BAD, -1, "no function %u to check", di);
+    pthread_mutex_lock(&lz->lock);
+    bool ok = WEX__FCODE_OFF(&c->funcs[di]) == pub->real_off[di] || func_ok(lz, c, di);
+    if (!ok) {
+        wex__cache_evict(lz->m); /* the file is damaged, repaired or not */
+        ok = repair(lz, c, di);
     }
-    wex__cache_evict(lz->m);
+    if (ok) __atomic_store_n(&c->funcs[di].code_off, pub->real_off[di], __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&lz->lock);
+    if (ok) return NULL;
     return wex__error_at(WEX__CACHE_ERR_BAD, -1,
-                         "compiled code of function %u failed its checksum; cache entry removed",
+                         "compiled code of function %u failed its checksum and could not be "
+                         "translated again; cache entry removed",
                          lz->m->nfunc_imports + di);
 }
 
@@ -948,6 +1056,9 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
         lz->pub.verify = lazy_verify;
         lz->pub.pcmap_ok = lazy_pcmap_ok;
         lz->pcmap_sum = h->sec[SEC_PCMAP].sum;
+        lz->bodies = map + h->sec[SEC_BODIES].off;
+        lz->bodies_len = h->sec[SEC_BODIES].len;
+        pthread_mutex_init(&lz->lock, NULL);
         lz->m = m;
         lz->fsum = fsum;
         lz->rel = rel;

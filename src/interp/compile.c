@@ -1436,3 +1436,42 @@ void wex__interp_free(wex__compiled *c) {
     wex__free(c->tyrel);
     wex__free(c);
 }
+
+/*
+ * Translate defined function di alone. The module cache repairs a damaged
+ * function of a loaded artifact with it (src/cache/artifact.c): translation
+ * is deterministic and starts each function afresh (barrier), so the words
+ * equal those wex__interp_compile made for di, with m's engine's type ids.
+ * m needs types, func_types, nfunc_imports, bytes and codes[di] only.
+ */
+wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, uint32_t **code,
+                                     size_t *len, wex__fcode *fc) {
+    comp c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    compile_func(&c, di, fc);
+    wex_error_t *e = NULL;
+    if (c.oom)
+        e = wex__error_nomem();
+    else if (c.r.err)
+        e = wex__error_at(WEX_ERR_INVALID, (int64_t)c.r.err_off, "translation failed: %s", c.r.err);
+    *code = NULL;
+    *len = 0;
+    if (!e) {
+        *len = fc->code_len;
+        *code = wex__malloc(*len ? *len * 4 : 4);
+        if (!*code)
+            e = wex__error_nomem();
+        else if (*len)
+            memcpy(*code, c.code + fc->code_off, *len * 4);
+        fc->code_off = 0;
+    }
+    wex__free(c.code);
+    wex__free(c.vs);
+    wex__free(c.depths);
+    wex__free(c.cs);
+    wex__free(c.pcmap);
+    wex__free(c.written);
+    wex__buf_free(&c.tyrel);
+    return e;
+}

@@ -407,6 +407,11 @@ int64_t wex__interp_wasm_offset(const wex__compiled *c, size_t pos);
 
 /* Translate every function body of a validated module; sets m->compiled. */
 wex_error_t *wex__interp_compile(wex__module *m);
+/* Translate defined function di alone (the cache's repair of a damaged
+ * function): its words in *code (wex__free them), *len words, its record
+ * (code_off 0). Equal to what wex__interp_compile makes for di. */
+wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, uint32_t **code,
+                                     size_t *len, wex__fcode *fc);
 void wex__interp_free(wex__compiled *c);
 
 struct wex_store;

@@ -31,7 +31,8 @@ enum {
     OFF_BYTES_OFF = 128,
     OFF_IMAGE_OFF = 152,
     OFF_PCMAP_OFF = 176,
-    OFF_NSTUBS = 200
+    OFF_BODIES_OFF = 200,
+    OFF_NSTUBS = 224
 };
 
 static char *tmpdir(void) {
@@ -1074,12 +1075,15 @@ static long func_code_at(const char *path, uint32_t di, uint32_t *words) {
     return at;
 }
 
-/* A damaged function of a loaded entry: every call that reaches it fails
- * with the checksum error (never a crash), the entry is deleted at the first
- * failure, the module's other functions still run, and the next load
+/* A damaged function of a loaded entry, called with (1, 3): the entry is
+ * deleted at the first call, and the function is translated again from its
+ * body, so the call gives `want` (repairable) - or, when its body is
+ * damaged too, every call that reaches it fails with the checksum error.
+ * Never a crash; the module's other functions still run, and the next load
  * compiles again and runs correctly. */
 static void damaged_function_case(const char *dir, const uint8_t *b, size_t n, const char *path,
-                                  const char *export, int nargs, uint32_t func) {
+                                  const char *export, int nargs, uint32_t func, bool repairable,
+                                  int32_t want_result) {
     wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
     wex_module_t *m = compile(e, b, n);
     CHECK(wex__cache_is_mapped(m)); /* the FAST load does not read code */
@@ -1089,15 +1093,22 @@ static void damaged_function_case(const char *dir, const uint8_t *b, size_t n, c
     CHECK(exists(path));
     char want[96];
     snprintf(want, sizeof want, "compiled code of function %u failed its checksum", func);
-    for (int k = 0; k < 2; k++) { /* again: the same error, no crash */
+    for (int k = 0; k < 2; k++) { /* again: the same result, no crash */
         int32_t r;
         wex_error_t *err = lcall(s, inst, export, nargs, 1, 3, &r);
+        CHECK(!exists(path));
+        CHECK(wex__cache_is_bad(m));
+        if (repairable) {
+            if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", export, wex_error_message(err));
+            CHECK_EQ_INT(r, want_result);
+            CHECK_EQ_INT(m->compiled->funcs[func].code_off, m->compiled->lazy->real_off[func]);
+            continue;
+        }
         CHECK(err != NULL);
         CHECK_EQ_INT(wex_error_code(err), WEX_ERR_MALFORMED);
         CHECK_STR_CONTAINS(wex_error_message(err), want);
         CHECK_STR_CONTAINS(wex_error_message(err), "cache entry removed");
         wex_error_delete(err);
-        CHECK(!exists(path));
     }
     if (func != 3) CHECK_EQ_INT(lcall_ok(s, inst, "pick", 1, 1, 0), 20);
     wex_store_delete(s);
@@ -1114,7 +1125,7 @@ static void damaged_function_case(const char *dir, const uint8_t *b, size_t n, c
  * words, slot operands, branch offsets, br_table offsets, the type-id word
  * of a call_indirect), once in the low byte and once in the high byte (a
  * branch offset or opcode index far out of range): each is caught on the
- * function's first call. */
+ * function's first call and repaired, and the call's result is right. */
 TEST(lazy_flipped_word_in_a_running_function) {
     char *dir = tmpdir(), path[700];
     size_t n;
@@ -1123,7 +1134,8 @@ TEST(lazy_flipped_word_in_a_running_function) {
         const char *export;
         int nargs;
         uint32_t func;
-    } fs[] = {{"sum", 1, 2}, {"pick", 1, 3}, {"apply", 2, 4}, {"twice_sum", 1, 2}};
+        int32_t want; /* for (1, 3) */
+    } fs[] = {{"sum", 1, 2, 1}, {"pick", 1, 3, 20}, {"apply", 2, 4, -3}, {"twice_sum", 1, 2, 2}};
     lazy_write(dir, b, n, path, sizeof path);
     int flips = 0;
     for (size_t f = 0; f < WEX__ARRAY_LEN(fs); f++) {
@@ -1133,7 +1145,8 @@ TEST(lazy_flipped_word_in_a_running_function) {
         for (uint32_t w = 0; w < words; w++)
             for (int byte = 0; byte < 4; byte += 3) {
                 poke(path, at + 4 * (long)w + byte, byte ? 0x80 : 0x01);
-                damaged_function_case(dir, b, n, path, fs[f].export, fs[f].nargs, fs[f].func);
+                damaged_function_case(dir, b, n, path, fs[f].export, fs[f].nargs, fs[f].func, true,
+                                      fs[f].want);
                 flips++;
             }
     }
@@ -1182,8 +1195,33 @@ TEST(lazy_flipped_word_in_a_function_that_never_runs) {
     wex_store_delete(s);
     wex_module_delete(m);
     wex_engine_delete(e);
-    /* and once it is called, it is caught like any other */
-    damaged_function_case(dir, b, n, path, "never", 1, 7);
+    /* and once it is called, it is caught (and repaired) like any other */
+    damaged_function_case(dir, b, n, path, "never", 1, 7, true, 4);
+    free(b);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* A damaged function whose body (BODIES) is damaged too cannot be
+ * repaired: each call of it fails with a clear error, the entry is removed,
+ * the next load compiles again. Also a damaged body record. */
+TEST(lazy_flipped_word_and_body) {
+    char *dir = tmpdir(), path[700];
+    size_t n;
+    uint8_t *b = wasm("cache_lazy.wasm", &n);
+    for (int k = 0; k < 3; k++) {
+        uint32_t func = k == 2 ? 7 : 2;
+        lazy_write(dir, b, n, path, sizeof path);
+        uint32_t words;
+        poke(path, func_code_at(path, func, &words) + 4 * (words / 2), 0x08);
+        long bodies = (long)read64(path, OFF_BODIES_OFF);
+        uint32_t body_off = (uint32_t)read64(path, bodies + 24 * (long)func);
+        if (k == 1) /* the record's nlocals */
+            poke(path, bodies + 24 * (long)func + 8, 0x01);
+        else
+            poke(path, bodies + (long)body_off + 1, 0x10);
+        damaged_function_case(dir, b, n, path, func == 7 ? "never" : "sum", 1, func, false, 0);
+    }
     free(b);
     rm_rf(dir);
     free(dir);
@@ -1199,7 +1237,7 @@ TEST(lazy_flipped_stub) {
         lazy_write(dir, b, n, path, sizeof path);
         uint64_t code = read64(path, OFF_CODE_OFF), len = read64(path, OFF_CODE_OFF + 8);
         uint64_t nstubs = read64(path, OFF_NSTUBS);
-        CHECK_EQ_INT(nstubs, 9);
+        CHECK_EQ_INT(nstubs, 9); /* (the header layout the test assumes) */
         poke(path, (long)(code + len - nstubs * 8 + 2 * 8 + 4 * (uint64_t)k), 0x04);
         wex_engine_t *e = engine_with(NULL);
         wex_module_t *l = NULL;
@@ -1384,8 +1422,8 @@ TEST(lazy_checks_pass_after_relocation) {
 }
 
 /* A damaged module held by the in-memory layers: after the failed check
- * they drop it (thread-local, then shared), the filesystem entry is gone,
- * and the next wex_module_new compiles again. */
+ * (the function is repaired, the call is right) they drop it (thread-local, then shared), the
+ * filesystem entry is gone, and the next wex_module_new compiles again. */
 TEST(lazy_failure_evicts_from_every_layer) {
     char *dir = tmpdir(), path[700];
     size_t n;
@@ -1404,10 +1442,7 @@ TEST(lazy_failure_evicts_from_every_layer) {
     wex_store_t *s = wex_store_new(e);
     wex_instance_t *inst;
     CHECK(wex_instance_new(s, m, NULL, 0, &inst) == NULL);
-    int32_t r;
-    wex_error_t *err = lcall(s, inst, "sum", 1, 3, 0, &r);
-    CHECK(err != NULL);
-    wex_error_delete(err);
+    CHECK_EQ_INT(lcall_ok(s, inst, "sum", 1, 3, 0), 6); /* repaired */
     CHECK(wex__cache_is_bad(m));
     CHECK(!exists(path));
     wex_store_delete(s);
