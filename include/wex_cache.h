@@ -31,9 +31,16 @@
  * are loaded with mmap: the code runs in place from the mapping, data
  * segments and the memory image are read from it. Loading one runs code that
  * is not validated again, so a file from elsewhere must be trusted: the CLI
- * asks for --allow-precompiled. By default a load checks the header, the
- * sizes and a checksum of the metadata (O(metadata), not O(module size)); a
- * full check of every byte is WEX_CACHE_VERIFY_FULL.
+ * asks for --allow-precompiled. By default (WEX_CACHE_VERIFY_FAST) a load
+ * checks the header, the sizes and a checksum of the metadata (O(metadata),
+ * not O(module size)); the rest is checked lazily, each part once, when it
+ * is first used: a function's code on its first call (a damaged function is
+ * translated again from the body the artifact keeps), data segments and the
+ * memory image at the module's first instantiation (a damaged image is
+ * replaced by copying the segments), the backtrace table at the first trap.
+ * A damaged entry therefore never runs damaged code; a check that fails
+ * deletes the entry (and in-memory layers drop it), so the next load
+ * compiles again. WEX_CACHE_VERIFY_FULL checks every byte at load instead.
  */
 #ifndef WEX_CACHE_H
 #define WEX_CACHE_H
@@ -67,8 +74,8 @@ typedef struct wex_cache_stats {
 
 /* How much of an artifact a load checks. */
 typedef enum {
-    WEX_CACHE_VERIFY_FAST = 0, /* header, sizes, metadata checksum: O(metadata) */
-    WEX_CACHE_VERIFY_FULL = 1, /* also the checksums of code, data and image */
+    WEX_CACHE_VERIFY_FAST = 0, /* header, sizes, metadata at load; the rest on first use */
+    WEX_CACHE_VERIFY_FULL = 1, /* every section's checksum at load (reads every byte) */
 } wex_cache_verify_t;
 
 /* A layer made of the embedder's functions. data is passed to them. */
