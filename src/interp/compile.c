@@ -101,6 +101,7 @@ typedef struct {
     uint32_t *pcmap;
     size_t npc, cappc; /* pairs */
     wex__buf tyrel;    /* (code word, type index) pairs: see wex__compiled.tyrel */
+    wex__buf lcalls;   /* code words of CALL_L instructions, completed at the end */
 } comp;
 
 /* Note that the word about to be emitted belongs to the current operator.
@@ -1026,8 +1027,20 @@ static void translate(comp *c, const wex__opinfo *op) {
             reads(&c->vs[c->nvs - 1], base))
             materialize(c, c->nvs - 1);
         if (idx == WEX__OPI_CALL && u >= c->m->nfunc_imports) {
-            emit_op(c, WEX__IOP_CALL_L); /* same instance: no lookup */
+            /* Same instance: no lookup. The callee's frame need and code
+             * position are filled in once every body is translated
+             * (link_calls). */
+            uint32_t site = (uint32_t)c->len;
+            emit_op(c, WEX__IOP_CALL_L);
             emit(c, u - c->m->nfunc_imports);
+            emit(c, base);
+            for (int k = 0; k < 4; k++)
+                emit(c, 0);
+            if (!wex__buf_append(&c->lcalls, &site, sizeof site)) c->oom = true;
+            c->nvs -= np;
+            for (uint32_t j = 0; j < ft->nresults; j++)
+                push(c);
+            break;
         } else if (idx == WEX__OPI_CALL) {
             emit_op(c, WEX__IOP_CALL_I);
             emit(c, u);
@@ -1367,6 +1380,36 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     fc->zero_count = lo < hi ? hi - lo : 0;
 }
 
+/*
+ * Complete every CALL_L (op, callee, base, need, target, zfrom, zcount):
+ * need is base plus the callee's frame size, so the stack check is one
+ * compare, and target the callee's first word relative to the call's opcode
+ * word, so the call needs no table lookup; a callee with locals to zero gets
+ * CALL_LZ, which zeroes zcount slots from zfrom (relative to the caller's
+ * frame, like base). Done after all
+ * bodies are translated (a call may precede its callee). No fusion ever
+ * takes a call back, so every recorded site still holds its call.
+ */
+static void link_calls(comp *c, const wex__compiled *out) {
+    const uint32_t *site = (const uint32_t *)c->lcalls.data;
+    for (size_t k = 0; k < c->lcalls.len / sizeof *site; k++) {
+        uint32_t *w = c->code + site[k];
+        if (site[k] + 7 > c->len || w[0] != WEX__IOP_CALL_L || w[1] >= out->nfuncs) {
+            c->oom = true; /* cannot happen; fail the translation rather than run it */
+            continue;
+        }
+        const wex__fcode *f = &out->funcs[w[1]];
+        uint64_t need = (uint64_t)w[2] + f->frame_slots;
+        w[3] = need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
+        w[4] = (uint32_t)((int64_t)f->code_off - (int64_t)site[k]);
+        if (f->zero_count) {
+            w[0] = WEX__IOP_CALL_LZ;
+            w[5] = w[2] + f->zero_from; /* within need, so no overflow */
+            w[6] = f->zero_count;
+        }
+    }
+}
+
 wex_error_t *wex__interp_compile(wex__module *m) {
     comp c;
     memset(&c, 0, sizeof c);
@@ -1391,6 +1434,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
             wex__free(c.pcmap);
             wex__free(c.written);
             wex__buf_free(&c.tyrel);
+            wex__buf_free(&c.lcalls);
             wex__interp_free(out);
             return e;
         }
@@ -1399,6 +1443,8 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     wex__free(c.cs);
     wex__free(c.depths);
     wex__free(c.written);
+    if (!c.oom) link_calls(&c, out);
+    wex__buf_free(&c.lcalls);
     if (c.oom) {
         wex__free(c.code);
         wex__free(c.pcmap);

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 21 /* h-i7's 20, merged with the threads rows */
+#define WEX__INTERP_FORMAT_VERSION 22 /* CALL_L carries its callee's frame need and code */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -46,7 +46,8 @@
     X(CONST64)            /* dst, lo, hi */                                                        \
     X(CALL_I)             /* funcidx, base */                                                      \
     X(CALL_IND_I)         /* canon type, table, idx slot, base */                                  \
-    X(CALL_L)             /* defined func index, base: a call within the instance */               \
+    X(CALL_L)             /* defined func, base, base + its frame, its code - this word, 0, 0 */   \
+    X(CALL_LZ)            /* as CALL_L, then zfrom, zcount: locals to zero (from our fp) */        \
     X(RET)                /* results already in slots 0.. */                                       \
     X(RET1)               /* src: move one result to slot 0, return */                             \
     X(I32_LEA)            /* dst, a, b, s, k: a + (b << s) + k */                                  \
