@@ -95,6 +95,10 @@ typedef struct {
                          2 read first or relied on being zero */
     uint32_t capwritten;
     uint32_t nparams;
+    uint32_t ndup; /* loop heads copied in this body (dup_loop_head) */
+    uint8_t *mark; /* per br_table entry, reused (dup_loop_head) */
+    uint32_t capmark;
+    bool in_table; /* emitting a br_table's stubs: its entries are not all set yet */
     bool oom;
     /* backtrace side table (see wex__compiled.pcmap) */
     uint32_t op_off; /* module offset of the operator being translated */
@@ -800,6 +804,95 @@ static void emit_return(comp *c) {
     emit_op(c, WEX__IOP_RET);
 }
 
+/* Limits of loop-head copying (code growth per body, and table size). */
+#define WEX__DUP_MAX_PER_BODY 256
+#define WEX__DUP_MAX_TABLE    1024
+
+/* The module offset the side table gives code word pos so far. */
+static uint32_t pc_offset_of(comp *c, size_t pos) {
+    uint32_t off = c->op_off;
+    for (size_t k = c->npc; k-- > 0;)
+        if (c->pcmap[2 * k] <= pos) {
+            off = c->pcmap[2 * k + 1];
+            break;
+        }
+    return off;
+}
+
+/*
+ * A branch back to a loop whose head is a br_table (an interpreter's
+ * `for (;;) switch (*pc)`), possibly after one or two i32 adds or moves:
+ * instead of JMP, a copy of the head. That saves the JMP's dispatch, and each
+ * copy of the br_table's indirect branch learns its own successor pattern.
+ * The copy behaves exactly as the jump would (straight-line code, same
+ * slots). Its offsets are rebased; an entry that still waits for its block's
+ * end joins that block's chain of forward sites right after the original.
+ * Returns false (nothing emitted) if the head is of another shape.
+ */
+static bool dup_loop_head(comp *c, const ctrl *t) {
+    if (c->ndup >= WEX__DUP_MAX_PER_BODY || c->in_table) return false;
+    size_t p = t->loop_pc, head[3];
+    unsigned nh = 0;
+    uint32_t op = 0;
+    for (;;) {
+        if (p >= c->len || nh == 3) return false;
+        op = c->code[p];
+        head[nh++] = p;
+        if (op == WEX__IOP_I32_ADD_IMM)
+            p += 4;
+        else if (op == WEX__IOP_I32_ADD_IMM2)
+            p += 7;
+        else if (op == WEX__IOP_MOVE || op == WEX__IOP_CONST32)
+            p += 3;
+        else if (op == WEX__IOP_MOVE2)
+            p += 5;
+        else
+            break;
+    }
+    size_t hdr; /* words before the offsets */
+    switch (op) {
+    case WEX__IOP_BR_TABLE_I: hdr = 3; break;
+    case WEX__IOP_BR_TABLE_MP: hdr = 4; break;
+    case WEX__IOP_BR_TABLE_MI: hdr = 5; break;
+    case WEX__IOP_BR_TABLE_MR: hdr = 7; break;
+    case WEX__IOP_BR_TABLE_MS: hdr = 6; break;
+    default: return false;
+    }
+    uint32_t n = op == WEX__IOP_BR_TABLE_I ? c->code[p + 2] : c->code[p + 1];
+    if (n > WEX__DUP_MAX_TABLE || p + hdr + n + 1 > c->len) return false;
+    size_t table = p + hdr;
+    /* Which entries still wait for their block's end: those on a chain. */
+    if (!grow(c, (void **)&c->mark, &c->capmark, (size_t)n + 1, 1)) return false;
+    memset(c->mark, 0, (size_t)n + 1);
+    for (uint32_t j = 0; j < c->ncs; j++)
+        for (uint32_t ch = c->cs[j].kind == K_LOOP ? 0 : c->cs[j].patch; ch; ch = c->code[ch - 1])
+            if (ch - 1 >= table && ch - 1 <= table + n) c->mark[ch - 1 - table] = 1;
+    c->ndup++;
+    uint32_t saved_off = c->op_off;
+    size_t end = table + n + 1;
+    for (unsigned h = 0; h < nh; h++) {
+        size_t from = head[h], to = h + 1 < nh ? head[h + 1] : end;
+        c->op_off = pc_offset_of(c, from); /* a trap in the copy names the same operator */
+        emit_op(c, c->code[from]);
+        size_t at = c->len - 1; /* the copy's opcode word */
+        for (size_t w = from + 1; w < to && !c->oom; w++)
+            emit(c, c->code[w]);
+        if (h + 1 < nh || c->oom) continue;
+        for (uint32_t i = 0; i <= n; i++) {
+            size_t os = table + i, ns = at + hdr + i;
+            if (c->mark[i]) {
+                c->code[ns] = c->code[os]; /* after os in its chain */
+                c->code[os] = (uint32_t)(ns + 1);
+            } else {
+                set_target(c, ns, (size_t)((int64_t)os + (int32_t)c->code[os]));
+            }
+        }
+    }
+    c->op_off = saved_off;
+    barrier(c);
+    return true;
+}
+
 /* Emit a branch to depth d (stack unchanged). */
 static void emit_br(comp *c, uint32_t d) {
     ctrl *t = &c->cs[c->ncs - 1 - d];
@@ -808,6 +901,7 @@ static void emit_br(comp *c, uint32_t d) {
         return;
     }
     branch_moves(c, t);
+    if (t->kind == K_LOOP && dup_loop_head(c, t)) return;
     emit_op(c, WEX__IOP_JMP);
     emit_target(c, t);
 }
@@ -982,6 +1076,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         size_t table = c->len;
         for (uint32_t i = 0; i <= n; i++)
             emit(c, 0);
+        c->in_table = true;
         for (uint32_t i = 0; i <= n && !c->oom; i++) {
             ctrl *t = &c->cs[c->ncs - 1 - depths[i]];
             if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
@@ -996,6 +1091,7 @@ static void translate(comp *c, const wex__opinfo *op) {
                 emit_br(c, depths[i]);
             }
         }
+        c->in_table = false;
         c->cs[c->ncs - 1].dead = true;
         break;
     }
@@ -1306,6 +1402,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
         grow(c, (void **)&c->written, &c->capwritten, (size_t)c->nlocals + 1, sizeof *c->written);
     if (c->prologue) memset(c->written, 0, c->nlocals);
     c->nvs = 0;
+    c->ndup = 0;
     c->ncs = 0;
     c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
     barrier(c);
@@ -1433,6 +1530,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
             wex__free(c.cs);
             wex__free(c.pcmap);
             wex__free(c.written);
+            wex__free(c.mark);
             wex__buf_free(&c.tyrel);
             wex__buf_free(&c.lcalls);
             wex__interp_free(out);
@@ -1443,6 +1541,7 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     wex__free(c.cs);
     wex__free(c.depths);
     wex__free(c.written);
+    wex__free(c.mark);
     if (!c.oom) link_calls(&c, out);
     wex__buf_free(&c.lcalls);
     if (c.oom) {

@@ -555,7 +555,8 @@ L_ELEM_DROP_I:
         uint32_t k_, n_ = ip[1];                                                                   \
         memcpy(&k_, mb + ea, 4);                                                                   \
         if (k_ > n_) k_ = n_;                                                                      \
-        ip += (tw) + k_ + (int32_t)ip[(tw) + k_];                                                  \
+        ip += (tw) + k_; /* the offset word; then a signed move (may be backward) */               \
+        ip += (int32_t)ip[0];                                                                      \
         NEXT();                                                                                    \
     }
 #define EAT_P(n)                                                                                   \
