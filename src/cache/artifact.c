@@ -744,7 +744,7 @@ static bool repair(lazy_rec *lz, const wex__compiled *c, uint32_t di) {
     uint32_t *words = NULL;
     size_t n = 0;
     wex__fcode fc;
-    wex_error_t *err = wex__interp_compile_one(&view, di, &words, &n, &fc);
+    wex_error_t *err = wex__interp_compile_one(&view, di, c->funcs, c->nfuncs, &words, &n, &fc);
     wex__free(codes);
     const wex__fcode *old = &c->funcs[di];
     bool ok = !err && n == old->code_len && fc.nparams == old->nparams &&

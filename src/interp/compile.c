@@ -95,12 +95,17 @@ typedef struct {
                          2 read first or relied on being zero */
     uint32_t capwritten;
     uint32_t nparams;
+    uint32_t ndup; /* loop heads copied in this body (dup_loop_head) */
+    uint8_t *mark; /* per br_table entry, reused (dup_loop_head) */
+    uint32_t capmark;
+    bool in_table; /* emitting a br_table's stubs: its entries are not all set yet */
     bool oom;
     /* backtrace side table (see wex__compiled.pcmap) */
     uint32_t op_off; /* module offset of the operator being translated */
     uint32_t *pcmap;
     size_t npc, cappc; /* pairs */
     wex__buf tyrel;    /* (code word, type index) pairs: see wex__compiled.tyrel */
+    wex__buf lcalls;   /* code words of CALL_L instructions, completed at the end */
 } comp;
 
 /* Note that the word about to be emitted belongs to the current operator.
@@ -799,6 +804,95 @@ static void emit_return(comp *c) {
     emit_op(c, WEX__IOP_RET);
 }
 
+/* Limits of loop-head copying (code growth per body, and table size). */
+#define WEX__DUP_MAX_PER_BODY 256
+#define WEX__DUP_MAX_TABLE    1024
+
+/* The module offset the side table gives code word pos so far. */
+static uint32_t pc_offset_of(comp *c, size_t pos) {
+    uint32_t off = c->op_off;
+    for (size_t k = c->npc; k-- > 0;)
+        if (c->pcmap[2 * k] <= pos) {
+            off = c->pcmap[2 * k + 1];
+            break;
+        }
+    return off;
+}
+
+/*
+ * A branch back to a loop whose head is a br_table (an interpreter's
+ * `for (;;) switch (*pc)`), possibly after one or two i32 adds or moves:
+ * instead of JMP, a copy of the head. That saves the JMP's dispatch, and each
+ * copy of the br_table's indirect branch learns its own successor pattern.
+ * The copy behaves exactly as the jump would (straight-line code, same
+ * slots). Its offsets are rebased; an entry that still waits for its block's
+ * end joins that block's chain of forward sites right after the original.
+ * Returns false (nothing emitted) if the head is of another shape.
+ */
+static bool dup_loop_head(comp *c, const ctrl *t) {
+    if (c->ndup >= WEX__DUP_MAX_PER_BODY || c->in_table) return false;
+    size_t p = t->loop_pc, head[3];
+    unsigned nh = 0;
+    uint32_t op = 0;
+    for (;;) {
+        if (p >= c->len || nh == 3) return false;
+        op = c->code[p];
+        head[nh++] = p;
+        if (op == WEX__IOP_I32_ADD_IMM)
+            p += 4;
+        else if (op == WEX__IOP_I32_ADD_IMM2)
+            p += 7;
+        else if (op == WEX__IOP_MOVE || op == WEX__IOP_CONST32)
+            p += 3;
+        else if (op == WEX__IOP_MOVE2)
+            p += 5;
+        else
+            break;
+    }
+    size_t hdr; /* words before the offsets */
+    switch (op) {
+    case WEX__IOP_BR_TABLE_I: hdr = 3; break;
+    case WEX__IOP_BR_TABLE_MP: hdr = 4; break;
+    case WEX__IOP_BR_TABLE_MI: hdr = 5; break;
+    case WEX__IOP_BR_TABLE_MR: hdr = 7; break;
+    case WEX__IOP_BR_TABLE_MS: hdr = 6; break;
+    default: return false;
+    }
+    uint32_t n = op == WEX__IOP_BR_TABLE_I ? c->code[p + 2] : c->code[p + 1];
+    if (n > WEX__DUP_MAX_TABLE || p + hdr + n + 1 > c->len) return false;
+    size_t table = p + hdr;
+    /* Which entries still wait for their block's end: those on a chain. */
+    if (!grow(c, (void **)&c->mark, &c->capmark, (size_t)n + 1, 1)) return false;
+    memset(c->mark, 0, (size_t)n + 1);
+    for (uint32_t j = 0; j < c->ncs; j++)
+        for (uint32_t ch = c->cs[j].kind == K_LOOP ? 0 : c->cs[j].patch; ch; ch = c->code[ch - 1])
+            if (ch - 1 >= table && ch - 1 <= table + n) c->mark[ch - 1 - table] = 1;
+    c->ndup++;
+    uint32_t saved_off = c->op_off;
+    size_t end = table + n + 1;
+    for (unsigned h = 0; h < nh; h++) {
+        size_t from = head[h], to = h + 1 < nh ? head[h + 1] : end;
+        c->op_off = pc_offset_of(c, from); /* a trap in the copy names the same operator */
+        emit_op(c, c->code[from]);
+        size_t at = c->len - 1; /* the copy's opcode word */
+        for (size_t w = from + 1; w < to && !c->oom; w++)
+            emit(c, c->code[w]);
+        if (h + 1 < nh || c->oom) continue;
+        for (uint32_t i = 0; i <= n; i++) {
+            size_t os = table + i, ns = at + hdr + i;
+            if (c->mark[i]) {
+                c->code[ns] = c->code[os]; /* after os in its chain */
+                c->code[os] = (uint32_t)(ns + 1);
+            } else {
+                set_target(c, ns, (size_t)((int64_t)os + (int32_t)c->code[os]));
+            }
+        }
+    }
+    c->op_off = saved_off;
+    barrier(c);
+    return true;
+}
+
 /* Emit a branch to depth d (stack unchanged). */
 static void emit_br(comp *c, uint32_t d) {
     ctrl *t = &c->cs[c->ncs - 1 - d];
@@ -807,6 +901,7 @@ static void emit_br(comp *c, uint32_t d) {
         return;
     }
     branch_moves(c, t);
+    if (t->kind == K_LOOP && dup_loop_head(c, t)) return;
     emit_op(c, WEX__IOP_JMP);
     emit_target(c, t);
 }
@@ -981,6 +1076,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         size_t table = c->len;
         for (uint32_t i = 0; i <= n; i++)
             emit(c, 0);
+        c->in_table = true;
         for (uint32_t i = 0; i <= n && !c->oom; i++) {
             ctrl *t = &c->cs[c->ncs - 1 - depths[i]];
             if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
@@ -995,6 +1091,7 @@ static void translate(comp *c, const wex__opinfo *op) {
                 emit_br(c, depths[i]);
             }
         }
+        c->in_table = false;
         c->cs[c->ncs - 1].dead = true;
         break;
     }
@@ -1026,8 +1123,20 @@ static void translate(comp *c, const wex__opinfo *op) {
             reads(&c->vs[c->nvs - 1], base))
             materialize(c, c->nvs - 1);
         if (idx == WEX__OPI_CALL && u >= c->m->nfunc_imports) {
-            emit_op(c, WEX__IOP_CALL_L); /* same instance: no lookup */
+            /* Same instance: no lookup. The callee's frame need and the
+             * locals it zeroes are filled in once every body is translated
+             * (link_calls). */
+            uint32_t site = (uint32_t)c->len;
+            emit_op(c, WEX__IOP_CALL_L);
             emit(c, u - c->m->nfunc_imports);
+            emit(c, base);
+            for (int k = 0; k < 3; k++)
+                emit(c, 0);
+            if (!wex__buf_append(&c->lcalls, &site, sizeof site)) c->oom = true;
+            c->nvs -= np;
+            for (uint32_t j = 0; j < ft->nresults; j++)
+                push(c);
+            break;
         } else if (idx == WEX__OPI_CALL) {
             emit_op(c, WEX__IOP_CALL_I);
             emit(c, u);
@@ -1293,6 +1402,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
         grow(c, (void **)&c->written, &c->capwritten, (size_t)c->nlocals + 1, sizeof *c->written);
     if (c->prologue) memset(c->written, 0, c->nlocals);
     c->nvs = 0;
+    c->ndup = 0;
     c->ncs = 0;
     c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
     barrier(c);
@@ -1367,6 +1477,37 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     fc->zero_count = lo < hi ? hi - lo : 0;
 }
 
+/*
+ * Complete every CALL_L (op, callee, base, need, zfrom, zcount): need is
+ * base plus the callee's frame size, so the stack check is one compare; a
+ * callee with locals to zero gets CALL_LZ, which zeroes zcount slots from
+ * zfrom (relative to the caller's frame, like base). Done after all bodies
+ * are translated (a call may precede its callee). No fusion ever takes a call
+ * back, so every recorded site still holds its call. The callee's code
+ * position is not linked in: calls read it from the function table, where a
+ * lazily checked cached module keeps each function's check stub until its
+ * first call. funcs needs only the frame sizes and zero ranges, which is
+ * what the module cache's repair of one function has (wex__interp_compile_one).
+ */
+static void link_calls(comp *c, const wex__fcode *funcs, uint32_t nfuncs) {
+    const uint32_t *site = (const uint32_t *)c->lcalls.data;
+    for (size_t k = 0; k < c->lcalls.len / sizeof *site; k++) {
+        uint32_t *w = c->code + site[k];
+        if (site[k] + 6 > c->len || w[0] != WEX__IOP_CALL_L || w[1] >= nfuncs) {
+            c->oom = true; /* cannot happen; fail the translation rather than run it */
+            continue;
+        }
+        const wex__fcode *f = &funcs[w[1]];
+        uint64_t need = (uint64_t)w[2] + f->frame_slots;
+        w[3] = need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
+        if (f->zero_count) {
+            w[0] = WEX__IOP_CALL_LZ;
+            w[4] = w[2] + f->zero_from; /* within need, so no overflow */
+            w[5] = f->zero_count;
+        }
+    }
+}
+
 wex_error_t *wex__interp_compile(wex__module *m) {
     comp c;
     memset(&c, 0, sizeof c);
@@ -1390,7 +1531,9 @@ wex_error_t *wex__interp_compile(wex__module *m) {
             wex__free(c.cs);
             wex__free(c.pcmap);
             wex__free(c.written);
+            wex__free(c.mark);
             wex__buf_free(&c.tyrel);
+            wex__buf_free(&c.lcalls);
             wex__interp_free(out);
             return e;
         }
@@ -1399,6 +1542,9 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     wex__free(c.cs);
     wex__free(c.depths);
     wex__free(c.written);
+    wex__free(c.mark);
+    if (!c.oom) link_calls(&c, out->funcs, out->nfuncs);
+    wex__buf_free(&c.lcalls);
     if (c.oom) {
         wex__free(c.code);
         wex__free(c.pcmap);
@@ -1444,12 +1590,14 @@ void wex__interp_free(wex__compiled *c) {
  * equal those wex__interp_compile made for di, with m's engine's type ids.
  * m needs types, func_types, nfunc_imports, bytes and codes[di] only.
  */
-wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, uint32_t **code,
-                                     size_t *len, wex__fcode *fc) {
+wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, const wex__fcode *funcs,
+                                     uint32_t nfuncs, uint32_t **code, size_t *len,
+                                     wex__fcode *fc) {
     comp c;
     memset(&c, 0, sizeof c);
     c.m = m;
     compile_func(&c, di, fc);
+    if (!c.oom && !c.r.err) link_calls(&c, funcs, nfuncs);
     wex_error_t *e = NULL;
     if (c.oom)
         e = wex__error_nomem();
@@ -1472,6 +1620,8 @@ wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, uint32_t
     wex__free(c.cs);
     wex__free(c.pcmap);
     wex__free(c.written);
+    wex__free(c.mark);
     wex__buf_free(&c.tyrel);
+    wex__buf_free(&c.lcalls);
     return e;
 }

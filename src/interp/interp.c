@@ -215,6 +215,97 @@ static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, co
     return depth + 1;
 }
 
+#ifdef WEX_INTERP_PROFILE
+/*
+ * Developer profile (build with -DWEX_INTERP_PROFILE; never in normal
+ * builds): counts every dispatch by internal opcode and by code word of the
+ * first module run, and at exit prints the most frequent opcodes, opcode
+ * pairs and functions to stderr. It tells which fusions would pay.
+ */
+#include <stdlib.h>
+#define WEX__IPROF_WORDS (1u << 22)
+static uint64_t iprof_ops[WEX__IOP_COUNT], iprof_pairs[WEX__IOP_COUNT][64];
+static uint32_t iprof_pair_op[WEX__IOP_COUNT][64];
+static uint64_t *iprof_words;
+static const wex__module *iprof_mod;
+static uint32_t iprof_prev;
+
+static const char *iop_name(uint32_t op);
+
+static void iprof_report(void) {
+    if (!iprof_mod) return;
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < WEX__IOP_COUNT; k++)
+        total += iprof_ops[k];
+    fprintf(stderr, "== dispatches: %llu\n", (unsigned long long)total);
+    for (int r = 0; r < 50; r++) {
+        uint32_t best = 0;
+        for (uint32_t k = 1; k < WEX__IOP_COUNT; k++)
+            if (iprof_ops[k] > iprof_ops[best]) best = k;
+        if (!iprof_ops[best]) break;
+        fprintf(stderr, "  %-22s %12llu %5.1f%%\n", iop_name(best),
+                (unsigned long long)iprof_ops[best], 100.0 * iprof_ops[best] / total);
+        iprof_ops[best] = 0;
+    }
+    fprintf(stderr, "== pairs\n");
+    for (int r = 0; r < 40; r++) {
+        uint32_t ba = 0, bs = 0;
+        uint64_t bv = 0;
+        for (uint32_t a = 0; a < WEX__IOP_COUNT; a++)
+            for (uint32_t j = 0; j < 64; j++)
+                if (iprof_pairs[a][j] > bv) bv = iprof_pairs[a][j], ba = a, bs = j;
+        if (!bv) break;
+        fprintf(stderr, "  %-22s %-22s %12llu\n", iop_name(ba), iop_name(iprof_pair_op[ba][bs]),
+                (unsigned long long)bv);
+        iprof_pairs[ba][bs] = 0;
+    }
+    const wex__compiled *c = iprof_mod->compiled;
+    fprintf(stderr, "== functions\n");
+    uint64_t *per = calloc(c->nfuncs, sizeof *per);
+    for (uint32_t fi = 0; fi < c->nfuncs; fi++)
+        for (uint32_t w = 0; w < c->funcs[fi].code_len; w++)
+            if (c->funcs[fi].code_off + w < WEX__IPROF_WORDS)
+                per[fi] += iprof_words[c->funcs[fi].code_off + w];
+    const char *dn = getenv("WEX_IPROF_DUMP");
+    int ndump = dn ? atoi(dn) : 0;
+    for (int r = 0; r < 30; r++) {
+        uint32_t best = 0;
+        for (uint32_t fi = 1; fi < c->nfuncs; fi++)
+            if (per[fi] > per[best]) best = fi;
+        if (!per[best]) break;
+        uint32_t fx = iprof_mod->nfunc_imports + best;
+        const char *nm = iprof_mod->func_names ? iprof_mod->func_names[fx] : NULL;
+        fprintf(stderr, "  f%-5u %-28s %12llu %5.1f%%\n", fx, nm ? nm : "?",
+                (unsigned long long)per[best], 100.0 * per[best] / total);
+        if (r < ndump) wex__interp_dump(stderr, iprof_mod, best);
+        per[best] = 0;
+    }
+    free(per);
+}
+
+static void wex__iprof_hit(const wex_instance_t *inst, const uint32_t *ip) {
+    const wex__compiled *c = inst->module->compiled;
+    if (!iprof_mod) {
+        iprof_mod = inst->module;
+        iprof_words = calloc(WEX__IPROF_WORDS, sizeof *iprof_words);
+    }
+    uint32_t op = *ip;
+    iprof_ops[op]++;
+    for (uint32_t j = 0; j < 64; j++) {
+        if (iprof_pair_op[iprof_prev][j] == op || !iprof_pairs[iprof_prev][j]) {
+            iprof_pair_op[iprof_prev][j] = op;
+            iprof_pairs[iprof_prev][j]++;
+            break;
+        }
+    }
+    iprof_prev = op;
+    if (inst->module == iprof_mod) {
+        size_t pos = (size_t)(ip - c->code);
+        if (pos < WEX__IPROF_WORDS) iprof_words[pos]++;
+    }
+}
+#endif
+
 #define WEX__CHECKED 1
 #define WEX__RUN     run_checked
 #include "interp/interp_loop.h"
@@ -283,6 +374,17 @@ static wex_error_t *run_guard(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
 }
 
 wex_error_t *wex__interp_run(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+#ifdef WEX_INTERP_PROFILE
+    /* The report comes when the outermost entry returns (the module may be
+     * gone at exit). */
+    if (s->depth == 0) {
+        wex_error_t *e = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES
+                             ? run_guard(s, f, slots)
+                             : run_checked(s, f, slots);
+        iprof_report();
+        return e;
+    }
+#endif
     if (s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES) return run_guard(s, f, slots);
     return run_checked(s, f, slots);
 }
@@ -308,9 +410,10 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_I32_ADD3: return 6;
     case WEX__IOP_GLOBAL_SET_ADDI: return 4;
     case WEX__IOP_I32_ADD_IMM2: return 7;
-    case WEX__IOP_CALL_I:
-    case WEX__IOP_CALL_L: return 3;
+    case WEX__IOP_CALL_I: return 3;
     case WEX__IOP_VERIFY_FN: return 2;
+    case WEX__IOP_CALL_L:
+    case WEX__IOP_CALL_LZ: return 6;
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_I32_LEA: return 6;
     case WEX__IOP_I32_RSUB_IMM:

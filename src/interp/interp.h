@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 22 /* 21 + VERIFY_FN (lazily verified cached code) */
+#define WEX__INTERP_FORMAT_VERSION 23 /* VERIFY_FN; CALL_L carries its callee's frame need */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -46,7 +46,8 @@
     X(CONST64)            /* dst, lo, hi */                                                        \
     X(CALL_I)             /* funcidx, base */                                                      \
     X(CALL_IND_I)         /* canon type, table, idx slot, base */                                  \
-    X(CALL_L)             /* defined func index, base: a call within the instance */               \
+    X(CALL_L)             /* defined func, base, base + its frame, 0, 0 */                         \
+    X(CALL_LZ)            /* as CALL_L, then zfrom, zcount: locals to zero (from our fp) */        \
     X(RET)                /* results already in slots 0.. */                                       \
     X(RET1)               /* src: move one result to slot 0, return */                             \
     X(I32_LEA)            /* dst, a, b, s, k: a + (b << s) + k */                                  \
@@ -409,9 +410,11 @@ int64_t wex__interp_wasm_offset(const wex__compiled *c, size_t pos);
 wex_error_t *wex__interp_compile(wex__module *m);
 /* Translate defined function di alone (the cache's repair of a damaged
  * function): its words in *code (wex__free them), *len words, its record
- * (code_off 0). Equal to what wex__interp_compile makes for di. */
-wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, uint32_t **code,
-                                     size_t *len, wex__fcode *fc);
+ * (code_off 0). Its calls are completed from funcs (the module's function
+ * records: frame sizes, zero ranges). Equal to what wex__interp_compile
+ * makes for di. */
+wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, const wex__fcode *funcs,
+                                     uint32_t nfuncs, uint32_t **code, size_t *len, wex__fcode *fc);
 void wex__interp_free(wex__compiled *c);
 
 struct wex_store;

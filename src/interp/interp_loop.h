@@ -44,7 +44,15 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
         mb = m0_ ? m0_->base : NULL;                                                               \
         msz = m0_ ? __atomic_load_n(&m0_->size, __ATOMIC_ACQUIRE) : 0;                             \
     } while (0)
+#ifdef WEX_INTERP_PROFILE
+#define NEXT()                                                                                     \
+    do {                                                                                           \
+        wex__iprof_hit(inst, ip);                                                                  \
+        goto *labels[*ip];                                                                         \
+    } while (0)
+#else
 #define NEXT() goto *labels[*ip]
+#endif
 /* Declared locals start at zero (those the body may read before writing,
  * see wex__fcode). Usually none or a few: plain stores, kept a loop by the
  * empty asm (compilers would turn it into a call to memset, spilling the
@@ -158,15 +166,29 @@ L_CALL_IND_I : {
     ip += 5;
     goto do_call;
 }
+L_CALL_LZ:
+    /* The callee reads some declared locals before writing them. */
+    if (WEX__UNLIKELY(fp + ip[3] > stack_end)) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+    {
+        uint64_t *z_ = fp + ip[4];
+        uint32_t n_ = ip[5];
+        z_[0] = 0;
+        for (uint32_t k_ = 1; k_ < n_; k_++) {
+            z_[k_] = 0;
+            __asm__ volatile("");
+        }
+    }
+    /* fall through */
 L_CALL_L : {
-    /* A call to a function of this instance: its code and frame size come
-     * straight from this module's table. */
-    const wex__fcode *nf = &cm->funcs[ip[1]];
-    uint64_t *nfp = fp + ip[2];
-    if (WEX__UNLIKELY(depth >= max_depth || nfp + nf->frame_slots > stack_end))
+    /* A call to a function of this instance: the instruction carries the
+     * callee's frame need (base + its frame slots); its code position comes
+     * from the module's table, where a lazily checked cached module keeps
+     * the function's check stub until its first call (src/cache/artifact.c),
+     * so a direct position in the word would skip that check. */
+    if (WEX__UNLIKELY(fp + ip[3] > stack_end || depth >= max_depth))
         TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     wex__frame *fr = &frames[depth++];
-    fr->ip = ip + 3;
+    fr->ip = ip + 6;
     fr->fp = fp;
     fr->inst = inst;
 #if !WEX__CHECKED
@@ -176,9 +198,8 @@ L_CALL_L : {
     fr->callee_code = ip[1];
     s->depth = depth;
 #endif
-    fp = nfp;
-    ZERO_LOCALS(nf);
-    ip = cm->code + WEX__FCODE_OFF(nf);
+    fp += ip[2];
+    ip = cm->code + WEX__FCODE_OFF(&cm->funcs[ip[1]]);
     NEXT();
 }
 do_call:
@@ -550,7 +571,8 @@ L_ELEM_DROP_I:
         uint32_t k_, n_ = ip[1];                                                                   \
         memcpy(&k_, mb + ea, 4);                                                                   \
         if (k_ > n_) k_ = n_;                                                                      \
-        ip += (tw) + k_ + (int32_t)ip[(tw) + k_];                                                  \
+        ip += (tw) + k_; /* the offset word; then a signed move (may be backward) */               \
+        ip += (int32_t)ip[0];                                                                      \
         NEXT();                                                                                    \
     }
 #define EAT_P(n)                                                                                   \
