@@ -129,6 +129,8 @@ typedef struct {
     const uint8_t *bodies; /* the BODIES section, in the mapping */
     uint64_t bodies_len;
     pthread_mutex_t lock; /* checks and repairs of this module's functions */
+    uint8_t *seen;        /* scratch of lazy_verify, per function (under lock) */
+    uint32_t *work;
 } lazy_rec;
 
 /* Index of the first type-id word at or after `off` (rel: sorted pairs). */
@@ -375,6 +377,10 @@ static void write_meta(const wex__module *m, const lazy_out *z, out_t *o, out_t 
      * sorted by word (lazy checks search them per function). */
     put32(o, (uint32_t)z->nrel);
     putraw(o, z->rel, z->nrel * 8);
+    /* The direct calls (wex__compiled.lcall): a first-call check covers the
+     * callees they jump to. */
+    put64(o, c->nlcall);
+    putraw(o, c->lcall, c->nlcall * 4);
     /* The backtrace side table (pairs of code word, module offset) is a
      * section of its own (PCMAP): only its size is here. */
     put64(o, c->npcmap);
@@ -446,6 +452,8 @@ static bool layout_known(void) {
                size_t npcmap;
                uint32_t *tyrel;
                size_t ntyrel;
+               uint32_t *lcall;
+               size_t nlcall;
                struct wex__lazy *lazy;
            });
 }
@@ -659,8 +667,11 @@ static void free_mapped(wex__module *m) {
     wex__free(m->datas);
     wex__free(m->func_names);
     if (m->compiled && m->compiled->lazy) {
-        pthread_mutex_destroy(&((lazy_rec *)m->compiled->lazy)->lock);
-        wex__free(m->compiled->lazy);
+        lazy_rec *lz = (lazy_rec *)m->compiled->lazy;
+        pthread_mutex_destroy(&lz->lock);
+        wex__free(lz->seen);
+        wex__free(lz->work);
+        wex__free(lz);
     }
     wex__free(m->compiled);
     if (m->cache->map) munmap(m->cache->map, m->cache->map_len);
@@ -744,7 +755,8 @@ static bool repair(lazy_rec *lz, const wex__compiled *c, uint32_t di) {
     uint32_t *words = NULL;
     size_t n = 0;
     wex__fcode fc;
-    wex_error_t *err = wex__interp_compile_one(&view, di, c->funcs, c->nfuncs, &words, &n, &fc);
+    wex_error_t *err = wex__interp_compile_one(&view, di, c->funcs, lz->pub.real_off, c->nfuncs,
+                                               lz->pub.real_off[di], &words, &n, &fc);
     wex__free(codes);
     const wex__fcode *old = &c->funcs[di];
     bool ok = !err && n == old->code_len && fc.nparams == old->nparams &&
@@ -764,26 +776,88 @@ static bool repair(lazy_rec *lz, const wex__compiled *c, uint32_t di) {
     return ok && func_ok(lz, c, di);
 }
 
-/* wex__lazy.verify: called by a function's stub on its first entry. Under
- * the module's lock, so that a repair never races a check of the same
- * words (a first call per function: the lock is off the steady state). */
+/* Function di checked, or else repaired (evicting the entry: the file is
+ * damaged, repaired or not). Under the module's lock. */
+static bool func_check(lazy_rec *lz, const wex__compiled *c, uint32_t di) {
+    if (func_ok(lz, c, di)) return true;
+    wex__cache_evict(lz->m);
+    return repair(lz, c, di);
+}
+
+static bool published(const lazy_rec *lz, const wex__compiled *c, uint32_t di) {
+    return WEX__FCODE_OFF(&c->funcs[di]) == lz->pub.real_off[di];
+}
+
+/*
+ * wex__lazy.verify: called by a function's stub on its first entry. A direct
+ * call (CALL_L) jumps to its callee's code, not to the callee's stub, so a
+ * function may only run once every function it reaches by direct calls is
+ * intact too: this checks di and that closure (the sites are in
+ * wex__compiled.lcall; a function already published had its closure
+ * checked), then publishes them all. Calls through tables and exports go
+ * through the stubs. Under the module's lock, so that a repair never races a
+ * check of the same words (first calls only: off the steady state).
+ */
 static wex_error_t *lazy_verify(wex__lazy *pub, const wex__compiled *c, uint32_t di) {
     lazy_rec *lz = (lazy_rec *)pub;
     if (di >= c->nfuncs)
         return wex__error_at(WEX__CACHE_ERR_BAD, -1, "no function %u to check", di);
     pthread_mutex_lock(&lz->lock);
-    bool ok = WEX__FCODE_OFF(&c->funcs[di]) == pub->real_off[di] || func_ok(lz, c, di);
-    if (!ok) {
-        wex__cache_evict(lz->m); /* the file is damaged, repaired or not */
-        ok = repair(lz, c, di);
+    bool ok = true;
+    uint32_t bad = di, n = 0;
+    if (!published(lz, c, di)) {
+        if (!lz->seen) lz->seen = wex__calloc(c->nfuncs, 1);
+        if (!lz->work) lz->work = wex__malloc((size_t)c->nfuncs * 4);
+        if (!lz->seen || !lz->work) {
+            pthread_mutex_unlock(&lz->lock);
+            return wex__error_nomem();
+        }
+        ok = func_check(lz, c, di);
+        lz->seen[di] = 1;
+        lz->work[n++] = di;
+        for (uint32_t w = 0; ok && w < n; w++) {
+            uint32_t f = lz->work[w], off = pub->real_off[f], end = off + c->funcs[f].code_len;
+            size_t lo = 0, hi = c->nlcall;
+            while (lo < hi) { /* the first site at or after off */
+                size_t mid = lo + (hi - lo) / 2;
+                if (c->lcall[mid] < off)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (size_t k = lo; ok && k < c->nlcall && c->lcall[k] < end; k++) {
+                const uint32_t *ins = c->code + c->lcall[k];
+                if (c->lcall[k] + 7 > end ||
+                    (ins[0] != WEX__IOP_CALL_L && ins[0] != WEX__IOP_CALL_LZ) ||
+                    ins[1] >= c->nfuncs ||
+                    (int64_t)c->lcall[k] + (int32_t)ins[4] != pub->real_off[ins[1]]) {
+                    ok = false; /* f's words are intact: the table is not */
+                    bad = f;
+                    break;
+                }
+                uint32_t g = ins[1];
+                if (lz->seen[g] || published(lz, c, g)) continue;
+                lz->seen[g] = 1;
+                lz->work[n++] = g;
+                if (!func_check(lz, c, g)) {
+                    ok = false;
+                    bad = g;
+                }
+            }
+        }
+        for (uint32_t w = 0; w < n; w++) {
+            uint32_t f = lz->work[w];
+            lz->seen[f] = 0;
+            if (ok) __atomic_store_n(&c->funcs[f].code_off, pub->real_off[f], __ATOMIC_RELAXED);
+        }
     }
-    if (ok) __atomic_store_n(&c->funcs[di].code_off, pub->real_off[di], __ATOMIC_RELAXED);
     pthread_mutex_unlock(&lz->lock);
     if (ok) return NULL;
+    wex__cache_evict(lz->m);
     return wex__error_at(WEX__CACHE_ERR_BAD, -1,
                          "compiled code of function %u failed its checksum and could not be "
                          "translated again; cache entry removed",
-                         lz->m->nfunc_imports + di);
+                         lz->m->nfunc_imports + bad);
 }
 
 /* wex__lazy.pcmap_ok: the first backtrace checks the table (two threads
@@ -1032,6 +1106,12 @@ static bool parse_meta(wex_engine_t *e, wex__module *m, in_t *r, const header_t 
     }
     c->tyrel = (uint32_t *)rel; /* in the mapping: freed with it */
     c->ntyrel = nrelocs;
+    uint64_t nlcall = get64(r);
+    if (nlcall > code_words) r->bad = true;
+    c->lcall = r->bad ? NULL : (uint32_t *)getraw(r, nlcall * 4);
+    c->nlcall = r->bad ? 0 : (size_t)nlcall;
+    for (size_t k = 0; k < c->nlcall && !r->bad; k++)
+        if (c->lcall[k] >= code_words || (k && c->lcall[k] <= c->lcall[k - 1])) r->bad = true;
     /* Read only when a trap is reported, by a bounded binary search; its
      * entries are never used as addresses. */
     uint64_t npcmap = get64(r);

@@ -1123,14 +1123,14 @@ static void translate(comp *c, const wex__opinfo *op) {
             reads(&c->vs[c->nvs - 1], base))
             materialize(c, c->nvs - 1);
         if (idx == WEX__OPI_CALL && u >= c->m->nfunc_imports) {
-            /* Same instance: no lookup. The callee's frame need and the
-             * locals it zeroes are filled in once every body is translated
+            /* Same instance: no lookup. The callee's frame need and code
+             * position are filled in once every body is translated
              * (link_calls). */
             uint32_t site = (uint32_t)c->len;
             emit_op(c, WEX__IOP_CALL_L);
             emit(c, u - c->m->nfunc_imports);
             emit(c, base);
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < 4; k++)
                 emit(c, 0);
             if (!wex__buf_append(&c->lcalls, &site, sizeof site)) c->oom = true;
             c->nvs -= np;
@@ -1478,32 +1478,36 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
 }
 
 /*
- * Complete every CALL_L (op, callee, base, need, zfrom, zcount): need is
- * base plus the callee's frame size, so the stack check is one compare; a
- * callee with locals to zero gets CALL_LZ, which zeroes zcount slots from
- * zfrom (relative to the caller's frame, like base). Done after all bodies
- * are translated (a call may precede its callee). No fusion ever takes a call
- * back, so every recorded site still holds its call. The callee's code
- * position is not linked in: calls read it from the function table, where a
- * lazily checked cached module keeps each function's check stub until its
- * first call. funcs needs only the frame sizes and zero ranges, which is
- * what the module cache's repair of one function has (wex__interp_compile_one).
+ * Complete every CALL_L (op, callee, base, need, target, zfrom, zcount):
+ * need is base plus the callee's frame size, so the stack check is one
+ * compare, and target the callee's first word relative to the call's opcode
+ * word, so the call needs no table lookup; a callee with locals to zero gets
+ * CALL_LZ, which zeroes zcount slots from zfrom (relative to the caller's
+ * frame, like base). Done after all bodies are translated (a call may precede
+ * its callee). No fusion ever takes a call back, so every recorded site still
+ * holds its call. starts gives each function's first word (NULL: funcs'
+ * code_off) and at where this buffer's word 0 will lie: the module cache's
+ * repair of one function (wex__interp_compile_one) links its calls with the
+ * loaded module's positions.
  */
-static void link_calls(comp *c, const wex__fcode *funcs, uint32_t nfuncs) {
+static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts, uint32_t nfuncs,
+                       uint32_t at) {
     const uint32_t *site = (const uint32_t *)c->lcalls.data;
     for (size_t k = 0; k < c->lcalls.len / sizeof *site; k++) {
         uint32_t *w = c->code + site[k];
-        if (site[k] + 6 > c->len || w[0] != WEX__IOP_CALL_L || w[1] >= nfuncs) {
+        if (site[k] + 7 > c->len || w[0] != WEX__IOP_CALL_L || w[1] >= nfuncs) {
             c->oom = true; /* cannot happen; fail the translation rather than run it */
             continue;
         }
         const wex__fcode *f = &funcs[w[1]];
         uint64_t need = (uint64_t)w[2] + f->frame_slots;
+        uint32_t start = starts ? starts[w[1]] : f->code_off;
         w[3] = need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
+        w[4] = (uint32_t)((int64_t)start - ((int64_t)at + site[k]));
         if (f->zero_count) {
             w[0] = WEX__IOP_CALL_LZ;
-            w[4] = w[2] + f->zero_from; /* within need, so no overflow */
-            w[5] = f->zero_count;
+            w[5] = w[2] + f->zero_from; /* within need, so no overflow */
+            w[6] = f->zero_count;
         }
     }
 }
@@ -1543,9 +1547,9 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     wex__free(c.depths);
     wex__free(c.written);
     wex__free(c.mark);
-    if (!c.oom) link_calls(&c, out->funcs, out->nfuncs);
-    wex__buf_free(&c.lcalls);
+    if (!c.oom) link_calls(&c, out->funcs, NULL, out->nfuncs, 0);
     if (c.oom) {
+        wex__buf_free(&c.lcalls);
         wex__free(c.code);
         wex__free(c.pcmap);
         wex__buf_free(&c.tyrel);
@@ -1570,6 +1574,8 @@ wex_error_t *wex__interp_compile(wex__module *m) {
         }
     out->tyrel = rel;
     out->ntyrel = nrel;
+    out->lcall = (uint32_t *)c.lcalls.data;
+    out->nlcall = c.lcalls.len / 4;
     m->compiled = out;
     return NULL;
 }
@@ -1580,6 +1586,7 @@ void wex__interp_free(wex__compiled *c) {
     wex__free(c->code);
     wex__free(c->pcmap);
     wex__free(c->tyrel);
+    wex__free(c->lcall);
     wex__free(c);
 }
 
@@ -1591,13 +1598,14 @@ void wex__interp_free(wex__compiled *c) {
  * m needs types, func_types, nfunc_imports, bytes and codes[di] only.
  */
 wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, const wex__fcode *funcs,
-                                     uint32_t nfuncs, uint32_t **code, size_t *len,
-                                     wex__fcode *fc) {
+                                     const uint32_t *starts, uint32_t nfuncs, uint32_t at,
+                                     uint32_t **code, size_t *len, wex__fcode *fc) {
     comp c;
     memset(&c, 0, sizeof c);
     c.m = m;
     compile_func(&c, di, fc);
-    if (!c.oom && !c.r.err) link_calls(&c, funcs, nfuncs);
+    /* fc->code_off is where di begins in c.code: at names that word. */
+    if (!c.oom && !c.r.err) link_calls(&c, funcs, starts, nfuncs, at - fc->code_off);
     wex_error_t *e = NULL;
     if (c.oom)
         e = wex__error_nomem();

@@ -413,7 +413,7 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_CALL_I: return 3;
     case WEX__IOP_VERIFY_FN: return 2;
     case WEX__IOP_CALL_L:
-    case WEX__IOP_CALL_LZ: return 6;
+    case WEX__IOP_CALL_LZ: return 7;
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_I32_LEA: return 6;
     case WEX__IOP_I32_RSUB_IMM:

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 23 /* VERIFY_FN; CALL_L carries its callee's frame need */
+#define WEX__INTERP_FORMAT_VERSION 23 /* VERIFY_FN; CALL_L carries its callee's frame and code */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -46,7 +46,7 @@
     X(CONST64)            /* dst, lo, hi */                                                        \
     X(CALL_I)             /* funcidx, base */                                                      \
     X(CALL_IND_I)         /* canon type, table, idx slot, base */                                  \
-    X(CALL_L)             /* defined func, base, base + its frame, 0, 0 */                         \
+    X(CALL_L)             /* defined func, base, base + its frame, its code - this word, 0, 0 */   \
     X(CALL_LZ)            /* as CALL_L, then zfrom, zcount: locals to zero (from our fp) */        \
     X(RET)                /* results already in slots 0.. */                                       \
     X(RET1)               /* src: move one result to slot 0, return */                             \
@@ -367,6 +367,12 @@ struct wex__compiled {
      * saved by one engine can be renumbered for another (the module cache). */
     uint32_t *tyrel;
     size_t ntyrel; /* pairs */
+    /* The first word of every CALL_L/CALL_LZ, ascending. Such a call jumps
+     * straight to its callee's code (the position is in the instruction), so
+     * a lazily checked module checks a function's direct callees with it
+     * before its first call runs (src/cache/artifact.c). */
+    uint32_t *lcall;
+    size_t nlcall;
     /* Code loaded from the module cache and checked lazily; NULL otherwise. */
     struct wex__lazy *lazy;
 };
@@ -411,10 +417,12 @@ wex_error_t *wex__interp_compile(wex__module *m);
 /* Translate defined function di alone (the cache's repair of a damaged
  * function): its words in *code (wex__free them), *len words, its record
  * (code_off 0). Its calls are completed from funcs (the module's function
- * records: frame sizes, zero ranges). Equal to what wex__interp_compile
+ * records: frame sizes, zero ranges) and starts (each function's first code
+ * word), as if its code began at word at. Equal to what wex__interp_compile
  * makes for di. */
 wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, const wex__fcode *funcs,
-                                     uint32_t nfuncs, uint32_t **code, size_t *len, wex__fcode *fc);
+                                     const uint32_t *starts, uint32_t nfuncs, uint32_t at,
+                                     uint32_t **code, size_t *len, wex__fcode *fc);
 void wex__interp_free(wex__compiled *c);
 
 struct wex_store;

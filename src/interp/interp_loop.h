@@ -170,8 +170,8 @@ L_CALL_LZ:
     /* The callee reads some declared locals before writing them. */
     if (WEX__UNLIKELY(fp + ip[3] > stack_end)) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     {
-        uint64_t *z_ = fp + ip[4];
-        uint32_t n_ = ip[5];
+        uint64_t *z_ = fp + ip[5];
+        uint32_t n_ = ip[6];
         z_[0] = 0;
         for (uint32_t k_ = 1; k_ < n_; k_++) {
             z_[k_] = 0;
@@ -181,14 +181,13 @@ L_CALL_LZ:
     /* fall through */
 L_CALL_L : {
     /* A call to a function of this instance: the instruction carries the
-     * callee's frame need (base + its frame slots); its code position comes
-     * from the module's table, where a lazily checked cached module keeps
-     * the function's check stub until its first call (src/cache/artifact.c),
-     * so a direct position in the word would skip that check. */
+     * callee's frame need (base + its frame slots) and code position. (A
+     * lazily checked cached module checks a function's direct callees
+     * before its first call runs: wex__compiled.lcall.) */
     if (WEX__UNLIKELY(fp + ip[3] > stack_end || depth >= max_depth))
         TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     wex__frame *fr = &frames[depth++];
-    fr->ip = ip + 6;
+    fr->ip = ip + 7;
     fr->fp = fp;
     fr->inst = inst;
 #if !WEX__CHECKED
@@ -199,7 +198,7 @@ L_CALL_L : {
     s->depth = depth;
 #endif
     fp += ip[2];
-    ip = cm->code + WEX__FCODE_OFF(&cm->funcs[ip[1]]);
+    ip += (int32_t)ip[4];
     NEXT();
 }
 do_call:

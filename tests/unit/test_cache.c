@@ -1204,12 +1204,14 @@ TEST(lazy_flipped_word_in_a_function_that_never_runs) {
 
 /* A damaged function whose body (BODIES) is damaged too cannot be
  * repaired: each call of it fails with a clear error, the entry is removed,
- * the next load compiles again. Also a damaged body record. */
+ * the next load compiles again. Also a damaged body record, and (k == 3) the
+ * damaged sum reached only through twice_sum's direct calls, which jump to
+ * sum's code without its stub: twice_sum's first call must check sum too. */
 TEST(lazy_flipped_word_and_body) {
     char *dir = tmpdir(), path[700];
     size_t n;
     uint8_t *b = wasm("cache_lazy.wasm", &n);
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         uint32_t func = k == 2 ? 7 : 2;
         lazy_write(dir, b, n, path, sizeof path);
         uint32_t words;
@@ -1220,7 +1222,11 @@ TEST(lazy_flipped_word_and_body) {
             poke(path, bodies + 24 * (long)func + 8, 0x01);
         else
             poke(path, bodies + (long)body_off + 1, 0x10);
-        damaged_function_case(dir, b, n, path, func == 7 ? "never" : "sum", 1, func, false, 0);
+        damaged_function_case(dir, b, n, path,
+                              func == 7 ? "never"
+                              : k == 3  ? "twice_sum"
+                                        : "sum",
+                              1, func, false, 0);
     }
     free(b);
     rm_rf(dir);
