@@ -13,6 +13,7 @@
  * passes through.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -415,6 +416,16 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         wex_wasi_config_delete(wcfg);
         return 1;
     }
+    /* One process, one instance (wasi-threads' instances import their
+     * memory, so they gain nothing from slots either): recreate-cow makes
+     * it with the least set-up. The pool of the engine's default,
+     * pooling-cow, costs a reservation, a madvise self-check and a slot reset
+     * at exit, about 40 us of a ~1 ms start (bench/RESULTS.md, "Session 3:
+     * start-up"). -O instantiation= still chooses. */
+    if (!c->have_strategy) {
+        c->strategy = WEX_INSTANTIATION_RECREATE_COW;
+        c->have_strategy = true;
+    }
     wex_engine_t *engine = make_engine(c);
     if (!engine) {
         wex_wasi_config_delete(wcfg);
@@ -754,10 +765,10 @@ static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
 /* True if the file starts like an artifact of `wex compile`. */
 static bool is_precompiled(const char *path) {
     char magic[8] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    bool yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, "WEXCWASM", 8) == 0;
-    fclose(f);
+    int fd = open(path, O_RDONLY | O_CLOEXEC); /* not stdio: no 4 KB buffer to fill */
+    if (fd < 0) return false;
+    bool yes = read(fd, magic, 8) == 8 && memcmp(magic, "WEXCWASM", 8) == 0;
+    close(fd);
     return yes;
 }
 

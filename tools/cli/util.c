@@ -4,37 +4,56 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* Read a whole file into memory; on failure say why in why[0..whylen). */
+/*
+ * Read a whole file into memory; on failure say why in why[0..whylen).
+ * open/read with the buffer sized from fstat, not stdio with a doubling
+ * buffer: `wex run` reads its module at every start, and one read into the
+ * right size saves the copies and system calls of the growing buffer. Files
+ * whose size fstat does not know (pipes, /proc) or that grow meanwhile still
+ * read whole: the buffer doubles when it fills.
+ */
 bool cli_read_file(const char *path, uint8_t **bytes, size_t *len, char *why, size_t whylen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return false;
     }
+    struct stat st;
     size_t cap = 4096, n = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size < SIZE_MAX - 1)
+        cap = (size_t)st.st_size + 1; /* + 1: the read that sees the end */
     uint8_t *buf = malloc(cap);
+    int err = buf ? 0 : ENOMEM;
     while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        uint8_t *b = realloc(buf, cap * 2);
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            err = errno;
+            break;
+        }
+        if (got == 0) break;
+        n += (size_t)got;
+        if (n < cap) continue;
+        uint8_t *b = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
         if (!b) {
-            free(buf);
-            buf = NULL;
+            err = ENOMEM;
             break;
         }
         buf = b;
         cap *= 2;
     }
-    bool err = ferror(f) != 0;
-    fclose(f);
-    if (!buf || err) {
+    close(fd);
+    if (err) {
         free(buf);
-        snprintf(why, whylen, "cannot read %s", path);
+        snprintf(why, whylen, "cannot read %s: %s", path, strerror(err));
         return false;
     }
     *bytes = buf;
