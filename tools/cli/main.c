@@ -45,7 +45,6 @@ static struct {
     bool off;
     const char *dir;
 } cache_opt;
-static bool is_precompiled(const char *path);
 
 /* The help text: one screen, the subcommands and their options. */
 static void usage(FILE *f) {
@@ -402,7 +401,14 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         ok = wex_wasi_config_arg(wcfg, guest[k]);
     uint8_t *bytes = NULL;
     size_t len = 0;
-    bool precompiled = is_precompiled(file);
+    bool precompiled = false; /* an artifact of `wex compile`: mapped, not read, below */
+    char why[512];
+    if (ok &&
+        !cli_read_file_unless(file, "WEXCWASM", &precompiled, &bytes, &len, why, sizeof why)) {
+        fprintf(stderr, "Error: failed to read `%s`: %s\n", file, why);
+        wex_wasi_config_delete(wcfg);
+        return 1;
+    }
     if (precompiled && !allow_precompiled) {
         fprintf(stderr,
                 "Error: `%s` is a precompiled module; running it runs code that is not "
@@ -411,8 +417,8 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         wex_wasi_config_delete(wcfg);
         return 1;
     }
-    if (!ok || (!precompiled && !read_file(file, &bytes, &len))) {
-        if (!ok) fprintf(stderr, "Error: out of memory\n");
+    if (!ok) {
+        fprintf(stderr, "Error: out of memory\n");
         wex_wasi_config_delete(wcfg);
         return 1;
     }
@@ -760,16 +766,6 @@ static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
     wex_module_delete(m);
     wex_engine_delete(engine);
     return 0;
-}
-
-/* True if the file starts like an artifact of `wex compile`. */
-static bool is_precompiled(const char *path) {
-    char magic[8] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC); /* not stdio: no 4 KB buffer to fill */
-    if (fd < 0) return false;
-    bool yes = read(fd, magic, 8) == 8 && memcmp(magic, "WEXCWASM", 8) == 0;
-    close(fd);
-    return yes;
 }
 
 /* `wex compile FILE.wasm [-o OUT]`: compile (never from the cache) and write

@@ -18,8 +18,13 @@
  * right size saves the copies and system calls of the growing buffer. Files
  * whose size fstat does not know (pipes, /proc) or that grow meanwhile still
  * read whole: the buffer doubles when it fills.
+ * With stop_magic (8 bytes): if the file starts with it, stop there and set
+ * *stopped (nothing returned): `wex run` tells artifacts from modules with
+ * the same open.
  */
-bool cli_read_file(const char *path, uint8_t **bytes, size_t *len, char *why, size_t whylen) {
+static bool read_file(const char *path, const char *stop_magic, bool *stopped, uint8_t **bytes,
+                      size_t *len, char *why, size_t whylen) {
+    if (stopped) *stopped = false;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
@@ -33,7 +38,9 @@ bool cli_read_file(const char *path, uint8_t **bytes, size_t *len, char *why, si
     uint8_t *buf = malloc(cap);
     int err = buf ? 0 : ENOMEM;
     while (buf) {
-        ssize_t got = read(fd, buf + n, cap - n);
+        /* The magic's 8 bytes first, when asked: an artifact is not read. */
+        size_t want = stop_magic && n < 8 ? 8 - n : cap - n;
+        ssize_t got = read(fd, buf + n, want);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
             err = errno;
@@ -41,6 +48,10 @@ bool cli_read_file(const char *path, uint8_t **bytes, size_t *len, char *why, si
         }
         if (got == 0) break;
         n += (size_t)got;
+        if (stop_magic && n == 8 && memcmp(buf, stop_magic, 8) == 0) {
+            *stopped = true;
+            break;
+        }
         if (n < cap) continue;
         uint8_t *b = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
         if (!b) {
@@ -51,12 +62,22 @@ bool cli_read_file(const char *path, uint8_t **bytes, size_t *len, char *why, si
         cap *= 2;
     }
     close(fd);
-    if (err) {
+    if (err || (stopped && *stopped)) {
         free(buf);
+        if (!err) return true;
         snprintf(why, whylen, "cannot read %s: %s", path, strerror(err));
         return false;
     }
     *bytes = buf;
     *len = n;
     return true;
+}
+
+bool cli_read_file(const char *path, uint8_t **bytes, size_t *len, char *why, size_t whylen) {
+    return read_file(path, NULL, NULL, bytes, len, why, whylen);
+}
+
+bool cli_read_file_unless(const char *path, const char *magic, bool *found, uint8_t **bytes,
+                          size_t *len, char *why, size_t whylen) {
+    return read_file(path, magic, found, bytes, len, why, whylen);
 }
