@@ -257,6 +257,18 @@ static void print_call_error(const char *file, const char *func, const wex_error
  * just stops until the process is gone.
  */
 static int exit_claimed;
+
+/* Whether `wex run` frees everything before it returns (see cmd_run). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CLI_FULL_TEARDOWN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CLI_FULL_TEARDOWN 1
+#endif
+#endif
+#ifndef CLI_FULL_TEARDOWN
+#define CLI_FULL_TEARDOWN 0
+#endif
 static const char *exit_file;
 
 static void exit_process(int status) {
@@ -567,6 +579,14 @@ out:
     /* Threads still running cannot be joined: end the process as a native
      * program's return from main does. */
     if (threads && wex_wasi_threads_running(threads) > 0) exit_process(status);
+#if !CLI_FULL_TEARDOWN
+    /* The process ends here: the kernel unmaps and closes everything at
+     * once, cheaper than undoing memories, stacks, the artifact's mapping
+     * and the engine piece by piece (about 15-20 us of a ~1 ms `wex run`).
+     * stdio is flushed and the status is the same. The sanitizer builds
+     * tear down fully, so that their leak and race checks still cover it. */
+    exit_process(status);
+#endif
     free(args);
     free(results);
     free(imports);
