@@ -104,11 +104,8 @@ wex_error_t *wex__store_stack(wex_store_t *s) {
         s->stack_top = s->stack;
         return NULL;
     }
-    void *p = wex__os_reserve(bytes);
-    if (!p || !wex__os_commit(p, bytes)) {
-        if (p) wex__os_release(p, bytes);
-        return wex__error_nomem();
-    }
+    void *p = wex__os_alloc_lazy(bytes); /* one mmap, not a reservation and an mprotect */
+    if (!p) return wex__error_nomem();
     s->frames = wex__os_alloc_lazy((size_t)s->max_depth * sizeof *s->frames);
     if (!s->frames) {
         wex__os_release(p, bytes);

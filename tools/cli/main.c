@@ -13,6 +13,7 @@
  * passes through.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -44,7 +45,6 @@ static struct {
     bool off;
     const char *dir;
 } cache_opt;
-static bool is_precompiled(const char *path);
 
 /* The help text: one screen, the subcommands and their options. */
 static void usage(FILE *f) {
@@ -257,6 +257,18 @@ static void print_call_error(const char *file, const char *func, const wex_error
  * just stops until the process is gone.
  */
 static int exit_claimed;
+
+/* Whether `wex run` frees everything before it returns (see cmd_run). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CLI_FULL_TEARDOWN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CLI_FULL_TEARDOWN 1
+#endif
+#endif
+#ifndef CLI_FULL_TEARDOWN
+#define CLI_FULL_TEARDOWN 0
+#endif
 static const char *exit_file;
 
 static void exit_process(int status) {
@@ -401,7 +413,14 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         ok = wex_wasi_config_arg(wcfg, guest[k]);
     uint8_t *bytes = NULL;
     size_t len = 0;
-    bool precompiled = is_precompiled(file);
+    bool precompiled = false; /* an artifact of `wex compile`: mapped, not read, below */
+    char why[512];
+    if (ok &&
+        !cli_read_file_unless(file, "WEXCWASM", &precompiled, &bytes, &len, why, sizeof why)) {
+        fprintf(stderr, "Error: failed to read `%s`: %s\n", file, why);
+        wex_wasi_config_delete(wcfg);
+        return 1;
+    }
     if (precompiled && !allow_precompiled) {
         fprintf(stderr,
                 "Error: `%s` is a precompiled module; running it runs code that is not "
@@ -410,10 +429,20 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         wex_wasi_config_delete(wcfg);
         return 1;
     }
-    if (!ok || (!precompiled && !read_file(file, &bytes, &len))) {
-        if (!ok) fprintf(stderr, "Error: out of memory\n");
+    if (!ok) {
+        fprintf(stderr, "Error: out of memory\n");
         wex_wasi_config_delete(wcfg);
         return 1;
+    }
+    /* One process, one instance (wasi-threads' instances import their
+     * memory, so they gain nothing from slots either): recreate-cow makes
+     * it with the least set-up. The pool of the engine's default,
+     * pooling-cow, costs a reservation, a madvise self-check and a slot reset
+     * at exit, about 40 us of a ~1 ms start (bench/RESULTS.md, "Session 3:
+     * start-up"). -O instantiation= still chooses. */
+    if (!c->have_strategy) {
+        c->strategy = WEX_INSTANTIATION_RECREATE_COW;
+        c->have_strategy = true;
     }
     wex_engine_t *engine = make_engine(c);
     if (!engine) {
@@ -550,6 +579,14 @@ out:
     /* Threads still running cannot be joined: end the process as a native
      * program's return from main does. */
     if (threads && wex_wasi_threads_running(threads) > 0) exit_process(status);
+#if !CLI_FULL_TEARDOWN
+    /* The process ends here: the kernel unmaps and closes everything at
+     * once, cheaper than undoing memories, stacks, the artifact's mapping
+     * and the engine piece by piece (about 15-20 us of a ~1 ms `wex run`).
+     * stdio is flushed and the status is the same. The sanitizer builds
+     * tear down fully, so that their leak and race checks still cover it. */
+    exit_process(status);
+#endif
     free(args);
     free(results);
     free(imports);
@@ -749,16 +786,6 @@ static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
     wex_module_delete(m);
     wex_engine_delete(engine);
     return 0;
-}
-
-/* True if the file starts like an artifact of `wex compile`. */
-static bool is_precompiled(const char *path) {
-    char magic[8] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    bool yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, "WEXCWASM", 8) == 0;
-    fclose(f);
-    return yes;
 }
 
 /* `wex compile FILE.wasm [-o OUT]`: compile (never from the cache) and write
