@@ -10,7 +10,8 @@
 #   python3                   the WASI suite runner (tests/wasi/run.py)
 #   wasi-libc, libclang-rt-14-dev-wasm32
 #                             clang --target=wasm32-wasi for the WASI C tests
-# The library links libc, libm and threads (part of libc6-dev, pulled in by gcc).
+#   libssl-dev                libcrypto: SHA-256 of modules, the compiled-module cache's key
+# The library links libc, libm (part of libc6-dev, pulled in by gcc) and libcrypto.
 set -euo pipefail
 
 # command -> Debian package
@@ -31,6 +32,7 @@ declare -A pkg_of=(
 declare -A pkg_of_file=(
     [/usr/lib/wasm32-wasi/libc.a]=wasi-libc
     [/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a]=libclang-rt-14-dev-wasm32
+    [/usr/include/openssl/evp.h]=libssl-dev
 )
 
 missing=()

@@ -78,10 +78,8 @@ static inline bool wex__cache_is_mapped(const wex__module *m) {
 /* Bytes a module holds, for the shared layer's bound. */
 uint64_t wex__cache_module_footprint(const wex__module *m);
 
-/* SHA-256 (sha256.c). */
+/* SHA-256 (libcrypto). */
 void wex__sha256(const void *p, size_t n, uint8_t out[32]);
-/* The same; portable: without the CPU's SHA instructions (tests). */
-void wex__sha256_with(const void *p, size_t n, uint8_t out[32], bool portable);
 /* A fast 64-bit checksum (not cryptographic): detects damaged files. */
 uint64_t wex__checksum64(const void *p, size_t n, uint64_t seed);
 

@@ -1,13 +1,29 @@
 /*
- * keys.c - what the cache keys on: the module hash (SHA-256, sha256.c), the
+ * keys.c - what the cache keys on: the module hash (SHA-256, libcrypto), the
  * engine id, the process-unique serials of engines and layers; and the
  * checksum artifacts carry.
  */
 #include "cache/cache.h"
 #include "interp/interp.h"
 
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init/Update/Final: see wex__sha256 */
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
+
+/* SHA-256 through the low-level SHA256_* calls, deprecated in OpenSSL 3 but
+ * kept there, rather than EVP: EVP's first use initialises the library (reads
+ * openssl.cnf, loads the default provider, registers every algorithm and
+ * error string), and its references pull all of libcrypto into the static
+ * `wex`. That was over half of `wex run hello.wasm`: 2.2 -> 1.1 ms elapsed,
+ * binary 5.4 -> 1.4 MB (bench/RESULTS.md, "Session 3: start-up"). The digest
+ * and its speed (SHA-NI code where the CPU has it) are the same. */
+void wex__sha256(const void *p, size_t n, uint8_t out[32]) {
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, p, n);
+    SHA256_Final(out, &c);
+}
 
 void wex_module_hash(const uint8_t *bytes, size_t len, uint8_t out[WEX_CACHE_HASH_SIZE]) {
     wex__sha256(bytes, len, out);

@@ -78,8 +78,4 @@ bool wex__os_thread_start(void *(*fn)(void *), void *arg);
 /* CPUs this process may use: affinity mask, then cgroup v2/v1 CPU quota. */
 unsigned wex__os_parallelism(void);
 
-/* The CPU (os_cpu.c): may the x86 SHA-256 instructions (with SSSE3 and
- * SSE4.1) be used? Cheap to call often. */
-bool wex__os_cpu_has_sha256(void);
-
 #endif
