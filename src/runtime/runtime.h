@@ -71,8 +71,14 @@ enum {
  * memory. */
 #define WEX__POOL_DEFAULT_KEEP_RESIDENT ((uint64_t)16 << 20)
 /* Freed slots that keep a module's image mapped: enough for a few threads
- * instantiating the same module at once. */
-#define WEX__POOL_DEFAULT_WARM 16u
+ * instantiating the same module at once, plus a whole decommit batch (slots
+ * waiting to be reset keep their module too; a limit below the batch would
+ * send a busy module's slots cold, each to be remapped). A warm slot costs
+ * no memory once reset, only its mapping. */
+#define WEX__POOL_DEFAULT_WARM 64u
+/* Freed slots reset with one system call. Measured on this 2-core machine
+ * (bench/RESULTS.md, session 3): ... */
+#define WEX__POOL_DEFAULT_DECOMMIT_BATCH 32u
 /* A full pool fails at once: a single-threaded host would otherwise wait for
  * itself. Hosts with worker threads choose to wait (1 s default timeout). */
 #define WEX__POOL_DEFAULT_TIMEOUT_MS 1000u

@@ -18,18 +18,27 @@ static const wex_instantiation_t all[4] = {WEX_INSTANTIATION_POOLING_COW,
                                            WEX_INSTANTIATION_RECREATE_COW,
                                            WEX_INSTANTIATION_POOLING, WEX_INSTANTIATION_RECREATE};
 
-/* An engine with small pool limits (tests run under ASan and TSan too). */
-static wex_engine_t *engine_with(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
-                                 uint32_t slots) {
+/* An engine with small pool limits (tests run under ASan and TSan too) and a
+ * decommit batch of `batch` slots. */
+static wex_engine_t *engine_batched(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
+                                    uint32_t slots, uint32_t batch) {
     wex_config_t *c = wex_config_new();
     wex_config_set_bounds_checks(c, b);
     wex_config_set_instantiation_strategy(c, s);
     wex_config_set_pool_slots(c, slots);
     wex_config_set_pool_max_memory(c, (uint64_t)64 << 20);
+    wex_config_set_pool_decommit_batch(c, batch);
     wex_config_simulate(c, simulate);
     wex_engine_t *e = wex_engine_new(c);
     CHECK(e != NULL);
     return e;
+}
+
+/* The same with each freed slot reset at once (a batch of one): the next
+ * instance takes the slot just freed, which several tests rely on. */
+static wex_engine_t *engine_with(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
+                                 uint32_t slots) {
+    return engine_batched(s, b, simulate, slots, 1);
 }
 
 static wex_module_t *compile(wex_engine_t *e, const char *name) {
