@@ -65,6 +65,11 @@ unsigned wex__os_decommit_many(wex__os_range *r, size_t n, bool no_batch);
 /* Whether wex__os_decommit_many can use one call for many ranges here (it
  * probes on first use; false until then is not final). */
 bool wex__os_decommit_batched(void);
+/* Pages of [p, p+len) (p page-aligned) resident from the start, before the
+ * first that is not: mincore(2). A page not resident may be one never
+ * touched (zero) or one swapped out (not zero): only a resident prefix is
+ * known to be all the pages there are to clear. 0 where unknown. */
+size_t wex__os_resident_prefix(void *p, size_t len);
 /* Make [p, p+len) inaccessible again. */
 bool wex__os_protect_none(void *p, size_t len);
 void wex__os_close(int fd);

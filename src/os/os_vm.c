@@ -194,3 +194,19 @@ unsigned wex__os_decommit_many(wex__os_range *r, size_t n, bool no_batch) {
     }
     return calls;
 }
+
+/* mincore over at most 4096 pages at a time, a page's byte on the stack. */
+size_t wex__os_resident_prefix(void *p, size_t len) {
+    size_t ps = wex__os_page_size(), done = 0;
+    unsigned char vec[4096];
+    while (done < len) {
+        size_t n = (len - done + ps - 1) / ps;
+        if (n > sizeof vec) n = sizeof vec;
+        if (mincore((uint8_t *)p + done, n * ps, vec) != 0) return done;
+        for (size_t k = 0; k < n; k++) {
+            if (!(vec[k] & 1)) return done;
+            done += ps;
+        }
+    }
+    return done < len ? done : len;
+}

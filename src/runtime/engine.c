@@ -32,7 +32,7 @@ wex_config_t *wex_config_new(void) {
                              .guard_bytes = WEX__POOL_DEFAULT_GUARD,
                              .tables = WEX__POOL_DEFAULT_TABLES,
                              .elements = WEX__POOL_DEFAULT_ELEMENTS,
-                             .keep_resident = WEX__POOL_DEFAULT_KEEP_RESIDENT,
+                             .keep_resident = UINT64_MAX, /* by strategy (make_allocator) */
                              .warm_per_module = WEX__POOL_DEFAULT_WARM,
                              .decommit_batch = WEX__POOL_DEFAULT_DECOMMIT_BATCH,
                              .wait = false,
@@ -127,6 +127,9 @@ static wex__allocator *make_allocator(wex_engine_t *e) {
         wex__poolcfg pc = e->config.pool;
         pc.simulate_no_reservation = e->config.simulate & WEX_SIMULATE_NO_RESERVATION;
         pc.simulate_no_batch = e->config.simulate & WEX_SIMULATE_NO_PROCESS_MADVISE;
+        if (pc.keep_resident == UINT64_MAX)
+            pc.keep_resident =
+                cow ? WEX__POOL_DEFAULT_KEEP_RESIDENT_COW : WEX__POOL_DEFAULT_KEEP_RESIDENT;
         const char *why = NULL;
         for (;;) {
             wex__allocator *a = wex__alloc_pool_new(&pc, guard, cow, &why);
