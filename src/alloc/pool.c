@@ -86,7 +86,6 @@ typedef struct {
     uint64_t dc_off, dc_len; /* pending: [dc_off, dc_off + dc_len) to give back */
     size_t arena_used;
     bool in_use, warm_taken, has_mem;
-    bool pending; /* queued for the next batched reset, or in it */
 } pslot;
 
 /* Per-module warm lists: an open-addressing table keyed by module. */
@@ -292,7 +291,6 @@ static void flush_locked(pool *p) {
     pthread_mutex_lock(&p->lock);
     for (uint32_t k = 0; k < n; k++) {
         pslot *s = &p->slots[idx[k]];
-        s->pending = false;
         if (s->aff) {
             aff_find(p, s->aff, false)->inflight--;
             warm_link(p, idx[k], s->aff, true);
@@ -585,7 +583,6 @@ static void slot_release(pool *p, pslot *s) {
     } else {
         s->aff = warm ? m : NULL;
         if (warm) aff_find(p, m, true)->count++;
-        s->pending = true;
         p->pend[p->npend++] = i;
         if (p->npend >= p->batch) flush_locked(p);
     }
