@@ -22,6 +22,13 @@
  * of any thread). --keep-resident and --decommit-batch set those pool
  * settings (wex_config_set_pool_*), to measure their effect; by default the
  * engine's defaults apply.
+ *
+ *   wex-bench-instantiate --cpu-check
+ *
+ * prints how much work two busy threads do against one (0.3 s each), to tell
+ * whether a second core was really there for a 2-thread run: on a virtual
+ * machine whose two vCPUs share a physical core, or whose host is busy, two
+ * threads do far less than twice the work of one whatever the code.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -200,6 +207,29 @@ out:
     return status;
 }
 
+static void *spin(void *arg) {
+    volatile uint64_t n = 0;
+    uint64_t end = now_ns() + 300000000u;
+    while (now_ns() < end)
+        for (int i = 0; i < 10000; i++)
+            n++;
+    *(uint64_t *)arg = n;
+    return NULL;
+}
+
+static int cpu_check(void) {
+    uint64_t one = 0, two[2] = {0, 0};
+    spin(&one);
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++)
+        pthread_create(&th[t], NULL, spin, &two[t]);
+    for (int t = 0; t < 2; t++)
+        pthread_join(th[t], NULL);
+    printf("cpu_check two_threads_work=%.2f\n",
+           (double)(two[0] + two[1]) / (double)(one ? one : 1));
+    return 0;
+}
+
 static int usage(void) {
     fprintf(stderr, "usage: wex-bench-instantiate [--strategy NAME|all] [--threads N] "
                     "[--iterations N] [--min-seconds S] [--max-seconds S]\n"
@@ -225,6 +255,8 @@ int main(int argc, char **argv) {
             min_seconds = atof(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--max-seconds") == 0)
             max_seconds = atof(argv[++i]);
+        else if (strcmp(a, "--cpu-check") == 0)
+            return cpu_check();
         else if (i + 1 < argc && strcmp(a, "--keep-resident") == 0)
             opt_keep_resident = atoll(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--decommit-batch") == 0)

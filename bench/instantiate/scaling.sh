@@ -17,9 +17,13 @@ bench="$build/wex-bench-instantiate"
 dir="$build/bench-instantiate"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# What a second thread can add here at all (--cpu-check: two busy threads
+# against one); on a machine whose two vCPUs share a core, or whose host is
+# busy, two threads do much less than twice the work of one.
 have_perf=0
 perf stat -e task-clock true >/dev/null 2>&1 && have_perf=1
 for r in $(seq 1 "$rounds"); do
+    echo "round=$r $("$bench" --cpu-check) load=$(cut -d' ' -f1 /proc/loadavg)"
     for m in empty mem64k data16m tables; do
         [ -f "$dir/$m.wasm" ] || continue
         for t in 1 2; do
