@@ -292,7 +292,9 @@ void wex_config_set_pool_warm_slots(wex_config_t *config, uint32_t per_module);
  * once). One system call resets a whole batch, and in a multi-threaded host
  * each such call interrupts the other CPUs to flush their TLBs, so batching
  * is what lets instantiation scale with threads. Waiting slots still count
- * as free: a full pool resets them rather than waiting or failing. See
+ * as free: a full pool resets them rather than waiting or failing. Waiting
+ * slots keep their module and count against warm_per_module: keep that above
+ * the batch, or a busy module's freed slots go cold. See
  * WEX__POOL_DEFAULT_DECOMMIT_BATCH for the default. */
 void wex_config_set_pool_decommit_batch(wex_config_t *config, uint32_t slots);
 void wex_config_set_pool_exhaustion(wex_config_t *config, wex_pool_exhaustion_t mode,
