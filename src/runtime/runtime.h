@@ -82,8 +82,13 @@ enum {
  * send a busy module's slots cold, each to be remapped). A warm slot costs
  * no memory once reset, only its mapping. */
 #define WEX__POOL_DEFAULT_WARM 64u
-/* Freed slots reset with one system call. Measured on this 2-core machine
- * (bench/RESULTS.md, session 3): ... */
+/* Freed slots reset with one system call (pool.c: one TLB shootdown per
+ * batch instead of one per instance). Module (c), pooling-cow, instances/s
+ * with 1 / 2 threads on this 2-vCPU machine (bench/RESULTS.md, session 3):
+ * batch 1 (a reset per instance) 0.77-0.90 M / 0.32-0.44 M; 8: 1.10 M /
+ * 0.77 M; 32: 1.00-1.16 M / 0.82-0.89 M. Pending slots hold the pages their
+ * occupants touched until the batch is reset: 32 x what one instance
+ * touches. Must stay below WEX__POOL_DEFAULT_WARM. */
 #define WEX__POOL_DEFAULT_DECOMMIT_BATCH 32u
 /* A full pool fails at once: a single-threaded host would otherwise wait for
  * itself. Hosts with worker threads choose to wait (1 s default timeout). */
