@@ -282,9 +282,10 @@ void wex_config_set_pool_guard_bytes(wex_config_t *config, uint64_t bytes);
 /* Tables and elements per table a slot holds; larger tables live on the heap. */
 void wex_config_set_pool_tables(wex_config_t *config, uint32_t tables, uint32_t elements);
 /* Bytes of a freed slot's memory zeroed in place (kept resident) rather than
- * given back to the OS; only pages still resident are zeroed, and only where
- * no image is mapped (an image's private copies must be dropped). Default:
- * 16 MiB for Pooling, 0 for PoolingCopyOnWrite (see runtime.h). */
+ * given back to the OS, where no image is mapped (an image's private copies
+ * must be dropped). PoolingCopyOnWrite zeroes only the pages still resident
+ * at the start of them. Default: 16 MiB for Pooling, 0 for
+ * PoolingCopyOnWrite (see runtime.h). */
 void wex_config_set_pool_keep_resident(wex_config_t *config, uint64_t bytes);
 /* Freed slots that keep a module's image mapped, per module. */
 void wex_config_set_pool_warm_slots(wex_config_t *config, uint32_t per_module);

@@ -514,10 +514,15 @@ static void memory_release(wex__allocator *a, wex__memstore *ms) {
  * page never touched (zero) from one swapped out (not zero), so the first
  * page not resident ends what is known to be safe to zero here, and
  * everything from it on goes back with the decommit.
+ *
+ * With all (the Pooling strategy) the whole part is zeroed, resident or not:
+ * a host picks Pooling for modules that touch much of their memory at each
+ * call, and there the prefix rule measured slower (module (d): 75-80 us an
+ * instance against 64-66 us), whereas a page zeroed once stays resident.
  */
-static uint64_t zero_in_place(uint8_t *p, uint64_t len) {
+static uint64_t zero_in_place(uint8_t *p, uint64_t len, bool all) {
     if (!len) return 0;
-    uint64_t n = wex__os_resident_prefix(p, (size_t)len);
+    uint64_t n = all ? len : wex__os_resident_prefix(p, (size_t)len);
     if (n) memset(p, 0, (size_t)n);
     return n;
 }
@@ -544,7 +549,7 @@ static void slot_release(pool *p, pslot *s) {
             keep = used < p->cfg.keep_resident ? used : p->cfg.keep_resident;
             dirty = s->copied < keep ? s->copied : keep;
         }
-        keep = dirty + zero_in_place(base + dirty, keep - dirty);
+        keep = dirty + zero_in_place(base + dirty, keep - dirty, !p->cow);
         s->dirty = dirty;
         s->dirty_mod = dirty ? s->occupant : NULL;
         if (used > s->accessible)

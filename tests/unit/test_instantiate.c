@@ -20,15 +20,17 @@ static const wex_instantiation_t all[4] = {WEX_INSTANTIATION_POOLING_COW,
                                            WEX_INSTANTIATION_POOLING, WEX_INSTANTIATION_RECREATE};
 
 /* An engine with small pool limits (tests run under ASan and TSan too) and a
- * decommit batch of `batch` slots. */
+ * decommit batch of `batch` slots; keep: keep_resident, or UINT64_MAX for the
+ * default. */
 static wex_engine_t *engine_batched(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
-                                    uint32_t slots, uint32_t batch) {
+                                    uint32_t slots, uint32_t batch, uint64_t keep) {
     wex_config_t *c = wex_config_new();
     wex_config_set_bounds_checks(c, b);
     wex_config_set_instantiation_strategy(c, s);
     wex_config_set_pool_slots(c, slots);
     wex_config_set_pool_max_memory(c, (uint64_t)64 << 20);
     wex_config_set_pool_decommit_batch(c, batch);
+    if (keep != UINT64_MAX) wex_config_set_pool_keep_resident(c, keep);
     wex_config_simulate(c, simulate);
     wex_engine_t *e = wex_engine_new(c);
     CHECK(e != NULL);
@@ -39,7 +41,7 @@ static wex_engine_t *engine_batched(wex_instantiation_t s, wex_bounds_t b, unsig
  * instance takes the slot just freed, which several tests rely on. */
 static wex_engine_t *engine_with(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
                                  uint32_t slots) {
-    return engine_batched(s, b, simulate, slots, 1);
+    return engine_batched(s, b, simulate, slots, 1, UINT64_MAX);
 }
 
 static wex_module_t *compile(wex_engine_t *e, const char *name) {
@@ -560,7 +562,9 @@ static void batch_on_full_queue(unsigned simulate) {
     for (int k = 0; k < 4; k += 2)
         for (int b = 0; b < 2; b++) {
             wex_bounds_t bounds = b ? WEX_BOUNDS_EXPLICIT : WEX_BOUNDS_GUARD_PAGES;
-            wex_engine_t *e = engine_batched(all[k], bounds, simulate, 8, 4);
+            /* Pooling would keep all of this small memory resident (zeroed
+             * in place): nothing to batch. */
+            wex_engine_t *e = engine_batched(all[k], bounds, simulate, 8, 4, 0);
             wex__allocator *a = e->alloc;
             wex_module_t *m = compile(e, "instantiate.wasm");
             wex_store_t *st[4];
@@ -622,6 +626,7 @@ TEST(batch_flush_when_no_clean_slot) {
         wex_config_set_pool_slots(c, 4);
         wex_config_set_pool_max_memory(c, (uint64_t)1 << 20);
         wex_config_set_pool_decommit_batch(c, 4);
+        wex_config_set_pool_keep_resident(c, 0);
         wex_config_set_pool_exhaustion(c, WEX_POOL_FAIL, 0);
         wex_engine_t *e = wex_engine_new(c);
         wex__allocator *a = e->alloc;
@@ -660,7 +665,8 @@ TEST(batch_flush_when_no_clean_slot) {
 /* A module deleted while slots that remember it wait to be reset: they
  * forget it (a new module at its address must not take them as warm). */
 TEST(batch_module_forgotten_while_pending) {
-    wex_engine_t *e = engine_batched(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 0, 4, 4);
+    wex_engine_t *e =
+        engine_batched(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 0, 4, 4, UINT64_MAX);
     wex_module_t *m = compile(e, "instantiate.wasm");
     wex_store_t *st[4];
     uint8_t *bases[4];
