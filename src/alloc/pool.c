@@ -16,8 +16,9 @@
  * guarded by one mutex; the resets and mappings happen outside it.
  *
  * Resetting a freed slot: memory without an image mapped (no data, or data
- * copied) has its first keep_resident bytes zeroed in place, which needs no
- * system call. The rest (all of it for an image mapped copy-on-write: only
+ * copied) has its first keep_resident bytes zeroed in place (for
+ * PoolingCopyOnWrite only the resident pages at their start: zero_in_place),
+ * which needs no TLB shootdown. The rest (all of it for an image mapped copy-on-write: only
  * dropping the private pages brings the image back) must be given back with
  * MADV_DONTNEED, and in a multi-threaded process each such call interrupts
  * every other CPU running this process to flush its TLB. Reset one slot at a
