@@ -268,6 +268,8 @@ enum {
     WEX_SIMULATE_NO_MEMFD = 1,        /* images cannot live in a memfd: they are copied */
     WEX_SIMULATE_MADVISE_IGNORED = 2, /* madvise(MADV_DONTNEED) does nothing */
     WEX_SIMULATE_NO_RESERVATION = 4,  /* the pool's reservation fails */
+    /* process_madvise cannot reset many ranges at once: one madvise each */
+    WEX_SIMULATE_NO_PROCESS_MADVISE = 8,
 };
 
 void wex_config_set_instantiation_strategy(wex_config_t *config, wex_instantiation_t strategy);
@@ -280,10 +282,22 @@ void wex_config_set_pool_guard_bytes(wex_config_t *config, uint64_t bytes);
 /* Tables and elements per table a slot holds; larger tables live on the heap. */
 void wex_config_set_pool_tables(wex_config_t *config, uint32_t tables, uint32_t elements);
 /* Bytes of a freed slot's memory zeroed in place (kept resident) rather than
- * given back to the OS. */
+ * given back to the OS, where no image is mapped (an image's private copies
+ * must be dropped). PoolingCopyOnWrite zeroes only the pages still resident
+ * at the start of them. Default: 16 MiB for Pooling, 0 for
+ * PoolingCopyOnWrite (see runtime.h). */
 void wex_config_set_pool_keep_resident(wex_config_t *config, uint64_t bytes);
 /* Freed slots that keep a module's image mapped, per module. */
 void wex_config_set_pool_warm_slots(wex_config_t *config, uint32_t per_module);
+/* Freed slots whose pages wait to be given back together (1: each slot at
+ * once). One system call resets a whole batch, and in a multi-threaded host
+ * each such call interrupts the other CPUs to flush their TLBs, so batching
+ * is what lets instantiation scale with threads. Waiting slots still count
+ * as free: a full pool resets them rather than waiting or failing. Waiting
+ * slots keep their module and count against warm_per_module: keep that above
+ * the batch, or a busy module's freed slots go cold. See
+ * WEX__POOL_DEFAULT_DECOMMIT_BATCH for the default. */
+void wex_config_set_pool_decommit_batch(wex_config_t *config, uint32_t slots);
 void wex_config_set_pool_exhaustion(wex_config_t *config, wex_pool_exhaustion_t mode,
                                     uint32_t timeout_ms);
 /* Make fallbacks happen on purpose (WEX_SIMULATE_* flags), for tests. */

@@ -3,7 +3,8 @@
  * takes under each strategy.
  *
  *   wex-bench-instantiate [--strategy NAME|all] [--threads N] [--iterations N]
- *                         [--min-seconds S] [--max-seconds S] FILE.wasm
+ *                         [--min-seconds S] [--max-seconds S]
+ *                         [--keep-resident BYTES] [--decommit-batch N] FILE.wasm
  *
  * Per iteration (timed as a whole): a store, an instance of FILE, a call of
  * its export `run` if it has one, and the store's deletion (which drops the
@@ -18,7 +19,16 @@
  * milliseconds. A strategy stops early after --max-seconds (default 5) once
  * every thread has done 20 iterations, so that RecreateInstance on a large
  * module stays bearable; `iterations` says how many were timed (the fewest
- * of any thread).
+ * of any thread). --keep-resident and --decommit-batch set those pool
+ * settings (wex_config_set_pool_*), to measure their effect; by default the
+ * engine's defaults apply.
+ *
+ *   wex-bench-instantiate --cpu-check
+ *
+ * prints how much work two busy threads do against one (0.3 s each), to tell
+ * whether a second core was really there for a 2-thread run: on a virtual
+ * machine whose two vCPUs share a physical core, or whose host is busy, two
+ * threads do far less than twice the work of one whatever the code.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -104,10 +114,16 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* Pool settings given on the command line; negative: the engine's default. */
+static long long opt_keep_resident = -1, opt_decommit_batch = -1;
+
 static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len, int nthreads,
                         long iterations, double min_seconds, double max_seconds) {
     wex_config_t *cfg = wex_config_new();
     wex_config_set_instantiation_strategy(cfg, s);
+    if (opt_keep_resident >= 0) wex_config_set_pool_keep_resident(cfg, (uint64_t)opt_keep_resident);
+    if (opt_decommit_batch >= 0)
+        wex_config_set_pool_decommit_batch(cfg, (uint32_t)opt_decommit_batch);
     wex_config_set_pool_exhaustion(cfg, WEX_POOL_WAIT, 10000);
     wex_engine_t *engine = wex_engine_new(cfg);
     if (!engine) {
@@ -191,9 +207,36 @@ out:
     return status;
 }
 
+static void *spin(void *arg) {
+    volatile uint64_t n = 0;
+    uint64_t end = now_ns() + 300000000u;
+    while (now_ns() < end)
+        for (int i = 0; i < 10000; i++)
+            n++;
+    *(uint64_t *)arg = n;
+    return NULL;
+}
+
+static int cpu_check(void) {
+    uint64_t one = 0, two[2] = {0, 0}, again = 0;
+    /* One thread alone, the better of two runs (the vCPUs may differ). */
+    spin(&one);
+    spin(&again);
+    if (again > one) one = again;
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++)
+        pthread_create(&th[t], NULL, spin, &two[t]);
+    for (int t = 0; t < 2; t++)
+        pthread_join(th[t], NULL);
+    printf("cpu_check two_threads_work=%.2f\n",
+           (double)(two[0] + two[1]) / (double)(one ? one : 1));
+    return 0;
+}
+
 static int usage(void) {
     fprintf(stderr, "usage: wex-bench-instantiate [--strategy NAME|all] [--threads N] "
-                    "[--iterations N] [--min-seconds S] [--max-seconds S] FILE.wasm\n"
+                    "[--iterations N] [--min-seconds S] [--max-seconds S]\n"
+                    "       [--keep-resident BYTES] [--decommit-batch N] FILE.wasm\n"
                     "  NAME: pooling-cow, recreate-cow, pooling, recreate\n");
     return 2;
 }
@@ -215,6 +258,12 @@ int main(int argc, char **argv) {
             min_seconds = atof(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--max-seconds") == 0)
             max_seconds = atof(argv[++i]);
+        else if (strcmp(a, "--cpu-check") == 0)
+            return cpu_check();
+        else if (i + 1 < argc && strcmp(a, "--keep-resident") == 0)
+            opt_keep_resident = atoll(argv[++i]);
+        else if (i + 1 < argc && strcmp(a, "--decommit-batch") == 0)
+            opt_decommit_batch = atoll(argv[++i]);
         else if (a[0] == '-')
             return usage();
         else if (!file)

@@ -66,6 +66,10 @@ struct wex__allocator {
     /* Counters (atomic), for tests and -v: images mapped, images copied,
      * slots reused warm (same module, no remapping). */
     uint64_t n_mapped, n_copied, n_warm;
+    /* Pooling: batches of freed slots reset, slots in them, system calls
+     * those resets made (one per batch where process_madvise batches), and
+     * slots reset by zeroing in place with nothing to give back. */
+    uint64_t n_flushes, n_flushed, n_decommit_calls, n_zeroed;
 };
 
 /* Pool limits and behaviour, filled from the configuration. */
@@ -79,6 +83,8 @@ typedef struct {
     bool wait;
     uint32_t timeout_ms;
     bool simulate_no_reservation;
+    uint32_t decommit_batch; /* freed slots reset together (pool.c) */
+    bool simulate_no_batch;  /* one madvise per range, as without process_madvise */
 } wex__poolcfg;
 
 /* The on-demand allocator: one mmap reservation per memory, the C heap for

@@ -9,14 +9,29 @@
  * tables. Untouched parts cost no memory (PROT_NONE or never-touched pages,
  * MAP_NORESERVE).
  *
- * A freed slot is reset at once (madvise(MADV_DONTNEED) over the bytes the
- * memory had, inaccessible again past the initial size) and remembers the
- * module it held: with copy-on-write its image stays mapped, so the next
- * instance of the same module takes it with no system call at all. Other
- * modules take the least recently freed cold slot, or else steal the least
- * recently freed warm one. Free slots are on lists guarded by one mutex; the
- * resets and mappings happen outside it.
+ * A freed slot remembers the module it held: with copy-on-write its image
+ * stays mapped, so the next instance of the same module takes it with no
+ * system call at all. Other modules take the least recently freed cold slot,
+ * or else steal the least recently freed warm one. Free slots are on lists
+ * guarded by one mutex; the resets and mappings happen outside it.
+ *
+ * Resetting a freed slot: memory without an image mapped (no data, or data
+ * copied) has its first keep_resident bytes zeroed in place (for
+ * PoolingCopyOnWrite only the resident pages at their start: zero_in_place),
+ * which needs no TLB shootdown. The rest (all of it for an image mapped copy-on-write: only
+ * dropping the private pages brings the image back) must be given back with
+ * MADV_DONTNEED, and in a multi-threaded process each such call interrupts
+ * every other CPU running this process to flush its TLB. Reset one slot at a
+ * time, two threads instantiating interrupt each other once per instance and
+ * together do fewer instances per second than one. So a freed slot that has
+ * pages to give back goes to a pending queue, keeping its module and image;
+ * when decommit_batch slots wait, or when a thread finds no clean slot, one
+ * thread takes the whole queue and resets it with one process_madvise over
+ * all the ranges (one TLB shootdown: os_vm.c), outside the lock, then makes
+ * the slots free again. Pending and in-flight slots count as free: a pool
+ * is never "full" while some of its slots only wait to be reset.
  */
+#define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP (glibc) */
 #include "alloc/alloc.h"
 #include "module/module.h"
 #include "os/os.h"
@@ -49,6 +64,11 @@
 #define WEX__LSAN_UNROOT(p, n) ((void)0)
 #endif
 
+/* The largest decommit batch: the range vector lives on the flushing
+ * thread's stack, and past a few dozen ranges one more range per call saves
+ * nothing measurable while its pages stay resident longer. */
+#define WEX__POOL_MAX_BATCH 128u
+
 #define NIL UINT32_MAX
 
 typedef struct {
@@ -65,6 +85,7 @@ typedef struct {
     uint64_t dirty;              /* Pooling: [0, dirty) still holds the last occupant's
                                   * bytes, to be overwritten by its module's image */
     const wex__module *dirty_mod;
+    uint64_t dc_off, dc_len; /* pending: [dc_off, dc_off + dc_len) to give back */
     size_t arena_used;
     bool in_use, warm_taken, has_mem;
 } pslot;
@@ -72,7 +93,9 @@ typedef struct {
 /* Per-module warm lists: an open-addressing table keyed by module. */
 typedef struct {
     const wex__module *mod; /* NULL: empty */
-    uint32_t head, count;
+    uint32_t head;          /* clean warm slots */
+    uint32_t count;         /* clean warm slots + pending ones that will be */
+    uint32_t inflight;      /* of those, in a batch being reset now */
 } affent;
 
 typedef struct {
@@ -94,10 +117,13 @@ typedef struct {
     uint32_t affcap;               /* power of two >= 2 * slots */
     uint32_t cold_head, cold_tail; /* cold list: take from the tail (least recent) */
     uint32_t warm_head, warm_tail; /* warm LRU: steal from the tail */
-    uint32_t nfree;
-    uint32_t fresh; /* slots [fresh, slots) were never used */
+    uint32_t nfree;                /* clean, pending and in-flight slots */
+    uint32_t fresh;                /* slots [fresh, slots) were never used */
+    uint32_t *pend;                /* pending slots, npend of batch */
+    uint32_t npend, batch;
+    uint32_t flushing; /* slots in batches being reset */
     pthread_mutex_t lock;
-    pthread_cond_t freed;
+    pthread_cond_t freed; /* broadcast when slots become free or clean */
 } pool;
 
 /* ------------------------------------------------------------ lists */
@@ -141,6 +167,7 @@ static affent *aff_find(pool *p, const wex__module *m, bool create) {
             e->mod = m;
             e->head = NIL;
             e->count = 0;
+            e->inflight = 0;
             return e;
         }
     }
@@ -160,6 +187,12 @@ static void aff_delete(pool *p, affent *e) {
     p->aff[i].mod = NULL;
 }
 
+/* One slot fewer (clean or pending) that remembers module m. */
+static void aff_drop(pool *p, const wex__module *m) {
+    affent *e = aff_find(p, m, false);
+    if (--e->count == 0) aff_delete(p, e);
+}
+
 /* Take free warm slot i off its lists. */
 static void warm_unlink(pool *p, uint32_t i) {
     pslot *s = &p->slots[i];
@@ -169,12 +202,14 @@ static void warm_unlink(pool *p, uint32_t i) {
     else
         e->head = s->mnext;
     if (s->mnext != NIL) p->slots[s->mnext].mprev = s->mprev;
-    if (--e->count == 0) aff_delete(p, e);
     list_remove(p, &p->warm_head, &p->warm_tail, i);
     s->aff = NULL;
+    if (--e->count == 0) aff_delete(p, e);
 }
 
-static void warm_link(pool *p, uint32_t i, const wex__module *m) {
+/* Put free clean slot i on module m's warm list; counted: the slot was
+ * already counted for m while it was pending. */
+static void warm_link(pool *p, uint32_t i, const wex__module *m, bool counted) {
     pslot *s = &p->slots[i];
     affent *e = aff_find(p, m, true);
     s->aff = m;
@@ -182,7 +217,7 @@ static void warm_link(pool *p, uint32_t i, const wex__module *m) {
     s->mnext = e->head;
     if (e->head != NIL) p->slots[e->head].mprev = i;
     e->head = i;
-    e->count++;
+    if (!counted) e->count++;
     list_push(p, &p->warm_head, &p->warm_tail, i);
 }
 
@@ -206,6 +241,69 @@ static void slot_make_cold(pool *p, uint32_t i) {
     s->img_mod = NULL;
 }
 
+/* Replace everything slot i's last occupant may have touched with fresh
+ * inaccessible pages: the fallback when pages cannot be given back, and how
+ * a slot with an image mapped goes cold on release. */
+static void slot_drop(pool *p, uint32_t i) {
+    pslot *s = &p->slots[i];
+    uint64_t end = s->dc_off + s->dc_len;
+    if (end < s->accessible) end = s->accessible;
+    if (end < s->dirty) end = s->dirty;
+    wex__os_reset_fixed(slot_mem(p, i), (size_t)end);
+    s->accessible = 0;
+    s->image_size = 0;
+    s->img_mod = NULL;
+    s->dirty = 0;
+    s->dirty_mod = NULL;
+    s->dc_off = s->dc_len = 0;
+}
+
+/*
+ * Reset every pending slot (called and returning with the lock held): take
+ * the queue, give all its ranges back with as few system calls as the kernel
+ * allows (one TLB shootdown for the batch) outside the lock, then put the
+ * slots on their module's warm list, or the cold list. Meanwhile they are
+ * in flight: still free, so an allocation that finds nothing else waits for
+ * them rather than failing, and module_forget waits before forgetting.
+ */
+static void flush_locked(pool *p) {
+    uint32_t n = p->npend, idx[WEX__POOL_MAX_BATCH];
+    wex__os_range r[WEX__POOL_MAX_BATCH];
+    memcpy(idx, p->pend, n * sizeof *idx);
+    p->npend = 0;
+    p->flushing += n;
+    for (uint32_t k = 0; k < n; k++) {
+        const wex__module *m = p->slots[idx[k]].aff;
+        if (m) aff_find(p, m, false)->inflight++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    for (uint32_t k = 0; k < n; k++) {
+        pslot *s = &p->slots[idx[k]];
+        r[k].p = slot_mem(p, idx[k]) + s->dc_off;
+        r[k].len = (size_t)s->dc_len;
+    }
+    unsigned calls = wex__os_decommit_many(r, n, p->cfg.simulate_no_batch);
+    for (uint32_t k = 0; k < n; k++) {
+        if (!r[k].done) slot_drop(p, idx[k]); /* cannot reset in place: fresh pages */
+        p->slots[idx[k]].dc_off = p->slots[idx[k]].dc_len = 0;
+    }
+    __atomic_add_fetch(&p->base.n_flushes, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&p->base.n_flushed, n, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&p->base.n_decommit_calls, calls, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&p->lock);
+    for (uint32_t k = 0; k < n; k++) {
+        pslot *s = &p->slots[idx[k]];
+        if (s->aff) {
+            aff_find(p, s->aff, false)->inflight--;
+            warm_link(p, idx[k], s->aff, true);
+        } else {
+            list_push(p, &p->cold_head, &p->cold_tail, idx[k]);
+        }
+    }
+    p->flushing -= n;
+    pthread_cond_broadcast(&p->freed);
+}
+
 static bool in_pool_mem(const pool *p, const void *ptr) {
     const uint8_t *b = ptr;
     return b >= p->mem && b < p->mem + (uint64_t)p->cfg.slots * p->stride;
@@ -224,9 +322,11 @@ static wex_error_t *exhausted(const pool *p, bool waited) {
 }
 
 /*
- * Take a slot for module m: one it held last (warm), else the least recently
- * freed cold one, else steal the least recently freed warm one. A full pool
- * waits (up to the timeout) or fails, as configured.
+ * Take a slot for module m: a clean one it held last (warm), else the least
+ * recently freed clean cold one (or a never used one), else reset the pending
+ * batch and look again, else steal the least recently freed warm one. Only
+ * when no slot is free, not even pending, is the pool full: then it waits
+ * (up to the timeout) or fails, as configured.
  */
 static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size_t bytes,
                                    void **record, void **slotp) {
@@ -239,7 +339,7 @@ static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size
     pthread_mutex_lock(&p->lock);
     for (;;) {
         affent *e = p->nfree ? aff_find(p, m, false) : NULL;
-        if (e) {
+        if (e && e->head != NIL) {
             i = e->head;
             warm_unlink(p, i);
             warm = true;
@@ -248,12 +348,20 @@ static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size
             list_remove(p, &p->cold_head, &p->cold_tail, i);
         } else if (p->fresh < p->cfg.slots) {
             i = p->fresh++;
+        } else if (p->npend) {
+            flush_locked(p);
+            continue;
         } else if (p->warm_tail != NIL) {
             i = p->warm_tail;
             warm_unlink(p, i);
             stolen = true;
         }
         if (i != NIL) break;
+        if (p->flushing) {
+            /* Another thread is resetting slots: they are free in a moment. */
+            pthread_cond_wait(&p->freed, &p->lock);
+            continue;
+        }
         if (!p->cfg.wait) {
             pthread_mutex_unlock(&p->lock);
             return exhausted(p, false);
@@ -396,36 +504,60 @@ static void memory_release(wex__allocator *a, wex__memstore *ms) {
 }
 
 /*
- * Give slot s back: its memory returns to what a fresh instance of the same
- * module starts with (the image, or zeros: pages dropped, or for Pooling the
- * first keep_resident bytes zeroed in place), grown pages become inaccessible
- * again, the arena is zeroed. Then it goes on its module's warm list, or cold.
+ * Zero the start of [p, p+len) in place, the part of a freed slot's memory
+ * kept resident (keep_resident) instead of given back; returns the bytes
+ * zeroed, the rest is to be given back. Zeroing needs no TLB shootdown, and
+ * a page zeroed in place is not faulted in again by the next occupant. But
+ * storing to every byte also touches pages the occupant never did: on module
+ * (b), 64 KiB never touched, zeroing it all took 1.71 us an instance against
+ * 0.81 us when mincore first finds the resident pages (bench/RESULTS.md,
+ * session 3). So only the resident prefix is zeroed: mincore cannot tell a
+ * page never touched (zero) from one swapped out (not zero), so the first
+ * page not resident ends what is known to be safe to zero here, and
+ * everything from it on goes back with the decommit.
+ *
+ * With all (the Pooling strategy) the whole part is zeroed, resident or not:
+ * a host picks Pooling for modules that touch much of their memory at each
+ * call, and there the prefix rule measured slower (module (d): 75-80 us an
+ * instance against 64-66 us), whereas a page zeroed once stays resident.
+ */
+static uint64_t zero_in_place(uint8_t *p, uint64_t len, bool all) {
+    if (!len) return 0;
+    uint64_t n = all ? len : wex__os_resident_prefix(p, (size_t)len);
+    if (n) memset(p, 0, (size_t)n);
+    return n;
+}
+
+/*
+ * Give slot s back. Its memory must return to what a fresh instance of the
+ * same module starts with (the image, or zeros) before anyone can take it:
+ * without an image mapped, the first keep_resident bytes are zeroed in place
+ * now (the image part of a Pooling slot is left: the next instance of the
+ * module copies over it, and if another takes the slot it is cleared then);
+ * pages grown past the initial size become inaccessible now; what is left to
+ * give back waits in the pending queue (see the top of the file), which is
+ * reset as a batch when it is full. The slot keeps its module (and image)
+ * when the module has fewer than warm_per_module slots; otherwise it goes
+ * cold and forgets it.
  */
 static void slot_release(pool *p, pslot *s) {
     uint32_t i = (uint32_t)(s - p->slots);
     uint8_t *base = slot_mem(p, i);
+    s->dc_off = s->dc_len = 0;
     if (s->has_mem) {
         uint64_t used = s->used, keep = 0, dirty = 0;
-        if (!p->cow && !s->image_size) {
+        if (!s->image_size) {
             keep = used < p->cfg.keep_resident ? used : p->cfg.keep_resident;
-            /* The image part is rewritten by the next instance of the same
-             * module; if another takes the slot, slot_make_cold clears it. */
             dirty = s->copied < keep ? s->copied : keep;
         }
-        if (keep > dirty) memset(base + dirty, 0, (size_t)(keep - dirty));
+        keep = dirty + zero_in_place(base + dirty, keep - dirty, !p->cow);
         s->dirty = dirty;
         s->dirty_mod = dirty ? s->occupant : NULL;
-        if (!wex__os_decommit(base + keep, (size_t)(used - keep), false)) {
-            /* Cannot reset in place: start over with fresh pages. */
-            wex__os_reset_fixed(base, (size_t)(used > s->accessible ? used : s->accessible));
-            s->accessible = 0;
-            s->image_size = 0;
-            s->img_mod = NULL;
-            s->dirty = 0;
-            s->dirty_mod = NULL;
-        } else if (used > s->accessible) {
+        if (used > s->accessible)
             wex__os_protect_none(base + s->accessible, (size_t)(used - s->accessible));
-        }
+        s->dc_off = keep;
+        s->dc_len = used - keep;
+        if (keep && !s->dc_len) __atomic_add_fetch(&p->base.n_zeroed, 1, __ATOMIC_RELAXED);
     }
     memset(p->arenas + (size_t)i * WEX__POOL_ARENA_BYTES, 0, s->arena_used);
     s->arena_used = 0;
@@ -434,19 +566,34 @@ static void slot_release(pool *p, pslot *s) {
     pthread_mutex_lock(&p->lock);
     affent *e = aff_find(p, m, false);
     bool warm = p->cfg.warm_per_module > 0 && (!e || e->count < p->cfg.warm_per_module);
-    if (!warm && (s->img_mod || s->dirty)) {
+    if (!warm && s->img_mod) {
+        /* Going cold with an image mapped: fresh pages replace it all, which
+         * gives back everything at once. */
         pthread_mutex_unlock(&p->lock);
-        slot_make_cold(p, i);
+        slot_drop(p, i);
         pthread_mutex_lock(&p->lock);
+    } else if (!warm && s->dirty) {
+        /* The image bytes left for the next instance of m go back too. */
+        s->dc_len += s->dc_off;
+        s->dc_off = 0;
+        s->dirty = 0;
+        s->dirty_mod = NULL;
     }
-    if (warm)
-        warm_link(p, i, m);
-    else
-        list_push(p, &p->cold_head, &p->cold_tail, i);
     s->in_use = false;
     s->occupant = NULL;
     p->nfree++;
-    pthread_cond_signal(&p->freed);
+    if (!s->dc_len) {
+        if (warm)
+            warm_link(p, i, m, false);
+        else
+            list_push(p, &p->cold_head, &p->cold_tail, i);
+    } else {
+        s->aff = warm ? m : NULL;
+        if (warm) aff_find(p, m, true)->count++;
+        p->pend[p->npend++] = i;
+        if (p->npend >= p->batch) flush_locked(p);
+    }
+    pthread_cond_broadcast(&p->freed);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -467,16 +614,33 @@ static void *instance_alloc(wex__allocator *a, size_t bytes) {
 
 /* The module is being deleted: its warm slots become cold, so that a new
  * module at the same address can never be taken for it. (Cold free slots
- * never keep an image mapped, and no slot is in use by a deleted module.) */
+ * never keep an image mapped, and no slot is in use by a deleted module.)
+ * Pending slots that remember it forget it now; those in a batch being reset
+ * are waited for (microseconds), then forgotten as warm ones. */
 static void module_forget(wex__allocator *a, const wex__module *m) {
     pool *p = (pool *)a;
     pthread_mutex_lock(&p->lock);
     affent *e;
     while ((e = aff_find(p, m, false))) {
-        uint32_t i = e->head;
-        warm_unlink(p, i);
-        slot_make_cold(p, i);
-        list_push(p, &p->cold_head, &p->cold_tail, i);
+        if (e->head != NIL) {
+            uint32_t i = e->head;
+            warm_unlink(p, i);
+            slot_make_cold(p, i);
+            list_push(p, &p->cold_head, &p->cold_tail, i);
+            continue;
+        }
+        for (uint32_t k = 0; k < p->npend; k++) {
+            pslot *s = &p->slots[p->pend[k]];
+            if (s->aff != m) continue;
+            s->aff = NULL;
+            slot_make_cold(p, p->pend[k]);
+            aff_drop(p, m);
+        }
+        e = aff_find(p, m, false);
+        if (e && e->head == NIL) {
+            if (e->inflight == 0) break; /* cannot happen: counted slots are somewhere */
+            pthread_cond_wait(&p->freed, &p->lock);
+        }
     }
     pthread_mutex_unlock(&p->lock);
 }
@@ -510,6 +674,7 @@ static void table_free(wex__allocator *a, void **elems, uint32_t cap) {
 static void free_tables(pool *p) {
     if (p->slots) wex__os_release(p->slots, p->cfg.slots * sizeof *p->slots);
     if (p->aff) wex__os_release(p->aff, p->affcap * sizeof *p->aff);
+    wex__free(p->pend);
 }
 
 static void destroy(wex__allocator *a) {
@@ -572,7 +737,11 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
         p->affcap *= 2;
     p->slots = wex__os_alloc_lazy(cfg->slots * sizeof *p->slots);
     p->aff = wex__os_alloc_lazy(p->affcap * sizeof *p->aff);
-    if (!p->res || !p->side || !p->slots || !p->aff) {
+    p->batch = cfg->decommit_batch ? cfg->decommit_batch : 1;
+    if (p->batch > WEX__POOL_MAX_BATCH) p->batch = WEX__POOL_MAX_BATCH;
+    if (p->batch > cfg->slots) p->batch = cfg->slots;
+    p->pend = wex__calloc(p->batch, sizeof *p->pend);
+    if (!p->res || !p->side || !p->slots || !p->aff || !p->pend) {
         *why = p->res ? "out of memory" : "the pool's address space cannot be reserved";
         if (p->res) wex__os_release(p->res, p->res_len);
         if (p->side) wex__os_release(p->side, p->side_len);
@@ -597,7 +766,17 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
      * (the least recently freed); never-used slots come after cold ones. */
     p->cold_head = p->cold_tail = p->warm_head = p->warm_tail = NIL;
     p->nfree = cfg->slots;
-    pthread_mutex_init(&p->lock, NULL);
+    /* An adaptive mutex spins a little before sleeping: the lock is held for
+     * list operations only (tens of ns), and two threads instantiating flat
+     * out would otherwise sleep and wake each other in the kernel (futex)
+     * at every collision, which measured worse than the work it guards. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(&p->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     pthread_cond_init(&p->freed, NULL);
     wex__allocator *a = &p->base;
     a->memory_reserve = wex__alloc_reserve_fresh;

@@ -50,6 +50,26 @@ bool wex__os_reset_fixed(void *p, size_t len);
 /* Give the pages of [p, p+len) back: a private mapping reads as its file
  * (or zeros) again. simulate_ignored: do nothing, as some emulators do. */
 bool wex__os_decommit(void *p, size_t len, bool simulate_ignored);
+/* One range for wex__os_decommit_many; done says it was given back. */
+typedef struct {
+    void *p;
+    size_t len;
+    bool done;
+} wex__os_range;
+/* Give back the pages of n ranges, like wex__os_decommit on each, with as
+ * few system calls (and TLB shootdowns) as the kernel allows: one
+ * process_madvise where it takes MADV_DONTNEED for the calling process, else
+ * one madvise per range (no_batch forces that path). Sets each range's done;
+ * returns the system calls made (for tests and counters). */
+unsigned wex__os_decommit_many(wex__os_range *r, size_t n, bool no_batch);
+/* Whether wex__os_decommit_many can use one call for many ranges here (it
+ * probes on first use; false until then is not final). */
+bool wex__os_decommit_batched(void);
+/* Pages of [p, p+len) (p page-aligned) resident from the start, before the
+ * first that is not: mincore(2). A page not resident may be one never
+ * touched (zero) or one swapped out (not zero): only a resident prefix is
+ * known to be all the pages there are to clear. 0 where unknown. */
+size_t wex__os_resident_prefix(void *p, size_t len);
 /* Make [p, p+len) inaccessible again. */
 bool wex__os_protect_none(void *p, size_t len);
 void wex__os_close(int fd);

@@ -84,3 +84,129 @@ bool wex__os_protect_none(void *p, size_t len) {
 void wex__os_close(int fd) {
     if (fd >= 0) close(fd);
 }
+
+/*
+ * Batched decommit. In a multi-threaded process every madvise(MADV_DONTNEED)
+ * that drops present pages ends with a TLB shootdown: an inter-processor
+ * interrupt to every other CPU running a thread of this process. A pool that
+ * resets each freed slot with its own madvise therefore interrupts the other
+ * instantiating threads once per instance, and adding a thread makes all of
+ * them slower. process_madvise(2) takes a vector of ranges; since Linux 6.13
+ * it accepts MADV_DONTNEED when the target is the calling process, and since
+ * 6.16 it gathers the TLB flush over all ranges of one call: n slots cost one
+ * shootdown instead of n.
+ *
+ * The pidfd it needs names a process, so a pidfd opened before fork() would
+ * name the parent in the child (and MADV_DONTNEED on another process is
+ * refused, or worse): the cache holds the pid it was opened for, packed with
+ * the descriptor in one atomic word, and a process whose pid differs opens
+ * its own. Whether the kernel takes the call is probed on first use and
+ * remembered (ENOSYS: no syscall; EINVAL: MADV_DONTNEED not allowed there;
+ * EPERM/EBADF: refused, e.g. by a seccomp filter); without it each range gets
+ * its own madvise, still in one pass.
+ */
+#if defined(__linux__) && defined(SYS_process_madvise) && defined(SYS_pidfd_open)
+#include <sys/uio.h>
+#define WEX__HAVE_PMADV 1
+/* 0: not yet known, 1: works, -1: unavailable. */
+static int pmadv_state;
+/* (pid << 32) | fd of this process's pidfd, or 0. */
+static uint64_t pmadv_fd;
+
+/* This process's pidfd, opened once per process (see above); -1 if none. */
+static int self_pidfd(void) {
+    uint32_t pid = (uint32_t)getpid();
+    uint64_t v = __atomic_load_n(&pmadv_fd, __ATOMIC_ACQUIRE);
+    if (v && (uint32_t)(v >> 32) == pid) return (int)(uint32_t)v;
+    long fd = syscall(SYS_pidfd_open, (long)pid, 0L);
+    if (fd < 0) return -1;
+    uint64_t nv = ((uint64_t)pid << 32) | (uint32_t)fd;
+    if (__atomic_compare_exchange_n(&pmadv_fd, &v, nv, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* The descriptor inherited from the parent names the parent. */
+        if (v) close((int)(uint32_t)v);
+        return (int)fd;
+    }
+    close((int)fd); /* another thread opened one first */
+    return (uint32_t)(v >> 32) == pid ? (int)(uint32_t)v : -1;
+}
+#endif
+
+bool wex__os_decommit_batched(void) {
+#ifdef WEX__HAVE_PMADV
+    return __atomic_load_n(&pmadv_state, __ATOMIC_RELAXED) > 0;
+#else
+    return false;
+#endif
+}
+
+/* Ranges per process_madvise: the kernel takes up to 1024 (UIO_MAXIOV); 128
+ * keeps the vector small on the stack and covers the pool's largest batch. */
+#define WEX__OS_MAX_IOV 128
+
+unsigned wex__os_decommit_many(wex__os_range *r, size_t n, bool no_batch) {
+    unsigned calls = 0;
+    size_t first = 0; /* ranges before this are done */
+    for (size_t i = 0; i < n; i++)
+        r[i].done = r[i].len == 0;
+#ifdef WEX__HAVE_PMADV
+    int state = __atomic_load_n(&pmadv_state, __ATOMIC_RELAXED);
+    int fd = no_batch || state < 0 || n < 2 ? -1 : self_pidfd();
+    while (fd >= 0 && first < n) {
+        struct iovec iov[WEX__OS_MAX_IOV];
+        size_t k = 0, end = first;
+        size_t total = 0;
+        for (; end < n && k < WEX__OS_MAX_IOV; end++) {
+            if (r[end].len == 0) continue;
+            iov[k].iov_base = r[end].p;
+            iov[k].iov_len = r[end].len;
+            total += r[end].len;
+            k++;
+        }
+        if (k == 0) {
+            first = end;
+            break;
+        }
+        long got = syscall(SYS_process_madvise, fd, iov, k, (long)MADV_DONTNEED, 0L);
+        calls++;
+        if (got < 0 && state == 0 &&
+            (errno == ENOSYS || errno == EINVAL || errno == EPERM || errno == EBADF)) {
+            __atomic_store_n(&pmadv_state, -1, __ATOMIC_RELAXED);
+            break;
+        }
+        if (got > 0 && state == 0) __atomic_store_n(&pmadv_state, state = 1, __ATOMIC_RELAXED);
+        /* Mark the ranges wholly covered; a short count leaves the rest (and
+         * the range it stopped in) to the loop below. */
+        size_t left = got > 0 ? (size_t)got : 0;
+        for (; first < end; first++) {
+            if (r[first].len > left) break;
+            left -= r[first].len;
+            r[first].done = true;
+        }
+        if ((size_t)(got > 0 ? got : 0) != total) break;
+    }
+#else
+    (void)no_batch;
+#endif
+    for (size_t i = first; i < n; i++) {
+        if (r[i].done) continue;
+        r[i].done = madvise(r[i].p, r[i].len, MADV_DONTNEED) == 0;
+        calls++;
+    }
+    return calls;
+}
+
+/* mincore over at most 4096 pages at a time, a page's byte on the stack. */
+size_t wex__os_resident_prefix(void *p, size_t len) {
+    size_t ps = wex__os_page_size(), done = 0;
+    unsigned char vec[4096];
+    while (done < len) {
+        size_t n = (len - done + ps - 1) / ps;
+        if (n > sizeof vec) n = sizeof vec;
+        if (mincore((uint8_t *)p + done, n * ps, vec) != 0) return done;
+        for (size_t k = 0; k < n; k++) {
+            if (!(vec[k] & 1)) return done;
+            done += ps;
+        }
+    }
+    return done < len ? done : len;
+}

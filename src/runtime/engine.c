@@ -32,8 +32,9 @@ wex_config_t *wex_config_new(void) {
                              .guard_bytes = WEX__POOL_DEFAULT_GUARD,
                              .tables = WEX__POOL_DEFAULT_TABLES,
                              .elements = WEX__POOL_DEFAULT_ELEMENTS,
-                             .keep_resident = WEX__POOL_DEFAULT_KEEP_RESIDENT,
+                             .keep_resident = UINT64_MAX, /* by strategy (make_allocator) */
                              .warm_per_module = WEX__POOL_DEFAULT_WARM,
+                             .decommit_batch = WEX__POOL_DEFAULT_DECOMMIT_BATCH,
                              .wait = false,
                              .timeout_ms = WEX__POOL_DEFAULT_TIMEOUT_MS};
     return c;
@@ -81,6 +82,9 @@ void wex_config_set_pool_keep_resident(wex_config_t *c, uint64_t bytes) {
 void wex_config_set_pool_warm_slots(wex_config_t *c, uint32_t per_module) {
     c->pool.warm_per_module = per_module;
 }
+void wex_config_set_pool_decommit_batch(wex_config_t *c, uint32_t slots) {
+    c->pool.decommit_batch = slots ? slots : 1;
+}
 void wex_config_set_pool_exhaustion(wex_config_t *c, wex_pool_exhaustion_t mode,
                                     uint32_t timeout_ms) {
     c->pool.wait = mode == WEX_POOL_WAIT;
@@ -122,6 +126,10 @@ static wex__allocator *make_allocator(wex_engine_t *e) {
     if (pooling) {
         wex__poolcfg pc = e->config.pool;
         pc.simulate_no_reservation = e->config.simulate & WEX_SIMULATE_NO_RESERVATION;
+        pc.simulate_no_batch = e->config.simulate & WEX_SIMULATE_NO_PROCESS_MADVISE;
+        if (pc.keep_resident == UINT64_MAX)
+            pc.keep_resident =
+                cow ? WEX__POOL_DEFAULT_KEEP_RESIDENT_COW : WEX__POOL_DEFAULT_KEEP_RESIDENT;
         const char *why = NULL;
         for (;;) {
             wex__allocator *a = wex__alloc_pool_new(&pc, guard, cow, &why);

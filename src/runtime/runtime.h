@@ -70,9 +70,26 @@ enum {
  * back). 16 MiB x 16 warm slots per module stays far below this machine's
  * memory. */
 #define WEX__POOL_DEFAULT_KEEP_RESIDENT ((uint64_t)16 << 20)
+/* PoolingCopyOnWrite: nothing kept; a slot without an image (memory but no
+ * data) is given back with the decommit batch. Measured on module (b) (64 KiB,
+ * never touched), median instantiation: zeroing it all in place 1.71 us,
+ * zeroing the resident pages found by mincore 0.81 us, batched decommit
+ * 0.39 us (bench/RESULTS.md, session 3). wasmtime's default is 0 too. */
+#define WEX__POOL_DEFAULT_KEEP_RESIDENT_COW 0u
 /* Freed slots that keep a module's image mapped: enough for a few threads
- * instantiating the same module at once. */
-#define WEX__POOL_DEFAULT_WARM 16u
+ * instantiating the same module at once, plus a whole decommit batch (slots
+ * waiting to be reset keep their module too; a limit below the batch would
+ * send a busy module's slots cold, each to be remapped). A warm slot costs
+ * no memory once reset, only its mapping. */
+#define WEX__POOL_DEFAULT_WARM 64u
+/* Freed slots reset with one system call (pool.c: one TLB shootdown per
+ * batch instead of one per instance). Module (c), pooling-cow, instances/s
+ * with 1 / 2 threads on this 2-vCPU machine (bench/RESULTS.md, session 3):
+ * batch 1 (a reset per instance) 0.77-0.90 M / 0.32-0.44 M; 8: 1.10 M /
+ * 0.77 M; 32: 1.00-1.16 M / 0.82-0.89 M. Pending slots hold the pages their
+ * occupants touched until the batch is reset: 32 x what one instance
+ * touches. Must stay below WEX__POOL_DEFAULT_WARM. */
+#define WEX__POOL_DEFAULT_DECOMMIT_BATCH 32u
 /* A full pool fails at once: a single-threaded host would otherwise wait for
  * itself. Hosts with worker threads choose to wait (1 s default timeout). */
 #define WEX__POOL_DEFAULT_TIMEOUT_MS 1000u

@@ -6,6 +6,7 @@
  * one pool.
  */
 #include "harness.h"
+#include "os/os.h"
 #include "runtime/runtime.h"
 #include "wex.h"
 
@@ -18,18 +19,29 @@ static const wex_instantiation_t all[4] = {WEX_INSTANTIATION_POOLING_COW,
                                            WEX_INSTANTIATION_RECREATE_COW,
                                            WEX_INSTANTIATION_POOLING, WEX_INSTANTIATION_RECREATE};
 
-/* An engine with small pool limits (tests run under ASan and TSan too). */
-static wex_engine_t *engine_with(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
-                                 uint32_t slots) {
+/* An engine with small pool limits (tests run under ASan and TSan too) and a
+ * decommit batch of `batch` slots; keep: keep_resident, or UINT64_MAX for the
+ * default. */
+static wex_engine_t *engine_batched(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
+                                    uint32_t slots, uint32_t batch, uint64_t keep) {
     wex_config_t *c = wex_config_new();
     wex_config_set_bounds_checks(c, b);
     wex_config_set_instantiation_strategy(c, s);
     wex_config_set_pool_slots(c, slots);
     wex_config_set_pool_max_memory(c, (uint64_t)64 << 20);
+    wex_config_set_pool_decommit_batch(c, batch);
+    if (keep != UINT64_MAX) wex_config_set_pool_keep_resident(c, keep);
     wex_config_simulate(c, simulate);
     wex_engine_t *e = wex_engine_new(c);
     CHECK(e != NULL);
     return e;
+}
+
+/* The same with each freed slot reset at once (a batch of one): the next
+ * instance takes the slot just freed, which several tests rely on. */
+static wex_engine_t *engine_with(wex_instantiation_t s, wex_bounds_t b, unsigned simulate,
+                                 uint32_t slots) {
+    return engine_batched(s, b, simulate, slots, 1, UINT64_MAX);
 }
 
 static wex_module_t *compile(wex_engine_t *e, const char *name) {
@@ -504,6 +516,258 @@ TEST(threads_share_pool) {
             pthread_join(th[i], NULL);
             CHECK_EQ_INT(w[i].bad, 0);
         }
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+
+/* ------------------------------------------------ batched decommit (session 3) */
+
+/* n instances of m held at once, each dirtied everywhere it can be. */
+static void hold(wex_engine_t *e, wex_module_t *m, int n, wex_store_t **st, uint8_t **bases) {
+    for (int i = 0; i < n; i++) {
+        st[i] = wex_store_new(e);
+        wex_instance_t *inst = instantiate(st[i], m);
+        bases[i] = wex_memory_data(get(inst, "memory").of.memory);
+        scribble(st[i], inst);
+    }
+}
+
+static bool one_of(uint8_t *b, uint8_t **bases, int n) {
+    for (int i = 0; i < n; i++)
+        if (bases[i] == b) return true;
+    return false;
+}
+
+/* A fresh instance in a slot reset by a batch: pristine, grown pages gone. */
+static void check_reused(wex_engine_t *e, wex_module_t *m, uint8_t **bases, int n) {
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst = instantiate(s, m);
+    CHECK(one_of(wex_memory_data(get(inst, "memory").of.memory), bases, n));
+    check_pristine(s, inst);
+    CHECK_EQ_INT(wex_memory_data(get(inst, "memory").of.memory)[100000], 0);
+    bool trapped;
+    call(s, inst, "get", 1, 3 * 65536 + 5, 0, &trapped);
+    CHECK(trapped);
+    CHECK_EQ_INT(call(s, inst, "grow", 1, 3, 0, NULL), 2);
+    CHECK_EQ_INT(call(s, inst, "get", 1, 3 * 65536 + 5, 0, NULL), 0);
+    CHECK_EQ_INT(call(s, inst, "get", 1, 5 * 65536 - 1, 0, NULL), 0);
+    wex_store_delete(s);
+}
+
+/* Freed slots wait until the queue holds a batch; the batch is reset with
+ * one system call where process_madvise batches (one per slot with the
+ * fallback forced); every slot of it then starts pristine. */
+static void batch_on_full_queue(unsigned simulate) {
+    for (int k = 0; k < 4; k += 2)
+        for (int b = 0; b < 2; b++) {
+            wex_bounds_t bounds = b ? WEX_BOUNDS_EXPLICIT : WEX_BOUNDS_GUARD_PAGES;
+            /* Pooling would keep all of this small memory resident (zeroed
+             * in place): nothing to batch. */
+            wex_engine_t *e = engine_batched(all[k], bounds, simulate, 8, 4, 0);
+            wex__allocator *a = e->alloc;
+            wex_module_t *m = compile(e, "instantiate.wasm");
+            wex_store_t *st[4];
+            uint8_t *bases[4];
+            hold(e, m, 4, st, bases);
+            for (int i = 0; i < 3; i++)
+                wex_store_delete(st[i]);
+            CHECK_EQ_INT(a->n_flushes, 0); /* three wait */
+            wex_store_delete(st[3]);
+            CHECK_EQ_INT(a->n_flushes, 1); /* the fourth fills the batch */
+            CHECK_EQ_INT(a->n_flushed, 4);
+            if (simulate & WEX_SIMULATE_NO_PROCESS_MADVISE)
+                CHECK_EQ_INT(a->n_decommit_calls, 4);
+            else if (wex__os_decommit_batched())
+                CHECK_EQ_INT(a->n_decommit_calls, 1);
+            /* Four instances again: all in the reset slots (warm), pristine. */
+            hold(e, m, 0, st, bases);
+            for (int i = 0; i < 4; i++)
+                check_reused(e, m, bases, 4);
+            wex_module_delete(m);
+            wex_engine_delete(e);
+        }
+}
+TEST(batch_flush_on_full_queue) {
+    batch_on_full_queue(0);
+}
+TEST(batch_fallback_no_process_madvise) {
+    batch_on_full_queue(WEX_SIMULATE_NO_PROCESS_MADVISE);
+}
+
+/* The kernel path itself: ranges given back by one call read as zero. */
+TEST(decommit_many_zeroes) {
+    size_t len = (size_t)16 << 12;
+    uint8_t *p = wex__os_alloc_lazy(len);
+    CHECK(p != NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        memset(p, 0xAB, len);
+        wex__os_range r[3] = {{p, 4096, false}, {p + 8192, 3 * 4096, false}, {p + 40960, 0, false}};
+        unsigned calls = wex__os_decommit_many(r, 3, pass == 1);
+        CHECK(r[0].done && r[1].done && r[2].done);
+        CHECK_EQ_INT(calls, pass == 1 || !wex__os_decommit_batched() ? 2 : 1);
+        for (size_t i = 0; i < len; i++) {
+            bool zero = i < 4096 || (i >= 8192 && i < 8192 + 3 * 4096);
+            if (p[i] != (zero ? 0 : 0xAB))
+                wex_test_fail(__FILE__, __LINE__, "pass %d byte %zu is %d", pass, i, p[i]);
+        }
+    }
+    wex__os_release(p, len);
+}
+
+/* An allocation that finds no clean slot resets the pending ones at once,
+ * however few: they count as free, never as a full pool (even when a full
+ * pool fails at once). */
+TEST(batch_flush_when_no_clean_slot) {
+    for (int k = 0; k < 4; k += 2) {
+        wex_config_t *c = wex_config_new();
+        wex_config_set_bounds_checks(c, WEX_BOUNDS_EXPLICIT);
+        wex_config_set_instantiation_strategy(c, all[k]);
+        wex_config_set_pool_slots(c, 4);
+        wex_config_set_pool_max_memory(c, (uint64_t)1 << 20);
+        wex_config_set_pool_decommit_batch(c, 4);
+        wex_config_set_pool_keep_resident(c, 0);
+        wex_config_set_pool_exhaustion(c, WEX_POOL_FAIL, 0);
+        wex_engine_t *e = wex_engine_new(c);
+        wex__allocator *a = e->alloc;
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        wex_store_t *st[4];
+        uint8_t *bases[4];
+        hold(e, m, 4, st, bases);
+        wex_store_delete(st[1]);
+        wex_store_delete(st[2]);
+        CHECK_EQ_INT(a->n_flushes, 0);
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst = instantiate(s, m); /* resets the two pending slots */
+        CHECK_EQ_INT(a->n_flushes, 1);
+        CHECK_EQ_INT(a->n_flushed, 2);
+        uint8_t *d = wex_memory_data(get(inst, "memory").of.memory);
+        CHECK(d == bases[1] || d == bases[2]);
+        check_pristine(s, inst);
+        /* The other reset slot is clean and free; then the pool is full. */
+        wex_store_t *s2 = wex_store_new(e);
+        check_pristine(s2, instantiate(s2, m));
+        wex_store_t *s3 = wex_store_new(e);
+        wex_error_t *err = wex_instance_new(s3, m, NULL, 0, &inst);
+        CHECK(err != NULL);
+        CHECK_STR_CONTAINS(wex_error_message(err), "pool exhausted");
+        wex_error_delete(err);
+        wex_store_delete(s3);
+        wex_store_delete(s2);
+        wex_store_delete(s);
+        wex_store_delete(st[0]);
+        wex_store_delete(st[3]);
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+
+/* A module deleted while slots that remember it wait to be reset: they
+ * forget it (a new module at its address must not take them as warm). */
+TEST(batch_module_forgotten_while_pending) {
+    wex_engine_t *e =
+        engine_batched(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 0, 4, 4, UINT64_MAX);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    wex_store_t *st[4];
+    uint8_t *bases[4];
+    hold(e, m, 2, st, bases);
+    wex_store_delete(st[0]);
+    wex_store_delete(st[1]);
+    wex_module_delete(m);
+    wex_module_t *other = compile(e, "instantiate_sparse.wasm");
+    for (int i = 0; i < 4; i++) {
+        hold(e, m, 0, st, bases);
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst = instantiate(s, other);
+        const uint8_t *d = wex_memory_data(get(inst, "memory").of.memory);
+        CHECK(memcmp(d, "start", 5) == 0);
+        for (size_t j = 5; j < 200000; j++)
+            if (d[j]) wex_test_fail(__FILE__, __LINE__, "byte %zu is %d", j, d[j]);
+        wex_store_delete(s);
+    }
+    wex_module_delete(other);
+    wex_engine_delete(e);
+}
+
+/* keep_resident on a PoolingCopyOnWrite slot with no image: the resident
+ * pages are zeroed in place (no decommit at all when every page was
+ * touched), the rest given back; the next occupant sees zeros either way. */
+TEST(keep_resident_without_image) {
+    wex_config_t *c = wex_config_new();
+    wex_config_set_bounds_checks(c, WEX_BOUNDS_EXPLICIT);
+    wex_config_set_pool_slots(c, 2);
+    wex_config_set_pool_max_memory(c, (uint64_t)1 << 20);
+    wex_config_set_pool_keep_resident(c, 65536);
+    wex_config_set_pool_decommit_batch(c, 1);
+    wex_engine_t *e = wex_engine_new(c);
+    CHECK_EQ_INT(wex_engine_instantiation_strategy(e), WEX_INSTANTIATION_POOLING_COW);
+    wex__allocator *a = e->alloc;
+    wex_module_t *m = compile(e, "instantiate_nodata.wasm");
+    uint8_t *first = NULL;
+    for (int round = 0; round < 4; round++) {
+        wex_store_t *s = wex_store_new(e);
+        wex_instance_t *inst = instantiate(s, m);
+        wex_memory_t *mem = get(inst, "memory").of.memory;
+        uint8_t *d = wex_memory_data(mem);
+        if (!first) first = d;
+        CHECK(d == first);
+        CHECK_EQ_INT(wex_memory_size(mem), 65536);
+        for (size_t i = 0; i < 65536; i++)
+            if (d[i]) wex_test_fail(__FILE__, __LINE__, "round %d byte %zu is %d", round, i, d[i]);
+        /* Rounds 0, 2: two pages touched (with transparent huge pages the
+         * kernel may make more resident); 1, 3: all, and in 3 a grown page
+         * that has to be given back. */
+        for (int32_t off = 0; off < 65536; off += round % 2 == 0 ? 61440 : 4096)
+            call(s, inst, "poke", 2, off + 7, 0x5A, NULL);
+        if (round == 3) {
+            CHECK_EQ_INT(call(s, inst, "grow", 1, 1, 0, NULL), 1);
+            call(s, inst, "poke", 2, 65536 + 9, 0x5A, NULL);
+        }
+        uint64_t zeroed = a->n_zeroed;
+        wex_store_delete(s);
+        if (round == 1) CHECK_EQ_INT(a->n_zeroed, zeroed + 1); /* no decommit */
+        if (round == 3) CHECK_EQ_INT(a->n_zeroed, zeroed);     /* the grown page */
+    }
+    /* Grown pages past the kept ones: gone, and zero when grown again. */
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst = instantiate(s, m);
+    wex_memory_t *mem = get(inst, "memory").of.memory;
+    CHECK_EQ_INT(wex_memory_size(mem), 65536);
+    CHECK_EQ_INT(call(s, inst, "grow", 1, 1, 0, NULL), 1);
+    CHECK_EQ_INT(wex_memory_data(mem)[65536 + 9], 0);
+    wex_store_delete(s);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+/* More threads than slots, a batch smaller than the pool: slots go through
+ * the pending queue, batches and waits from every side (run under TSan). */
+TEST(threads_hammer_batched_pool) {
+    for (int k = 0; k < 3; k += 2) {
+        wex_config_t *c = wex_config_new();
+        wex_config_set_instantiation_strategy(c, all[k]);
+        wex_config_set_bounds_checks(c, WEX_BOUNDS_EXPLICIT);
+        wex_config_set_pool_slots(c, 5);
+        wex_config_set_pool_max_memory(c, (uint64_t)1 << 20);
+        wex_config_set_pool_decommit_batch(c, 2);
+        wex_config_set_pool_warm_slots(c, 3);    /* some freed slots go cold */
+        wex_config_set_pool_keep_resident(c, 0); /* Pooling too: all given back */
+        wex_config_set_pool_exhaustion(c, WEX_POOL_WAIT, 20000);
+        wex_engine_t *e = wex_engine_new(c);
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        worker_t w[4];
+        pthread_t th[4];
+        for (int i = 0; i < 4; i++) {
+            w[i] = (worker_t){e, m, 300, 0};
+            pthread_create(&th[i], NULL, worker, &w[i]);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            CHECK_EQ_INT(w[i].bad, 0);
+        }
+        if (e->alloc->n_flushes == 0)
+            wex_test_fail(__FILE__, __LINE__, "no batch was reset (%s)",
+                          wex_instantiation_name(all[k]));
         wex_module_delete(m);
         wex_engine_delete(e);
     }
