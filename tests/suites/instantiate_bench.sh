@@ -71,6 +71,24 @@ out="$("$build/wex" inspect "$dir/data16m.wasm" 2>&1)"
 if grep -q '^image: 16777216 bytes$' <<<"$out"; then ok "inspect image"; else bad "inspect image: $out"; fi
 out="$("$build/wex" inspect "$build/wat/instantiate_noimage.wasm" 2>&1)"
 if grep -q '^image: none (.*global.get' <<<"$out"; then ok "inspect no image"; else bad "inspect no image: $out"; fi
+# An artifact of `wex compile` is inspected from its metadata (nothing runs);
+# a truncated one is a clear error.
+tmpc=$(mktemp -d)
+if "$build/wex" compile "$dir/data16m.wasm" -o "$tmpc/d.cwasm" >/dev/null 2>&1; then
+    out="$("$build/wex" inspect "$tmpc/d.cwasm" 2>&1)"
+    if grep -q '^format: precompiled artifact' <<<"$out" && grep -q '^image: 16777216 bytes$' <<<"$out"; then
+        ok "inspect artifact"
+    else
+        bad "inspect artifact: $out"
+    fi
+    head -c 100 "$tmpc/d.cwasm" >"$tmpc/t.cwasm"
+    out="$("$build/wex" inspect "$tmpc/t.cwasm" 2>&1)"
+    st=$?
+    if [ $st -eq 1 ] && grep -q 'truncated' <<<"$out"; then ok "inspect truncated artifact"; else bad "inspect truncated artifact ($st): $out"; fi
+else
+    bad "wex compile for inspect"
+fi
+rm -rf "$tmpc"
 out="$("$build/wex" run -v -O instantiation=recreate-cow --invoke get "$build/wat/instantiate.wasm" 4 2>&1)"
 if grep -q 'instantiation: recreate-cow;.*image of 131072 bytes, mapped copy-on-write' <<<"$out" &&
     grep -qx '79' <<<"$out"; then

@@ -4,7 +4,7 @@
  *   wex run [OPTIONS] FILE.wasm [ARGS...]     run _start (or --invoke NAME)
  *   wex validate [OPTIONS] FILE.wasm          check a module, print nothing if valid
  *   wex wast [OPTIONS] [-v] FILE.json...      run wast2json spec-test command lists
- *   wex inspect [OPTIONS] FILE.wasm           imports, exports, memories, memory image
+ *   wex inspect [OPTIONS] FILE.wasm|.cwasm    imports, exports, memories, memory image
  *   wex compile FILE.wasm [-o FILE.cwasm]     write a compiled artifact
  *   wex cache stats|clean [--cache-dir DIR]   the compiled-module cache
  *
@@ -739,7 +739,12 @@ static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
     int st = one_file_setup(argc, argv, c, "inspect", &file, &bytes, &len, &engine);
     if (st >= 0) return st;
     wex_module_t *m;
-    wex_error_t *err = wex_module_new(engine, bytes, len, &m);
+    /* An artifact of `wex compile` is loaded (mapped and its metadata
+     * checked) but nothing of it runs, so inspecting one needs no
+     * --allow-precompiled. */
+    bool precompiled = len >= 8 && memcmp(bytes, "WEXCWASM", 8) == 0;
+    wex_error_t *err = precompiled ? wex_module_deserialize_file(engine, file, &m)
+                                   : wex_module_new(engine, bytes, len, &m);
     free(bytes);
     if (err) {
         print_module_error(file, err);
@@ -747,6 +752,7 @@ static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
         wex_engine_delete(engine);
         return 1;
     }
+    if (precompiled) printf("format: precompiled artifact (wex compile)\n");
     size_t n = wex_module_import_count(m);
     printf("imports: %zu\n", n);
     for (size_t i = 0; i < n; i++) {
