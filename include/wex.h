@@ -270,6 +270,9 @@ enum {
     WEX_SIMULATE_NO_RESERVATION = 4,  /* the pool's reservation fails */
     /* process_madvise cannot reset many ranges at once: one madvise each */
     WEX_SIMULATE_NO_PROCESS_MADVISE = 8,
+    /* no page flags (/proc/self/pagemap): freed image slots never copy the
+     * image back over written pages, they give them all back */
+    WEX_SIMULATE_NO_IMAGE_RESTORE = 16,
 };
 
 void wex_config_set_instantiation_strategy(wex_config_t *config, wex_instantiation_t strategy);

@@ -4,7 +4,8 @@
  *
  *   wex-bench-instantiate [--strategy NAME|all] [--threads N] [--iterations N]
  *                         [--min-seconds S] [--max-seconds S]
- *                         [--keep-resident BYTES] [--decommit-batch N] FILE.wasm
+ *                         [--keep-resident BYTES] [--decommit-batch N]
+ *                         [--no-image-restore] FILE.wasm
  *
  * Per iteration (timed as a whole): a store, an instance of FILE, a call of
  * its export `run` if it has one, and the store's deletion (which drops the
@@ -116,12 +117,14 @@ static int cmp_u64(const void *a, const void *b) {
 
 /* Pool settings given on the command line; negative: the engine's default. */
 static long long opt_keep_resident = -1, opt_decommit_batch = -1;
+static bool opt_no_restore; /* --no-image-restore: WEX_SIMULATE_NO_IMAGE_RESTORE */
 
 static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len, int nthreads,
                         long iterations, double min_seconds, double max_seconds) {
     wex_config_t *cfg = wex_config_new();
     wex_config_set_instantiation_strategy(cfg, s);
     if (opt_keep_resident >= 0) wex_config_set_pool_keep_resident(cfg, (uint64_t)opt_keep_resident);
+    if (opt_no_restore) wex_config_simulate(cfg, WEX_SIMULATE_NO_IMAGE_RESTORE);
     if (opt_decommit_batch >= 0)
         wex_config_set_pool_decommit_batch(cfg, (uint32_t)opt_decommit_batch);
     wex_config_set_pool_exhaustion(cfg, WEX_POOL_WAIT, 10000);
@@ -234,10 +237,11 @@ static int cpu_check(void) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: wex-bench-instantiate [--strategy NAME|all] [--threads N] "
-                    "[--iterations N] [--min-seconds S] [--max-seconds S]\n"
-                    "       [--keep-resident BYTES] [--decommit-batch N] FILE.wasm\n"
-                    "  NAME: pooling-cow, recreate-cow, pooling, recreate\n");
+    fprintf(stderr,
+            "usage: wex-bench-instantiate [--strategy NAME|all] [--threads N] "
+            "[--iterations N] [--min-seconds S] [--max-seconds S]\n"
+            "       [--keep-resident BYTES] [--decommit-batch N] [--no-image-restore] FILE.wasm\n"
+            "  NAME: pooling-cow, recreate-cow, pooling, recreate\n");
     return 2;
 }
 
@@ -260,6 +264,8 @@ int main(int argc, char **argv) {
             max_seconds = atof(argv[++i]);
         else if (strcmp(a, "--cpu-check") == 0)
             return cpu_check();
+        else if (strcmp(a, "--no-image-restore") == 0)
+            opt_no_restore = true;
         else if (i + 1 < argc && strcmp(a, "--keep-resident") == 0)
             opt_keep_resident = atoll(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--decommit-batch") == 0)

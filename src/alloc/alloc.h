@@ -70,6 +70,9 @@ struct wex__allocator {
      * those resets made (one per batch where process_madvise batches), and
      * slots reset by zeroing in place with nothing to give back. */
     uint64_t n_flushes, n_flushed, n_decommit_calls, n_zeroed;
+    /* image slots reset by copying back the pages the instance wrote (pool.c,
+     * restore_image), and the pages so copied */
+    uint64_t n_restored, n_restored_pages;
 };
 
 /* Pool limits and behaviour, filled from the configuration. */
@@ -85,6 +88,7 @@ typedef struct {
     bool simulate_no_reservation;
     uint32_t decommit_batch; /* freed slots reset together (pool.c) */
     bool simulate_no_batch;  /* one madvise per range, as without process_madvise */
+    bool restore_image;      /* image slots: copy back written pages (pool.c, restore_image) */
 } wex__poolcfg;
 
 /* The on-demand allocator: one mmap reservation per memory, the C heap for

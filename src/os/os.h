@@ -70,6 +70,13 @@ bool wex__os_decommit_batched(void);
  * touched (zero) or one swapped out (not zero): only a resident prefix is
  * known to be all the pages there are to clear. 0 where unknown. */
 size_t wex__os_resident_prefix(void *p, size_t len);
+/* What each of npages pages from p (page-aligned) holds in this process:
+ * WEX__OS_PAGE_PRIVATE, a page of the process's own (for a private mapping
+ * of a file: a copy the program wrote); _SHARED, a page of the file or of
+ * shared memory; _ABSENT, nothing mapped yet; _SWAPPED, a private page in
+ * swap. 0 on success, -1 where the kernel cannot say (no /proc, not Linux). */
+enum { WEX__OS_PAGE_ABSENT, WEX__OS_PAGE_SHARED, WEX__OS_PAGE_PRIVATE, WEX__OS_PAGE_SWAPPED };
+int wex__os_private_pages(const void *p, size_t npages, uint8_t *state);
 /* Make [p, p+len) inaccessible again. */
 bool wex__os_protect_none(void *p, size_t len);
 void wex__os_close(int fd);

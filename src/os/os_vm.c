@@ -210,3 +210,64 @@ size_t wex__os_resident_prefix(void *p, size_t len) {
     }
     return done < len ? done : len;
 }
+
+/*
+ * Which pages of a private mapping hold a private copy: /proc/self/pagemap,
+ * one 64-bit entry per page (bit 63 present, bit 62 swapped, bit 61 a page of
+ * a file or shared memory). For a private mapping of a file, a present page
+ * without bit 61 is the process's own copy: one the program wrote to. The
+ * pool uses it to put back, by copying, exactly the pages an instance
+ * changed in its copy-on-write image (pool.c, restore_image). Like the
+ * pidfd above, the descriptor names a process, so it is kept with the pid
+ * it was opened for and a forked child opens its own. Flags need no
+ * privilege (only the frame numbers do, and they are not used).
+ */
+#if defined(__linux__)
+/* (pid << 32) | fd of this process's pagemap, 0: not opened, or
+ * (pid << 32) | 0xffffffff: unavailable in this process. */
+static uint64_t pagemap_fd;
+
+static int self_pagemap(void) {
+    uint32_t pid = (uint32_t)getpid();
+    uint64_t v = __atomic_load_n(&pagemap_fd, __ATOMIC_ACQUIRE);
+    if (v && (uint32_t)(v >> 32) == pid) return (uint32_t)v == 0xffffffffu ? -1 : (int)(uint32_t)v;
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    uint64_t nv = ((uint64_t)pid << 32) | (fd < 0 ? 0xffffffffu : (uint32_t)fd);
+    if (__atomic_compare_exchange_n(&pagemap_fd, &v, nv, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        if (v && (uint32_t)v != 0xffffffffu) close((int)(uint32_t)v); /* the parent's */
+        return fd;
+    }
+    if (fd >= 0) close(fd); /* another thread was first */
+    return (uint32_t)(v >> 32) == pid && (uint32_t)v != 0xffffffffu ? (int)(uint32_t)v : -1;
+}
+#endif
+
+int wex__os_private_pages(const void *p, size_t npages, uint8_t *state) {
+#if defined(__linux__)
+    int fd = self_pagemap();
+    if (fd < 0) return -1;
+    size_t ps = wex__os_page_size(), done = 0;
+    uint64_t ent[256];
+    while (done < npages) {
+        size_t n = npages - done < 256 ? npages - done : 256;
+        off_t at = (off_t)(((uintptr_t)p / ps + done) * sizeof(uint64_t));
+        ssize_t k = pread(fd, ent, n * sizeof *ent, at);
+        if (k != (ssize_t)(n * sizeof *ent)) return -1;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t e = ent[i];
+            state[done + i] = (e >> 62) & 1      ? WEX__OS_PAGE_SWAPPED
+                              : !((e >> 63) & 1) ? WEX__OS_PAGE_ABSENT
+                              : ((e >> 61) & 1)  ? WEX__OS_PAGE_SHARED
+                                                 : WEX__OS_PAGE_PRIVATE;
+        }
+        done += n;
+    }
+    return 0;
+#else
+    (void)p;
+    (void)npages;
+    (void)state;
+    return -1;
+#endif
+}

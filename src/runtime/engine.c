@@ -127,6 +127,7 @@ static wex__allocator *make_allocator(wex_engine_t *e) {
         wex__poolcfg pc = e->config.pool;
         pc.simulate_no_reservation = e->config.simulate & WEX_SIMULATE_NO_RESERVATION;
         pc.simulate_no_batch = e->config.simulate & WEX_SIMULATE_NO_PROCESS_MADVISE;
+        pc.restore_image = !(e->config.simulate & WEX_SIMULATE_NO_IMAGE_RESTORE);
         if (pc.keep_resident == UINT64_MAX)
             pc.keep_resident =
                 cow ? WEX__POOL_DEFAULT_KEEP_RESIDENT_COW : WEX__POOL_DEFAULT_KEEP_RESIDENT;
