@@ -5,12 +5,15 @@
  * occupants of one slot; memory images decided right; many threads sharing
  * one pool.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include "harness.h"
 #include "os/os.h"
 #include "runtime/runtime.h"
 #include "wex.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -841,4 +844,45 @@ TEST(image_restore_copies_back_written_pages) {
             wex_engine_delete(e);
         }
     }
+}
+
+/* The page flags restore_image relies on: in a private mapping of a memfd,
+ * pages never touched are absent, pages only read are the file's (shared),
+ * pages written are the process's own (private); a forked child reads its
+ * own flags (the descriptor is per process). */
+TEST(private_pages_flags) {
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE), n = 8;
+    int fd = memfd_create("wex-test", MFD_CLOEXEC);
+    CHECK(fd >= 0);
+    CHECK(ftruncate(fd, (off_t)(n * ps)) == 0);
+    uint8_t *p = mmap(NULL, n * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK(p != MAP_FAILED);
+    volatile uint8_t sink = p[2 * ps]; /* read: the file's page */
+    (void)sink;
+    p[4 * ps] = 1; /* written: a private copy */
+    uint8_t st[8];
+    if (wex__os_private_pages(p, n, st) != 0) {
+        printf("  (no /proc/self/pagemap here)\n");
+    } else {
+        CHECK_EQ_INT(st[0], WEX__OS_PAGE_ABSENT);
+        CHECK_EQ_INT(st[2], WEX__OS_PAGE_SHARED);
+        CHECK_EQ_INT(st[4], WEX__OS_PAGE_PRIVATE);
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            /* The child's copy of page 4 is shared with the parent until
+             * written; after a write page 6 is the child's own. */
+            p[6 * ps] = 1;
+            uint8_t cs[8];
+            _exit(wex__os_private_pages(p, n, cs) == 0 && cs[6] == WEX__OS_PAGE_PRIVATE &&
+                          cs[0] == WEX__OS_PAGE_ABSENT
+                      ? 0
+                      : 1);
+        }
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    munmap(p, n * ps);
+    close(fd);
 }
