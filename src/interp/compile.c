@@ -1512,6 +1512,20 @@ static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts,
     }
 }
 
+/* Everything a translation allocated (its outputs too, unless they were
+ * handed over and cleared). */
+static void comp_free(comp *c) {
+    wex__free(c->code);
+    wex__free(c->vs);
+    wex__free(c->depths);
+    wex__free(c->cs);
+    wex__free(c->pcmap);
+    wex__free(c->written);
+    wex__free(c->mark);
+    wex__buf_free(&c->tyrel);
+    wex__buf_free(&c->lcalls);
+}
+
 wex_error_t *wex__interp_compile(wex__module *m) {
     comp c;
     memset(&c, 0, sizeof c);
@@ -1529,30 +1543,14 @@ wex_error_t *wex__interp_compile(wex__module *m) {
         if (c.r.err && !c.oom) {
             wex_error_t *e = wex__error_at(WEX_ERR_INVALID, (int64_t)c.r.err_off,
                                            "translation failed: %s", c.r.err);
-            wex__free(c.code);
-            wex__free(c.vs);
-            wex__free(c.depths);
-            wex__free(c.cs);
-            wex__free(c.pcmap);
-            wex__free(c.written);
-            wex__free(c.mark);
-            wex__buf_free(&c.tyrel);
-            wex__buf_free(&c.lcalls);
+            comp_free(&c);
             wex__interp_free(out);
             return e;
         }
     }
-    wex__free(c.vs);
-    wex__free(c.cs);
-    wex__free(c.depths);
-    wex__free(c.written);
-    wex__free(c.mark);
     if (!c.oom) link_calls(&c, out->funcs, NULL, out->nfuncs, 0);
     if (c.oom) {
-        wex__buf_free(&c.lcalls);
-        wex__free(c.code);
-        wex__free(c.pcmap);
-        wex__buf_free(&c.tyrel);
+        comp_free(&c);
         wex__interp_free(out);
         return wex__error_nomem();
     }
@@ -1576,6 +1574,10 @@ wex_error_t *wex__interp_compile(wex__module *m) {
     out->ntyrel = nrel;
     out->lcall = (uint32_t *)c.lcalls.data;
     out->nlcall = c.lcalls.len / 4;
+    /* The outputs now belong to out; the rest is scratch. */
+    c.code = c.pcmap = NULL;
+    c.tyrel.data = c.lcalls.data = NULL;
+    comp_free(&c);
     m->compiled = out;
     return NULL;
 }
@@ -1622,14 +1624,6 @@ wex_error_t *wex__interp_compile_one(const wex__module *m, uint32_t di, const we
             memcpy(*code, c.code + fc->code_off, *len * 4);
         fc->code_off = 0;
     }
-    wex__free(c.code);
-    wex__free(c.vs);
-    wex__free(c.depths);
-    wex__free(c.cs);
-    wex__free(c.pcmap);
-    wex__free(c.written);
-    wex__free(c.mark);
-    wex__buf_free(&c.tyrel);
-    wex__buf_free(&c.lcalls);
+    comp_free(&c);
     return e;
 }

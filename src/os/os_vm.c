@@ -105,29 +105,39 @@ void wex__os_close(int fd) {
  * EPERM/EBADF: refused, e.g. by a seccomp filter); without it each range gets
  * its own madvise, still in one pass.
  */
+#if defined(__linux__)
+/*
+ * A descriptor that names this process (a pidfd, /proc/self/pagemap), opened
+ * once per process: *cache packs (pid << 32) | fd, with fd 0xffffffff when
+ * opening failed, or is 0 before the first use. One opened before fork()
+ * names the parent in the child, so a process whose pid differs opens its
+ * own (and closes the inherited one). -1 if unavailable.
+ */
+static int self_fd(uint64_t *cache, int (*open_fd)(uint32_t pid)) {
+    uint32_t pid = (uint32_t)getpid();
+    uint64_t v = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+    if (v && (uint32_t)(v >> 32) == pid) return (uint32_t)v == 0xffffffffu ? -1 : (int)(uint32_t)v;
+    int fd = open_fd(pid);
+    uint64_t nv = ((uint64_t)pid << 32) | (fd < 0 ? 0xffffffffu : (uint32_t)fd);
+    if (__atomic_compare_exchange_n(cache, &v, nv, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        if (v && (uint32_t)v != 0xffffffffu) close((int)(uint32_t)v); /* the parent's */
+        return fd < 0 ? -1 : fd;
+    }
+    if (fd >= 0) close(fd); /* another thread was first */
+    return (uint32_t)(v >> 32) == pid && (uint32_t)v != 0xffffffffu ? (int)(uint32_t)v : -1;
+}
+#endif
+
 #if defined(__linux__) && defined(SYS_process_madvise) && defined(SYS_pidfd_open)
 #include <sys/uio.h>
 #define WEX__HAVE_PMADV 1
 /* 0: not yet known, 1: works, -1: unavailable. */
 static int pmadv_state;
-/* (pid << 32) | fd of this process's pidfd, or 0. */
+/* This process's pidfd, or 0: see self_fd. */
 static uint64_t pmadv_fd;
 
-/* This process's pidfd, opened once per process (see above); -1 if none. */
-static int self_pidfd(void) {
-    uint32_t pid = (uint32_t)getpid();
-    uint64_t v = __atomic_load_n(&pmadv_fd, __ATOMIC_ACQUIRE);
-    if (v && (uint32_t)(v >> 32) == pid) return (int)(uint32_t)v;
-    long fd = syscall(SYS_pidfd_open, (long)pid, 0L);
-    if (fd < 0) return -1;
-    uint64_t nv = ((uint64_t)pid << 32) | (uint32_t)fd;
-    if (__atomic_compare_exchange_n(&pmadv_fd, &v, nv, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        /* The descriptor inherited from the parent names the parent. */
-        if (v) close((int)(uint32_t)v);
-        return (int)fd;
-    }
-    close((int)fd); /* another thread opened one first */
-    return (uint32_t)(v >> 32) == pid ? (int)(uint32_t)v : -1;
+static int open_pidfd(uint32_t pid) {
+    return (int)syscall(SYS_pidfd_open, (long)pid, 0L);
 }
 #endif
 
@@ -150,7 +160,7 @@ unsigned wex__os_decommit_many(wex__os_range *r, size_t n, bool no_batch) {
         r[i].done = r[i].len == 0;
 #ifdef WEX__HAVE_PMADV
     int state = __atomic_load_n(&pmadv_state, __ATOMIC_RELAXED);
-    int fd = no_batch || state < 0 || n < 2 ? -1 : self_pidfd();
+    int fd = no_batch || state < 0 || n < 2 ? -1 : self_fd(&pmadv_fd, open_pidfd);
     while (fd >= 0 && first < n) {
         struct iovec iov[WEX__OS_MAX_IOV];
         size_t k = 0, end = first;
@@ -223,29 +233,18 @@ size_t wex__os_resident_prefix(void *p, size_t len) {
  * privilege (only the frame numbers do, and they are not used).
  */
 #if defined(__linux__)
-/* (pid << 32) | fd of this process's pagemap, 0: not opened, or
- * (pid << 32) | 0xffffffff: unavailable in this process. */
+/* This process's /proc/self/pagemap, or 0: see self_fd. */
 static uint64_t pagemap_fd;
 
-static int self_pagemap(void) {
-    uint32_t pid = (uint32_t)getpid();
-    uint64_t v = __atomic_load_n(&pagemap_fd, __ATOMIC_ACQUIRE);
-    if (v && (uint32_t)(v >> 32) == pid) return (uint32_t)v == 0xffffffffu ? -1 : (int)(uint32_t)v;
-    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    uint64_t nv = ((uint64_t)pid << 32) | (fd < 0 ? 0xffffffffu : (uint32_t)fd);
-    if (__atomic_compare_exchange_n(&pagemap_fd, &v, nv, false, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
-        if (v && (uint32_t)v != 0xffffffffu) close((int)(uint32_t)v); /* the parent's */
-        return fd;
-    }
-    if (fd >= 0) close(fd); /* another thread was first */
-    return (uint32_t)(v >> 32) == pid && (uint32_t)v != 0xffffffffu ? (int)(uint32_t)v : -1;
+static int open_pagemap(uint32_t pid) {
+    (void)pid; /* "self" is the caller */
+    return open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 #endif
 
 int wex__os_private_pages(const void *p, size_t npages, uint8_t *state) {
 #if defined(__linux__)
-    int fd = self_pagemap();
+    int fd = self_fd(&pagemap_fd, open_pagemap);
     if (fd < 0) return -1;
     size_t ps = wex__os_page_size(), done = 0;
     uint64_t ent[256];

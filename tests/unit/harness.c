@@ -2,6 +2,7 @@
  * harness.c - runs each registered test in a forked child with an alarm.
  */
 #include "harness.h"
+#include "wex.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +51,27 @@ unsigned char *wex_test_read_wasm(const char *name, size_t *len) {
     fclose(f);
     *len = (size_t)n;
     return b;
+}
+
+void wex_test_instance_new(const char *name, int bounds, wex_test_instance *t) {
+    wex_config_t *cfg = wex_config_new();
+    wex_config_set_bounds_checks(cfg, (wex_bounds_t)bounds);
+    t->engine = wex_engine_new(cfg);
+    if (!t->engine) wex_test_fail(__FILE__, __LINE__, "no engine");
+    size_t len;
+    unsigned char *bytes = wex_test_read_wasm(name, &len);
+    wex_error_t *err = wex_module_new(t->engine, bytes, len, &t->module);
+    free(bytes);
+    if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+    t->store = wex_store_new(t->engine);
+    err = wex_instance_new(t->store, t->module, NULL, 0, &t->inst);
+    if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+}
+
+void wex_test_instance_free(wex_test_instance *t) {
+    wex_store_delete(t->store);
+    wex_module_delete(t->module);
+    wex_engine_delete(t->engine);
 }
 
 static int run_one(int i) {

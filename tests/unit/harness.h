@@ -24,6 +24,18 @@ void wex_test_fail(const char *file, int line, const char *fmt, ...)
  * build); fails the test if it is missing. The caller frees the buffer. */
 unsigned char *wex_test_read_wasm(const char *name, size_t *len);
 
+/* A fresh engine with the given bounds policy (a wex_bounds_t), build/wat/
+ * NAME compiled and instantiated in a new store, no imports; fails the test
+ * on any error. wex_test_instance_free deletes all four. */
+typedef struct {
+    struct wex_engine *engine;
+    struct wex_module *module;
+    struct wex_store *store;
+    struct wex_instance *inst;
+} wex_test_instance;
+void wex_test_instance_new(const char *name, int bounds, wex_test_instance *t);
+void wex_test_instance_free(wex_test_instance *t);
+
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
     __attribute__((constructor)) static void register_##name(void) {                               \

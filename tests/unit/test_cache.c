@@ -1046,6 +1046,16 @@ static void check_lazy_module(wex_engine_t *e, wex_module_t *m) {
     wex_store_delete(s);
 }
 
+/* After a damaged entry was removed: the next load is a miss, compiles
+ * again, runs correctly and writes the entry anew. */
+static void recompiles_and_runs(wex_engine_t *e, const uint8_t *b, size_t n, const char *path) {
+    wex_module_t *m = compile(e, b, n);
+    CHECK(!wex__cache_is_mapped(m));
+    check_lazy_module(e, m);
+    CHECK(exists(path));
+    wex_module_delete(m);
+}
+
 /* Write cache_lazy.wasm's entry into dir (a fresh engine compiles it). */
 static void lazy_write(const char *dir, const uint8_t *b, size_t n, char *path, size_t len) {
     wex_engine_t *e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
@@ -1113,11 +1123,7 @@ static void damaged_function_case(const char *dir, const uint8_t *b, size_t n, c
     if (func != 3) CHECK_EQ_INT(lcall_ok(s, inst, "pick", 1, 1, 0), 20);
     wex_store_delete(s);
     wex_module_delete(m);
-    m = compile(e, b, n);
-    CHECK(!wex__cache_is_mapped(m)); /* a miss: compiled again */
-    check_lazy_module(e, m);
-    CHECK(exists(path)); /* and written anew */
-    wex_module_delete(m);
+    recompiles_and_runs(e, b, n, path);
     wex_engine_delete(e);
 }
 
@@ -1253,11 +1259,7 @@ TEST(lazy_flipped_stub) {
         wex_error_delete(err);
         wex_engine_delete(e);
         e = fs_engine(dir, WEX_CACHE_VERIFY_FAST);
-        wex_module_t *m = compile(e, b, n);
-        CHECK(!wex__cache_is_mapped(m));
-        check_lazy_module(e, m);
-        CHECK(exists(path));
-        wex_module_delete(m);
+        recompiles_and_runs(e, b, n, path);
         wex_engine_delete(e);
     }
     free(b);
@@ -1304,11 +1306,7 @@ TEST(lazy_flipped_data_byte) {
     }
     wex_store_delete(s);
     wex_module_delete(m);
-    m = compile(e, b, n);
-    CHECK(!wex__cache_is_mapped(m));
-    check_lazy_module(e, m);
-    CHECK(exists(path));
-    wex_module_delete(m);
+    recompiles_and_runs(e, b, n, path);
     wex_engine_delete(e);
     free(b);
     rm_rf(dir);
@@ -1333,11 +1331,7 @@ TEST(lazy_flipped_image_byte) {
     CHECK(!exists(path));
     check_lazy_module(e, m); /* a second instance, the same */
     wex_module_delete(m);
-    m = compile(e, b, n);
-    CHECK(!wex__cache_is_mapped(m));
-    check_lazy_module(e, m);
-    CHECK(exists(path));
-    wex_module_delete(m);
+    recompiles_and_runs(e, b, n, path);
     wex_engine_delete(e);
     free(b);
     rm_rf(dir);

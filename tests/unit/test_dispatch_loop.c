@@ -29,18 +29,11 @@ static int32_t reference(const int32_t *code, int32_t cnt) {
 static void run(wex_bounds_t bounds) {
     static const int32_t prog_a[] = {0, 5, 1, 2, 3, 0, 0, 7, 2, 4};
     static const int32_t prog_b[] = {1, 0, 9, 3, 0, 2, 9};
-    wex_config_t *cfg = wex_config_new();
-    wex_config_set_bounds_checks(cfg, bounds);
-    wex_engine_t *engine = wex_engine_new(cfg);
-    size_t len;
-    unsigned char *bytes = wex_test_read_wasm("dispatch_loop.wasm", &len);
-    wex_module_t *module;
-    wex_error_t *err = wex_module_new(engine, bytes, len, &module);
-    free(bytes);
-    CHECK(err == NULL);
-    wex_store_t *store = wex_store_new(engine);
-    wex_instance_t *inst;
-    CHECK(wex_instance_new(store, module, NULL, 0, &inst) == NULL);
+    wex_test_instance t;
+    wex_test_instance_new("dispatch_loop.wasm", bounds, &t);
+    wex_store_t *store = t.store;
+    wex_instance_t *inst = t.inst;
+    wex_error_t *err;
     static const char *const names[] = {"run_r", "run_p", "run_i"};
     for (int f = 0; f < 3; f++) {
         wex_extern_t ex;
@@ -60,9 +53,7 @@ static void run(wex_bounds_t bounds) {
         CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
         wex_error_delete(err);
     }
-    wex_store_delete(store);
-    wex_module_delete(module);
-    wex_engine_delete(engine);
+    wex_test_instance_free(&t);
 }
 
 TEST(guard_pages) {

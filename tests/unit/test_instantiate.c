@@ -498,6 +498,20 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* Four threads, each making n instances of m; none may see a wrong one. */
+static void run_workers(wex_engine_t *e, wex_module_t *m, int n) {
+    worker_t w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker_t){e, m, n, 0};
+        pthread_create(&th[i], NULL, worker, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(w[i].bad, 0);
+    }
+}
+
 /* Threads share one engine's pool (fewer slots than threads: they wait). */
 TEST(threads_share_pool) {
     for (int k = 0; k < 3; k += 2) {
@@ -509,16 +523,7 @@ TEST(threads_share_pool) {
         wex_config_set_pool_exhaustion(c, WEX_POOL_WAIT, 20000);
         wex_engine_t *e = wex_engine_new(c);
         wex_module_t *m = compile(e, "instantiate.wasm");
-        worker_t w[4];
-        pthread_t th[4];
-        for (int i = 0; i < 4; i++) {
-            w[i] = (worker_t){e, m, 100, 0};
-            pthread_create(&th[i], NULL, worker, &w[i]);
-        }
-        for (int i = 0; i < 4; i++) {
-            pthread_join(th[i], NULL);
-            CHECK_EQ_INT(w[i].bad, 0);
-        }
+        run_workers(e, m, 100);
         wex_module_delete(m);
         wex_engine_delete(e);
     }
@@ -758,16 +763,7 @@ TEST(threads_hammer_batched_pool) {
         wex_config_set_pool_exhaustion(c, WEX_POOL_WAIT, 20000);
         wex_engine_t *e = wex_engine_new(c);
         wex_module_t *m = compile(e, "instantiate.wasm");
-        worker_t w[4];
-        pthread_t th[4];
-        for (int i = 0; i < 4; i++) {
-            w[i] = (worker_t){e, m, 300, 0};
-            pthread_create(&th[i], NULL, worker, &w[i]);
-        }
-        for (int i = 0; i < 4; i++) {
-            pthread_join(th[i], NULL);
-            CHECK_EQ_INT(w[i].bad, 0);
-        }
+        run_workers(e, m, 300);
         if (e->alloc->n_flushes == 0)
             wex_test_fail(__FILE__, __LINE__, "no batch was reset (%s)",
                           wex_instantiation_name(all[k]));
