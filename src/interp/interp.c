@@ -204,14 +204,14 @@ __attribute__((noinline, cold)) static void wex__interp_backtrace(wex_store_t *s
  * runs without a record, and any WebAssembly it calls traps at once.
  */
 static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, const uint32_t *ip,
-                                              uint64_t *fp, wex_instance_t *inst) {
+                                              uint64_t *fp, wex_instance_t *inst,
+                                              wex_func_t *host) {
     if (depth >= s->max_depth) return depth;
     wex__frame *fr = &s->frames[depth];
     fr->ip = ip;
     fr->fp = fp;
     fr->inst = inst;
-    fr->callee = NULL;
-    fr->callee_code = UINT32_MAX;
+    fr->callee = host;
     return depth + 1;
 }
 
@@ -326,19 +326,18 @@ static void wex__iprof_hit(const wex_instance_t *inst, const uint32_t *ip) {
  */
 __attribute__((noinline, cold)) static void guard_backtrace(wex_store_t *s, wex_func_t *f,
                                                             wex_error_t *e, uint32_t entry_depth) {
-    uint32_t depth = s->depth;
+    uint32_t depth = s->live ? (uint32_t)(s->live - s->frames) : entry_depth;
     const wex__frame *top = depth > entry_depth ? &s->frames[depth - 1] : NULL;
     wex_func_t *inner = top ? top->callee : f;
     const wex_instance_t *ii;
     uint32_t code_index;
-    if (inner) { /* the entry function, or a call through a function object */
-        if (!inner->inst) return;
+    if (inner) {                  /* the entry function, or a call through a function object */
+        if (!inner->inst) return; /* a host function's record */
         ii = inner->inst;
         code_index = inner->code_index;
-    } else { /* a call within the caller's instance */
-        if (top->callee_code == UINT32_MAX) return;
+    } else { /* a direct call within the caller's instance: CALL_L's ip[1] */
         ii = top->inst;
-        code_index = top->callee_code;
+        code_index = top->ip[-6];
     }
     const wex__compiled *cm = ii->module->compiled;
     const uint32_t *start = cm->code + wex__fcode_start(cm, code_index);

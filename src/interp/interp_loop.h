@@ -18,11 +18,12 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
             WEX__IOPS_EXTRA(WEX__L2)
 #undef WEX__L2
     };
+    /* Frame records: top is the next free one; frames_end bounds the depth. */
     const uint32_t entry_depth = s->depth;
-    uint32_t depth = entry_depth;
-    const uint32_t max_depth = s->max_depth;
+    wex__frame *const entry_top = s->frames + entry_depth;
+    wex__frame *const frames_end = s->frames + s->max_depth;
+    wex__frame *top = entry_top;
     uint64_t *const stack_end = s->stack_end;
-    wex__frame *const frames = s->frames;
     wex_instance_t *inst = f->inst;
     /* The running instance's translated code, kept in sync with inst. */
     const wex__compiled *cm = inst->module->compiled;
@@ -77,7 +78,10 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     } while (0)
 
     ip = cm->code + WEX__FCODE_OFF(fc); /* first, so that a trap here has a backtrace */
-    if (fp + fc->frame_slots > stack_end || depth >= max_depth) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+#if !WEX__CHECKED
+    s->live = top;
+#endif
+    if (fp + fc->frame_slots > stack_end || top >= frames_end) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
     RELOAD_MEM();
     NEXT();
@@ -184,28 +188,30 @@ L_CALL_L : {
      * callee's frame need (base + its frame slots) and code position. (A
      * lazily checked cached module checks a function's direct callees
      * before its first call runs: wex__compiled.lcall.) */
-    if (WEX__UNLIKELY(fp + ip[3] > stack_end || depth >= max_depth))
+    if (WEX__UNLIKELY(fp + ip[3] > stack_end || top >= frames_end))
         TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
-    wex__frame *fr = &frames[depth++];
-    fr->ip = ip + 7;
-    fr->fp = fp;
-    fr->inst = inst;
+    top->ip = ip + 7;
+    top->fp = fp;
+    top->inst = inst;
 #if !WEX__CHECKED
-    /* Guard pages: as in do_call, for fault backtraces (the callee is a
-     * function of this instance, named by its code index). */
-    fr->callee = NULL;
-    fr->callee_code = ip[1];
-    s->depth = depth;
+    /* Guard pages: as in do_call, for fault backtraces (NULL: the callee is
+     * a function of this instance, named by this instruction's ip[1]). */
+    top->callee = NULL;
+    s->live = top + 1;
 #endif
+    top++;
     fp += ip[2];
     ip += (int32_t)ip[4];
     NEXT();
 }
 do_call:
     if (!g->inst) { /* host function */
-        s->depth = wex__interp_host_frame(s, depth, ip, fp, inst);
+        s->depth = wex__interp_host_frame(s, (uint32_t)(top - s->frames), ip, fp, inst, g);
         err = wex__host_call(s, g, fp + base);
-        s->depth = depth;
+        s->depth = entry_depth;
+#if !WEX__CHECKED
+        s->live = top;
+#endif
         if (err) goto do_error;
         RELOAD_MEM();
         NEXT();
@@ -214,9 +220,9 @@ do_call:
         const wex__compiled *ncm = ni->module->compiled;
         const wex__fcode *nf = &ncm->funcs[g->code_index];
         uint64_t *nfp = fp + base;
-        if (WEX__UNLIKELY(depth >= max_depth || nfp + nf->frame_slots > stack_end))
+        if (WEX__UNLIKELY(top >= frames_end || nfp + nf->frame_slots > stack_end))
             TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
-        wex__frame *fr = &frames[depth++];
+        wex__frame *fr = top++;
         fr->ip = ip;
         fr->fp = fp;
         fr->inst = inst;
@@ -224,7 +230,7 @@ do_call:
         /* Guard pages: a fault loses the loop's registers, so the live depth
          * and callees are kept where the backtrace can find them. */
         fr->callee = g;
-        s->depth = depth;
+        s->live = top;
 #endif
         fp = nfp;
         ZERO_LOCALS(nf);
@@ -276,11 +282,11 @@ L_I32_RSUB_IMM:
 L_RET1:
     fp[0] = S(1);
 L_RET:
-    if (depth == entry_depth) goto done;
+    if (top == entry_top) goto done;
     {
-        wex__frame *fr = &frames[--depth];
+        wex__frame *fr = --top;
 #if !WEX__CHECKED
-        s->depth = depth;
+        s->live = top;
 #endif
         ip = fr->ip;
         fp = fr->fp;
@@ -1143,7 +1149,7 @@ L_UNREACHABLE:
 
 do_error: /* a host function failed: ip is past its call */
     s->depth = entry_depth;
-    wex__interp_backtrace(s, err, inst, ip - 1, depth);
+    wex__interp_backtrace(s, err, inst, ip - 1, (uint32_t)(top - s->frames));
     return err;
 do_trap:
     s->depth = entry_depth;
@@ -1153,7 +1159,7 @@ do_trap:
     wex__interp_backtrace(
         s, err, inst,
         trap == WEX_TRAP_CALL_STACK_EXHAUSTED && ip != cm->code + WEX__FCODE_OFF(fc) ? ip - 1 : ip,
-        depth);
+        (uint32_t)(top - s->frames));
     return err;
 done:
     s->depth = entry_depth;

@@ -148,10 +148,10 @@ typedef struct {
     const uint32_t *ip;
     uint64_t *fp;
     struct wex_instance *inst;
-    /* Guard-page builds only, for fault backtraces: the callee, or for a call
-     * within fr->inst (callee NULL) its code index; UINT32_MAX for none. */
+    /* Guard-page builds only, for fault backtraces: the callee (a host
+     * function for a host call's record), or NULL for a direct call within
+     * fr->inst, whose CALL_L word ip[-6] names the callee's code index. */
     struct wex_func *callee;
-    uint32_t callee_code;
 } wex__frame;
 
 struct wex_store {
@@ -164,6 +164,10 @@ struct wex_store {
     /* Call frames. depth counts frames in use across nested entries. */
     wex__frame *frames;
     uint32_t depth, max_depth;
+    /* Guard-page builds: the running loop's next free frame record, kept
+     * current on every call and return, for a fault's backtrace (the loop's
+     * registers are lost on a fault; depth is set only at its boundaries). */
+    wex__frame *live;
 };
 
 struct wex_func {
