@@ -893,6 +893,47 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
     return true;
 }
 
+/*
+ * A C function's prologue, `global.get sp; i32.const N; i32.sub; local.tee
+ * x; global.set sp`, arrives as GLOBAL_GET_I t, sp; I32_ADD_IMM x, t, -N and
+ * now the global.set of x: one GLOBAL_ADDI_TEE x, sp, -N instead of three
+ * dispatches. t is the global.get's own stack slot, which the add consumed,
+ * so nothing reads it again (checked: it must be a stack slot no entry
+ * still reads; a local.set may have retargeted the global.get). None of the
+ * three can trap. Returns false
+ * (nothing emitted) for any other shape.
+ */
+static bool frame_fuse_prologue(comp *c, uint32_t global, uint32_t val) {
+    size_t p = c->prev_op_start, q = c->last_op_start;
+    if (c->oom || p == NONE || q != p + 3 || c->len != q + 4) return false;
+    const uint32_t *w = c->code;
+    if (w[p] != WEX__IOP_GLOBAL_GET_I || w[p + 2] != global || w[q] != WEX__IOP_I32_ADD_IMM ||
+        w[q + 2] != w[p + 1] || w[q + 1] != val || val >= c->nlocals || w[p + 1] < c->nlocals ||
+        refers_to(c, w[p + 1]))
+        return false;
+    uint32_t k = w[q + 3];
+    c->len = p;
+    emit_op(c, WEX__IOP_GLOBAL_ADDI_TEE);
+    emit(c, val);
+    emit(c, global);
+    emit(c, k);
+    c->prev_op_start = NONE;
+    return true;
+}
+
+/* A jump right after a single value move (no label between): MOVE_JMP,
+ * whose offset word the caller emits. Returns false if the last instruction
+ * is not a lone MOVE. */
+static bool frame_fuse_move_jmp(comp *c) {
+    size_t p = c->last_op_start;
+    if (c->oom || c->in_table || p == NONE || c->len != p + 3 || c->code[p] != WEX__IOP_MOVE)
+        return false;
+    c->code[p] = WEX__IOP_MOVE_JMP;
+    c->last_dst_site = NONE;
+    c->prev_op_start = NONE;
+    return true;
+}
+
 /* Emit a branch to depth d (stack unchanged). */
 static void emit_br(comp *c, uint32_t d) {
     ctrl *t = &c->cs[c->ncs - 1 - d];
@@ -902,6 +943,10 @@ static void emit_br(comp *c, uint32_t d) {
     }
     branch_moves(c, t);
     if (t->kind == K_LOOP && dup_loop_head(c, t)) return;
+    if (frame_fuse_move_jmp(c)) {
+        emit_target(c, t);
+        return;
+    }
     emit_op(c, WEX__IOP_JMP);
     emit_target(c, t);
 }
@@ -1220,6 +1265,7 @@ static void translate(comp *c, const wex__opinfo *op) {
             break;
         }
         uint32_t val = pop(c); /* may emit: before the instruction starts */
+        if (frame_fuse_prologue(c, u, val)) break;
         emit_op(c, WEX__IOP_GLOBAL_SET_I);
         emit(c, u);
         emit(c, val);

@@ -409,6 +409,8 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_I32_ADD3: return 6;
     case WEX__IOP_GLOBAL_SET_ADDI: return 4;
     case WEX__IOP_I32_ADD_IMM2: return 7;
+    case WEX__IOP_GLOBAL_ADDI_TEE:
+    case WEX__IOP_MOVE_JMP: return 4;
     case WEX__IOP_CALL_I: return 3;
     case WEX__IOP_VERIFY_FN: return 2;
     case WEX__IOP_CALL_L:

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 23 /* VERIFY_FN; CALL_L carries its callee's frame and code */
+#define WEX__INTERP_FORMAT_VERSION 24 /* GLOBAL_ADDI_TEE, MOVE_JMP */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -109,7 +109,18 @@
     WEX__IOPS_MOPS(X, PS)                                                                          \
     WEX__IOPS_MOPS(X, IS)                                                                          \
     WEX__IOPS_MOPS(X, RS)                                                                          \
-    WEX__IOPS_MOPS(X, SS)
+    WEX__IOPS_MOPS(X, SS)                                                                          \
+    WEX__IOPS_FRAMES(X)
+
+/*
+ * Prologue and branch-move fusions (compile.c, frame_fuse_*):
+ * GLOBAL_ADDI_TEE: dst, idx, k: dst = global + k (i32), global = dst: a C
+ *   function's `sp = __stack_pointer - N; __stack_pointer = sp`.
+ * MOVE_JMP: dst, src, off: a branch's value move, then the jump.
+ */
+#define WEX__IOPS_FRAMES(X)                                                                        \
+    X(GLOBAL_ADDI_TEE)                                                                             \
+    X(MOVE_JMP)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded

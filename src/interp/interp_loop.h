@@ -333,6 +333,18 @@ L_GLOBAL_SET_I:
     inst->globals[ip[1]]->val = S(2);
     ip += 3;
     NEXT();
+L_GLOBAL_ADDI_TEE : {
+    wex_global_t *gl = inst->globals[ip[2]];
+    uint64_t v = (uint32_t)((uint32_t)gl->val + ip[3]);
+    gl->val = v;
+    S(1) = v;
+    ip += 4;
+    NEXT();
+}
+L_MOVE_JMP:
+    S(1) = S(2);
+    ip += 3 + (int32_t)ip[3];
+    NEXT();
 
     /* ------------------------------------------------ references and tables */
 L_REF_NULL_I:
