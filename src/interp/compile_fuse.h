@@ -524,3 +524,28 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         emit(c, in[k]);
     c->last_dst_site = c->len - 1 - nin;
 }
+
+/*
+ * Loop ends (session 4): a BR_ADDI_* just emitted right after an I32_ADD_IMM
+ * or I32_ADD_IMM2 that starts at pp (a second induction variable, a pointer
+ * stepped with the counter) absorbs it: BR_ADDI2_* / BR_ADDI3_*, one
+ * dispatch instead of two. The adds' words stay where they are and run first
+ * (the handler writes each destination before reading the next operand, so
+ * slots that alias behave as in the two instructions). The caller emits the
+ * offset word next.
+ */
+static void loop_addi_extra(comp *c, size_t pp) {
+    size_t q = c->last_op_start;
+    if (c->oom || pp == NONE || q == NONE || q + 4 != c->len || !addi_ends_at(c, pp, q)) return;
+    uint32_t br = c->code[q];
+    if (br < WEX__IOP_BR_ADDI_I32_EQ || br > WEX__IOP_BR_ADDI_I32_GE_U_IMM) return;
+    bool two = c->code[pp] == WEX__IOP_I32_ADD_IMM2;
+    c->code[pp] = (two ? WEX__IOP_BR_ADDI3_I32_EQ : WEX__IOP_BR_ADDI2_I32_EQ) +
+                  (br - WEX__IOP_BR_ADDI_I32_EQ);
+    c->code[q] = c->code[q + 1]; /* drop the BR_ADDI's opcode word */
+    c->code[q + 1] = c->code[q + 2];
+    c->code[q + 2] = c->code[q + 3];
+    c->len = q + 3;
+    c->last_op_start = pp;
+    c->prev_op_start = c->pprev_op_start = NONE;
+}

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 23 /* VERIFY_FN; CALL_L carries its callee's frame and code */
+#define WEX__INTERP_FORMAT_VERSION 24 /* BR_ADDI2/3 */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -109,7 +109,8 @@
     WEX__IOPS_MOPS(X, PS)                                                                          \
     WEX__IOPS_MOPS(X, IS)                                                                          \
     WEX__IOPS_MOPS(X, RS)                                                                          \
-    WEX__IOPS_MOPS(X, SS)
+    WEX__IOPS_MOPS(X, SS)                                                                          \
+    WEX__IOPS_LOOPS(X)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded
@@ -327,6 +328,38 @@
     X(BR_ADDI_I32_LE_U_IMM)                                                                        \
     X(BR_ADDI_I32_GE_S_IMM)                                                                        \
     X(BR_ADDI_I32_GE_U_IMM)
+
+/*
+ * Loop ends and interpreter dispatch (session 4):
+ *   BR_ADDI2_*  d, a, k, x, kx, b, off: d = a + k (i32), then BR_ADDI_* x, kx, b, off
+ *   BR_ADDI3_*  d, a, k, d2, a2, k2, x, kx, b, off: two such adds, in order, then BR_ADDI_*
+ * (conditions in the order of WEX__IOPS_BRADDI, so BR_ADDI2_I32_EQ + (op -
+ * BR_ADDI_I32_EQ) maps).
+ */
+#define WEX__IOPS_BRADDI_N(X, N)                                                                   \
+    X(BR_ADDI##N##_I32_EQ)                                                                         \
+    X(BR_ADDI##N##_I32_NE)                                                                         \
+    X(BR_ADDI##N##_I32_LT_S)                                                                       \
+    X(BR_ADDI##N##_I32_LT_U)                                                                       \
+    X(BR_ADDI##N##_I32_GT_S)                                                                       \
+    X(BR_ADDI##N##_I32_GT_U)                                                                       \
+    X(BR_ADDI##N##_I32_LE_S)                                                                       \
+    X(BR_ADDI##N##_I32_LE_U)                                                                       \
+    X(BR_ADDI##N##_I32_GE_S)                                                                       \
+    X(BR_ADDI##N##_I32_GE_U)                                                                       \
+    X(BR_ADDI##N##_I32_EQ_IMM)                                                                     \
+    X(BR_ADDI##N##_I32_NE_IMM)                                                                     \
+    X(BR_ADDI##N##_I32_LT_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_LT_U_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GT_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GT_U_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_LE_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_LE_U_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GE_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GE_U_IMM)
+#define WEX__IOPS_LOOPS(X)                                                                         \
+    WEX__IOPS_BRADDI_N(X, 2)                                                                       \
+    WEX__IOPS_BRADDI_N(X, 3)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -1096,6 +1096,70 @@ L_I64_REM_U_IMM:
 
 #include "interp/interp_atomic.h" /* the threads proposal's operators */
 
+    /* ------------------------------------------------ loop ends (session 4) */
+#define I32(i) ((uint32_t)S(i))
+    /* One or two `d = a + k`, then BR_ADDI_* (x += kx, compare with b, branch):
+     * each write lands before the next read, as in the unfused sequence. */
+#define BRA23(name, T, op)                                                                         \
+    L_BR_ADDI2_I32_##name : {                                                                      \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        uint32_t v_ = I32(4) + ip[5];                                                              \
+        S(4) = v_;                                                                                 \
+        if ((T)v_ op(T) I32(6)) {                                                                  \
+            ip += 7 + (int32_t)ip[7];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 8;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI2_I32_##name##_IMM : {                                                                \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        uint32_t v_ = I32(4) + ip[5];                                                              \
+        S(4) = v_;                                                                                 \
+        if ((T)v_ op(T) ip[6]) {                                                                   \
+            ip += 7 + (int32_t)ip[7];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 8;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI3_I32_##name : {                                                                      \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        S(4) = (uint32_t)(I32(5) + ip[6]);                                                         \
+        uint32_t v_ = I32(7) + ip[8];                                                              \
+        S(7) = v_;                                                                                 \
+        if ((T)v_ op(T) I32(9)) {                                                                  \
+            ip += 10 + (int32_t)ip[10];                                                            \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 11;                                                                                  \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI3_I32_##name##_IMM : {                                                                \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        S(4) = (uint32_t)(I32(5) + ip[6]);                                                         \
+        uint32_t v_ = I32(7) + ip[8];                                                              \
+        S(7) = v_;                                                                                 \
+        if ((T)v_ op(T) ip[9]) {                                                                   \
+            ip += 10 + (int32_t)ip[10];                                                            \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 11;                                                                                  \
+        NEXT();                                                                                    \
+    }
+    BRA23(EQ, uint32_t, ==)
+    BRA23(NE, uint32_t, !=)
+    BRA23(LT_S, int32_t, <)
+    BRA23(LT_U, uint32_t, <)
+    BRA23(GT_S, int32_t, >)
+    BRA23(GT_U, uint32_t, >)
+    BRA23(LE_S, int32_t, <=)
+    BRA23(LE_U, uint32_t, <=)
+    BRA23(GE_S, int32_t, >=)
+    BRA23(GE_U, uint32_t, >=)
+#undef BRA23
+#undef I32
+
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
 L_LOOP:

@@ -111,6 +111,11 @@ static void run(wex_bounds_t b) {
     }
     wex_val_t z = wex_val_i32(-559038737);
     expect_clean(&e, "zeros", &z, 1);
+    /* Session 4: loop ends with more adds. */
+    for (size_t n = 0; n < 6; n++) {
+        wex_val_t lp[2] = {wex_val_i32(ns[n]), wex_val_i32(ns[(n + 2) % 6] - 7)};
+        expect_clean(&e, "loop_ends", lp, 2);
+    }
     unload(&e);
 }
 

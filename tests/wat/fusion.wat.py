@@ -278,6 +278,53 @@ w('''  (func $dirty (param i32) (result i32) (local i32 i32 i32 i32 i32 i32 i32 
     (drop (call $dirty (local.get $x)))
     (if (i32.ne (call $zeros2 (i32.const 0)) (i32.const 5)) (then (local.set $bad (i32.add (local.get $bad) (i32.const 4)))))
     (local.get $bad))
-)''')
+''')
+
+# Session 4: loop ends with one to three more i32 adds before the back edge
+# (BR_ADDI2_*, BR_ADDI3_*), including adds that write the induction variable,
+# read it before its step, or write the compared local.
+w('''  (func (export "loop_ends") (param $n i32) (param $k i32) (result i32)
+    (local $i i32) (local $c i32) (local $a i32) (local $b i32) (local $m i32)
+    (local $i2 i32) (local $c2 i32) (local $a2 i32) (local $b2 i32) (local $m2 i32)''')
+ext_variants = [
+    ["(local.set $a (i32.add (local.get $a) (i32.const 3)))"],
+    ["(local.set $a (i32.add (local.get $a) (i32.const 3)))", "(local.set $b (i32.add (local.get $i) (i32.const 7)))"],
+    ["(local.set $a (i32.add (local.get $a) (i32.const 3)))", "(local.set $b (i32.add (local.get $b) (i32.const -1)))",
+     "(local.set $m (i32.add (local.get $m) (i32.const 1)))"],
+    ["(local.set $i (i32.add (local.get $i) (i32.const 1)))"],
+    ["(local.set $m (i32.add (local.get $m) (i32.const -1)))", "(local.set $a (i32.add (local.get $i) (i32.const 5)))"],
+]
+def unfuse(e):
+    # the same add on the unfused loop's locals, through identity calls
+    for v in ["$i", "$a", "$b", "$m"]:
+        e = e.replace(f"(local.get {v})", f"(call $id_i32 (local.get {v}2))").replace(f"(local.set {v} ", f"(local.set {v}2 ")
+    return e.replace("(i32.add", "(call $id_i32 (i32.add") + ")"
+for step in [1, -2]:
+    for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]:
+        for imm in [False, True]:
+            for ext in ext_variants:
+                rhs = "(i32.const 37)" if imm else "(local.get $m)"
+                w("    (local.set $i (i32.const 0)) (local.set $c (i32.const 0)) (local.set $a (local.get $k))")
+                w("    (local.set $b (i32.const 0)) (local.set $m (local.get $n))")
+                w("    (block $x (loop $l (local.set $c (i32.add (local.get $c) (i32.const 1)))")
+                w("      (br_if $x (i32.gt_u (local.get $c) (i32.const 300)))")
+                for e in ext:
+                    w("      " + e)
+                w(f"      (local.set $i (i32.add (local.get $i) (i32.const {step})))")
+                w(f"      (br_if $l (i32.{cmp} (local.get $i) {rhs}))))")
+                w("    (local.set $i2 (i32.const 0)) (local.set $c2 (i32.const 0)) (local.set $a2 (local.get $k))")
+                w("    (local.set $b2 (i32.const 0)) (local.set $m2 (local.get $n))")
+                w("    (block $x (loop $l (local.set $c2 (call $id_i32 (i32.add (local.get $c2) (i32.const 1))))")
+                w("      (br_if $x (call $id_i32 (i32.gt_u (local.get $c2) (i32.const 300))))")
+                for e in ext:
+                    w("      " + unfuse(e))
+                w(f"      (local.set $i2 (call $id_i32 (i32.add (call $id_i32 (local.get $i2)) (i32.const {step}))))")
+                rhs_u = "(i32.const 37)" if imm else "(call $id_i32 (local.get $m2))"
+                w(f"      (br_if $l (call $id_i32 (i32.{cmp} (call $id_i32 (local.get $i2)) {rhs_u})))))")
+                for v in ["$i", "$c", "$a", "$b", "$m"]:
+                    check(f"(local.get {v})", f"(local.get {v}2)", "i32")
+w("    (global.get $bad))")
+
+w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
