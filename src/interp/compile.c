@@ -868,9 +868,15 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
     case WEX__IOP_BR_TABLE_MI: hdr = 5; break;
     case WEX__IOP_BR_TABLE_MR: hdr = 7; break;
     case WEX__IOP_BR_TABLE_MS: hdr = 6; break;
+    case WEX__IOP_BR_TABLE_IA: hdr = 6; break; /* the add's d, a, k before the offsets */
+    case WEX__IOP_BR_TABLE_MPA: hdr = 7; break;
+    case WEX__IOP_BR_TABLE_MIA: hdr = 8; break;
+    case WEX__IOP_BR_TABLE_MRA: hdr = 10; break;
+    case WEX__IOP_BR_TABLE_MSA: hdr = 9; break;
     default: return false;
     }
-    uint32_t n = op == WEX__IOP_BR_TABLE_I ? c->code[p + 2] : c->code[p + 1];
+    uint32_t n =
+        op == WEX__IOP_BR_TABLE_I || op == WEX__IOP_BR_TABLE_IA ? c->code[p + 2] : c->code[p + 1];
     if (n > WEX__DUP_MAX_TABLE || p + hdr + n + 1 > c->len) return false;
     size_t table = p + hdr;
     /* Which entries still wait for their block's end: those on a chain. */
@@ -1008,7 +1014,10 @@ static void translate(comp *c, const wex__opinfo *op) {
         push_ctrl(c, idx == WEX__OPI_LOOP ? K_LOOP : K_BLOCK, np, nr);
         if (c->oom) return;
         c->cs[c->ncs - 1].loop_pc = (uint32_t)c->len;
-        barrier(c);
+        if (idx == WEX__OPI_LOOP)
+            barrier(c);
+        else /* a block's start is no label: what precedes runs right before it */
+            c->last_dst_site = NONE;
         break;
     }
     case WEX__OPI_IF: {
@@ -1074,16 +1083,20 @@ static void translate(comp *c, const wex__opinfo *op) {
         ventry ke = pop_entry(c);
         if (ke.kind == E_LOAD && ke.lop == 0 && ke.form != F_K) {
             /* the key loaded from memory (switch on *p): BR_TABLE_M* */
-            emit_op(c, WEX__IOP_BR_TABLE_MP + ke.form);
-            emit(c, n);
-            emit_addr_words(c, &ke);
-            emit(c, ke.off);
+            if (!br_table_addi(c, &ke, 0, n)) {
+                emit_op(c, WEX__IOP_BR_TABLE_MP + ke.form);
+                emit(c, n);
+                emit_addr_words(c, &ke);
+                emit(c, ke.off);
+            }
             c->pload = NONE;
         } else {
             uint32_t key = entry_slot(c, &ke, c->nvs);
-            emit_op(c, WEX__IOP_BR_TABLE_I);
-            emit(c, key);
-            emit(c, n);
+            if (!br_table_addi(c, NULL, key, n)) {
+                emit_op(c, WEX__IOP_BR_TABLE_I);
+                emit(c, key);
+                emit(c, n);
+            }
         }
         size_t table = c->len;
         for (uint32_t i = 0; i <= n; i++)
