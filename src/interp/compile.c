@@ -99,6 +99,8 @@ typedef struct {
     uint8_t *mark; /* per br_table entry, reused (dup_loop_head) */
     uint32_t capmark;
     bool in_table; /* emitting a br_table's stubs: its entries are not all set yet */
+    /* the start of the instruction before prev_op_start (loop_addi_extra) */
+    size_t pprev_op_start;
     bool oom;
     /* backtrace side table (see wex__compiled.pcmap) */
     uint32_t op_off; /* module offset of the operator being translated */
@@ -172,6 +174,7 @@ static uint32_t pos_of(comp *c, uint32_t i) {
 /* Start an instruction: it is no longer the last value producer. */
 static void emit_op(comp *c, uint32_t op) {
     c->last_dst_site = NONE;
+    c->pprev_op_start = c->prev_op_start;
     c->prev_op_start = c->last_op_start;
     c->last_op_start = c->len;
     emit(c, op);
@@ -182,6 +185,7 @@ static void barrier(comp *c) {
     c->last_dst_site = NONE;
     c->last_op_start = NONE;
     c->prev_op_start = NONE;
+    c->pprev_op_start = NONE;
 }
 
 /*
@@ -194,6 +198,8 @@ typedef struct {
     uint32_t op; /* 0: plain; else the comparison's opcode */
     uint32_t a, b;
     size_t prev; /* start of the instruction before the comparison, or NONE */
+    /* start of the one before prev, or NONE */
+    size_t pprev;
 } fused;
 
 static bool is_cmp(uint32_t op) {
@@ -209,21 +215,25 @@ static bool addi_ends_at(comp *c, size_t p, size_t end) {
 }
 
 static fused try_fuse(comp *c, uint32_t cond) {
-    fused f = {0, cond, 0, NONE};
-    if (!c->oom && cond < c->nlocals && addi_ends_at(c, c->last_op_start, c->len))
+    fused f = {0, cond, 0, NONE, NONE};
+    if (!c->oom && cond < c->nlocals && addi_ends_at(c, c->last_op_start, c->len)) {
         f.prev = c->last_op_start; /* br_if on a local just stepped (try_fuse_addi) */
+        f.pprev = c->prev_op_start;
+    }
     if (c->oom || c->last_op_start == NONE || c->last_dst_site != c->last_op_start + 1 ||
         c->last_dst_pos != cond || cond != pos_of(c, c->nvs))
         return f;
-    f.prev = NONE;
+    f.prev = f.pprev = NONE;
     uint32_t op = c->code[c->last_op_start];
     if (!is_cmp(op)) return f;
     f.op = op;
     f.a = c->code[c->last_op_start + 2];
     f.b = op == WEX__IOP_I32_EQZ ? 0 : c->code[c->last_op_start + 3];
     if (c->prev_op_start != NONE && (c->prev_op_start + 4 == c->last_op_start ||
-                                     addi_ends_at(c, c->prev_op_start, c->last_op_start)))
+                                     addi_ends_at(c, c->prev_op_start, c->last_op_start))) {
         f.prev = c->prev_op_start;
+        f.pprev = c->pprev_op_start;
+    }
     c->len = c->last_op_start;
     if (op == WEX__IOP_I32_EQZ && f.prev != NONE && f.a == cond &&
         (c->code[f.prev] == WEX__IOP_I32_AND || c->code[f.prev] == WEX__IOP_I32_AND_IMM) &&
@@ -246,6 +256,7 @@ static fused try_fuse(comp *c, uint32_t cond) {
  * Only where the branch directly follows (no moves between): call right
  * after try_fuse. Emits all but the offset word; false if it does not apply.
  */
+static void loop_addi_extra(comp *c, size_t pp);
 static bool try_fuse_addi(comp *c, const fused *f) {
     /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> operands swapped */
     static const uint8_t swap[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
@@ -285,6 +296,7 @@ static bool try_fuse_addi(comp *c, const fused *f) {
     emit(c, x);
     emit(c, k);
     emit(c, other);
+    loop_addi_extra(c, two ? p : f->pprev);
     return true;
 }
 
@@ -856,9 +868,15 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
     case WEX__IOP_BR_TABLE_MI: hdr = 5; break;
     case WEX__IOP_BR_TABLE_MR: hdr = 7; break;
     case WEX__IOP_BR_TABLE_MS: hdr = 6; break;
+    case WEX__IOP_BR_TABLE_IA: hdr = 6; break; /* the add's d, a, k before the offsets */
+    case WEX__IOP_BR_TABLE_MPA: hdr = 7; break;
+    case WEX__IOP_BR_TABLE_MIA: hdr = 8; break;
+    case WEX__IOP_BR_TABLE_MRA: hdr = 10; break;
+    case WEX__IOP_BR_TABLE_MSA: hdr = 9; break;
     default: return false;
     }
-    uint32_t n = op == WEX__IOP_BR_TABLE_I ? c->code[p + 2] : c->code[p + 1];
+    uint32_t n =
+        op == WEX__IOP_BR_TABLE_I || op == WEX__IOP_BR_TABLE_IA ? c->code[p + 2] : c->code[p + 1];
     if (n > WEX__DUP_MAX_TABLE || p + hdr + n + 1 > c->len) return false;
     size_t table = p + hdr;
     /* Which entries still wait for their block's end: those on a chain. */
@@ -1041,7 +1059,10 @@ static void translate(comp *c, const wex__opinfo *op) {
         push_ctrl(c, idx == WEX__OPI_LOOP ? K_LOOP : K_BLOCK, np, nr);
         if (c->oom) return;
         c->cs[c->ncs - 1].loop_pc = (uint32_t)c->len;
-        barrier(c);
+        if (idx == WEX__OPI_LOOP)
+            barrier(c);
+        else /* a block's start is no label: what precedes runs right before it */
+            c->last_dst_site = NONE;
         break;
     }
     case WEX__OPI_IF: {
@@ -1107,16 +1128,20 @@ static void translate(comp *c, const wex__opinfo *op) {
         ventry ke = pop_entry(c);
         if (ke.kind == E_LOAD && ke.lop == 0 && ke.form != F_K) {
             /* the key loaded from memory (switch on *p): BR_TABLE_M* */
-            emit_op(c, WEX__IOP_BR_TABLE_MP + ke.form);
-            emit(c, n);
-            emit_addr_words(c, &ke);
-            emit(c, ke.off);
+            if (!br_table_addi(c, &ke, 0, n)) {
+                emit_op(c, WEX__IOP_BR_TABLE_MP + ke.form);
+                emit(c, n);
+                emit_addr_words(c, &ke);
+                emit(c, ke.off);
+            }
             c->pload = NONE;
         } else {
             uint32_t key = entry_slot(c, &ke, c->nvs);
-            emit_op(c, WEX__IOP_BR_TABLE_I);
-            emit(c, key);
-            emit(c, n);
+            if (!br_table_addi(c, NULL, key, n)) {
+                emit_op(c, WEX__IOP_BR_TABLE_I);
+                emit(c, key);
+                emit(c, n);
+            }
         }
         size_t table = c->len;
         for (uint32_t i = 0; i <= n; i++)

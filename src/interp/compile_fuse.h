@@ -524,3 +524,63 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         emit(c, in[k]);
     c->last_dst_site = c->len - 1 - nin;
 }
+
+/*
+ * Loop ends (session 4): a BR_ADDI_* just emitted right after an I32_ADD_IMM
+ * or I32_ADD_IMM2 that starts at pp (a second induction variable, a pointer
+ * stepped with the counter) absorbs it: BR_ADDI2_* / BR_ADDI3_*, one
+ * dispatch instead of two. The adds' words stay where they are and run first
+ * (the handler writes each destination before reading the next operand, so
+ * slots that alias behave as in the two instructions). The caller emits the
+ * offset word next.
+ */
+static void loop_addi_extra(comp *c, size_t pp) {
+    size_t q = c->last_op_start;
+    if (c->oom || pp == NONE || q == NONE || q + 4 != c->len || !addi_ends_at(c, pp, q)) return;
+    uint32_t br = c->code[q];
+    if (br < WEX__IOP_BR_ADDI_I32_EQ || br > WEX__IOP_BR_ADDI_I32_GE_U_IMM) return;
+    bool two = c->code[pp] == WEX__IOP_I32_ADD_IMM2;
+    c->code[pp] = (two ? WEX__IOP_BR_ADDI3_I32_EQ : WEX__IOP_BR_ADDI2_I32_EQ) +
+                  (br - WEX__IOP_BR_ADDI_I32_EQ);
+    c->code[q] = c->code[q + 1]; /* drop the BR_ADDI's opcode word */
+    c->code[q + 1] = c->code[q + 2];
+    c->code[q + 2] = c->code[q + 3];
+    c->len = q + 3;
+    c->last_op_start = pp;
+    c->prev_op_start = c->pprev_op_start = NONE;
+}
+
+/*
+ * Dispatch (session 4): a br_table right after an I32_ADD_IMM (the `pc + 1`
+ * of `switch (code[pc++])`) takes the add in: BR_TABLE_IA for a key in a
+ * slot, BR_TABLE_MPA ... BR_TABLE_MSA for a key loaded from memory (ke, a
+ * pending load; NULL for a slot key). The add runs first, so a key or an
+ * address that reads its destination sees the new value, as before. Emits
+ * the instruction up to its offsets; false (nothing emitted) if there is no
+ * such add. A trap in the M forms is the key load's: its offset is noted.
+ */
+static bool br_table_addi(comp *c, const ventry *ke, uint32_t key, uint32_t n) {
+    size_t p = c->last_op_start;
+    if (c->oom || c->in_table || p == NONE || p + 4 != c->len || c->code[p] != WEX__IOP_I32_ADD_IMM)
+        return false;
+    uint32_t d = c->code[p + 1], a = c->code[p + 2], k = c->code[p + 3];
+    c->len = p; /* take the add back; the pcmap pairs past it go with it */
+    uint32_t here = c->op_off;
+    if (ke) {
+        c->op_off = ke->woff;
+        emit_op(c, WEX__IOP_BR_TABLE_MPA + ke->form);
+        emit(c, n);
+        emit_addr_words(c, ke);
+        emit(c, ke->off);
+    } else {
+        emit_op(c, WEX__IOP_BR_TABLE_IA);
+        emit(c, key);
+        emit(c, n);
+    }
+    emit(c, d);
+    emit(c, a);
+    emit(c, k);
+    c->op_off = here;
+    c->prev_op_start = c->pprev_op_start = NONE;
+    return true;
+}

@@ -452,7 +452,14 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MEMORY_INIT_I: return 5;
     case WEX__IOP_MEMORY_COPY_I:
     case WEX__IOP_MEMORY_FILL_I: return 4;
+    case WEX__IOP_BR_TABLE_IA: return 7 + ip[2];
+    case WEX__IOP_BR_TABLE_MPA: return 8 + ip[1];
+    case WEX__IOP_BR_TABLE_MIA: return 9 + ip[1];
+    case WEX__IOP_BR_TABLE_MRA: return 11 + ip[1];
+    case WEX__IOP_BR_TABLE_MSA: return 10 + ip[1];
     default:
+        if (op >= WEX__IOP_BR_ADDI2_I32_EQ && op <= WEX__IOP_BR_ADDI2_I32_GE_U_IMM) return 8;
+        if (op >= WEX__IOP_BR_ADDI3_I32_EQ && op <= WEX__IOP_BR_ADDI3_I32_GE_U_IMM) return 11;
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
         if (op >= WEX__IOP_BR_ADDI_I32_EQ && op <= WEX__IOP_BR_ADDI_I32_GE_U_IMM) return 5;
         if (op >= WEX__IOP_I64_ADD_IMM && op <= WEX__IOP_I64_GE_U_IMM) return 4;

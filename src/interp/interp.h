@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 24 /* GLOBAL_ADDI_TEE, MOVE_JMP */
+#define WEX__INTERP_FORMAT_VERSION 25 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -110,7 +110,8 @@
     WEX__IOPS_MOPS(X, IS)                                                                          \
     WEX__IOPS_MOPS(X, RS)                                                                          \
     WEX__IOPS_MOPS(X, SS)                                                                          \
-    WEX__IOPS_FRAMES(X)
+    WEX__IOPS_FRAMES(X)                                                                            \
+    WEX__IOPS_LOOPS(X)
 
 /*
  * Prologue and branch-move fusions (compile.c, frame_fuse_*):
@@ -338,6 +339,47 @@
     X(BR_ADDI_I32_LE_U_IMM)                                                                        \
     X(BR_ADDI_I32_GE_S_IMM)                                                                        \
     X(BR_ADDI_I32_GE_U_IMM)
+
+/*
+ * Loop ends and interpreter dispatch (session 4):
+ *   BR_ADDI2_*  d, a, k, x, kx, b, off: d = a + k (i32), then BR_ADDI_* x, kx, b, off
+ *   BR_ADDI3_*  d, a, k, d2, a2, k2, x, kx, b, off: two such adds, in order, then BR_ADDI_*
+ * (conditions in the order of WEX__IOPS_BRADDI, so BR_ADDI2_I32_EQ + (op -
+ * BR_ADDI_I32_EQ) maps), and br_tables that first step a counter (the
+ * `pc + 1` of a `switch (code[pc++])`):
+ *   BR_TABLE_IA  idx, n, d, a, k, off[0..n]: d = a + k, then BR_TABLE_I
+ *   BR_TABLE_MPA ... BR_TABLE_MSA  n, address words, off, d, a, k, off[0..n]:
+ *                d = a + k, then the BR_TABLE_M* (the address read after the add)
+ */
+#define WEX__IOPS_BRADDI_N(X, N)                                                                   \
+    X(BR_ADDI##N##_I32_EQ)                                                                         \
+    X(BR_ADDI##N##_I32_NE)                                                                         \
+    X(BR_ADDI##N##_I32_LT_S)                                                                       \
+    X(BR_ADDI##N##_I32_LT_U)                                                                       \
+    X(BR_ADDI##N##_I32_GT_S)                                                                       \
+    X(BR_ADDI##N##_I32_GT_U)                                                                       \
+    X(BR_ADDI##N##_I32_LE_S)                                                                       \
+    X(BR_ADDI##N##_I32_LE_U)                                                                       \
+    X(BR_ADDI##N##_I32_GE_S)                                                                       \
+    X(BR_ADDI##N##_I32_GE_U)                                                                       \
+    X(BR_ADDI##N##_I32_EQ_IMM)                                                                     \
+    X(BR_ADDI##N##_I32_NE_IMM)                                                                     \
+    X(BR_ADDI##N##_I32_LT_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_LT_U_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GT_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GT_U_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_LE_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_LE_U_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GE_S_IMM)                                                                   \
+    X(BR_ADDI##N##_I32_GE_U_IMM)
+#define WEX__IOPS_LOOPS(X)                                                                         \
+    WEX__IOPS_BRADDI_N(X, 2)                                                                       \
+    WEX__IOPS_BRADDI_N(X, 3)                                                                       \
+    X(BR_TABLE_IA)                                                                                 \
+    X(BR_TABLE_MPA)                                                                                \
+    X(BR_TABLE_MIA)                                                                                \
+    X(BR_TABLE_MRA)                                                                                \
+    X(BR_TABLE_MSA)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

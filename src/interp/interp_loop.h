@@ -1114,6 +1114,123 @@ L_I64_REM_U_IMM:
 
 #include "interp/interp_atomic.h" /* the threads proposal's operators */
 
+    /* ------------------------------------------------ loop ends and dispatch (session 4) */
+#define I32(i) ((uint32_t)S(i))
+    /* One or two `d = a + k`, then BR_ADDI_* (x += kx, compare with b, branch):
+     * each write lands before the next read, as in the unfused sequence. */
+#define BRA23(name, T, op)                                                                         \
+    L_BR_ADDI2_I32_##name : {                                                                      \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        uint32_t v_ = I32(4) + ip[5];                                                              \
+        S(4) = v_;                                                                                 \
+        if ((T)v_ op(T) I32(6)) {                                                                  \
+            ip += 7 + (int32_t)ip[7];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 8;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI2_I32_##name##_IMM : {                                                                \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        uint32_t v_ = I32(4) + ip[5];                                                              \
+        S(4) = v_;                                                                                 \
+        if ((T)v_ op(T) ip[6]) {                                                                   \
+            ip += 7 + (int32_t)ip[7];                                                              \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 8;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI3_I32_##name : {                                                                      \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        S(4) = (uint32_t)(I32(5) + ip[6]);                                                         \
+        uint32_t v_ = I32(7) + ip[8];                                                              \
+        S(7) = v_;                                                                                 \
+        if ((T)v_ op(T) I32(9)) {                                                                  \
+            ip += 10 + (int32_t)ip[10];                                                            \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 11;                                                                                  \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_ADDI3_I32_##name##_IMM : {                                                                \
+        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
+        S(4) = (uint32_t)(I32(5) + ip[6]);                                                         \
+        uint32_t v_ = I32(7) + ip[8];                                                              \
+        S(7) = v_;                                                                                 \
+        if ((T)v_ op(T) ip[9]) {                                                                   \
+            ip += 10 + (int32_t)ip[10];                                                            \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 11;                                                                                  \
+        NEXT();                                                                                    \
+    }
+    BRA23(EQ, uint32_t, ==)
+    BRA23(NE, uint32_t, !=)
+    BRA23(LT_S, int32_t, <)
+    BRA23(LT_U, uint32_t, <)
+    BRA23(GT_S, int32_t, >)
+    BRA23(GT_U, uint32_t, >)
+    BRA23(LE_S, int32_t, <=)
+    BRA23(LE_U, uint32_t, <=)
+    BRA23(GE_S, int32_t, >=)
+    BRA23(GE_U, uint32_t, >=)
+#undef BRA23
+    /* d = a + k, then a br_table; the key (or its address) is read after the
+     * add. BR_TABLE_IA: idx, n, d, a, k, offsets. */
+L_BR_TABLE_IA : {
+    S(3) = (uint32_t)(I32(4) + ip[5]);
+    uint32_t k = I32(1), n = ip[2];
+    if (k > n) k = n;
+    ip += 6 + k;          /* the offset word; then a signed move (k is unsigned: */
+    ip += (int32_t)ip[0]; /* one expression would turn a backward offset forward) */
+    NEXT();
+}
+/* BR_TABLE_M*A: n, address words, off, then d, a, k at word tw, then the
+ * offsets. */
+#define BRTMA(label, EAF, tw)                                                                      \
+    label : {                                                                                      \
+        S(tw) = (uint32_t)(I32((tw) + 1) + ip[(tw) + 2]);                                          \
+        EAF(4);                                                                                    \
+        uint32_t k_, n_ = ip[1];                                                                   \
+        memcpy(&k_, mb + ea, 4);                                                                   \
+        if (k_ > n_) k_ = n_;                                                                      \
+        ip += (tw) + 3 + k_; /* the offset word; then a signed move (may be backward) */           \
+        ip += (int32_t)ip[0];                                                                      \
+        NEXT();                                                                                    \
+    }
+#if WEX__CHECKED /* as in the memory section */
+#define BOUND(n)                                                                                   \
+    if (WEX__UNLIKELY(ea + (n) > msz) &&                                                           \
+        ea + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE)))                   \
+    TRAP(WEX_TRAP_MEMORY_OOB)
+#else
+#define BOUND(n) (void)0
+#endif
+#define EATA_P(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    BOUND(n)
+#define EATA_I(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
+    BOUND(n)
+#define EATA_R(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
+    BOUND(n)
+#define EATA_S(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]) + ip[5];                 \
+    BOUND(n)
+    BRTMA(L_BR_TABLE_MPA, EATA_P, 4)
+    BRTMA(L_BR_TABLE_MIA, EATA_I, 5)
+    BRTMA(L_BR_TABLE_MRA, EATA_R, 7)
+    BRTMA(L_BR_TABLE_MSA, EATA_S, 6)
+#undef BRTMA
+#undef EATA_P
+#undef EATA_I
+#undef EATA_R
+#undef EATA_S
+#undef BOUND
+#undef I32
+
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
 L_LOOP:

@@ -111,6 +111,32 @@ static void run(wex_bounds_t b) {
     }
     wex_val_t z = wex_val_i32(-559038737);
     expect_clean(&e, "zeros", &z, 1);
+    /* Session 4: loop ends with more adds, br_tables after an add. */
+    for (size_t n = 0; n < 6; n++) {
+        wex_val_t lp[2] = {wex_val_i32(ns[n]), wex_val_i32(ns[(n + 2) % 6] - 7)};
+        expect_clean(&e, "loop_ends", lp, 2);
+    }
+    for (int32_t v = -1; v < 5; v++) {
+        wex_val_t sw[3] = {wex_val_i32(ps[(v + 1) & 3]), wex_val_i32(is[v & 3]), wex_val_i32(v)};
+        expect_clean(&e, "switch_addi", sw, 3);
+    }
+    /* The fused br_table's key load past the end of memory traps; just
+     * inside, it runs (a key of 0: the first case). */
+    wex_extern_t oob;
+    CHECK(wex_instance_export(e.inst, "switch_addi_oob", 15, &oob));
+    wex_val_t in = wex_val_i32(65536 - 10), past = wex_val_i32(65536 - 9), r;
+    CHECK(wex_func_call(e.store, oob.of.func, &in, 1, &r, 1) == NULL);
+    CHECK_EQ_INT(r.of.i32, 1);
+    wex_error_t *err = wex_func_call(e.store, oob.of.func, &past, 1, &r, 1);
+    CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+    wex_error_delete(err);
+    /* The same from a copy of a loop head (zeros up to the end of memory:
+     * the walk reaches it). */
+    CHECK(wex_instance_export(e.inst, "walk_oob", 8, &oob));
+    wex_val_t from = wex_val_i32(65536 - 40);
+    err = wex_func_call(e.store, oob.of.func, &from, 1, &r, 1);
+    CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+    wex_error_delete(err);
     unload(&e);
 }
 

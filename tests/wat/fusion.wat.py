@@ -278,6 +278,105 @@ w('''  (func $dirty (param i32) (result i32) (local i32 i32 i32 i32 i32 i32 i32 
     (drop (call $dirty (local.get $x)))
     (if (i32.ne (call $zeros2 (i32.const 0)) (i32.const 5)) (then (local.set $bad (i32.add (local.get $bad) (i32.const 4)))))
     (local.get $bad))
-)''')
+''')
+
+# Session 4: loop ends with one to three more i32 adds before the back edge
+# (BR_ADDI2_*, BR_ADDI3_*), including adds that write the induction variable,
+# read it before its step, or write the compared local; and br_tables right
+# after an add (BR_TABLE_IA, BR_TABLE_MPA ... MSA), with keys and addresses
+# that read the add's destination (they must see the new value).
+w('''  (func (export "loop_ends") (param $n i32) (param $k i32) (result i32)
+    (local $i i32) (local $c i32) (local $a i32) (local $b i32) (local $m i32)
+    (local $i2 i32) (local $c2 i32) (local $a2 i32) (local $b2 i32) (local $m2 i32)''')
+ext_variants = [
+    ["(local.set $a (i32.add (local.get $a) (i32.const 3)))"],
+    ["(local.set $a (i32.add (local.get $a) (i32.const 3)))", "(local.set $b (i32.add (local.get $i) (i32.const 7)))"],
+    ["(local.set $a (i32.add (local.get $a) (i32.const 3)))", "(local.set $b (i32.add (local.get $b) (i32.const -1)))",
+     "(local.set $m (i32.add (local.get $m) (i32.const 1)))"],
+    ["(local.set $i (i32.add (local.get $i) (i32.const 1)))"],
+    ["(local.set $m (i32.add (local.get $m) (i32.const -1)))", "(local.set $a (i32.add (local.get $i) (i32.const 5)))"],
+]
+def unfuse(e):
+    # the same add on the unfused loop's locals, through identity calls
+    for v in ["$i", "$a", "$b", "$m"]:
+        e = e.replace(f"(local.get {v})", f"(call $id_i32 (local.get {v}2))").replace(f"(local.set {v} ", f"(local.set {v}2 ")
+    return e.replace("(i32.add", "(call $id_i32 (i32.add") + ")"
+for step in [1, -2]:
+    for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]:
+        for imm in [False, True]:
+            for ext in ext_variants:
+                rhs = "(i32.const 37)" if imm else "(local.get $m)"
+                w("    (local.set $i (i32.const 0)) (local.set $c (i32.const 0)) (local.set $a (local.get $k))")
+                w("    (local.set $b (i32.const 0)) (local.set $m (local.get $n))")
+                w("    (block $x (loop $l (local.set $c (i32.add (local.get $c) (i32.const 1)))")
+                w("      (br_if $x (i32.gt_u (local.get $c) (i32.const 300)))")
+                for e in ext:
+                    w("      " + e)
+                w(f"      (local.set $i (i32.add (local.get $i) (i32.const {step})))")
+                w(f"      (br_if $l (i32.{cmp} (local.get $i) {rhs}))))")
+                w("    (local.set $i2 (i32.const 0)) (local.set $c2 (i32.const 0)) (local.set $a2 (local.get $k))")
+                w("    (local.set $b2 (i32.const 0)) (local.set $m2 (local.get $n))")
+                w("    (block $x (loop $l (local.set $c2 (call $id_i32 (i32.add (local.get $c2) (i32.const 1))))")
+                w("      (br_if $x (call $id_i32 (i32.gt_u (local.get $c2) (i32.const 300))))")
+                for e in ext:
+                    w("      " + unfuse(e))
+                w(f"      (local.set $i2 (call $id_i32 (i32.add (call $id_i32 (local.get $i2)) (i32.const {step}))))")
+                rhs_u = "(i32.const 37)" if imm else "(call $id_i32 (local.get $m2))"
+                w(f"      (br_if $l (call $id_i32 (i32.{cmp} (call $id_i32 (local.get $i2)) {rhs_u})))))")
+                for v in ["$i", "$c", "$a", "$b", "$m"]:
+                    check(f"(local.get {v})", f"(local.get {v}2)", "i32")
+w("    (global.get $bad))")
+
+# br_table after an add: the key in a local, or loaded (P, I, R, S forms);
+# the word at the address before the add holds another case, so reading the
+# key or address before the add shows
+w('''  (func (export "switch_addi") (param $p i32) (param $i i32) (param $v i32) (result i32)
+    (local $r i32) (local $q i32) (local $j i32) (local $kk i32)''')
+def sw_blocks(key):  # nothing between the add and the br_table
+    w(f"    (block $e (block $d (block $c2 (block $c1 (block $c0 (br_table $c0 $c1 $c2 $d {key}))")
+    w(f"      (local.set $r (i32.const 10)) (br $e)) (local.set $r (i32.const 11)) (br $e))")
+    w(f"      (local.set $r (i32.const 12)) (br $e)) (local.set $r (i32.const 13)))")
+# key in a local: the add writes the key itself, or another local
+w("    (local.set $kk (call $id_i32 (i32.add (local.get $v) (i32.const -1))))")
+w("    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))")
+sw_blocks("(local.get $kk)")
+check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+w("    (local.set $j (i32.add (local.get $v) (i32.const 1)))")
+sw_blocks("(local.get $v)")
+check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+check("(local.get $j)", "(call $id_i32 (i32.add (call $id_i32 (local.get $v)) (i32.const 1)))", "i32")
+# loaded keys: $q (or $j) stepped right before the br_table
+forms = [("(local.get $q)", "$q", 4), ("(i32.add (local.get $q) (i32.const 12))", "$q", 4),
+         ("(i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))", "$q", 4),
+         ("(i32.add (i32.shl (local.get $j) (i32.const 3)) (i32.const 64))", "$j", 1)]
+for (addr, var, k) in forms:
+    w(f"    (local.set $q (call $id_i32 (local.get $p))) (local.set $j (call $id_i32 (local.get $i)))")
+    # the old address: a different case; the new one: case $v
+    w(f"    (i32.store offset=2048 (call $id_i32 {addr}) (i32.xor (local.get $v) (i32.const 1)))")
+    w(f"    (local.set {var} (call $id_i32 (i32.add (local.get {var}) (i32.const {k}))))")
+    w(f"    (i32.store offset=2048 (call $id_i32 {addr}) (local.get $v))")
+    w(f"    (local.set {var} (call $id_i32 (i32.sub (local.get {var}) (i32.const {k}))))")
+    w(f"    (local.set {var} (i32.add (local.get {var}) (i32.const {k})))")
+    sw_blocks(f"(i32.load offset=2048 {addr})")
+    check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+w("    (call $init)")
+w("    (global.get $bad))")
+# the same with the key's address past the end of memory: must trap
+w('''  (func (export "switch_addi_oob") (param $p i32) (result i32) (local $q i32)
+    (i32.store (i32.const 0) (i32.const 0))
+    (local.set $q (i32.add (local.get $p) (i32.const 4)))
+    (block $d (block $c0 (br_table $c0 $d (i32.load (i32.add (local.get $q) (i32.const 2)))))
+      (return (i32.const 1)))
+    (i32.const 2))
+  (func (export "walk_oob") (param $p i32) (result i32) (local $q i32) (local $n i32)
+    (local.set $q (local.get $p))
+    (block $out
+      (loop $top ;; head: q += 4, switch on the word at q (copied to each back edge)
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (block $c1 (block $c0 (br_table $c0 $c1 $out (i32.load (local.get $q))))
+          (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $top))
+        (local.set $n (i32.add (local.get $n) (i32.const 2))) (br $top)))
+    (local.get $n))''')
+w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
