@@ -152,14 +152,14 @@ static void strategies_same(wex_bounds_t b) {
         }
         wex__allocator *a = e->alloc;
         if (all[k] == WEX_INSTANTIATION_POOLING_COW) {
-            CHECK_EQ_INT(a->n_mapped, 1); /* then reused warm */
-            CHECK_EQ_INT(a->n_warm, 2);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_mapped, 1); /* then reused warm */
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_warm, 2);
         } else if (all[k] == WEX_INSTANTIATION_RECREATE_COW) {
-            CHECK_EQ_INT(a->n_mapped, 3);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_mapped, 3);
         } else if (all[k] == WEX_INSTANTIATION_POOLING) {
-            CHECK_EQ_INT(a->n_copied, 3);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_copied, 3);
         } else {
-            CHECK_EQ_INT(a->n_mapped + a->n_copied, 0);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_mapped + wex__alloc_counted(a)->n_copied, 0);
         }
         wex_module_delete(m);
         wex_engine_delete(e);
@@ -264,8 +264,8 @@ TEST(fallback_no_memfd) {
         scribble(s, inst);
         wex_store_delete(s);
     }
-    CHECK_EQ_INT(e->alloc->n_mapped, 0);
-    CHECK_EQ_INT(e->alloc->n_copied, 2);
+    CHECK_EQ_INT(wex__alloc_counted(e->alloc)->n_mapped, 0);
+    CHECK_EQ_INT(wex__alloc_counted(e->alloc)->n_copied, 2);
     wex_module_delete(m);
     wex_engine_delete(e);
 }
@@ -580,14 +580,14 @@ static void batch_on_full_queue(unsigned simulate) {
             hold(e, m, 4, st, bases);
             for (int i = 0; i < 3; i++)
                 wex_store_delete(st[i]);
-            CHECK_EQ_INT(a->n_flushes, 0); /* three wait */
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 0); /* three wait */
             wex_store_delete(st[3]);
-            CHECK_EQ_INT(a->n_flushes, 1); /* the fourth fills the batch */
-            CHECK_EQ_INT(a->n_flushed, 4);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 1); /* the fourth fills the batch */
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_flushed, 4);
             if (simulate & WEX_SIMULATE_NO_PROCESS_MADVISE)
-                CHECK_EQ_INT(a->n_decommit_calls, 4);
+                CHECK_EQ_INT(wex__alloc_counted(a)->n_decommit_calls, 4);
             else if (wex__os_decommit_batched())
-                CHECK_EQ_INT(a->n_decommit_calls, 1);
+                CHECK_EQ_INT(wex__alloc_counted(a)->n_decommit_calls, 1);
             /* Four instances again: all in the reset slots (warm), pristine. */
             hold(e, m, 0, st, bases);
             for (int i = 0; i < 4; i++)
@@ -644,11 +644,11 @@ TEST(batch_flush_when_no_clean_slot) {
         hold(e, m, 4, st, bases);
         wex_store_delete(st[1]);
         wex_store_delete(st[2]);
-        CHECK_EQ_INT(a->n_flushes, 0);
+        CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 0);
         wex_store_t *s = wex_store_new(e);
         wex_instance_t *inst = instantiate(s, m); /* resets the two pending slots */
-        CHECK_EQ_INT(a->n_flushes, 1);
-        CHECK_EQ_INT(a->n_flushed, 2);
+        CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 1);
+        CHECK_EQ_INT(wex__alloc_counted(a)->n_flushed, 2);
         uint8_t *d = wex_memory_data(get(inst, "memory").of.memory);
         CHECK(d == bases[1] || d == bases[2]);
         check_pristine(s, inst);
@@ -731,10 +731,10 @@ TEST(keep_resident_without_image) {
             CHECK_EQ_INT(call(s, inst, "grow", 1, 1, 0, NULL), 1);
             call(s, inst, "poke", 2, 65536 + 9, 0x5A, NULL);
         }
-        uint64_t zeroed = a->n_zeroed;
+        uint64_t zeroed = wex__alloc_counted(a)->n_zeroed;
         wex_store_delete(s);
-        if (round == 1) CHECK_EQ_INT(a->n_zeroed, zeroed + 1); /* no decommit */
-        if (round == 3) CHECK_EQ_INT(a->n_zeroed, zeroed);     /* the grown page */
+        if (round == 1) CHECK_EQ_INT(wex__alloc_counted(a)->n_zeroed, zeroed + 1); /* no decommit */
+        if (round == 3) CHECK_EQ_INT(wex__alloc_counted(a)->n_zeroed, zeroed); /* the grown page */
     }
     /* Grown pages past the kept ones: gone, and zero when grown again. */
     wex_store_t *s = wex_store_new(e);
@@ -764,7 +764,7 @@ TEST(threads_hammer_batched_pool) {
         wex_engine_t *e = wex_engine_new(c);
         wex_module_t *m = compile(e, "instantiate.wasm");
         run_workers(e, m, 300);
-        if (e->alloc->n_flushes == 0)
+        if (wex__alloc_counted(e->alloc)->n_flushes == 0)
             wex_test_fail(__FILE__, __LINE__, "no batch was reset (%s)",
                           wex_instantiation_name(all[k]));
         wex_module_delete(m);
@@ -828,13 +828,13 @@ TEST(image_restore_copies_back_written_pages) {
                 }
                 wex_store_delete(s);
             }
-            const wex__allocator *a = e->alloc;
+            wex__allocator *a = e->alloc;
             if (sim) {
-                CHECK_EQ_INT(a->n_restored, 0);
-            } else if (a->n_restored == 0) {
+                CHECK_EQ_INT(wex__alloc_counted(a)->n_restored, 0);
+            } else if (wex__alloc_counted(a)->n_restored == 0) {
                 printf("  (no page flags here: /proc/self/pagemap unavailable)\n");
             } else {
-                CHECK(a->n_restored_pages >= 20);
+                CHECK(wex__alloc_counted(a)->n_restored_pages >= 20);
             }
             wex_module_delete(m);
             wex_engine_delete(e);
