@@ -40,10 +40,12 @@
 #include <pthread.h>
 #include <time.h>
 
-/* Bytes of each slot's record arena: the instance record and its arrays for
- * a module of ordinary size (about a hundred functions); larger arrays go to
- * the heap. */
-#define WEX__POOL_ARENA_BYTES 4096u
+/* Bytes of each slot's record arena: the instance record, its arrays, and
+ * the records of its functions, globals, memory and tables (runtime/
+ * instance.c) for a module of ordinary size (about a hundred functions);
+ * what does not fit goes to the heap. Pages never used cost nothing, and a
+ * release clears only the bytes used. */
+#define WEX__POOL_ARENA_BYTES 16384u
 
 /* Instance records live in the arenas, outside the C heap, and point at heap
  * arrays: under AddressSanitizer the arenas are a root region for its leak
