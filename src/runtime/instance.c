@@ -170,7 +170,8 @@ static wex_error_t *check_import(const wex__module *m, const wex__import *im,
 
 /* n zeroed elements of size sz: from the slot's arena when pooled, else the heap. */
 static void *inst_array(wex__allocator *a, void *slot, size_t n, size_t sz) {
-    void *p = n ? a->arena_alloc(a, slot, n * sz) : NULL;
+    /* Empty arrays too: a calloc(0) would cost a malloc and a free. */
+    void *p = slot ? a->arena_alloc(a, slot, n ? n * sz : 1) : NULL;
     return p ? p : wex__calloc(n, sz);
 }
 
