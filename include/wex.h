@@ -303,6 +303,13 @@ void wex_config_set_pool_warm_slots(wex_config_t *config, uint32_t per_module);
 void wex_config_set_pool_decommit_batch(wex_config_t *config, uint32_t slots);
 void wex_config_set_pool_exhaustion(wex_config_t *config, wex_pool_exhaustion_t mode,
                                     uint32_t timeout_ms);
+/* Per-thread slot caches (pooling): each thread keeps up to `slots` freed,
+ * already-reset slots for itself, so that one thread instantiating and
+ * dropping the same module takes no pool-wide lock. A thread that finds the
+ * pool empty takes slots from other threads' caches before waiting or
+ * failing, so exhaustion stays exact. 0 turns the caches off. */
+void wex_config_set_pool_thread_cache(wex_config_t *config, uint32_t slots);
+
 /* Make fallbacks happen on purpose (WEX_SIMULATE_* flags), for tests. */
 void wex_config_simulate(wex_config_t *config, unsigned flags);
 

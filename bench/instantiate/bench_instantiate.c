@@ -5,14 +5,21 @@
  *   wex-bench-instantiate [--strategy NAME|all] [--threads N] [--iterations N]
  *                         [--min-seconds S] [--max-seconds S]
  *                         [--keep-resident BYTES] [--decommit-batch N]
- *                         [--no-image-restore] FILE.wasm
+ *                         [--no-image-restore] [--thread-cache N] FILE.wasm
  *
  * Per iteration (timed as a whole): a store, an instance of FILE, a call of
  * its export `run` if it has one, and the store's deletion (which drops the
  * instance: with pooling, its slot is reset and freed). One line per
  * strategy:
  *
- *   STRATEGY median_ns=N p99_ns=N inst_per_s=N threads=N iterations=N
+ *   STRATEGY median_ns=N p99_ns=N inst_per_s=N threads=N iterations=N cpu_ns_per_instance=N
+ *
+ * cpu_ns_per_instance is the CPU time the worker threads used
+ * (CLOCK_THREAD_CPUTIME_ID, summed) over the instances they made: unlike
+ * inst_per_s it does not depend on whether the machine gave the threads a
+ * core each, so 1 and 2 threads compare even on a busy or overcommitted VM
+ * (contention shows as more CPU per instance: spinning, cache-line
+ * transfers, interrupts; time spent asleep waiting does not count).
  *
  * inst_per_s counts all threads' instantiations over the wall time. Each
  * thread does at least --iterations, and goes on until --min-seconds (default
@@ -22,7 +29,8 @@
  * module stays bearable; `iterations` says how many were timed (the fewest
  * of any thread). --keep-resident and --decommit-batch set those pool
  * settings (wex_config_set_pool_*), to measure their effect; by default the
- * engine's defaults apply.
+ * engine's defaults apply. --thread-cache sets the per-thread slot caches
+ * (wex_config_set_pool_thread_cache; 0 turns them off).
  *
  *   wex-bench-instantiate --cpu-check
  *
@@ -48,6 +56,7 @@ typedef struct {
     double min_seconds, max_seconds;
     uint64_t *lat; /* cap entries */
     long done, cap;
+    uint64_t cpu_ns; /* CPU time of the thread over its timed loop */
     const char *error;
     char errbuf[256];
 } worker_t;
@@ -85,12 +94,18 @@ static bool once(worker_t *w) {
     return !err;
 }
 
+static uint64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *work(void *arg) {
     worker_t *w = arg;
-    uint64_t start = now_ns();
+    uint64_t start = now_ns(), cpu0 = thread_cpu_ns();
     for (;;) {
         uint64_t t0 = now_ns();
-        if (!once(w)) return NULL;
+        if (!once(w)) break;
         uint64_t t1 = now_ns();
         if (w->done == w->cap) {
             long cap = w->cap ? w->cap * 2 : 1024;
@@ -107,6 +122,7 @@ static void *work(void *arg) {
         if (w->done >= 20 && secs > w->max_seconds) break;
         if (w->done >= w->iterations && secs >= w->min_seconds) break;
     }
+    w->cpu_ns = thread_cpu_ns() - cpu0;
     return NULL;
 }
 
@@ -116,7 +132,7 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 /* Pool settings given on the command line; negative: the engine's default. */
-static long long opt_keep_resident = -1, opt_decommit_batch = -1;
+static long long opt_keep_resident = -1, opt_decommit_batch = -1, opt_thread_cache = -1;
 static bool opt_no_restore; /* --no-image-restore: WEX_SIMULATE_NO_IMAGE_RESTORE */
 
 static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len, int nthreads,
@@ -127,6 +143,7 @@ static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len,
     if (opt_no_restore) wex_config_simulate(cfg, WEX_SIMULATE_NO_IMAGE_RESTORE);
     if (opt_decommit_batch >= 0)
         wex_config_set_pool_decommit_batch(cfg, (uint32_t)opt_decommit_batch);
+    if (opt_thread_cache >= 0) wex_config_set_pool_thread_cache(cfg, (uint32_t)opt_thread_cache);
     wex_config_set_pool_exhaustion(cfg, WEX_POOL_WAIT, 10000);
     wex_engine_t *engine = wex_engine_new(cfg);
     if (!engine) {
@@ -178,7 +195,9 @@ static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len,
         pthread_join(th[t], NULL);
     uint64_t wall = now_ns() - t0;
     long total = 0, min_done = LONG_MAX;
+    uint64_t cpu = 0;
     for (int t = 0; t < nthreads; t++) {
+        cpu += ws[t].cpu_ns;
         if (ws[t].error) {
             fprintf(stderr, "%s: %s\n", name, ws[t].error);
             status = 1;
@@ -194,9 +213,11 @@ static int run_strategy(wex_instantiation_t s, const uint8_t *bytes, size_t len,
                 all[k++] = ws[t].lat[i];
         qsort(all, (size_t)total, sizeof *all, cmp_u64);
         uint64_t median = all[total / 2], p99 = all[(size_t)((double)(total - 1) * 0.99)];
-        printf("%s median_ns=%llu p99_ns=%llu inst_per_s=%.0f threads=%d iterations=%ld\n", name,
-               (unsigned long long)median, (unsigned long long)p99,
-               (double)total / ((double)wall / 1e9), nthreads, min_done);
+        printf("%s median_ns=%llu p99_ns=%llu inst_per_s=%.0f threads=%d iterations=%ld "
+               "cpu_ns_per_instance=%.0f\n",
+               name, (unsigned long long)median, (unsigned long long)p99,
+               (double)total / ((double)wall / 1e9), nthreads, min_done,
+               (double)cpu / (double)total);
         fflush(stdout);
         free(all);
     }
@@ -237,11 +258,11 @@ static int cpu_check(void) {
 }
 
 static int usage(void) {
-    fprintf(stderr,
-            "usage: wex-bench-instantiate [--strategy NAME|all] [--threads N] "
-            "[--iterations N] [--min-seconds S] [--max-seconds S]\n"
-            "       [--keep-resident BYTES] [--decommit-batch N] [--no-image-restore] FILE.wasm\n"
-            "  NAME: pooling-cow, recreate-cow, pooling, recreate\n");
+    fprintf(stderr, "usage: wex-bench-instantiate [--strategy NAME|all] [--threads N] "
+                    "[--iterations N] [--min-seconds S] [--max-seconds S]\n"
+                    "       [--keep-resident BYTES] [--decommit-batch N] [--no-image-restore]\n"
+                    "       [--thread-cache N] FILE.wasm\n"
+                    "  NAME: pooling-cow, recreate-cow, pooling, recreate\n");
     return 2;
 }
 
@@ -270,6 +291,8 @@ int main(int argc, char **argv) {
             opt_keep_resident = atoll(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--decommit-batch") == 0)
             opt_decommit_batch = atoll(argv[++i]);
+        else if (i + 1 < argc && strcmp(a, "--thread-cache") == 0)
+            opt_thread_cache = atoll(argv[++i]);
         else if (a[0] == '-')
             return usage();
         else if (!file)

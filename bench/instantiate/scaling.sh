@@ -39,8 +39,11 @@ for r in $(seq 1 "$rounds"); do
             fi
             ips=$(sed -n 's/.*inst_per_s=\([0-9]*\).*/\1/p' <<<"$out")
             med=$(sed -n 's/.*median_ns=\([0-9]*\).*/\1/p' <<<"$out")
-            echo "round=$r module=$m threads=$t inst_per_s=$ips median_ns=$med cpu_ms=${cpu%.*} load=$load"
-            echo "$m $t $ips" >>"$tmp/all"
+            # CPU time per instance (binaries from session 4 on): compares 1
+            # and 2 threads whether or not the second core was there.
+            cpi=$(sed -n 's/.*cpu_ns_per_instance=\([0-9]*\).*/\1/p' <<<"$out")
+            echo "round=$r module=$m threads=$t inst_per_s=$ips median_ns=$med cpu_ms=${cpu%.*} cpu_ns_per_instance=${cpi:--} load=$load"
+            echo "$m $t $ips ${cpi:-0}" >>"$tmp/all"
         done
     done
 done
@@ -50,6 +53,7 @@ for m in empty mem64k data16m tables; do
         v=$(awk -v m=$m -v t=$t '$1 == m && $2 == t {print $3}' "$tmp/all" 2>/dev/null | sort -n)
         [ -n "$v" ] || continue
         n=$(wc -l <<<"$v")
-        echo "$m threads=$t median_inst_per_s=$(sed -n "$(((n + 1) / 2))p" <<<"$v")"
+        c=$(awk -v m=$m -v t=$t '$1 == m && $2 == t {print $4}' "$tmp/all" | sort -n)
+        echo "$m threads=$t median_inst_per_s=$(sed -n "$(((n + 1) / 2))p" <<<"$v") median_cpu_ns_per_instance=$(sed -n "$(((n + 1) / 2))p" <<<"$c")"
     done
 done

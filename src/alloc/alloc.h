@@ -73,7 +73,17 @@ struct wex__allocator {
     /* image slots reset by copying back the pages the instance wrote (pool.c,
      * restore_image), and the pages so copied */
     uint64_t n_restored, n_restored_pages;
+    /* Bring the counters above up to date (the pool counts per thread and
+     * sums here); NULL where they always are. Read them through
+     * wex__alloc_counted. */
+    void (*sync_counters)(wex__allocator *a);
 };
+
+/* a, with its counters up to date (tests and -v). */
+static inline wex__allocator *wex__alloc_counted(wex__allocator *a) {
+    if (a->sync_counters) a->sync_counters(a);
+    return a;
+}
 
 /* Pool limits and behaviour, filled from the configuration. */
 typedef struct {
@@ -89,6 +99,7 @@ typedef struct {
     uint32_t decommit_batch; /* freed slots reset together (pool.c) */
     bool simulate_no_batch;  /* one madvise per range, as without process_madvise */
     bool restore_image;      /* image slots: copy back written pages (pool.c, restore_image) */
+    uint32_t thread_cache;   /* clean slots each thread keeps for itself; 0: none (pool.c) */
 } wex__poolcfg;
 
 /* The on-demand allocator: one mmap reservation per memory, the C heap for

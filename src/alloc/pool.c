@@ -38,12 +38,15 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
-/* Bytes of each slot's record arena: the instance record and its arrays for
- * a module of ordinary size (about a hundred functions); larger arrays go to
- * the heap. */
-#define WEX__POOL_ARENA_BYTES 4096u
+/* Bytes of each slot's record arena: the instance record, its arrays, and
+ * the records of its functions, globals, memory and tables (runtime/
+ * instance.c) for a module of ordinary size (about a hundred functions);
+ * what does not fit goes to the heap. Pages never used cost nothing, and a
+ * release clears only the bytes used. */
+#define WEX__POOL_ARENA_BYTES 16384u
 
 /* Instance records live in the arenas, outside the C heap, and point at heap
  * arrays: under AddressSanitizer the arenas are a root region for its leak
@@ -92,25 +95,44 @@
 
 #define NIL UINT32_MAX
 
+typedef struct tcache tcache;
+
+/* One line or more per slot: two threads' slots never share a cache line. */
 typedef struct {
-    uint32_t prev, next;         /* in the cold list or the warm LRU list */
-    uint32_t mprev, mnext;       /* in its module's warm list */
-    const wex__module *aff;      /* module it remembers (warm), or NULL (cold) */
-    const wex__module *img_mod;  /* module whose image is mapped at the start, or NULL */
-    uint64_t image_size;         /* bytes of that mapping */
-    uint64_t copied;             /* bytes of image the occupant's memory was copied from */
-    uint64_t accessible;         /* [0, accessible) is read-write */
-    uint64_t used;               /* accessible bytes when the memory was released */
-    const uint64_t *size_src;    /* the live memory's size, while it exists */
-    const wex__module *occupant; /* while in use */
-    uint64_t dirty;              /* Pooling: [0, dirty) still holds the last occupant's
-                                  * bytes, to be overwritten by its module's image */
+    _Alignas(64) uint32_t prev, next; /* in the cold list or the warm LRU list */
+    uint32_t mprev, mnext;            /* in its module's warm list */
+    const wex__module *aff;           /* module it remembers (warm), or NULL (cold) */
+    const wex__module *img_mod;       /* module whose image is mapped at the start, or NULL */
+    uint64_t image_size;              /* bytes of that mapping */
+    uint64_t copied;                  /* bytes of image the occupant's memory was copied from */
+    uint64_t accessible;              /* [0, accessible) is read-write */
+    uint64_t used;                    /* accessible bytes when the memory was released */
+    const uint64_t *size_src;         /* the live memory's size, while it exists */
+    const wex__module *occupant;      /* while in use */
+    uint64_t dirty;                   /* Pooling: [0, dirty) still holds the last occupant's
+                                       * bytes, to be overwritten by its module's image */
     const wex__module *dirty_mod;
     uint64_t dc_off, dc_len; /* pending: [dc_off, dc_off + dc_len) to give back */
     uint32_t restore_skip;   /* releases left before restore_image probes again */
     size_t arena_used;
+    tcache *tc; /* in use: the cache of the thread that took it (its counters), or NULL */
     bool in_use, warm_taken, has_mem;
 } pslot;
+
+/* Counters, per thread cache or shared (wex__allocator's n_* fields are
+ * their sums, made by sync_counters). */
+enum {
+    C_MAPPED,
+    C_COPIED,
+    C_WARM,
+    C_FLUSHES,
+    C_FLUSHED,
+    C_DECOMMIT_CALLS,
+    C_ZEROED,
+    C_RESTORED,
+    C_RESTORED_PAGES,
+    C_N
+};
 
 /* Per-module warm lists: an open-addressing table keyed by module. */
 typedef struct {
@@ -145,8 +167,18 @@ typedef struct {
     uint32_t npend, batch;
     uint32_t flushing; /* slots in batches being reset */
     pthread_mutex_t lock;
-    pthread_cond_t freed; /* broadcast when slots become free or clean */
+    pthread_cond_t freed;                       /* broadcast when slots become free or clean */
+    tcache *tcs;                                /* the threads' caches of this pool (tc_global) */
+    uint64_t cnt_shared[C_N], cnt_retired[C_N]; /* counts outside any cache; of exited threads */
+    /* Threads waiting for a slot: while not 0, freed slots go to the shared
+     * lists, not to thread caches. Read by every release: on a line of its
+     * own, written only when a thread starts or stops waiting. */
+    char pad0[64];
+    uint32_t waiters;
+    char pad1[64];
 } pool;
+
+static void count(pool *p, tcache *tc, int k, uint64_t v);
 
 /* ------------------------------------------------------------ lists */
 
@@ -281,6 +313,24 @@ static void slot_drop(pool *p, uint32_t i) {
 }
 
 /*
+ * Give back a batch's ranges, one batch at a time in the whole process. When
+ * two threads are inside such a call at once, the kernel cannot tell whether
+ * the other's pending flush covers its pages and flushes the TLB of every
+ * CPU running the process (mm_tlb_flush_nested in tlb_finish_mmu), even
+ * where no page was present: on module (b), whose pages are never touched,
+ * one thread's process_madvise calls flushed 63 times in 26,697 calls, two
+ * threads' 9,779 times in 27,094, each an interrupt to the other CPU. Taken
+ * once a batch (32 instances by default), this lock costs less than those.
+ */
+static pthread_mutex_t decommit_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned decommit_serial(wex__os_range *r, size_t n, bool no_batch) {
+    pthread_mutex_lock(&decommit_lock);
+    unsigned calls = wex__os_decommit_many(r, n, no_batch);
+    pthread_mutex_unlock(&decommit_lock);
+    return calls;
+}
+
+/*
  * Reset every pending slot (called and returning with the lock held): take
  * the queue, give all its ranges back with as few system calls as the kernel
  * allows (one TLB shootdown for the batch) outside the lock, then put the
@@ -304,14 +354,14 @@ static void flush_locked(pool *p) {
         r[k].p = slot_mem(p, idx[k]) + s->dc_off;
         r[k].len = (size_t)s->dc_len;
     }
-    unsigned calls = wex__os_decommit_many(r, n, p->cfg.simulate_no_batch);
+    unsigned calls = decommit_serial(r, n, p->cfg.simulate_no_batch);
     for (uint32_t k = 0; k < n; k++) {
         if (!r[k].done) slot_drop(p, idx[k]); /* cannot reset in place: fresh pages */
         p->slots[idx[k]].dc_off = p->slots[idx[k]].dc_len = 0;
     }
-    __atomic_add_fetch(&p->base.n_flushes, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&p->base.n_flushed, n, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&p->base.n_decommit_calls, calls, __ATOMIC_RELAXED);
+    count(p, NULL, C_FLUSHES, 1);
+    count(p, NULL, C_FLUSHED, n);
+    count(p, NULL, C_DECOMMIT_CALLS, calls);
     pthread_mutex_lock(&p->lock);
     for (uint32_t k = 0; k < n; k++) {
         pslot *s = &p->slots[idx[k]];
@@ -331,6 +381,347 @@ static bool in_pool_mem(const pool *p, const void *ptr) {
     return b >= p->mem && b < p->mem + (uint64_t)p->cfg.slots * p->stride;
 }
 
+/* ------------------------------------------------------------ per-thread caches */
+
+/*
+ * Per-thread slot caches. With one pool-wide list, every instantiation and
+ * every release takes the pool's mutex, and two threads instantiating flat
+ * out pass its cache line (and the lists' lines) back and forth at each
+ * instance: in a 2-thread profile of module (b) the lock took a fifth of the
+ * samples (bench/RESULTS.md, session 3). So each thread keeps, per pool, a
+ * small cache of its own: up to thread_cache clean slots that remember their
+ * module, and its own pending batch. A release puts the slot there (a slot
+ * with pages to give back goes to the pending batch; when the batch is full,
+ * the thread resets it with one process_madvise, as the shared queue does,
+ * and the reset slots refill its cache); an instantiation first looks there
+ * for a slot of its module. Cache and pending batch are guarded by the
+ * cache's own lock (tc_lock), which only its thread takes in the steady
+ * state (uncontended, on a line no other thread writes); other threads take it
+ * only on slow paths: a thread that finds the pool empty, module deletion,
+ * pool destruction. Slots in a cache are outside the pool's counts (nfree).
+ *
+ * Exhaustion stays exact: a thread that finds no free slot in the shared
+ * lists takes one from another thread's cache (resetting that thread's
+ * pending batch if need be) before it waits or fails, and while a thread
+ * waits (waiters) freed slots go to the shared lists and wake it.
+ *
+ * Lifetime: the caches of a pool are on its registry, and each thread's
+ * caches on its own list (tc_list); both under tc_global, a process-wide
+ * mutex taken only on the slow paths above and when a thread first uses a
+ * pool. At thread exit (a pthread key's destructor) the thread's slots go
+ * back to their pools. When a pool is destroyed, its caches are emptied and
+ * marked dead (p NULL); their threads free them when they next meet them.
+ *
+ * Lock order: tc_global, then a cache's lock, then the pool's lock.
+ */
+
+/* The most slots a thread cache holds (the setting is clamped to it). */
+#define WEX__POOL_TC_MAX 128u
+
+struct tcache {
+    uint32_t lock;         /* tc_lock */
+    pool *p;               /* atomic; NULL once the pool is gone */
+    tcache *tl_next;       /* the owning thread's list */
+    tcache *rnext, *rprev; /* the pool's registry (tc_global) */
+    uint32_t n, npend;     /* cached clean slots, pending slots */
+    uint64_t cnt[C_N];     /* atomic: counters of this thread's work */
+    uint32_t idx[WEX__POOL_TC_MAX];
+    uint32_t pend[WEX__POOL_MAX_BATCH];
+};
+
+static pthread_mutex_t tc_global = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t tc_key;
+static pthread_once_t tc_once = PTHREAD_ONCE_INIT;
+static bool tc_key_ok;
+static __thread tcache *tc_list;
+
+/*
+ * A cache's lock: a flag, not a pthread mutex. Its thread takes it twice an
+ * instance and almost never finds it taken, so what counts is the cost of
+ * the uncontended case: one atomic exchange, and a plain store to release
+ * (a mutex's unlock is an atomic read-modify-write too, and both are calls;
+ * in a 2-thread profile of module (b) they were 7% of the samples). The
+ * rare waiter (another thread stealing, a module being deleted) yields
+ * while the holder finishes, at most a batch's decommit.
+ */
+static void tc_lock(tcache *tc) {
+    while (__atomic_exchange_n(&tc->lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&tc->lock, __ATOMIC_RELAXED))
+            sched_yield();
+}
+static void tc_unlock(tcache *tc) {
+    __atomic_store_n(&tc->lock, 0, __ATOMIC_RELEASE);
+}
+
+static void count(pool *p, tcache *tc, int k, uint64_t v) {
+    __atomic_add_fetch(tc ? &tc->cnt[k] : &p->cnt_shared[k], v, __ATOMIC_RELAXED);
+}
+
+/* Sum the counters into the allocator's fields (tests, -v). */
+static void sync_counters(wex__allocator *a) {
+    pool *p = (pool *)a;
+    uint64_t sum[C_N];
+    pthread_mutex_lock(&tc_global);
+    for (int k = 0; k < C_N; k++)
+        sum[k] = __atomic_load_n(&p->cnt_shared[k], __ATOMIC_RELAXED) + p->cnt_retired[k];
+    for (tcache *tc = p->tcs; tc; tc = tc->rnext)
+        for (int k = 0; k < C_N; k++)
+            sum[k] += __atomic_load_n(&tc->cnt[k], __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&tc_global);
+    uint64_t *dst[C_N] = {&a->n_mapped,  &a->n_copied,   &a->n_warm,
+                          &a->n_flushes, &a->n_flushed,  &a->n_decommit_calls,
+                          &a->n_zeroed,  &a->n_restored, &a->n_restored_pages};
+    for (int k = 0; k < C_N; k++)
+        __atomic_store_n(dst[k], sum[k], __ATOMIC_RELAXED);
+}
+
+/*
+ * Give n freed clean slots to the shared lists (a cache that is full or
+ * whose pool has waiters, a thread exiting, a module forgotten): warm on
+ * their module's list while it has fewer than warm_per_module, else cold.
+ * Making a slot cold can take a system call; this is the slow path.
+ */
+static void shared_put(pool *p, const uint32_t *idx, uint32_t n) {
+    if (!n) return;
+    pthread_mutex_lock(&p->lock);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = idx[k];
+        pslot *s = &p->slots[i];
+        const wex__module *m = s->aff;
+        s->aff = NULL;
+        affent *e = m ? aff_find(p, m, false) : NULL;
+        if (m && p->cfg.warm_per_module > 0 && (!e || e->count < p->cfg.warm_per_module)) {
+            warm_link(p, i, m, false);
+        } else {
+            slot_make_cold(p, i);
+            list_push(p, &p->cold_head, &p->cold_tail, i);
+        }
+        p->nfree++;
+    }
+    pthread_cond_broadcast(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Reset tc's pending batch (its lock held): one process_madvise over all the
+ * ranges, as flush_locked does for the shared queue, then the slots refill
+ * the cache; those that do not fit, or all of them while a thread waits for
+ * a slot, go to the shared lists.
+ */
+static void tc_flush(pool *p, tcache *tc) {
+    uint32_t n = tc->npend, over[WEX__POOL_MAX_BATCH], nover = 0;
+    if (!n) return;
+    wex__os_range r[WEX__POOL_MAX_BATCH];
+    for (uint32_t k = 0; k < n; k++) {
+        pslot *s = &p->slots[tc->pend[k]];
+        r[k].p = slot_mem(p, tc->pend[k]) + s->dc_off;
+        r[k].len = (size_t)s->dc_len;
+    }
+    unsigned calls = decommit_serial(r, n, p->cfg.simulate_no_batch);
+    tc->npend = 0;
+    bool waiting = __atomic_load_n(&p->waiters, __ATOMIC_SEQ_CST) != 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = tc->pend[k];
+        pslot *s = &p->slots[i];
+        if (!r[k].done) slot_drop(p, i); /* cannot reset in place: fresh pages */
+        s->dc_off = s->dc_len = 0;
+        if (s->aff && !waiting && tc->n < p->cfg.thread_cache)
+            tc->idx[tc->n++] = i;
+        else
+            over[nover++] = i;
+    }
+    count(p, tc, C_FLUSHES, 1);
+    count(p, tc, C_FLUSHED, n);
+    count(p, tc, C_DECOMMIT_CALLS, calls);
+    shared_put(p, over, nover);
+}
+
+/* Thread exit: this thread's slots go back to their pools' shared lists. */
+static void tc_thread_exit(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&tc_global);
+    for (tcache *tc = tc_list, *next; tc; tc = next) {
+        next = tc->tl_next;
+        pool *p = __atomic_load_n(&tc->p, __ATOMIC_ACQUIRE);
+        if (p) {
+            tc_lock(tc);
+            tc_flush(p, tc);
+            shared_put(p, tc->idx, tc->n);
+            tc->n = 0;
+            for (int k = 0; k < C_N; k++)
+                p->cnt_retired[k] += __atomic_load_n(&tc->cnt[k], __ATOMIC_RELAXED);
+            tc_unlock(tc);
+            if (tc->rprev)
+                tc->rprev->rnext = tc->rnext;
+            else
+                p->tcs = tc->rnext;
+            if (tc->rnext) tc->rnext->rprev = tc->rprev;
+        }
+        wex__os_release(tc, sizeof *tc);
+    }
+    tc_list = NULL;
+    pthread_mutex_unlock(&tc_global);
+}
+
+static void tc_key_init(void) {
+    tc_key_ok = pthread_key_create(&tc_key, tc_thread_exit) == 0;
+}
+
+/*
+ * This thread's cache of pool p, made and registered on first use; NULL
+ * where there is none (setting 0, no memory, no thread key). Caches of
+ * destroyed pools met on the way are freed (their pool let go of them).
+ */
+static tcache *tc_get(pool *p) {
+    tcache **link = &tc_list;
+    for (tcache *tc = tc_list; tc;) {
+        pool *q = __atomic_load_n(&tc->p, __ATOMIC_ACQUIRE);
+        if (q == p) {
+            if (link != &tc_list) { /* most recently used first */
+                *link = tc->tl_next;
+                tc->tl_next = tc_list;
+                tc_list = tc;
+            }
+            return tc;
+        }
+        if (!q) {
+            tcache *dead = tc;
+            *link = tc = tc->tl_next;
+            wex__os_release(dead, sizeof *dead);
+            continue;
+        }
+        link = &tc->tl_next;
+        tc = tc->tl_next;
+    }
+    if (!p->cfg.thread_cache) return NULL;
+    pthread_once(&tc_once, tc_key_init);
+    if (!tc_key_ok || pthread_setspecific(tc_key, (void *)&tc_list) != 0) return NULL;
+    tcache *tc = wex__os_alloc_lazy(sizeof *tc);
+    if (!tc) return NULL;
+    tc->p = p;
+    pthread_mutex_lock(&tc_global);
+    tc->rnext = p->tcs;
+    if (p->tcs) p->tcs->rprev = tc;
+    p->tcs = tc;
+    pthread_mutex_unlock(&tc_global);
+    tc->tl_next = tc_list;
+    tc_list = tc;
+    return tc;
+}
+
+/* Take a clean slot of module m from this thread's cache (the most recently
+ * freed), or NIL. */
+static uint32_t tc_take(pool *p, tcache *tc, const wex__module *m) {
+    uint32_t i = NIL;
+    tc_lock(tc);
+    for (uint32_t k = tc->n; k-- > 0;) {
+        if (p->slots[tc->idx[k]].aff != m) continue;
+        i = tc->idx[k];
+        tc->idx[k] = tc->idx[--tc->n];
+        break;
+    }
+    tc_unlock(tc);
+    if (i != NIL) p->slots[i].aff = NULL;
+    return i;
+}
+
+/*
+ * Keep freed slot i (module m) in this thread's cache: clean in the cache,
+ * or with pages to give back in the pending batch, reset when full. False
+ * when it must go to the shared lists: the cache is full, or a thread waits.
+ * The waiters check is under the cache's lock, which a waiting thread takes
+ * after counting itself (instance_begin), so either it sees this slot or
+ * this sees it waiting.
+ */
+static bool tc_put(pool *p, tcache *tc, uint32_t i, const wex__module *m) {
+    pslot *s = &p->slots[i];
+    tc_lock(tc);
+    if (__atomic_load_n(&p->waiters, __ATOMIC_SEQ_CST) ||
+        (!s->dc_len && tc->n >= p->cfg.thread_cache)) {
+        tc_unlock(tc);
+        return false;
+    }
+    s->in_use = false;
+    s->occupant = NULL;
+    s->aff = m;
+    if (!s->dc_len) {
+        tc->idx[tc->n++] = i;
+    } else {
+        tc->pend[tc->npend++] = i;
+        if (tc->npend >= p->batch) tc_flush(p, tc);
+    }
+    tc_unlock(tc);
+    return true;
+}
+
+/*
+ * The pool has no free slot: take one from another thread's cache (the
+ * caller's own is empty of it too), resetting a pending batch if that is
+ * all a cache holds. NIL when every cache is empty.
+ */
+static uint32_t tc_steal(pool *p, bool *moved) {
+    uint32_t i = NIL;
+    pthread_mutex_lock(&tc_global);
+    for (tcache *tc = p->tcs; tc && i == NIL; tc = tc->rnext) {
+        tc_lock(tc);
+        if (!tc->n && tc->npend) {
+            /* Reset its batch: into its cache, or (threads waiting) into
+             * the shared lists, where the caller looks again. */
+            tc_flush(p, tc);
+            *moved = true;
+        }
+        if (tc->n) i = tc->idx[--tc->n];
+        tc_unlock(tc);
+    }
+    pthread_mutex_unlock(&tc_global);
+    return i;
+}
+
+/* Module m is going away: slots in thread caches that remember it forget it
+ * (cold: its image unmapped); pending ones forget it now and go cold when
+ * their batch is reset. */
+static void tc_forget(pool *p, const wex__module *m) {
+    pthread_mutex_lock(&tc_global);
+    for (tcache *tc = p->tcs; tc; tc = tc->rnext) {
+        uint32_t out[WEX__POOL_TC_MAX], nout = 0;
+        tc_lock(tc);
+        for (uint32_t k = 0; k < tc->n;) {
+            uint32_t i = tc->idx[k];
+            if (p->slots[i].aff != m) {
+                k++;
+                continue;
+            }
+            tc->idx[k] = tc->idx[--tc->n];
+            p->slots[i].aff = NULL;
+            out[nout++] = i; /* made cold by shared_put */
+        }
+        for (uint32_t k = 0; k < tc->npend; k++) {
+            pslot *s = &p->slots[tc->pend[k]];
+            if (s->aff != m) continue;
+            s->aff = NULL;
+            slot_make_cold(p, tc->pend[k]);
+        }
+        shared_put(p, out, nout);
+        tc_unlock(tc);
+    }
+    pthread_mutex_unlock(&tc_global);
+}
+
+/* The pool is being destroyed: its caches let go of their slots and are
+ * marked dead, for their threads to free. */
+static void tc_pool_gone(pool *p) {
+    pthread_mutex_lock(&tc_global);
+    for (tcache *tc = p->tcs, *next; tc; tc = next) {
+        next = tc->rnext;
+        tc_lock(tc);
+        tc->n = tc->npend = 0;
+        tc_unlock(tc);
+        __atomic_store_n(&tc->p, NULL, __ATOMIC_RELEASE); /* the last touch */
+    }
+    p->tcs = NULL;
+    pthread_mutex_unlock(&tc_global);
+}
+
 /* ------------------------------------------------------------ acquire */
 
 static wex_error_t *exhausted(const pool *p, bool waited) {
@@ -343,28 +734,32 @@ static wex_error_t *exhausted(const pool *p, bool waited) {
                          p->cfg.slots);
 }
 
-/*
- * Take a slot for module m: a clean one it held last (warm), else the least
- * recently freed clean cold one (or a never used one), else reset the pending
- * batch and look again, else steal the least recently freed warm one. Only
- * when no slot is free, not even pending, is the pool full: then it waits
- * (up to the timeout) or fails, as configured.
- */
-static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size_t bytes,
-                                   void **record, void **slotp) {
-    pool *p = (pool *)a;
-    if (bytes > WEX__POOL_ARENA_BYTES) return wex__error_nomem();
-    struct timespec deadline;
-    bool have_deadline = false;
-    uint32_t i = NIL;
-    bool warm = false, stolen = false;
-    pthread_mutex_lock(&p->lock);
+/* The deadline of a wait of timeout_ms from now (CLOCK_REALTIME, as
+ * pthread_cond_timedwait wants). */
+static struct timespec deadline_in(uint32_t timeout_ms) {
+    struct timespec d;
+    clock_gettime(CLOCK_REALTIME, &d);
+    d.tv_sec += timeout_ms / 1000;
+    d.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (d.tv_nsec >= 1000000000L) {
+        d.tv_sec++;
+        d.tv_nsec -= 1000000000L;
+    }
+    return d;
+}
+
+/* Take a slot from the shared lists (the pool's lock held): m's warm one,
+ * else the least recently freed cold one (or a never used one), else reset
+ * the pending batch and look again, else steal the least recently freed warm
+ * one (*stolen). NIL when the lists hold no free slot. */
+static uint32_t shared_take(pool *p, const wex__module *m, bool *warm, bool *stolen) {
     for (;;) {
         affent *e = p->nfree ? aff_find(p, m, false) : NULL;
+        uint32_t i = NIL;
         if (e && e->head != NIL) {
             i = e->head;
             warm_unlink(p, i);
-            warm = true;
+            *warm = true;
         } else if (p->cold_tail != NIL) {
             i = p->cold_tail;
             list_remove(p, &p->cold_head, &p->cold_tail, i);
@@ -376,45 +771,85 @@ static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size
         } else if (p->warm_tail != NIL) {
             i = p->warm_tail;
             warm_unlink(p, i);
-            stolen = true;
+            *stolen = true;
         }
-        if (i != NIL) break;
-        if (p->flushing) {
-            /* Another thread is resetting slots: they are free in a moment. */
-            pthread_cond_wait(&p->freed, &p->lock);
-            continue;
-        }
-        if (!p->cfg.wait) {
-            pthread_mutex_unlock(&p->lock);
-            return exhausted(p, false);
-        }
-        if (!have_deadline) {
-            clock_gettime(CLOCK_REALTIME, &deadline);
-            deadline.tv_sec += p->cfg.timeout_ms / 1000;
-            deadline.tv_nsec += (long)(p->cfg.timeout_ms % 1000) * 1000000L;
-            if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-            }
-            have_deadline = true;
-        }
-        int rc = 0;
-        while (p->nfree == 0 && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&p->freed, &p->lock, &deadline);
-        if (p->nfree == 0) {
-            pthread_mutex_unlock(&p->lock);
-            return exhausted(p, true);
-        }
+        if (i != NIL) p->nfree--;
+        return i;
     }
-    p->nfree--;
+}
+
+/*
+ * Take a slot for module m: a clean one of m in this thread's cache (no
+ * pool-wide lock), else from the shared lists (shared_take), else from
+ * another thread's cache (tc_steal). Only when no slot is free anywhere, not
+ * even pending, is the pool full: then it waits (up to the timeout) or
+ * fails, as configured.
+ */
+static wex_error_t *instance_begin(wex__allocator *a, const wex__module *m, size_t bytes,
+                                   void **record, void **slotp) {
+    pool *p = (pool *)a;
+    if (bytes > WEX__POOL_ARENA_BYTES) return wex__error_nomem();
+    tcache *tc = p->cfg.thread_cache ? tc_get(p) : NULL;
+    uint32_t i = tc ? tc_take(p, tc, m) : NIL;
+    bool warm = i != NIL, stolen = false;
+    if (i == NIL) {
+        struct timespec deadline;
+        bool have_deadline = false, timed_out = false, counted = false;
+        pthread_mutex_lock(&p->lock);
+        for (;;) {
+            if ((i = shared_take(p, m, &warm, &stolen)) != NIL) break;
+            if (p->flushing) {
+                /* Another thread is resetting slots: they are free in a moment. */
+                pthread_cond_wait(&p->freed, &p->lock);
+                continue;
+            }
+            bool moved = false;
+            if (p->cfg.thread_cache) {
+                pthread_mutex_unlock(&p->lock);
+                i = tc_steal(p, &moved);
+                pthread_mutex_lock(&p->lock);
+                if (i != NIL) {
+                    stolen = true; /* its module is checked below */
+                    break;
+                }
+                if (moved) continue; /* a batch went to the shared lists */
+            }
+            if (!p->cfg.wait || timed_out) {
+                if (counted) __atomic_sub_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
+                pthread_mutex_unlock(&p->lock);
+                return exhausted(p, timed_out);
+            }
+            if (!have_deadline) {
+                deadline = deadline_in(p->cfg.timeout_ms);
+                have_deadline = true;
+            }
+            if (!counted) {
+                /* From now on freed slots come to the shared lists and wake
+                 * this thread; look in the caches once more, for a slot put
+                 * there just before (tc_put). */
+                __atomic_add_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
+                counted = true;
+                continue;
+            }
+            if (pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT)
+                timed_out = true; /* one more look, then fail */
+        }
+        if (counted) __atomic_sub_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
+        pthread_mutex_unlock(&p->lock);
+    }
     pslot *s = &p->slots[i];
+    if (stolen) {
+        /* From the warm lists (aff cleared) or another thread's cache,
+         * which may hold a slot of m. */
+        warm = s->aff == m;
+        if (!warm) slot_make_cold(p, i);
+        s->aff = NULL;
+    }
     s->in_use = true;
     s->occupant = m;
     s->warm_taken = warm;
     s->has_mem = false;
-    s->arena_used = 0;
-    pthread_mutex_unlock(&p->lock);
-    if (stolen) slot_make_cold(p, i);
+    s->tc = tc;
     *record = p->arenas + (size_t)i * WEX__POOL_ARENA_BYTES;
     s->arena_used = (bytes + 15) & ~(size_t)15;
     *slotp = s;
@@ -437,7 +872,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
         wex_error_t *err = wex__alloc_reserve_fresh(a, min_bytes, max_bytes, guard, out);
         if (err || !wex__image_usable(m, min_bytes)) return err;
         int how = wex__image_apply(m, out->base, p->cow);
-        __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
+        count(p, s ? s->tc : NULL, how == 1 ? C_MAPPED : C_COPIED, 1);
         *imaged = true;
         return NULL;
     }
@@ -458,7 +893,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
     s->accessible = min_bytes;
     *imaged = false;
     if (map && s->img_mod == m) {
-        __atomic_add_fetch(&a->n_warm, 1, __ATOMIC_RELAXED);
+        count(p, s->tc, C_WARM, 1);
         *imaged = true;
     } else if (usable) {
         int how = wex__image_apply(m, base, map);
@@ -467,7 +902,7 @@ static wex_error_t *memory_for(wex__allocator *a, void *slotp, const wex__module
             s->img_mod = m;
             s->image_size = img->size;
         }
-        __atomic_add_fetch(how == 1 ? &a->n_mapped : &a->n_copied, 1, __ATOMIC_RELAXED);
+        count(p, s->tc, how == 1 ? C_MAPPED : C_COPIED, 1);
         *imaged = true;
     }
     s->copied = out_copied;
@@ -558,7 +993,7 @@ static uint64_t zero_in_place(uint8_t *p, uint64_t len, bool all) {
  * is skipped, unavailable, or finds a page in swap (its private contents
  * could not be seen: everything is given back as before).
  */
-static uint64_t restore_image(pool *p, pslot *s, uint8_t *base) {
+static uint64_t restore_image(pool *p, tcache *tc, pslot *s, uint8_t *base) {
     uint64_t lim = s->image_size < s->used ? s->image_size : s->used;
     if (lim > WEX__POOL_RESTORE_BYTES) lim = WEX__POOL_RESTORE_BYTES;
     size_t ps = wex__os_page_size(), n = (size_t)(lim / ps);
@@ -582,8 +1017,8 @@ static uint64_t restore_image(pool *p, pslot *s, uint8_t *base) {
     for (size_t k = 0; k < n; k++)
         if (st[k] == WEX__OS_PAGE_PRIVATE) memcpy(base + k * ps, img + k * ps, ps);
     if (priv < WEX__POOL_RESTORE_MIN_PAGES) s->restore_skip = WEX__POOL_RESTORE_BACKOFF;
-    __atomic_add_fetch(&p->base.n_restored, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&p->base.n_restored_pages, priv, __ATOMIC_RELAXED);
+    count(p, tc, C_RESTORED, 1);
+    count(p, tc, C_RESTORED_PAGES, priv);
     return (uint64_t)n * ps;
 }
 
@@ -597,11 +1032,14 @@ static uint64_t restore_image(pool *p, pslot *s, uint8_t *base) {
  * give back waits in the pending queue (see the top of the file), which is
  * reset as a batch when it is full. The slot keeps its module (and image)
  * when the module has fewer than warm_per_module slots; otherwise it goes
- * cold and forgets it.
+ * cold and forgets it. With thread caches, the releasing thread's cache
+ * takes it instead when it can (tc_put): there it stays warm.
  */
 static void slot_release(pool *p, pslot *s) {
     uint32_t i = (uint32_t)(s - p->slots);
     uint8_t *base = slot_mem(p, i);
+    tcache *tc = p->cfg.thread_cache ? tc_get(p) : NULL;
+    s->tc = NULL;
     s->dc_off = s->dc_len = 0;
     if (s->has_mem) {
         uint64_t used = s->used, keep = 0, dirty = 0;
@@ -610,7 +1048,7 @@ static void slot_release(pool *p, pslot *s) {
             dirty = s->copied < keep ? s->copied : keep;
             keep = dirty + zero_in_place(base + dirty, keep - dirty, !p->cow);
         } else if (s->img_mod == s->occupant) {
-            keep = restore_image(p, s, base);
+            keep = restore_image(p, tc, s, base);
         }
         s->dirty = dirty;
         s->dirty_mod = dirty ? s->occupant : NULL;
@@ -618,13 +1056,14 @@ static void slot_release(pool *p, pslot *s) {
             wex__os_protect_none(base + s->accessible, (size_t)(used - s->accessible));
         s->dc_off = keep;
         s->dc_len = used - keep;
-        if (keep && !s->dc_len && !s->image_size)
-            __atomic_add_fetch(&p->base.n_zeroed, 1, __ATOMIC_RELAXED);
+        if (keep && !s->dc_len && !s->image_size) count(p, tc, C_ZEROED, 1);
     }
     memset(p->arenas + (size_t)i * WEX__POOL_ARENA_BYTES, 0, s->arena_used);
     s->arena_used = 0;
     s->has_mem = false;
     const wex__module *m = s->occupant;
+    /* This thread's cache first: no pool-wide lock (see tcache). */
+    if (tc && p->cfg.warm_per_module > 0 && tc_put(p, tc, i, m)) return;
     pthread_mutex_lock(&p->lock);
     affent *e = aff_find(p, m, false);
     bool warm = p->cfg.warm_per_module > 0 && (!e || e->count < p->cfg.warm_per_module);
@@ -681,6 +1120,7 @@ static void *instance_alloc(wex__allocator *a, size_t bytes) {
  * are waited for (microseconds), then forgotten as warm ones. */
 static void module_forget(wex__allocator *a, const wex__module *m) {
     pool *p = (pool *)a;
+    if (p->cfg.thread_cache) tc_forget(p, m);
     pthread_mutex_lock(&p->lock);
     affent *e;
     while ((e = aff_find(p, m, false))) {
@@ -741,6 +1181,7 @@ static void free_tables(pool *p) {
 
 static void destroy(wex__allocator *a) {
     pool *p = (pool *)a;
+    tc_pool_gone(p);
     wex__os_unregister_region(p->region);
     WEX__LSAN_UNROOT(p->arenas, (size_t)p->cfg.slots * WEX__POOL_ARENA_BYTES);
     wex__os_release(p->res, p->res_len);
@@ -803,6 +1244,7 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
     if (p->batch > WEX__POOL_MAX_BATCH) p->batch = WEX__POOL_MAX_BATCH;
     if (p->batch > cfg->slots) p->batch = cfg->slots;
     p->pend = wex__calloc(p->batch, sizeof *p->pend);
+    if (p->cfg.thread_cache > WEX__POOL_TC_MAX) p->cfg.thread_cache = WEX__POOL_TC_MAX;
     if (!p->res || !p->side || !p->slots || !p->aff || !p->pend) {
         *why = p->res ? "out of memory" : "the pool's address space cannot be reserved";
         if (p->res) wex__os_release(p->res, p->res_len);
@@ -854,5 +1296,6 @@ wex__allocator *wex__alloc_pool_new(const wex__poolcfg *cfg, bool guard, bool co
     a->arena_alloc = arena_alloc;
     a->in_arena = in_arena;
     a->module_forget = module_forget;
+    a->sync_counters = sync_counters;
     return a;
 }

@@ -35,6 +35,7 @@ wex_config_t *wex_config_new(void) {
                              .keep_resident = UINT64_MAX, /* by strategy (make_allocator) */
                              .warm_per_module = WEX__POOL_DEFAULT_WARM,
                              .decommit_batch = WEX__POOL_DEFAULT_DECOMMIT_BATCH,
+                             .thread_cache = WEX__POOL_DEFAULT_THREAD_CACHE,
                              .wait = false,
                              .timeout_ms = WEX__POOL_DEFAULT_TIMEOUT_MS};
     return c;
@@ -89,6 +90,9 @@ void wex_config_set_pool_exhaustion(wex_config_t *c, wex_pool_exhaustion_t mode,
                                     uint32_t timeout_ms) {
     c->pool.wait = mode == WEX_POOL_WAIT;
     c->pool.timeout_ms = timeout_ms;
+}
+void wex_config_set_pool_thread_cache(wex_config_t *c, uint32_t slots) {
+    c->pool.thread_cache = slots;
 }
 void wex_config_simulate(wex_config_t *c, unsigned flags) {
     c->simulate = flags;

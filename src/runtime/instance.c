@@ -18,7 +18,7 @@ void wex__instance_free(wex_instance_t *inst) {
     wex__allocator *a = inst->store->engine->alloc;
     if (inst->elems) {
         for (uint32_t i = 0; i < m->nelems; i++)
-            wex__free(inst->elems[i].refs);
+            free_array(a, inst->elems[i].refs);
         free_array(a, inst->elems);
     }
     free_array(a, inst->funcs);
@@ -170,7 +170,8 @@ static wex_error_t *check_import(const wex__module *m, const wex__import *im,
 
 /* n zeroed elements of size sz: from the slot's arena when pooled, else the heap. */
 static void *inst_array(wex__allocator *a, void *slot, size_t n, size_t sz) {
-    void *p = n ? a->arena_alloc(a, slot, n * sz) : NULL;
+    /* Empty arrays too: a calloc(0) would cost a malloc and a free. */
+    void *p = slot ? a->arena_alloc(a, slot, n ? n * sz : 1) : NULL;
     return p ? p : wex__calloc(n, sz);
 }
 
@@ -212,18 +213,18 @@ static wex_error_t *memory0_create(wex_store_t *s, wex_instance_t *inst, const w
         *imaged = false;
         return wex__memory_create(s, lim, &inst->mems[0]);
     }
-    wex_memory_t *m = wex__calloc(1, sizeof *m);
+    wex__allocator *a = s->engine->alloc;
+    wex_memory_t *m = inst_array(a, inst->slot, 1, sizeof *m);
     if (!m) return wex__error_nomem();
     uint64_t maxpages = lim->has_max ? lim->max : WEX__MAX_PAGES;
     if (maxpages > WEX__MAX_PAGES) maxpages = WEX__MAX_PAGES;
     bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
-    wex__allocator *a = s->engine->alloc;
     wex__memstore ms;
     memset(&ms, 0, sizeof ms);
     wex_error_t *err = a->memory_for(a, inst->slot, inst->module, lim->min * WEX_PAGE_SIZE,
                                      maxpages * WEX_PAGE_SIZE, guard, &m->size, &ms, imaged);
     if (err) {
-        wex__free(m);
+        free_array(a, m);
         return err;
     }
     m->base = ms.base;
@@ -247,7 +248,7 @@ static wex_error_t *table_create(wex_store_t *s, wex_instance_t *inst, uint32_t 
                        ? a->table_for(a, inst->slot, i, (uint32_t)tt->lim.min, &cap)
                        : NULL;
     if (!elems) return wex__table_create(s, tt->elem, &tt->lim, NULL, &inst->tables[i]);
-    wex_table_t *t = wex__calloc(1, sizeof *t);
+    wex_table_t *t = inst_array(a, inst->slot, 1, sizeof *t);
     if (!t) return wex__error_nomem();
     /* Entries past the size are never read: growing writes them first. */
     memset(elems, 0, (size_t)tt->lim.min * sizeof(void *));
@@ -294,8 +295,15 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         case WEX__EXT_GLOBAL: inst->globals[gi++] = imports[i].of.global; break;
         }
     }
+    /* Pooled: the functions and globals are one array each in the slot's
+     * arena when they fit, and are not on the store's list (nothing to free:
+     * the slot's release clears its arena). Else one heap record each. */
+    wex__allocator *a = s->engine->alloc;
+    uint32_t ndf = m->nfuncs - m->nfunc_imports, ndg = m->nglobals - m->nglobal_imports;
+    wex_func_t *fa = inst->slot && ndf ? a->arena_alloc(a, inst->slot, ndf * sizeof *fa) : NULL;
+    wex_global_t *ga = inst->slot && ndg ? a->arena_alloc(a, inst->slot, ndg * sizeof *ga) : NULL;
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
-        wex_func_t *f = wex__calloc(1, sizeof *f);
+        wex_func_t *f = fa ? &fa[i - m->nfunc_imports] : wex__calloc(1, sizeof *f);
         if (!f) return wex__error_nomem();
         uint32_t t = m->func_types[i];
         f->type = &m->types[t];
@@ -303,7 +311,8 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         f->inst = inst;
         f->code_index = i - m->nfunc_imports;
         f->kinds = m->types[t].kinds;
-        wex__store_adopt(s, &f->hdr, WEX__OBJ_FUNC);
+        f->hdr.kind = WEX__OBJ_FUNC;
+        if (!fa) wex__store_adopt(s, &f->hdr, WEX__OBJ_FUNC);
         inst->funcs[i] = f;
     }
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
@@ -321,11 +330,12 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     inst->mem0 = m->nmems ? inst->mems[0] : NULL;
     for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
         const wex__global *gd = &m->globals[i - m->nglobal_imports];
-        wex_global_t *g = wex__calloc(1, sizeof *g);
+        wex_global_t *g = ga ? &ga[i - m->nglobal_imports] : wex__calloc(1, sizeof *g);
         if (!g) return wex__error_nomem();
         g->type = gd->type.type;
         g->mut = gd->type.mut;
-        wex__store_adopt(s, &g->hdr, WEX__OBJ_GLOBAL);
+        g->hdr.kind = WEX__OBJ_GLOBAL;
+        if (!ga) wex__store_adopt(s, &g->hdr, WEX__OBJ_GLOBAL);
         if (!eval_const(inst, gd->init, &g->val))
             return wex__error_at(WEX_ERR_INVALID, gd->init.off, "bad constant expression");
         inst->globals[i] = g;
@@ -335,7 +345,7 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     for (uint32_t i = 0; i < m->nelems; i++) {
         const wex__elem *e = &m->elems[i];
         wex__elemseg *es = &inst->elems[i];
-        es->refs = wex__calloc(e->count, sizeof(void *));
+        es->refs = inst_array(a, inst->slot, e->count ? e->count : 1, sizeof(void *));
         if (!es->refs) return wex__error_nomem();
         es->count = e->count;
         for (uint32_t j = 0; j < e->count; j++) {
@@ -369,7 +379,7 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
             if (es->count) memcpy(t->elems + d, es->refs, es->count * sizeof(void *));
         }
         if (e->mode != WEX__SEG_PASSIVE) { /* applied (or declarative): dropped */
-            wex__free(es->refs);
+            free_array(a, es->refs);
             es->refs = NULL;
             es->count = 0;
         }

@@ -90,6 +90,12 @@ enum {
  * occupants touched until the batch is reset: 32 x what one instance
  * touches. Must stay below WEX__POOL_DEFAULT_WARM. */
 #define WEX__POOL_DEFAULT_DECOMMIT_BATCH 32u
+/* Freed, reset slots each thread keeps for its own next instances (pool.c,
+ * per-thread caches): as many as a decommit batch, so that a thread that
+ * instantiates one module flat out takes its slots back from its cache after
+ * each batch is reset and never takes the pool's lock (a batch refills an
+ * empty cache). A thread holds at most this plus a batch of pending slots. */
+#define WEX__POOL_DEFAULT_THREAD_CACHE 32u
 /* A full pool fails at once: a single-threaded host would otherwise wait for
  * itself. Hosts with worker threads choose to wait (1 s default timeout). */
 #define WEX__POOL_DEFAULT_TIMEOUT_MS 1000u

@@ -21,6 +21,7 @@ static void free_object(wex_store_t *s, wex__obj *o);
 typedef struct {
     void *stack, *frames;
     size_t stack_bytes, frames_bytes;
+    wex_store_t *store; /* the last deleted store's record, for the next (wex_store_new) */
 } spare_stack;
 static __thread spare_stack spare;
 static pthread_key_t spare_key;
@@ -30,6 +31,7 @@ static bool spare_key_ok;
 static void spare_release(spare_stack *sp) {
     if (sp->stack) wex__os_release(sp->stack, sp->stack_bytes);
     if (sp->frames) wex__os_release(sp->frames, sp->frames_bytes);
+    wex__free(sp->store);
     memset(sp, 0, sizeof *sp);
 }
 static void spare_thread_exit(void *p) {
@@ -43,16 +45,36 @@ static void spare_init(void) {
 static void stack_put(wex_store_t *s, size_t frames_bytes) {
     pthread_once(&spare_once, spare_init);
     if (!spare.stack && spare_key_ok && pthread_setspecific(spare_key, &spare) == 0) {
-        spare = (spare_stack){s->stack, s->frames, s->stack_bytes, frames_bytes};
+        spare.stack = s->stack;
+        spare.frames = s->frames;
+        spare.stack_bytes = s->stack_bytes;
+        spare.frames_bytes = frames_bytes;
         return;
     }
-    spare_stack mine = {s->stack, s->frames, s->stack_bytes, frames_bytes};
+    spare_stack mine = {s->stack, s->frames, s->stack_bytes, frames_bytes, NULL};
     spare_release(&mine);
 }
 
+/* Keep s's record as this thread's spare, or free it: a host that makes a
+ * store per instance would otherwise pay a malloc and a free for it each
+ * time, on the allocator's shared arenas when several threads do. */
+static void record_put(wex_store_t *s) {
+    pthread_once(&spare_once, spare_init);
+    if (!spare.store && spare_key_ok && pthread_setspecific(spare_key, &spare) == 0) {
+        spare.store = s;
+        return;
+    }
+    wex__free(s);
+}
+
 wex_store_t *wex_store_new(wex_engine_t *engine) {
-    wex_store_t *s = wex__calloc(1, sizeof *s);
-    if (!s) return NULL;
+    wex_store_t *s = spare.store;
+    if (s) {
+        spare.store = NULL;
+        memset(s, 0, sizeof *s);
+    } else if (!(s = wex__calloc(1, sizeof *s))) {
+        return NULL;
+    }
     s->engine = engine;
     s->max_depth = engine->config.max_call_depth;
     return s;
@@ -67,7 +89,7 @@ void wex_store_delete(wex_store_t *s) {
         o = next;
     }
     if (s->stack) stack_put(s, (size_t)s->max_depth * sizeof *s->frames);
-    wex__free(s);
+    record_put(s);
 }
 
 void wex_store_set_data(wex_store_t *s, void *data) {
@@ -369,5 +391,7 @@ static void free_object(wex_store_t *s, wex__obj *o) {
         a->instance_free(a, o);
         return;
     }
-    wex__free(o);
+    /* A pooled instance's records live in its slot's arena, cleared when
+     * the instance (later on the list) releases the slot. */
+    if (!a->in_arena(a, o)) wex__free(o);
 }

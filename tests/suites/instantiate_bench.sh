@@ -13,7 +13,7 @@ passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "PASS $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; }
 
-line_re='^(pooling-cow|recreate-cow|pooling|recreate) median_ns=[0-9]+ p99_ns=[0-9]+ inst_per_s=[0-9]+ threads=[0-9]+ iterations=[0-9]+$'
+line_re='^(pooling-cow|recreate-cow|pooling|recreate) median_ns=[0-9]+ p99_ns=[0-9]+ inst_per_s=[0-9]+ threads=[0-9]+ iterations=[0-9]+ cpu_ns_per_instance=[0-9]+$'
 
 # check NAME OUTPUT THREADS: four well-formed lines, one per strategy.
 check() {
@@ -64,6 +64,9 @@ if [ -x "$tsan/wex-bench-instantiate" ]; then
 fi
 out="$("$build/wex-bench-instantiate" --strategy pooling-cow --iterations 3 --min-seconds 0 "$dir/mem64k.wasm" 2>&1)"
 if [ "$(printf '%s\n' "$out" | grep -Ec "$line_re")" -eq 1 ]; then ok "--strategy NAME"; else bad "--strategy NAME: $out"; fi
+# Per-thread slot caches off (session 4), with 2 threads: the shared path.
+out="$("$build/wex-bench-instantiate" --strategy pooling-cow --thread-cache 0 --threads 2 --iterations 3 --min-seconds 0 "$dir/mem64k.wasm" 2>&1)"
+if [ "$(printf '%s\n' "$out" | grep -Ec "$line_re")" -eq 1 ]; then ok "--thread-cache 0"; else bad "--thread-cache 0: $out"; fi
 "$build/wex-bench-instantiate" --strategy nope "$dir/empty.wasm" >/dev/null 2>&1
 [ $? -eq 2 ] && ok "unknown strategy is a usage error" || bad "unknown strategy is a usage error"
 

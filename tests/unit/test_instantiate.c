@@ -152,14 +152,14 @@ static void strategies_same(wex_bounds_t b) {
         }
         wex__allocator *a = e->alloc;
         if (all[k] == WEX_INSTANTIATION_POOLING_COW) {
-            CHECK_EQ_INT(a->n_mapped, 1); /* then reused warm */
-            CHECK_EQ_INT(a->n_warm, 2);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_mapped, 1); /* then reused warm */
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_warm, 2);
         } else if (all[k] == WEX_INSTANTIATION_RECREATE_COW) {
-            CHECK_EQ_INT(a->n_mapped, 3);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_mapped, 3);
         } else if (all[k] == WEX_INSTANTIATION_POOLING) {
-            CHECK_EQ_INT(a->n_copied, 3);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_copied, 3);
         } else {
-            CHECK_EQ_INT(a->n_mapped + a->n_copied, 0);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_mapped + wex__alloc_counted(a)->n_copied, 0);
         }
         wex_module_delete(m);
         wex_engine_delete(e);
@@ -264,8 +264,8 @@ TEST(fallback_no_memfd) {
         scribble(s, inst);
         wex_store_delete(s);
     }
-    CHECK_EQ_INT(e->alloc->n_mapped, 0);
-    CHECK_EQ_INT(e->alloc->n_copied, 2);
+    CHECK_EQ_INT(wex__alloc_counted(e->alloc)->n_mapped, 0);
+    CHECK_EQ_INT(wex__alloc_counted(e->alloc)->n_copied, 2);
     wex_module_delete(m);
     wex_engine_delete(e);
 }
@@ -580,14 +580,14 @@ static void batch_on_full_queue(unsigned simulate) {
             hold(e, m, 4, st, bases);
             for (int i = 0; i < 3; i++)
                 wex_store_delete(st[i]);
-            CHECK_EQ_INT(a->n_flushes, 0); /* three wait */
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 0); /* three wait */
             wex_store_delete(st[3]);
-            CHECK_EQ_INT(a->n_flushes, 1); /* the fourth fills the batch */
-            CHECK_EQ_INT(a->n_flushed, 4);
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 1); /* the fourth fills the batch */
+            CHECK_EQ_INT(wex__alloc_counted(a)->n_flushed, 4);
             if (simulate & WEX_SIMULATE_NO_PROCESS_MADVISE)
-                CHECK_EQ_INT(a->n_decommit_calls, 4);
+                CHECK_EQ_INT(wex__alloc_counted(a)->n_decommit_calls, 4);
             else if (wex__os_decommit_batched())
-                CHECK_EQ_INT(a->n_decommit_calls, 1);
+                CHECK_EQ_INT(wex__alloc_counted(a)->n_decommit_calls, 1);
             /* Four instances again: all in the reset slots (warm), pristine. */
             hold(e, m, 0, st, bases);
             for (int i = 0; i < 4; i++)
@@ -644,11 +644,11 @@ TEST(batch_flush_when_no_clean_slot) {
         hold(e, m, 4, st, bases);
         wex_store_delete(st[1]);
         wex_store_delete(st[2]);
-        CHECK_EQ_INT(a->n_flushes, 0);
+        CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 0);
         wex_store_t *s = wex_store_new(e);
         wex_instance_t *inst = instantiate(s, m); /* resets the two pending slots */
-        CHECK_EQ_INT(a->n_flushes, 1);
-        CHECK_EQ_INT(a->n_flushed, 2);
+        CHECK_EQ_INT(wex__alloc_counted(a)->n_flushes, 1);
+        CHECK_EQ_INT(wex__alloc_counted(a)->n_flushed, 2);
         uint8_t *d = wex_memory_data(get(inst, "memory").of.memory);
         CHECK(d == bases[1] || d == bases[2]);
         check_pristine(s, inst);
@@ -731,10 +731,10 @@ TEST(keep_resident_without_image) {
             CHECK_EQ_INT(call(s, inst, "grow", 1, 1, 0, NULL), 1);
             call(s, inst, "poke", 2, 65536 + 9, 0x5A, NULL);
         }
-        uint64_t zeroed = a->n_zeroed;
+        uint64_t zeroed = wex__alloc_counted(a)->n_zeroed;
         wex_store_delete(s);
-        if (round == 1) CHECK_EQ_INT(a->n_zeroed, zeroed + 1); /* no decommit */
-        if (round == 3) CHECK_EQ_INT(a->n_zeroed, zeroed);     /* the grown page */
+        if (round == 1) CHECK_EQ_INT(wex__alloc_counted(a)->n_zeroed, zeroed + 1); /* no decommit */
+        if (round == 3) CHECK_EQ_INT(wex__alloc_counted(a)->n_zeroed, zeroed); /* the grown page */
     }
     /* Grown pages past the kept ones: gone, and zero when grown again. */
     wex_store_t *s = wex_store_new(e);
@@ -764,7 +764,7 @@ TEST(threads_hammer_batched_pool) {
         wex_engine_t *e = wex_engine_new(c);
         wex_module_t *m = compile(e, "instantiate.wasm");
         run_workers(e, m, 300);
-        if (e->alloc->n_flushes == 0)
+        if (wex__alloc_counted(e->alloc)->n_flushes == 0)
             wex_test_fail(__FILE__, __LINE__, "no batch was reset (%s)",
                           wex_instantiation_name(all[k]));
         wex_module_delete(m);
@@ -828,13 +828,13 @@ TEST(image_restore_copies_back_written_pages) {
                 }
                 wex_store_delete(s);
             }
-            const wex__allocator *a = e->alloc;
+            wex__allocator *a = e->alloc;
             if (sim) {
-                CHECK_EQ_INT(a->n_restored, 0);
-            } else if (a->n_restored == 0) {
+                CHECK_EQ_INT(wex__alloc_counted(a)->n_restored, 0);
+            } else if (wex__alloc_counted(a)->n_restored == 0) {
                 printf("  (no page flags here: /proc/self/pagemap unavailable)\n");
             } else {
-                CHECK(a->n_restored_pages >= 20);
+                CHECK(wex__alloc_counted(a)->n_restored_pages >= 20);
             }
             wex_module_delete(m);
             wex_engine_delete(e);
@@ -881,4 +881,344 @@ TEST(private_pages_flags) {
     }
     munmap(p, n * ps);
     close(fd);
+}
+
+/* ------------------------------------------------ per-thread slot caches (session 4) */
+
+/* A pool of `slots` with thread caches of `cache` slots and a decommit batch
+ * of `batch`; mode and timeout for exhaustion. */
+static wex_engine_t *engine_cached(wex_instantiation_t s, wex_bounds_t b, uint32_t slots,
+                                   uint32_t cache, uint32_t batch, wex_pool_exhaustion_t mode,
+                                   uint32_t timeout_ms) {
+    wex_config_t *c = wex_config_new();
+    wex_config_set_bounds_checks(c, b);
+    wex_config_set_instantiation_strategy(c, s);
+    wex_config_set_pool_slots(c, slots);
+    wex_config_set_pool_max_memory(c, (uint64_t)64 << 20);
+    wex_config_set_pool_decommit_batch(c, batch);
+    wex_config_set_pool_thread_cache(c, cache);
+    wex_config_set_pool_exhaustion(c, mode, timeout_ms);
+    wex_engine_t *e = wex_engine_new(c);
+    CHECK(e != NULL);
+    CHECK_EQ_INT(wex_engine_instantiation_strategy(e), s);
+    return e;
+}
+
+/* Isolation across cached reuse: one thread makes, dirties everywhere and
+ * drops instances one after another, so each next one takes the slot its
+ * predecessor left in this thread's cache (directly, or after its pending
+ * batch was reset); in both bounds modes and both pooling strategies, with
+ * a cache of one and of two slots. */
+static void cached_isolation(wex_bounds_t b) {
+    wex_instantiation_t strat[2] = {WEX_INSTANTIATION_POOLING_COW, WEX_INSTANTIATION_POOLING};
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t cache = 1; cache <= 2; cache++) {
+            wex_engine_t *e = engine_cached(strat[k], b, 4, cache, cache, WEX_POOL_FAIL, 0);
+            wex_module_t *m = compile(e, "instantiate.wasm");
+            for (int round = 0; round < 6; round++) {
+                wex_store_t *s = wex_store_new(e);
+                wex_instance_t *inst = instantiate(s, m);
+                check_pristine(s, inst);
+                scribble(s, inst);
+                wex_store_delete(s);
+            }
+            if (strat[k] == WEX_INSTANTIATION_POOLING_COW)
+                CHECK(wex__alloc_counted(e->alloc)->n_warm >= 4); /* reused from the cache */
+            wex_module_delete(m);
+            wex_engine_delete(e);
+        }
+    }
+}
+TEST(thread_cache_isolation_guard) {
+    cached_isolation(WEX_BOUNDS_GUARD_PAGES);
+}
+TEST(thread_cache_isolation_explicit) {
+    cached_isolation(WEX_BOUNDS_EXPLICIT);
+}
+
+typedef struct {
+    wex_engine_t *engine;
+    wex_module_t *m[2];
+    int n, bad, id;
+} mixer_t;
+
+/* Instances of two modules (the same bytes, two module objects: a slot
+ * changes module), alternating in a pattern of its own per thread; each is
+ * checked pristine where the previous occupant wrote, then dirtied. */
+static void *mixer(void *arg) {
+    mixer_t *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        wex_module_t *m = w->m[((i >> (w->id & 1)) + w->id) & 1];
+        wex_store_t *s = wex_store_new(w->engine);
+        wex_instance_t *inst;
+        wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
+        if (err) {
+            w->bad++;
+            wex_error_delete(err);
+        } else {
+            wex_extern_t x;
+            wex_instance_export(inst, "memory", 6, &x);
+            wex_memory_t *mem = x.of.memory;
+            uint8_t *d = wex_memory_data(mem);
+            if (memcmp(d, "helLO", 5) != 0 || d[100] != 0 || d[70001] != 'o' ||
+                wex_memory_size(mem) != 131072)
+                w->bad++;
+            wex_instance_export(inst, "g", 1, &x);
+            if (wex_global_get(x.of.global).of.i32 != 7) w->bad++;
+            wex_instance_export(inst, "t", 1, &x);
+            if (wex_table_size(x.of.table) != 4) w->bad++;
+            d[100] = 1;
+            d[0] = 'Z';
+            d[70001] = 'Q';
+            wex_global_set(x.of.global, wex_val_i32(99)); /* not the global: checked below */
+            wex_instance_export(inst, "g", 1, &x);
+            wex_global_set(x.of.global, wex_val_i32(99));
+            if (wex_memory_grow(mem, 1) != 2) w->bad++;
+            wex_memory_data(mem)[2 * 65536 + 7] = 'G';
+        }
+        wex_store_delete(s);
+    }
+    return NULL;
+}
+
+/* Several threads instantiate the same and different modules at once with
+ * tiny caches and batches, in a pool smaller than all they could cache (so
+ * they also take slots from each other's caches, and wait); nothing wrong
+ * is ever seen, in both strategies. */
+TEST(thread_cache_threads_mixed) {
+    for (int k = 0; k < 3; k += 2) {
+        wex_engine_t *e = engine_cached(all[k], WEX_BOUNDS_EXPLICIT, 5, 2, 2, WEX_POOL_WAIT, 20000);
+        mixer_t w[4];
+        pthread_t th[4];
+        wex_module_t *m1 = compile(e, "instantiate.wasm"), *m2 = compile(e, "instantiate.wasm");
+        for (int i = 0; i < 4; i++) {
+            w[i] = (mixer_t){e, {m1, m2}, 150, 0, i};
+            pthread_create(&th[i], NULL, mixer, &w[i]);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            CHECK_EQ_INT(w[i].bad, 0);
+        }
+        wex__allocator *a = wex__alloc_counted(e->alloc);
+        if (all[k] == WEX_INSTANTIATION_POOLING_COW)
+            CHECK(a->n_mapped + a->n_warm >= 600); /* every instance counted, any thread */
+        wex_module_delete(m1);
+        /* m1's slots, cached by threads now gone, were forgotten: the
+         * pool's slots all serve m2. */
+        wex_store_t *st[5];
+        for (int i = 0; i < 5; i++) {
+            st[i] = wex_store_new(e);
+            check_pristine(st[i], instantiate(st[i], m2));
+        }
+        for (int i = 0; i < 5; i++)
+            wex_store_delete(st[i]);
+        wex_module_delete(m2);
+        wex_engine_delete(e);
+    }
+}
+
+typedef struct {
+    wex_engine_t *engine;
+    wex_module_t *module;
+    int live;           /* instances held at once, then dropped together */
+    pthread_mutex_t mu; /* with cv: the thread parks until `go` */
+    pthread_cond_t cv;
+    int parked, go;
+} cacher_t;
+
+/* Make `live` instances at once, drop them (their slots go to this thread's
+ * cache or pending batch), then park until told to go on, then exit. */
+static void *cacher(void *arg) {
+    cacher_t *c = arg;
+    wex_store_t *st[8];
+    for (int i = 0; i < c->live; i++) {
+        st[i] = wex_store_new(c->engine);
+        instantiate(st[i], c->module);
+    }
+    for (int i = 0; i < c->live; i++)
+        wex_store_delete(st[i]);
+    pthread_mutex_lock(&c->mu);
+    c->parked = 1;
+    pthread_cond_broadcast(&c->cv);
+    while (!c->go)
+        pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void cacher_start(cacher_t *c, pthread_t *th, wex_engine_t *e, wex_module_t *m, int live) {
+    *c = (cacher_t){.engine = e, .module = m, .live = live};
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    pthread_create(th, NULL, cacher, c);
+    pthread_mutex_lock(&c->mu);
+    while (!c->parked)
+        pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void cacher_finish(cacher_t *c, pthread_t th) {
+    pthread_mutex_lock(&c->mu);
+    c->go = 1;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}
+
+/* Exhaustion, failing mode: every slot sits in another (live, parked)
+ * thread's cache or pending batch; this thread still gets them all, and
+ * only then is the pool full. Caches of 3 with batches of 1 (slots cached
+ * clean) and 2 (one pending batch reset by the taker). */
+TEST(thread_cache_exhaustion_fails_honestly) {
+    for (uint32_t batch = 1; batch <= 2; batch++) {
+        wex_engine_t *e = engine_cached(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 3, 3,
+                                        batch, WEX_POOL_FAIL, 0);
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        cacher_t c;
+        pthread_t th;
+        cacher_start(&c, &th, e, m, 3);
+        wex_store_t *st[4];
+        for (int i = 0; i < 3; i++) {
+            st[i] = wex_store_new(e);
+            check_pristine(st[i], instantiate(st[i], m));
+        }
+        st[3] = wex_store_new(e);
+        wex_instance_t *inst;
+        wex_error_t *err = wex_instance_new(st[3], m, NULL, 0, &inst);
+        CHECK(err != NULL);
+        CHECK_STR_CONTAINS(wex_error_message(err), "all 3 slots in use");
+        wex_error_delete(err);
+        for (int i = 0; i < 4; i++)
+            wex_store_delete(st[i]);
+        cacher_finish(&c, th);
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+
+/* Exhaustion, waiting mode: (1) the only slot is in another thread's cache:
+ * taken at once, no wait; (2) the other thread holds the slot in use and
+ * drops it later: its release goes to the shared lists (a thread waits)
+ * and wakes this one, well before the timeout. */
+TEST(thread_cache_exhaustion_waits_for_cached) {
+    wex_engine_t *e = engine_cached(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 1, 4, 1,
+                                    WEX_POOL_WAIT, 10000);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    cacher_t c;
+    pthread_t th;
+    cacher_start(&c, &th, e, m, 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    wex_store_t *s = wex_store_new(e);
+    check_pristine(s, instantiate(s, m));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(t1.tv_sec - t0.tv_sec < 5);
+    /* (2): this thread holds it; another frees it after 100 ms. */
+    freer_t f = {s, 100};
+    pthread_t th2;
+    pthread_create(&th2, NULL, free_later, &f);
+    wex_store_t *s2 = wex_store_new(e);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    check_pristine(s2, instantiate(s2, m));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(t1.tv_sec - t0.tv_sec < 5);
+    pthread_join(th2, NULL);
+    wex_store_delete(s2);
+    cacher_finish(&c, th);
+    wex_module_delete(m);
+    wex_engine_delete(e);
+}
+
+/* A thread exits with slots in its cache and pending batch: they go back
+ * to the pool (all usable at once afterwards); then the module and the
+ * engine are deleted (ASan: nothing leaked, nothing used after free). */
+TEST(thread_cache_thread_exit_returns_slots) {
+    for (int k = 0; k < 3; k += 2) {
+        wex_engine_t *e = engine_cached(all[k], WEX_BOUNDS_EXPLICIT, 4, 2, 2, WEX_POOL_FAIL, 0);
+        wex_module_t *m = compile(e, "instantiate.wasm");
+        cacher_t c;
+        pthread_t th;
+        cacher_start(&c, &th, e, m, 4); /* 2 cached clean, 2 reset as a batch... */
+        cacher_finish(&c, th);          /* ...and the thread is gone */
+        wex_store_t *st[4];
+        for (int i = 0; i < 4; i++) {
+            st[i] = wex_store_new(e);
+            wex_instance_t *inst = instantiate(st[i], m);
+            check_pristine(st[i], inst);
+            scribble(st[i], inst);
+        }
+        for (int i = 0; i < 4; i++)
+            wex_store_delete(st[i]);
+        wex_module_delete(m);
+        wex_engine_delete(e);
+    }
+}
+
+typedef struct {
+    cacher_t *c;
+    wex_engine_t *next; /* used after waking: the dead cache is met and freed */
+    int bad;
+} lingerer_t;
+
+static void *linger(void *arg) {
+    lingerer_t *l = arg;
+    cacher(l->c);
+    wex_module_t *m = compile(l->next, "instantiate.wasm");
+    for (int i = 0; i < 3; i++) {
+        wex_store_t *s = wex_store_new(l->next);
+        wex_instance_t *inst;
+        wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
+        if (err) {
+            l->bad++;
+            wex_error_delete(err);
+        }
+        wex_store_delete(s);
+    }
+    wex_module_delete(m);
+    return NULL;
+}
+
+/* A live thread has slots of module m cached when m is deleted, then the
+ * engine: the slots are taken from its cache (forgotten, then released with
+ * the pool); the thread then uses another engine, meeting its dead cache,
+ * and exits (ASan, TSan: no leak, no use after free, no race). */
+TEST(thread_cache_module_and_engine_deleted_under_a_thread) {
+    wex_engine_t *e = engine_cached(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 4, 4, 2,
+                                    WEX_POOL_FAIL, 0);
+    wex_engine_t *e2 = engine_cached(WEX_INSTANTIATION_POOLING_COW, WEX_BOUNDS_EXPLICIT, 2, 2, 1,
+                                     WEX_POOL_FAIL, 0);
+    wex_module_t *m = compile(e, "instantiate.wasm");
+    cacher_t c = {.engine = e, .module = m, .live = 3};
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
+    lingerer_t l = {&c, e2, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, linger, &l);
+    pthread_mutex_lock(&c.mu);
+    while (!c.parked)
+        pthread_cond_wait(&c.cv, &c.mu);
+    pthread_mutex_unlock(&c.mu);
+    wex_module_delete(m); /* its slots sit in the parked thread's cache */
+    /* A new module (maybe at m's address) never gets m's slots warm. */
+    wex_module_t *m2 = compile(e, "instantiate.wasm");
+    wex_store_t *st[4];
+    for (int i = 0; i < 4; i++) {
+        st[i] = wex_store_new(e);
+        check_pristine(st[i], instantiate(st[i], m2));
+    }
+    for (int i = 0; i < 4; i++)
+        wex_store_delete(st[i]);
+    wex_module_delete(m2);
+    wex_engine_delete(e); /* this thread's and the parked thread's caches die */
+    pthread_mutex_lock(&c.mu);
+    c.go = 1;
+    pthread_cond_broadcast(&c.cv);
+    pthread_mutex_unlock(&c.mu);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(l.bad, 0);
+    pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv);
+    wex_engine_delete(e2);
 }
