@@ -42,7 +42,7 @@ typedef struct {
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
 /* A modelled operand-stack entry. */
-enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD, E_SHIFT };
+enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD, E_SHIFT, E_XROT };
 /* Shift kinds of E_SHIFT (in lop), in the order of WEX__IOPS_SHOPS. */
 enum { SH_SHL, SH_SHR_S, SH_SHR_U, SH_ROTL, SH_ROTR };
 /* Address forms of a pending load (as the LOAD_* families, see interp.h). */
@@ -52,7 +52,8 @@ typedef struct {
                      i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k (a NONE: no a);
                      E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32;
                      E_LOAD: load lop (0 = i32.load ...) at form's address + off;
-                     E_SHIFT: i32 a shifted or rotated (kind lop) by s */
+                     E_SHIFT: i32 a shifted or rotated (kind lop) by s;
+                     E_XROT: rotl(a, s) ^ rotl(a, b), or (lop 1) rotl(a, s) ^ (a >> b) */
     bool wide;
     uint8_t s;
     uint32_t a, b;
@@ -449,6 +450,7 @@ static bool reads(const ventry *e, uint32_t x) {
     case E_SLOT:
     case E_ADDI:
     case E_SHIFT:
+    case E_XROT:
     case E_SHLI: return e->a == x;
     case E_LEA:
     case E_FMUL: return e->a == x || e->b == x;
@@ -643,6 +645,13 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit_op(c, e->wide ? WEX__IOP_F64_MUL : WEX__IOP_F32_MUL);
         emit(c, dst);
         emit(c, e->a);
+        emit(c, e->b);
+        break;
+    case E_XROT:
+        emit_op(c, e->lop ? WEX__IOP_I32_XROT_SHR : WEX__IOP_I32_XROT2);
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->s);
         emit(c, e->b);
         break;
     }

@@ -463,6 +463,9 @@ static bool try_shift_op(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t
     return true;
 }
 
+static bool try_xor_rot(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
+static bool try_andn(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
+
 /* Simple operators: loads, stores and numeric ones, by signature. */
 static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     wex__reader *r = &c->r;
@@ -481,6 +484,8 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         uint32_t ai = c->nvs;
         if ((ae.kind == E_LOAD || be.kind == E_LOAD) && try_mem_operand(c, idx, &ae, &be, ai))
             return;
+        if (idx == WEX__OPI_I32_XOR && try_xor_rot(c, &ae, &be, ai)) return;
+        if (idx == WEX__OPI_I32_AND && try_andn(c, &ae, &be, ai)) return;
         if (try_shift_op(c, idx, &ae, &be, ai)) return;
         if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
             try_pending_arith(c, idx, &ae, &be, ai))
@@ -523,4 +528,106 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     for (unsigned k = 0; k < nin; k++)
         emit(c, in[k]);
     c->last_dst_site = c->len - 1 - nin;
+}
+
+/* ---------------------------------------------- rotate and float fusions */
+
+/* The terms of an xor of rotations of one value: rotl amounts (a rotr by k
+ * is a rotl by 32 - k) and at most one logical right shift. */
+typedef struct {
+    uint32_t nrot, nshr;
+    uint32_t rot[4];
+    uint32_t shr;
+} xterms;
+
+/* Add pending entry e's terms to t; false if e is not such a term. */
+static bool xrot_terms(const ventry *e, xterms *t) {
+    if (e->kind == E_XROT) {
+        t->rot[t->nrot++] = e->s;
+        if (e->lop) {
+            t->shr = e->b;
+            t->nshr++;
+        } else {
+            t->rot[t->nrot++] = e->b;
+        }
+        return true;
+    }
+    if (e->kind != E_SHIFT) return false;
+    if (e->lop == SH_ROTL)
+        t->rot[t->nrot++] = e->s & 31u;
+    else if (e->lop == SH_ROTR)
+        t->rot[t->nrot++] = (32u - e->s) & 31u;
+    else if (e->lop == SH_SHR_U) {
+        t->shr = e->s;
+        t->nshr++;
+    } else
+        return false;
+    return true;
+}
+
+/*
+ * Xor of rotations of one value: rotl(y, a) ^ rotl(y, b), with a third
+ * rotation or a logical right shift (the sigma functions of SHA-2, and of
+ * other hashes). Two terms over the same slot stay pending (E_XROT, which
+ * reads only that slot, as the E_SHIFTs it replaces did); a third makes one
+ * instruction (I32_XROT3, I32_XROT2_SHR) instead of three. Xor is
+ * associative and commutative, so the terms may come in any order. Returns
+ * false if the operands are not such terms.
+ */
+static bool try_xor_rot(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
+    xterms t;
+    memset(&t, 0, sizeof t);
+    (void)ai;
+    if (ae->a != be->a || !xrot_terms(ae, &t) || !xrot_terms(be, &t)) return false;
+    if (t.nrot == 0 || t.nshr > 1 || t.nrot + t.nshr > 3) return false;
+    if (t.nrot + t.nshr == 2) {
+        ventry *p = push_entry(c);
+        if (p)
+            *p = (ventry){.kind = E_XROT,
+                          .s = (uint8_t)t.rot[0],
+                          .a = ae->a,
+                          .b = t.nshr ? t.shr : t.rot[1],
+                          .lop = (uint8_t)t.nshr};
+        return true;
+    }
+    emit_op(c, t.nshr ? WEX__IOP_I32_XROT2_SHR : WEX__IOP_I32_XROT3);
+    push_result(c);
+    emit(c, ae->a);
+    emit(c, t.rot[0]);
+    emit(c, t.rot[1]);
+    emit(c, t.nshr ? t.shr : t.rot[2]);
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
+/*
+ * x & ~y (`~e & g` in SHA-2's choice function): an i32.and whose operand is
+ * the temporary that the instruction just emitted computed as y ^ -1 takes
+ * that instruction back and becomes I32_ANDN. The temporary is a canonical
+ * slot being popped, so nothing else reads it. Returns false otherwise.
+ */
+static bool try_andn(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || p + 4 != c->len || c->code[p] != WEX__IOP_I32_XOR_IMM ||
+        c->code[p + 3] != UINT32_MAX)
+        return false;
+    uint32_t t = c->code[p + 1];
+    const ventry *x;
+    if (be->kind == E_SLOT && be->a == t && t == pos_of(c, ai + 1))
+        x = ae;
+    else if (ae->kind == E_SLOT && ae->a == t && t == pos_of(c, ai))
+        x = be;
+    else
+        return false;
+    if (x->kind != E_SLOT) return false; /* nothing may be emitted in between */
+    uint32_t y = c->code[p + 2];
+    c->len = p;
+    c->last_op_start = c->prev_op_start;
+    c->prev_op_start = NONE;
+    emit_op(c, WEX__IOP_I32_ANDN);
+    push_result(c);
+    emit(c, x->a);
+    emit(c, y);
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
 }

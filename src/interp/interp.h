@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 23 /* VERIFY_FN; CALL_L carries its callee's frame and code */
+#define WEX__INTERP_FORMAT_VERSION 24 /* xor of rotations, float compare-and-branch */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -109,7 +109,23 @@
     WEX__IOPS_MOPS(X, PS)                                                                          \
     WEX__IOPS_MOPS(X, IS)                                                                          \
     WEX__IOPS_MOPS(X, RS)                                                                          \
-    WEX__IOPS_MOPS(X, SS)
+    WEX__IOPS_MOPS(X, SS)                                                                          \
+    WEX__IOPS_HASHFLOAT(X)
+
+/*
+ * Rotate and float fusions (session 4). Xors of rotations of one value (the
+ * sigma functions of SHA-2 and other hashes; rotations are kept as rotl, a
+ * rotr by k being a rotl by 32 - k): dst, y, amounts. I32_ANDN a & ~b.
+ * Float compare-and-branch: a, b, off (a, k, off with k one word for f32,
+ * two for f64 in the _IMM ones); the N forms branch when the comparison is
+ * false (so when an operand is NaN): br_if on a negated float compare.
+ */
+#define WEX__IOPS_HASHFLOAT(X)                                                                     \
+    X(I32_XROT2)     /* dst, y, a, b: rotl(y, a) ^ rotl(y, b) */                                   \
+    X(I32_XROT_SHR)  /* dst, y, a, c: rotl(y, a) ^ (y >> c) */                                     \
+    X(I32_XROT3)     /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ rotl(y, c) */                   \
+    X(I32_XROT2_SHR) /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ (y >> c) */                     \
+    X(I32_ANDN)      /* dst, a, b: a & ~b */
 
 /*
  * Binary operators with one operand in memory (a load the translator folded

@@ -1096,6 +1096,40 @@ L_I64_REM_U_IMM:
 
 #include "interp/interp_atomic.h" /* the threads proposal's operators */
 
+    /* ------------------------------------------------ rotate and float fusions */
+    /* Xor of rotations of one value; amounts are 0..31 (the translator
+     * reduced them), so the rotate needs no test for zero. */
+#define XROTL(x, n) (((x) << (n)) | ((x) >> ((32u - (n)) & 31u)))
+L_I32_XROT2 : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ XROTL(y_, ip[4]);
+    ip += 5;
+    NEXT();
+}
+L_I32_XROT_SHR : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ (y_ >> ip[4]);
+    ip += 5;
+    NEXT();
+}
+L_I32_XROT3 : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ XROTL(y_, ip[4]) ^ XROTL(y_, ip[5]);
+    ip += 6;
+    NEXT();
+}
+L_I32_XROT2_SHR : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ XROTL(y_, ip[4]) ^ (y_ >> ip[5]);
+    ip += 6;
+    NEXT();
+}
+#undef XROTL
+L_I32_ANDN:
+    S(1) = (uint32_t)S(2) & ~(uint32_t)S(3);
+    ip += 4;
+    NEXT();
+
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
 L_LOOP:

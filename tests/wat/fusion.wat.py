@@ -277,7 +277,58 @@ w('''  (func $dirty (param i32) (result i32) (local i32 i32 i32 i32 i32 i32 i32 
     (if (i32.ne (call $zeros2 (i32.const 1)) (i32.const 0)) (then (local.set $bad (i32.add (local.get $bad) (i32.const 2)))))
     (drop (call $dirty (local.get $x)))
     (if (i32.ne (call $zeros2 (i32.const 0)) (i32.const 5)) (then (local.set $bad (i32.add (local.get $bad) (i32.const 4)))))
-    (local.get $bad))
-)''')
+    (local.get $bad))''')
+
+# ---- session 4: rotate and float fusions
+# xors of rotations (and one logical shift) of one value, every association
+# and order; the same value in a local, and a computed one; two values (no
+# fusion); x & ~y
+w('  (func (export "xrot") (param $x i32) (param $y i32) (result i32) (local $bad i32) (local $t i32)')
+def uid(e):
+    for v in ("$x", "$y", "$t"):
+        e = e.replace(f"(local.get {v})", f"(call $id_i32 (local.get {v}))")
+    return e
+terms = [("rotl", 25), ("rotr", 7), ("rotl", 14), ("rotr", 18), ("shr_u", 3), ("rotl", 0), ("rotr", 32), ("shr_u", 0), ("rotr", 45), ("shr_u", 31), ("shr_s", 5), ("shl", 9)]
+def term(t, v="(local.get $x)"):
+    return f"(i32.{t[0]} {v} (i32.const {t[1]}))"
+import itertools
+for a_, b_ in itertools.permutations(range(len(terms)), 2):
+    e = f"(i32.xor {term(terms[a_])} {term(terms[b_])})"
+    check(e, f"(call $id_i32 {uid(e)})", "i32")
+for a_, b_, c_ in [(0, 1, 4), (1, 2, 3), (4, 0, 1), (0, 4, 1), (5, 6, 7), (8, 9, 0), (0, 1, 2), (3, 2, 1), (4, 7, 0), (10, 0, 1), (0, 11, 2), (2, 3, 9)]:
+    for e in [f"(i32.xor (i32.xor {term(terms[a_])} {term(terms[b_])}) {term(terms[c_])})",
+              f"(i32.xor {term(terms[a_])} (i32.xor {term(terms[b_])} {term(terms[c_])}))"]:
+        check(e, f"(call $id_i32 {uid(e)})", "i32")
+        # the value computed (not a local), and two different values
+        v = "(local.tee $t (i32.add (local.get $x) (local.get $y)))"
+        e2 = f"(i32.xor (i32.xor {term(terms[a_], v)} {term(terms[b_], '(local.get $t)')}) {term(terms[c_], '(local.get $t)')})"
+        check(e2, f"(call $id_i32 {uid(e2)})", "i32")
+        e3 = f"(i32.xor (i32.xor {term(terms[a_])} {term(terms[b_], '(local.get $y)')}) {term(terms[c_])})"
+        check(e3, f"(call $id_i32 {uid(e3)})", "i32")
+        # a pending pair consumed by something else, and kept across a local.set
+        e4 = f"(i32.add (i32.xor {term(terms[a_])} {term(terms[b_])}) (local.get $y))"
+        check(e4, f"(call $id_i32 {uid(e4)})", "i32")
+# a pending pair below a write of its local takes the old value
+w("    (local.set $t (local.get $x))")
+e5 = "(i32.add (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.rotr (local.get $x) (i32.const 9))) (local.tee $x (local.get $y)))"
+u5 = "(i32.add (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.rotr (call $id_i32 (local.get $t)) (i32.const 9))) (call $id_i32 (local.get $y)))"
+check(e5, f"(call $id_i32 {u5})", "i32")
+w("    (local.set $x (local.get $t))")
+e6 = "(i32.add (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.shr_u (local.get $x) (i32.const 9))) (local.tee $x (local.get $y)))"
+u6 = "(i32.add (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.shr_u (call $id_i32 (local.get $t)) (i32.const 9))) (call $id_i32 (local.get $y)))"
+check(e6, f"(call $id_i32 {u6})", "i32")
+w("    (local.set $x (local.get $t))")
+def nx(v, k=-1):  # v ^ k, computed where nothing can fuse it
+    return f"(call $id_i32 (i32.xor (call $id_i32 (local.get {v})) (call $id_i32 (i32.const {k}))))"
+for e, u in [("(i32.and (local.get $y) (i32.xor (local.get $x) (i32.const -1)))", f"(i32.and (call $id_i32 (local.get $y)) {nx('$x')})"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -1)) (local.get $y))", f"(i32.and {nx('$x')} (call $id_i32 (local.get $y)))"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -1)) (i32.const 0xF0F0))", f"(i32.and {nx('$x')} (call $id_i32 (i32.const 0xF0F0)))"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -2)) (local.get $y))", f"(i32.and {nx('$x', -2)} (call $id_i32 (local.get $y)))"),
+             ("(i32.and (i32.add (local.get $x) (local.get $y)) (i32.xor (local.get $y) (i32.const -1)))",
+              f"(i32.and (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (local.get $y)))) {nx('$y')})"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -1)) (i32.xor (local.get $y) (i32.const -1)))", f"(i32.and {nx('$x')} {nx('$y')})")]:
+    check(e, f"(call $id_i32 {u})", "i32")
+w("    (global.get $bad))")
+w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
