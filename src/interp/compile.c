@@ -195,6 +195,7 @@ typedef struct {
     uint32_t op; /* 0: plain; else the comparison's opcode */
     uint32_t a, b;
     size_t prev; /* start of the instruction before the comparison, or NONE */
+    uint32_t k2; /* a BR_F64_*_IMM's second immediate word */
 } fused;
 
 static bool is_cmp(uint32_t op) {
@@ -209,14 +210,18 @@ static bool addi_ends_at(comp *c, size_t p, size_t end) {
                          (p + 7 == end && c->code[p] == WEX__IOP_I32_ADD_IMM2));
 }
 
+static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f);
+static void emit_fcond(comp *c, const fused *f, bool when);
+
 static fused try_fuse(comp *c, uint32_t cond) {
-    fused f = {0, cond, 0, NONE};
+    fused f = {0, cond, 0, NONE, 0};
     if (!c->oom && cond < c->nlocals && addi_ends_at(c, c->last_op_start, c->len))
         f.prev = c->last_op_start; /* br_if on a local just stepped (try_fuse_addi) */
     if (c->oom || c->last_op_start == NONE || c->last_dst_site != c->last_op_start + 1 ||
         c->last_dst_pos != cond || cond != pos_of(c, c->nvs))
         return f;
     f.prev = NONE;
+    if (try_fuse_fcmp(c, cond, &f)) return f;
     uint32_t op = c->code[c->last_op_start];
     if (!is_cmp(op)) return f;
     f.op = op;
@@ -294,6 +299,10 @@ static bool try_fuse_addi(comp *c, const fused *f) {
 static void emit_cond(comp *c, const fused *f, bool when) {
     /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> its negation */
     static const uint8_t neg[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
+    if (f->op >= WEX__IOP_BR_F32_EQ && f->op <= WEX__IOP_BR_F64_NGE_IMM) {
+        emit_fcond(c, f, when);
+        return;
+    }
     if (!f->op) {
         emit_op(c, when ? WEX__IOP_BR_IF_NZ : WEX__IOP_BR_IF_Z);
         emit(c, f->a);

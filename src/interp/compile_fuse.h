@@ -631,3 +631,68 @@ static bool try_andn(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
     c->last_dst_site = c->last_op_start + 1;
     return true;
 }
+
+/* Words of a float comparison instruction (F32_EQ ... F64_GE_IMM), or 0;
+ * *fam its BR_F* family (F32, F32_IMM, F64, F64_IMM) and *k its index in
+ * EQ NE LT GT LE GE. */
+static unsigned fcmp_words(uint32_t op, uint32_t *fam, uint32_t *k) {
+    if (op >= WEX__IOP_F32_EQ && op <= WEX__IOP_F32_GE)
+        return *fam = 0, *k = op - WEX__IOP_F32_EQ, 4;
+    if (op >= WEX__IOP_F32_EQ_IMM && op <= WEX__IOP_F32_GE_IMM)
+        return *fam = 1, *k = op - WEX__IOP_F32_EQ_IMM, 4;
+    if (op >= WEX__IOP_F64_EQ && op <= WEX__IOP_F64_GE)
+        return *fam = 2, *k = op - WEX__IOP_F64_EQ, 4;
+    if (op >= WEX__IOP_F64_EQ_IMM && op <= WEX__IOP_F64_GE_IMM)
+        return *fam = 3, *k = op - WEX__IOP_F64_EQ_IMM, 5;
+    return 0;
+}
+
+/* index in EQ NE LT GT LE GE NLT NGT NLE NGE -> the branch taken exactly
+ * when it is not (NaN makes LT ... GE false, so their negations are the N
+ * forms, never GE ... LT) */
+static const uint8_t brf_neg[10] = {1, 0, 6, 7, 8, 9, 2, 3, 4, 5};
+
+/*
+ * Float compare-and-branch: a branch on the result of a float comparison
+ * (or on its i32.eqz) that was the last instruction emitted drops the
+ * comparison and branches on its operands (BR_F32_EQ ... BR_F64_NGE_IMM),
+ * as try_fuse does for i32 ones; the operands stay valid for the same
+ * reasons. Sets f (op: the branch taken when the condition holds) and
+ * returns true, or returns false with nothing changed.
+ */
+static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f) {
+    size_t p = c->last_op_start, at = p;
+    uint32_t op = c->code[p], fam, k;
+    bool neg = false;
+    unsigned n;
+    if (op == WEX__IOP_I32_EQZ) { /* eqz(a < b): the comparison right before it */
+        size_t q = c->prev_op_start;
+        if (q == NONE || p + 3 != c->len || c->code[p + 2] != cond) return false;
+        n = fcmp_words(c->code[q], &fam, &k);
+        if (!n || q + n != p || c->code[q + 1] != cond) return false;
+        neg = true;
+        at = q;
+    } else {
+        n = fcmp_words(op, &fam, &k);
+        if (!n || p + n != c->len) return false;
+    }
+    if (neg) k = brf_neg[k];
+    f->op = WEX__IOP_BR_F32_EQ + fam * 10 + k;
+    f->a = c->code[at + 2];
+    f->b = c->code[at + 3];
+    f->k2 = n == 5 ? c->code[at + 4] : 0;
+    c->len = at;
+    barrier(c);
+    return true;
+}
+
+/* Emit a float compare-and-branch (taken when the condition is `when`),
+ * all but its offset word. */
+static void emit_fcond(comp *c, const fused *f, bool when) {
+    uint32_t rel = f->op - WEX__IOP_BR_F32_EQ, fam = rel / 10, k = rel % 10;
+    if (!when) k = brf_neg[k];
+    emit_op(c, WEX__IOP_BR_F32_EQ + fam * 10 + k);
+    emit(c, f->a);
+    emit(c, f->b);
+    if (fam == 3) emit(c, f->k2);
+}

@@ -125,7 +125,25 @@
     X(I32_XROT_SHR)  /* dst, y, a, c: rotl(y, a) ^ (y >> c) */                                     \
     X(I32_XROT3)     /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ rotl(y, c) */                   \
     X(I32_XROT2_SHR) /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ (y >> c) */                     \
-    X(I32_ANDN)      /* dst, a, b: a & ~b */
+    X(I32_ANDN)      /* dst, a, b: a & ~b */                                                       \
+    WEX__IOPS_BRF(X, F32, )                                                                        \
+    WEX__IOPS_BRF(X, F32, _IMM)                                                                    \
+    WEX__IOPS_BRF(X, F64, )                                                                        \
+    WEX__IOPS_BRF(X, F64, _IMM)
+
+/* Float compare-and-branch, one family per type and operand form, in the
+ * order of compile_fuse.h's BRF_* indices. */
+#define WEX__IOPS_BRF(X, T, F)                                                                     \
+    X(BR_##T##_EQ##F)                                                                              \
+    X(BR_##T##_NE##F)                                                                              \
+    X(BR_##T##_LT##F)                                                                              \
+    X(BR_##T##_GT##F)                                                                              \
+    X(BR_##T##_LE##F)                                                                              \
+    X(BR_##T##_GE##F)                                                                              \
+    X(BR_##T##_NLT##F)                                                                             \
+    X(BR_##T##_NGT##F)                                                                             \
+    X(BR_##T##_NLE##F)                                                                             \
+    X(BR_##T##_NGE##F)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded

@@ -1129,6 +1129,38 @@ L_I32_ANDN:
     S(1) = (uint32_t)S(2) & ~(uint32_t)S(3);
     ip += 4;
     NEXT();
+    /* Float compare-and-branch: a, b (a slot, or the constant's words), then
+     * the offset word. C's comparisons are IEEE's (false on NaN), and the N
+     * forms negate them, so they are taken on NaN. */
+#define KF64_(i) wex__f64((uint64_t)ip[i] | (uint64_t)ip[(i) + 1] << 32)
+#define BRF1(label, T, x, y, cond, w)                                                              \
+    L_##label : {                                                                                  \
+        T a_ = (x), b_ = (y);                                                                      \
+        if (cond) {                                                                                \
+            ip += (w)-1 + (int32_t)ip[(w)-1];                                                      \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += (w);                                                                                 \
+        NEXT();                                                                                    \
+    }
+#define BRF(name, cond)                                                                            \
+    BRF1(BR_F32_##name, float, wex__f32(S(1)), wex__f32(S(2)), cond, 4)                            \
+    BRF1(BR_F32_##name##_IMM, float, wex__f32(S(1)), wex__f32(ip[2]), cond, 4)                     \
+    BRF1(BR_F64_##name, double, wex__f64(S(1)), wex__f64(S(2)), cond, 4)                           \
+    BRF1(BR_F64_##name##_IMM, double, wex__f64(S(1)), KF64_(2), cond, 5)
+    BRF(EQ, a_ == b_)
+    BRF(NE, a_ != b_)
+    BRF(LT, a_ < b_)
+    BRF(GT, a_ > b_)
+    BRF(LE, a_ <= b_)
+    BRF(GE, a_ >= b_)
+    BRF(NLT, !(a_ < b_))
+    BRF(NGT, !(a_ > b_))
+    BRF(NLE, !(a_ <= b_))
+    BRF(NGE, !(a_ >= b_))
+#undef BRF
+#undef BRF1
+#undef KF64_
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "wex.h"
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct {
@@ -110,6 +111,13 @@ static void run(wex_bounds_t b) {
         wex_val_t lp[2] = {wex_val_i32(ns[n]), wex_val_i32(ns[(n + 1) % 6] * 3)};
         expect_clean(&e, "loops", lp, 2);
     }
+    /* float compare-and-branch over NaN, signed zeros, infinities, a denormal */
+    static const double fv[] = {0.5, -0.0, 0.0, NAN, INFINITY, -INFINITY, -3.0, 1e-310, 2.5};
+    for (size_t a = 0; a < 9; a++)
+        for (size_t b = 0; b < 9; b++) {
+            wex_val_t fa[4] = {f32v((float)fv[a]), f32v((float)fv[b]), f64v(fv[a]), f64v(fv[b])};
+            expect_clean(&e, "fbr", fa, 4);
+        }
     wex_val_t z = wex_val_i32(-559038737);
     expect_clean(&e, "zeros", &z, 1);
     unload(&e);

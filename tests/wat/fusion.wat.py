@@ -329,6 +329,38 @@ for e, u in [("(i32.and (local.get $y) (i32.xor (local.get $x) (i32.const -1)))"
              ("(i32.and (i32.xor (local.get $x) (i32.const -1)) (i32.xor (local.get $y) (i32.const -1)))", f"(i32.and {nx('$x')} {nx('$y')})")]:
     check(e, f"(call $id_i32 {u})", "i32")
 w("    (global.get $bad))")
+
+# float compare-and-branch: every comparison, slot and constant operands on
+# either side (NaN, -0.0, infinities among them), in if, br_if, br_if with a
+# value, and each on the comparison's i32.eqz; counted both ways
+w('  (func (export "fbr") (param $f f32) (param $g f32) (param $d f64) (param $e f64) (result i32) (local $c i32) (local $c2 i32)')
+for t, x, y in [("f32", "$f", "$g"), ("f64", "$d", "$e")]:
+    ks = ["0.5", "-0x0p+0", "nan", "inf", "-3"]
+    for op in ["eq", "ne", "lt", "gt", "le", "ge"]:
+        forms = [(f"(local.get {x})", f"(local.get {y})")] + \
+                [(f"(local.get {x})", f"({t}.const {k})") for k in ks] + \
+                [(f"({t}.const {k})", f"(local.get {x})") for k in ks]
+        for a_, b_ in forms:
+            fc = f"({t}.{op} {a_} {b_})"
+            uc = f"(call $id_i32 ({t}.{op} (call $id_{t} {a_}) (call $id_{t} {b_})))"
+            for v, form in [("$c", fc), ("$c2", uc)]:
+                inc = lambda n: f"(local.set {v} (i32.add (local.get {v}) (i32.const {n})))"
+                w(f"    (local.set {v} (i32.const 0))")
+                w(f"    (if {form} (then {inc(1)}))")
+                w(f"    (if (i32.eqz {form}) (then {inc(2)}))")
+                w(f"    (if {form} (then {inc(64)}) (else {inc(128)}))")
+                w(f"    (block $b (br_if $b {form}) {inc(4)})")
+                w(f"    (block $b (br_if $b (i32.eqz {form})) {inc(8)})")
+                w(f"    (local.set {v} (i32.add (local.get {v}) (block $b (result i32) (drop (br_if $b (i32.const 16) {form})) (i32.const 0))))")
+                w(f"    (local.set {v} (i32.add (local.get {v}) (block $b (result i32) (drop (br_if $b (i32.const 32) (i32.eqz {form}))) (i32.const 0))))")
+            check("(local.get $c)", "(local.get $c2)", "i32")
+    # in a loop: the back edge on a float comparison (taken, then not)
+    w(f"    (local.set $c (i32.const 0))")
+    w(f"    (block $b (loop $l (local.set $c (i32.add (local.get $c) (i32.const 1)))")
+    w(f"      (br_if $b (i32.gt_u (local.get $c) (i32.const 20)))")
+    w(f"      (br_if $l ({t}.lt ({t}.convert_i32_u (local.get $c)) ({t}.const 5.5)))))")
+    check("(local.get $c)", "(i32.const 6)", "i32")
+w("    (global.get $bad))")
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
