@@ -7,6 +7,8 @@
  * split out for size; see the "Pending entries" comment there.
  */
 
+static void fpair_merge(comp *c);
+
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
 /*
@@ -329,6 +331,7 @@ static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint
             emit(c, sa);
             emit(c, sb);
             c->last_dst_site = c->len - 3;
+            fpair_merge(c);
         }
         return true;
     }
@@ -352,6 +355,7 @@ static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint
     emit(c, m->b);
     emit(c, other);
     c->last_dst_site = c->len - 4;
+    fpair_merge(c);
     return true;
 }
 
@@ -528,6 +532,7 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     for (unsigned k = 0; k < nin; k++)
         emit(c, in[k]);
     c->last_dst_site = c->len - 1 - nin;
+    if (nin == 2) fpair_merge(c);
 }
 
 /* ---------------------------------------------- rotate and float fusions */
@@ -695,4 +700,44 @@ static void emit_fcond(comp *c, const fused *f, bool when) {
     emit(c, f->a);
     emit(c, f->b);
     if (fam == 3) emit(c, f->k2);
+}
+
+/* The index of float operation op in a pair family (ADD SUB MUL MULADD
+ * MULSUB SUBMUL), its type (0 f32, 1 f64) in *wide; -1 if none. */
+static int fpair_index(uint32_t op, uint32_t *wide) {
+    static const uint32_t ops[2][6] = {
+        {WEX__IOP_F32_ADD, WEX__IOP_F32_SUB, WEX__IOP_F32_MUL, WEX__IOP_F32_MULADD,
+         WEX__IOP_F32_MULSUB, WEX__IOP_F32_SUBMUL},
+        {WEX__IOP_F64_ADD, WEX__IOP_F64_SUB, WEX__IOP_F64_MUL, WEX__IOP_F64_MULADD,
+         WEX__IOP_F64_MULSUB, WEX__IOP_F64_SUBMUL}};
+    for (uint32_t w = 0; w < 2; w++)
+        for (int j = 0; j < 6; j++)
+            if (ops[w][j] == op) {
+                *wide = w;
+                return j;
+            }
+    return -1;
+}
+
+/*
+ * Float operations in a row (`zr*zr` then `zi + zi`, `a*b` then `c - p*m`):
+ * an add, sub, mul or multiply-add instruction just completed right after
+ * another of the same type (no label between) joins it as one T_PAIR_A_B
+ * instruction, which runs both in order, so any data flow between them (or
+ * none) stays as it was. Call right after such an instruction's last word.
+ */
+static void fpair_merge(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    uint32_t w1, w2;
+    if (c->oom || p == NONE || q == NONE) return;
+    int i1 = fpair_index(c->code[p], &w1), i2 = fpair_index(c->code[q], &w2);
+    if (i1 < 0 || i2 < 0 || w1 != w2) return;
+    size_t n1 = i1 < 3 ? 4 : 5, n2 = i2 < 3 ? 4 : 5;
+    if (p + n1 != q || q + n2 != c->len) return;
+    c->code[p] = WEX__IOP_F32_PAIR_ADD_ADD + w1 * 36 + (uint32_t)(i1 * 6 + i2);
+    memmove(c->code + q, c->code + q + 1, (n2 - 1) * sizeof *c->code);
+    c->len--;
+    if (c->last_dst_site != NONE && c->last_dst_site > q) c->last_dst_site--;
+    c->last_op_start = p;
+    c->prev_op_start = NONE;
 }

@@ -129,7 +129,28 @@
     WEX__IOPS_BRF(X, F32, )                                                                        \
     WEX__IOPS_BRF(X, F32, _IMM)                                                                    \
     WEX__IOPS_BRF(X, F64, )                                                                        \
-    WEX__IOPS_BRF(X, F64, _IMM)
+    WEX__IOPS_BRF(X, F64, _IMM)                                                                    \
+    WEX__IOPS_FPAIR(X, F32)                                                                        \
+    WEX__IOPS_FPAIR(X, F64)
+
+/* Two float operations in a row, one dispatch (compile_fuse.h's
+ * fpair_merge): T_PAIR_A_B runs A then B, each with its own operand words
+ * (A's first), as the two instructions would; A and B among ADD SUB MUL
+ * (dst, a, b) and MULADD MULSUB SUBMUL (dst, a, b, c), in this order. */
+#define WEX__IOPS_FPAIR1(X, T, A)                                                                  \
+    X(T##_PAIR_##A##_ADD)                                                                          \
+    X(T##_PAIR_##A##_SUB)                                                                          \
+    X(T##_PAIR_##A##_MUL)                                                                          \
+    X(T##_PAIR_##A##_MULADD)                                                                       \
+    X(T##_PAIR_##A##_MULSUB)                                                                       \
+    X(T##_PAIR_##A##_SUBMUL)
+#define WEX__IOPS_FPAIR(X, T)                                                                      \
+    WEX__IOPS_FPAIR1(X, T, ADD)                                                                    \
+    WEX__IOPS_FPAIR1(X, T, SUB)                                                                    \
+    WEX__IOPS_FPAIR1(X, T, MUL)                                                                    \
+    WEX__IOPS_FPAIR1(X, T, MULADD)                                                                 \
+    WEX__IOPS_FPAIR1(X, T, MULSUB)                                                                 \
+    WEX__IOPS_FPAIR1(X, T, SUBMUL)
 
 /* Float compare-and-branch, one family per type and operand form, in the
  * order of compile_fuse.h's BRF_* indices. */

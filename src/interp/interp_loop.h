@@ -1161,6 +1161,58 @@ L_I32_ANDN:
 #undef BRF
 #undef BRF1
 #undef KF64_
+    /* Pairs of float operations (T_PAIR_A_B): A at operand words 1.., then
+     * B; B may read what A wrote. Each operation rounds to its type, as
+     * the two instructions did (the loop is compiled without contraction:
+     * see interp.c). */
+#define FPN_ADD                3
+#define FPN_SUB                3
+#define FPN_MUL                3
+#define FPN_MULADD             4
+#define FPN_MULSUB             4
+#define FPN_SUBMUL             4
+#define FPO_ADD(o, T, G, P)    S(o) = P(G(S((o) + 1)) + G(S((o) + 2)))
+#define FPO_SUB(o, T, G, P)    S(o) = P(G(S((o) + 1)) - G(S((o) + 2)))
+#define FPO_MUL(o, T, G, P)    S(o) = P(G(S((o) + 1)) * G(S((o) + 2)))
+#define FPO_MULADD(o, T, G, P) S(o) = P((T)(G(S((o) + 1)) * G(S((o) + 2))) + G(S((o) + 3)))
+#define FPO_MULSUB(o, T, G, P) S(o) = P((T)(G(S((o) + 1)) * G(S((o) + 2))) - G(S((o) + 3)))
+#define FPO_SUBMUL(o, T, G, P) S(o) = P(G(S((o) + 3)) - (T)(G(S((o) + 1)) * G(S((o) + 2))))
+#define FPAIR(N, T, G, P, A, B)                                                                    \
+    L_##N##_PAIR_##A##_##B : FPO_##A(1, T, G, P);                                                  \
+    FPO_##B(1 + FPN_##A, T, G, P);                                                                 \
+    ip += 1 + FPN_##A + FPN_##B;                                                                   \
+    NEXT();
+#define FPAIRS(N, T, G, P, A)                                                                      \
+    FPAIR(N, T, G, P, A, ADD)                                                                      \
+    FPAIR(N, T, G, P, A, SUB)                                                                      \
+    FPAIR(N, T, G, P, A, MUL)                                                                      \
+    FPAIR(N, T, G, P, A, MULADD)                                                                   \
+    FPAIR(N, T, G, P, A, MULSUB)                                                                   \
+    FPAIR(N, T, G, P, A, SUBMUL)
+#define FPAIRT(N, T, G, P)                                                                         \
+    FPAIRS(N, T, G, P, ADD)                                                                        \
+    FPAIRS(N, T, G, P, SUB)                                                                        \
+    FPAIRS(N, T, G, P, MUL)                                                                        \
+    FPAIRS(N, T, G, P, MULADD)                                                                     \
+    FPAIRS(N, T, G, P, MULSUB)                                                                     \
+    FPAIRS(N, T, G, P, SUBMUL)
+    FPAIRT(F32, float, wex__f32, wex__bits32)
+    FPAIRT(F64, double, wex__f64, wex__bits64)
+#undef FPAIRT
+#undef FPAIRS
+#undef FPAIR
+#undef FPO_ADD
+#undef FPO_SUB
+#undef FPO_MUL
+#undef FPO_MULADD
+#undef FPO_MULSUB
+#undef FPO_SUBMUL
+#undef FPN_ADD
+#undef FPN_SUB
+#undef FPN_MUL
+#undef FPN_MULADD
+#undef FPN_MULSUB
+#undef FPN_SUBMUL
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

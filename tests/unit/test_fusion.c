@@ -118,6 +118,23 @@ static void run(wex_bounds_t b) {
             wex_val_t fa[4] = {f32v((float)fv[a]), f32v((float)fv[b]), f64v(fv[a]), f64v(fv[b])};
             expect_clean(&e, "fbr", fa, 4);
         }
+    /* pairs of float operations: NaN, signed zeros, infinities, and values
+     * whose product rounds (a fused multiply-add would differ) */
+    static const double pv[][3] = {{1.0 + 0x1p-30, 1.0 - 0x1p-30, -1.0},
+                                   {1.0 + 0x1p-12, 1.0 - 0x1p-12, -1.0},
+                                   {0.1, 3.0, -0.3},
+                                   {-0.0, 0.0, -0.0},
+                                   {INFINITY, 0.0, 1.0},
+                                   {NAN, 2.0, -INFINITY},
+                                   {1e300, 1e10, -1e308},
+                                   {1.0 / 3.0, 3.0, -1.0},
+                                   {1e-310, 0.5, 2.5}};
+    for (size_t k = 0; k < sizeof pv / sizeof pv[0]; k++) {
+        wex_val_t d[3] = {f64v(pv[k][0]), f64v(pv[k][1]), f64v(pv[k][2])};
+        expect_clean(&e, "fpair_f64", d, 3);
+        wex_val_t f[3] = {f32v((float)pv[k][0]), f32v((float)pv[k][1]), f32v((float)pv[k][2])};
+        expect_clean(&e, "fpair_f32", f, 3);
+    }
     wex_val_t z = wex_val_i32(-559038737);
     expect_clean(&e, "zeros", &z, 1);
     unload(&e);

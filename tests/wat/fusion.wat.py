@@ -361,6 +361,41 @@ for t, x, y in [("f32", "$f", "$g"), ("f64", "$d", "$e")]:
     w(f"      (br_if $l ({t}.lt ({t}.convert_i32_u (local.get $c)) ({t}.const 5.5)))))")
     check("(local.get $c)", "(i32.const 6)", "i32")
 w("    (global.get $bad))")
+
+# pairs of float operations in a row (T_PAIR_A_B): every pair, the second
+# reading the first's result, or writing one of the first's operands, or
+# independent of it; the reference passes every operand through a call
+def fop(t, o, p, q, r):
+    return {"add": f"({t}.add {p} {q})", "sub": f"({t}.sub {p} {q})", "mul": f"({t}.mul {p} {q})",
+            "muladd": f"({t}.add ({t}.mul {p} {q}) {r})", "mulsub": f"({t}.sub ({t}.mul {p} {q}) {r})",
+            "submul": f"({t}.sub {r} ({t}.mul {p} {q}))"}[o]
+for t in ["f32", "f64"]:
+    w(f'  (func (export "fpair_{t}") (param $x {t}) (param $y {t}) (param $z {t}) (result i32) (local $a {t}) (local $b {t}) (local $a2 {t}) (local $b2 {t}) (local $x0 {t})')
+    w("    (local.set $x0 (local.get $x))")
+    L = lambda v: f"(local.get {v})"
+    I = lambda v: f"(call $id_{t} (local.get {v}))"
+    for o1 in ["add", "sub", "mul", "muladd", "mulsub", "submul"]:
+        for o2 in ["add", "sub", "mul", "muladd", "mulsub", "submul"]:
+            # the second reads the first's result
+            w(f"    (local.set $a {fop(t, o1, L('$x'), L('$y'), L('$z'))})")
+            w(f"    (local.set $b {fop(t, o2, L('$a'), L('$z'), L('$a'))})")
+            w(f"    (local.set $a2 {fop(t, o1, I('$x'), I('$y'), I('$z'))})")
+            w(f"    (local.set $b2 {fop(t, o2, I('$a2'), I('$z'), I('$a2'))})")
+            check(L("$a"), L("$a2"), t)
+            check(L("$b"), L("$b2"), t)
+            # the second overwrites an operand of the first; independent
+            w(f"    (local.set $a {fop(t, o1, L('$x'), L('$y'), L('$z'))})")
+            w(f"    (local.set $x {fop(t, o2, L('$y'), L('$z'), L('$x'))})")
+            w(f"    (local.set $a2 {fop(t, o1, I('$x0'), I('$y'), I('$z'))})")
+            w(f"    (local.set $b2 {fop(t, o2, I('$y'), I('$z'), I('$x0'))})")
+            check(L("$a"), L("$a2"), t)
+            check(L("$x"), L("$b2"), t)
+            w("    (local.set $x (local.get $x0))")
+            # on the operand stack: the pair's results feed the next operator
+            e = fop(t, o2, fop(t, o1, L('$x'), L('$y'), L('$z')), fop(t, 'add', L('$z'), L('$y'), L('$x')), L('$y'))
+            u = fop(t, o2, f"(call $id_{t} {fop(t, o1, I('$x'), I('$y'), I('$z'))})", f"(call $id_{t} {fop(t, 'add', I('$z'), I('$y'), I('$x'))})", I('$y'))
+            check(e, u, t)
+    w("    (global.get $bad))")
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
