@@ -8,6 +8,7 @@
  */
 
 static void fpair_merge(comp *c);
+static bool keeps_load_float(comp *c, unsigned idx);
 
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
@@ -285,7 +286,9 @@ static bool keeps_load(comp *c, unsigned idx) {
     case WEX__OPI_F32_CONST:
     case WEX__OPI_F64_CONST: return true;
     case WEX__OPI_BR_TABLE: return c->pload + 1 == c->nvs && c->vs[c->pload].lop == 0;
-    default: return c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0;
+    default:
+        return (c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0) ||
+               keeps_load_float(c, idx);
     }
 }
 
@@ -740,4 +743,21 @@ static void fpair_merge(comp *c) {
     if (c->last_dst_site != NONE && c->last_dst_site > q) c->last_dst_site--;
     c->last_op_start = p;
     c->prev_op_start = NONE;
+}
+
+/*
+ * A pending load may also wait below float arithmetic that does not take it
+ * as an operand (`a[i] -= x * y * z`: the load of a[i], then the product):
+ * float operators never trap, write memory or write locals, so the load
+ * still reads what it would have, and a store back to its address can
+ * become read-modify-write. The entries they push sit above the load, which
+ * then reads only locals and its own slot (push_entry computed it if it read
+ * the slot above).
+ */
+static bool keeps_load_float(comp *c, unsigned idx) {
+    bool f32 = idx >= WEX__OPI_F32_ABS && idx <= WEX__OPI_F32_COPYSIGN;
+    bool f64 = idx >= WEX__OPI_F64_ABS && idx <= WEX__OPI_F64_COPYSIGN;
+    if (!f32 && !f64) return false;
+    unsigned nin = (unsigned)(strchr(wex__ops[idx].sig, ':') - wex__ops[idx].sig);
+    return c->pload + nin < c->nvs; /* its operands are all above the load */
 }

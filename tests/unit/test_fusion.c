@@ -135,6 +135,29 @@ static void run(wex_bounds_t b) {
         wex_val_t f[3] = {f32v((float)pv[k][0]), f32v((float)pv[k][1]), f32v((float)pv[k][2])};
         expect_clean(&e, "fpair_f32", f, 3);
     }
+    for (size_t a = 0; a < 4; a++)
+        for (size_t k = 0; k < sizeof pv / sizeof pv[0]; k++) {
+            wex_val_t d[3] = {wex_val_i32(ps[a] & ~7), f64v(pv[k][0]), f64v(pv[k][1])};
+            expect_clean(&e, "ldfloat_f64", d, 3);
+            wex_val_t f[3] = {wex_val_i32(ps[a] & ~7), f32v((float)pv[k][0]),
+                              f32v((float)pv[k][1])};
+            expect_clean(&e, "ldfloat_f32", f, 3);
+        }
+    /* a load kept below float arithmetic still traps out of bounds (after
+     * the arithmetic, which has no effect), and writes nothing */
+    {
+        wex_extern_t ex;
+        CHECK(wex_instance_export(e.inst, "ldtrap", 6, &ex));
+        wex_val_t ta[2] = {wex_val_i32(65536 - 4), f64v(2.0)}, r;
+        wex_error_t *err = wex_func_call(e.store, ex.of.func, ta, 2, &r, 1);
+        CHECK(err != NULL);
+        if (err) {
+            CHECK(strstr(wex_error_message(err), "out of bounds") != NULL);
+            wex_error_delete(err);
+        }
+        ta[0] = wex_val_i32(64);
+        CHECK(wex_func_call(e.store, ex.of.func, ta, 2, &r, 1) == NULL);
+    }
     wex_val_t z = wex_val_i32(-559038737);
     expect_clean(&e, "zeros", &z, 1);
     unload(&e);

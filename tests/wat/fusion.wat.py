@@ -396,6 +396,38 @@ for t in ["f32", "f64"]:
             u = fop(t, o2, f"(call $id_{t} {fop(t, o1, I('$x'), I('$y'), I('$z'))})", f"(call $id_{t} {fop(t, 'add', I('$z'), I('$y'), I('$x'))})", I('$y'))
             check(e, u, t)
     w("    (global.get $bad))")
+
+# a pending load kept below float arithmetic (a[i] -= x * y * z): the
+# arithmetic between, then the load taken as an operand, or computed for an
+# operator with no memory form, or before a local.tee; and a trap when its
+# address is out of bounds (ldtrap)
+for t, base in [("f32", 4096), ("f64", 8192)]:
+    w(f'  (func (export "ldfloat_{t}") (param $p i32) (param $x {t}) (param $y {t}) (result i32) (local $e {t}) (local $q {t})')
+    I = lambda v: f"(call $id_{t} {v})"
+    ld = f"({t}.load offset={base} (local.get $p))"
+    ldu = f"({t}.load offset={base} (call $id_i32 (local.get $p)))"
+    expr = f"({t}.mul ({t}.mul (local.get $x) (local.get $y)) ({t}.sqrt ({t}.abs (local.get $y))))"
+    xu, yu = I("(local.get $x)"), I("(local.get $y)")
+    prod = I(f"({t}.mul {xu} {yu})")
+    root = I(f"({t}.sqrt " + I(f"({t}.abs (local.get $y))") + ")")
+    expru = f"({t}.mul {prod} {root})"
+    for op in ["sub", "add", "mul", "div", "min", "copysign"]:
+        w(f"    (local.set $e ({t}.{op} {I(ldu)} {I(expru)}))")
+        w(f"    ({t}.store offset={base} (local.get $p) ({t}.{op} {ld} {expr}))")
+        check(ldu, "(local.get $e)", t)
+        w(f"    (local.set $e ({t}.{op} {I(ldu)} {I(expru)}))")
+        w(f"    (local.set $q ({t}.{op} {ld} {expr}))")
+        check("(local.get $q)", "(local.get $e)", t)
+    # a local.tee among the arithmetic: the load is computed before it
+    sumu = I(f"({t}.add {xu} (local.get $y))")
+    w(f"    (local.set $e ({t}.sub {I(ldu)} {sumu}))")
+    w(f"    (local.set $q ({t}.sub {ld} ({t}.add (local.tee $x (local.get $x)) (local.get $y))))")
+    check("(local.get $q)", "(local.get $e)", t)
+    w(f"    (call $init)")
+    w("    (global.get $bad))")
+w('''  (func (export "ldtrap") (param $p i32) (param $x f64) (result f64)
+    (f64.store (local.get $p) (f64.sub (f64.load (local.get $p)) (f64.mul (f64.mul (local.get $x) (local.get $x)) (f64.sqrt (local.get $x)))))
+    (f64.load (local.get $p)))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
