@@ -100,6 +100,9 @@ typedef struct {
     uint8_t *mark; /* per br_table entry, reused (dup_loop_head) */
     uint32_t capmark;
     bool in_table; /* emitting a br_table's stubs: its entries are not all set yet */
+    /* at the last i32.eqz: the float comparison it read and the float
+     * operation before that (see try_fuse_fcmp), or NONE */
+    size_t eqz_fcmp, eqz_fprev;
     bool oom;
     /* backtrace side table (see wex__compiled.pcmap) */
     uint32_t op_off; /* module offset of the operator being translated */

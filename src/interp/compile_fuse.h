@@ -9,6 +9,9 @@
 
 static void fpair_merge(comp *c);
 static bool keeps_load_float(comp *c, unsigned idx);
+static int fpair_index(uint32_t op, uint32_t *wide);
+static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k);
+static void note_eqz(comp *c);
 
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
@@ -528,6 +531,7 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         in[1] = entry_slot(c, &be, ai + 1);
         in[0] = entry_slot(c, &ae, ai);
     } else if (nin == 1) {
+        if (idx == WEX__OPI_I32_EQZ) note_eqz(c);
         in[0] = pop(c);
     }
     emit_op(c, idx);
@@ -680,6 +684,7 @@ static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f) {
         if (!n || q + n != p || c->code[q + 1] != cond) return false;
         neg = true;
         at = q;
+        if (c->eqz_fcmp == q && c->eqz_fprev != NONE) f->prev = c->eqz_fprev;
     } else {
         n = fcmp_words(op, &fam, &k);
         if (!n || p + n != c->len) return false;
@@ -689,6 +694,12 @@ static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f) {
     f->a = c->code[at + 2];
     f->b = c->code[at + 3];
     f->k2 = n == 5 ? c->code[at + 4] : 0;
+    size_t before = neg ? f->prev : c->prev_op_start; /* the instruction before the comparison */
+    f->prev = NONE;
+    if ((fam & 1) && before != NONE && before + 4 == at) {
+        uint32_t w, j = (uint32_t)fpair_index(c->code[before], &w);
+        if (j < 3 && w == fam / 2) f->prev = before; /* fobr_merge may take it */
+    }
     c->len = at;
     barrier(c);
     return true;
@@ -699,6 +710,7 @@ static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f) {
 static void emit_fcond(comp *c, const fused *f, bool when) {
     uint32_t rel = f->op - WEX__IOP_BR_F32_EQ, fam = rel / 10, k = rel % 10;
     if (!when) k = brf_neg[k];
+    if (fobr_merge(c, f, fam, k)) return;
     emit_op(c, WEX__IOP_BR_F32_EQ + fam * 10 + k);
     emit(c, f->a);
     emit(c, f->b);
@@ -760,4 +772,39 @@ static bool keeps_load_float(comp *c, unsigned idx) {
     if (!f32 && !f64) return false;
     unsigned nin = (unsigned)(strchr(wex__ops[idx].sig, ':') - wex__ops[idx].sig);
     return c->pload + nin < c->nvs; /* its operands are all above the load */
+}
+
+/*
+ * A float compare-and-branch against a constant (family fam 1 or 3, index
+ * k) right after the float add, sub or mul that try_fuse_fcmp found before
+ * the comparison (f->prev; `zr*zr + zi*zi <= 4`) joins that instruction as
+ * one (T_A_BR_*_IMM), which does the operation, then the branch. Only if
+ * nothing was emitted between them. Emits all but the offset word; false if
+ * it does not apply.
+ */
+static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k) {
+    size_t p = f->prev;
+    uint32_t w;
+    if (c->oom || p == NONE || !(fam & 1) || p + 4 != c->len) return false;
+    int j = fpair_index(c->code[p], &w);
+    if (j < 0 || j > 2 || w != fam / 2) return false;
+    c->code[p] =
+        (w ? WEX__IOP_F64_ADD_BR_EQ_IMM : WEX__IOP_F32_ADD_BR_EQ_IMM) + (uint32_t)j * 10 + k;
+    emit(c, f->a);
+    emit(c, f->b);
+    if (fam == 3) emit(c, f->k2);
+    barrier(c);
+    return true;
+}
+
+/* Translating i32.eqz: if it reads a float comparison just emitted, note
+ * that comparison and the instruction before it (the eqz becomes the last
+ * instruction, and try_fuse_fcmp would not know the one before). */
+static void note_eqz(comp *c) {
+    uint32_t fam, k;
+    size_t p = c->last_op_start;
+    c->eqz_fcmp = c->eqz_fprev = NONE;
+    if (c->oom || p == NONE || !fcmp_words(c->code[p], &fam, &k)) return;
+    c->eqz_fcmp = p;
+    c->eqz_fprev = c->prev_op_start;
 }

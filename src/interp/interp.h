@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 25 /* rotations, float branches and pairs, loads kept over float ops */
+#define WEX__INTERP_FORMAT_VERSION 26 /* rotations, float branches and pairs */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -131,7 +131,28 @@
     WEX__IOPS_BRF(X, F64, )                                                                        \
     WEX__IOPS_BRF(X, F64, _IMM)                                                                    \
     WEX__IOPS_FPAIR(X, F32)                                                                        \
-    WEX__IOPS_FPAIR(X, F64)
+    WEX__IOPS_FPAIR(X, F64)                                                                        \
+    WEX__IOPS_FOBR(X, F32)                                                                         \
+    WEX__IOPS_FOBR(X, F64)
+
+/* A float add, sub or mul, then a compare-and-branch against a constant
+ * (BR_T_*_IMM), one dispatch: dst, a, b, x, k (f64: two words), off. The
+ * branch compares x, which may be what the operation just wrote. */
+#define WEX__IOPS_FOBR1(X, T, A)                                                                   \
+    X(T##_##A##_BR_EQ_IMM)                                                                         \
+    X(T##_##A##_BR_NE_IMM)                                                                         \
+    X(T##_##A##_BR_LT_IMM)                                                                         \
+    X(T##_##A##_BR_GT_IMM)                                                                         \
+    X(T##_##A##_BR_LE_IMM)                                                                         \
+    X(T##_##A##_BR_GE_IMM)                                                                         \
+    X(T##_##A##_BR_NLT_IMM)                                                                        \
+    X(T##_##A##_BR_NGT_IMM)                                                                        \
+    X(T##_##A##_BR_NLE_IMM)                                                                        \
+    X(T##_##A##_BR_NGE_IMM)
+#define WEX__IOPS_FOBR(X, T)                                                                       \
+    WEX__IOPS_FOBR1(X, T, ADD)                                                                     \
+    WEX__IOPS_FOBR1(X, T, SUB)                                                                     \
+    WEX__IOPS_FOBR1(X, T, MUL)
 
 /* Two float operations in a row, one dispatch (compile_fuse.h's
  * fpair_merge): T_PAIR_A_B runs A then B, each with its own operand words

@@ -1201,6 +1201,40 @@ L_I32_ANDN:
 #undef FPAIRT
 #undef FPAIRS
 #undef FPAIR
+    /* A float add, sub or mul, then compare x with a constant and branch. */
+#define FOBR1(label, T, G, P, OPX, x, y, cond, w)                                                  \
+    L_##label : {                                                                                  \
+        S(1) = P(G(S(2)) OPX G(S(3)));                                                             \
+        T a_ = (x), b_ = (y);                                                                      \
+        if (cond) {                                                                                \
+            ip += (w)-1 + (int32_t)ip[(w)-1];                                                      \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += (w);                                                                                 \
+        NEXT();                                                                                    \
+    }
+#define FOBRA(A, OPX, C, cond)                                                                     \
+    FOBR1(F32_##A##_BR_##C##_IMM, float, wex__f32, wex__bits32, OPX, wex__f32(S(4)),               \
+          wex__f32(ip[5]), cond, 7)                                                                \
+    FOBR1(F64_##A##_BR_##C##_IMM, double, wex__f64, wex__bits64, OPX, wex__f64(S(4)),              \
+          wex__f64((uint64_t)ip[5] | (uint64_t)ip[6] << 32), cond, 8)
+#define FOBR(C, cond)                                                                              \
+    FOBRA(ADD, +, C, cond)                                                                         \
+    FOBRA(SUB, -, C, cond)                                                                         \
+    FOBRA(MUL, *, C, cond)
+    FOBR(EQ, a_ == b_)
+    FOBR(NE, a_ != b_)
+    FOBR(LT, a_ < b_)
+    FOBR(GT, a_ > b_)
+    FOBR(LE, a_ <= b_)
+    FOBR(GE, a_ >= b_)
+    FOBR(NLT, !(a_ < b_))
+    FOBR(NGT, !(a_ > b_))
+    FOBR(NLE, !(a_ <= b_))
+    FOBR(NGE, !(a_ >= b_))
+#undef FOBR
+#undef FOBRA
+#undef FOBR1
 #undef FPO_ADD
 #undef FPO_SUB
 #undef FPO_MUL

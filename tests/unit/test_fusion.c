@@ -117,6 +117,7 @@ static void run(wex_bounds_t b) {
         for (size_t b = 0; b < 9; b++) {
             wex_val_t fa[4] = {f32v((float)fv[a]), f32v((float)fv[b]), f64v(fv[a]), f64v(fv[b])};
             expect_clean(&e, "fbr", fa, 4);
+            expect_clean(&e, "fobr", fa, 4);
         }
     /* pairs of float operations: NaN, signed zeros, infinities, and values
      * whose product rounds (a fused multiply-add would differ) */

@@ -425,6 +425,31 @@ for t, base in [("f32", 4096), ("f64", 8192)]:
     check("(local.get $q)", "(local.get $e)", t)
     w(f"    (call $init)")
     w("    (global.get $bad))")
+# a float add/sub/mul, then a compare of its result (or of another value)
+# with a constant and a branch on it; counted both ways
+w('  (func (export "fobr") (param $f f32) (param $g f32) (param $d f64) (param $e f64) (result i32) (local $c i32) (local $c2 i32) (local $tf f32) (local $td f64)')
+for t, x, y, tl in [("f32", "$f", "$g", "$tf"), ("f64", "$d", "$e", "$td")]:
+    for op in ["add", "sub", "mul"]:
+        for cmp in ["eq", "ne", "lt", "gt", "le", "ge"]:
+            for k in ["0.5", "nan", "-0x0p+0", "inf", "4"]:
+                fc = f"({t}.{cmp} ({t}.{op} (local.get {x}) (local.get {y})) ({t}.const {k}))"
+                uc = f"(call $id_i32 ({t}.{cmp} (call $id_{t} ({t}.{op} (call $id_{t} (local.get {x})) (call $id_{t} (local.get {y})))) ({t}.const {k})))"
+                for v, form, pre in [("$c", fc, f"(local.set {tl} ({t}.{op} (local.get {x}) (local.get {y})))"),
+                                     ("$c2", uc, f"(local.set {tl} (call $id_{t} ({t}.{op} (call $id_{t} (local.get {x})) (call $id_{t} (local.get {y})))))")]:
+                    inc = lambda n: f"(local.set {v} (i32.add (local.get {v}) (i32.const {n})))"
+                    w(f"    (local.set {v} (i32.const 0))")
+                    w(f"    (block $b (br_if $b {form}) {inc(1)})")
+                    w(f"    (if {form} (then {inc(2)}) (else {inc(4)}))")
+                    w(f"    (local.set {v} (i32.add (local.get {v}) (block $b (result i32) (drop (br_if $b (i32.const 8) {form})) (i32.const 0))))")
+                    w(f"    (block $b (br_if $b (i32.eqz {form})) {inc(64)})")
+                    w(f"    (if (i32.eqz {form}) (then {inc(128)}))")
+                    # the operation writes a local; the branch compares another value, then that local
+                    w(f"    {pre}")
+                    w(f"    (block $b (br_if $b ({t}.{cmp} (local.get {y}) ({t}.const {k}))) {inc(16)})")
+                    w(f"    {pre}")
+                    w(f"    (block $b (br_if $b ({t}.{cmp} (local.get {tl}) ({t}.const {k}))) {inc(32)})")
+                check("(local.get $c)", "(local.get $c2)", "i32")
+w("    (global.get $bad))")
 w('''  (func (export "ldtrap") (param $p i32) (param $x f64) (result f64)
     (f64.store (local.get $p) (f64.sub (f64.load (local.get $p)) (f64.mul (f64.mul (local.get $x) (local.get $x)) (f64.sqrt (local.get $x)))))
     (f64.load (local.get $p)))''')
