@@ -215,6 +215,7 @@ static bool addi_ends_at(comp *c, size_t p, size_t end) {
 
 static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f);
 static void fpair_merge(comp *c);
+static void ipair_merge(comp *c);
 static void emit_fcond(comp *c, const fused *f, bool when);
 
 static fused try_fuse(comp *c, uint32_t cond) {
@@ -671,6 +672,7 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
     c->last_dst_site = c->last_op_start + 1;
     c->last_dst_pos = dst;
     if (e->kind == E_FMUL) fpair_merge(c);
+    if (e->kind == E_LEA) ipair_merge(c);
 }
 
 /* Make entry i live in its own slot. */

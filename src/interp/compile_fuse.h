@@ -12,6 +12,7 @@ static bool keeps_load_float(comp *c, unsigned idx);
 static int fpair_index(uint32_t op, uint32_t *wide);
 static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k);
 static void note_eqz(comp *c);
+static void ipair_merge(comp *c);
 
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
@@ -246,6 +247,7 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     emit(c, sa);
     emit(c, sb);
     c->last_dst_site = c->len - 3;
+    ipair_merge(c);
     return true;
 }
 
@@ -540,6 +542,7 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         emit(c, in[k]);
     c->last_dst_site = c->len - 1 - nin;
     if (nin == 2) fpair_merge(c);
+    if (nin == 2) ipair_merge(c);
 }
 
 /* ---------------------------------------------- rotate and float fusions */
@@ -641,6 +644,7 @@ static bool try_andn(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
     emit(c, x->a);
     emit(c, y);
     c->last_dst_site = c->last_op_start + 1;
+    ipair_merge(c);
     return true;
 }
 
@@ -807,4 +811,34 @@ static void note_eqz(comp *c) {
     if (c->oom || p == NONE || !fcmp_words(c->code[p], &fam, &k)) return;
     c->eqz_fcmp = p;
     c->eqz_fprev = c->prev_op_start;
+}
+
+/* The index of i32 operation op in the pair family (ADD SUB AND OR XOR
+ * ANDN), or -1. */
+static int ipair_index(uint32_t op) {
+    static const uint32_t ops[6] = {WEX__IOP_I32_ADD, WEX__IOP_I32_SUB, WEX__IOP_I32_AND,
+                                    WEX__IOP_I32_OR,  WEX__IOP_I32_XOR, WEX__IOP_I32_ANDN};
+    for (int j = 0; j < 6; j++)
+        if (ops[j] == op) return j;
+    return -1;
+}
+
+/*
+ * i32 operations in a row (SHA-2's `(b ^ c) & a`, `t1 + t2`): an add, sub,
+ * and, or, xor or and-not just completed right after another (no label
+ * between) joins it as one I32_PAIR_A_B instruction, run in order as
+ * fpair_merge's float pairs are. Call right after such an instruction's
+ * last word.
+ */
+static void ipair_merge(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || q == NONE || p + 4 != q || q + 4 != c->len) return;
+    int i1 = ipair_index(c->code[p]), i2 = ipair_index(c->code[q]);
+    if (i1 < 0 || i2 < 0) return;
+    c->code[p] = WEX__IOP_I32_PAIR_ADD_ADD + (uint32_t)(i1 * 6 + i2);
+    memmove(c->code + q, c->code + q + 1, 3 * sizeof *c->code);
+    c->len--;
+    if (c->last_dst_site != NONE && c->last_dst_site > q) c->last_dst_site--;
+    c->last_op_start = p;
+    c->prev_op_start = NONE;
 }

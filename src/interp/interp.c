@@ -467,6 +467,7 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_BR_F32_EQ && op <= WEX__IOP_BR_F64_NGE) return 4;
         if (op >= WEX__IOP_BR_F64_EQ_IMM && op <= WEX__IOP_BR_F64_NGE_IMM) return 5;
         if (op >= WEX__IOP_F32_ADD_BR_EQ_IMM && op <= WEX__IOP_F32_MUL_BR_NGE_IMM) return 7;
+        if (op >= WEX__IOP_I32_PAIR_ADD_ADD && op <= WEX__IOP_I32_PAIR_ANDN_ANDN) return 7;
         if (op >= WEX__IOP_F64_ADD_BR_EQ_IMM && op <= WEX__IOP_F64_MUL_BR_NGE_IMM) return 8;
         if (op >= WEX__IOP_F32_PAIR_ADD_ADD && op <= WEX__IOP_F64_PAIR_SUBMUL_SUBMUL) {
             uint32_t j = (op - WEX__IOP_F32_PAIR_ADD_ADD) % 36; /* 3 or 4 operands each */

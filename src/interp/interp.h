@@ -133,7 +133,24 @@
     WEX__IOPS_FPAIR(X, F32)                                                                        \
     WEX__IOPS_FPAIR(X, F64)                                                                        \
     WEX__IOPS_FOBR(X, F32)                                                                         \
-    WEX__IOPS_FOBR(X, F64)
+    WEX__IOPS_FOBR(X, F64)                                                                         \
+    WEX__IOPS_IPAIR1(X, ADD)                                                                       \
+    WEX__IOPS_IPAIR1(X, SUB)                                                                       \
+    WEX__IOPS_IPAIR1(X, AND)                                                                       \
+    WEX__IOPS_IPAIR1(X, OR)                                                                        \
+    WEX__IOPS_IPAIR1(X, XOR)                                                                       \
+    WEX__IOPS_IPAIR1(X, ANDN)
+
+/* Two i32 operations in a row, one dispatch (compile_fuse.h's ipair_merge):
+ * I32_PAIR_A_B runs A (dst, a, b), then B (dst, a, b), as the two
+ * instructions would; A and B among ADD SUB AND OR XOR ANDN, in this order. */
+#define WEX__IOPS_IPAIR1(X, A)                                                                     \
+    X(I32_PAIR_##A##_ADD)                                                                          \
+    X(I32_PAIR_##A##_SUB)                                                                          \
+    X(I32_PAIR_##A##_AND)                                                                          \
+    X(I32_PAIR_##A##_OR)                                                                           \
+    X(I32_PAIR_##A##_XOR)                                                                          \
+    X(I32_PAIR_##A##_ANDN)
 
 /* A float add, sub or mul, then a compare-and-branch against a constant
  * (BR_T_*_IMM), one dispatch: dst, a, b, x, k (f64: two words), off. The

@@ -1235,6 +1235,39 @@ L_I32_ANDN:
 #undef FOBR
 #undef FOBRA
 #undef FOBR1
+    /* Pairs of i32 operations (I32_PAIR_A_B): A at words 1-3, then B at 4-6. */
+#define IPO_ADD(x, y)  ((x) + (y))
+#define IPO_SUB(x, y)  ((x) - (y))
+#define IPO_AND(x, y)  ((x) & (y))
+#define IPO_OR(x, y)   ((x) | (y))
+#define IPO_XOR(x, y)  ((x) ^ (y))
+#define IPO_ANDN(x, y) ((x) & ~(y))
+#define IPAIR(A, B)                                                                                \
+    L_I32_PAIR_##A##_##B : S(1) = (uint32_t)IPO_##A((uint32_t)S(2), (uint32_t)S(3));               \
+    S(4) = (uint32_t)IPO_##B((uint32_t)S(5), (uint32_t)S(6));                                      \
+    ip += 7;                                                                                       \
+    NEXT();
+#define IPAIRS(A)                                                                                  \
+    IPAIR(A, ADD)                                                                                  \
+    IPAIR(A, SUB)                                                                                  \
+    IPAIR(A, AND)                                                                                  \
+    IPAIR(A, OR)                                                                                   \
+    IPAIR(A, XOR)                                                                                  \
+    IPAIR(A, ANDN)
+    IPAIRS(ADD)
+    IPAIRS(SUB)
+    IPAIRS(AND)
+    IPAIRS(OR)
+    IPAIRS(XOR)
+    IPAIRS(ANDN)
+#undef IPAIRS
+#undef IPAIR
+#undef IPO_ADD
+#undef IPO_SUB
+#undef IPO_AND
+#undef IPO_OR
+#undef IPO_XOR
+#undef IPO_ANDN
 #undef FPO_ADD
 #undef FPO_SUB
 #undef FPO_MUL

@@ -93,6 +93,9 @@ static void run(wex_bounds_t b) {
             wex_val_t sh[2] = {wex_val_i32(xs[x]), wex_val_i32(xs[(x + 2) % 5] ^ ps[a])};
             expect_clean(&e, "shifts", sh, 2);
             expect_clean(&e, "xrot", sh, 2);
+            wex_val_t ip3[3] = {wex_val_i32(xs[x]), wex_val_i32(xs[(x + 1) % 5] + ps[a]),
+                                wex_val_i32(xs[(x + 3) % 5] ^ is[a])};
+            expect_clean(&e, "ipair", ip3, 3);
             wex_val_t im[4] = {wex_val_i32(xs[x] + ps[a]),
                                wex_val_i64((int64_t)((uint64_t)(int64_t)xs[x] << is[a] % 40)),
                                f32v((float)xs[x] * 0.25f), f64v((double)xs[x] - 0.5)};

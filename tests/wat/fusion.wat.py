@@ -450,6 +450,37 @@ for t, x, y, tl in [("f32", "$f", "$g", "$tf"), ("f64", "$d", "$e", "$td")]:
                     w(f"    (block $b (br_if $b ({t}.{cmp} (local.get {tl}) ({t}.const {k}))) {inc(32)})")
                 check("(local.get $c)", "(local.get $c2)", "i32")
 w("    (global.get $bad))")
+# pairs of i32 operations in a row (I32_PAIR_A_B), as the float ones
+def iop(o, p, q):
+    if o == "andn":
+        return f"(i32.and {p} (i32.xor {q} (i32.const -1)))"
+    return f"(i32.{o} {p} {q})"
+def iopu(o, p, q):  # unfused: operands through calls, and-not from a call
+    if o == "andn":
+        return f"(i32.and (call $id_i32 {p}) (call $id_i32 (i32.xor (call $id_i32 {q}) (call $id_i32 (i32.const -1)))))"
+    return f"(i32.{o} (call $id_i32 {p}) (call $id_i32 {q}))"
+w('  (func (export "ipair") (param $x i32) (param $y i32) (param $z i32) (result i32) (local $a i32) (local $b i32) (local $a2 i32) (local $b2 i32) (local $x0 i32)')
+w("    (local.set $x0 (local.get $x))")
+L = lambda v: f"(local.get {v})"
+for o1 in ["add", "sub", "and", "or", "xor", "andn"]:
+    for o2 in ["add", "sub", "and", "or", "xor", "andn"]:
+        w(f"    (local.set $a {iop(o1, L('$x'), L('$y'))})")
+        w(f"    (local.set $b {iop(o2, L('$a'), L('$z'))})")
+        w(f"    (local.set $a2 {iopu(o1, L('$x'), L('$y'))})")
+        w(f"    (local.set $b2 {iopu(o2, L('$a2'), L('$z'))})")
+        check(L("$a"), L("$a2"), "i32")
+        check(L("$b"), L("$b2"), "i32")
+        w(f"    (local.set $a {iop(o1, L('$x'), L('$y'))})")
+        w(f"    (local.set $x {iop(o2, L('$z'), L('$x'))})")
+        w(f"    (local.set $a2 {iopu(o1, L('$x0'), L('$y'))})")
+        w(f"    (local.set $b2 {iopu(o2, L('$z'), L('$x0'))})")
+        check(L("$a"), L("$a2"), "i32")
+        check(L("$x"), L("$b2"), "i32")
+        w("    (local.set $x (local.get $x0))")
+        e = iop(o2, iop(o1, L('$x'), L('$y')), iop("xor", L('$z'), L('$y')))
+        u = iopu(o2, f"(call $id_i32 {iopu(o1, L('$x'), L('$y'))})", f"(call $id_i32 {iopu('xor', L('$z'), L('$y'))})")
+        check(e, u, "i32")
+w("    (global.get $bad))")
 w('''  (func (export "ldtrap") (param $p i32) (param $x f64) (result f64)
     (f64.store (local.get $p) (f64.sub (f64.load (local.get $p)) (f64.mul (f64.mul (local.get $x) (local.get $x)) (f64.sqrt (local.get $x)))))
     (f64.load (local.get $p)))''')
