@@ -53,7 +53,8 @@ typedef struct {
                      E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32;
                      E_LOAD: load lop (0 = i32.load ...) at form's address + off;
                      E_SHIFT: i32 a shifted or rotated (kind lop) by s;
-                     E_XROT: rotl(a, s) ^ rotl(a, b), or (lop 1) rotl(a, s) ^ (a >> b) */
+                     E_XROT: by lop, 0: rotl(a, s) ^ rotl(a, b); 1: rotl(a, s) ^ (a >> b);
+                     2: (form 0) ^ rotl(a, k); 3: (form 0) ^ (a >> k) */
     bool wide;
     uint8_t s;
     uint32_t a, b;
@@ -662,11 +663,12 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit(c, e->b);
         break;
     case E_XROT:
-        emit_op(c, e->lop ? WEX__IOP_I32_XROT_SHR : WEX__IOP_I32_XROT2);
+        emit_op(c, WEX__IOP_I32_XROT2 + e->lop); /* XROT2 XROT_SHR XROT3 XROT2_SHR */
         emit(c, dst);
         emit(c, e->a);
         emit(c, e->s);
         emit(c, e->b);
+        if (e->lop >= 2) emit(c, (uint32_t)e->k);
         break;
     }
     c->last_dst_site = c->last_op_start + 1;

@@ -477,6 +477,7 @@ static bool try_shift_op(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t
 
 static bool try_xor_rot(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
 static bool try_andn(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
+static bool try_add_xrot(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
 
 /* Simple operators: loads, stores and numeric ones, by signature. */
 static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
@@ -497,6 +498,7 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         if ((ae.kind == E_LOAD || be.kind == E_LOAD) && try_mem_operand(c, idx, &ae, &be, ai))
             return;
         if (idx == WEX__OPI_I32_XOR && try_xor_rot(c, &ae, &be, ai)) return;
+        if (idx == WEX__OPI_I32_ADD && try_add_xrot(c, &ae, &be, ai)) return;
         if (idx == WEX__OPI_I32_AND && try_andn(c, &ae, &be, ai)) return;
         if (try_shift_op(c, idx, &ae, &be, ai)) return;
         if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
@@ -557,6 +559,7 @@ typedef struct {
 
 /* Add pending entry e's terms to t; false if e is not such a term. */
 static bool xrot_terms(const ventry *e, xterms *t) {
+    if (e->kind == E_XROT && e->lop >= 2) return false; /* three terms already */
     if (e->kind == E_XROT) {
         t->rot[t->nrot++] = e->s;
         if (e->lop) {
@@ -605,12 +608,39 @@ static bool try_xor_rot(comp *c, const ventry *ae, const ventry *be, uint32_t ai
                           .lop = (uint8_t)t.nshr};
         return true;
     }
-    emit_op(c, t.nshr ? WEX__IOP_I32_XROT2_SHR : WEX__IOP_I32_XROT3);
+    ventry *p = push_entry(c); /* three terms: pending too (try_add_xrot) */
+    if (p)
+        *p = (ventry){.kind = E_XROT,
+                      .s = (uint8_t)t.rot[0],
+                      .a = ae->a,
+                      .b = t.rot[1],
+                      .k = t.nshr ? t.shr : t.rot[2],
+                      .lop = (uint8_t)(2 + t.nshr)};
+    return true;
+}
+
+/*
+ * x + (an xor of rotations): SHA-2's `h + Sigma1(e)`, `w + sigma0(x)`. A
+ * pending E_XROT added to another value becomes one instruction
+ * (I32_ADD_XROT2 ...). Returns false if neither operand is one.
+ */
+static bool try_add_xrot(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
+    const ventry *r, *x;
+    uint32_t xi;
+    if (be->kind == E_XROT)
+        r = be, x = ae, xi = ai;
+    else if (ae->kind == E_XROT)
+        r = ae, x = be, xi = ai + 1;
+    else
+        return false;
+    uint32_t sx = entry_slot(c, x, xi);
+    emit_op(c, WEX__IOP_I32_ADD_XROT2 + r->lop);
     push_result(c);
-    emit(c, ae->a);
-    emit(c, t.rot[0]);
-    emit(c, t.rot[1]);
-    emit(c, t.nshr ? t.shr : t.rot[2]);
+    emit(c, sx);
+    emit(c, r->a);
+    emit(c, r->s);
+    emit(c, r->b);
+    if (r->lop >= 2) emit(c, (uint32_t)r->k);
     c->last_dst_site = c->last_op_start + 1;
     return true;
 }

@@ -433,6 +433,10 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_I32_XROT3:
     case WEX__IOP_I32_XROT2_SHR: return 6;
     case WEX__IOP_I32_ANDN: return 4;
+    case WEX__IOP_I32_ADD_XROT2:
+    case WEX__IOP_I32_ADD_XROT_SHR: return 6;
+    case WEX__IOP_I32_ADD_XROT3:
+    case WEX__IOP_I32_ADD_XROT2_SHR: return 7;
     case WEX__IOP_RET:
     case WEX__IOP_UNREACHABLE_I:
     case WEX__IOP_STOP: return 1;

@@ -126,6 +126,10 @@
     X(I32_XROT3)     /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ rotl(y, c) */                   \
     X(I32_XROT2_SHR) /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ (y >> c) */                     \
     X(I32_ANDN)      /* dst, a, b: a & ~b */                                                       \
+    X(I32_ADD_XROT2) /* dst, x, y, a, b: x + (rotl(y, a) ^ rotl(y, b)); the others likewise */     \
+    X(I32_ADD_XROT_SHR)                                                                            \
+    X(I32_ADD_XROT3)                                                                               \
+    X(I32_ADD_XROT2_SHR)                                                                           \
     WEX__IOPS_BRF(X, F32, )                                                                        \
     WEX__IOPS_BRF(X, F32, _IMM)                                                                    \
     WEX__IOPS_BRF(X, F64, )                                                                        \

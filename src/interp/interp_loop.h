@@ -1124,6 +1124,30 @@ L_I32_XROT2_SHR : {
     ip += 6;
     NEXT();
 }
+L_I32_ADD_XROT2 : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ XROTL(y_, ip[5])));
+    ip += 6;
+    NEXT();
+}
+L_I32_ADD_XROT_SHR : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ (y_ >> ip[5])));
+    ip += 6;
+    NEXT();
+}
+L_I32_ADD_XROT3 : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ XROTL(y_, ip[5]) ^ XROTL(y_, ip[6])));
+    ip += 7;
+    NEXT();
+}
+L_I32_ADD_XROT2_SHR : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ XROTL(y_, ip[5]) ^ (y_ >> ip[6])));
+    ip += 7;
+    NEXT();
+}
 #undef XROTL
 L_I32_ANDN:
     S(1) = (uint32_t)S(2) & ~(uint32_t)S(3);

@@ -308,11 +308,21 @@ for a_, b_, c_ in [(0, 1, 4), (1, 2, 3), (4, 0, 1), (0, 4, 1), (5, 6, 7), (8, 9,
         # a pending pair consumed by something else, and kept across a local.set
         e4 = f"(i32.add (i32.xor {term(terms[a_])} {term(terms[b_])}) (local.get $y))"
         check(e4, f"(call $id_i32 {uid(e4)})", "i32")
+        # three terms, then added (either side), or taken by another operator
+        for e5 in [f"(i32.add (local.get $y) {e})", f"(i32.add {e} (local.get $y))", f"(i32.and {e} (local.get $y))",
+                   f"(i32.add (i32.mul (local.get $y) (local.get $y)) {e})", f"(i32.xor {e} {e})"]:
+            check(e5, f"(call $id_i32 {uid(e5)})", "i32")
+        w(f"    (local.set $t {e})")
+        check("(local.get $t)", f"(call $id_i32 {uid(e)})", "i32")
 # a pending pair below a write of its local takes the old value
 w("    (local.set $t (local.get $x))")
 e5 = "(i32.add (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.rotr (local.get $x) (i32.const 9))) (local.tee $x (local.get $y)))"
 u5 = "(i32.add (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.rotr (call $id_i32 (local.get $t)) (i32.const 9))) (call $id_i32 (local.get $y)))"
 check(e5, f"(call $id_i32 {u5})", "i32")
+w("    (local.set $x (local.get $t))")
+e7 = "(i32.add (i32.xor (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.rotr (local.get $x) (i32.const 9))) (i32.shr_u (local.get $x) (i32.const 4))) (local.tee $x (local.get $y)))"
+u7 = "(i32.add (i32.xor (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.rotr (call $id_i32 (local.get $t)) (i32.const 9))) (i32.shr_u (call $id_i32 (local.get $t)) (i32.const 4))) (call $id_i32 (local.get $y)))"
+check(e7, f"(call $id_i32 {u7})", "i32")
 w("    (local.set $x (local.get $t))")
 e6 = "(i32.add (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.shr_u (local.get $x) (i32.const 9))) (local.tee $x (local.get $y)))"
 u6 = "(i32.add (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.shr_u (call $id_i32 (local.get $t)) (i32.const 9))) (call $id_i32 (local.get $y)))"
