@@ -708,7 +708,7 @@ static const uint8_t brf_neg[10] = {1, 0, 6, 7, 8, 9, 2, 3, 4, 5};
  */
 static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f) {
     size_t p = c->last_op_start, at = p;
-    uint32_t op = c->code[p], fam, k;
+    uint32_t op = c->code[p], fam = 0, k = 0;
     bool neg = false;
     unsigned n;
     if (op == WEX__IOP_I32_EQZ) { /* eqz(a < b): the comparison right before it */
@@ -731,7 +731,7 @@ static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f) {
     size_t before = neg ? f->prev : c->prev_op_start; /* the instruction before the comparison */
     f->prev = NONE;
     if ((fam & 1) && before != NONE && before + 4 == at) {
-        uint32_t w, j = (uint32_t)fpair_index(c->code[before], &w);
+        uint32_t w = 0, j = (uint32_t)fpair_index(c->code[before], &w);
         if (j < 3 && w == fam / 2) f->prev = before; /* fobr_merge may take it */
     }
     c->len = at;
@@ -777,7 +777,7 @@ static int fpair_index(uint32_t op, uint32_t *wide) {
  */
 static void fpair_merge(comp *c) {
     size_t q = c->last_op_start, p = c->prev_op_start;
-    uint32_t w1, w2;
+    uint32_t w1 = 0, w2 = 0;
     if (c->oom || p == NONE || q == NONE) return;
     int i1 = fpair_index(c->code[p], &w1), i2 = fpair_index(c->code[q], &w2);
     if (i1 < 0 || i2 < 0 || w1 != w2) return;
@@ -818,7 +818,7 @@ static bool keeps_load_float(comp *c, unsigned idx) {
  */
 static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k) {
     size_t p = f->prev;
-    uint32_t w;
+    uint32_t w = 0;
     if (c->oom || p == NONE || !(fam & 1) || p + 4 != c->len) return false;
     int j = fpair_index(c->code[p], &w);
     if (j < 0 || j > 2 || w != fam / 2) return false;
@@ -835,7 +835,7 @@ static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k) {
  * that comparison and the instruction before it (the eqz becomes the last
  * instruction, and try_fuse_fcmp would not know the one before). */
 static void note_eqz(comp *c) {
-    uint32_t fam, k;
+    uint32_t fam = 0, k = 0;
     size_t p = c->last_op_start;
     c->eqz_fcmp = c->eqz_fprev = NONE;
     if (c->oom || p == NONE || !fcmp_words(c->code[p], &fam, &k)) return;
