@@ -42,7 +42,7 @@ typedef struct {
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 
 /* A modelled operand-stack entry. */
-enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD, E_SHIFT };
+enum { E_SLOT, E_CONST, E_ADDI, E_LEA, E_SHLI, E_FMUL, E_LOAD, E_SHIFT, E_XROT };
 /* Shift kinds of E_SHIFT (in lop), in the order of WEX__IOPS_SHOPS. */
 enum { SH_SHL, SH_SHR_S, SH_SHR_U, SH_ROTL, SH_ROTR };
 /* Address forms of a pending load (as the LOAD_* families, see interp.h). */
@@ -52,7 +52,9 @@ typedef struct {
                      i32 ones: E_ADDI a + k; E_LEA a + (b << s) + k (a NONE: no a);
                      E_SHLI a << s; E_FMUL: a * b, f64 if wide, else f32;
                      E_LOAD: load lop (0 = i32.load ...) at form's address + off;
-                     E_SHIFT: i32 a shifted or rotated (kind lop) by s */
+                     E_SHIFT: i32 a shifted or rotated (kind lop) by s;
+                     E_XROT: by lop, 0: rotl(a, s) ^ rotl(a, b); 1: rotl(a, s) ^ (a >> b);
+                     2: (form 0) ^ rotl(a, k); 3: (form 0) ^ (a >> k) */
     bool wide;
     uint8_t s;
     uint32_t a, b;
@@ -101,6 +103,9 @@ typedef struct {
     bool in_table; /* emitting a br_table's stubs: its entries are not all set yet */
     /* the start of the instruction before prev_op_start (loop_addi_extra) */
     size_t pprev_op_start;
+    /* at the last i32.eqz: the float comparison it read and the float
+     * operation before that (see try_fuse_fcmp), or NONE */
+    size_t eqz_fcmp, eqz_fprev;
     bool oom;
     /* backtrace side table (see wex__compiled.pcmap) */
     uint32_t op_off; /* module offset of the operator being translated */
@@ -200,6 +205,7 @@ typedef struct {
     size_t prev; /* start of the instruction before the comparison, or NONE */
     /* start of the one before prev, or NONE */
     size_t pprev;
+    uint32_t k2; /* a BR_F64_*_IMM's second immediate word */
 } fused;
 
 static bool is_cmp(uint32_t op) {
@@ -214,8 +220,13 @@ static bool addi_ends_at(comp *c, size_t p, size_t end) {
                          (p + 7 == end && c->code[p] == WEX__IOP_I32_ADD_IMM2));
 }
 
+static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f);
+static void fpair_merge(comp *c);
+static void ipair_merge(comp *c);
+static void emit_fcond(comp *c, const fused *f, bool when);
+
 static fused try_fuse(comp *c, uint32_t cond) {
-    fused f = {0, cond, 0, NONE, NONE};
+    fused f = {0, cond, 0, NONE, NONE, 0};
     if (!c->oom && cond < c->nlocals && addi_ends_at(c, c->last_op_start, c->len)) {
         f.prev = c->last_op_start; /* br_if on a local just stepped (try_fuse_addi) */
         f.pprev = c->prev_op_start;
@@ -224,6 +235,7 @@ static fused try_fuse(comp *c, uint32_t cond) {
         c->last_dst_pos != cond || cond != pos_of(c, c->nvs))
         return f;
     f.prev = f.pprev = NONE;
+    if (try_fuse_fcmp(c, cond, &f)) return f;
     uint32_t op = c->code[c->last_op_start];
     if (!is_cmp(op)) return f;
     f.op = op;
@@ -305,6 +317,10 @@ static bool try_fuse_addi(comp *c, const fused *f) {
 static void emit_cond(comp *c, const fused *f, bool when) {
     /* index in EQ NE LT_S LT_U GT_S GT_U LE_S LE_U GE_S GE_U -> its negation */
     static const uint8_t neg[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
+    if (f->op >= WEX__IOP_BR_F32_EQ && f->op <= WEX__IOP_BR_F64_NGE_IMM) {
+        emit_fcond(c, f, when);
+        return;
+    }
     if (!f->op) {
         emit_op(c, when ? WEX__IOP_BR_IF_NZ : WEX__IOP_BR_IF_Z);
         emit(c, f->a);
@@ -461,6 +477,7 @@ static bool reads(const ventry *e, uint32_t x) {
     case E_SLOT:
     case E_ADDI:
     case E_SHIFT:
+    case E_XROT:
     case E_SHLI: return e->a == x;
     case E_LEA:
     case E_FMUL: return e->a == x || e->b == x;
@@ -657,9 +674,19 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         emit(c, e->a);
         emit(c, e->b);
         break;
+    case E_XROT:
+        emit_op(c, WEX__IOP_I32_XROT2 + e->lop); /* XROT2 XROT_SHR XROT3 XROT2_SHR */
+        emit(c, dst);
+        emit(c, e->a);
+        emit(c, e->s);
+        emit(c, e->b);
+        if (e->lop >= 2) emit(c, (uint32_t)e->k);
+        break;
     }
     c->last_dst_site = c->last_op_start + 1;
     c->last_dst_pos = dst;
+    if (e->kind == E_FMUL) fpair_merge(c);
+    if (e->kind == E_LEA) ipair_merge(c);
 }
 
 /* Make entry i live in its own slot. */

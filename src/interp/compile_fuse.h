@@ -7,6 +7,13 @@
  * split out for size; see the "Pending entries" comment there.
  */
 
+static void fpair_merge(comp *c);
+static bool keeps_load_float(comp *c, unsigned idx);
+static int fpair_index(uint32_t op, uint32_t *wide);
+static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k);
+static void note_eqz(comp *c);
+static void ipair_merge(comp *c);
+
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
 /*
@@ -240,6 +247,7 @@ static bool try_pending_arith(comp *c, unsigned idx, ventry *ae, ventry *be, uin
     emit(c, sa);
     emit(c, sb);
     c->last_dst_site = c->len - 3;
+    ipair_merge(c);
     return true;
 }
 
@@ -283,7 +291,9 @@ static bool keeps_load(comp *c, unsigned idx) {
     case WEX__OPI_F32_CONST:
     case WEX__OPI_F64_CONST: return true;
     case WEX__OPI_BR_TABLE: return c->pload + 1 == c->nvs && c->vs[c->pload].lop == 0;
-    default: return c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0;
+    default:
+        return (c->pload + 2 >= c->nvs && mop_index(idx, false, c->vs[c->pload].lop) >= 0) ||
+               keeps_load_float(c, idx);
     }
 }
 
@@ -329,6 +339,7 @@ static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint
             emit(c, sa);
             emit(c, sb);
             c->last_dst_site = c->len - 3;
+            fpair_merge(c);
         }
         return true;
     }
@@ -352,6 +363,7 @@ static bool try_pending_fmul(comp *c, unsigned idx, ventry *ae, ventry *be, uint
     emit(c, m->b);
     emit(c, other);
     c->last_dst_site = c->len - 4;
+    fpair_merge(c);
     return true;
 }
 
@@ -463,6 +475,10 @@ static bool try_shift_op(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_t
     return true;
 }
 
+static bool try_xor_rot(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
+static bool try_andn(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
+static bool try_add_xrot(comp *c, const ventry *ae, const ventry *be, uint32_t ai);
+
 /* Simple operators: loads, stores and numeric ones, by signature. */
 static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     wex__reader *r = &c->r;
@@ -481,6 +497,9 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         uint32_t ai = c->nvs;
         if ((ae.kind == E_LOAD || be.kind == E_LOAD) && try_mem_operand(c, idx, &ae, &be, ai))
             return;
+        if (idx == WEX__OPI_I32_XOR && try_xor_rot(c, &ae, &be, ai)) return;
+        if (idx == WEX__OPI_I32_ADD && try_add_xrot(c, &ae, &be, ai)) return;
+        if (idx == WEX__OPI_I32_AND && try_andn(c, &ae, &be, ai)) return;
         if (try_shift_op(c, idx, &ae, &be, ai)) return;
         if ((idx == WEX__OPI_I32_ADD || idx == WEX__OPI_I32_SUB || idx == WEX__OPI_I32_SHL) &&
             try_pending_arith(c, idx, &ae, &be, ai))
@@ -516,6 +535,7 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
         in[1] = entry_slot(c, &be, ai + 1);
         in[0] = entry_slot(c, &ae, ai);
     } else if (nin == 1) {
+        if (idx == WEX__OPI_I32_EQZ) note_eqz(c);
         in[0] = pop(c);
     }
     emit_op(c, idx);
@@ -523,6 +543,334 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
     for (unsigned k = 0; k < nin; k++)
         emit(c, in[k]);
     c->last_dst_site = c->len - 1 - nin;
+    if (nin == 2) fpair_merge(c);
+    if (nin == 2) ipair_merge(c);
+}
+
+/* ---------------------------------------------- rotate and float fusions */
+
+/* The terms of an xor of rotations of one value: rotl amounts (a rotr by k
+ * is a rotl by 32 - k) and at most one logical right shift. */
+typedef struct {
+    uint32_t nrot, nshr;
+    uint32_t rot[4];
+    uint32_t shr;
+} xterms;
+
+/* Add pending entry e's terms to t; false if e is not such a term. */
+static bool xrot_terms(const ventry *e, xterms *t) {
+    if (e->kind == E_XROT && e->lop >= 2) return false; /* three terms already */
+    if (e->kind == E_XROT) {
+        t->rot[t->nrot++] = e->s;
+        if (e->lop) {
+            t->shr = e->b;
+            t->nshr++;
+        } else {
+            t->rot[t->nrot++] = e->b;
+        }
+        return true;
+    }
+    if (e->kind != E_SHIFT) return false;
+    if (e->lop == SH_ROTL)
+        t->rot[t->nrot++] = e->s & 31u;
+    else if (e->lop == SH_ROTR)
+        t->rot[t->nrot++] = (32u - e->s) & 31u;
+    else if (e->lop == SH_SHR_U) {
+        t->shr = e->s;
+        t->nshr++;
+    } else
+        return false;
+    return true;
+}
+
+/*
+ * Xor of rotations of one value: rotl(y, a) ^ rotl(y, b), with a third
+ * rotation or a logical right shift (the sigma functions of SHA-2, and of
+ * other hashes). Two terms over the same slot stay pending (E_XROT, which
+ * reads only that slot, as the E_SHIFTs it replaces did); a third makes one
+ * instruction (I32_XROT3, I32_XROT2_SHR) instead of three. Xor is
+ * associative and commutative, so the terms may come in any order. Returns
+ * false if the operands are not such terms.
+ */
+static bool try_xor_rot(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
+    xterms t;
+    memset(&t, 0, sizeof t);
+    (void)ai;
+    if (ae->a != be->a || !xrot_terms(ae, &t) || !xrot_terms(be, &t)) return false;
+    if (t.nrot == 0 || t.nshr > 1 || t.nrot + t.nshr > 3) return false;
+    if (t.nrot + t.nshr == 2) {
+        ventry *p = push_entry(c);
+        if (p)
+            *p = (ventry){.kind = E_XROT,
+                          .s = (uint8_t)t.rot[0],
+                          .a = ae->a,
+                          .b = t.nshr ? t.shr : t.rot[1],
+                          .lop = (uint8_t)t.nshr};
+        return true;
+    }
+    ventry *p = push_entry(c); /* three terms: pending too (try_add_xrot) */
+    if (p)
+        *p = (ventry){.kind = E_XROT,
+                      .s = (uint8_t)t.rot[0],
+                      .a = ae->a,
+                      .b = t.rot[1],
+                      .k = t.nshr ? t.shr : t.rot[2],
+                      .lop = (uint8_t)(2 + t.nshr)};
+    return true;
+}
+
+/*
+ * x + (an xor of rotations): SHA-2's `h + Sigma1(e)`, `w + sigma0(x)`. A
+ * pending E_XROT added to another value becomes one instruction
+ * (I32_ADD_XROT2 ...). Returns false if neither operand is one.
+ */
+static bool try_add_xrot(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
+    const ventry *r, *x;
+    uint32_t xi;
+    if (be->kind == E_XROT)
+        r = be, x = ae, xi = ai;
+    else if (ae->kind == E_XROT)
+        r = ae, x = be, xi = ai + 1;
+    else
+        return false;
+    uint32_t sx = entry_slot(c, x, xi);
+    emit_op(c, WEX__IOP_I32_ADD_XROT2 + r->lop);
+    push_result(c);
+    emit(c, sx);
+    emit(c, r->a);
+    emit(c, r->s);
+    emit(c, r->b);
+    if (r->lop >= 2) emit(c, (uint32_t)r->k);
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}
+
+/*
+ * x & ~y (`~e & g` in SHA-2's choice function): an i32.and whose operand is
+ * the temporary that the instruction just emitted computed as y ^ -1 takes
+ * that instruction back and becomes I32_ANDN. The temporary is a canonical
+ * slot being popped, so nothing else reads it. Returns false otherwise.
+ */
+static bool try_andn(comp *c, const ventry *ae, const ventry *be, uint32_t ai) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || p + 4 != c->len || c->code[p] != WEX__IOP_I32_XOR_IMM ||
+        c->code[p + 3] != UINT32_MAX)
+        return false;
+    uint32_t t = c->code[p + 1];
+    const ventry *x;
+    if (be->kind == E_SLOT && be->a == t && t == pos_of(c, ai + 1))
+        x = ae;
+    else if (ae->kind == E_SLOT && ae->a == t && t == pos_of(c, ai))
+        x = be;
+    else
+        return false;
+    if (x->kind != E_SLOT) return false; /* nothing may be emitted in between */
+    uint32_t y = c->code[p + 2];
+    c->len = p;
+    c->last_op_start = c->prev_op_start;
+    c->prev_op_start = NONE;
+    emit_op(c, WEX__IOP_I32_ANDN);
+    push_result(c);
+    emit(c, x->a);
+    emit(c, y);
+    c->last_dst_site = c->last_op_start + 1;
+    ipair_merge(c);
+    return true;
+}
+
+/* Words of a float comparison instruction (F32_EQ ... F64_GE_IMM), or 0;
+ * *fam its BR_F* family (F32, F32_IMM, F64, F64_IMM) and *k its index in
+ * EQ NE LT GT LE GE. */
+static unsigned fcmp_words(uint32_t op, uint32_t *fam, uint32_t *k) {
+    if (op >= WEX__IOP_F32_EQ && op <= WEX__IOP_F32_GE)
+        return *fam = 0, *k = op - WEX__IOP_F32_EQ, 4;
+    if (op >= WEX__IOP_F32_EQ_IMM && op <= WEX__IOP_F32_GE_IMM)
+        return *fam = 1, *k = op - WEX__IOP_F32_EQ_IMM, 4;
+    if (op >= WEX__IOP_F64_EQ && op <= WEX__IOP_F64_GE)
+        return *fam = 2, *k = op - WEX__IOP_F64_EQ, 4;
+    if (op >= WEX__IOP_F64_EQ_IMM && op <= WEX__IOP_F64_GE_IMM)
+        return *fam = 3, *k = op - WEX__IOP_F64_EQ_IMM, 5;
+    return 0;
+}
+
+/* index in EQ NE LT GT LE GE NLT NGT NLE NGE -> the branch taken exactly
+ * when it is not (NaN makes LT ... GE false, so their negations are the N
+ * forms, never GE ... LT) */
+static const uint8_t brf_neg[10] = {1, 0, 6, 7, 8, 9, 2, 3, 4, 5};
+
+/*
+ * Float compare-and-branch: a branch on the result of a float comparison
+ * (or on its i32.eqz) that was the last instruction emitted drops the
+ * comparison and branches on its operands (BR_F32_EQ ... BR_F64_NGE_IMM),
+ * as try_fuse does for i32 ones; the operands stay valid for the same
+ * reasons. Sets f (op: the branch taken when the condition holds) and
+ * returns true, or returns false with nothing changed.
+ */
+static bool try_fuse_fcmp(comp *c, uint32_t cond, fused *f) {
+    size_t p = c->last_op_start, at = p;
+    uint32_t op = c->code[p], fam = 0, k = 0;
+    bool neg = false;
+    unsigned n;
+    if (op == WEX__IOP_I32_EQZ) { /* eqz(a < b): the comparison right before it */
+        size_t q = c->prev_op_start;
+        if (q == NONE || p + 3 != c->len || c->code[p + 2] != cond) return false;
+        n = fcmp_words(c->code[q], &fam, &k);
+        if (!n || q + n != p || c->code[q + 1] != cond) return false;
+        neg = true;
+        at = q;
+        if (c->eqz_fcmp == q && c->eqz_fprev != NONE) f->prev = c->eqz_fprev;
+    } else {
+        n = fcmp_words(op, &fam, &k);
+        if (!n || p + n != c->len) return false;
+    }
+    if (neg) k = brf_neg[k];
+    f->op = WEX__IOP_BR_F32_EQ + fam * 10 + k;
+    f->a = c->code[at + 2];
+    f->b = c->code[at + 3];
+    f->k2 = n == 5 ? c->code[at + 4] : 0;
+    size_t before = neg ? f->prev : c->prev_op_start; /* the instruction before the comparison */
+    f->prev = NONE;
+    if ((fam & 1) && before != NONE && before + 4 == at) {
+        uint32_t w = 0, j = (uint32_t)fpair_index(c->code[before], &w);
+        if (j < 3 && w == fam / 2) f->prev = before; /* fobr_merge may take it */
+    }
+    c->len = at;
+    barrier(c);
+    return true;
+}
+
+/* Emit a float compare-and-branch (taken when the condition is `when`),
+ * all but its offset word. */
+static void emit_fcond(comp *c, const fused *f, bool when) {
+    uint32_t rel = f->op - WEX__IOP_BR_F32_EQ, fam = rel / 10, k = rel % 10;
+    if (!when) k = brf_neg[k];
+    if (fobr_merge(c, f, fam, k)) return;
+    emit_op(c, WEX__IOP_BR_F32_EQ + fam * 10 + k);
+    emit(c, f->a);
+    emit(c, f->b);
+    if (fam == 3) emit(c, f->k2);
+}
+
+/* The index of float operation op in a pair family (ADD SUB MUL MULADD
+ * MULSUB SUBMUL), its type (0 f32, 1 f64) in *wide; -1 if none. */
+static int fpair_index(uint32_t op, uint32_t *wide) {
+    static const uint32_t ops[2][6] = {
+        {WEX__IOP_F32_ADD, WEX__IOP_F32_SUB, WEX__IOP_F32_MUL, WEX__IOP_F32_MULADD,
+         WEX__IOP_F32_MULSUB, WEX__IOP_F32_SUBMUL},
+        {WEX__IOP_F64_ADD, WEX__IOP_F64_SUB, WEX__IOP_F64_MUL, WEX__IOP_F64_MULADD,
+         WEX__IOP_F64_MULSUB, WEX__IOP_F64_SUBMUL}};
+    for (uint32_t w = 0; w < 2; w++)
+        for (int j = 0; j < 6; j++)
+            if (ops[w][j] == op) {
+                *wide = w;
+                return j;
+            }
+    return -1;
+}
+
+/*
+ * Float operations in a row (`zr*zr` then `zi + zi`, `a*b` then `c - p*m`):
+ * an add, sub, mul or multiply-add instruction just completed right after
+ * another of the same type (no label between) joins it as one T_PAIR_A_B
+ * instruction, which runs both in order, so any data flow between them (or
+ * none) stays as it was. Call right after such an instruction's last word.
+ */
+static void fpair_merge(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    uint32_t w1 = 0, w2 = 0;
+    if (c->oom || p == NONE || q == NONE) return;
+    int i1 = fpair_index(c->code[p], &w1), i2 = fpair_index(c->code[q], &w2);
+    if (i1 < 0 || i2 < 0 || w1 != w2) return;
+    size_t n1 = i1 < 3 ? 4 : 5, n2 = i2 < 3 ? 4 : 5;
+    if (p + n1 != q || q + n2 != c->len) return;
+    c->code[p] = WEX__IOP_F32_PAIR_ADD_ADD + w1 * 36 + (uint32_t)(i1 * 6 + i2);
+    memmove(c->code + q, c->code + q + 1, (n2 - 1) * sizeof *c->code);
+    c->len--;
+    if (c->last_dst_site != NONE && c->last_dst_site > q) c->last_dst_site--;
+    c->last_op_start = p;
+    c->prev_op_start = NONE;
+}
+
+/*
+ * A pending load may also wait below float arithmetic that does not take it
+ * as an operand (`a[i] -= x * y * z`: the load of a[i], then the product):
+ * float operators never trap, write memory or write locals, so the load
+ * still reads what it would have, and a store back to its address can
+ * become read-modify-write. The entries they push sit above the load, which
+ * then reads only locals and its own slot (push_entry computed it if it read
+ * the slot above).
+ */
+static bool keeps_load_float(comp *c, unsigned idx) {
+    bool f32 = idx >= WEX__OPI_F32_ABS && idx <= WEX__OPI_F32_COPYSIGN;
+    bool f64 = idx >= WEX__OPI_F64_ABS && idx <= WEX__OPI_F64_COPYSIGN;
+    if (!f32 && !f64) return false;
+    unsigned nin = (unsigned)(strchr(wex__ops[idx].sig, ':') - wex__ops[idx].sig);
+    return c->pload + nin < c->nvs; /* its operands are all above the load */
+}
+
+/*
+ * A float compare-and-branch against a constant (family fam 1 or 3, index
+ * k) right after the float add, sub or mul that try_fuse_fcmp found before
+ * the comparison (f->prev; `zr*zr + zi*zi <= 4`) joins that instruction as
+ * one (T_A_BR_*_IMM), which does the operation, then the branch. Only if
+ * nothing was emitted between them. Emits all but the offset word; false if
+ * it does not apply.
+ */
+static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k) {
+    size_t p = f->prev;
+    uint32_t w = 0;
+    if (c->oom || p == NONE || !(fam & 1) || p + 4 != c->len) return false;
+    int j = fpair_index(c->code[p], &w);
+    if (j < 0 || j > 2 || w != fam / 2) return false;
+    c->code[p] =
+        (w ? WEX__IOP_F64_ADD_BR_EQ_IMM : WEX__IOP_F32_ADD_BR_EQ_IMM) + (uint32_t)j * 10 + k;
+    emit(c, f->a);
+    emit(c, f->b);
+    if (fam == 3) emit(c, f->k2);
+    barrier(c);
+    return true;
+}
+
+/* Translating i32.eqz: if it reads a float comparison just emitted, note
+ * that comparison and the instruction before it (the eqz becomes the last
+ * instruction, and try_fuse_fcmp would not know the one before). */
+static void note_eqz(comp *c) {
+    uint32_t fam = 0, k = 0;
+    size_t p = c->last_op_start;
+    c->eqz_fcmp = c->eqz_fprev = NONE;
+    if (c->oom || p == NONE || !fcmp_words(c->code[p], &fam, &k)) return;
+    c->eqz_fcmp = p;
+    c->eqz_fprev = c->prev_op_start;
+}
+
+/* The index of i32 operation op in the pair family (ADD SUB AND OR XOR
+ * ANDN), or -1. */
+static int ipair_index(uint32_t op) {
+    static const uint32_t ops[6] = {WEX__IOP_I32_ADD, WEX__IOP_I32_SUB, WEX__IOP_I32_AND,
+                                    WEX__IOP_I32_OR,  WEX__IOP_I32_XOR, WEX__IOP_I32_ANDN};
+    for (int j = 0; j < 6; j++)
+        if (ops[j] == op) return j;
+    return -1;
+}
+
+/*
+ * i32 operations in a row (SHA-2's `(b ^ c) & a`, `t1 + t2`): an add, sub,
+ * and, or, xor or and-not just completed right after another (no label
+ * between) joins it as one I32_PAIR_A_B instruction, run in order as
+ * fpair_merge's float pairs are. Call right after such an instruction's
+ * last word.
+ */
+static void ipair_merge(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || q == NONE || p + 4 != q || q + 4 != c->len) return;
+    int i1 = ipair_index(c->code[p]), i2 = ipair_index(c->code[q]);
+    if (i1 < 0 || i2 < 0) return;
+    c->code[p] = WEX__IOP_I32_PAIR_ADD_ADD + (uint32_t)(i1 * 6 + i2);
+    memmove(c->code + q, c->code + q + 1, 3 * sizeof *c->code);
+    c->len--;
+    if (c->last_dst_site != NONE && c->last_dst_site > q) c->last_dst_site--;
+    c->last_op_start = p;
+    c->prev_op_start = NONE;
 }
 
 /*

@@ -429,6 +429,15 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_F64_MULSUB:
     case WEX__IOP_F64_SUBMUL: return 5;
     case WEX__IOP_CALL_IND_I: return 5;
+    case WEX__IOP_I32_XROT2:
+    case WEX__IOP_I32_XROT_SHR: return 5;
+    case WEX__IOP_I32_XROT3:
+    case WEX__IOP_I32_XROT2_SHR: return 6;
+    case WEX__IOP_I32_ANDN: return 4;
+    case WEX__IOP_I32_ADD_XROT2:
+    case WEX__IOP_I32_ADD_XROT_SHR: return 6;
+    case WEX__IOP_I32_ADD_XROT3:
+    case WEX__IOP_I32_ADD_XROT2_SHR: return 7;
     case WEX__IOP_RET:
     case WEX__IOP_UNREACHABLE_I:
     case WEX__IOP_STOP: return 1;
@@ -467,6 +476,15 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_I32_DIV_S_IMM && op <= WEX__IOP_I64_REM_U_IMM) return 4;
         if (op >= WEX__IOP_F64_ADD_IMM && op <= WEX__IOP_F64_GE_IMM) return 5;
         if (op >= WEX__IOP_I32_XOR_SHL && op <= WEX__IOP_I32_SHL_AND_IMM) return 5;
+        if (op >= WEX__IOP_BR_F32_EQ && op <= WEX__IOP_BR_F64_NGE) return 4;
+        if (op >= WEX__IOP_BR_F64_EQ_IMM && op <= WEX__IOP_BR_F64_NGE_IMM) return 5;
+        if (op >= WEX__IOP_F32_ADD_BR_EQ_IMM && op <= WEX__IOP_F32_MUL_BR_NGE_IMM) return 7;
+        if (op >= WEX__IOP_I32_PAIR_ADD_ADD && op <= WEX__IOP_I32_PAIR_ANDN_ANDN) return 7;
+        if (op >= WEX__IOP_F64_ADD_BR_EQ_IMM && op <= WEX__IOP_F64_MUL_BR_NGE_IMM) return 8;
+        if (op >= WEX__IOP_F32_PAIR_ADD_ADD && op <= WEX__IOP_F64_PAIR_SUBMUL_SUBMUL) {
+            uint32_t j = (op - WEX__IOP_F32_PAIR_ADD_ADD) % 36; /* 3 or 4 operands each */
+            return 1 + (j / 6 < 3 ? 3 : 4) + (j % 6 < 3 ? 3 : 4);
+        }
         if (op >= WEX__IOP_I32_LOAD_I && op <= WEX__IOP_I64_LOAD32_U_I) return 5;
         if (op >= WEX__IOP_I32_LOAD_R && op <= WEX__IOP_I64_LOAD32_U_R) return 7;
         if (op >= WEX__IOP_I32_LOAD_K && op <= WEX__IOP_I64_LOAD32_U_K) return 4;

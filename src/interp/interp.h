@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 25 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A */
+#define WEX__INTERP_FORMAT_VERSION 27 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -111,7 +111,104 @@
     WEX__IOPS_MOPS(X, RS)                                                                          \
     WEX__IOPS_MOPS(X, SS)                                                                          \
     WEX__IOPS_FRAMES(X)                                                                            \
-    WEX__IOPS_LOOPS(X)
+    WEX__IOPS_LOOPS(X)                                                                             \
+    WEX__IOPS_HASHFLOAT(X)
+
+/*
+ * Rotate and float fusions (session 4). Xors of rotations of one value (the
+ * sigma functions of SHA-2 and other hashes; rotations are kept as rotl, a
+ * rotr by k being a rotl by 32 - k): dst, y, amounts. I32_ANDN a & ~b.
+ * Float compare-and-branch: a, b, off (a, k, off with k one word for f32,
+ * two for f64 in the _IMM ones); the N forms branch when the comparison is
+ * false (so when an operand is NaN): br_if on a negated float compare.
+ */
+#define WEX__IOPS_HASHFLOAT(X)                                                                     \
+    X(I32_XROT2)     /* dst, y, a, b: rotl(y, a) ^ rotl(y, b) */                                   \
+    X(I32_XROT_SHR)  /* dst, y, a, c: rotl(y, a) ^ (y >> c) */                                     \
+    X(I32_XROT3)     /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ rotl(y, c) */                   \
+    X(I32_XROT2_SHR) /* dst, y, a, b, c: rotl(y, a) ^ rotl(y, b) ^ (y >> c) */                     \
+    X(I32_ANDN)      /* dst, a, b: a & ~b */                                                       \
+    X(I32_ADD_XROT2) /* dst, x, y, a, b: x + (rotl(y, a) ^ rotl(y, b)); the others likewise */     \
+    X(I32_ADD_XROT_SHR)                                                                            \
+    X(I32_ADD_XROT3)                                                                               \
+    X(I32_ADD_XROT2_SHR)                                                                           \
+    WEX__IOPS_BRF(X, F32, )                                                                        \
+    WEX__IOPS_BRF(X, F32, _IMM)                                                                    \
+    WEX__IOPS_BRF(X, F64, )                                                                        \
+    WEX__IOPS_BRF(X, F64, _IMM)                                                                    \
+    WEX__IOPS_FPAIR(X, F32)                                                                        \
+    WEX__IOPS_FPAIR(X, F64)                                                                        \
+    WEX__IOPS_FOBR(X, F32)                                                                         \
+    WEX__IOPS_FOBR(X, F64)                                                                         \
+    WEX__IOPS_IPAIR1(X, ADD)                                                                       \
+    WEX__IOPS_IPAIR1(X, SUB)                                                                       \
+    WEX__IOPS_IPAIR1(X, AND)                                                                       \
+    WEX__IOPS_IPAIR1(X, OR)                                                                        \
+    WEX__IOPS_IPAIR1(X, XOR)                                                                       \
+    WEX__IOPS_IPAIR1(X, ANDN)
+
+/* Two i32 operations in a row, one dispatch (compile_fuse.h's ipair_merge):
+ * I32_PAIR_A_B runs A (dst, a, b), then B (dst, a, b), as the two
+ * instructions would; A and B among ADD SUB AND OR XOR ANDN, in this order. */
+#define WEX__IOPS_IPAIR1(X, A)                                                                     \
+    X(I32_PAIR_##A##_ADD)                                                                          \
+    X(I32_PAIR_##A##_SUB)                                                                          \
+    X(I32_PAIR_##A##_AND)                                                                          \
+    X(I32_PAIR_##A##_OR)                                                                           \
+    X(I32_PAIR_##A##_XOR)                                                                          \
+    X(I32_PAIR_##A##_ANDN)
+
+/* A float add, sub or mul, then a compare-and-branch against a constant
+ * (BR_T_*_IMM), one dispatch: dst, a, b, x, k (f64: two words), off. The
+ * branch compares x, which may be what the operation just wrote. */
+#define WEX__IOPS_FOBR1(X, T, A)                                                                   \
+    X(T##_##A##_BR_EQ_IMM)                                                                         \
+    X(T##_##A##_BR_NE_IMM)                                                                         \
+    X(T##_##A##_BR_LT_IMM)                                                                         \
+    X(T##_##A##_BR_GT_IMM)                                                                         \
+    X(T##_##A##_BR_LE_IMM)                                                                         \
+    X(T##_##A##_BR_GE_IMM)                                                                         \
+    X(T##_##A##_BR_NLT_IMM)                                                                        \
+    X(T##_##A##_BR_NGT_IMM)                                                                        \
+    X(T##_##A##_BR_NLE_IMM)                                                                        \
+    X(T##_##A##_BR_NGE_IMM)
+#define WEX__IOPS_FOBR(X, T)                                                                       \
+    WEX__IOPS_FOBR1(X, T, ADD)                                                                     \
+    WEX__IOPS_FOBR1(X, T, SUB)                                                                     \
+    WEX__IOPS_FOBR1(X, T, MUL)
+
+/* Two float operations in a row, one dispatch (compile_fuse.h's
+ * fpair_merge): T_PAIR_A_B runs A then B, each with its own operand words
+ * (A's first), as the two instructions would; A and B among ADD SUB MUL
+ * (dst, a, b) and MULADD MULSUB SUBMUL (dst, a, b, c), in this order. */
+#define WEX__IOPS_FPAIR1(X, T, A)                                                                  \
+    X(T##_PAIR_##A##_ADD)                                                                          \
+    X(T##_PAIR_##A##_SUB)                                                                          \
+    X(T##_PAIR_##A##_MUL)                                                                          \
+    X(T##_PAIR_##A##_MULADD)                                                                       \
+    X(T##_PAIR_##A##_MULSUB)                                                                       \
+    X(T##_PAIR_##A##_SUBMUL)
+#define WEX__IOPS_FPAIR(X, T)                                                                      \
+    WEX__IOPS_FPAIR1(X, T, ADD)                                                                    \
+    WEX__IOPS_FPAIR1(X, T, SUB)                                                                    \
+    WEX__IOPS_FPAIR1(X, T, MUL)                                                                    \
+    WEX__IOPS_FPAIR1(X, T, MULADD)                                                                 \
+    WEX__IOPS_FPAIR1(X, T, MULSUB)                                                                 \
+    WEX__IOPS_FPAIR1(X, T, SUBMUL)
+
+/* Float compare-and-branch, one family per type and operand form, in the
+ * order of compile_fuse.h's BRF_* indices. */
+#define WEX__IOPS_BRF(X, T, F)                                                                     \
+    X(BR_##T##_EQ##F)                                                                              \
+    X(BR_##T##_NE##F)                                                                              \
+    X(BR_##T##_LT##F)                                                                              \
+    X(BR_##T##_GT##F)                                                                              \
+    X(BR_##T##_LE##F)                                                                              \
+    X(BR_##T##_GE##F)                                                                              \
+    X(BR_##T##_NLT##F)                                                                             \
+    X(BR_##T##_NGT##F)                                                                             \
+    X(BR_##T##_NLE##F)                                                                             \
+    X(BR_##T##_NGE##F)
 
 /*
  * Prologue and branch-move fusions (compile.c, frame_fuse_*):

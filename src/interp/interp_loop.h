@@ -1230,6 +1230,214 @@ L_BR_TABLE_IA : {
 #undef EATA_S
 #undef BOUND
 #undef I32
+    /* ------------------------------------------------ rotate and float fusions */
+    /* Xor of rotations of one value; amounts are 0..31 (the translator
+     * reduced them), so the rotate needs no test for zero. */
+#define XROTL(x, n) (((x) << (n)) | ((x) >> ((32u - (n)) & 31u)))
+L_I32_XROT2 : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ XROTL(y_, ip[4]);
+    ip += 5;
+    NEXT();
+}
+L_I32_XROT_SHR : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ (y_ >> ip[4]);
+    ip += 5;
+    NEXT();
+}
+L_I32_XROT3 : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ XROTL(y_, ip[4]) ^ XROTL(y_, ip[5]);
+    ip += 6;
+    NEXT();
+}
+L_I32_XROT2_SHR : {
+    uint32_t y_ = (uint32_t)S(2);
+    S(1) = XROTL(y_, ip[3]) ^ XROTL(y_, ip[4]) ^ (y_ >> ip[5]);
+    ip += 6;
+    NEXT();
+}
+L_I32_ADD_XROT2 : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ XROTL(y_, ip[5])));
+    ip += 6;
+    NEXT();
+}
+L_I32_ADD_XROT_SHR : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ (y_ >> ip[5])));
+    ip += 6;
+    NEXT();
+}
+L_I32_ADD_XROT3 : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ XROTL(y_, ip[5]) ^ XROTL(y_, ip[6])));
+    ip += 7;
+    NEXT();
+}
+L_I32_ADD_XROT2_SHR : {
+    uint32_t y_ = (uint32_t)S(3);
+    S(1) = (uint32_t)((uint32_t)S(2) + (XROTL(y_, ip[4]) ^ XROTL(y_, ip[5]) ^ (y_ >> ip[6])));
+    ip += 7;
+    NEXT();
+}
+#undef XROTL
+L_I32_ANDN:
+    S(1) = (uint32_t)S(2) & ~(uint32_t)S(3);
+    ip += 4;
+    NEXT();
+    /* Float compare-and-branch: a, b (a slot, or the constant's words), then
+     * the offset word. C's comparisons are IEEE's (false on NaN), and the N
+     * forms negate them, so they are taken on NaN. */
+#define KF64_(i) wex__f64((uint64_t)ip[i] | (uint64_t)ip[(i) + 1] << 32)
+#define BRF1(label, T, x, y, cond, w)                                                              \
+    L_##label : {                                                                                  \
+        T a_ = (x), b_ = (y);                                                                      \
+        if (cond) {                                                                                \
+            ip += (w)-1 + (int32_t)ip[(w)-1];                                                      \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += (w);                                                                                 \
+        NEXT();                                                                                    \
+    }
+#define BRF(name, cond)                                                                            \
+    BRF1(BR_F32_##name, float, wex__f32(S(1)), wex__f32(S(2)), cond, 4)                            \
+    BRF1(BR_F32_##name##_IMM, float, wex__f32(S(1)), wex__f32(ip[2]), cond, 4)                     \
+    BRF1(BR_F64_##name, double, wex__f64(S(1)), wex__f64(S(2)), cond, 4)                           \
+    BRF1(BR_F64_##name##_IMM, double, wex__f64(S(1)), KF64_(2), cond, 5)
+    BRF(EQ, a_ == b_)
+    BRF(NE, a_ != b_)
+    BRF(LT, a_ < b_)
+    BRF(GT, a_ > b_)
+    BRF(LE, a_ <= b_)
+    BRF(GE, a_ >= b_)
+    BRF(NLT, !(a_ < b_))
+    BRF(NGT, !(a_ > b_))
+    BRF(NLE, !(a_ <= b_))
+    BRF(NGE, !(a_ >= b_))
+#undef BRF
+#undef BRF1
+#undef KF64_
+    /* Pairs of float operations (T_PAIR_A_B): A at operand words 1.., then
+     * B; B may read what A wrote. Each operation rounds to its type, as
+     * the two instructions did (the loop is compiled without contraction:
+     * see interp.c). */
+#define FPN_ADD                3
+#define FPN_SUB                3
+#define FPN_MUL                3
+#define FPN_MULADD             4
+#define FPN_MULSUB             4
+#define FPN_SUBMUL             4
+#define FPO_ADD(o, T, G, P)    S(o) = P(G(S((o) + 1)) + G(S((o) + 2)))
+#define FPO_SUB(o, T, G, P)    S(o) = P(G(S((o) + 1)) - G(S((o) + 2)))
+#define FPO_MUL(o, T, G, P)    S(o) = P(G(S((o) + 1)) * G(S((o) + 2)))
+#define FPO_MULADD(o, T, G, P) S(o) = P((T)(G(S((o) + 1)) * G(S((o) + 2))) + G(S((o) + 3)))
+#define FPO_MULSUB(o, T, G, P) S(o) = P((T)(G(S((o) + 1)) * G(S((o) + 2))) - G(S((o) + 3)))
+#define FPO_SUBMUL(o, T, G, P) S(o) = P(G(S((o) + 3)) - (T)(G(S((o) + 1)) * G(S((o) + 2))))
+#define FPAIR(N, T, G, P, A, B)                                                                    \
+    L_##N##_PAIR_##A##_##B : FPO_##A(1, T, G, P);                                                  \
+    FPO_##B(1 + FPN_##A, T, G, P);                                                                 \
+    ip += 1 + FPN_##A + FPN_##B;                                                                   \
+    NEXT();
+#define FPAIRS(N, T, G, P, A)                                                                      \
+    FPAIR(N, T, G, P, A, ADD)                                                                      \
+    FPAIR(N, T, G, P, A, SUB)                                                                      \
+    FPAIR(N, T, G, P, A, MUL)                                                                      \
+    FPAIR(N, T, G, P, A, MULADD)                                                                   \
+    FPAIR(N, T, G, P, A, MULSUB)                                                                   \
+    FPAIR(N, T, G, P, A, SUBMUL)
+#define FPAIRT(N, T, G, P)                                                                         \
+    FPAIRS(N, T, G, P, ADD)                                                                        \
+    FPAIRS(N, T, G, P, SUB)                                                                        \
+    FPAIRS(N, T, G, P, MUL)                                                                        \
+    FPAIRS(N, T, G, P, MULADD)                                                                     \
+    FPAIRS(N, T, G, P, MULSUB)                                                                     \
+    FPAIRS(N, T, G, P, SUBMUL)
+    FPAIRT(F32, float, wex__f32, wex__bits32)
+    FPAIRT(F64, double, wex__f64, wex__bits64)
+#undef FPAIRT
+#undef FPAIRS
+#undef FPAIR
+    /* A float add, sub or mul, then compare x with a constant and branch. */
+#define FOBR1(label, T, G, P, OPX, x, y, cond, w)                                                  \
+    L_##label : {                                                                                  \
+        S(1) = P(G(S(2)) OPX G(S(3)));                                                             \
+        T a_ = (x), b_ = (y);                                                                      \
+        if (cond) {                                                                                \
+            ip += (w)-1 + (int32_t)ip[(w)-1];                                                      \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += (w);                                                                                 \
+        NEXT();                                                                                    \
+    }
+#define FOBRA(A, OPX, C, cond)                                                                     \
+    FOBR1(F32_##A##_BR_##C##_IMM, float, wex__f32, wex__bits32, OPX, wex__f32(S(4)),               \
+          wex__f32(ip[5]), cond, 7)                                                                \
+    FOBR1(F64_##A##_BR_##C##_IMM, double, wex__f64, wex__bits64, OPX, wex__f64(S(4)),              \
+          wex__f64((uint64_t)ip[5] | (uint64_t)ip[6] << 32), cond, 8)
+#define FOBR(C, cond)                                                                              \
+    FOBRA(ADD, +, C, cond)                                                                         \
+    FOBRA(SUB, -, C, cond)                                                                         \
+    FOBRA(MUL, *, C, cond)
+    FOBR(EQ, a_ == b_)
+    FOBR(NE, a_ != b_)
+    FOBR(LT, a_ < b_)
+    FOBR(GT, a_ > b_)
+    FOBR(LE, a_ <= b_)
+    FOBR(GE, a_ >= b_)
+    FOBR(NLT, !(a_ < b_))
+    FOBR(NGT, !(a_ > b_))
+    FOBR(NLE, !(a_ <= b_))
+    FOBR(NGE, !(a_ >= b_))
+#undef FOBR
+#undef FOBRA
+#undef FOBR1
+    /* Pairs of i32 operations (I32_PAIR_A_B): A at words 1-3, then B at 4-6. */
+#define IPO_ADD(x, y)  ((x) + (y))
+#define IPO_SUB(x, y)  ((x) - (y))
+#define IPO_AND(x, y)  ((x) & (y))
+#define IPO_OR(x, y)   ((x) | (y))
+#define IPO_XOR(x, y)  ((x) ^ (y))
+#define IPO_ANDN(x, y) ((x) & ~(y))
+#define IPAIR(A, B)                                                                                \
+    L_I32_PAIR_##A##_##B : S(1) = (uint32_t)IPO_##A((uint32_t)S(2), (uint32_t)S(3));               \
+    S(4) = (uint32_t)IPO_##B((uint32_t)S(5), (uint32_t)S(6));                                      \
+    ip += 7;                                                                                       \
+    NEXT();
+#define IPAIRS(A)                                                                                  \
+    IPAIR(A, ADD)                                                                                  \
+    IPAIR(A, SUB)                                                                                  \
+    IPAIR(A, AND)                                                                                  \
+    IPAIR(A, OR)                                                                                   \
+    IPAIR(A, XOR)                                                                                  \
+    IPAIR(A, ANDN)
+    IPAIRS(ADD)
+    IPAIRS(SUB)
+    IPAIRS(AND)
+    IPAIRS(OR)
+    IPAIRS(XOR)
+    IPAIRS(ANDN)
+#undef IPAIRS
+#undef IPAIR
+#undef IPO_ADD
+#undef IPO_SUB
+#undef IPO_AND
+#undef IPO_OR
+#undef IPO_XOR
+#undef IPO_ANDN
+#undef FPO_ADD
+#undef FPO_SUB
+#undef FPO_MUL
+#undef FPO_MULADD
+#undef FPO_MULSUB
+#undef FPO_SUBMUL
+#undef FPN_ADD
+#undef FPN_SUB
+#undef FPN_MUL
+#undef FPN_MULADD
+#undef FPN_MULSUB
+#undef FPN_SUBMUL
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

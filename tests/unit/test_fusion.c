@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "wex.h"
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct {
@@ -91,6 +92,10 @@ static void run(wex_bounds_t b) {
             expect_clean(&e, "mem_widths", args, 3);
             wex_val_t sh[2] = {wex_val_i32(xs[x]), wex_val_i32(xs[(x + 2) % 5] ^ ps[a])};
             expect_clean(&e, "shifts", sh, 2);
+            expect_clean(&e, "xrot", sh, 2);
+            wex_val_t ip3[3] = {wex_val_i32(xs[x]), wex_val_i32(xs[(x + 1) % 5] + ps[a]),
+                                wex_val_i32(xs[(x + 3) % 5] ^ is[a])};
+            expect_clean(&e, "ipair", ip3, 3);
             wex_val_t im[4] = {wex_val_i32(xs[x] + ps[a]),
                                wex_val_i64((int64_t)((uint64_t)(int64_t)xs[x] << is[a] % 40)),
                                f32v((float)xs[x] * 0.25f), f64v((double)xs[x] - 0.5)};
@@ -108,6 +113,54 @@ static void run(wex_bounds_t b) {
     for (size_t n = 0; n < 6; n++) {
         wex_val_t lp[2] = {wex_val_i32(ns[n]), wex_val_i32(ns[(n + 1) % 6] * 3)};
         expect_clean(&e, "loops", lp, 2);
+    }
+    /* float compare-and-branch over NaN, signed zeros, infinities, a denormal */
+    static const double fv[] = {0.5, -0.0, 0.0, NAN, INFINITY, -INFINITY, -3.0, 1e-310, 2.5};
+    for (size_t a = 0; a < 9; a++)
+        for (size_t b = 0; b < 9; b++) {
+            wex_val_t fa[4] = {f32v((float)fv[a]), f32v((float)fv[b]), f64v(fv[a]), f64v(fv[b])};
+            expect_clean(&e, "fbr", fa, 4);
+            expect_clean(&e, "fobr", fa, 4);
+        }
+    /* pairs of float operations: NaN, signed zeros, infinities, and values
+     * whose product rounds (a fused multiply-add would differ) */
+    static const double pv[][3] = {{1.0 + 0x1p-30, 1.0 - 0x1p-30, -1.0},
+                                   {1.0 + 0x1p-12, 1.0 - 0x1p-12, -1.0},
+                                   {0.1, 3.0, -0.3},
+                                   {-0.0, 0.0, -0.0},
+                                   {INFINITY, 0.0, 1.0},
+                                   {NAN, 2.0, -INFINITY},
+                                   {1e300, 1e10, -1e308},
+                                   {1.0 / 3.0, 3.0, -1.0},
+                                   {1e-310, 0.5, 2.5}};
+    for (size_t k = 0; k < sizeof pv / sizeof pv[0]; k++) {
+        wex_val_t d[3] = {f64v(pv[k][0]), f64v(pv[k][1]), f64v(pv[k][2])};
+        expect_clean(&e, "fpair_f64", d, 3);
+        wex_val_t f[3] = {f32v((float)pv[k][0]), f32v((float)pv[k][1]), f32v((float)pv[k][2])};
+        expect_clean(&e, "fpair_f32", f, 3);
+    }
+    for (size_t a = 0; a < 4; a++)
+        for (size_t k = 0; k < sizeof pv / sizeof pv[0]; k++) {
+            wex_val_t d[3] = {wex_val_i32(ps[a] & ~7), f64v(pv[k][0]), f64v(pv[k][1])};
+            expect_clean(&e, "ldfloat_f64", d, 3);
+            wex_val_t f[3] = {wex_val_i32(ps[a] & ~7), f32v((float)pv[k][0]),
+                              f32v((float)pv[k][1])};
+            expect_clean(&e, "ldfloat_f32", f, 3);
+        }
+    /* a load kept below float arithmetic still traps out of bounds (after
+     * the arithmetic, which has no effect), and writes nothing */
+    {
+        wex_extern_t ex;
+        CHECK(wex_instance_export(e.inst, "ldtrap", 6, &ex));
+        wex_val_t ta[2] = {wex_val_i32(65536 - 4), f64v(2.0)}, r;
+        wex_error_t *err = wex_func_call(e.store, ex.of.func, ta, 2, &r, 1);
+        CHECK(err != NULL);
+        if (err) {
+            CHECK(strstr(wex_error_message(err), "out of bounds") != NULL);
+            wex_error_delete(err);
+        }
+        ta[0] = wex_val_i32(64);
+        CHECK(wex_func_call(e.store, ex.of.func, ta, 2, &r, 1) == NULL);
     }
     wex_val_t z = wex_val_i32(-559038737);
     expect_clean(&e, "zeros", &z, 1);

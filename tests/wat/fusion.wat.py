@@ -377,6 +377,222 @@ w('''  (func (export "switch_addi_oob") (param $p i32) (result i32) (local $q i3
           (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $top))
         (local.set $n (i32.add (local.get $n) (i32.const 2))) (br $top)))
     (local.get $n))''')
+
+# ---- session 4: rotate and float fusions
+# xors of rotations (and one logical shift) of one value, every association
+# and order; the same value in a local, and a computed one; two values (no
+# fusion); x & ~y
+w('  (func (export "xrot") (param $x i32) (param $y i32) (result i32) (local $bad i32) (local $t i32)')
+def uid(e):
+    for v in ("$x", "$y", "$t"):
+        e = e.replace(f"(local.get {v})", f"(call $id_i32 (local.get {v}))")
+    return e
+terms = [("rotl", 25), ("rotr", 7), ("rotl", 14), ("rotr", 18), ("shr_u", 3), ("rotl", 0), ("rotr", 32), ("shr_u", 0), ("rotr", 45), ("shr_u", 31), ("shr_s", 5), ("shl", 9)]
+def term(t, v="(local.get $x)"):
+    return f"(i32.{t[0]} {v} (i32.const {t[1]}))"
+import itertools
+for a_, b_ in itertools.permutations(range(len(terms)), 2):
+    e = f"(i32.xor {term(terms[a_])} {term(terms[b_])})"
+    check(e, f"(call $id_i32 {uid(e)})", "i32")
+for a_, b_, c_ in [(0, 1, 4), (1, 2, 3), (4, 0, 1), (0, 4, 1), (5, 6, 7), (8, 9, 0), (0, 1, 2), (3, 2, 1), (4, 7, 0), (10, 0, 1), (0, 11, 2), (2, 3, 9)]:
+    for e in [f"(i32.xor (i32.xor {term(terms[a_])} {term(terms[b_])}) {term(terms[c_])})",
+              f"(i32.xor {term(terms[a_])} (i32.xor {term(terms[b_])} {term(terms[c_])}))"]:
+        check(e, f"(call $id_i32 {uid(e)})", "i32")
+        # the value computed (not a local), and two different values
+        v = "(local.tee $t (i32.add (local.get $x) (local.get $y)))"
+        e2 = f"(i32.xor (i32.xor {term(terms[a_], v)} {term(terms[b_], '(local.get $t)')}) {term(terms[c_], '(local.get $t)')})"
+        check(e2, f"(call $id_i32 {uid(e2)})", "i32")
+        e3 = f"(i32.xor (i32.xor {term(terms[a_])} {term(terms[b_], '(local.get $y)')}) {term(terms[c_])})"
+        check(e3, f"(call $id_i32 {uid(e3)})", "i32")
+        # a pending pair consumed by something else, and kept across a local.set
+        e4 = f"(i32.add (i32.xor {term(terms[a_])} {term(terms[b_])}) (local.get $y))"
+        check(e4, f"(call $id_i32 {uid(e4)})", "i32")
+        # three terms, then added (either side), or taken by another operator
+        for e5 in [f"(i32.add (local.get $y) {e})", f"(i32.add {e} (local.get $y))", f"(i32.and {e} (local.get $y))",
+                   f"(i32.add (i32.mul (local.get $y) (local.get $y)) {e})", f"(i32.xor {e} {e})"]:
+            check(e5, f"(call $id_i32 {uid(e5)})", "i32")
+        w(f"    (local.set $t {e})")
+        check("(local.get $t)", f"(call $id_i32 {uid(e)})", "i32")
+# a pending pair below a write of its local takes the old value
+w("    (local.set $t (local.get $x))")
+e5 = "(i32.add (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.rotr (local.get $x) (i32.const 9))) (local.tee $x (local.get $y)))"
+u5 = "(i32.add (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.rotr (call $id_i32 (local.get $t)) (i32.const 9))) (call $id_i32 (local.get $y)))"
+check(e5, f"(call $id_i32 {u5})", "i32")
+w("    (local.set $x (local.get $t))")
+e7 = "(i32.add (i32.xor (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.rotr (local.get $x) (i32.const 9))) (i32.shr_u (local.get $x) (i32.const 4))) (local.tee $x (local.get $y)))"
+u7 = "(i32.add (i32.xor (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.rotr (call $id_i32 (local.get $t)) (i32.const 9))) (i32.shr_u (call $id_i32 (local.get $t)) (i32.const 4))) (call $id_i32 (local.get $y)))"
+check(e7, f"(call $id_i32 {u7})", "i32")
+w("    (local.set $x (local.get $t))")
+e6 = "(i32.add (i32.xor (i32.rotl (local.get $x) (i32.const 3)) (i32.shr_u (local.get $x) (i32.const 9))) (local.tee $x (local.get $y)))"
+u6 = "(i32.add (i32.xor (i32.rotl (call $id_i32 (local.get $t)) (i32.const 3)) (i32.shr_u (call $id_i32 (local.get $t)) (i32.const 9))) (call $id_i32 (local.get $y)))"
+check(e6, f"(call $id_i32 {u6})", "i32")
+w("    (local.set $x (local.get $t))")
+def nx(v, k=-1):  # v ^ k, computed where nothing can fuse it
+    return f"(call $id_i32 (i32.xor (call $id_i32 (local.get {v})) (call $id_i32 (i32.const {k}))))"
+for e, u in [("(i32.and (local.get $y) (i32.xor (local.get $x) (i32.const -1)))", f"(i32.and (call $id_i32 (local.get $y)) {nx('$x')})"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -1)) (local.get $y))", f"(i32.and {nx('$x')} (call $id_i32 (local.get $y)))"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -1)) (i32.const 0xF0F0))", f"(i32.and {nx('$x')} (call $id_i32 (i32.const 0xF0F0)))"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -2)) (local.get $y))", f"(i32.and {nx('$x', -2)} (call $id_i32 (local.get $y)))"),
+             ("(i32.and (i32.add (local.get $x) (local.get $y)) (i32.xor (local.get $y) (i32.const -1)))",
+              f"(i32.and (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (local.get $y)))) {nx('$y')})"),
+             ("(i32.and (i32.xor (local.get $x) (i32.const -1)) (i32.xor (local.get $y) (i32.const -1)))", f"(i32.and {nx('$x')} {nx('$y')})")]:
+    check(e, f"(call $id_i32 {u})", "i32")
+w("    (global.get $bad))")
+
+# float compare-and-branch: every comparison, slot and constant operands on
+# either side (NaN, -0.0, infinities among them), in if, br_if, br_if with a
+# value, and each on the comparison's i32.eqz; counted both ways
+w('  (func (export "fbr") (param $f f32) (param $g f32) (param $d f64) (param $e f64) (result i32) (local $c i32) (local $c2 i32)')
+for t, x, y in [("f32", "$f", "$g"), ("f64", "$d", "$e")]:
+    ks = ["0.5", "-0x0p+0", "nan", "inf", "-3"]
+    for op in ["eq", "ne", "lt", "gt", "le", "ge"]:
+        forms = [(f"(local.get {x})", f"(local.get {y})")] + \
+                [(f"(local.get {x})", f"({t}.const {k})") for k in ks] + \
+                [(f"({t}.const {k})", f"(local.get {x})") for k in ks]
+        for a_, b_ in forms:
+            fc = f"({t}.{op} {a_} {b_})"
+            uc = f"(call $id_i32 ({t}.{op} (call $id_{t} {a_}) (call $id_{t} {b_})))"
+            for v, form in [("$c", fc), ("$c2", uc)]:
+                inc = lambda n: f"(local.set {v} (i32.add (local.get {v}) (i32.const {n})))"
+                w(f"    (local.set {v} (i32.const 0))")
+                w(f"    (if {form} (then {inc(1)}))")
+                w(f"    (if (i32.eqz {form}) (then {inc(2)}))")
+                w(f"    (if {form} (then {inc(64)}) (else {inc(128)}))")
+                w(f"    (block $b (br_if $b {form}) {inc(4)})")
+                w(f"    (block $b (br_if $b (i32.eqz {form})) {inc(8)})")
+                w(f"    (local.set {v} (i32.add (local.get {v}) (block $b (result i32) (drop (br_if $b (i32.const 16) {form})) (i32.const 0))))")
+                w(f"    (local.set {v} (i32.add (local.get {v}) (block $b (result i32) (drop (br_if $b (i32.const 32) (i32.eqz {form}))) (i32.const 0))))")
+            check("(local.get $c)", "(local.get $c2)", "i32")
+    # in a loop: the back edge on a float comparison (taken, then not)
+    w(f"    (local.set $c (i32.const 0))")
+    w(f"    (block $b (loop $l (local.set $c (i32.add (local.get $c) (i32.const 1)))")
+    w(f"      (br_if $b (i32.gt_u (local.get $c) (i32.const 20)))")
+    w(f"      (br_if $l ({t}.lt ({t}.convert_i32_u (local.get $c)) ({t}.const 5.5)))))")
+    check("(local.get $c)", "(i32.const 6)", "i32")
+w("    (global.get $bad))")
+
+# pairs of float operations in a row (T_PAIR_A_B): every pair, the second
+# reading the first's result, or writing one of the first's operands, or
+# independent of it; the reference passes every operand through a call
+def fop(t, o, p, q, r):
+    return {"add": f"({t}.add {p} {q})", "sub": f"({t}.sub {p} {q})", "mul": f"({t}.mul {p} {q})",
+            "muladd": f"({t}.add ({t}.mul {p} {q}) {r})", "mulsub": f"({t}.sub ({t}.mul {p} {q}) {r})",
+            "submul": f"({t}.sub {r} ({t}.mul {p} {q}))"}[o]
+for t in ["f32", "f64"]:
+    w(f'  (func (export "fpair_{t}") (param $x {t}) (param $y {t}) (param $z {t}) (result i32) (local $a {t}) (local $b {t}) (local $a2 {t}) (local $b2 {t}) (local $x0 {t})')
+    w("    (local.set $x0 (local.get $x))")
+    L = lambda v: f"(local.get {v})"
+    I = lambda v: f"(call $id_{t} (local.get {v}))"
+    for o1 in ["add", "sub", "mul", "muladd", "mulsub", "submul"]:
+        for o2 in ["add", "sub", "mul", "muladd", "mulsub", "submul"]:
+            # the second reads the first's result
+            w(f"    (local.set $a {fop(t, o1, L('$x'), L('$y'), L('$z'))})")
+            w(f"    (local.set $b {fop(t, o2, L('$a'), L('$z'), L('$a'))})")
+            w(f"    (local.set $a2 {fop(t, o1, I('$x'), I('$y'), I('$z'))})")
+            w(f"    (local.set $b2 {fop(t, o2, I('$a2'), I('$z'), I('$a2'))})")
+            check(L("$a"), L("$a2"), t)
+            check(L("$b"), L("$b2"), t)
+            # the second overwrites an operand of the first; independent
+            w(f"    (local.set $a {fop(t, o1, L('$x'), L('$y'), L('$z'))})")
+            w(f"    (local.set $x {fop(t, o2, L('$y'), L('$z'), L('$x'))})")
+            w(f"    (local.set $a2 {fop(t, o1, I('$x0'), I('$y'), I('$z'))})")
+            w(f"    (local.set $b2 {fop(t, o2, I('$y'), I('$z'), I('$x0'))})")
+            check(L("$a"), L("$a2"), t)
+            check(L("$x"), L("$b2"), t)
+            w("    (local.set $x (local.get $x0))")
+            # on the operand stack: the pair's results feed the next operator
+            e = fop(t, o2, fop(t, o1, L('$x'), L('$y'), L('$z')), fop(t, 'add', L('$z'), L('$y'), L('$x')), L('$y'))
+            u = fop(t, o2, f"(call $id_{t} {fop(t, o1, I('$x'), I('$y'), I('$z'))})", f"(call $id_{t} {fop(t, 'add', I('$z'), I('$y'), I('$x'))})", I('$y'))
+            check(e, u, t)
+    w("    (global.get $bad))")
+
+# a pending load kept below float arithmetic (a[i] -= x * y * z): the
+# arithmetic between, then the load taken as an operand, or computed for an
+# operator with no memory form, or before a local.tee; and a trap when its
+# address is out of bounds (ldtrap)
+for t, base in [("f32", 4096), ("f64", 8192)]:
+    w(f'  (func (export "ldfloat_{t}") (param $p i32) (param $x {t}) (param $y {t}) (result i32) (local $e {t}) (local $q {t})')
+    I = lambda v: f"(call $id_{t} {v})"
+    ld = f"({t}.load offset={base} (local.get $p))"
+    ldu = f"({t}.load offset={base} (call $id_i32 (local.get $p)))"
+    expr = f"({t}.mul ({t}.mul (local.get $x) (local.get $y)) ({t}.sqrt ({t}.abs (local.get $y))))"
+    xu, yu = I("(local.get $x)"), I("(local.get $y)")
+    prod = I(f"({t}.mul {xu} {yu})")
+    root = I(f"({t}.sqrt " + I(f"({t}.abs (local.get $y))") + ")")
+    expru = f"({t}.mul {prod} {root})"
+    for op in ["sub", "add", "mul", "div", "min", "copysign"]:
+        w(f"    (local.set $e ({t}.{op} {I(ldu)} {I(expru)}))")
+        w(f"    ({t}.store offset={base} (local.get $p) ({t}.{op} {ld} {expr}))")
+        check(ldu, "(local.get $e)", t)
+        w(f"    (local.set $e ({t}.{op} {I(ldu)} {I(expru)}))")
+        w(f"    (local.set $q ({t}.{op} {ld} {expr}))")
+        check("(local.get $q)", "(local.get $e)", t)
+    # a local.tee among the arithmetic: the load is computed before it
+    sumu = I(f"({t}.add {xu} (local.get $y))")
+    w(f"    (local.set $e ({t}.sub {I(ldu)} {sumu}))")
+    w(f"    (local.set $q ({t}.sub {ld} ({t}.add (local.tee $x (local.get $x)) (local.get $y))))")
+    check("(local.get $q)", "(local.get $e)", t)
+    w(f"    (call $init)")
+    w("    (global.get $bad))")
+# a float add/sub/mul, then a compare of its result (or of another value)
+# with a constant and a branch on it; counted both ways
+w('  (func (export "fobr") (param $f f32) (param $g f32) (param $d f64) (param $e f64) (result i32) (local $c i32) (local $c2 i32) (local $tf f32) (local $td f64)')
+for t, x, y, tl in [("f32", "$f", "$g", "$tf"), ("f64", "$d", "$e", "$td")]:
+    for op in ["add", "sub", "mul"]:
+        for cmp in ["eq", "ne", "lt", "gt", "le", "ge"]:
+            for k in ["0.5", "nan", "-0x0p+0", "inf", "4"]:
+                fc = f"({t}.{cmp} ({t}.{op} (local.get {x}) (local.get {y})) ({t}.const {k}))"
+                uc = f"(call $id_i32 ({t}.{cmp} (call $id_{t} ({t}.{op} (call $id_{t} (local.get {x})) (call $id_{t} (local.get {y})))) ({t}.const {k})))"
+                for v, form, pre in [("$c", fc, f"(local.set {tl} ({t}.{op} (local.get {x}) (local.get {y})))"),
+                                     ("$c2", uc, f"(local.set {tl} (call $id_{t} ({t}.{op} (call $id_{t} (local.get {x})) (call $id_{t} (local.get {y})))))")]:
+                    inc = lambda n: f"(local.set {v} (i32.add (local.get {v}) (i32.const {n})))"
+                    w(f"    (local.set {v} (i32.const 0))")
+                    w(f"    (block $b (br_if $b {form}) {inc(1)})")
+                    w(f"    (if {form} (then {inc(2)}) (else {inc(4)}))")
+                    w(f"    (local.set {v} (i32.add (local.get {v}) (block $b (result i32) (drop (br_if $b (i32.const 8) {form})) (i32.const 0))))")
+                    w(f"    (block $b (br_if $b (i32.eqz {form})) {inc(64)})")
+                    w(f"    (if (i32.eqz {form}) (then {inc(128)}))")
+                    # the operation writes a local; the branch compares another value, then that local
+                    w(f"    {pre}")
+                    w(f"    (block $b (br_if $b ({t}.{cmp} (local.get {y}) ({t}.const {k}))) {inc(16)})")
+                    w(f"    {pre}")
+                    w(f"    (block $b (br_if $b ({t}.{cmp} (local.get {tl}) ({t}.const {k}))) {inc(32)})")
+                check("(local.get $c)", "(local.get $c2)", "i32")
+w("    (global.get $bad))")
+# pairs of i32 operations in a row (I32_PAIR_A_B), as the float ones
+def iop(o, p, q):
+    if o == "andn":
+        return f"(i32.and {p} (i32.xor {q} (i32.const -1)))"
+    return f"(i32.{o} {p} {q})"
+def iopu(o, p, q):  # unfused: operands through calls, and-not from a call
+    if o == "andn":
+        return f"(i32.and (call $id_i32 {p}) (call $id_i32 (i32.xor (call $id_i32 {q}) (call $id_i32 (i32.const -1)))))"
+    return f"(i32.{o} (call $id_i32 {p}) (call $id_i32 {q}))"
+w('  (func (export "ipair") (param $x i32) (param $y i32) (param $z i32) (result i32) (local $a i32) (local $b i32) (local $a2 i32) (local $b2 i32) (local $x0 i32)')
+w("    (local.set $x0 (local.get $x))")
+L = lambda v: f"(local.get {v})"
+for o1 in ["add", "sub", "and", "or", "xor", "andn"]:
+    for o2 in ["add", "sub", "and", "or", "xor", "andn"]:
+        w(f"    (local.set $a {iop(o1, L('$x'), L('$y'))})")
+        w(f"    (local.set $b {iop(o2, L('$a'), L('$z'))})")
+        w(f"    (local.set $a2 {iopu(o1, L('$x'), L('$y'))})")
+        w(f"    (local.set $b2 {iopu(o2, L('$a2'), L('$z'))})")
+        check(L("$a"), L("$a2"), "i32")
+        check(L("$b"), L("$b2"), "i32")
+        w(f"    (local.set $a {iop(o1, L('$x'), L('$y'))})")
+        w(f"    (local.set $x {iop(o2, L('$z'), L('$x'))})")
+        w(f"    (local.set $a2 {iopu(o1, L('$x0'), L('$y'))})")
+        w(f"    (local.set $b2 {iopu(o2, L('$z'), L('$x0'))})")
+        check(L("$a"), L("$a2"), "i32")
+        check(L("$x"), L("$b2"), "i32")
+        w("    (local.set $x (local.get $x0))")
+        e = iop(o2, iop(o1, L('$x'), L('$y')), iop("xor", L('$z'), L('$y')))
+        u = iopu(o2, f"(call $id_i32 {iopu(o1, L('$x'), L('$y'))})", f"(call $id_i32 {iopu('xor', L('$z'), L('$y'))})")
+        check(e, u, "i32")
+w("    (global.get $bad))")
+w('''  (func (export "ldtrap") (param $p i32) (param $x f64) (result f64)
+    (f64.store (local.get $p) (f64.sub (f64.load (local.get $p)) (f64.mul (f64.mul (local.get $x) (local.get $x)) (f64.sqrt (local.get $x)))))
+    (f64.load (local.get $p)))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
