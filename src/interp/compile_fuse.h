@@ -36,8 +36,10 @@ static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
     return true;
 }
 
+static bool store_const(comp *c, unsigned idx, uint32_t offset);
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     uint32_t val = 0;
+    if (store && store_const(c, idx, offset)) return;
     if (store) {
         ventry ve = pop_entry(c);
         val = entry_slot(c, &ve, c->nvs);
@@ -582,5 +584,47 @@ static bool br_table_addi(comp *c, const ventry *ke, uint32_t key, uint32_t n) {
     emit(c, k);
     c->op_off = here;
     c->prev_op_start = c->pprev_op_start = NONE;
+    return true;
+}
+
+/*
+ * Stores of a constant (session 4): `p->next = 0`, memset's zero words. A
+ * store whose value is a pending constant and whose address is a slot or a
+ * slot plus a constant (the P and I forms) becomes a STOREV_*, with the value
+ * as an immediate, instead of a CONST32/CONST64 into a slot and the store.
+ * Each store operator maps to the STOREV of its width (f32.store of a
+ * constant stores its bits; i64.store32 the low word); a 64-bit constant only
+ * when it is a sign-extended 32-bit one. Returns false (nothing popped) for
+ * other shapes.
+ */
+static bool store_const(comp *c, unsigned idx, uint32_t offset) {
+    if (c->nvs < 2 || c->vs[c->nvs - 1].kind != E_CONST) return false;
+    uint64_t k = c->vs[c->nvs - 1].k;
+    const ventry *ae = &c->vs[c->nvs - 2];
+    if (ae->kind == E_LEA || is_i32_const(ae)) return false; /* the R, S, K forms */
+    uint32_t op;
+    switch (idx) {
+    case WEX__OPI_I32_STORE:
+    case WEX__OPI_F32_STORE:
+    case WEX__OPI_I64_STORE32: op = WEX__IOP_STOREV_32; break;
+    case WEX__OPI_I64_STORE:
+    case WEX__OPI_F64_STORE:
+        if ((uint64_t)(int64_t)(int32_t)(uint32_t)k != k) return false;
+        op = WEX__IOP_STOREV_64;
+        break;
+    case WEX__OPI_I32_STORE8:
+    case WEX__OPI_I64_STORE8: op = WEX__IOP_STOREV_8; break;
+    case WEX__OPI_I32_STORE16:
+    case WEX__OPI_I64_STORE16: op = WEX__IOP_STOREV_16; break;
+    default: return false;
+    }
+    pop_entry(c);
+    ventry a = pop_entry(c);
+    ventry m = addr_of(c, &a, c->nvs, offset);
+    emit_op(c, op);
+    emit(c, m.a);
+    emit(c, m.form == F_I ? (uint32_t)m.k : 0);
+    emit(c, (uint32_t)k);
+    emit(c, m.off);
     return true;
 }

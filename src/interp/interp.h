@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 25 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A */
+#define WEX__INTERP_FORMAT_VERSION 26 /* STOREV_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -111,7 +111,8 @@
     WEX__IOPS_MOPS(X, RS)                                                                          \
     WEX__IOPS_MOPS(X, SS)                                                                          \
     WEX__IOPS_FRAMES(X)                                                                            \
-    WEX__IOPS_LOOPS(X)
+    WEX__IOPS_LOOPS(X)                                                                             \
+    WEX__IOPS_STOREV(X)
 
 /*
  * Prologue and branch-move fusions (compile.c, frame_fuse_*):
@@ -380,6 +381,18 @@
     X(BR_TABLE_MIA)                                                                                \
     X(BR_TABLE_MRA)                                                                                \
     X(BR_TABLE_MSA)
+
+/*
+ * Store fusions (session 4, compile_fuse.h's store_*):
+ *   STOREV_32 ... STOREV_8  a, k, imm, off: store a constant, ea = (uint32)(a + k) + off
+ *     (the P form with k 0); the 64-bit one sign-extends imm. The widths of
+ *     every store operator of a constant map to one of these.
+ */
+#define WEX__IOPS_STOREV(X)                                                                        \
+    X(STOREV_32)                                                                                   \
+    X(STOREV_64)                                                                                   \
+    X(STOREV_8)                                                                                    \
+    X(STOREV_16)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

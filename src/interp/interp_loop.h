@@ -1231,6 +1231,36 @@ L_BR_TABLE_IA : {
 #undef BOUND
 #undef I32
 
+    /* ------------------------------------------------ stores (session 4) */
+    /* The bounds check of a store at e of n bytes; a trap first moves ip by
+     * adj words, to the part of a fused instruction the failing operator's
+     * words start at (the backtrace names that operator). */
+#if WEX__CHECKED
+#define STB(e, n, adj)                                                                             \
+    if (WEX__UNLIKELY((e) + (n) > msz) &&                                                          \
+        (e) + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE))) {                \
+        ip += (adj);                                                                               \
+        TRAP(WEX_TRAP_MEMORY_OOB);                                                                 \
+    }
+#else
+#define STB(e, n, adj) (void)0
+#endif
+#define STOREV(label, T, n, conv)                                                                  \
+    label : {                                                                                      \
+        uint64_t ea = (uint64_t)(uint32_t)(S(1) + ip[2]) + ip[4];                                  \
+        STB(ea, n, 0);                                                                             \
+        T v_ = (T)(conv);                                                                          \
+        memcpy(mb + ea, &v_, n);                                                                   \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STOREV(L_STOREV_32, uint32_t, 4, ip[3])
+    STOREV(L_STOREV_64, uint64_t, 8, (int64_t)(int32_t)ip[3])
+    STOREV(L_STOREV_8, uint8_t, 1, ip[3])
+    STOREV(L_STOREV_16, uint16_t, 2, ip[3])
+#undef STOREV
+#undef STB
+
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
 L_LOOP:

@@ -72,6 +72,62 @@ static wex_val_t f64v(double d) {
     return v;
 }
 
+/* Call export name(p): it must trap with an out-of-bounds access (err is
+ * returned for the caller to look at) or, if ok, succeed. */
+static wex_error_t *call_p(env_t *e, const char *name, int32_t p, bool ok) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
+    wex_val_t a = wex_val_i32(p), r;
+    wex_error_t *err = wex_func_call(e->store, ex.of.func, &a, 1, &r, 1);
+    if (ok) {
+        if (err)
+            wex_test_fail(__FILE__, __LINE__, "%s(%d): %s", name, (int)p, wex_error_message(err));
+        return NULL;
+    }
+    CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+    return err;
+}
+
+static int peek8(env_t *e, int32_t a) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, "peek8", 5, &ex));
+    wex_val_t v = wex_val_i32(a), r;
+    CHECK(wex_func_call(e->store, ex.of.func, &v, 1, &r, 1) == NULL);
+    return (int)r.of.i32;
+}
+
+static void poke8(env_t *e, int32_t a, int32_t v) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, "poke8", 5, &ex));
+    wex_val_t args[2] = {wex_val_i32(a), wex_val_i32(v)}, r;
+    CHECK(wex_func_call(e->store, ex.of.func, args, 2, &r, 1) == NULL);
+}
+
+/* Session 4: stores of constants (STOREV_*), in every form and width, and
+ * past the end of memory: `store [p + 8] = -1; store [p + 16] = 0` with the
+ * first, then the second out of bounds (the first has taken effect). */
+static void stores(env_t *e) {
+    static const int32_t ps[] = {0, 4, 100, 1000}, is[] = {0, 1, 7, 255};
+    for (size_t a = 0; a < 4; a++) {
+        wex_val_t args[2] = {wex_val_i32(ps[a]), wex_val_i32(is[a])};
+        expect_clean(e, "store_consts", args, 2);
+    }
+    static const struct {
+        const char *name;
+        int32_t n;
+    } sv[] = {{"stv32_oob", 4}, {"stv64_oob", 8}, {"stv8_oob", 1}, {"stv16_oob", 2}};
+    for (size_t k = 0; k < 4; k++) {
+        int32_t n = sv[k].n, fit = 65536 - 16 - n;
+        call_p(e, sv[k].name, fit, true);
+        CHECK_EQ_INT(peek8(e, fit + 8), 0xff);
+        CHECK_EQ_INT(peek8(e, fit + 16), 0);
+        wex_error_delete(call_p(e, sv[k].name, 65536 - 8 - n + 1, false));
+        poke8(e, fit + 9, 0);
+        wex_error_delete(call_p(e, sv[k].name, fit + 1, false));
+        CHECK_EQ_INT(peek8(e, fit + 9), 0xff); /* the first store happened */
+    }
+}
+
 static void run(wex_bounds_t b) {
     env_t e = load(b);
     wex_extern_t init;
@@ -137,6 +193,7 @@ static void run(wex_bounds_t b) {
     err = wex_func_call(e.store, oob.of.func, &from, 1, &r, 1);
     CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
     wex_error_delete(err);
+    stores(&e);
     unload(&e);
 }
 

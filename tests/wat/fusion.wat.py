@@ -377,6 +377,42 @@ w('''  (func (export "switch_addi_oob") (param $p i32) (result i32) (local $q i3
           (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $top))
         (local.set $n (i32.add (local.get $n) (i32.const 2))) (br $top)))
     (local.get $n))''')
+# Session 4, stores: a constant stored (STOREV_*) in each address form (the
+# R, S and K forms are not fused: they must still work), every store operator
+# and width, constants that fit an immediate and ones that do not; the 8
+# bytes around each store start as all ones, so a wrong width shows
+stv_ops = [("i32.store", "i32", ["0", "-1", "0x12345678", "0x80000000"]),
+           ("i32.store8", "i32", ["0", "-1", "0x1ff", "0x80"]),
+           ("i32.store16", "i32", ["0", "-1", "0x18001", "0x7fff"]),
+           ("i64.store", "i64", ["0", "-1", "0x7fffffff", "-0x80000000", "0x80000000", "0x123456789a", "-0x80000001"]),
+           ("i64.store8", "i64", ["0", "-1", "0x1234567890ab"]),
+           ("i64.store16", "i64", ["0", "-2", "0x1234567890ab"]),
+           ("i64.store32", "i64", ["0", "-3", "0x1234567890ab", "0xffffffff80000000"]),
+           ("f32.store", "f32", ["0", "-0", "1.5", "nan", "-inf"]),
+           ("f64.store", "f64", ["0", "-0", "1", "nan:0x1", "-1e300"])]
+stv_addrs = ["(local.get $p)", "(i32.add (local.get $p) (i32.const 12))",
+             "(i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))",
+             "(i32.add (i32.shl (local.get $i) (i32.const 3)) (i32.const 64))", "(i32.const 40)"]
+w('  (func (export "store_consts") (param $p i32) (param $i i32) (result i32)')
+for (op, t, ks) in stv_ops:
+    for k in ks:
+        for af in stv_addrs:
+            au = f"(call $id_i32 {af})"
+            w(f"    (i64.store offset=16384 {au} (call $id_i64 (i64.const -1)))")
+            w(f"    (i64.store offset=24576 {au} (call $id_i64 (i64.const -1)))")
+            w(f"    ({op} offset=16384 {af} ({t}.const {k}))")
+            w(f"    ({op} offset=24576 {au} (call $id_{t} ({t}.const {k})))")
+            check(f"(i64.load offset=16384 {au})", f"(i64.load offset=24576 {au})", "i64")
+w("    (global.get $bad))")
+# the same past the end of memory: must trap (and store nothing)
+for (name, op, t, n) in [("stv32", "i32.store", "i32", 4), ("stv64", "i64.store", "i64", 8),
+                         ("stv8", "i32.store8", "i32", 1), ("stv16", "i64.store16", "i64", 2)]:
+    w(f'  (func (export "{name}_oob") (param $p i32) (result i32)')
+    w(f"    ({op} offset=4 (i32.add (local.get $p) (i32.const 4)) ({t}.const -1))")
+    w(f"    ({op} offset=16 (local.get $p) ({t}.const 0)) (i32.const 0))")
+w('''  (func (export "peek8") (param $a i32) (result i32) (i32.load8_u (local.get $a)))
+  (func (export "poke8") (param $a i32) (param $v i32) (result i32)
+    (i32.store8 (local.get $a) (local.get $v)) (i32.const 0))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
