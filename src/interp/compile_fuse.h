@@ -37,9 +37,13 @@ static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
 }
 
 static bool store_const(comp *c, unsigned idx, uint32_t offset);
+static void store_pair(comp *c);
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     uint32_t val = 0;
-    if (store && store_const(c, idx, offset)) return;
+    if (store && store_const(c, idx, offset)) {
+        store_pair(c);
+        return;
+    }
     if (store) {
         ventry ve = pop_entry(c);
         val = entry_slot(c, &ve, c->nvs);
@@ -47,7 +51,10 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     ventry ae = pop_entry(c);
     ventry m = addr_of(c, &ae, c->nvs, offset);
     if (store) {
-        if (!try_rmw(c, &m, idx, val)) emit_addr_op(c, &m, idx, val);
+        if (!try_rmw(c, &m, idx, val)) {
+            emit_addr_op(c, &m, idx, val);
+            store_pair(c);
+        }
         return;
     }
     m.lop = (uint8_t)(idx - WEX__OPI_I32_LOAD);
@@ -627,4 +634,58 @@ static bool store_const(comp *c, unsigned idx, uint32_t offset) {
     emit(c, (uint32_t)k);
     emit(c, m.off);
     return true;
+}
+
+/* The store instruction in code words [p, end), if it is one: a plain store
+ * of a slot in the P or I form, or a STOREV_*. Sets its words (k 0 for the P
+ * form), its width (0..3: 32, 64, 8, 16 bits, the STOREV order) and whether
+ * its value is a constant. */
+typedef struct {
+    uint32_t w[4]; /* a, k, value, off */
+    unsigned width;
+    bool imm;
+} store_parts;
+
+static bool store_at(comp *c, size_t p, size_t end, store_parts *s) {
+    static const uint8_t widths[] = {0, 1, 0, 1, 2, 3, 2, 3, 0}; /* I32_STORE ... I64_STORE32 */
+    const uint32_t nst = WEX__IOP_I64_STORE32 - WEX__IOP_I32_STORE + 1;
+    uint32_t op = c->code[p];
+    const uint32_t *x = c->code + p + 1;
+    if (op >= WEX__IOP_I32_STORE && op < WEX__IOP_I32_STORE + nst && p + 4 == end) {
+        *s = (store_parts){{x[0], 0, x[1], x[2]}, widths[op - WEX__IOP_I32_STORE], false};
+    } else if (op >= WEX__IOP_I32_STORE_I && op < WEX__IOP_I32_STORE_I + nst && p + 5 == end) {
+        *s = (store_parts){{x[0], x[1], x[2], x[3]}, widths[op - WEX__IOP_I32_STORE_I], false};
+    } else if (op >= WEX__IOP_STOREV_32 && op <= WEX__IOP_STOREV_16 && p + 5 == end) {
+        *s = (store_parts){{x[0], x[1], x[2], x[3]}, op - WEX__IOP_STOREV_32, true};
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Two stores in a row (session 4): struct fields initialised one after
+ * another, a list's `p->next = q; q->prev = p`, memset's unrolled body. A
+ * store just emitted right after another of the same width, both with slot
+ * values or both with constants (P, I forms, STOREV), joins it: STORE2_* or
+ * STOREV2_*, one dispatch. The first's words keep their operator's offset
+ * in the backtrace table, the second's (from the fifth word) the current
+ * one, which the handler's trap in the second store points at.
+ */
+static void store_pair(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    store_parts s1, s2;
+    if (c->oom || p == NONE || q == NONE || p >= q || !store_at(c, p, q, &s1) ||
+        !store_at(c, q, c->len, &s2) || s1.width != s2.width || s1.imm != s2.imm)
+        return;
+    uint32_t here = c->op_off;
+    c->op_off = pc_offset_of(c, p);
+    c->len = p; /* take both back; the table's pairs past p go with them */
+    emit_op(c, (s1.imm ? WEX__IOP_STOREV2_32 : WEX__IOP_STORE2_32) + s1.width);
+    for (unsigned k = 0; k < 4; k++)
+        emit(c, s1.w[k]);
+    c->op_off = here;
+    for (unsigned k = 0; k < 4; k++)
+        emit(c, s2.w[k]);
+    c->prev_op_start = c->pprev_op_start = NONE;
 }

@@ -461,6 +461,14 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_STOREV_64:
     case WEX__IOP_STOREV_8:
     case WEX__IOP_STOREV_16: return 5;
+    case WEX__IOP_STORE2_32:
+    case WEX__IOP_STORE2_64:
+    case WEX__IOP_STORE2_8:
+    case WEX__IOP_STORE2_16:
+    case WEX__IOP_STOREV2_32:
+    case WEX__IOP_STOREV2_64:
+    case WEX__IOP_STOREV2_8:
+    case WEX__IOP_STOREV2_16: return 9;
     default:
         if (op >= WEX__IOP_BR_ADDI2_I32_EQ && op <= WEX__IOP_BR_ADDI2_I32_GE_U_IMM) return 8;
         if (op >= WEX__IOP_BR_ADDI3_I32_EQ && op <= WEX__IOP_BR_ADDI3_I32_GE_U_IMM) return 11;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 26 /* STOREV_* */
+#define WEX__INTERP_FORMAT_VERSION 28 /* STOREV_*, STORE2_*, STOREV2_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -387,12 +387,22 @@
  *   STOREV_32 ... STOREV_8  a, k, imm, off: store a constant, ea = (uint32)(a + k) + off
  *     (the P form with k 0); the 64-bit one sign-extends imm. The widths of
  *     every store operator of a constant map to one of these.
+ *   STORE2_32 ... STORE2_16  a, k, v, off, a2, k2, v2, off2: two stores of slots of the
+ *     same width in a row (any bases), in order; STOREV2_* the same of two constants.
  */
 #define WEX__IOPS_STOREV(X)                                                                        \
     X(STOREV_32)                                                                                   \
     X(STOREV_64)                                                                                   \
     X(STOREV_8)                                                                                    \
-    X(STOREV_16)
+    X(STOREV_16)                                                                                   \
+    X(STORE2_32)                                                                                   \
+    X(STORE2_64)                                                                                   \
+    X(STORE2_8)                                                                                    \
+    X(STORE2_16)                                                                                   \
+    X(STOREV2_32)                                                                                  \
+    X(STOREV2_64)                                                                                  \
+    X(STOREV2_8)                                                                                   \
+    X(STOREV2_16)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -1258,6 +1258,31 @@ L_BR_TABLE_IA : {
     STOREV(L_STOREV_64, uint64_t, 8, (int64_t)(int32_t)ip[3])
     STOREV(L_STOREV_8, uint8_t, 1, ip[3])
     STOREV(L_STOREV_16, uint16_t, 2, ip[3])
+    /* Two stores in a row: the second's words from ip[5]; a trap in it
+     * comes after the first took effect, with ip at those words (they name
+     * the second's operator). */
+#define STORE2(label, T, n, v1, v2)                                                                \
+    label : {                                                                                      \
+        uint64_t ea = (uint64_t)(uint32_t)(S(1) + ip[2]) + ip[4];                                  \
+        STB(ea, n, 0);                                                                             \
+        T v_ = (T)(v1);                                                                            \
+        memcpy(mb + ea, &v_, n);                                                                   \
+        ea = (uint64_t)(uint32_t)(S(5) + ip[6]) + ip[8];                                           \
+        STB(ea, n, 5);                                                                             \
+        v_ = (T)(v2);                                                                              \
+        memcpy(mb + ea, &v_, n);                                                                   \
+        ip += 9;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE2(L_STORE2_32, uint32_t, 4, S(3), S(7))
+    STORE2(L_STORE2_64, uint64_t, 8, S(3), S(7))
+    STORE2(L_STORE2_8, uint8_t, 1, S(3), S(7))
+    STORE2(L_STORE2_16, uint16_t, 2, S(3), S(7))
+    STORE2(L_STOREV2_32, uint32_t, 4, ip[3], ip[7])
+    STORE2(L_STOREV2_64, uint64_t, 8, (int64_t)(int32_t)ip[3], (int64_t)(int32_t)ip[7])
+    STORE2(L_STOREV2_8, uint8_t, 1, ip[3], ip[7])
+    STORE2(L_STOREV2_16, uint16_t, 2, ip[3], ip[7])
+#undef STORE2
 #undef STOREV
 #undef STB
 

@@ -410,6 +410,43 @@ for (name, op, t, n) in [("stv32", "i32.store", "i32", 4), ("stv64", "i64.store"
     w(f'  (func (export "{name}_oob") (param $p i32) (result i32)')
     w(f"    ({op} offset=4 (i32.add (local.get $p) (i32.const 4)) ({t}.const -1))")
     w(f"    ({op} offset=16 (local.get $p) ({t}.const 0)) (i32.const 0))")
+# two stores in a row (STORE2_*, STOREV2_*): each width, slot values and
+# constants, P and I forms, two bases, and overlapping addresses (the order
+# shows); against the same stores with their values through calls
+st2 = [("i32.store", "i32", 4), ("i64.store", "i64", 8), ("f32.store", "f32", 4), ("f64.store", "f64", 8),
+       ("i32.store8", "i32", 1), ("i32.store16", "i32", 2), ("i64.store8", "i64", 1),
+       ("i64.store16", "i64", 2), ("i64.store32", "i64", 4)]
+def cvt(t, e):
+    return {"i32": e, "i64": f"(i64.extend_i32_s {e})", "f32": f"(f32.convert_i32_s {e})",
+            "f64": f"(f64.convert_i32_s {e})"}[t]
+w('  (func (export "store_pairs") (param $p i32) (param $i i32) (param $x i32) (result i32)')
+w("    (local $q i32) (local $y i32)")
+w("    (local.set $q (i32.add (local.get $p) (i32.const 40))) (local.set $y (i32.xor (local.get $x) (i32.const -1)))")
+for (op, t, n) in st2:
+    for (a1, a2) in [("(local.get $p)", "(local.get $q)"),
+                     ("(i32.add (local.get $p) (i32.const 8))", "(local.get $p)"),
+                     ("(local.get $p)", f"(i32.add (local.get $p) (i32.const {max(n // 2, 1)}))"),
+                     ("(i32.add (local.get $q) (i32.const 3))", "(i32.add (local.get $p) (i32.const 5))")]:
+        for (v1, v2) in [(cvt(t, "(local.get $x)"), cvt(t, "(local.get $y)")),
+                         (f"({t}.const 0)", f"({t}.const -1)"), (f"({t}.const 7)", f"({t}.const 0x7fffffff)")]:
+            for base in (16384, 24576):
+                w(f"    (i64.store offset={base} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+                w(f"    (i64.store offset={base + 8} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+                w(f"    (i64.store offset={base + 40} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+                w(f"    (i64.store offset={base + 48} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+            w(f"    ({op} offset=16384 {a1} {v1}) ({op} offset=16384 {a2} {v2})")
+            w(f"    ({op} offset=24576 {a1} (call $id_{t} {v1})) ({op} offset=24576 {a2} (call $id_{t} {v2}))")
+            for d in (0, 8, 40, 48):
+                check(f"(i64.load offset={16384 + d} (call $id_i32 (local.get $p)))",
+                      f"(i64.load offset={24576 + d} (call $id_i32 (local.get $p)))", "i64")
+w("    (global.get $bad))")
+# past the end of memory, slot values (the constant ones are stv*_oob)
+for (name, op, t, n) in [("sts32", "i32.store", "i32", 4), ("sts64", "i64.store", "i64", 8),
+                         ("sts8", "i32.store8", "i32", 1), ("sts16", "i64.store16", "i64", 2)]:
+    w(f'  (func (export "{name}_oob") (param $p i32) (result i32) (local $m {t}) (local $z {t})')
+    w(f"    (local.set $m ({t}.const -1))")
+    w(f"    ({op} offset=4 (i32.add (local.get $p) (i32.const 4)) (local.get $m))")
+    w(f"    ({op} offset=16 (local.get $p) (local.get $z)) (i32.const 0))")
 w('''  (func (export "peek8") (param $a i32) (result i32) (i32.load8_u (local.get $a)))
   (func (export "poke8") (param $a i32) (param $v i32) (result i32)
     (i32.store8 (local.get $a) (local.get $v)) (i32.const 0))''')
