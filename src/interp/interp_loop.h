@@ -291,12 +291,13 @@ L_RET:
         ip = fr->ip;
         fp = fr->fp;
         /* The base moves only with the instance; the size matters only to
-         * explicit checks (the callee may have grown memory). */
-        if (WEX__CHECKED || fr->inst != inst) {
-            inst = fr->inst;
-            cm = inst->module->compiled;
-            RELOAD_MEM();
-        }
+         * explicit checks (the callee may have grown memory). The common
+         * case dispatches on its own (gcc then keeps this path short however
+         * it allocates the loop's registers). */
+        if (!WEX__CHECKED && fr->inst == inst) NEXT();
+        inst = fr->inst;
+        cm = inst->module->compiled;
+        RELOAD_MEM();
     }
     NEXT();
 L_STOP:
