@@ -689,3 +689,30 @@ static void store_pair(comp *c) {
         emit(c, s2.w[k]);
     c->prev_op_start = c->pprev_op_start = NONE;
 }
+
+/*
+ * Constants and copies in a row (session 4): call arguments and select
+ * operands set up one after another, a loop's counters reset. A CONST32
+ * right after a CONST32 or a MOVE, or a MOVE right after a CONST32 (no label
+ * between), joins it: CONST32_2, MOVE_CONST32, CONST32_MOVE, run in program
+ * order. Returns false (nothing emitted) if there is no such instruction.
+ */
+static bool pair_merge(comp *c, bool is_const, uint32_t dst, uint32_t x) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || p + 3 != c->len) return false;
+    uint32_t op = c->code[p];
+    if (op == WEX__IOP_CONST32)
+        c->code[p] = is_const ? WEX__IOP_CONST32_2 : WEX__IOP_CONST32_MOVE;
+    else if (op == WEX__IOP_MOVE && is_const)
+        c->code[p] = WEX__IOP_MOVE_CONST32;
+    else
+        return false;
+    emit(c, dst);
+    emit(c, x);
+    c->prev_op_start = c->pprev_op_start = NONE;
+    /* the second part is the last value written (a local.set may retarget
+     * a constant's; a copy's is never retargeted, as a MOVE's) */
+    c->last_dst_site = is_const ? c->len - 2 : NONE;
+    c->last_dst_pos = dst;
+    return true;
+}

@@ -469,6 +469,9 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_STOREV2_64:
     case WEX__IOP_STOREV2_8:
     case WEX__IOP_STOREV2_16: return 9;
+    case WEX__IOP_CONST32_2:
+    case WEX__IOP_MOVE_CONST32:
+    case WEX__IOP_CONST32_MOVE: return 5;
     default:
         if (op >= WEX__IOP_BR_ADDI2_I32_EQ && op <= WEX__IOP_BR_ADDI2_I32_GE_U_IMM) return 8;
         if (op >= WEX__IOP_BR_ADDI3_I32_EQ && op <= WEX__IOP_BR_ADDI3_I32_GE_U_IMM) return 11;

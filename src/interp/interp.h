@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 28 /* STOREV_*, STORE2_*, STOREV2_* */
+#define WEX__INTERP_FORMAT_VERSION 29 /* STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ... */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -402,7 +402,10 @@
     X(STOREV2_32)                                                                                  \
     X(STOREV2_64)                                                                                  \
     X(STOREV2_8)                                                                                   \
-    X(STOREV2_16)
+    X(STOREV2_16)                                                                                  \
+    X(CONST32_2)    /* d, k, d2, k2: two CONST32, in order */                                      \
+    X(MOVE_CONST32) /* d, s, d2, k: MOVE, then CONST32 */                                          \
+    X(CONST32_MOVE) /* d, k, d2, s: CONST32, then MOVE */
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -1286,6 +1286,22 @@ L_BR_TABLE_IA : {
 #undef STORE2
 #undef STOREV
 #undef STB
+    /* Constants and copies in a row (session 4). */
+L_CONST32_2:
+    S(1) = ip[2];
+    S(3) = ip[4];
+    ip += 5;
+    NEXT();
+L_MOVE_CONST32:
+    S(1) = S(2);
+    S(3) = ip[4];
+    ip += 5;
+    NEXT();
+L_CONST32_MOVE:
+    S(1) = ip[2];
+    S(3) = S(4);
+    ip += 5;
+    NEXT();
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

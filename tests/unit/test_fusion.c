@@ -148,6 +148,10 @@ static void stores(env_t *e, wex_bounds_t b) {
         }
     }
     free(bytes);
+    for (size_t x = 0; x < 5; x++) {
+        wex_val_t v = wex_val_i32(xs[x]);
+        expect_clean(e, "const_pairs", &v, 1);
+    }
 }
 
 static void run(wex_bounds_t b) {

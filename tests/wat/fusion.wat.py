@@ -450,6 +450,37 @@ for (name, op, t, n) in [("sts32", "i32.store", "i32", 4), ("sts64", "i64.store"
 w('''  (func (export "peek8") (param $a i32) (result i32) (i32.load8_u (local.get $a)))
   (func (export "poke8") (param $a i32) (param $v i32) (result i32)
     (i32.store8 (local.get $a) (local.get $v)) (i32.const 0))''')
+# constants and copies in a row (CONST32_2, MOVE_CONST32, CONST32_MOVE):
+# into locals (retargeted), a copy of a local just set, a local overwritten
+# right after its copy, call arguments and select operands
+w('''  (func $sub3 (param i32 i32 i32) (result i32)
+    (i32.sub (i32.sub (local.get 0) (i32.mul (local.get 1) (i32.const 3))) (local.get 2)))
+  (func (export "const_pairs") (param $x i32) (result i32) (local $a i32) (local $b i32) (local $c i32)
+    (local.set $a (i32.const 5)) (local.set $b (i32.const -7))''')
+check("(local.get $a)", "(call $id_i32 (i32.const 5))", "i32")
+check("(local.get $b)", "(call $id_i32 (i32.const -7))", "i32")
+w("    (local.set $a (local.get $x)) (local.set $b (i32.const 0x7fffffff))")
+check("(local.get $a)", "(call $id_i32 (local.get $x))", "i32")
+check("(local.get $b)", "(call $id_i32 (i32.const 0x7fffffff))", "i32")
+w("    (local.set $a (i32.const 3)) (local.set $b (local.get $a))")
+check("(local.get $b)", "(call $id_i32 (i32.const 3))", "i32")
+w("    (local.set $a (local.get $x)) (local.set $b (local.get $a)) (local.set $a (i32.const 9))")
+check("(local.get $b)", "(call $id_i32 (local.get $x))", "i32")
+check("(local.get $a)", "(call $id_i32 (i32.const 9))", "i32")
+w("    (local.set $c (i32.const 1)) (local.set $a (local.get $c)) (local.set $c (local.get $x))")
+check("(local.get $a)", "(call $id_i32 (i32.const 1))", "i32")
+check("(local.get $c)", "(call $id_i32 (local.get $x))", "i32")
+check("(call $sub3 (i32.const 100) (i32.const 7) (local.get $x))",
+      "(call $sub3 (call $id_i32 (i32.const 100)) (call $id_i32 (i32.const 7)) (call $id_i32 (local.get $x)))", "i32")
+check("(call $sub3 (local.get $x) (i32.const -2) (i32.const 11))",
+      "(call $sub3 (call $id_i32 (local.get $x)) (call $id_i32 (i32.const -2)) (call $id_i32 (i32.const 11)))", "i32")
+check("(call $sub3 (i32.const 4) (local.get $x) (local.get $a))",
+      "(call $sub3 (call $id_i32 (i32.const 4)) (call $id_i32 (local.get $x)) (call $id_i32 (local.get $a)))", "i32")
+check("(select (i32.const 10) (i32.const 20) (local.get $x))",
+      "(select (call $id_i32 (i32.const 10)) (call $id_i32 (i32.const 20)) (call $id_i32 (local.get $x)))", "i32")
+check("(select (local.get $x) (i32.const 20) (i32.and (local.get $x) (i32.const 1)))",
+      "(select (call $id_i32 (local.get $x)) (call $id_i32 (i32.const 20)) (call $id_i32 (i32.and (local.get $x) (i32.const 1))))", "i32")
+w("    (global.get $bad))")
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
