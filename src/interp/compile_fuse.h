@@ -38,6 +38,7 @@ static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
 
 static bool store_const(comp *c, unsigned idx, uint32_t offset);
 static void store_pair(comp *c);
+static bool store_result(comp *c, const ventry *m, unsigned idx, uint32_t val);
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     uint32_t val = 0;
     if (store && store_const(c, idx, offset)) {
@@ -51,7 +52,7 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     ventry ae = pop_entry(c);
     ventry m = addr_of(c, &ae, c->nvs, offset);
     if (store) {
-        if (!try_rmw(c, &m, idx, val)) {
+        if (!try_rmw(c, &m, idx, val) && !store_result(c, &m, idx, val)) {
             emit_addr_op(c, &m, idx, val);
             store_pair(c);
         }
@@ -714,5 +715,35 @@ static bool pair_merge(comp *c, bool is_const, uint32_t dst, uint32_t x) {
      * a constant's; a copy's is never retargeted, as a MOVE's) */
     c->last_dst_site = is_const ? c->len - 2 : NONE;
     c->last_dst_pos = dst;
+    return true;
+}
+
+/*
+ * An i32 result stored right away (session 4): `p->head = size | 1`, a
+ * pointer bumped and saved. An i32.store in the P form of the value that the
+ * I32_ADD_IMM, I32_OR_IMM or I32_ADD just emitted computed turns it into
+ * its _ST variant (the result is still written to its slot). The store's
+ * words come after the operator's, under the store's module offset. Returns
+ * false if it does not apply.
+ */
+static bool store_result(comp *c, const ventry *m, unsigned idx, uint32_t val) {
+    size_t p = c->last_op_start;
+    if (c->oom || idx != WEX__OPI_I32_STORE || m->form != F_P || p == NONE || p + 4 != c->len ||
+        c->last_dst_site != p + 1 || c->code[p + 1] != val)
+        return false;
+    uint32_t op = c->code[p];
+    if (op == WEX__IOP_I32_ADD_IMM)
+        op = WEX__IOP_I32_ADD_IMM_ST;
+    else if (op == WEX__IOP_I32_OR_IMM)
+        op = WEX__IOP_I32_OR_IMM_ST;
+    else if (op == WEX__IOP_I32_ADD)
+        op = WEX__IOP_I32_ADD_ST;
+    else
+        return false;
+    c->code[p] = op;
+    emit(c, m->a);
+    emit(c, m->off);
+    c->last_dst_site = NONE;
+    c->prev_op_start = c->pprev_op_start = NONE;
     return true;
 }

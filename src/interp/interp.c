@@ -472,6 +472,9 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_CONST32_2:
     case WEX__IOP_MOVE_CONST32:
     case WEX__IOP_CONST32_MOVE: return 5;
+    case WEX__IOP_I32_ADD_IMM_ST:
+    case WEX__IOP_I32_OR_IMM_ST:
+    case WEX__IOP_I32_ADD_ST: return 6;
     default:
         if (op >= WEX__IOP_BR_ADDI2_I32_EQ && op <= WEX__IOP_BR_ADDI2_I32_GE_U_IMM) return 8;
         if (op >= WEX__IOP_BR_ADDI3_I32_EQ && op <= WEX__IOP_BR_ADDI3_I32_GE_U_IMM) return 11;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 29 /* STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ... */
+#define WEX__INTERP_FORMAT_VERSION 30 /* STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -403,9 +403,12 @@
     X(STOREV2_64)                                                                                  \
     X(STOREV2_8)                                                                                   \
     X(STOREV2_16)                                                                                  \
-    X(CONST32_2)    /* d, k, d2, k2: two CONST32, in order */                                      \
-    X(MOVE_CONST32) /* d, s, d2, k: MOVE, then CONST32 */                                          \
-    X(CONST32_MOVE) /* d, k, d2, s: CONST32, then MOVE */
+    X(CONST32_2)      /* d, k, d2, k2: two CONST32, in order */                                    \
+    X(MOVE_CONST32)   /* d, s, d2, k: MOVE, then CONST32 */                                        \
+    X(CONST32_MOVE)   /* d, k, d2, s: CONST32, then MOVE */                                        \
+    X(I32_ADD_IMM_ST) /* d, a, k, p, off: d = a + k, then i32.store [p + off] = d */               \
+    X(I32_OR_IMM_ST)  /* d, a, k, p, off: d = a | k, then the store */                             \
+    X(I32_ADD_ST)     /* d, a, b, p, off: d = a + b, then the store */
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

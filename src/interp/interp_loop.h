@@ -1284,6 +1284,23 @@ L_BR_TABLE_IA : {
     STORE2(L_STOREV2_8, uint8_t, 1, ip[3], ip[7])
     STORE2(L_STOREV2_16, uint16_t, 2, ip[3], ip[7])
 #undef STORE2
+    /* An i32 result stored right away (`p->head = size | 1`): the result
+     * slot is written first, so a base that is that slot sees it, as in
+     * the two instructions; a trap in the store has ip at its words. */
+#define OPST(label, expr)                                                                          \
+    label : {                                                                                      \
+        uint32_t v_ = (expr);                                                                      \
+        S(1) = v_;                                                                                 \
+        uint64_t ea = (uint64_t)(uint32_t)S(4) + ip[5];                                            \
+        STB(ea, 4, 4);                                                                             \
+        memcpy(mb + ea, &v_, 4);                                                                   \
+        ip += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    OPST(L_I32_ADD_IMM_ST, (uint32_t)S(2) + ip[3])
+    OPST(L_I32_OR_IMM_ST, (uint32_t)S(2) | ip[3])
+    OPST(L_I32_ADD_ST, (uint32_t)S(2) + (uint32_t)S(3))
+#undef OPST
 #undef STOREV
 #undef STB
     /* Constants and copies in a row (session 4). */

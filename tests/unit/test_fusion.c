@@ -147,6 +147,20 @@ static void stores(env_t *e, wex_bounds_t b) {
             wex_error_delete(err);
         }
     }
+    for (size_t a = 0; a < 4; a++)
+        for (size_t x = 0; x < 5; x++) {
+            wex_val_t args[2] = {wex_val_i32(ps[a]), wex_val_i32(xs[x])};
+            expect_clean(e, "store_results", args, 2);
+        }
+    call_p(e, "stres_oob", 65536 - 12, true);
+    CHECK_EQ_INT(peek8(e, 65536 - 4), ((65536 - 12) & 0xff) | 1);
+    wex_error_t *err = call_p(e, "stres_oob", 65536 - 11, false);
+    wex_frame_t fr;
+    if (b == WEX_BOUNDS_EXPLICIT && wex_error_frame(err, 0, &fr)) { /* the store, not the or */
+        CHECK_EQ_INT(bytes[fr.module_offset], 0x36);
+        CHECK_EQ_INT(bytes[fr.module_offset + 2], 8);
+    }
+    wex_error_delete(err);
     free(bytes);
     for (size_t x = 0; x < 5; x++) {
         wex_val_t v = wex_val_i32(xs[x]);

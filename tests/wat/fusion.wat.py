@@ -481,6 +481,25 @@ check("(select (i32.const 10) (i32.const 20) (local.get $x))",
 check("(select (local.get $x) (i32.const 20) (i32.and (local.get $x) (i32.const 1)))",
       "(select (call $id_i32 (local.get $x)) (call $id_i32 (i32.const 20)) (call $id_i32 (i32.and (local.get $x) (i32.const 1))))", "i32")
 w("    (global.get $bad))")
+# an i32 result stored right away (I32_ADD_IMM_ST, I32_OR_IMM_ST, I32_ADD_ST),
+# kept by a local.tee too, and past the end of memory (the trap is the store's)
+w('''  (func (export "store_results") (param $p i32) (param $x i32) (result i32) (local $t i32) (local $q i32)
+    (local.set $q (i32.add (local.get $p) (i32.const 24)))''')
+for (e, k) in [("(i32.add (local.get $x) (i32.const {k}))", "5"), ("(i32.add (local.get $x) (i32.const {k}))", "-1"),
+               ("(i32.or (local.get $x) (i32.const {k}))", "1"), ("(i32.or (local.get $x) (i32.const {k}))", "0x80000000"),
+               ("(i32.add (local.get $x) (local.get ${k}))", "p")]:
+    ef = e.format(k=k)
+    eu = "(call $id_i32 " + ef.replace("(local.get $x)", "(call $id_i32 (local.get $x))") + ")"
+    for (a, au) in [("(local.get $p)", "(call $id_i32 (local.get $p))"), ("(local.get $q)", "(call $id_i32 (local.get $q))")]:
+        w(f"    (i32.store offset=16384 {a} {ef})")
+        w(f"    (i32.store offset=24576 {au} {eu})")
+        check(f"(i32.load offset=16384 {au})", f"(i32.load offset=24576 {au})", "i32")
+        w(f"    (i32.store offset=16388 {a} (local.tee $t {ef}))")
+        check("(local.get $t)", eu, "i32")
+        check(f"(i32.load offset=16388 {au})", eu, "i32")
+w("    (global.get $bad))")
+w('''  (func (export "stres_oob") (param $p i32) (result i32)
+    (i32.store offset=8 (local.get $p) (i32.or (local.get $p) (i32.const 1))) (i32.const 0))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
