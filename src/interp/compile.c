@@ -555,6 +555,7 @@ static void emit_addr_op(comp *c, const ventry *m, unsigned idx, uint32_t x) {
     }
 }
 
+static bool pair_merge(comp *c, bool is_const, uint32_t dst, uint32_t x);
 /* A copy between slots; one right after another (no label between) joins
  * it, up to MOVE4 (runs of copies, as when a loop rotates its variables). */
 static void emit_move(comp *c, uint32_t dst, uint32_t src) {
@@ -569,6 +570,7 @@ static void emit_move(comp *c, uint32_t dst, uint32_t src) {
         c->prev_op_start = NONE;
         return;
     }
+    if (pair_merge(c, false, dst, src)) return;
     emit_op(c, WEX__IOP_MOVE);
     emit(c, dst);
     emit(c, src);
@@ -606,6 +608,7 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
             emit(c, (uint32_t)e->k);
             emit(c, (uint32_t)(e->k >> 32));
         } else {
+            if (pair_merge(c, true, dst, (uint32_t)e->k)) return;
             emit_op(c, WEX__IOP_CONST32);
             emit(c, dst);
             emit(c, (uint32_t)e->k);
@@ -883,7 +886,8 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
             p += 7;
         else if (op == WEX__IOP_MOVE || op == WEX__IOP_CONST32)
             p += 3;
-        else if (op == WEX__IOP_MOVE2)
+        else if (op == WEX__IOP_MOVE2 || op == WEX__IOP_CONST32_2 || op == WEX__IOP_MOVE_CONST32 ||
+                 op == WEX__IOP_CONST32_MOVE)
             p += 5;
         else
             break;

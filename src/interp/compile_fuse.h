@@ -43,8 +43,15 @@ static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
     return true;
 }
 
+static bool store_const(comp *c, unsigned idx, uint32_t offset);
+static void store_pair(comp *c);
+static bool store_result(comp *c, const ventry *m, unsigned idx, uint32_t val);
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     uint32_t val = 0;
+    if (store && store_const(c, idx, offset)) {
+        store_pair(c);
+        return;
+    }
     if (store) {
         ventry ve = pop_entry(c);
         val = entry_slot(c, &ve, c->nvs);
@@ -52,7 +59,10 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     ventry ae = pop_entry(c);
     ventry m = addr_of(c, &ae, c->nvs, offset);
     if (store) {
-        if (!try_rmw(c, &m, idx, val)) emit_addr_op(c, &m, idx, val);
+        if (!try_rmw(c, &m, idx, val) && !store_result(c, &m, idx, val)) {
+            emit_addr_op(c, &m, idx, val);
+            store_pair(c);
+        }
         return;
     }
     m.lop = (uint8_t)(idx - WEX__OPI_I32_LOAD);
@@ -929,6 +939,159 @@ static bool br_table_addi(comp *c, const ventry *ke, uint32_t key, uint32_t n) {
     emit(c, a);
     emit(c, k);
     c->op_off = here;
+    c->prev_op_start = c->pprev_op_start = NONE;
+    return true;
+}
+
+/*
+ * Stores of a constant (session 4): `p->next = 0`, memset's zero words. A
+ * store whose value is a pending constant and whose address is a slot or a
+ * slot plus a constant (the P and I forms) becomes a STOREV_*, with the value
+ * as an immediate, instead of a CONST32/CONST64 into a slot and the store.
+ * Each store operator maps to the STOREV of its width (f32.store of a
+ * constant stores its bits; i64.store32 the low word); a 64-bit constant only
+ * when it is a sign-extended 32-bit one. Returns false (nothing popped) for
+ * other shapes.
+ */
+static bool store_const(comp *c, unsigned idx, uint32_t offset) {
+    if (c->nvs < 2 || c->vs[c->nvs - 1].kind != E_CONST) return false;
+    uint64_t k = c->vs[c->nvs - 1].k;
+    const ventry *ae = &c->vs[c->nvs - 2];
+    if (ae->kind == E_LEA || is_i32_const(ae)) return false; /* the R, S, K forms */
+    uint32_t op;
+    switch (idx) {
+    case WEX__OPI_I32_STORE:
+    case WEX__OPI_F32_STORE:
+    case WEX__OPI_I64_STORE32: op = WEX__IOP_STOREV_32; break;
+    case WEX__OPI_I64_STORE:
+    case WEX__OPI_F64_STORE:
+        if ((uint64_t)(int64_t)(int32_t)(uint32_t)k != k) return false;
+        op = WEX__IOP_STOREV_64;
+        break;
+    case WEX__OPI_I32_STORE8:
+    case WEX__OPI_I64_STORE8: op = WEX__IOP_STOREV_8; break;
+    case WEX__OPI_I32_STORE16:
+    case WEX__OPI_I64_STORE16: op = WEX__IOP_STOREV_16; break;
+    default: return false;
+    }
+    pop_entry(c);
+    ventry a = pop_entry(c);
+    ventry m = addr_of(c, &a, c->nvs, offset);
+    emit_op(c, op);
+    emit(c, m.a);
+    emit(c, m.form == F_I ? (uint32_t)m.k : 0);
+    emit(c, (uint32_t)k);
+    emit(c, m.off);
+    return true;
+}
+
+/* The store instruction in code words [p, end), if it is one: a plain store
+ * of a slot in the P or I form, or a STOREV_*. Sets its words (k 0 for the P
+ * form), its width (0..3: 32, 64, 8, 16 bits, the STOREV order) and whether
+ * its value is a constant. */
+typedef struct {
+    uint32_t w[4]; /* a, k, value, off */
+    unsigned width;
+    bool imm;
+} store_parts;
+
+static bool store_at(comp *c, size_t p, size_t end, store_parts *s) {
+    static const uint8_t widths[] = {0, 1, 0, 1, 2, 3, 2, 3, 0}; /* I32_STORE ... I64_STORE32 */
+    const uint32_t nst = WEX__IOP_I64_STORE32 - WEX__IOP_I32_STORE + 1;
+    uint32_t op = c->code[p];
+    const uint32_t *x = c->code + p + 1;
+    if (op >= WEX__IOP_I32_STORE && op < WEX__IOP_I32_STORE + nst && p + 4 == end) {
+        *s = (store_parts){{x[0], 0, x[1], x[2]}, widths[op - WEX__IOP_I32_STORE], false};
+    } else if (op >= WEX__IOP_I32_STORE_I && op < WEX__IOP_I32_STORE_I + nst && p + 5 == end) {
+        *s = (store_parts){{x[0], x[1], x[2], x[3]}, widths[op - WEX__IOP_I32_STORE_I], false};
+    } else if (op >= WEX__IOP_STOREV_32 && op <= WEX__IOP_STOREV_16 && p + 5 == end) {
+        *s = (store_parts){{x[0], x[1], x[2], x[3]}, op - WEX__IOP_STOREV_32, true};
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Two stores in a row (session 4): struct fields initialised one after
+ * another, a list's `p->next = q; q->prev = p`, memset's unrolled body. A
+ * store just emitted right after another of the same width, both with slot
+ * values or both with constants (P, I forms, STOREV), joins it: STORE2_* or
+ * STOREV2_*, one dispatch. The first's words keep their operator's offset
+ * in the backtrace table, the second's (from the fifth word) the current
+ * one, which the handler's trap in the second store points at.
+ */
+static void store_pair(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    store_parts s1, s2;
+    if (c->oom || p == NONE || q == NONE || p >= q || !store_at(c, p, q, &s1) ||
+        !store_at(c, q, c->len, &s2) || s1.width != s2.width || s1.imm != s2.imm)
+        return;
+    uint32_t here = c->op_off;
+    c->op_off = pc_offset_of(c, p);
+    c->len = p; /* take both back; the table's pairs past p go with them */
+    emit_op(c, (s1.imm ? WEX__IOP_STOREV2_32 : WEX__IOP_STORE2_32) + s1.width);
+    for (unsigned k = 0; k < 4; k++)
+        emit(c, s1.w[k]);
+    c->op_off = here;
+    for (unsigned k = 0; k < 4; k++)
+        emit(c, s2.w[k]);
+    c->prev_op_start = c->pprev_op_start = NONE;
+}
+
+/*
+ * Constants and copies in a row (session 4): call arguments and select
+ * operands set up one after another, a loop's counters reset. A CONST32
+ * right after a CONST32 or a MOVE, or a MOVE right after a CONST32 (no label
+ * between), joins it: CONST32_2, MOVE_CONST32, CONST32_MOVE, run in program
+ * order. Returns false (nothing emitted) if there is no such instruction.
+ */
+static bool pair_merge(comp *c, bool is_const, uint32_t dst, uint32_t x) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || p + 3 != c->len) return false;
+    uint32_t op = c->code[p];
+    if (op == WEX__IOP_CONST32)
+        c->code[p] = is_const ? WEX__IOP_CONST32_2 : WEX__IOP_CONST32_MOVE;
+    else if (op == WEX__IOP_MOVE && is_const)
+        c->code[p] = WEX__IOP_MOVE_CONST32;
+    else
+        return false;
+    emit(c, dst);
+    emit(c, x);
+    c->prev_op_start = c->pprev_op_start = NONE;
+    /* the second part is the last value written (a local.set may retarget
+     * a constant's; a copy's is never retargeted, as a MOVE's) */
+    c->last_dst_site = is_const ? c->len - 2 : NONE;
+    c->last_dst_pos = dst;
+    return true;
+}
+
+/*
+ * An i32 result stored right away (session 4): `p->head = size | 1`, a
+ * pointer bumped and saved. An i32.store in the P form of the value that the
+ * I32_ADD_IMM, I32_OR_IMM or I32_ADD just emitted computed turns it into
+ * its _ST variant (the result is still written to its slot). The store's
+ * words come after the operator's, under the store's module offset. Returns
+ * false if it does not apply.
+ */
+static bool store_result(comp *c, const ventry *m, unsigned idx, uint32_t val) {
+    size_t p = c->last_op_start;
+    if (c->oom || idx != WEX__OPI_I32_STORE || m->form != F_P || p == NONE || p + 4 != c->len ||
+        c->last_dst_site != p + 1 || c->code[p + 1] != val)
+        return false;
+    uint32_t op = c->code[p];
+    if (op == WEX__IOP_I32_ADD_IMM)
+        op = WEX__IOP_I32_ADD_IMM_ST;
+    else if (op == WEX__IOP_I32_OR_IMM)
+        op = WEX__IOP_I32_OR_IMM_ST;
+    else if (op == WEX__IOP_I32_ADD)
+        op = WEX__IOP_I32_ADD_ST;
+    else
+        return false;
+    c->code[p] = op;
+    emit(c, m->a);
+    emit(c, m->off);
+    c->last_dst_site = NONE;
     c->prev_op_start = c->pprev_op_start = NONE;
     return true;
 }

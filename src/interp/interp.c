@@ -466,6 +466,24 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_BR_TABLE_MIA: return 9 + ip[1];
     case WEX__IOP_BR_TABLE_MRA: return 11 + ip[1];
     case WEX__IOP_BR_TABLE_MSA: return 10 + ip[1];
+    case WEX__IOP_STOREV_32:
+    case WEX__IOP_STOREV_64:
+    case WEX__IOP_STOREV_8:
+    case WEX__IOP_STOREV_16: return 5;
+    case WEX__IOP_STORE2_32:
+    case WEX__IOP_STORE2_64:
+    case WEX__IOP_STORE2_8:
+    case WEX__IOP_STORE2_16:
+    case WEX__IOP_STOREV2_32:
+    case WEX__IOP_STOREV2_64:
+    case WEX__IOP_STOREV2_8:
+    case WEX__IOP_STOREV2_16: return 9;
+    case WEX__IOP_CONST32_2:
+    case WEX__IOP_MOVE_CONST32:
+    case WEX__IOP_CONST32_MOVE: return 5;
+    case WEX__IOP_I32_ADD_IMM_ST:
+    case WEX__IOP_I32_OR_IMM_ST:
+    case WEX__IOP_I32_ADD_ST: return 6;
     default:
         if (op >= WEX__IOP_BR_ADDI2_I32_EQ && op <= WEX__IOP_BR_ADDI2_I32_GE_U_IMM) return 8;
         if (op >= WEX__IOP_BR_ADDI3_I32_EQ && op <= WEX__IOP_BR_ADDI3_I32_GE_U_IMM) return 11;

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 27 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs */
+#define WEX__INTERP_FORMAT_VERSION 31 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -112,7 +112,8 @@
     WEX__IOPS_MOPS(X, SS)                                                                          \
     WEX__IOPS_FRAMES(X)                                                                            \
     WEX__IOPS_LOOPS(X)                                                                             \
-    WEX__IOPS_HASHFLOAT(X)
+    WEX__IOPS_HASHFLOAT(X)                                                                         \
+    WEX__IOPS_STOREV(X)
 
 /*
  * Rotate and float fusions (session 4). Xors of rotations of one value (the
@@ -477,6 +478,34 @@
     X(BR_TABLE_MIA)                                                                                \
     X(BR_TABLE_MRA)                                                                                \
     X(BR_TABLE_MSA)
+
+/*
+ * Store fusions (session 4, compile_fuse.h's store_*):
+ *   STOREV_32 ... STOREV_8  a, k, imm, off: store a constant, ea = (uint32)(a + k) + off
+ *     (the P form with k 0); the 64-bit one sign-extends imm. The widths of
+ *     every store operator of a constant map to one of these.
+ *   STORE2_32 ... STORE2_16  a, k, v, off, a2, k2, v2, off2: two stores of slots of the
+ *     same width in a row (any bases), in order; STOREV2_* the same of two constants.
+ */
+#define WEX__IOPS_STOREV(X)                                                                        \
+    X(STOREV_32)                                                                                   \
+    X(STOREV_64)                                                                                   \
+    X(STOREV_8)                                                                                    \
+    X(STOREV_16)                                                                                   \
+    X(STORE2_32)                                                                                   \
+    X(STORE2_64)                                                                                   \
+    X(STORE2_8)                                                                                    \
+    X(STORE2_16)                                                                                   \
+    X(STOREV2_32)                                                                                  \
+    X(STOREV2_64)                                                                                  \
+    X(STOREV2_8)                                                                                   \
+    X(STOREV2_16)                                                                                  \
+    X(CONST32_2)      /* d, k, d2, k2: two CONST32, in order */                                    \
+    X(MOVE_CONST32)   /* d, s, d2, k: MOVE, then CONST32 */                                        \
+    X(CONST32_MOVE)   /* d, k, d2, s: CONST32, then MOVE */                                        \
+    X(I32_ADD_IMM_ST) /* d, a, k, p, off: d = a + k, then i32.store [p + off] = d */               \
+    X(I32_OR_IMM_ST)  /* d, a, k, p, off: d = a | k, then the store */                             \
+    X(I32_ADD_ST)     /* d, a, b, p, off: d = a + b, then the store */
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -291,12 +291,13 @@ L_RET:
         ip = fr->ip;
         fp = fr->fp;
         /* The base moves only with the instance; the size matters only to
-         * explicit checks (the callee may have grown memory). */
-        if (WEX__CHECKED || fr->inst != inst) {
-            inst = fr->inst;
-            cm = inst->module->compiled;
-            RELOAD_MEM();
-        }
+         * explicit checks (the callee may have grown memory). The common
+         * case dispatches on its own (gcc then keeps this path short however
+         * it allocates the loop's registers). */
+        if (!WEX__CHECKED && fr->inst == inst) NEXT();
+        inst = fr->inst;
+        cm = inst->module->compiled;
+        RELOAD_MEM();
     }
     NEXT();
 L_STOP:
@@ -1438,6 +1439,94 @@ L_I32_ANDN:
 #undef FPN_MULADD
 #undef FPN_MULSUB
 #undef FPN_SUBMUL
+
+    /* ------------------------------------------------ stores (session 4) */
+    /* The bounds check of a store at e of n bytes; a trap first moves ip by
+     * adj words, to the part of a fused instruction the failing operator's
+     * words start at (the backtrace names that operator). */
+#if WEX__CHECKED
+#define STB(e, n, adj)                                                                             \
+    if (WEX__UNLIKELY((e) + (n) > msz) &&                                                          \
+        (e) + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE))) {                \
+        ip += (adj);                                                                               \
+        TRAP(WEX_TRAP_MEMORY_OOB);                                                                 \
+    }
+#else
+#define STB(e, n, adj) (void)0
+#endif
+#define STOREV(label, T, n, conv)                                                                  \
+    label : {                                                                                      \
+        uint64_t ea = (uint64_t)(uint32_t)(S(1) + ip[2]) + ip[4];                                  \
+        STB(ea, n, 0);                                                                             \
+        T v_ = (T)(conv);                                                                          \
+        memcpy(mb + ea, &v_, n);                                                                   \
+        ip += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STOREV(L_STOREV_32, uint32_t, 4, ip[3])
+    STOREV(L_STOREV_64, uint64_t, 8, (int64_t)(int32_t)ip[3])
+    STOREV(L_STOREV_8, uint8_t, 1, ip[3])
+    STOREV(L_STOREV_16, uint16_t, 2, ip[3])
+    /* Two stores in a row: the second's words from ip[5]; a trap in it
+     * comes after the first took effect, with ip at those words (they name
+     * the second's operator). */
+#define STORE2(label, T, n, v1, v2)                                                                \
+    label : {                                                                                      \
+        uint64_t ea = (uint64_t)(uint32_t)(S(1) + ip[2]) + ip[4];                                  \
+        STB(ea, n, 0);                                                                             \
+        T v_ = (T)(v1);                                                                            \
+        memcpy(mb + ea, &v_, n);                                                                   \
+        ea = (uint64_t)(uint32_t)(S(5) + ip[6]) + ip[8];                                           \
+        STB(ea, n, 5);                                                                             \
+        v_ = (T)(v2);                                                                              \
+        memcpy(mb + ea, &v_, n);                                                                   \
+        ip += 9;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE2(L_STORE2_32, uint32_t, 4, S(3), S(7))
+    STORE2(L_STORE2_64, uint64_t, 8, S(3), S(7))
+    STORE2(L_STORE2_8, uint8_t, 1, S(3), S(7))
+    STORE2(L_STORE2_16, uint16_t, 2, S(3), S(7))
+    STORE2(L_STOREV2_32, uint32_t, 4, ip[3], ip[7])
+    STORE2(L_STOREV2_64, uint64_t, 8, (int64_t)(int32_t)ip[3], (int64_t)(int32_t)ip[7])
+    STORE2(L_STOREV2_8, uint8_t, 1, ip[3], ip[7])
+    STORE2(L_STOREV2_16, uint16_t, 2, ip[3], ip[7])
+#undef STORE2
+    /* An i32 result stored right away (`p->head = size | 1`): the result
+     * slot is written first, so a base that is that slot sees it, as in
+     * the two instructions; a trap in the store has ip at its words. */
+#define OPST(label, expr)                                                                          \
+    label : {                                                                                      \
+        uint32_t v_ = (expr);                                                                      \
+        S(1) = v_;                                                                                 \
+        uint64_t ea = (uint64_t)(uint32_t)S(4) + ip[5];                                            \
+        STB(ea, 4, 4);                                                                             \
+        memcpy(mb + ea, &v_, 4);                                                                   \
+        ip += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    OPST(L_I32_ADD_IMM_ST, (uint32_t)S(2) + ip[3])
+    OPST(L_I32_OR_IMM_ST, (uint32_t)S(2) | ip[3])
+    OPST(L_I32_ADD_ST, (uint32_t)S(2) + (uint32_t)S(3))
+#undef OPST
+#undef STOREV
+#undef STB
+    /* Constants and copies in a row (session 4). */
+L_CONST32_2:
+    S(1) = ip[2];
+    S(3) = ip[4];
+    ip += 5;
+    NEXT();
+L_MOVE_CONST32:
+    S(1) = S(2);
+    S(3) = ip[4];
+    ip += 5;
+    NEXT();
+L_CONST32_MOVE:
+    S(1) = ip[2];
+    S(3) = S(4);
+    ip += 5;
+    NEXT();
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

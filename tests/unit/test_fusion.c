@@ -73,6 +73,102 @@ static wex_val_t f64v(double d) {
     return v;
 }
 
+/* Call export name(p): it must trap with an out-of-bounds access (err is
+ * returned for the caller to look at) or, if ok, succeed. */
+static wex_error_t *call_p(env_t *e, const char *name, int32_t p, bool ok) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
+    wex_val_t a = wex_val_i32(p), r;
+    wex_error_t *err = wex_func_call(e->store, ex.of.func, &a, 1, &r, 1);
+    if (ok) {
+        if (err)
+            wex_test_fail(__FILE__, __LINE__, "%s(%d): %s", name, (int)p, wex_error_message(err));
+        return NULL;
+    }
+    CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+    return err;
+}
+
+static int peek8(env_t *e, int32_t a) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, "peek8", 5, &ex));
+    wex_val_t v = wex_val_i32(a), r;
+    CHECK(wex_func_call(e->store, ex.of.func, &v, 1, &r, 1) == NULL);
+    return (int)r.of.i32;
+}
+
+static void poke8(env_t *e, int32_t a, int32_t v) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, "poke8", 5, &ex));
+    wex_val_t args[2] = {wex_val_i32(a), wex_val_i32(v)}, r;
+    CHECK(wex_func_call(e->store, ex.of.func, args, 2, &r, 1) == NULL);
+}
+
+/* Session 4: stores of constants (STOREV_*), in every form and width, two
+ * stores in a row (STORE2_*, STOREV2_*), and both past the end of memory:
+ * `store [p + 8] = -1; store [p + 16] = 0` with the first, then the second
+ * out of bounds (the first has taken effect; with explicit checks, the
+ * backtrace names the failing store: its memarg offset, 4 or 16, is the
+ * third byte at its module offset). */
+static void stores(env_t *e, wex_bounds_t b) {
+    static const int32_t ps[] = {0, 4, 100, 1000}, is[] = {0, 1, 7, 255};
+    static const int32_t xs[] = {0, 1, -1, 123456789, INT32_MIN};
+    for (size_t a = 0; a < 4; a++) {
+        wex_val_t args[3] = {wex_val_i32(ps[a]), wex_val_i32(is[a]), wex_val_i32(0)};
+        expect_clean(e, "store_consts", args, 2);
+        for (size_t x = 0; x < 5; x++) {
+            args[2] = wex_val_i32(xs[x]);
+            expect_clean(e, "store_pairs", args, 3);
+        }
+    }
+    size_t len;
+    uint8_t *bytes = wex_test_read_wasm("fusion.wasm", &len);
+    static const struct {
+        const char *name;
+        int32_t n;
+    } sv[] = {{"stv32_oob", 4}, {"stv64_oob", 8}, {"stv8_oob", 1}, {"stv16_oob", 2},
+              {"sts32_oob", 4}, {"sts64_oob", 8}, {"sts8_oob", 1}, {"sts16_oob", 2}};
+    for (size_t k = 0; k < 8; k++) {
+        int32_t n = sv[k].n, fit = 65536 - 16 - n;
+        call_p(e, sv[k].name, fit, true);
+        CHECK_EQ_INT(peek8(e, fit + 8), 0xff);
+        CHECK_EQ_INT(peek8(e, fit + 16), 0);
+        for (int second = 0; second < 2; second++) {
+            int32_t p = second ? fit + 1 : 65536 - 8 - n + 1;
+            bool in = p + 8 < 65536; /* (a byte store past the end is all out) */
+            if (in) poke8(e, p + 8, 0);
+            wex_error_t *err = call_p(e, sv[k].name, p, false);
+            /* the first store happened exactly when the second trapped */
+            if (in) CHECK_EQ_INT(peek8(e, p + 8), second ? 0xff : 0);
+            wex_frame_t fr;
+            if (b == WEX_BOUNDS_EXPLICIT && wex_error_frame(err, 0, &fr)) {
+                CHECK(fr.module_offset > 0 && (size_t)fr.module_offset + 2 < len);
+                CHECK_EQ_INT(bytes[fr.module_offset + 2], second ? 16 : 4);
+            }
+            wex_error_delete(err);
+        }
+    }
+    for (size_t a = 0; a < 4; a++)
+        for (size_t x = 0; x < 5; x++) {
+            wex_val_t args[2] = {wex_val_i32(ps[a]), wex_val_i32(xs[x])};
+            expect_clean(e, "store_results", args, 2);
+        }
+    call_p(e, "stres_oob", 65536 - 12, true);
+    CHECK_EQ_INT(peek8(e, 65536 - 4), ((65536 - 12) & 0xff) | 1);
+    wex_error_t *err = call_p(e, "stres_oob", 65536 - 11, false);
+    wex_frame_t fr;
+    if (b == WEX_BOUNDS_EXPLICIT && wex_error_frame(err, 0, &fr)) { /* the store, not the or */
+        CHECK_EQ_INT(bytes[fr.module_offset], 0x36);
+        CHECK_EQ_INT(bytes[fr.module_offset + 2], 8);
+    }
+    wex_error_delete(err);
+    free(bytes);
+    for (size_t x = 0; x < 5; x++) {
+        wex_val_t v = wex_val_i32(xs[x]);
+        expect_clean(e, "const_pairs", &v, 1);
+    }
+}
+
 static void run(wex_bounds_t b) {
     env_t e = load(b);
     wex_extern_t init;
@@ -190,6 +286,7 @@ static void run(wex_bounds_t b) {
     err = wex_func_call(e.store, oob.of.func, &from, 1, &r, 1);
     CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
     wex_error_delete(err);
+    stores(&e, b);
     unload(&e);
 }
 

@@ -593,6 +593,129 @@ w("    (global.get $bad))")
 w('''  (func (export "ldtrap") (param $p i32) (param $x f64) (result f64)
     (f64.store (local.get $p) (f64.sub (f64.load (local.get $p)) (f64.mul (f64.mul (local.get $x) (local.get $x)) (f64.sqrt (local.get $x)))))
     (f64.load (local.get $p)))''')
+# Session 4, stores: a constant stored (STOREV_*) in each address form (the
+# R, S and K forms are not fused: they must still work), every store operator
+# and width, constants that fit an immediate and ones that do not; the 8
+# bytes around each store start as all ones, so a wrong width shows
+stv_ops = [("i32.store", "i32", ["0", "-1", "0x12345678", "0x80000000"]),
+           ("i32.store8", "i32", ["0", "-1", "0x1ff", "0x80"]),
+           ("i32.store16", "i32", ["0", "-1", "0x18001", "0x7fff"]),
+           ("i64.store", "i64", ["0", "-1", "0x7fffffff", "-0x80000000", "0x80000000", "0x123456789a", "-0x80000001"]),
+           ("i64.store8", "i64", ["0", "-1", "0x1234567890ab"]),
+           ("i64.store16", "i64", ["0", "-2", "0x1234567890ab"]),
+           ("i64.store32", "i64", ["0", "-3", "0x1234567890ab", "0xffffffff80000000"]),
+           ("f32.store", "f32", ["0", "-0", "1.5", "nan", "-inf"]),
+           ("f64.store", "f64", ["0", "-0", "1", "nan:0x1", "-1e300"])]
+stv_addrs = ["(local.get $p)", "(i32.add (local.get $p) (i32.const 12))",
+             "(i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))",
+             "(i32.add (i32.shl (local.get $i) (i32.const 3)) (i32.const 64))", "(i32.const 40)"]
+w('  (func (export "store_consts") (param $p i32) (param $i i32) (result i32)')
+for (op, t, ks) in stv_ops:
+    for k in ks:
+        for af in stv_addrs:
+            au = f"(call $id_i32 {af})"
+            w(f"    (i64.store offset=16384 {au} (call $id_i64 (i64.const -1)))")
+            w(f"    (i64.store offset=24576 {au} (call $id_i64 (i64.const -1)))")
+            w(f"    ({op} offset=16384 {af} ({t}.const {k}))")
+            w(f"    ({op} offset=24576 {au} (call $id_{t} ({t}.const {k})))")
+            check(f"(i64.load offset=16384 {au})", f"(i64.load offset=24576 {au})", "i64")
+w("    (global.get $bad))")
+# the same past the end of memory: must trap (and store nothing)
+for (name, op, t, n) in [("stv32", "i32.store", "i32", 4), ("stv64", "i64.store", "i64", 8),
+                         ("stv8", "i32.store8", "i32", 1), ("stv16", "i64.store16", "i64", 2)]:
+    w(f'  (func (export "{name}_oob") (param $p i32) (result i32)')
+    w(f"    ({op} offset=4 (i32.add (local.get $p) (i32.const 4)) ({t}.const -1))")
+    w(f"    ({op} offset=16 (local.get $p) ({t}.const 0)) (i32.const 0))")
+# two stores in a row (STORE2_*, STOREV2_*): each width, slot values and
+# constants, P and I forms, two bases, and overlapping addresses (the order
+# shows); against the same stores with their values through calls
+st2 = [("i32.store", "i32", 4), ("i64.store", "i64", 8), ("f32.store", "f32", 4), ("f64.store", "f64", 8),
+       ("i32.store8", "i32", 1), ("i32.store16", "i32", 2), ("i64.store8", "i64", 1),
+       ("i64.store16", "i64", 2), ("i64.store32", "i64", 4)]
+def cvt(t, e):
+    return {"i32": e, "i64": f"(i64.extend_i32_s {e})", "f32": f"(f32.convert_i32_s {e})",
+            "f64": f"(f64.convert_i32_s {e})"}[t]
+w('  (func (export "store_pairs") (param $p i32) (param $i i32) (param $x i32) (result i32)')
+w("    (local $q i32) (local $y i32)")
+w("    (local.set $q (i32.add (local.get $p) (i32.const 40))) (local.set $y (i32.xor (local.get $x) (i32.const -1)))")
+for (op, t, n) in st2:
+    for (a1, a2) in [("(local.get $p)", "(local.get $q)"),
+                     ("(i32.add (local.get $p) (i32.const 8))", "(local.get $p)"),
+                     ("(local.get $p)", f"(i32.add (local.get $p) (i32.const {max(n // 2, 1)}))"),
+                     ("(i32.add (local.get $q) (i32.const 3))", "(i32.add (local.get $p) (i32.const 5))")]:
+        for (v1, v2) in [(cvt(t, "(local.get $x)"), cvt(t, "(local.get $y)")),
+                         (f"({t}.const 0)", f"({t}.const -1)"), (f"({t}.const 7)", f"({t}.const 0x7fffffff)")]:
+            for base in (16384, 24576):
+                w(f"    (i64.store offset={base} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+                w(f"    (i64.store offset={base + 8} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+                w(f"    (i64.store offset={base + 40} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+                w(f"    (i64.store offset={base + 48} (call $id_i32 (local.get $p)) (call $id_i64 (i64.const -1)))")
+            w(f"    ({op} offset=16384 {a1} {v1}) ({op} offset=16384 {a2} {v2})")
+            w(f"    ({op} offset=24576 {a1} (call $id_{t} {v1})) ({op} offset=24576 {a2} (call $id_{t} {v2}))")
+            for d in (0, 8, 40, 48):
+                check(f"(i64.load offset={16384 + d} (call $id_i32 (local.get $p)))",
+                      f"(i64.load offset={24576 + d} (call $id_i32 (local.get $p)))", "i64")
+w("    (global.get $bad))")
+# past the end of memory, slot values (the constant ones are stv*_oob)
+for (name, op, t, n) in [("sts32", "i32.store", "i32", 4), ("sts64", "i64.store", "i64", 8),
+                         ("sts8", "i32.store8", "i32", 1), ("sts16", "i64.store16", "i64", 2)]:
+    w(f'  (func (export "{name}_oob") (param $p i32) (result i32) (local $m {t}) (local $z {t})')
+    w(f"    (local.set $m ({t}.const -1))")
+    w(f"    ({op} offset=4 (i32.add (local.get $p) (i32.const 4)) (local.get $m))")
+    w(f"    ({op} offset=16 (local.get $p) (local.get $z)) (i32.const 0))")
+w('''  (func (export "peek8") (param $a i32) (result i32) (i32.load8_u (local.get $a)))
+  (func (export "poke8") (param $a i32) (param $v i32) (result i32)
+    (i32.store8 (local.get $a) (local.get $v)) (i32.const 0))''')
+# constants and copies in a row (CONST32_2, MOVE_CONST32, CONST32_MOVE):
+# into locals (retargeted), a copy of a local just set, a local overwritten
+# right after its copy, call arguments and select operands
+w('''  (func $sub3 (param i32 i32 i32) (result i32)
+    (i32.sub (i32.sub (local.get 0) (i32.mul (local.get 1) (i32.const 3))) (local.get 2)))
+  (func (export "const_pairs") (param $x i32) (result i32) (local $a i32) (local $b i32) (local $c i32)
+    (local.set $a (i32.const 5)) (local.set $b (i32.const -7))''')
+check("(local.get $a)", "(call $id_i32 (i32.const 5))", "i32")
+check("(local.get $b)", "(call $id_i32 (i32.const -7))", "i32")
+w("    (local.set $a (local.get $x)) (local.set $b (i32.const 0x7fffffff))")
+check("(local.get $a)", "(call $id_i32 (local.get $x))", "i32")
+check("(local.get $b)", "(call $id_i32 (i32.const 0x7fffffff))", "i32")
+w("    (local.set $a (i32.const 3)) (local.set $b (local.get $a))")
+check("(local.get $b)", "(call $id_i32 (i32.const 3))", "i32")
+w("    (local.set $a (local.get $x)) (local.set $b (local.get $a)) (local.set $a (i32.const 9))")
+check("(local.get $b)", "(call $id_i32 (local.get $x))", "i32")
+check("(local.get $a)", "(call $id_i32 (i32.const 9))", "i32")
+w("    (local.set $c (i32.const 1)) (local.set $a (local.get $c)) (local.set $c (local.get $x))")
+check("(local.get $a)", "(call $id_i32 (i32.const 1))", "i32")
+check("(local.get $c)", "(call $id_i32 (local.get $x))", "i32")
+check("(call $sub3 (i32.const 100) (i32.const 7) (local.get $x))",
+      "(call $sub3 (call $id_i32 (i32.const 100)) (call $id_i32 (i32.const 7)) (call $id_i32 (local.get $x)))", "i32")
+check("(call $sub3 (local.get $x) (i32.const -2) (i32.const 11))",
+      "(call $sub3 (call $id_i32 (local.get $x)) (call $id_i32 (i32.const -2)) (call $id_i32 (i32.const 11)))", "i32")
+check("(call $sub3 (i32.const 4) (local.get $x) (local.get $a))",
+      "(call $sub3 (call $id_i32 (i32.const 4)) (call $id_i32 (local.get $x)) (call $id_i32 (local.get $a)))", "i32")
+check("(select (i32.const 10) (i32.const 20) (local.get $x))",
+      "(select (call $id_i32 (i32.const 10)) (call $id_i32 (i32.const 20)) (call $id_i32 (local.get $x)))", "i32")
+check("(select (local.get $x) (i32.const 20) (i32.and (local.get $x) (i32.const 1)))",
+      "(select (call $id_i32 (local.get $x)) (call $id_i32 (i32.const 20)) (call $id_i32 (i32.and (local.get $x) (i32.const 1))))", "i32")
+w("    (global.get $bad))")
+# an i32 result stored right away (I32_ADD_IMM_ST, I32_OR_IMM_ST, I32_ADD_ST),
+# kept by a local.tee too, and past the end of memory (the trap is the store's)
+w('''  (func (export "store_results") (param $p i32) (param $x i32) (result i32) (local $t i32) (local $q i32)
+    (local.set $q (i32.add (local.get $p) (i32.const 24)))''')
+for (e, k) in [("(i32.add (local.get $x) (i32.const {k}))", "5"), ("(i32.add (local.get $x) (i32.const {k}))", "-1"),
+               ("(i32.or (local.get $x) (i32.const {k}))", "1"), ("(i32.or (local.get $x) (i32.const {k}))", "0x80000000"),
+               ("(i32.add (local.get $x) (local.get ${k}))", "p")]:
+    ef = e.format(k=k)
+    eu = "(call $id_i32 " + ef.replace("(local.get $x)", "(call $id_i32 (local.get $x))") + ")"
+    for (a, au) in [("(local.get $p)", "(call $id_i32 (local.get $p))"), ("(local.get $q)", "(call $id_i32 (local.get $q))")]:
+        w(f"    (i32.store offset=16384 {a} {ef})")
+        w(f"    (i32.store offset=24576 {au} {eu})")
+        check(f"(i32.load offset=16384 {au})", f"(i32.load offset=24576 {au})", "i32")
+        w(f"    (i32.store offset=16388 {a} (local.tee $t {ef}))")
+        check("(local.get $t)", eu, "i32")
+        check(f"(i32.load offset=16388 {au})", eu, "i32")
+w("    (global.get $bad))")
+w('''  (func (export "stres_oob") (param $p i32) (result i32)
+    (i32.store offset=8 (local.get $p) (i32.or (local.get $p) (i32.const 1))) (i32.const 0))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
