@@ -1070,9 +1070,11 @@ static void translate(comp *c, const wex__opinfo *op) {
         wex__read_s33(r, &s64);
         block_type(c, s64, &np, &nr);
         uint32_t cond = pop(c);
+        size_t lb = loadbr_find(c);
         fused f = try_fuse(c, cond);
         materialize_from(c, 0);
         emit_cond(c, &f, false);
+        loadbr_fuse(c, lb);
         emit(c, 0);
         uint32_t site = (uint32_t)c->len;
         push_ctrl(c, K_IF, np, nr);
@@ -1104,13 +1106,16 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_BR_IF: {
         wex__read_u32(r, &u);
         uint32_t cond = pop(c);
+        size_t lb = loadbr_find(c);
         fused f = try_fuse(c, cond);
         ctrl *t = &c->cs[c->ncs - 1 - u];
         if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
             if (!try_fuse_addi(c, &f)) emit_cond(c, &f, true);
+            loadbr_fuse(c, lb);
             emit_target(c, t);
         } else {
             emit_cond(c, &f, false);
+            loadbr_fuse(c, lb);
             emit(c, 0);
             size_t skip = c->len - 1;
             emit_br(c, u);

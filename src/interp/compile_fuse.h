@@ -584,3 +584,80 @@ static bool br_table_addi(comp *c, const ventry *ke, uint32_t key, uint32_t n) {
     c->prev_op_start = c->pprev_op_start = NONE;
     return true;
 }
+
+/*
+ * Loads fused with the branch right after them (session 4): `if (*p == 0)`,
+ * `while (s[i] != c)`, where the loaded value is also kept (a local.tee) and
+ * so cannot be folded away. The branch's first operand must be the load's
+ * destination (a compare with it second is mirrored). Only the load's opcode
+ * word changes (LB_*, see interp.h); the branch stays a whole instruction
+ * after it. loadbr_find, called before the branch's condition is fused,
+ * names the load that may end up right before the branch: the last
+ * instruction, or the one before a comparison the branch may take back.
+ */
+static int loadbr_load(uint32_t op) {
+    static const uint32_t loads[8] = {WEX__IOP_I32_LOAD,      WEX__IOP_I32_LOAD_I,
+                                      WEX__IOP_I32_LOAD_R,    WEX__IOP_I32_LOAD_K,
+                                      WEX__IOP_I32_LOAD8_U,   WEX__IOP_I32_LOAD8_U_I,
+                                      WEX__IOP_I32_LOAD8_U_R, WEX__IOP_I32_LOAD8_U_K};
+    for (int j = 0; j < 8; j++)
+        if (loads[j] == op) return j;
+    return -1;
+}
+
+/* Words of load j of loadbr_load's list (P, I, R, K forms). */
+static size_t loadbr_words(int j) {
+    static const uint8_t words[4] = {4, 5, 7, 4};
+    return words[j & 3];
+}
+
+static size_t loadbr_find(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || q == NONE) return NONE;
+    int lq = loadbr_load(c->code[q]);
+    if (lq >= 0 && q + loadbr_words(lq) == c->len) return q;
+    int lp = p == NONE ? -1 : loadbr_load(c->code[p]);
+    if (lp >= 0 && p + loadbr_words(lp) == q) return p;
+    return NONE;
+}
+
+/* After the branch's opcode and operand words (not its offset): fuse the
+ * load found at p into it if they are adjacent and of the listed kinds. */
+static void loadbr_fuse(comp *c, size_t p) {
+    size_t q = c->last_op_start;
+    if (c->oom || p == NONE || q == NONE) return;
+    int li = loadbr_load(c->code[p]);
+    if (li < 0 || p + loadbr_words(li) != q) return;
+    uint32_t op = c->code[q], dst = c->code[p + 1];
+    int k;
+    switch (op) {
+    case WEX__IOP_BR_IF_Z: k = 0; break;
+    case WEX__IOP_BR_IF_NZ: k = 1; break;
+    case WEX__IOP_BR_I32_EQ: k = 2; break;
+    case WEX__IOP_BR_I32_NE: k = 3; break;
+    case WEX__IOP_BR_I32_LT_U: k = 4; break;
+    case WEX__IOP_BR_I32_GT_U: k = 5; break;
+    case WEX__IOP_BR_I32_LE_U: k = 6; break;
+    case WEX__IOP_BR_I32_GE_U: k = 7; break;
+    default: return;
+    }
+    if (c->len != q + (k < 2 ? 2 : 3)) return;
+    if (c->code[q + 1] != dst) {
+        /* b op a for the value second: the mirrored comparison */
+        static const uint32_t mirror[8] = {0,
+                                           0,
+                                           WEX__IOP_BR_I32_EQ,
+                                           WEX__IOP_BR_I32_NE,
+                                           WEX__IOP_BR_I32_GT_U,
+                                           WEX__IOP_BR_I32_LT_U,
+                                           WEX__IOP_BR_I32_GE_U,
+                                           WEX__IOP_BR_I32_LE_U};
+        if (k < 2 || c->code[q + 2] != dst) return;
+        c->code[q] = mirror[k];
+        c->code[q + 2] = c->code[q + 1];
+        c->code[q + 1] = dst;
+        k ^= k >= 4 ? 1 : 0;
+    }
+    c->code[p] = WEX__IOP_LB_I32_LOAD_BR_IF_Z + (uint32_t)li * 8 + (uint32_t)k;
+    barrier(c);
+}

@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 25 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A */
+#define WEX__INTERP_FORMAT_VERSION 26 /* LB_* (load and branch) */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -111,7 +111,8 @@
     WEX__IOPS_MOPS(X, RS)                                                                          \
     WEX__IOPS_MOPS(X, SS)                                                                          \
     WEX__IOPS_FRAMES(X)                                                                            \
-    WEX__IOPS_LOOPS(X)
+    WEX__IOPS_LOOPS(X)                                                                             \
+    WEX__IOPS_LOADBR(X)
 
 /*
  * Prologue and branch-move fusions (compile.c, frame_fuse_*):
@@ -380,6 +381,36 @@
     X(BR_TABLE_MIA)                                                                                \
     X(BR_TABLE_MRA)                                                                                \
     X(BR_TABLE_MSA)
+
+/*
+ * Loads fused with the instruction right after them (session 4, compile.c's
+ * loadbr_*): the load's words and the next instruction's words both stay as
+ * they were (the second keeps its own opcode word, so the backtrace table,
+ * the dump and a jump to it are unchanged); only the load's opcode word
+ * names the pair, and its handler runs both with one dispatch.
+ *   LB_<load>_<branch>: an i32 load (P, I, R, K forms; 32 or 8 bits
+ *     unsigned), then a branch whose first operand is the loaded value:
+ *     BR_IF_Z, BR_IF_NZ, BR_I32_EQ ... BR_I32_GE_U (the unsigned ones).
+ *     Index: LB_I32_LOAD_BR_IF_Z + load * 8 + branch (loadbr_kind).
+ */
+#define WEX__IOPS_LOADBR_K(X, L)                                                                   \
+    X(LB_##L##_BR_IF_Z)                                                                            \
+    X(LB_##L##_BR_IF_NZ)                                                                           \
+    X(LB_##L##_EQ)                                                                                 \
+    X(LB_##L##_NE)                                                                                 \
+    X(LB_##L##_LT_U)                                                                               \
+    X(LB_##L##_GT_U)                                                                               \
+    X(LB_##L##_LE_U)                                                                               \
+    X(LB_##L##_GE_U)
+#define WEX__IOPS_LOADBR(X)                                                                        \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD)                                                                \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD_I)                                                              \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD_R)                                                              \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD_K)                                                              \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U)                                                             \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_I)                                                           \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_R)                                                           \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_K)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -1231,6 +1231,70 @@ L_BR_TABLE_IA : {
 #undef BOUND
 #undef I32
 
+    /* ------------------------------------------------ loads and the next instruction (session 4)
+     */
+#if WEX__CHECKED /* as in the memory section */
+#define BOUND(n)                                                                                   \
+    if (WEX__UNLIKELY(ea + (n) > msz) &&                                                           \
+        ea + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE)))                   \
+    TRAP(WEX_TRAP_MEMORY_OOB)
+#else
+#define BOUND(n) (void)0
+#endif
+#define EALB_P(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    BOUND(n)
+#define EALB_I(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
+    BOUND(n)
+#define EALB_R(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
+    BOUND(n)
+#define EALB_K(n)                                                                                  \
+    uint64_t ea = (uint64_t)ip[2] + ip[3];                                                         \
+    BOUND(n)
+    /* LB_*: the load (lw words), then the branch's words at b_: its opcode,
+     * the loaded value's slot, the other operand (compares), the offset. */
+#define LB1(L, T, n, EAF, lw, K, bw, cond)                                                         \
+    L_LB_##L##_##K : {                                                                             \
+        EAF(n);                                                                                    \
+        T v_;                                                                                      \
+        memcpy(&v_, mb + ea, n);                                                                   \
+        uint32_t x_ = v_;                                                                          \
+        S(1) = x_;                                                                                 \
+        const uint32_t *b_ = ip + (lw);                                                            \
+        if (cond) {                                                                                \
+            ip = b_ + (bw)-1 + (int32_t)b_[(bw)-1];                                                \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip = b_ + (bw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define LB(L, T, n, EAF, lw)                                                                       \
+    LB1(L, T, n, EAF, lw, BR_IF_Z, 3, x_ == 0)                                                     \
+    LB1(L, T, n, EAF, lw, BR_IF_NZ, 3, x_ != 0)                                                    \
+    LB1(L, T, n, EAF, lw, EQ, 4, x_ == (uint32_t)fp[b_[2]])                                        \
+    LB1(L, T, n, EAF, lw, NE, 4, x_ != (uint32_t)fp[b_[2]])                                        \
+    LB1(L, T, n, EAF, lw, LT_U, 4, x_ < (uint32_t)fp[b_[2]])                                       \
+    LB1(L, T, n, EAF, lw, GT_U, 4, x_ > (uint32_t)fp[b_[2]])                                       \
+    LB1(L, T, n, EAF, lw, LE_U, 4, x_ <= (uint32_t)fp[b_[2]])                                      \
+    LB1(L, T, n, EAF, lw, GE_U, 4, x_ >= (uint32_t)fp[b_[2]])
+    LB(I32_LOAD, uint32_t, 4, EALB_P, 4)
+    LB(I32_LOAD_I, uint32_t, 4, EALB_I, 5)
+    LB(I32_LOAD_R, uint32_t, 4, EALB_R, 7)
+    LB(I32_LOAD_K, uint32_t, 4, EALB_K, 4)
+    LB(I32_LOAD8_U, uint8_t, 1, EALB_P, 4)
+    LB(I32_LOAD8_U_I, uint8_t, 1, EALB_I, 5)
+    LB(I32_LOAD8_U_R, uint8_t, 1, EALB_R, 7)
+    LB(I32_LOAD8_U_K, uint8_t, 1, EALB_K, 4)
+#undef LB
+#undef LB1
+#undef EALB_P
+#undef EALB_I
+#undef EALB_R
+#undef EALB_K
+#undef BOUND
+
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
 L_LOOP:

@@ -137,6 +137,30 @@ static void run(wex_bounds_t b) {
     err = wex_func_call(e.store, oob.of.func, &from, 1, &r, 1);
     CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
     wex_error_delete(err);
+    /* Session 4: loads fused with the branch after them (LB_*). */
+    for (size_t a = 0; a < 4; a++)
+        for (size_t x = 0; x < 5; x++) {
+            wex_val_t lb[3] = {wex_val_i32(ps[a]), wex_val_i32(is[(a + x) & 3]),
+                               wex_val_i32(x == 4 ? 128 : xs[x])};
+            expect_clean(&e, "loadbr", lb, 3);
+        }
+    static const struct {
+        const char *name;
+        int32_t last; /* the largest $p whose access is inside (with $i = 1) */
+    } lbo[] = {{"loadbr_oob_P", 65532},
+               {"loadbr_oob_I", 65524},
+               {"loadbr_oob_R", 65531},
+               {"loadbr_oob_I8", 65527}};
+    for (size_t j = 0; j < sizeof lbo / sizeof lbo[0]; j++) {
+        CHECK(wex_instance_export(e.inst, lbo[j].name, strlen(lbo[j].name), &oob));
+        wex_val_t ok[2] = {wex_val_i32(lbo[j].last), wex_val_i32(1)};
+        wex_val_t bad[2] = {wex_val_i32(lbo[j].last + 1), wex_val_i32(1)};
+        err = wex_func_call(e.store, oob.of.func, ok, 2, &r, 1);
+        if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", lbo[j].name, wex_error_message(err));
+        err = wex_func_call(e.store, oob.of.func, bad, 2, &r, 1);
+        CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+        wex_error_delete(err);
+    }
     unload(&e);
 }
 

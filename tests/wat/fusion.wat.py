@@ -377,6 +377,46 @@ w('''  (func (export "switch_addi_oob") (param $p i32) (result i32) (local $q i3
           (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $top))
         (local.set $n (i32.add (local.get $n) (i32.const 2))) (br $top)))
     (local.get $n))''')
+# Session 4: a load and the branch right after it (LB_*): br_if and if on the
+# loaded value (kept in a local by local.tee, or not), its eqz, and unsigned
+# and equality compares with the value first or second, against a local that
+# differs ($y) or holds the same value ($w); every address form and both
+# loads (i32.load, i32.load8_u; others stay unfused and are checked anyway)
+w('''  (func (export "loadbr") (param $p i32) (param $i i32) (param $y i32) (result i32) (local $v i32) (local $w i32) (local $r i32)''')
+for (af, au, base) in addrs(0) + [(f"(i32.const 65532)", "(call $id_i32 (i32.const 65532))", 0)]:
+    for ld in ["i32.load", "i32.load8_u", "i32.load16_u"]:
+        lf, lu = f"({ld} offset={base} {af})", f"(call $id_i32 ({ld} offset={base} {au}))"
+        w(f"    (local.set $w {lu})")
+        conds = [("(local.tee $v {})", "{}"), ("(i32.eqz (local.tee $v {}))", "(i32.eqz {})")]
+        for op in ["eq", "ne", "lt_u", "gt_u", "le_u", "ge_u"]:
+            for other in ["(local.get $y)", "(local.get $w)"]:
+                ou = f"(call $id_i32 {other})"
+                conds.append((f"(i32.{op} (local.tee $v {{}}) {other})", f"(i32.{op} {{}} {ou})"))
+                conds.append((f"(i32.{op} {other} (local.tee $v {{}}))", f"(i32.{op} {ou} {{}})"))
+        conds.append(("(i32.ne (local.tee $v {}) (local.get $v))", "(i32.const 0)"))
+        for cf, cu in conds:
+            cf, cu = cf.format(lf), cu.format(lu)
+            exp = f"(i32.add (if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1))) (i32.mul {lu} (i32.const 3)))"
+            w(f"    (local.set $r (i32.const 0))")
+            w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+            w(f"    (local.set $r (i32.const 1))")
+            w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+        # the value not kept: br_if straight on the load's own slot
+        w(f"    (local.set $r (i32.const 0))")
+        w(f"    (block $b (br_if $b {lf}) (local.set $r (i32.const 1)))")
+        check("(local.get $r)", f"(if (result i32) {lu} (then (i32.const 0)) (else (i32.const 1)))", "i32")
+w("    (call $init)")
+w("    (global.get $bad))")
+# the same fused loads past the end of memory: each must trap ($p + $i)
+for name, ld, addr in [("P", "i32.load", "(local.get $p)"),
+                       ("I", "i32.load", "(i32.add (local.get $p) (i32.const 8))"),
+                       ("R", "i32.load8_u", "(i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))"),
+                       ("I8", "i32.load8_u", "(i32.add (local.get $p) (i32.const 8))")]:
+    w(f'''  (func (export "loadbr_oob_{name}") (param $p i32) (param $i i32) (result i32) (local $v i32)
+    (block $b (br_if $b (i32.lt_u (local.tee $v ({ld} {addr})) (local.get $i))) (return (i32.const 7)))
+    (local.get $v))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
