@@ -36,6 +36,8 @@ static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
     return true;
 }
 
+static size_t copy_find(comp *c);
+static void copy_fuse(comp *c, size_t p);
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     uint32_t val = 0;
     if (store) {
@@ -45,7 +47,11 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     ventry ae = pop_entry(c);
     ventry m = addr_of(c, &ae, c->nvs, offset);
     if (store) {
-        if (!try_rmw(c, &m, idx, val)) emit_addr_op(c, &m, idx, val);
+        size_t lp = copy_find(c);
+        if (!try_rmw(c, &m, idx, val)) {
+            emit_addr_op(c, &m, idx, val);
+            copy_fuse(c, lp);
+        }
         return;
     }
     m.lop = (uint8_t)(idx - WEX__OPI_I32_LOAD);
@@ -659,5 +665,48 @@ static void loadbr_fuse(comp *c, size_t p) {
         k ^= k >= 4 ? 1 : 0;
     }
     c->code[p] = WEX__IOP_LB_I32_LOAD_BR_IF_Z + (uint32_t)li * 8 + (uint32_t)k;
+    barrier(c);
+}
+
+/*
+ * Copies (session 4): a load right before a store of the same width of the
+ * loaded value, `*d = *s` (CP_*, see interp.h). Only the load's opcode word
+ * changes; the store stays a whole instruction after it, and the load's
+ * destination is still written (a local.tee may read it later). copy_find,
+ * called right before the store is emitted, names the load if it is the
+ * last instruction; copy_fuse, right after, fuses the two.
+ */
+static const uint32_t copy_loads[9] = {
+    WEX__IOP_I32_LOAD,    WEX__IOP_I32_LOAD_I,    WEX__IOP_I32_LOAD_R,
+    WEX__IOP_I64_LOAD,    WEX__IOP_I64_LOAD_I,    WEX__IOP_I64_LOAD_R,
+    WEX__IOP_I32_LOAD8_U, WEX__IOP_I32_LOAD8_U_I, WEX__IOP_I32_LOAD8_U_R};
+static const uint32_t copy_stores[9] = {
+    WEX__IOP_I32_STORE,  WEX__IOP_I32_STORE_I,  WEX__IOP_I32_STORE_R,
+    WEX__IOP_I64_STORE,  WEX__IOP_I64_STORE_I,  WEX__IOP_I64_STORE_R,
+    WEX__IOP_I32_STORE8, WEX__IOP_I32_STORE8_I, WEX__IOP_I32_STORE8_R};
+
+/* The index of op in a 9-entry list (width * 3 + form), or -1. */
+static int copy_index(const uint32_t *list, uint32_t op) {
+    for (int j = 0; j < 9; j++)
+        if (list[j] == op) return j;
+    return -1;
+}
+
+static size_t copy_find(comp *c) {
+    size_t q = c->last_op_start;
+    if (c->oom || q == NONE) return NONE;
+    int j = copy_index(copy_loads, c->code[q]);
+    return j >= 0 && q + loadbr_words(j % 3) == c->len ? q : NONE;
+}
+
+static void copy_fuse(comp *c, size_t p) {
+    size_t q = c->last_op_start;
+    if (c->oom || p == NONE || q == NONE) return;
+    int l = copy_index(copy_loads, c->code[p]), st = copy_index(copy_stores, c->code[q]);
+    if (l < 0 || st < 0 || l / 3 != st / 3 || p + loadbr_words(l % 3) != q) return;
+    static const uint8_t words[3] = {4, 5, 7}, valw[3] = {2, 3, 5};
+    if (c->len != q + words[st % 3] || c->code[q + valw[st % 3]] != c->code[p + 1]) return;
+    c->code[p] =
+        WEX__IOP_CP_I32_PP + (uint32_t)(l / 3) * 9 + (uint32_t)(l % 3) * 3 + (uint32_t)(st % 3);
     barrier(c);
 }

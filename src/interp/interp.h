@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 26 /* LB_* (load and branch) */
+#define WEX__INTERP_FORMAT_VERSION 27 /* LB_* (load and branch), CP_* (copies) */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -112,7 +112,8 @@
     WEX__IOPS_MOPS(X, SS)                                                                          \
     WEX__IOPS_FRAMES(X)                                                                            \
     WEX__IOPS_LOOPS(X)                                                                             \
-    WEX__IOPS_LOADBR(X)
+    WEX__IOPS_LOADBR(X)                                                                            \
+    WEX__IOPS_COPY(X)
 
 /*
  * Prologue and branch-move fusions (compile.c, frame_fuse_*):
@@ -392,6 +393,11 @@
  *     unsigned), then a branch whose first operand is the loaded value:
  *     BR_IF_Z, BR_IF_NZ, BR_I32_EQ ... BR_I32_GE_U (the unsigned ones).
  *     Index: LB_I32_LOAD_BR_IF_Z + load * 8 + branch (loadbr_kind).
+ *   CP_<width>_<load form><store form>: a load (P, I, R forms), then a
+ *     store of the same width (i32, i64, 8 bits) of the loaded value (`*d =
+ *     *s`); the load's slot is written too. A trap in the store part reports
+ *     the store (ip at its opcode word), after the load succeeded. Index:
+ *     CP_I32_PP + width * 9 + load form * 3 + store form.
  */
 #define WEX__IOPS_LOADBR_K(X, L)                                                                   \
     X(LB_##L##_BR_IF_Z)                                                                            \
@@ -411,6 +417,19 @@
     WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_I)                                                           \
     WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_R)                                                           \
     WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_K)
+
+#define WEX__IOPS_COPY_F(X, W, LF)                                                                 \
+    X(CP_##W##_##LF##P)                                                                            \
+    X(CP_##W##_##LF##I)                                                                            \
+    X(CP_##W##_##LF##R)
+#define WEX__IOPS_COPY_W(X, W)                                                                     \
+    WEX__IOPS_COPY_F(X, W, P)                                                                      \
+    WEX__IOPS_COPY_F(X, W, I)                                                                      \
+    WEX__IOPS_COPY_F(X, W, R)
+#define WEX__IOPS_COPY(X)                                                                          \
+    WEX__IOPS_COPY_W(X, I32)                                                                       \
+    WEX__IOPS_COPY_W(X, I64)                                                                       \
+    WEX__IOPS_COPY_W(X, I32_8)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

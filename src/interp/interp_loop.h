@@ -1289,6 +1289,60 @@ L_BR_TABLE_IA : {
     LB(I32_LOAD8_U_K, uint8_t, 1, EALB_K, 4)
 #undef LB
 #undef LB1
+    /* CP_*: the load (lw words), then the store's words at s_: its opcode,
+     * address words, value slot (the load's destination), offset. The
+     * store's bounds are checked with ip at the store, so that a trap names
+     * it. */
+#if WEX__CHECKED
+#define BOUND2(n)                                                                                  \
+    if (WEX__UNLIKELY(e2 + (n) > msz) &&                                                           \
+        e2 + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE))) {                 \
+        ip = s_;                                                                                   \
+        TRAP(WEX_TRAP_MEMORY_OOB);                                                                 \
+    }
+#else
+#define BOUND2(n) (void)0
+#endif
+#define EACP_P(n)                                                                                  \
+    uint64_t e2 = (uint64_t)(uint32_t)fp[s_[1]] + s_[3];                                           \
+    BOUND2(n)
+#define EACP_I(n)                                                                                  \
+    uint64_t e2 = (uint64_t)(uint32_t)(fp[s_[1]] + s_[2]) + s_[4];                                 \
+    BOUND2(n)
+#define EACP_R(n)                                                                                  \
+    uint64_t e2 =                                                                                  \
+        (uint64_t)(uint32_t)(fp[s_[1]] + ((uint32_t)fp[s_[2]] << s_[3]) + s_[4]) + s_[6];          \
+    BOUND2(n)
+#define CP1(name, T, n, EAF, lw, EAS, sw)                                                          \
+    L_##name : {                                                                                   \
+        EAF(n);                                                                                    \
+        T v_;                                                                                      \
+        memcpy(&v_, mb + ea, n);                                                                   \
+        S(1) = v_;                                                                                 \
+        const uint32_t *s_ = ip + (lw);                                                            \
+        EAS(n);                                                                                    \
+        memcpy(mb + e2, &v_, n);                                                                   \
+        ip = s_ + (sw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define CPL(W, T, n, LF, EAF, lw)                                                                  \
+    CP1(CP_##W##_##LF##P, T, n, EAF, lw, EACP_P, 4)                                                \
+    CP1(CP_##W##_##LF##I, T, n, EAF, lw, EACP_I, 5)                                                \
+    CP1(CP_##W##_##LF##R, T, n, EAF, lw, EACP_R, 7)
+#define CPW(W, T, n)                                                                               \
+    CPL(W, T, n, P, EALB_P, 4)                                                                     \
+    CPL(W, T, n, I, EALB_I, 5)                                                                     \
+    CPL(W, T, n, R, EALB_R, 7)
+    CPW(I32, uint32_t, 4)
+    CPW(I64, uint64_t, 8)
+    CPW(I32_8, uint8_t, 1)
+#undef CPW
+#undef CPL
+#undef CP1
+#undef EACP_P
+#undef EACP_I
+#undef EACP_R
+#undef BOUND2
 #undef EALB_P
 #undef EALB_I
 #undef EALB_R

@@ -417,6 +417,52 @@ for name, ld, addr in [("P", "i32.load", "(local.get $p)"),
     w(f'''  (func (export "loadbr_oob_{name}") (param $p i32) (param $i i32) (result i32) (local $v i32)
     (block $b (br_if $b (i32.lt_u (local.tee $v ({ld} {addr})) (local.get $i))) (return (i32.const 7)))
     (local.get $v))''')
+# Session 4: copies, a load right before a store of the same width of the
+# loaded value (CP_*): i32, i64 and 8-bit, every load form against every
+# store form, with the value kept (local.tee, checked afterwards) or not,
+# and a store address that reads the local the load's tee writes (it must
+# see the old value); each checked against the same copy done through calls
+dsts = ["(local.get $q)", "(i32.add (local.get $q) (i32.const 12))",
+        "(i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))",
+        "(i32.add (i32.shl (local.get $i) (i32.const 3)) (i32.const 64))", "(i32.const 48)"]
+w('''  (func (export "copies") (param $p i32) (param $i i32) (param $q i32) (result i32) (local $v i32) (local $x i64) (local $e i64)''')
+for t, ld, st, vl in [("i32", "i32.load", "i32.store", "$v"), ("i64", "i64.load", "i64.store", "$x"),
+                      ("i32", "i32.load8_u", "i32.store8", "$v")]:
+    et = "(local.get $e)" if t == "i64" else "(i32.wrap_i64 (local.get $e))"
+    for (af, au, base) in addrs(0):
+        for d in dsts:
+            du = f"(call $id_i32 {d})"
+            lu = f"(call $id_{t} ({ld} offset={base} {au}))"
+            setx = f"(local.set $e {lu})" if t == "i64" else f"(local.set $e (i64.extend_i32_u {lu}))"
+            for keep in [True, False]:
+                w(f"    {setx}")
+                val = f"(local.tee {vl} ({ld} offset={base} {af}))" if keep else f"({ld} offset={base} {af})"
+                w(f"    ({st} offset=4100 {d} {val})")
+                check(f"({ld} offset=4100 {du})", et, t)
+                if keep:
+                    check(f"(local.get {vl})", et, t)
+    # the store's address reads the local the load writes: its old value
+    if t == "i32":
+        w("    (local.set $v (i32.and (local.get $q) (i32.const 1020)))")
+        w("    (local.set $e (i64.extend_i32_u (call $id_i32 (local.get $v))))")
+        w(f"    (local.set $x (i64.extend_i32_u (call $id_i32 ({ld} (local.get $p)))))")
+        w(f"    ({st} offset=4100 (local.get $v) (local.tee $v ({ld} (local.get $p))))")
+        check(f"({ld} offset=4100 (call $id_i32 (i32.wrap_i64 (local.get $e))))", "(i32.wrap_i64 (local.get $x))", "i32")
+w("    (call $init)")
+w("    (global.get $bad))")
+# copies that trap: the load past the end (nothing stored), or the store
+# (after the load); $s and $d are the accesses' effective addresses less 0,
+# 8 and 4 for the P, I, R forms ($k = 1)
+def cp_addr(f, x):
+    return {"P": f"(local.get {x})", "I": f"(i32.add (local.get {x}) (i32.const 8))",
+            "R": f"(i32.add (local.get {x}) (i32.shl (local.get $k) (i32.const 2)))"}[f]
+for t, ld, st in [("i32", "i32.load", "i32.store"), ("i64", "i64.load", "i64.store"), ("i32", "i32.load8_u", "i32.store8")]:
+    for lf, sf in [("P", "P"), ("I", "I"), ("R", "R"), ("R", "P"), ("P", "R"), ("I", "R")]:
+        name = f"copy_oob_{ld.replace('.', '_')}_{lf}{sf}"
+        w(f'''  (func (export "{name}") (param $s i32) (param $d i32) (param $k i32) (result i32) (local $v {t})
+    ({st} {cp_addr(sf, "$d")} (local.tee $v ({ld} {cp_addr(lf, "$s")})))
+    (i32.const 0))''')
+w('''  (func (export "peek") (param $a i32) (result i32) (i32.load8_u (local.get $a)))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
