@@ -292,7 +292,7 @@ L_RET:
         fp = fr->fp;
         /* The base moves only with the instance; the size matters only to
          * explicit checks (the callee may have grown memory). */
-        if (WEX__CHECKED || fr->inst != inst) {
+        if (WEX__CHECKED || WEX__UNLIKELY(fr->inst != inst)) {
             inst = fr->inst;
             cm = inst->module->compiled;
             RELOAD_MEM();
