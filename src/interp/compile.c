@@ -1234,6 +1234,7 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_SELECT_T: {
         if (idx == WEX__OPI_SELECT_T) wex__op_skip_imm(r, WEX__IMM_SELECT_T);
         uint32_t cond = pop(c), b2 = pop(c), a = pop(c);
+        if (select_cmp(c, a, b2, cond)) break;
         emit_op(c, WEX__IOP_SELECT_I);
         push_result(c);
         emit(c, a);

@@ -710,3 +710,41 @@ static void copy_fuse(comp *c, size_t p) {
         WEX__IOP_CP_I32_PP + (uint32_t)(l / 3) * 9 + (uint32_t)(l % 3) * 3 + (uint32_t)(st % 3);
     barrier(c);
 }
+
+/*
+ * Select on a comparison (session 4): `select(a, b, x < y)`, the lowering of
+ * `x < y ? a : b`, where the i32 comparison (or eqz) writing the condition's
+ * slot was the last instruction emitted, becomes one instruction
+ * (SELECT_I32_*: compare, write the comparison's slot as before, since a
+ * local.tee may have made it a local that is read later, then pick). Nothing
+ * ran between the two, so the comparison's operands still hold the values it
+ * read. Returns false (nothing emitted) otherwise.
+ */
+static bool select_cmp(comp *c, uint32_t a, uint32_t b, uint32_t cond) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || (p + 3 != c->len && p + 4 != c->len) || c->code[p + 1] != cond)
+        return false;
+    uint32_t op = c->code[p], x = 0, y = 0, sel;
+    if (op == WEX__IOP_I32_EQZ && p + 3 == c->len) { /* x == 0 */
+        sel = WEX__IOP_SELECT_I32_EQ_IMM;
+        x = c->code[p + 2];
+    } else if (p + 4 == c->len && op >= WEX__IOP_I32_EQ && op <= WEX__IOP_I32_GE_U) {
+        sel = WEX__IOP_SELECT_I32_EQ + (op - WEX__IOP_I32_EQ);
+        x = c->code[p + 2], y = c->code[p + 3];
+    } else if (p + 4 == c->len && op >= WEX__IOP_I32_EQ_IMM && op <= WEX__IOP_I32_GE_U_IMM) {
+        sel = WEX__IOP_SELECT_I32_EQ_IMM + (op - WEX__IOP_I32_EQ_IMM);
+        x = c->code[p + 2], y = c->code[p + 3];
+    } else {
+        return false;
+    }
+    c->len = p; /* take the comparison back */
+    emit_op(c, sel);
+    push_result(c);
+    emit(c, a);
+    emit(c, b);
+    emit(c, x);
+    emit(c, y);
+    emit(c, cond);
+    c->last_dst_site = c->last_op_start + 1;
+    return true;
+}

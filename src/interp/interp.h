@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 27 /* LB_* (load and branch), CP_* (copies) */
+#define WEX__INTERP_FORMAT_VERSION 28 /* LB_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -352,6 +352,9 @@
  *   BR_TABLE_IA  idx, n, d, a, k, off[0..n]: d = a + k, then BR_TABLE_I
  *   BR_TABLE_MPA ... BR_TABLE_MSA  n, address words, off, d, a, k, off[0..n]:
  *                d = a + k, then the BR_TABLE_M* (the address read after the add)
+ * and selects on an i32 comparison (conditions in WEX__IOPS_BRCMP's order):
+ *   SELECT_I32_*  dst, a, b, x, y, c: c = x cmp y, then dst = c ? a : b (y an
+ *                 immediate for the _IMM ones)
  */
 #define WEX__IOPS_BRADDI_N(X, N)                                                                   \
     X(BR_ADDI##N##_I32_EQ)                                                                         \
@@ -381,7 +384,29 @@
     X(BR_TABLE_MPA)                                                                                \
     X(BR_TABLE_MIA)                                                                                \
     X(BR_TABLE_MRA)                                                                                \
-    X(BR_TABLE_MSA)
+    X(BR_TABLE_MSA)                                                                                \
+    WEX__IOPS_SELCMP(X)
+#define WEX__IOPS_SELCMP(X)                                                                        \
+    X(SELECT_I32_EQ)                                                                               \
+    X(SELECT_I32_NE)                                                                               \
+    X(SELECT_I32_LT_S)                                                                             \
+    X(SELECT_I32_LT_U)                                                                             \
+    X(SELECT_I32_GT_S)                                                                             \
+    X(SELECT_I32_GT_U)                                                                             \
+    X(SELECT_I32_LE_S)                                                                             \
+    X(SELECT_I32_LE_U)                                                                             \
+    X(SELECT_I32_GE_S)                                                                             \
+    X(SELECT_I32_GE_U)                                                                             \
+    X(SELECT_I32_EQ_IMM)                                                                           \
+    X(SELECT_I32_NE_IMM)                                                                           \
+    X(SELECT_I32_LT_S_IMM)                                                                         \
+    X(SELECT_I32_LT_U_IMM)                                                                         \
+    X(SELECT_I32_GT_S_IMM)                                                                         \
+    X(SELECT_I32_GT_U_IMM)                                                                         \
+    X(SELECT_I32_LE_S_IMM)                                                                         \
+    X(SELECT_I32_LE_U_IMM)                                                                         \
+    X(SELECT_I32_GE_S_IMM)                                                                         \
+    X(SELECT_I32_GE_U_IMM)
 
 /*
  * Loads fused with the instruction right after them (session 4, compile.c's

@@ -1229,6 +1229,34 @@ L_BR_TABLE_IA : {
 #undef EATA_R
 #undef EATA_S
 #undef BOUND
+    /* select on a comparison: dst, a, b, x, y, c. The comparison's slot c is
+     * written before a and b are read, as in the two instructions. */
+#define SELC(name, T, op)                                                                          \
+    L_SELECT_I32_##name : {                                                                        \
+        uint32_t c_ = (T)I32(4) op(T) I32(5);                                                      \
+        S(6) = c_;                                                                                 \
+        S(1) = c_ ? S(2) : S(3);                                                                   \
+        ip += 7;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_SELECT_I32_##name##_IMM : {                                                                  \
+        uint32_t c_ = (T)I32(4) op(T) ip[5];                                                       \
+        S(6) = c_;                                                                                 \
+        S(1) = c_ ? S(2) : S(3);                                                                   \
+        ip += 7;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    SELC(EQ, uint32_t, ==)
+    SELC(NE, uint32_t, !=)
+    SELC(LT_S, int32_t, <)
+    SELC(LT_U, uint32_t, <)
+    SELC(GT_S, int32_t, >)
+    SELC(GT_U, uint32_t, >)
+    SELC(LE_S, int32_t, <=)
+    SELC(LE_U, uint32_t, <=)
+    SELC(GE_S, int32_t, >=)
+    SELC(GE_U, uint32_t, >=)
+#undef SELC
 #undef I32
 
     /* ------------------------------------------------ loads and the next instruction (session 4)

@@ -190,6 +190,12 @@ static void run(wex_bounds_t b) {
     wex_error_t *err = wex_func_call(e.store, oob.of.func, &past, 1, &r, 1);
     CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
     wex_error_delete(err);
+    for (size_t x = 0; x < 5; x++)
+        for (size_t y = 0; y < 5; y++) {
+            wex_val_t sel[3] = {wex_val_i32(xs[x] + 7 * (x == 3)), wex_val_i32(xs[y] ^ 7),
+                                f64v(xs[x] * -0.5)};
+            expect_clean(&e, "selects", sel, 3);
+        }
     /* The same from a copy of a loop head (zeros up to the end of memory:
      * the walk reaches it). */
     CHECK(wex_instance_export(e.inst, "walk_oob", 8, &oob));

@@ -463,6 +463,27 @@ for t, ld, st in [("i32", "i32.load", "i32.store"), ("i64", "i64.load", "i64.sto
     ({st} {cp_addr(sf, "$d")} (local.tee $v ({ld} {cp_addr(lf, "$s")})))
     (i32.const 0))''')
 w('''  (func (export "peek") (param $a i32) (result i32) (i32.load8_u (local.get $a)))''')
+
+# select on a comparison (SELECT_I32_*), registers and immediates, values of
+# several types, the result written to a local the comparison reads
+w('''  (func (export "selects") (param $x i32) (param $y i32) (param $d f64) (result i32) (local $t i32) (local $c i32)''')
+for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]:
+    for rhs in ["(local.get $y)", "(i32.const 7)", "(i32.const -1)"]:
+        cf = f"(i32.{cmp} (local.get $x) {rhs})"
+        cu = f"(call $id_i32 (i32.{cmp} (call $id_i32 (local.get $x)) (call $id_i32 {rhs})))"
+        check(f"(select (local.get $y) (i32.const 5) {cf})", f"(select (local.get $y) (i32.const 5) {cu})", "i32")
+        check(f"(select (i64.extend_i32_s (local.get $x)) (i64.const -9) {cf})",
+              f"(select (i64.extend_i32_s (local.get $x)) (i64.const -9) {cu})", "i64")
+        check(f"(select (local.get $d) (f64.const -0.0) {cf})", f"(select (local.get $d) (f64.const -0.0) {cu})", "f64")
+        w(f"    (local.set $t (local.get $x))")
+        w(f"    (local.set $t (select (local.get $y) (local.get $t) (i32.{cmp} (local.get $t) {rhs})))")
+        check("(local.get $t)", f"(select (local.get $y) (local.get $x) {cu})", "i32")
+        # the condition kept in a local (local.tee) and read again
+        w(f"    (local.set $t (select (local.get $x) (local.get $y) (local.tee $c {cf})))")
+        check("(i32.add (local.get $t) (local.get $c))", f"(i32.add (select (local.get $x) (local.get $y) {cu}) {cu})", "i32")
+check("(select (local.get $x) (local.get $y) (i32.eqz (local.get $y)))",
+      "(select (local.get $x) (local.get $y) (call $id_i32 (i32.eqz (call $id_i32 (local.get $y)))))", "i32")
+w("    (global.get $bad))")
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
