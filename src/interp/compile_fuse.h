@@ -593,6 +593,7 @@ static bool br_table_addi(comp *c, const ventry *ke, uint32_t key, uint32_t n) {
 
 /*
  * Loads fused with the branch right after them (session 4): `if (*p == 0)`,
+ * `if (*s >= 10)`, `if (*s & 0x80)`,
  * `while (s[i] != c)`, where the loaded value is also kept (a local.tee) and
  * so cannot be folded away. The branch's first operand must be the load's
  * destination (a compare with it second is mirrored). Only the load's opcode
@@ -645,7 +646,22 @@ static void loadbr_fuse(comp *c, size_t p) {
     case WEX__IOP_BR_I32_GT_U: k = 5; break;
     case WEX__IOP_BR_I32_LE_U: k = 6; break;
     case WEX__IOP_BR_I32_GE_U: k = 7; break;
+    case WEX__IOP_BR_I32_EQ_IMM: k = 8; break;
+    case WEX__IOP_BR_I32_NE_IMM: k = 9; break;
+    case WEX__IOP_BR_I32_LT_S_IMM: k = 10; break;
+    case WEX__IOP_BR_I32_GE_S_IMM: k = 11; break;
+    case WEX__IOP_BR_I32_LT_U_IMM: k = 12; break;
+    case WEX__IOP_BR_I32_GE_U_IMM: k = 13; break;
+    case WEX__IOP_BR_I32_TEST_NZ_IMM: k = 14; break;
+    case WEX__IOP_BR_I32_TEST_Z_IMM: k = 15; break;
     default: return;
+    }
+    if (k >= 8) { /* against an immediate (LBI_*): P and I forms */
+        if (li % 4 > 1 || c->len != q + 3 || c->code[q + 1] != dst) return;
+        c->code[p] =
+            WEX__IOP_LBI_I32_LOAD_EQ + (uint32_t)(li / 4 * 2 + li % 4) * 8 + (uint32_t)(k - 8);
+        barrier(c);
+        return;
     }
     if (c->len != q + (k < 2 ? 2 : 3)) return;
     if (c->code[q + 1] != dst) {

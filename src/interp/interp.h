@@ -24,7 +24,7 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 28 /* LB_* (load and branch), CP_* (copies), SELECT_I32_* */
+#define WEX__INTERP_FORMAT_VERSION 29 /* LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -113,7 +113,8 @@
     WEX__IOPS_FRAMES(X)                                                                            \
     WEX__IOPS_LOOPS(X)                                                                             \
     WEX__IOPS_LOADBR(X)                                                                            \
-    WEX__IOPS_COPY(X)
+    WEX__IOPS_COPY(X)                                                                              \
+    WEX__IOPS_LOADBRI(X)
 
 /*
  * Prologue and branch-move fusions (compile.c, frame_fuse_*):
@@ -423,6 +424,10 @@
  *     *s`); the load's slot is written too. A trap in the store part reports
  *     the store (ip at its opcode word), after the load succeeded. Index:
  *     CP_I32_PP + width * 9 + load form * 3 + store form.
+ *   LBI_<load>_<branch>: as LB_, a branch against an immediate, for the P
+ *     and I forms only: BR_I32_EQ_IMM, NE, LT_S, GE_S, LT_U, GE_U and the
+ *     bit tests BR_I32_TEST_NZ_IMM, TEST_Z (both polarities of each, for
+ *     if and br_if). Index: LBI_I32_LOAD_EQ + load * 8 + branch.
  */
 #define WEX__IOPS_LOADBR_K(X, L)                                                                   \
     X(LB_##L##_BR_IF_Z)                                                                            \
@@ -455,6 +460,21 @@
     WEX__IOPS_COPY_W(X, I32)                                                                       \
     WEX__IOPS_COPY_W(X, I64)                                                                       \
     WEX__IOPS_COPY_W(X, I32_8)
+
+#define WEX__IOPS_LOADBRI_K(X, L)                                                                  \
+    X(LBI_##L##_EQ)                                                                                \
+    X(LBI_##L##_NE)                                                                                \
+    X(LBI_##L##_LT_S)                                                                              \
+    X(LBI_##L##_GE_S)                                                                              \
+    X(LBI_##L##_LT_U)                                                                              \
+    X(LBI_##L##_GE_U)                                                                              \
+    X(LBI_##L##_TEST_NZ)                                                                           \
+    X(LBI_##L##_TEST_Z)
+#define WEX__IOPS_LOADBRI(X)                                                                       \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD)                                                               \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD_I)                                                             \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD8_U)                                                            \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD8_U_I)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

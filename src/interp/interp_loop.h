@@ -1283,8 +1283,8 @@ L_BR_TABLE_IA : {
     BOUND(n)
     /* LB_*: the load (lw words), then the branch's words at b_: its opcode,
      * the loaded value's slot, the other operand (compares), the offset. */
-#define LB1(L, T, n, EAF, lw, K, bw, cond)                                                         \
-    L_LB_##L##_##K : {                                                                             \
+#define LB1(P, L, T, n, EAF, lw, K, bw, cond)                                                      \
+    L_##P##_##L##_##K : {                                                                          \
         EAF(n);                                                                                    \
         T v_;                                                                                      \
         memcpy(&v_, mb + ea, n);                                                                   \
@@ -1299,14 +1299,14 @@ L_BR_TABLE_IA : {
         NEXT();                                                                                    \
     }
 #define LB(L, T, n, EAF, lw)                                                                       \
-    LB1(L, T, n, EAF, lw, BR_IF_Z, 3, x_ == 0)                                                     \
-    LB1(L, T, n, EAF, lw, BR_IF_NZ, 3, x_ != 0)                                                    \
-    LB1(L, T, n, EAF, lw, EQ, 4, x_ == (uint32_t)fp[b_[2]])                                        \
-    LB1(L, T, n, EAF, lw, NE, 4, x_ != (uint32_t)fp[b_[2]])                                        \
-    LB1(L, T, n, EAF, lw, LT_U, 4, x_ < (uint32_t)fp[b_[2]])                                       \
-    LB1(L, T, n, EAF, lw, GT_U, 4, x_ > (uint32_t)fp[b_[2]])                                       \
-    LB1(L, T, n, EAF, lw, LE_U, 4, x_ <= (uint32_t)fp[b_[2]])                                      \
-    LB1(L, T, n, EAF, lw, GE_U, 4, x_ >= (uint32_t)fp[b_[2]])
+    LB1(LB, L, T, n, EAF, lw, BR_IF_Z, 3, x_ == 0)                                                 \
+    LB1(LB, L, T, n, EAF, lw, BR_IF_NZ, 3, x_ != 0)                                                \
+    LB1(LB, L, T, n, EAF, lw, EQ, 4, x_ == (uint32_t)fp[b_[2]])                                    \
+    LB1(LB, L, T, n, EAF, lw, NE, 4, x_ != (uint32_t)fp[b_[2]])                                    \
+    LB1(LB, L, T, n, EAF, lw, LT_U, 4, x_ < (uint32_t)fp[b_[2]])                                   \
+    LB1(LB, L, T, n, EAF, lw, GT_U, 4, x_ > (uint32_t)fp[b_[2]])                                   \
+    LB1(LB, L, T, n, EAF, lw, LE_U, 4, x_ <= (uint32_t)fp[b_[2]])                                  \
+    LB1(LB, L, T, n, EAF, lw, GE_U, 4, x_ >= (uint32_t)fp[b_[2]])
     LB(I32_LOAD, uint32_t, 4, EALB_P, 4)
     LB(I32_LOAD_I, uint32_t, 4, EALB_I, 5)
     LB(I32_LOAD_R, uint32_t, 4, EALB_R, 7)
@@ -1315,6 +1315,21 @@ L_BR_TABLE_IA : {
     LB(I32_LOAD8_U_I, uint8_t, 1, EALB_I, 5)
     LB(I32_LOAD8_U_R, uint8_t, 1, EALB_R, 7)
     LB(I32_LOAD8_U_K, uint8_t, 1, EALB_K, 4)
+    /* LBI_*: as LB_, against an immediate (b_[2]) */
+#define LBI(L, T, n, EAF, lw)                                                                      \
+    LB1(LBI, L, T, n, EAF, lw, EQ, 4, x_ == b_[2])                                                 \
+    LB1(LBI, L, T, n, EAF, lw, NE, 4, x_ != b_[2])                                                 \
+    LB1(LBI, L, T, n, EAF, lw, LT_S, 4, (int32_t)x_ < (int32_t)b_[2])                              \
+    LB1(LBI, L, T, n, EAF, lw, GE_S, 4, (int32_t)x_ >= (int32_t)b_[2])                             \
+    LB1(LBI, L, T, n, EAF, lw, LT_U, 4, x_ < b_[2])                                                \
+    LB1(LBI, L, T, n, EAF, lw, GE_U, 4, x_ >= b_[2])                                               \
+    LB1(LBI, L, T, n, EAF, lw, TEST_NZ, 4, (x_ & b_[2]) != 0)                                      \
+    LB1(LBI, L, T, n, EAF, lw, TEST_Z, 4, (x_ & b_[2]) == 0)
+    LBI(I32_LOAD, uint32_t, 4, EALB_P, 4)
+    LBI(I32_LOAD_I, uint32_t, 4, EALB_I, 5)
+    LBI(I32_LOAD8_U, uint8_t, 1, EALB_P, 4)
+    LBI(I32_LOAD8_U_I, uint8_t, 1, EALB_I, 5)
+#undef LBI
 #undef LB
 #undef LB1
     /* CP_*: the load (lw words), then the store's words at s_: its opcode,

@@ -210,13 +210,16 @@ static void run(wex_bounds_t b) {
                                wex_val_i32(x == 4 ? 128 : xs[x])};
             expect_clean(&e, "loadbr", lb, 3);
         }
+    for (size_t a = 0; a < 4; a++)
+        for (size_t i = 0; i < 4; i++) {
+            wex_val_t lb[2] = {wex_val_i32(ps[a] + (int32_t)i), wex_val_i32(is[i])};
+            expect_clean(&e, "loadbr_imm", lb, 2);
+        }
     static const struct {
         const char *name;
         int32_t last; /* the largest $p whose access is inside (with $i = 1) */
-    } lbo[] = {{"loadbr_oob_P", 65532},
-               {"loadbr_oob_I", 65524},
-               {"loadbr_oob_R", 65531},
-               {"loadbr_oob_I8", 65527}};
+    } lbo[] = {{"loadbr_oob_P", 65532},  {"loadbr_oob_I", 65524},     {"loadbr_oob_R", 65531},
+               {"loadbr_oob_I8", 65527}, {"loadbr_imm_oob_P", 65532}, {"loadbr_imm_oob_I8", 65527}};
     for (size_t j = 0; j < sizeof lbo / sizeof lbo[0]; j++) {
         CHECK(wex_instance_export(e.inst, lbo[j].name, strlen(lbo[j].name), &oob));
         wex_val_t ok[2] = {wex_val_i32(lbo[j].last), wex_val_i32(1)};

@@ -484,6 +484,32 @@ for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", 
 check("(select (local.get $x) (local.get $y) (i32.eqz (local.get $y)))",
       "(select (local.get $x) (local.get $y) (call $id_i32 (i32.eqz (call $id_i32 (local.get $y)))))", "i32")
 w("    (global.get $bad))")
+# Session 4: a load and a branch against an immediate right after it (LBI_*):
+# compares and bit tests, both polarities (br_if and if), edge constants
+w('''  (func (export "loadbr_imm") (param $p i32) (param $i i32) (result i32) (local $v i32) (local $r i32)''')
+for (af, au, base) in addrs(0):
+    for ld in ["i32.load", "i32.load8_u"]:
+        lf, lu = f"({ld} offset={base} {af})", f"(call $id_i32 ({ld} offset={base} {au}))"
+        conds = []
+        for k in ["0", "7", "-1", "128", "2147483647", "-2147483648"]:
+            for op in ["eq", "ne", "lt_s", "ge_s", "lt_u", "ge_u", "gt_s", "le_u"]:
+                conds.append((f"(i32.{op} (local.tee $v {{}}) (i32.const {k}))", f"(i32.{op} {{}} (call $id_i32 (i32.const {k})))"))
+            conds.append((f"(i32.and (local.tee $v {{}}) (i32.const {k}))", f"(i32.and {{}} (call $id_i32 (i32.const {k})))"))
+            conds.append((f"(i32.eqz (i32.and (local.tee $v {{}}) (i32.const {k})))", f"(i32.eqz (i32.and {{}} (call $id_i32 (i32.const {k}))))"))
+        for cf, cu in conds:
+            cf, cu = cf.format(lf), cu.format(lu)
+            exp = f"(i32.add (if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1))) (i32.mul {lu} (i32.const 3)))"
+            w(f"    (local.set $r (i32.const 0))")
+            w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+            w(f"    (local.set $r (i32.const 1))")
+            w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+w("    (global.get $bad))")
+for name, ld, addr in [("P", "i32.load", "(local.get $p)"), ("I8", "i32.load8_u", "(i32.add (local.get $p) (i32.const 8))")]:
+    w(f'''  (func (export "loadbr_imm_oob_{name}") (param $p i32) (param $i i32) (result i32) (local $v i32)
+    (block $b (br_if $b (i32.ge_s (local.tee $v ({ld} {addr})) (i32.const 10))) (return (i32.const 7)))
+    (local.get $v))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
