@@ -1101,9 +1101,11 @@ static void translate(comp *c, const wex__opinfo *op) {
         wex__read_s33(r, &s64);
         block_type(c, s64, &np, &nr);
         uint32_t cond = pop(c);
+        size_t lb = loadbr_find(c);
         fused f = try_fuse(c, cond);
         materialize_from(c, 0);
         emit_cond(c, &f, false);
+        loadbr_fuse(c, lb);
         emit(c, 0);
         uint32_t site = (uint32_t)c->len;
         push_ctrl(c, K_IF, np, nr);
@@ -1135,13 +1137,16 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_BR_IF: {
         wex__read_u32(r, &u);
         uint32_t cond = pop(c);
+        size_t lb = loadbr_find(c);
         fused f = try_fuse(c, cond);
         ctrl *t = &c->cs[c->ncs - 1 - u];
         if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
             if (!try_fuse_addi(c, &f)) emit_cond(c, &f, true);
+            loadbr_fuse(c, lb);
             emit_target(c, t);
         } else {
             emit_cond(c, &f, false);
+            loadbr_fuse(c, lb);
             emit(c, 0);
             size_t skip = c->len - 1;
             emit_br(c, u);
@@ -1260,6 +1265,7 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_SELECT_T: {
         if (idx == WEX__OPI_SELECT_T) wex__op_skip_imm(r, WEX__IMM_SELECT_T);
         uint32_t cond = pop(c), b2 = pop(c), a = pop(c);
+        if (select_cmp(c, a, b2, cond)) break;
         emit_op(c, WEX__IOP_SELECT_I);
         push_result(c);
         emit(c, a);

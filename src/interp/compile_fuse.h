@@ -46,6 +46,8 @@ static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
 static bool store_const(comp *c, unsigned idx, uint32_t offset);
 static void store_pair(comp *c);
 static bool store_result(comp *c, const ventry *m, unsigned idx, uint32_t val);
+static size_t copy_find(comp *c);
+static bool copy_fuse(comp *c, size_t p);
 static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     uint32_t val = 0;
     if (store && store_const(c, idx, offset)) {
@@ -59,9 +61,10 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
     ventry ae = pop_entry(c);
     ventry m = addr_of(c, &ae, c->nvs, offset);
     if (store) {
+        size_t lp = copy_find(c);
         if (!try_rmw(c, &m, idx, val) && !store_result(c, &m, idx, val)) {
             emit_addr_op(c, &m, idx, val);
-            store_pair(c);
+            if (!copy_fuse(c, lp)) store_pair(c);
         }
         return;
     }
@@ -1093,5 +1096,180 @@ static bool store_result(comp *c, const ventry *m, unsigned idx, uint32_t val) {
     emit(c, m->off);
     c->last_dst_site = NONE;
     c->prev_op_start = c->pprev_op_start = NONE;
+    return true;
+}
+
+/*
+ * Loads fused with the branch right after them (session 4): `if (*p == 0)`,
+ * `if (*s >= 10)`, `if (*s & 0x80)`,
+ * `while (s[i] != c)`, where the loaded value is also kept (a local.tee) and
+ * so cannot be folded away. The branch's first operand must be the load's
+ * destination (a compare with it second is mirrored). Only the load's opcode
+ * word changes (LB_*, see interp.h); the branch stays a whole instruction
+ * after it. loadbr_find, called before the branch's condition is fused,
+ * names the load that may end up right before the branch: the last
+ * instruction, or the one before a comparison the branch may take back.
+ */
+static int loadbr_load(uint32_t op) {
+    static const uint32_t loads[8] = {WEX__IOP_I32_LOAD,      WEX__IOP_I32_LOAD_I,
+                                      WEX__IOP_I32_LOAD_R,    WEX__IOP_I32_LOAD_K,
+                                      WEX__IOP_I32_LOAD8_U,   WEX__IOP_I32_LOAD8_U_I,
+                                      WEX__IOP_I32_LOAD8_U_R, WEX__IOP_I32_LOAD8_U_K};
+    for (int j = 0; j < 8; j++)
+        if (loads[j] == op) return j;
+    return -1;
+}
+
+/* Words of load j of loadbr_load's list (P, I, R, K forms). */
+static size_t loadbr_words(int j) {
+    static const uint8_t words[4] = {4, 5, 7, 4};
+    return words[j & 3];
+}
+
+static size_t loadbr_find(comp *c) {
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || q == NONE) return NONE;
+    int lq = loadbr_load(c->code[q]);
+    if (lq >= 0 && q + loadbr_words(lq) == c->len) return q;
+    int lp = p == NONE ? -1 : loadbr_load(c->code[p]);
+    if (lp >= 0 && p + loadbr_words(lp) == q) return p;
+    return NONE;
+}
+
+/* After the branch's opcode and operand words (not its offset): fuse the
+ * load found at p into it if they are adjacent and of the listed kinds. */
+static void loadbr_fuse(comp *c, size_t p) {
+    size_t q = c->last_op_start;
+    if (c->oom || p == NONE || q == NONE) return;
+    int li = loadbr_load(c->code[p]);
+    if (li < 0 || p + loadbr_words(li) != q) return;
+    uint32_t op = c->code[q], dst = c->code[p + 1];
+    int k;
+    switch (op) {
+    case WEX__IOP_BR_IF_Z: k = 0; break;
+    case WEX__IOP_BR_IF_NZ: k = 1; break;
+    case WEX__IOP_BR_I32_EQ: k = 2; break;
+    case WEX__IOP_BR_I32_NE: k = 3; break;
+    case WEX__IOP_BR_I32_LT_U: k = 4; break;
+    case WEX__IOP_BR_I32_GT_U: k = 5; break;
+    case WEX__IOP_BR_I32_LE_U: k = 6; break;
+    case WEX__IOP_BR_I32_GE_U: k = 7; break;
+    case WEX__IOP_BR_I32_EQ_IMM: k = 8; break;
+    case WEX__IOP_BR_I32_NE_IMM: k = 9; break;
+    case WEX__IOP_BR_I32_LT_S_IMM: k = 10; break;
+    case WEX__IOP_BR_I32_GE_S_IMM: k = 11; break;
+    case WEX__IOP_BR_I32_LT_U_IMM: k = 12; break;
+    case WEX__IOP_BR_I32_GE_U_IMM: k = 13; break;
+    case WEX__IOP_BR_I32_TEST_NZ_IMM: k = 14; break;
+    case WEX__IOP_BR_I32_TEST_Z_IMM: k = 15; break;
+    default: return;
+    }
+    if (k >= 8) { /* against an immediate (LBI_*): P and I forms */
+        if (li % 4 > 1 || c->len != q + 3 || c->code[q + 1] != dst) return;
+        c->code[p] =
+            WEX__IOP_LBI_I32_LOAD_EQ + (uint32_t)(li / 4 * 2 + li % 4) * 8 + (uint32_t)(k - 8);
+        barrier(c);
+        return;
+    }
+    if (c->len != q + (k < 2 ? 2 : 3)) return;
+    if (c->code[q + 1] != dst) {
+        /* b op a for the value second: the mirrored comparison */
+        static const uint32_t mirror[8] = {0,
+                                           0,
+                                           WEX__IOP_BR_I32_EQ,
+                                           WEX__IOP_BR_I32_NE,
+                                           WEX__IOP_BR_I32_GT_U,
+                                           WEX__IOP_BR_I32_LT_U,
+                                           WEX__IOP_BR_I32_GE_U,
+                                           WEX__IOP_BR_I32_LE_U};
+        if (k < 2 || c->code[q + 2] != dst) return;
+        c->code[q] = mirror[k];
+        c->code[q + 2] = c->code[q + 1];
+        c->code[q + 1] = dst;
+        k ^= k >= 4 ? 1 : 0;
+    }
+    c->code[p] = WEX__IOP_LB_I32_LOAD_BR_IF_Z + (uint32_t)li * 8 + (uint32_t)k;
+    barrier(c);
+}
+
+/*
+ * Copies (session 4): a load right before a store of the same width of the
+ * loaded value, `*d = *s` (CP_*, see interp.h). Only the load's opcode word
+ * changes; the store stays a whole instruction after it, and the load's
+ * destination is still written (a local.tee may read it later). copy_find,
+ * called right before the store is emitted, names the load if it is the
+ * last instruction; copy_fuse, right after, fuses the two.
+ */
+static const uint32_t copy_loads[9] = {
+    WEX__IOP_I32_LOAD,    WEX__IOP_I32_LOAD_I,    WEX__IOP_I32_LOAD_R,
+    WEX__IOP_I64_LOAD,    WEX__IOP_I64_LOAD_I,    WEX__IOP_I64_LOAD_R,
+    WEX__IOP_I32_LOAD8_U, WEX__IOP_I32_LOAD8_U_I, WEX__IOP_I32_LOAD8_U_R};
+static const uint32_t copy_stores[9] = {
+    WEX__IOP_I32_STORE,  WEX__IOP_I32_STORE_I,  WEX__IOP_I32_STORE_R,
+    WEX__IOP_I64_STORE,  WEX__IOP_I64_STORE_I,  WEX__IOP_I64_STORE_R,
+    WEX__IOP_I32_STORE8, WEX__IOP_I32_STORE8_I, WEX__IOP_I32_STORE8_R};
+
+/* The index of op in a 9-entry list (width * 3 + form), or -1. */
+static int copy_index(const uint32_t *list, uint32_t op) {
+    for (int j = 0; j < 9; j++)
+        if (list[j] == op) return j;
+    return -1;
+}
+
+static size_t copy_find(comp *c) {
+    size_t q = c->last_op_start;
+    if (c->oom || q == NONE) return NONE;
+    int j = copy_index(copy_loads, c->code[q]);
+    return j >= 0 && q + loadbr_words(j % 3) == c->len ? q : NONE;
+}
+
+static bool copy_fuse(comp *c, size_t p) {
+    size_t q = c->last_op_start;
+    if (c->oom || p == NONE || q == NONE) return false;
+    int l = copy_index(copy_loads, c->code[p]), st = copy_index(copy_stores, c->code[q]);
+    if (l < 0 || st < 0 || l / 3 != st / 3 || p + loadbr_words(l % 3) != q) return false;
+    static const uint8_t words[3] = {4, 5, 7}, valw[3] = {2, 3, 5};
+    if (c->len != q + words[st % 3] || c->code[q + valw[st % 3]] != c->code[p + 1]) return false;
+    c->code[p] =
+        WEX__IOP_CP_I32_PP + (uint32_t)(l / 3) * 9 + (uint32_t)(l % 3) * 3 + (uint32_t)(st % 3);
+    barrier(c);
+    return true;
+}
+
+/*
+ * Select on a comparison (session 4): `select(a, b, x < y)`, the lowering of
+ * `x < y ? a : b`, where the i32 comparison (or eqz) writing the condition's
+ * slot was the last instruction emitted, becomes one instruction
+ * (SELECT_I32_*: compare, write the comparison's slot as before, since a
+ * local.tee may have made it a local that is read later, then pick). Nothing
+ * ran between the two, so the comparison's operands still hold the values it
+ * read. Returns false (nothing emitted) otherwise.
+ */
+static bool select_cmp(comp *c, uint32_t a, uint32_t b, uint32_t cond) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || (p + 3 != c->len && p + 4 != c->len) || c->code[p + 1] != cond)
+        return false;
+    uint32_t op = c->code[p], x = 0, y = 0, sel;
+    if (op == WEX__IOP_I32_EQZ && p + 3 == c->len) { /* x == 0 */
+        sel = WEX__IOP_SELECT_I32_EQ_IMM;
+        x = c->code[p + 2];
+    } else if (p + 4 == c->len && op >= WEX__IOP_I32_EQ && op <= WEX__IOP_I32_GE_U) {
+        sel = WEX__IOP_SELECT_I32_EQ + (op - WEX__IOP_I32_EQ);
+        x = c->code[p + 2], y = c->code[p + 3];
+    } else if (p + 4 == c->len && op >= WEX__IOP_I32_EQ_IMM && op <= WEX__IOP_I32_GE_U_IMM) {
+        sel = WEX__IOP_SELECT_I32_EQ_IMM + (op - WEX__IOP_I32_EQ_IMM);
+        x = c->code[p + 2], y = c->code[p + 3];
+    } else {
+        return false;
+    }
+    c->len = p; /* take the comparison back */
+    emit_op(c, sel);
+    push_result(c);
+    emit(c, a);
+    emit(c, b);
+    emit(c, x);
+    emit(c, y);
+    emit(c, cond);
+    c->last_dst_site = c->last_op_start + 1;
     return true;
 }

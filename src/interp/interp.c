@@ -487,6 +487,13 @@ static unsigned iop_words(const uint32_t *ip) {
     default:
         if (op >= WEX__IOP_BR_ADDI2_I32_EQ && op <= WEX__IOP_BR_ADDI2_I32_GE_U_IMM) return 8;
         if (op >= WEX__IOP_BR_ADDI3_I32_EQ && op <= WEX__IOP_BR_ADDI3_I32_GE_U_IMM) return 11;
+        if (op >= WEX__IOP_LB_I32_LOAD_BR_IF_Z && op <= WEX__IOP_LB_I32_LOAD8_U_K_GE_U)
+            return (unsigned[]){4, 5, 7, 4}[((op - WEX__IOP_LB_I32_LOAD_BR_IF_Z) / 8) & 3];
+        if (op >= WEX__IOP_LBI_I32_LOAD_EQ && op <= WEX__IOP_LBI_I32_LOAD8_U_I_TEST_Z)
+            return (op - WEX__IOP_LBI_I32_LOAD_EQ) / 8 % 2 ? 5 : 4;
+        if (op >= WEX__IOP_CP_I32_PP && op <= WEX__IOP_CP_I32_8_RR)
+            return (unsigned[]){4, 5, 7}[(op - WEX__IOP_CP_I32_PP) / 3 % 3];
+        if (op >= WEX__IOP_SELECT_I32_EQ && op <= WEX__IOP_SELECT_I32_GE_U_IMM) return 7;
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
         if (op >= WEX__IOP_BR_ADDI_I32_EQ && op <= WEX__IOP_BR_ADDI_I32_GE_U_IMM) return 5;
         if (op >= WEX__IOP_I64_ADD_IMM && op <= WEX__IOP_I64_GE_U_IMM) return 4;

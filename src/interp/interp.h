@@ -24,7 +24,10 @@
 /* Version of the internal code's layout (opcode numbering, operand words).
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
-#define WEX__INTERP_FORMAT_VERSION 31 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST */
+#define WEX__INTERP_FORMAT_VERSION                                                                 \
+    32 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; \
+          STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_*  \
+          (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -113,7 +116,10 @@
     WEX__IOPS_FRAMES(X)                                                                            \
     WEX__IOPS_LOOPS(X)                                                                             \
     WEX__IOPS_HASHFLOAT(X)                                                                         \
-    WEX__IOPS_STOREV(X)
+    WEX__IOPS_STOREV(X)                                                                            \
+    WEX__IOPS_LOADBR(X)                                                                            \
+    WEX__IOPS_COPY(X)                                                                              \
+    WEX__IOPS_LOADBRI(X)
 
 /*
  * Rotate and float fusions (session 4). Xors of rotations of one value (the
@@ -448,6 +454,9 @@
  *   BR_TABLE_IA  idx, n, d, a, k, off[0..n]: d = a + k, then BR_TABLE_I
  *   BR_TABLE_MPA ... BR_TABLE_MSA  n, address words, off, d, a, k, off[0..n]:
  *                d = a + k, then the BR_TABLE_M* (the address read after the add)
+ * and selects on an i32 comparison (conditions in WEX__IOPS_BRCMP's order):
+ *   SELECT_I32_*  dst, a, b, x, y, c: c = x cmp y, then dst = c ? a : b (y an
+ *                 immediate for the _IMM ones)
  */
 #define WEX__IOPS_BRADDI_N(X, N)                                                                   \
     X(BR_ADDI##N##_I32_EQ)                                                                         \
@@ -477,7 +486,96 @@
     X(BR_TABLE_MPA)                                                                                \
     X(BR_TABLE_MIA)                                                                                \
     X(BR_TABLE_MRA)                                                                                \
-    X(BR_TABLE_MSA)
+    X(BR_TABLE_MSA)                                                                                \
+    WEX__IOPS_SELCMP(X)
+#define WEX__IOPS_SELCMP(X)                                                                        \
+    X(SELECT_I32_EQ)                                                                               \
+    X(SELECT_I32_NE)                                                                               \
+    X(SELECT_I32_LT_S)                                                                             \
+    X(SELECT_I32_LT_U)                                                                             \
+    X(SELECT_I32_GT_S)                                                                             \
+    X(SELECT_I32_GT_U)                                                                             \
+    X(SELECT_I32_LE_S)                                                                             \
+    X(SELECT_I32_LE_U)                                                                             \
+    X(SELECT_I32_GE_S)                                                                             \
+    X(SELECT_I32_GE_U)                                                                             \
+    X(SELECT_I32_EQ_IMM)                                                                           \
+    X(SELECT_I32_NE_IMM)                                                                           \
+    X(SELECT_I32_LT_S_IMM)                                                                         \
+    X(SELECT_I32_LT_U_IMM)                                                                         \
+    X(SELECT_I32_GT_S_IMM)                                                                         \
+    X(SELECT_I32_GT_U_IMM)                                                                         \
+    X(SELECT_I32_LE_S_IMM)                                                                         \
+    X(SELECT_I32_LE_U_IMM)                                                                         \
+    X(SELECT_I32_GE_S_IMM)                                                                         \
+    X(SELECT_I32_GE_U_IMM)
+
+/*
+ * Loads fused with the instruction right after them (session 4, compile.c's
+ * loadbr_*): the load's words and the next instruction's words both stay as
+ * they were (the second keeps its own opcode word, so the backtrace table,
+ * the dump and a jump to it are unchanged); only the load's opcode word
+ * names the pair, and its handler runs both with one dispatch.
+ *   LB_<load>_<branch>: an i32 load (P, I, R, K forms; 32 or 8 bits
+ *     unsigned), then a branch whose first operand is the loaded value:
+ *     BR_IF_Z, BR_IF_NZ, BR_I32_EQ ... BR_I32_GE_U (the unsigned ones).
+ *     Index: LB_I32_LOAD_BR_IF_Z + load * 8 + branch (loadbr_kind).
+ *   CP_<width>_<load form><store form>: a load (P, I, R forms), then a
+ *     store of the same width (i32, i64, 8 bits) of the loaded value (`*d =
+ *     *s`); the load's slot is written too. A trap in the store part reports
+ *     the store (ip at its opcode word), after the load succeeded. Index:
+ *     CP_I32_PP + width * 9 + load form * 3 + store form.
+ *   LBI_<load>_<branch>: as LB_, a branch against an immediate, for the P
+ *     and I forms only: BR_I32_EQ_IMM, NE, LT_S, GE_S, LT_U, GE_U and the
+ *     bit tests BR_I32_TEST_NZ_IMM, TEST_Z (both polarities of each, for
+ *     if and br_if). Index: LBI_I32_LOAD_EQ + load * 8 + branch.
+ */
+#define WEX__IOPS_LOADBR_K(X, L)                                                                   \
+    X(LB_##L##_BR_IF_Z)                                                                            \
+    X(LB_##L##_BR_IF_NZ)                                                                           \
+    X(LB_##L##_EQ)                                                                                 \
+    X(LB_##L##_NE)                                                                                 \
+    X(LB_##L##_LT_U)                                                                               \
+    X(LB_##L##_GT_U)                                                                               \
+    X(LB_##L##_LE_U)                                                                               \
+    X(LB_##L##_GE_U)
+#define WEX__IOPS_LOADBR(X)                                                                        \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD)                                                                \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD_I)                                                              \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD_R)                                                              \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD_K)                                                              \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U)                                                             \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_I)                                                           \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_R)                                                           \
+    WEX__IOPS_LOADBR_K(X, I32_LOAD8_U_K)
+
+#define WEX__IOPS_COPY_F(X, W, LF)                                                                 \
+    X(CP_##W##_##LF##P)                                                                            \
+    X(CP_##W##_##LF##I)                                                                            \
+    X(CP_##W##_##LF##R)
+#define WEX__IOPS_COPY_W(X, W)                                                                     \
+    WEX__IOPS_COPY_F(X, W, P)                                                                      \
+    WEX__IOPS_COPY_F(X, W, I)                                                                      \
+    WEX__IOPS_COPY_F(X, W, R)
+#define WEX__IOPS_COPY(X)                                                                          \
+    WEX__IOPS_COPY_W(X, I32)                                                                       \
+    WEX__IOPS_COPY_W(X, I64)                                                                       \
+    WEX__IOPS_COPY_W(X, I32_8)
+
+#define WEX__IOPS_LOADBRI_K(X, L)                                                                  \
+    X(LBI_##L##_EQ)                                                                                \
+    X(LBI_##L##_NE)                                                                                \
+    X(LBI_##L##_LT_S)                                                                              \
+    X(LBI_##L##_GE_S)                                                                              \
+    X(LBI_##L##_LT_U)                                                                              \
+    X(LBI_##L##_GE_U)                                                                              \
+    X(LBI_##L##_TEST_NZ)                                                                           \
+    X(LBI_##L##_TEST_Z)
+#define WEX__IOPS_LOADBRI(X)                                                                       \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD)                                                               \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD_I)                                                             \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD8_U)                                                            \
+    WEX__IOPS_LOADBRI_K(X, I32_LOAD8_U_I)
 
 /*
  * Store fusions (session 4, compile_fuse.h's store_*):

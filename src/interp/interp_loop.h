@@ -1230,6 +1230,34 @@ L_BR_TABLE_IA : {
 #undef EATA_R
 #undef EATA_S
 #undef BOUND
+    /* select on a comparison: dst, a, b, x, y, c. The comparison's slot c is
+     * written before a and b are read, as in the two instructions. */
+#define SELC(name, T, op)                                                                          \
+    L_SELECT_I32_##name : {                                                                        \
+        uint32_t c_ = (T)I32(4) op(T) I32(5);                                                      \
+        S(6) = c_;                                                                                 \
+        S(1) = c_ ? S(2) : S(3);                                                                   \
+        ip += 7;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_SELECT_I32_##name##_IMM : {                                                                  \
+        uint32_t c_ = (T)I32(4) op(T) ip[5];                                                       \
+        S(6) = c_;                                                                                 \
+        S(1) = c_ ? S(2) : S(3);                                                                   \
+        ip += 7;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    SELC(EQ, uint32_t, ==)
+    SELC(NE, uint32_t, !=)
+    SELC(LT_S, int32_t, <)
+    SELC(LT_U, uint32_t, <)
+    SELC(GT_S, int32_t, >)
+    SELC(GT_U, uint32_t, >)
+    SELC(LE_S, int32_t, <=)
+    SELC(LE_U, uint32_t, <=)
+    SELC(GE_S, int32_t, >=)
+    SELC(GE_U, uint32_t, >=)
+#undef SELC
 #undef I32
     /* ------------------------------------------------ rotate and float fusions */
     /* Xor of rotations of one value; amounts are 0..31 (the translator
@@ -1527,6 +1555,139 @@ L_CONST32_MOVE:
     S(3) = S(4);
     ip += 5;
     NEXT();
+
+    /* ------------------------------------------------ loads and the next instruction (session 4)
+     */
+#if WEX__CHECKED /* as in the memory section */
+#define BOUND(n)                                                                                   \
+    if (WEX__UNLIKELY(ea + (n) > msz) &&                                                           \
+        ea + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE)))                   \
+    TRAP(WEX_TRAP_MEMORY_OOB)
+#else
+#define BOUND(n) (void)0
+#endif
+#define EALB_P(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
+    BOUND(n)
+#define EALB_I(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
+    BOUND(n)
+#define EALB_R(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
+    BOUND(n)
+#define EALB_K(n)                                                                                  \
+    uint64_t ea = (uint64_t)ip[2] + ip[3];                                                         \
+    BOUND(n)
+    /* LB_*: the load (lw words), then the branch's words at b_: its opcode,
+     * the loaded value's slot, the other operand (compares), the offset. */
+#define LB1(P, L, T, n, EAF, lw, K, bw, cond)                                                      \
+    L_##P##_##L##_##K : {                                                                          \
+        EAF(n);                                                                                    \
+        T v_;                                                                                      \
+        memcpy(&v_, mb + ea, n);                                                                   \
+        uint32_t x_ = v_;                                                                          \
+        S(1) = x_;                                                                                 \
+        const uint32_t *b_ = ip + (lw);                                                            \
+        if (cond) {                                                                                \
+            ip = b_ + (bw)-1 + (int32_t)b_[(bw)-1];                                                \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip = b_ + (bw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define LB(L, T, n, EAF, lw)                                                                       \
+    LB1(LB, L, T, n, EAF, lw, BR_IF_Z, 3, x_ == 0)                                                 \
+    LB1(LB, L, T, n, EAF, lw, BR_IF_NZ, 3, x_ != 0)                                                \
+    LB1(LB, L, T, n, EAF, lw, EQ, 4, x_ == (uint32_t)fp[b_[2]])                                    \
+    LB1(LB, L, T, n, EAF, lw, NE, 4, x_ != (uint32_t)fp[b_[2]])                                    \
+    LB1(LB, L, T, n, EAF, lw, LT_U, 4, x_ < (uint32_t)fp[b_[2]])                                   \
+    LB1(LB, L, T, n, EAF, lw, GT_U, 4, x_ > (uint32_t)fp[b_[2]])                                   \
+    LB1(LB, L, T, n, EAF, lw, LE_U, 4, x_ <= (uint32_t)fp[b_[2]])                                  \
+    LB1(LB, L, T, n, EAF, lw, GE_U, 4, x_ >= (uint32_t)fp[b_[2]])
+    LB(I32_LOAD, uint32_t, 4, EALB_P, 4)
+    LB(I32_LOAD_I, uint32_t, 4, EALB_I, 5)
+    LB(I32_LOAD_R, uint32_t, 4, EALB_R, 7)
+    LB(I32_LOAD_K, uint32_t, 4, EALB_K, 4)
+    LB(I32_LOAD8_U, uint8_t, 1, EALB_P, 4)
+    LB(I32_LOAD8_U_I, uint8_t, 1, EALB_I, 5)
+    LB(I32_LOAD8_U_R, uint8_t, 1, EALB_R, 7)
+    LB(I32_LOAD8_U_K, uint8_t, 1, EALB_K, 4)
+    /* LBI_*: as LB_, against an immediate (b_[2]) */
+#define LBI(L, T, n, EAF, lw)                                                                      \
+    LB1(LBI, L, T, n, EAF, lw, EQ, 4, x_ == b_[2])                                                 \
+    LB1(LBI, L, T, n, EAF, lw, NE, 4, x_ != b_[2])                                                 \
+    LB1(LBI, L, T, n, EAF, lw, LT_S, 4, (int32_t)x_ < (int32_t)b_[2])                              \
+    LB1(LBI, L, T, n, EAF, lw, GE_S, 4, (int32_t)x_ >= (int32_t)b_[2])                             \
+    LB1(LBI, L, T, n, EAF, lw, LT_U, 4, x_ < b_[2])                                                \
+    LB1(LBI, L, T, n, EAF, lw, GE_U, 4, x_ >= b_[2])                                               \
+    LB1(LBI, L, T, n, EAF, lw, TEST_NZ, 4, (x_ & b_[2]) != 0)                                      \
+    LB1(LBI, L, T, n, EAF, lw, TEST_Z, 4, (x_ & b_[2]) == 0)
+    LBI(I32_LOAD, uint32_t, 4, EALB_P, 4)
+    LBI(I32_LOAD_I, uint32_t, 4, EALB_I, 5)
+    LBI(I32_LOAD8_U, uint8_t, 1, EALB_P, 4)
+    LBI(I32_LOAD8_U_I, uint8_t, 1, EALB_I, 5)
+#undef LBI
+#undef LB
+#undef LB1
+    /* CP_*: the load (lw words), then the store's words at s_: its opcode,
+     * address words, value slot (the load's destination), offset. The
+     * store's bounds are checked with ip at the store, so that a trap names
+     * it. */
+#if WEX__CHECKED
+#define BOUND2(n)                                                                                  \
+    if (WEX__UNLIKELY(e2 + (n) > msz) &&                                                           \
+        e2 + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE))) {                 \
+        ip = s_;                                                                                   \
+        TRAP(WEX_TRAP_MEMORY_OOB);                                                                 \
+    }
+#else
+#define BOUND2(n) (void)0
+#endif
+#define EACP_P(n)                                                                                  \
+    uint64_t e2 = (uint64_t)(uint32_t)fp[s_[1]] + s_[3];                                           \
+    BOUND2(n)
+#define EACP_I(n)                                                                                  \
+    uint64_t e2 = (uint64_t)(uint32_t)(fp[s_[1]] + s_[2]) + s_[4];                                 \
+    BOUND2(n)
+#define EACP_R(n)                                                                                  \
+    uint64_t e2 =                                                                                  \
+        (uint64_t)(uint32_t)(fp[s_[1]] + ((uint32_t)fp[s_[2]] << s_[3]) + s_[4]) + s_[6];          \
+    BOUND2(n)
+#define CP1(name, T, n, EAF, lw, EAS, sw)                                                          \
+    L_##name : {                                                                                   \
+        EAF(n);                                                                                    \
+        T v_;                                                                                      \
+        memcpy(&v_, mb + ea, n);                                                                   \
+        S(1) = v_;                                                                                 \
+        const uint32_t *s_ = ip + (lw);                                                            \
+        EAS(n);                                                                                    \
+        memcpy(mb + e2, &v_, n);                                                                   \
+        ip = s_ + (sw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define CPL(W, T, n, LF, EAF, lw)                                                                  \
+    CP1(CP_##W##_##LF##P, T, n, EAF, lw, EACP_P, 4)                                                \
+    CP1(CP_##W##_##LF##I, T, n, EAF, lw, EACP_I, 5)                                                \
+    CP1(CP_##W##_##LF##R, T, n, EAF, lw, EACP_R, 7)
+#define CPW(W, T, n)                                                                               \
+    CPL(W, T, n, P, EALB_P, 4)                                                                     \
+    CPL(W, T, n, I, EALB_I, 5)                                                                     \
+    CPL(W, T, n, R, EALB_R, 7)
+    CPW(I32, uint32_t, 4)
+    CPW(I64, uint64_t, 8)
+    CPW(I32_8, uint8_t, 1)
+#undef CPW
+#undef CPL
+#undef CP1
+#undef EACP_P
+#undef EACP_I
+#undef EACP_R
+#undef BOUND2
+#undef EALB_P
+#undef EALB_I
+#undef EALB_R
+#undef EALB_K
+#undef BOUND
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

@@ -169,6 +169,66 @@ static void stores(env_t *e, wex_bounds_t b) {
     }
 }
 
+/* Call export name(s, d, 1); NULL if it returned. */
+static wex_error_t *call3(env_t *e, const char *name, int32_t s, int32_t d) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
+    wex_val_t args[3] = {wex_val_i32(s), wex_val_i32(d), wex_val_i32(1)}, r;
+    return wex_func_call(e->store, ex.of.func, args, 3, &r, 1);
+}
+
+static int32_t peek(env_t *e, int32_t a) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(e->inst, "peek", 4, &ex));
+    wex_val_t arg = wex_val_i32(a), r;
+    CHECK(wex_func_call(e->store, ex.of.func, &arg, 1, &r, 1) == NULL);
+    return r.of.i32;
+}
+
+/*
+ * Copies (CP_*) past the end of memory: a load that traps stores nothing; a
+ * store that traps does so after its load, and (with explicit checks, which
+ * know the operator) the backtrace names the store's operator, the load's
+ * for the load.
+ */
+static void copy_traps(env_t *e, wex_bounds_t b) {
+    static const struct {
+        const char *ld;
+        int n;
+        uint8_t lop, sop; /* opcodes of the load and the store */
+    } w[] = {
+        {"i32_load", 4, 0x28, 0x36}, {"i64_load", 8, 0x29, 0x37}, {"i32_load8_u", 1, 0x2d, 0x3a}};
+    static const char *forms[] = {"PP", "II", "RR", "RP", "PR", "IR"};
+    size_t len;
+    uint8_t *bytes = wex_test_read_wasm("fusion.wasm", &len);
+    for (size_t j = 0; j < 3; j++)
+        for (size_t f = 0; f < 6; f++) {
+            char name[64];
+            snprintf(name, sizeof name, "copy_oob_%s_%s", w[j].ld, forms[f]);
+            int32_t ls = forms[f][0] == 'P' ? 0 : forms[f][0] == 'I' ? 8 : 4;
+            int32_t ss = forms[f][1] == 'P' ? 0 : forms[f][1] == 'I' ? 8 : 4;
+            int32_t end = 65536 - w[j].n + 1; /* the first address that traps */
+            /* inside: copies */
+            wex_error_t *err = call3(e, name, 100 - ls, 200 - ss);
+            if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+            CHECK_EQ_INT(peek(e, 200), peek(e, 100));
+            for (int k = 0; k < 2; k++) { /* 0: the store traps, 1: the load */
+                int32_t before = peek(e, 300);
+                err = k ? call3(e, name, end - ls, 300 - ss) : call3(e, name, 100 - ls, end - ss);
+                CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+                if (k) CHECK_EQ_INT(peek(e, 300), before);
+                wex_frame_t fr;
+                CHECK(wex_error_frame(err, 0, &fr));
+                if (b == WEX_BOUNDS_EXPLICIT) {
+                    CHECK(fr.module_offset > 0 && (size_t)fr.module_offset < len);
+                    CHECK_EQ_INT(bytes[fr.module_offset], k ? w[j].lop : w[j].sop);
+                }
+                wex_error_delete(err);
+            }
+        }
+    free(bytes);
+}
+
 static void run(wex_bounds_t b) {
     env_t e = load(b);
     wex_extern_t init;
@@ -279,6 +339,12 @@ static void run(wex_bounds_t b) {
     wex_error_t *err = wex_func_call(e.store, oob.of.func, &past, 1, &r, 1);
     CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
     wex_error_delete(err);
+    for (size_t x = 0; x < 5; x++)
+        for (size_t y = 0; y < 5; y++) {
+            wex_val_t sel[3] = {wex_val_i32(xs[x] + 7 * (x == 3)), wex_val_i32(xs[y] ^ 7),
+                                f64v(xs[x] * -0.5)};
+            expect_clean(&e, "selects", sel, 3);
+        }
     /* The same from a copy of a loop head (zeros up to the end of memory:
      * the walk reaches it). */
     CHECK(wex_instance_export(e.inst, "walk_oob", 8, &oob));
@@ -287,6 +353,40 @@ static void run(wex_bounds_t b) {
     CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
     wex_error_delete(err);
     stores(&e, b);
+    /* Session 4: loads fused with the branch after them (LB_*). */
+    for (size_t a = 0; a < 4; a++)
+        for (size_t x = 0; x < 5; x++) {
+            wex_val_t lb[3] = {wex_val_i32(ps[a]), wex_val_i32(is[(a + x) & 3]),
+                               wex_val_i32(x == 4 ? 128 : xs[x])};
+            expect_clean(&e, "loadbr", lb, 3);
+        }
+    for (size_t a = 0; a < 4; a++)
+        for (size_t i = 0; i < 4; i++) {
+            wex_val_t lb[2] = {wex_val_i32(ps[a] + (int32_t)i), wex_val_i32(is[i])};
+            expect_clean(&e, "loadbr_imm", lb, 2);
+        }
+    static const struct {
+        const char *name;
+        int32_t last; /* the largest $p whose access is inside (with $i = 1) */
+    } lbo[] = {{"loadbr_oob_P", 65532},  {"loadbr_oob_I", 65524},     {"loadbr_oob_R", 65531},
+               {"loadbr_oob_I8", 65527}, {"loadbr_imm_oob_P", 65532}, {"loadbr_imm_oob_I8", 65527}};
+    for (size_t j = 0; j < sizeof lbo / sizeof lbo[0]; j++) {
+        CHECK(wex_instance_export(e.inst, lbo[j].name, strlen(lbo[j].name), &oob));
+        wex_val_t ok[2] = {wex_val_i32(lbo[j].last), wex_val_i32(1)};
+        wex_val_t bad[2] = {wex_val_i32(lbo[j].last + 1), wex_val_i32(1)};
+        err = wex_func_call(e.store, oob.of.func, ok, 2, &r, 1);
+        if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", lbo[j].name, wex_error_message(err));
+        err = wex_func_call(e.store, oob.of.func, bad, 2, &r, 1);
+        CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+        wex_error_delete(err);
+    }
+    /* Session 4: copies (CP_*), then ones that trap in their load or store. */
+    for (size_t a = 0; a < 4; a++) {
+        wex_val_t cp[3] = {wex_val_i32(ps[a]), wex_val_i32(is[(a + 1) & 3]),
+                           wex_val_i32(ps[3 - a])};
+        expect_clean(&e, "copies", cp, 3);
+    }
+    copy_traps(&e, b);
     unload(&e);
 }
 

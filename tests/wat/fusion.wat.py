@@ -716,6 +716,139 @@ for (e, k) in [("(i32.add (local.get $x) (i32.const {k}))", "5"), ("(i32.add (lo
 w("    (global.get $bad))")
 w('''  (func (export "stres_oob") (param $p i32) (result i32)
     (i32.store offset=8 (local.get $p) (i32.or (local.get $p) (i32.const 1))) (i32.const 0))''')
+# Session 4: a load and the branch right after it (LB_*): br_if and if on the
+# loaded value (kept in a local by local.tee, or not), its eqz, and unsigned
+# and equality compares with the value first or second, against a local that
+# differs ($y) or holds the same value ($w); every address form and both
+# loads (i32.load, i32.load8_u; others stay unfused and are checked anyway)
+w('''  (func (export "loadbr") (param $p i32) (param $i i32) (param $y i32) (result i32) (local $v i32) (local $w i32) (local $r i32)''')
+for (af, au, base) in addrs(0) + [(f"(i32.const 65532)", "(call $id_i32 (i32.const 65532))", 0)]:
+    for ld in ["i32.load", "i32.load8_u", "i32.load16_u"]:
+        lf, lu = f"({ld} offset={base} {af})", f"(call $id_i32 ({ld} offset={base} {au}))"
+        w(f"    (local.set $w {lu})")
+        conds = [("(local.tee $v {})", "{}"), ("(i32.eqz (local.tee $v {}))", "(i32.eqz {})")]
+        for op in ["eq", "ne", "lt_u", "gt_u", "le_u", "ge_u"]:
+            for other in ["(local.get $y)", "(local.get $w)"]:
+                ou = f"(call $id_i32 {other})"
+                conds.append((f"(i32.{op} (local.tee $v {{}}) {other})", f"(i32.{op} {{}} {ou})"))
+                conds.append((f"(i32.{op} {other} (local.tee $v {{}}))", f"(i32.{op} {ou} {{}})"))
+        conds.append(("(i32.ne (local.tee $v {}) (local.get $v))", "(i32.const 0)"))
+        for cf, cu in conds:
+            cf, cu = cf.format(lf), cu.format(lu)
+            exp = f"(i32.add (if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1))) (i32.mul {lu} (i32.const 3)))"
+            w(f"    (local.set $r (i32.const 0))")
+            w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+            w(f"    (local.set $r (i32.const 1))")
+            w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+        # the value not kept: br_if straight on the load's own slot
+        w(f"    (local.set $r (i32.const 0))")
+        w(f"    (block $b (br_if $b {lf}) (local.set $r (i32.const 1)))")
+        check("(local.get $r)", f"(if (result i32) {lu} (then (i32.const 0)) (else (i32.const 1)))", "i32")
+w("    (call $init)")
+w("    (global.get $bad))")
+# the same fused loads past the end of memory: each must trap ($p + $i)
+for name, ld, addr in [("P", "i32.load", "(local.get $p)"),
+                       ("I", "i32.load", "(i32.add (local.get $p) (i32.const 8))"),
+                       ("R", "i32.load8_u", "(i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))"),
+                       ("I8", "i32.load8_u", "(i32.add (local.get $p) (i32.const 8))")]:
+    w(f'''  (func (export "loadbr_oob_{name}") (param $p i32) (param $i i32) (result i32) (local $v i32)
+    (block $b (br_if $b (i32.lt_u (local.tee $v ({ld} {addr})) (local.get $i))) (return (i32.const 7)))
+    (local.get $v))''')
+# Session 4: copies, a load right before a store of the same width of the
+# loaded value (CP_*): i32, i64 and 8-bit, every load form against every
+# store form, with the value kept (local.tee, checked afterwards) or not,
+# and a store address that reads the local the load's tee writes (it must
+# see the old value); each checked against the same copy done through calls
+dsts = ["(local.get $q)", "(i32.add (local.get $q) (i32.const 12))",
+        "(i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))",
+        "(i32.add (i32.shl (local.get $i) (i32.const 3)) (i32.const 64))", "(i32.const 48)"]
+w('''  (func (export "copies") (param $p i32) (param $i i32) (param $q i32) (result i32) (local $v i32) (local $x i64) (local $e i64)''')
+for t, ld, st, vl in [("i32", "i32.load", "i32.store", "$v"), ("i64", "i64.load", "i64.store", "$x"),
+                      ("i32", "i32.load8_u", "i32.store8", "$v")]:
+    et = "(local.get $e)" if t == "i64" else "(i32.wrap_i64 (local.get $e))"
+    for (af, au, base) in addrs(0):
+        for d in dsts:
+            du = f"(call $id_i32 {d})"
+            lu = f"(call $id_{t} ({ld} offset={base} {au}))"
+            setx = f"(local.set $e {lu})" if t == "i64" else f"(local.set $e (i64.extend_i32_u {lu}))"
+            for keep in [True, False]:
+                w(f"    {setx}")
+                val = f"(local.tee {vl} ({ld} offset={base} {af}))" if keep else f"({ld} offset={base} {af})"
+                w(f"    ({st} offset=4100 {d} {val})")
+                check(f"({ld} offset=4100 {du})", et, t)
+                if keep:
+                    check(f"(local.get {vl})", et, t)
+    # the store's address reads the local the load writes: its old value
+    if t == "i32":
+        w("    (local.set $v (i32.and (local.get $q) (i32.const 1020)))")
+        w("    (local.set $e (i64.extend_i32_u (call $id_i32 (local.get $v))))")
+        w(f"    (local.set $x (i64.extend_i32_u (call $id_i32 ({ld} (local.get $p)))))")
+        w(f"    ({st} offset=4100 (local.get $v) (local.tee $v ({ld} (local.get $p))))")
+        check(f"({ld} offset=4100 (call $id_i32 (i32.wrap_i64 (local.get $e))))", "(i32.wrap_i64 (local.get $x))", "i32")
+w("    (call $init)")
+w("    (global.get $bad))")
+# copies that trap: the load past the end (nothing stored), or the store
+# (after the load); $s and $d are the accesses' effective addresses less 0,
+# 8 and 4 for the P, I, R forms ($k = 1)
+def cp_addr(f, x):
+    return {"P": f"(local.get {x})", "I": f"(i32.add (local.get {x}) (i32.const 8))",
+            "R": f"(i32.add (local.get {x}) (i32.shl (local.get $k) (i32.const 2)))"}[f]
+for t, ld, st in [("i32", "i32.load", "i32.store"), ("i64", "i64.load", "i64.store"), ("i32", "i32.load8_u", "i32.store8")]:
+    for lf, sf in [("P", "P"), ("I", "I"), ("R", "R"), ("R", "P"), ("P", "R"), ("I", "R")]:
+        name = f"copy_oob_{ld.replace('.', '_')}_{lf}{sf}"
+        w(f'''  (func (export "{name}") (param $s i32) (param $d i32) (param $k i32) (result i32) (local $v {t})
+    ({st} {cp_addr(sf, "$d")} (local.tee $v ({ld} {cp_addr(lf, "$s")})))
+    (i32.const 0))''')
+w('''  (func (export "peek") (param $a i32) (result i32) (i32.load8_u (local.get $a)))''')
+
+# select on a comparison (SELECT_I32_*), registers and immediates, values of
+# several types, the result written to a local the comparison reads
+w('''  (func (export "selects") (param $x i32) (param $y i32) (param $d f64) (result i32) (local $t i32) (local $c i32)''')
+for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]:
+    for rhs in ["(local.get $y)", "(i32.const 7)", "(i32.const -1)"]:
+        cf = f"(i32.{cmp} (local.get $x) {rhs})"
+        cu = f"(call $id_i32 (i32.{cmp} (call $id_i32 (local.get $x)) (call $id_i32 {rhs})))"
+        check(f"(select (local.get $y) (i32.const 5) {cf})", f"(select (local.get $y) (i32.const 5) {cu})", "i32")
+        check(f"(select (i64.extend_i32_s (local.get $x)) (i64.const -9) {cf})",
+              f"(select (i64.extend_i32_s (local.get $x)) (i64.const -9) {cu})", "i64")
+        check(f"(select (local.get $d) (f64.const -0.0) {cf})", f"(select (local.get $d) (f64.const -0.0) {cu})", "f64")
+        w(f"    (local.set $t (local.get $x))")
+        w(f"    (local.set $t (select (local.get $y) (local.get $t) (i32.{cmp} (local.get $t) {rhs})))")
+        check("(local.get $t)", f"(select (local.get $y) (local.get $x) {cu})", "i32")
+        # the condition kept in a local (local.tee) and read again
+        w(f"    (local.set $t (select (local.get $x) (local.get $y) (local.tee $c {cf})))")
+        check("(i32.add (local.get $t) (local.get $c))", f"(i32.add (select (local.get $x) (local.get $y) {cu}) {cu})", "i32")
+check("(select (local.get $x) (local.get $y) (i32.eqz (local.get $y)))",
+      "(select (local.get $x) (local.get $y) (call $id_i32 (i32.eqz (call $id_i32 (local.get $y)))))", "i32")
+w("    (global.get $bad))")
+# Session 4: a load and a branch against an immediate right after it (LBI_*):
+# compares and bit tests, both polarities (br_if and if), edge constants
+w('''  (func (export "loadbr_imm") (param $p i32) (param $i i32) (result i32) (local $v i32) (local $r i32)''')
+for (af, au, base) in addrs(0):
+    for ld in ["i32.load", "i32.load8_u"]:
+        lf, lu = f"({ld} offset={base} {af})", f"(call $id_i32 ({ld} offset={base} {au}))"
+        conds = []
+        for k in ["0", "7", "-1", "128", "2147483647", "-2147483648"]:
+            for op in ["eq", "ne", "lt_s", "ge_s", "lt_u", "ge_u", "gt_s", "le_u"]:
+                conds.append((f"(i32.{op} (local.tee $v {{}}) (i32.const {k}))", f"(i32.{op} {{}} (call $id_i32 (i32.const {k})))"))
+            conds.append((f"(i32.and (local.tee $v {{}}) (i32.const {k}))", f"(i32.and {{}} (call $id_i32 (i32.const {k})))"))
+            conds.append((f"(i32.eqz (i32.and (local.tee $v {{}}) (i32.const {k})))", f"(i32.eqz (i32.and {{}} (call $id_i32 (i32.const {k}))))"))
+        for cf, cu in conds:
+            cf, cu = cf.format(lf), cu.format(lu)
+            exp = f"(i32.add (if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1))) (i32.mul {lu} (i32.const 3)))"
+            w(f"    (local.set $r (i32.const 0))")
+            w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+            w(f"    (local.set $r (i32.const 1))")
+            w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
+            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+w("    (global.get $bad))")
+for name, ld, addr in [("P", "i32.load", "(local.get $p)"), ("I8", "i32.load8_u", "(i32.add (local.get $p) (i32.const 8))")]:
+    w(f'''  (func (export "loadbr_imm_oob_{name}") (param $p i32) (param $i i32) (result i32) (local $v i32)
+    (block $b (br_if $b (i32.ge_s (local.tee $v ({ld} {addr})) (i32.const 10))) (return (i32.const 7)))
+    (local.get $v))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
