@@ -18,11 +18,15 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
             WEX__IOPS_EXTRA(WEX__L2)
 #undef WEX__L2
     };
-    /* Frame records: top is the next free one; frames_end bounds the depth. */
+    /* Frame records: s->live is the next free one (kept in the store, not in
+     * a local: the loop's callee-saved registers are all taken, so a local
+     * would live in the C stack frame and cost a second store per call and
+     * return; the guard build's fault backtrace reads it there too);
+     * frames_end bounds the depth. */
     const uint32_t entry_depth = s->depth;
     wex__frame *const entry_top = s->frames + entry_depth;
     wex__frame *const frames_end = s->frames + s->max_depth;
-    wex__frame *top = entry_top;
+#define top (s->live)
     uint64_t *const stack_end = s->stack_end;
     wex_instance_t *inst = f->inst;
     /* The running instance's translated code, kept in sync with inst. */
@@ -78,9 +82,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     } while (0)
 
     ip = cm->code + WEX__FCODE_OFF(fc); /* first, so that a trap here has a backtrace */
-#if !WEX__CHECKED
-    s->live = top;
-#endif
+    top = entry_top;
     if (fp + fc->frame_slots > stack_end || top >= frames_end) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
     RELOAD_MEM();
@@ -197,7 +199,6 @@ L_CALL_L : {
     /* Guard pages: as in do_call, for fault backtraces (NULL: the callee is
      * a function of this instance, named by this instruction's ip[1]). */
     top->callee = NULL;
-    s->live = top + 1;
 #endif
     top++;
     fp += ip[2];
@@ -205,13 +206,12 @@ L_CALL_L : {
     NEXT();
 }
 do_call:
-    if (!g->inst) { /* host function */
-        s->depth = wex__interp_host_frame(s, (uint32_t)(top - s->frames), ip, fp, inst, g);
+    if (!g->inst) {             /* host function */
+        wex__frame *here = top; /* a nested entry moves s->live */
+        s->depth = wex__interp_host_frame(s, (uint32_t)(here - s->frames), ip, fp, inst, g);
         err = wex__host_call(s, g, fp + base);
         s->depth = entry_depth;
-#if !WEX__CHECKED
-        s->live = top;
-#endif
+        top = here;
         if (err) goto do_error;
         RELOAD_MEM();
         NEXT();
@@ -230,7 +230,6 @@ do_call:
         /* Guard pages: a fault loses the loop's registers, so the live depth
          * and callees are kept where the backtrace can find them. */
         fr->callee = g;
-        s->live = top;
 #endif
         fp = nfp;
         ZERO_LOCALS(nf);
@@ -285,9 +284,6 @@ L_RET:
     if (top == entry_top) goto done;
     {
         wex__frame *fr = --top;
-#if !WEX__CHECKED
-        s->live = top;
-#endif
         ip = fr->ip;
         fp = fr->fp;
         /* The base moves only with the instance; the size matters only to
@@ -1751,6 +1747,7 @@ do_trap:
 done:
     s->depth = entry_depth;
     return NULL;
+#undef top
 #undef RELOAD_MEM
 #undef ZERO_LOCALS
 #undef NEXT
