@@ -1583,6 +1583,11 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
         }
     fc->zero_from = lo < hi ? lo : c->nparams;
     fc->zero_count = lo < hi ? hi - lo : 0;
+    /* A call zeroes them four slots (32 bytes) at a time (WEX__ZERO_CHUNK):
+     * room for the rounding, in slots the body writes before it reads them
+     * (the operand stack's) or in slack added here. */
+    uint64_t zend = (uint64_t)fc->zero_from + WEX__ZERO_CHUNKS(fc->zero_count) * WEX__ZERO_CHUNK;
+    if (fc->zero_count && zend > fc->frame_slots) fc->frame_slots = (uint32_t)zend;
 }
 
 /*
@@ -1590,7 +1595,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
  * need is base plus the callee's frame size, so the stack check is one
  * compare, and target the callee's first word relative to the call's opcode
  * word, so the call needs no table lookup; a callee with locals to zero gets
- * CALL_LZ, which zeroes zcount slots from zfrom (relative to the caller's
+ * CALL_LZ, which zeroes zcount chunks of WEX__ZERO_CHUNK slots from zfrom (relative to the caller's
  * frame, like base). Done after all bodies are translated (a call may precede
  * its callee). No fusion ever takes a call back, so every recorded site still
  * holds its call. starts gives each function's first word (NULL: funcs'
@@ -1615,7 +1620,7 @@ static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts,
         if (f->zero_count) {
             w[0] = WEX__IOP_CALL_LZ;
             w[5] = w[2] + f->zero_from; /* within need, so no overflow */
-            w[6] = f->zero_count;
+            w[6] = WEX__ZERO_CHUNKS(f->zero_count);
         }
     }
 }

@@ -615,6 +615,12 @@ typedef enum {
             WEX__IOP_COUNT
 } wex__iop;
 
+/* Declared locals a call zeroes go in chunks of this many slots (32 bytes,
+ * two 16-byte stores), a loop of a few iterations instead of one per slot;
+ * a function's frame has room for its last chunk (compile.c). */
+#define WEX__ZERO_CHUNK     4u
+#define WEX__ZERO_CHUNKS(n) (((n) + WEX__ZERO_CHUNK - 1) / WEX__ZERO_CHUNK)
+
 /* One translated function. */
 typedef struct {
     uint32_t code_off; /* first word in wex__compiled.code */
@@ -624,7 +630,7 @@ typedef struct {
     uint32_t nlocals;     /* params + declared locals */
     uint32_t frame_slots; /* locals + the deepest operand stack */
     uint32_t zero_from;   /* declared locals a call zeroes: [zero_from, +zero_count) */
-    uint32_t zero_count;  /* (others are written before they are read) */
+    uint32_t zero_count;  /* (others are written before they are read; see WEX__ZERO_CHUNK) */
 } wex__fcode;
 
 struct wex__compiled {

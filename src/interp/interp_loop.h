@@ -59,20 +59,29 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
 #define NEXT() goto *labels[*ip]
 #endif
 /* Declared locals start at zero (those the body may read before writing,
- * see wex__fcode). Usually none or a few: plain stores, kept a loop by the
- * empty asm (compilers would turn it into a call to memset, spilling the
- * loop's registers around it on every call). */
+ * see wex__fcode): n chunks of WEX__ZERO_CHUNK slots from z, two 16-byte
+ * stores each (the frame has room for the last one; slots past the locals
+ * are the operand stack's, written before they are read). The empty asm
+ * keeps it a loop: compilers would turn it into a call to memset, spilling
+ * the loop's registers around it on every call. */
+#define ZERO_CHUNKS(z, n)                                                                          \
+    do {                                                                                           \
+        typedef uint64_t v2_ __attribute__((vector_size(16), aligned(8)));                         \
+        v2_ *z_ = (v2_ *)(z);                                                                      \
+        uint32_t n_ = (n);                                                                         \
+        z_[0] = (v2_){0, 0};                                                                       \
+        z_[1] = (v2_){0, 0};                                                                       \
+        while (WEX__UNLIKELY(--n_ != 0)) {                                                         \
+            z_ += 2;                                                                               \
+            z_[0] = (v2_){0, 0};                                                                   \
+            z_[1] = (v2_){0, 0};                                                                   \
+            __asm__ volatile("");                                                                  \
+        }                                                                                          \
+    } while (0)
 #define ZERO_LOCALS(nf)                                                                            \
     do {                                                                                           \
-        uint32_t n_ = (nf)->zero_count;                                                            \
-        if (n_) {                                                                                  \
-            uint64_t *z_ = fp + (nf)->zero_from;                                                   \
-            z_[0] = 0;                                                                             \
-            for (uint32_t k_ = 1; k_ < n_; k_++) {                                                 \
-                z_[k_] = 0;                                                                        \
-                __asm__ volatile("");                                                              \
-            }                                                                                      \
-        }                                                                                          \
+        if ((nf)->zero_count)                                                                      \
+            ZERO_CHUNKS(fp + (nf)->zero_from, WEX__ZERO_CHUNKS((nf)->zero_count));                 \
     } while (0)
 #define S(i) fp[ip[i]]
 #define TRAP(code)                                                                                 \
@@ -175,15 +184,7 @@ L_CALL_IND_I : {
 L_CALL_LZ:
     /* The callee reads some declared locals before writing them. */
     if (WEX__UNLIKELY(fp + ip[3] > stack_end)) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
-    {
-        uint64_t *z_ = fp + ip[5];
-        uint32_t n_ = ip[6];
-        z_[0] = 0;
-        for (uint32_t k_ = 1; k_ < n_; k_++) {
-            z_[k_] = 0;
-            __asm__ volatile("");
-        }
-    }
+    ZERO_CHUNKS(fp + ip[5], ip[6]); /* ip[6] chunks, at least one */
     /* fall through */
 L_CALL_L : {
     /* A call to a function of this instance: the instruction carries the
@@ -1750,6 +1751,7 @@ done:
 #undef top
 #undef RELOAD_MEM
 #undef ZERO_LOCALS
+#undef ZERO_CHUNKS
 #undef NEXT
 #undef S
 #undef TRAP

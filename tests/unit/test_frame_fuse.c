@@ -4,7 +4,9 @@
  * WebAssembly in tests/wat/frame_fuse.wat means, in both bounds modes: the
  * stack pointer global is moved and restored exactly, a global.get that a
  * local.set retargeted is not fused away, a set of another global goes to
- * that global, and branches that carry one value land with it.
+ * that global, and branches that carry one value land with it. Also: the
+ * declared locals a call zeroes in chunks of four slots start at zero after
+ * a call that left -1 in every slot above.
  */
 #include "harness.h"
 #include "wex.h"
@@ -52,6 +54,12 @@ static void run(wex_bounds_t bounds) {
     CHECK_EQ_INT(call(&t, "nested", q, 2), 7);
     CHECK_EQ_INT(call(&t, "nested", r, 2), 10);
     CHECK_EQ_INT(call(&t, "nested", z, 2), 3);
+    /* declared locals read before written start at zero in every chunk */
+    wex_extern_t ex;
+    CHECK(wex_instance_export(t.inst, "zeros", 5, &ex));
+    wex_val_t zr;
+    CHECK(wex_func_call(t.store, ex.of.func, NULL, 0, &zr, 1) == NULL);
+    CHECK(zr.of.i64 == 0);
     wex_test_instance_free(&t);
 }
 
