@@ -1116,53 +1116,29 @@ L_I64_REM_U_IMM:
 #define I32(i) ((uint32_t)S(i))
     /* One or two `d = a + k`, then BR_ADDI_* (x += kx, compare with b, branch):
      * each write lands before the next read, as in the unfused sequence. */
-#define BRA23(name, T, op)                                                                         \
-    L_BR_ADDI2_I32_##name : {                                                                      \
-        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
-        uint32_t v_ = I32(4) + ip[5];                                                              \
-        S(4) = v_;                                                                                 \
-        if ((T)v_ op(T) I32(6)) {                                                                  \
-            ip += 7 + (int32_t)ip[7];                                                              \
+/* One fused loop end: PRE (the extra adds), then x += k for x at slot word
+ * vi (k the next word), compared with B; the offset word is w. */
+#define BRA_(label, T, op, PRE, vi, B, w)                                                          \
+    label : {                                                                                      \
+        PRE;                                                                                       \
+        uint32_t v_ = I32(vi) + ip[(vi) + 1];                                                      \
+        S(vi) = v_;                                                                                \
+        if ((T)v_ op(T)(B)) {                                                                      \
+            ip += (w) + (int32_t)ip[w];                                                            \
             NEXT();                                                                                \
         }                                                                                          \
-        ip += 8;                                                                                   \
-        NEXT();                                                                                    \
-    }                                                                                              \
-    L_BR_ADDI2_I32_##name##_IMM : {                                                                \
-        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
-        uint32_t v_ = I32(4) + ip[5];                                                              \
-        S(4) = v_;                                                                                 \
-        if ((T)v_ op(T) ip[6]) {                                                                   \
-            ip += 7 + (int32_t)ip[7];                                                              \
-            NEXT();                                                                                \
-        }                                                                                          \
-        ip += 8;                                                                                   \
-        NEXT();                                                                                    \
-    }                                                                                              \
-    L_BR_ADDI3_I32_##name : {                                                                      \
-        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
-        S(4) = (uint32_t)(I32(5) + ip[6]);                                                         \
-        uint32_t v_ = I32(7) + ip[8];                                                              \
-        S(7) = v_;                                                                                 \
-        if ((T)v_ op(T) I32(9)) {                                                                  \
-            ip += 10 + (int32_t)ip[10];                                                            \
-            NEXT();                                                                                \
-        }                                                                                          \
-        ip += 11;                                                                                  \
-        NEXT();                                                                                    \
-    }                                                                                              \
-    L_BR_ADDI3_I32_##name##_IMM : {                                                                \
-        S(1) = (uint32_t)(I32(2) + ip[3]);                                                         \
-        S(4) = (uint32_t)(I32(5) + ip[6]);                                                         \
-        uint32_t v_ = I32(7) + ip[8];                                                              \
-        S(7) = v_;                                                                                 \
-        if ((T)v_ op(T) ip[9]) {                                                                   \
-            ip += 10 + (int32_t)ip[10];                                                            \
-            NEXT();                                                                                \
-        }                                                                                          \
-        ip += 11;                                                                                  \
+        ip += (w) + 1;                                                                             \
         NEXT();                                                                                    \
     }
+#define BRA_ADD1 S(1) = (uint32_t)(I32(2) + ip[3])
+#define BRA_ADD2                                                                                   \
+    S(1) = (uint32_t)(I32(2) + ip[3]);                                                             \
+    S(4) = (uint32_t)(I32(5) + ip[6])
+#define BRA23(name, T, op)                                                                         \
+    BRA_(L_BR_ADDI2_I32_##name, T, op, BRA_ADD1, 4, I32(6), 7)                                     \
+    BRA_(L_BR_ADDI2_I32_##name##_IMM, T, op, BRA_ADD1, 4, ip[6], 7)                                \
+    BRA_(L_BR_ADDI3_I32_##name, T, op, BRA_ADD2, 7, I32(9), 10)                                    \
+    BRA_(L_BR_ADDI3_I32_##name##_IMM, T, op, BRA_ADD2, 7, ip[9], 10)
     BRA23(EQ, uint32_t, ==)
     BRA23(NE, uint32_t, !=)
     BRA23(LT_S, int32_t, <)
@@ -1174,6 +1150,9 @@ L_I64_REM_U_IMM:
     BRA23(GE_S, int32_t, >=)
     BRA23(GE_U, uint32_t, >=)
 #undef BRA23
+#undef BRA_
+#undef BRA_ADD1
+#undef BRA_ADD2
     /* d = a + k, then a br_table; the key (or its address) is read after the
      * add. BR_TABLE_IA: idx, n, d, a, k, offsets. */
 L_BR_TABLE_IA : {
