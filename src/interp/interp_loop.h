@@ -590,27 +590,11 @@ L_ELEM_DROP_I:
         ip += (int32_t)ip[0];                                                                      \
         NEXT();                                                                                    \
     }
-#define EAT_P(n)                                                                                   \
-    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
-    BOUND(n)
-#define EAT_I(n)                                                                                   \
-    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
-    BOUND(n)
-#define EAT_R(n)                                                                                   \
-    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
-    BOUND(n)
-#define EAT_S(n)                                                                                   \
-    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]) + ip[5];                 \
-    BOUND(n)
-    BRTM(L_BR_TABLE_MP, EAT_P, 4)
-    BRTM(L_BR_TABLE_MI, EAT_I, 5)
-    BRTM(L_BR_TABLE_MR, EAT_R, 7)
-    BRTM(L_BR_TABLE_MS, EAT_S, 6)
+    BRTM(L_BR_TABLE_MP, EA_P, 4)
+    BRTM(L_BR_TABLE_MI, EA_I, 5)
+    BRTM(L_BR_TABLE_MR, EA_R, 7)
+    BRTM(L_BR_TABLE_MS, EA_S, 6)
 #undef BRTM
-#undef EAT_P
-#undef EAT_I
-#undef EAT_R
-#undef EAT_S
 #undef MOP
 #undef MOP1
 #undef MOPS1
@@ -618,12 +602,6 @@ L_ELEM_DROP_I:
 #undef EAM_I
 #undef EAM_R
 #undef EAM_S
-#undef BOUND
-#undef EA_P
-#undef EA_I
-#undef EA_R
-#undef EA_K
-#undef EA_S
 #undef EAS_S
 #undef EAS_P
 #undef EAS_I
@@ -1176,36 +1154,11 @@ L_BR_TABLE_IA : {
         ip += (int32_t)ip[0];                                                                      \
         NEXT();                                                                                    \
     }
-#if WEX__CHECKED /* as in the memory section */
-#define BOUND(n)                                                                                   \
-    if (WEX__UNLIKELY(ea + (n) > msz) &&                                                           \
-        ea + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE)))                   \
-    TRAP(WEX_TRAP_MEMORY_OOB)
-#else
-#define BOUND(n) (void)0
-#endif
-#define EATA_P(n)                                                                                  \
-    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
-    BOUND(n)
-#define EATA_I(n)                                                                                  \
-    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
-    BOUND(n)
-#define EATA_R(n)                                                                                  \
-    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
-    BOUND(n)
-#define EATA_S(n)                                                                                  \
-    uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]) + ip[5];                 \
-    BOUND(n)
-    BRTMA(L_BR_TABLE_MPA, EATA_P, 4)
-    BRTMA(L_BR_TABLE_MIA, EATA_I, 5)
-    BRTMA(L_BR_TABLE_MRA, EATA_R, 7)
-    BRTMA(L_BR_TABLE_MSA, EATA_S, 6)
+    BRTMA(L_BR_TABLE_MPA, EA_P, 4)
+    BRTMA(L_BR_TABLE_MIA, EA_I, 5)
+    BRTMA(L_BR_TABLE_MRA, EA_R, 7)
+    BRTMA(L_BR_TABLE_MSA, EA_S, 6)
 #undef BRTMA
-#undef EATA_P
-#undef EATA_I
-#undef EATA_R
-#undef EATA_S
-#undef BOUND
     /* select on a comparison: dst, a, b, x, y, c. The comparison's slot c is
      * written before a and b are read, as in the two instructions. */
 #define SELC(name, T, op)                                                                          \
@@ -1534,26 +1487,6 @@ L_CONST32_MOVE:
 
     /* ------------------------------------------------ loads and the next instruction (session 4)
      */
-#if WEX__CHECKED /* as in the memory section */
-#define BOUND(n)                                                                                   \
-    if (WEX__UNLIKELY(ea + (n) > msz) &&                                                           \
-        ea + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE)))                   \
-    TRAP(WEX_TRAP_MEMORY_OOB)
-#else
-#define BOUND(n) (void)0
-#endif
-#define EALB_P(n)                                                                                  \
-    uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                \
-    BOUND(n)
-#define EALB_I(n)                                                                                  \
-    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ip[3]) + ip[4];                                      \
-    BOUND(n)
-#define EALB_R(n)                                                                                  \
-    uint64_t ea = (uint64_t)(uint32_t)(S(2) + ((uint32_t)S(3) << ip[4]) + ip[5]) + ip[6];          \
-    BOUND(n)
-#define EALB_K(n)                                                                                  \
-    uint64_t ea = (uint64_t)ip[2] + ip[3];                                                         \
-    BOUND(n)
     /* LB_*: the load (lw words), then the branch's words at b_: its opcode,
      * the loaded value's slot, the other operand (compares), the offset. */
 #define LB1(P, L, T, n, EAF, lw, K, bw, cond)                                                      \
@@ -1580,14 +1513,14 @@ L_CONST32_MOVE:
     LB1(LB, L, T, n, EAF, lw, GT_U, 4, x_ > (uint32_t)fp[b_[2]])                                   \
     LB1(LB, L, T, n, EAF, lw, LE_U, 4, x_ <= (uint32_t)fp[b_[2]])                                  \
     LB1(LB, L, T, n, EAF, lw, GE_U, 4, x_ >= (uint32_t)fp[b_[2]])
-    LB(I32_LOAD, uint32_t, 4, EALB_P, 4)
-    LB(I32_LOAD_I, uint32_t, 4, EALB_I, 5)
-    LB(I32_LOAD_R, uint32_t, 4, EALB_R, 7)
-    LB(I32_LOAD_K, uint32_t, 4, EALB_K, 4)
-    LB(I32_LOAD8_U, uint8_t, 1, EALB_P, 4)
-    LB(I32_LOAD8_U_I, uint8_t, 1, EALB_I, 5)
-    LB(I32_LOAD8_U_R, uint8_t, 1, EALB_R, 7)
-    LB(I32_LOAD8_U_K, uint8_t, 1, EALB_K, 4)
+    LB(I32_LOAD, uint32_t, 4, EA_P, 4)
+    LB(I32_LOAD_I, uint32_t, 4, EA_I, 5)
+    LB(I32_LOAD_R, uint32_t, 4, EA_R, 7)
+    LB(I32_LOAD_K, uint32_t, 4, EA_K, 4)
+    LB(I32_LOAD8_U, uint8_t, 1, EA_P, 4)
+    LB(I32_LOAD8_U_I, uint8_t, 1, EA_I, 5)
+    LB(I32_LOAD8_U_R, uint8_t, 1, EA_R, 7)
+    LB(I32_LOAD8_U_K, uint8_t, 1, EA_K, 4)
     /* LBI_*: as LB_, against an immediate (b_[2]) */
 #define LBI(L, T, n, EAF, lw)                                                                      \
     LB1(LBI, L, T, n, EAF, lw, EQ, 4, x_ == b_[2])                                                 \
@@ -1598,10 +1531,10 @@ L_CONST32_MOVE:
     LB1(LBI, L, T, n, EAF, lw, GE_U, 4, x_ >= b_[2])                                               \
     LB1(LBI, L, T, n, EAF, lw, TEST_NZ, 4, (x_ & b_[2]) != 0)                                      \
     LB1(LBI, L, T, n, EAF, lw, TEST_Z, 4, (x_ & b_[2]) == 0)
-    LBI(I32_LOAD, uint32_t, 4, EALB_P, 4)
-    LBI(I32_LOAD_I, uint32_t, 4, EALB_I, 5)
-    LBI(I32_LOAD8_U, uint8_t, 1, EALB_P, 4)
-    LBI(I32_LOAD8_U_I, uint8_t, 1, EALB_I, 5)
+    LBI(I32_LOAD, uint32_t, 4, EA_P, 4)
+    LBI(I32_LOAD_I, uint32_t, 4, EA_I, 5)
+    LBI(I32_LOAD8_U, uint8_t, 1, EA_P, 4)
+    LBI(I32_LOAD8_U_I, uint8_t, 1, EA_I, 5)
 #undef LBI
 #undef LB
 #undef LB1
@@ -1646,9 +1579,9 @@ L_CONST32_MOVE:
     CP1(CP_##W##_##LF##I, T, n, EAF, lw, EACP_I, 5)                                                \
     CP1(CP_##W##_##LF##R, T, n, EAF, lw, EACP_R, 7)
 #define CPW(W, T, n)                                                                               \
-    CPL(W, T, n, P, EALB_P, 4)                                                                     \
-    CPL(W, T, n, I, EALB_I, 5)                                                                     \
-    CPL(W, T, n, R, EALB_R, 7)
+    CPL(W, T, n, P, EA_P, 4)                                                                       \
+    CPL(W, T, n, I, EA_I, 5)                                                                       \
+    CPL(W, T, n, R, EA_R, 7)
     CPW(I32, uint32_t, 4)
     CPW(I64, uint64_t, 8)
     CPW(I32_8, uint8_t, 1)
@@ -1659,11 +1592,6 @@ L_CONST32_MOVE:
 #undef EACP_I
 #undef EACP_R
 #undef BOUND2
-#undef EALB_P
-#undef EALB_I
-#undef EALB_R
-#undef EALB_K
-#undef BOUND
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
@@ -1728,6 +1656,12 @@ done:
     s->depth = entry_depth;
     return NULL;
 #undef top
+#undef BOUND
+#undef EA_P
+#undef EA_I
+#undef EA_R
+#undef EA_K
+#undef EA_S
 #undef RELOAD_MEM
 #undef ZERO_LOCALS
 #undef ZERO_CHUNKS
