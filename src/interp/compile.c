@@ -113,6 +113,7 @@ typedef struct {
     size_t npc, cappc; /* pairs */
     wex__buf tyrel;    /* (code word, type index) pairs: see wex__compiled.tyrel */
     wex__buf lcalls;   /* code words of CALL_L instructions, completed at the end */
+    wex__buf lfused;   /* those of lcalls that an ADDI_CALL_L carries (ascending) */
 } comp;
 
 /* Note that the word about to be emitted belongs to the current operator.
@@ -843,7 +844,36 @@ static void emit_return(comp *c) {
             if (src != j) emit_move(c, j, src);
         }
     }
+    size_t p = c->last_op_start;
+    if (n == 1 && !c->oom && p != NONE && p + 4 == c->len && c->code[p] == WEX__IOP_I32_ADD &&
+        c->code[p + 1] == 0) {
+        /* `return x + y`: the add that wrote slot 0 returns too. */
+        c->code[p] = WEX__IOP_I32_ADD_RET;
+        c->code[p + 1] = c->code[p + 2];
+        c->code[p + 2] = c->code[p + 3];
+        c->len--;
+        barrier(c);
+        return;
+    }
     emit_op(c, WEX__IOP_RET);
+}
+
+/*
+ * An argument computed by the instruction just before a direct call (an
+ * I32_ADD_IMM into one of the call's argument slots, as in `f(n - 1)`)
+ * becomes the head of an ADDI_CALL_L: the add's words stay, its opcode
+ * changes, and the call follows whole. A label in between clears
+ * last_op_start, so nothing else reaches the call. The add cannot trap.
+ * Returns whether it fused (the caller records the call's site in lfused,
+ * for link_calls).
+ */
+static bool call_fuse_addi(comp *c, uint32_t base, uint32_t np) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || p + 4 != c->len || c->code[p] != WEX__IOP_I32_ADD_IMM ||
+        c->code[p + 1] < base || c->code[p + 1] - base >= np)
+        return false;
+    c->code[p] = WEX__IOP_ADDI_CALL_L;
+    return true;
 }
 
 /* Limits of loop-head copying (code growth per body, and table size). */
@@ -1232,8 +1262,11 @@ static void translate(comp *c, const wex__opinfo *op) {
             /* Same instance: no lookup. The callee's frame need and code
              * position are filled in once every body is translated
              * (link_calls). */
+            bool fused = call_fuse_addi(c, base, np);
             uint32_t site = (uint32_t)c->len;
+            if (fused && !wex__buf_append(&c->lfused, &site, sizeof site)) c->oom = true;
             emit_op(c, WEX__IOP_CALL_L);
+            if (fused) c->prev_op_start = c->pprev_op_start = NONE; /* not an add before it */
             emit(c, u - c->m->nfunc_imports);
             emit(c, base);
             for (int k = 0; k < 4; k++)
@@ -1606,6 +1639,8 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
 static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts, uint32_t nfuncs,
                        uint32_t at) {
     const uint32_t *site = (const uint32_t *)c->lcalls.data;
+    const uint32_t *fused = (const uint32_t *)c->lfused.data;
+    size_t nfused = c->lfused.len / sizeof *fused, kf = 0;
     for (size_t k = 0; k < c->lcalls.len / sizeof *site; k++) {
         uint32_t *w = c->code + site[k];
         if (site[k] + 7 > c->len || w[0] != WEX__IOP_CALL_L || w[1] >= nfuncs) {
@@ -1617,7 +1652,11 @@ static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts,
         uint32_t start = starts ? starts[w[1]] : f->code_off;
         w[3] = need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
         w[4] = (uint32_t)((int64_t)start - ((int64_t)at + site[k]));
+        bool head = kf < nfused && fused[kf] == site[k]; /* an ADDI_CALL_L's call */
+        if (head) kf++;
+        if (head && (site[k] < 4 || w[-4] != WEX__IOP_ADDI_CALL_L)) c->oom = true;
         if (f->zero_count) {
+            if (head) w[-4] = WEX__IOP_ADDI_CALL_LZ;
             w[0] = WEX__IOP_CALL_LZ;
             w[5] = w[2] + f->zero_from; /* within need, so no overflow */
             w[6] = WEX__ZERO_CHUNKS(f->zero_count);
@@ -1637,6 +1676,7 @@ static void comp_free(comp *c) {
     wex__free(c->mark);
     wex__buf_free(&c->tyrel);
     wex__buf_free(&c->lcalls);
+    wex__buf_free(&c->lfused);
 }
 
 wex_error_t *wex__interp_compile(wex__module *m) {

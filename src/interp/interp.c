@@ -248,7 +248,9 @@ static void iprof_report(void) {
         iprof_ops[best] = 0;
     }
     fprintf(stderr, "== pairs\n");
-    for (int r = 0; r < 40; r++) {
+    const char *np = getenv("WEX_IPROF_PAIRS");
+    int npairs = np ? atoi(np) : 40;
+    for (int r = 0; r < npairs; r++) {
         uint32_t ba = 0, bs = 0;
         uint64_t bv = 0;
         for (uint32_t a = 0; a < WEX__IOP_COUNT; a++)
@@ -415,6 +417,9 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_VERIFY_FN: return 2;
     case WEX__IOP_CALL_L:
     case WEX__IOP_CALL_LZ: return 7;
+    case WEX__IOP_ADDI_CALL_L:
+    case WEX__IOP_ADDI_CALL_LZ: return 4; /* the call follows as its own instruction */
+    case WEX__IOP_I32_ADD_RET: return 3;
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_I32_LEA: return 6;
     case WEX__IOP_I32_RSUB_IMM:

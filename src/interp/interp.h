@@ -25,9 +25,9 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    32 /* GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; \
-          STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_*  \
-          (copies), SELECT_I32_* */
+    33 /* ADDI_CALL_L*, I32_ADD_RET; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A;           \
+          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST;                                               \
+          LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -119,7 +119,8 @@
     WEX__IOPS_STOREV(X)                                                                            \
     WEX__IOPS_LOADBR(X)                                                                            \
     WEX__IOPS_COPY(X)                                                                              \
-    WEX__IOPS_LOADBRI(X)
+    WEX__IOPS_LOADBRI(X)                                                                           \
+    WEX__IOPS_CALLS(X)
 
 /*
  * Rotate and float fusions (session 4). Xors of rotations of one value (the
@@ -226,6 +227,18 @@
 #define WEX__IOPS_FRAMES(X)                                                                        \
     X(GLOBAL_ADDI_TEE)                                                                             \
     X(MOVE_JMP)
+
+/*
+ * Call and return fusions (compile.c, call_fuse_addi, emit_return):
+ * ADDI_CALL_L, ADDI_CALL_LZ: d, a, k, then a whole CALL_L / CALL_LZ (its
+ *   opcode word included, which wex__compiled.lcall names): d = a + k (i32),
+ *   an argument computed just before the call (`f(n - 1)`), then the call.
+ * I32_ADD_RET: a, b: slot 0 = a + b (i32), then RET (`return x + y`).
+ */
+#define WEX__IOPS_CALLS(X)                                                                         \
+    X(ADDI_CALL_L)                                                                                 \
+    X(ADDI_CALL_LZ)                                                                                \
+    X(I32_ADD_RET)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded

@@ -181,31 +181,54 @@ L_CALL_IND_I : {
     ip += 5;
     goto do_call;
 }
-L_CALL_LZ:
-    /* The callee reads some declared locals before writing them. */
-    if (WEX__UNLIKELY(fp + ip[3] > stack_end)) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
-    ZERO_CHUNKS(fp + ip[5], ip[6]); /* ip[6] chunks, at least one */
-    /* fall through */
-L_CALL_L : {
-    /* A call to a function of this instance: the instruction carries the
-     * callee's frame need (base + its frame slots) and code position. (A
-     * lazily checked cached module checks a function's direct callees
-     * before its first call runs: wex__compiled.lcall.) */
-    if (WEX__UNLIKELY(fp + ip[3] > stack_end || top >= frames_end))
-        TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
-    top->ip = ip + 7;
-    top->fp = fp;
-    top->inst = inst;
+/* A call to a function of this instance: the instruction carries the
+ * callee's frame need (base + its frame slots) and code position. (A
+ * lazily checked cached module checks a function's direct callees
+ * before its first call runs: wex__compiled.lcall.) CALL_LZ first zeroes
+ * the locals the callee reads before writing them. The fused forms
+ * (ADDI_CALL_*) compute an argument, then run a whole copy of the call
+ * (a jump to the shared one would cost a dispatch's worth of work). */
+#define CALL_L_BODY()                                                                              \
+    do {                                                                                           \
+        if (WEX__UNLIKELY(fp + ip[3] > stack_end || top >= frames_end))                            \
+            TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);                                                   \
+        top->ip = ip + 7;                                                                          \
+        top->fp = fp;                                                                              \
+        top->inst = inst;                                                                          \
+        CALL_L_CALLEE();                                                                           \
+        top++;                                                                                     \
+        fp += ip[2];                                                                               \
+        ip += (int32_t)ip[4];                                                                      \
+        NEXT();                                                                                    \
+    } while (0)
+#define CALL_LZ_BODY()                                                                             \
+    do {                                                                                           \
+        if (WEX__UNLIKELY(fp + ip[3] > stack_end)) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);            \
+        ZERO_CHUNKS(fp + ip[5], ip[6]); /* ip[6] chunks, at least one */                           \
+        CALL_L_BODY();                                                                             \
+    } while (0)
 #if !WEX__CHECKED
-    /* Guard pages: as in do_call, for fault backtraces (NULL: the callee is
-     * a function of this instance, named by this instruction's ip[1]). */
-    top->callee = NULL;
+/* Guard pages: as in do_call, for fault backtraces (NULL: the callee is
+ * a function of this instance, named by this instruction's ip[1]). */
+#define CALL_L_CALLEE() (top->callee = NULL)
+#else
+#define CALL_L_CALLEE() ((void)0)
 #endif
-    top++;
-    fp += ip[2];
-    ip += (int32_t)ip[4];
-    NEXT();
-}
+L_CALL_LZ:
+    CALL_LZ_BODY();
+L_CALL_L:
+    CALL_L_BODY();
+L_ADDI_CALL_L:
+    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]);
+    ip += 4;
+    CALL_L_BODY();
+L_ADDI_CALL_LZ:
+    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]);
+    ip += 4;
+    CALL_LZ_BODY();
+#undef CALL_L_CALLEE
+#undef CALL_L_BODY
+#undef CALL_LZ_BODY
 do_call:
     if (!g->inst) {             /* host function */
         wex__frame *here = top; /* a nested entry moves s->live */
@@ -279,24 +302,30 @@ L_I32_RSUB_IMM:
     FMA3(F64_MULSUB, double, wex__f64, wex__bits64, p_ - c_)
     FMA3(F64_SUBMUL, double, wex__f64, wex__bits64, c_ - p_)
 #undef FMA3
+    /* Return to the caller's record. The base moves only with the instance;
+     * the size matters only to explicit checks (the callee may have grown
+     * memory). The common case dispatches on its own (gcc then keeps this
+     * path short however it allocates the loop's registers). */
+#define RET_BODY()                                                                                 \
+    do {                                                                                           \
+        if (top == entry_top) goto done;                                                           \
+        wex__frame *fr = --top;                                                                    \
+        ip = fr->ip;                                                                               \
+        fp = fr->fp;                                                                               \
+        if (!WEX__CHECKED && fr->inst == inst) NEXT();                                             \
+        inst = fr->inst;                                                                           \
+        cm = inst->module->compiled;                                                               \
+        RELOAD_MEM();                                                                              \
+        NEXT();                                                                                    \
+    } while (0)
+L_I32_ADD_RET:
+    fp[0] = (uint32_t)((uint32_t)S(1) + (uint32_t)S(2));
+    RET_BODY();
 L_RET1:
     fp[0] = S(1);
 L_RET:
-    if (top == entry_top) goto done;
-    {
-        wex__frame *fr = --top;
-        ip = fr->ip;
-        fp = fr->fp;
-        /* The base moves only with the instance; the size matters only to
-         * explicit checks (the callee may have grown memory). The common
-         * case dispatches on its own (gcc then keeps this path short however
-         * it allocates the loop's registers). */
-        if (!WEX__CHECKED && fr->inst == inst) NEXT();
-        inst = fr->inst;
-        cm = inst->module->compiled;
-        RELOAD_MEM();
-    }
-    NEXT();
+    RET_BODY();
+#undef RET_BODY
 L_STOP:
     goto done;
 L_VERIFY_FN : {

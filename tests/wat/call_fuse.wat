@@ -1,0 +1,53 @@
+;; call_fuse.wat - shapes of compile.c's call and return fusions: an i32 add
+;; into a call's argument slot just before a direct call (ADDI_CALL_L, and
+;; ADDI_CALL_LZ when the callee has locals to zero), an add into another
+;; slot before a call (not fused), and `return x + y` (I32_ADD_RET) on the
+;; function's end, on `return`, and on a br_if's taken side.
+(module
+  ;; fib as clang emits it: the argument n - 1 is an add right before the call;
+  ;; $acc is read before it is written on one path, so calls zero it (LZ)
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (br_if $done (i32.lt_u (local.get $n) (i32.const 2)))
+      (loop $l
+        (local.set $acc
+          (i32.add (call $fib (i32.add (local.get $n) (i32.const -1))) (local.get $acc)))
+        (local.set $n (i32.add (local.get $n) (i32.const -2)))
+        (br_if $l (i32.gt_u (local.get $n) (i32.const 1)))))
+    (i32.add (local.get $n) (local.get $acc)))
+  ;; no locals: plain ADDI_CALL_L; the add feeds the second argument
+  (func $sub2 (param $a i32) (param $b i32) (result i32)
+    (i32.sub (local.get $a) (local.get $b)))
+  (func (export "second") (param $x i32) (param $k i32) (result i32)
+    (call $sub2 (local.get $k) (i32.add (local.get $x) (i32.const 0x7fffffff))))
+  (func (export "first") (param $x i32) (param $k i32) (result i32)
+    (call $sub2 (i32.add (local.get $x) (i32.const -5)) (local.get $k)))
+  ;; the add writes a local, then a call with no arguments reads it back
+  (global $g (mut i32) (i32.const 0))
+  (func $get (result i32) (global.get $g))
+  (func (export "local_then_call") (param $x i32) (result i32)
+    (local $t i32)
+    (local.set $t (i32.add (local.get $x) (i32.const 3)))
+    (global.set $g (i32.const 100))
+    (i32.add (call $get) (local.get $t)))
+  ;; count down by recursion through the fused call: depth n
+  (func $down (export "down") (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (i32.const 0))
+      (else (i32.add (call $down (i32.add (local.get $n) (i32.const -1))) (i32.const 1)))))
+  ;; never ends: call stack exhausted at the fused call
+  (func $runaway (export "runaway") (param $n i32) (result i32)
+    (call $runaway (i32.add (local.get $n) (i32.const 1))))
+  ;; return x + y: at the end, by `return`, and on a br_if's taken side
+  (func (export "ret_end") (param $x i32) (param $y i32) (result i32)
+    (i32.add (local.get $x) (local.get $y)))
+  (func (export "ret_return") (param $x i32) (param $y i32) (result i32)
+    (if (i32.lt_s (local.get $x) (i32.const 0))
+      (then (return (i32.add (local.get $x) (local.get $y)))))
+    (i32.sub (local.get $x) (local.get $y)))
+  (func (export "ret_br_if") (param $x i32) (param $y i32) (result i32)
+    (local $s i32)
+    (local.set $s (i32.add (local.get $x) (local.get $y)))
+    (drop (br_if 0 (local.get $s) (local.get $x)))
+    (i32.mul (local.get $s) (i32.const 3))))
