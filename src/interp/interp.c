@@ -115,6 +115,9 @@ static inline uint64_t wex__sat_u64_f64(double x) {
     return (uint64_t)x;
 }
 
+/* The word an entry's sentinel frame record returns to (see wex_store). */
+static const uint32_t wex__interp_stop[1] = {WEX__IOP_STOP};
+
 /* ------------------------------------------------------------ backtraces
  *
  * Nothing here runs unless a trap happens. The loop keeps, per live call, the
@@ -193,8 +196,10 @@ __attribute__((noinline, cold)) static void wex__interp_backtrace(wex_store_t *s
     uint32_t n = 0;
     frame_at(&fr[n++], inst, p);
     for (uint32_t d = depth; d-- > 0 && n < WEX_BACKTRACE_MAX_FRAMES;)
-        frame_at(&fr[n++], s->frames[d].inst, s->frames[d].ip - 1);
-    wex__error_set_frames(err, fr, n, (uint64_t)depth + 1 - n);
+        if (s->frames[d].ip != wex__interp_stop) /* an entry's sentinel is no frame */
+            frame_at(&fr[n++], s->frames[d].inst, s->frames[d].ip - 1);
+    /* every live entry has its sentinel below depth */
+    wex__error_set_frames(err, fr, n, (uint64_t)depth - s->entries + 1 - n);
 }
 
 /*
@@ -359,13 +364,14 @@ __attribute__((noinline, cold)) static void guard_backtrace(wex_store_t *s, wex_
 static wex_error_t *run_guard(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     sigjmp_buf jb;
     sigjmp_buf *prev = wex__os_trap_jmp;
-    uint32_t depth = s->depth;
+    uint32_t depth = s->depth, entries = s->entries;
     if (sigsetjmp(jb, 0)) {
         wex__os_trap_jmp = prev;
         wex__os_trap_recovered();
         wex_error_t *e = wex__error_trap(WEX_TRAP_MEMORY_OOB);
         guard_backtrace(s, f, e, depth);
         s->depth = depth;
+        s->entries = entries; /* the faulting entry's sentinel (and any inner ones) */
         return e;
     }
     wex__os_trap_jmp = &jb;

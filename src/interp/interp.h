@@ -26,7 +26,7 @@
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
     33 /* ADDI_CALL_L*, I32_ADD_RET; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A;           \
-          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST;                                               \
+          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; \
           LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run

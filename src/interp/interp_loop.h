@@ -25,7 +25,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
      * frames_end bounds the depth. */
     const uint32_t entry_depth = s->depth;
     wex__frame *const entry_top = s->frames + entry_depth;
-    wex__frame *const frames_end = s->frames + s->max_depth;
+    wex__frame *const frames_end = s->frames + WEX__FRAME_RECORDS(s);
 #define top (s->live)
     uint64_t *const stack_end = s->stack_end;
     wex_instance_t *inst = f->inst;
@@ -93,6 +93,13 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
     ip = cm->code + WEX__FCODE_OFF(fc); /* first, so that a trap here has a backtrace */
     top = entry_top;
     if (fp + fc->frame_slots > stack_end || top >= frames_end) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
+    /* The sentinel: the entry function's return pops it and runs STOP. */
+    top->ip = wex__interp_stop;
+    top->fp = fp;
+    top->inst = inst;
+    top->callee = f;
+    top++;
+    s->entries++;
     memset(fp + fc->nparams, 0, (size_t)(fc->nlocals - fc->nparams) * sizeof *fp);
     RELOAD_MEM();
     NEXT();
@@ -302,13 +309,13 @@ L_I32_RSUB_IMM:
     FMA3(F64_MULSUB, double, wex__f64, wex__bits64, p_ - c_)
     FMA3(F64_SUBMUL, double, wex__f64, wex__bits64, c_ - p_)
 #undef FMA3
-    /* Return to the caller's record. The base moves only with the instance;
+    /* Return to the caller's record (the entry's sentinel, whose ip is
+     * STOP, when the entry function returns). The base moves only with the instance;
      * the size matters only to explicit checks (the callee may have grown
      * memory). The common case dispatches on its own (gcc then keeps this
      * path short however it allocates the loop's registers). */
 #define RET_BODY()                                                                                 \
     do {                                                                                           \
-        if (top == entry_top) goto done;                                                           \
         wex__frame *fr = --top;                                                                    \
         ip = fr->ip;                                                                               \
         fp = fr->fp;                                                                               \
@@ -326,7 +333,7 @@ L_RET1:
 L_RET:
     RET_BODY();
 #undef RET_BODY
-L_STOP:
+L_STOP: /* the entry function returned to its sentinel (top is entry_top again) */
     goto done;
 L_VERIFY_FN : {
     /* First entry into a function of a lazily checked module (wex__lazy):
@@ -1670,6 +1677,7 @@ L_UNREACHABLE:
 do_error: /* a host function failed: ip is past its call */
     s->depth = entry_depth;
     wex__interp_backtrace(s, err, inst, ip - 1, (uint32_t)(top - s->frames));
+    s->entries--;
     return err;
 do_trap:
     s->depth = entry_depth;
@@ -1680,9 +1688,11 @@ do_trap:
         s, err, inst,
         trap == WEX_TRAP_CALL_STACK_EXHAUSTED && ip != cm->code + WEX__FCODE_OFF(fc) ? ip - 1 : ip,
         (uint32_t)(top - s->frames));
+    if (top > entry_top) s->entries--; /* (none yet if the entry itself failed) */
     return err;
 done:
     s->depth = entry_depth;
+    s->entries--;
     return NULL;
 #undef top
 #undef BOUND

@@ -159,6 +159,7 @@ typedef struct {
      * fr->inst, whose CALL_L word ip[-6] names the callee's code index. */
     struct wex_func *callee;
 } wex__frame;
+#define WEX__FRAME_RECORDS(s) ((size_t)(s)->max_depth + 1)
 
 struct wex_store {
     wex_engine_t *engine;
@@ -167,9 +168,13 @@ struct wex_store {
     /* The value stack, reserved on first call. */
     uint64_t *stack, *stack_end, *stack_top;
     size_t stack_bytes;
-    /* Call frames. depth counts frames in use across nested entries. */
+    /* Call frames. depth counts records in use across nested entries: each
+     * entry into the interpreter first leaves a sentinel record (its ip is
+     * the interpreter's STOP word), so a return needs no test for the entry
+     * frame; entries counts the sentinels live. WEX__FRAME_RECORDS records
+     * (one beyond max_depth: the outermost entry's sentinel). */
     wex__frame *frames;
-    uint32_t depth, max_depth;
+    uint32_t depth, max_depth, entries;
     /* Guard-page builds: the running loop's next free frame record, kept
      * current on every call and return, for a fault's backtrace (the loop's
      * registers are lost on a fault; depth is set only at its boundaries). */

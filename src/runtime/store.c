@@ -88,7 +88,7 @@ void wex_store_delete(wex_store_t *s) {
         free_object(s, o);
         o = next;
     }
-    if (s->stack) stack_put(s, (size_t)s->max_depth * sizeof *s->frames);
+    if (s->stack) stack_put(s, WEX__FRAME_RECORDS(s) * sizeof *s->frames);
     record_put(s);
 }
 
@@ -116,7 +116,7 @@ void wex__store_adopt(wex_store_t *s, wex__obj *o, wex__objkind kind) {
 wex_error_t *wex__store_stack(wex_store_t *s) {
     if (s->stack) return NULL;
     size_t bytes = s->engine->config.max_stack_bytes;
-    size_t fbytes = (size_t)s->max_depth * sizeof *s->frames;
+    size_t fbytes = WEX__FRAME_RECORDS(s) * sizeof *s->frames;
     if (spare.stack && spare.stack_bytes == bytes && spare.frames_bytes == fbytes) {
         s->stack = spare.stack;
         s->frames = spare.frames;
@@ -128,7 +128,7 @@ wex_error_t *wex__store_stack(wex_store_t *s) {
     }
     void *p = wex__os_alloc_lazy(bytes); /* one mmap, not a reservation and an mprotect */
     if (!p) return wex__error_nomem();
-    s->frames = wex__os_alloc_lazy((size_t)s->max_depth * sizeof *s->frames);
+    s->frames = wex__os_alloc_lazy(fbytes);
     if (!s->frames) {
         wex__os_release(p, bytes);
         return wex__error_nomem();

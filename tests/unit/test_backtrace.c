@@ -220,7 +220,8 @@ TEST(memory_oob_guard) {
     unload(e);
 }
 
-/* outer -> mid -> host.reenter -> inner -> boom: the frames of both entries. */
+/* outer -> mid -> host.reenter -> inner -> boom: the frames of both entries,
+ * none omitted. */
 static void across_host(wex_bounds_t bounds) {
     env_t *e = load("backtrace_host.wasm", bounds, 0);
     wex_error_t *err = call1(e, "outer", 1);
@@ -230,6 +231,13 @@ static void across_host(wex_bounds_t bounds) {
     check_frame(e, err, 1, 4, "inner", 0x10, 3);
     check_frame(e, err, 2, 5, "mid", 0x10, 0); /* the call of the host function */
     check_frame(e, err, 3, 6, "outer", 0x10, 5);
+    /* each entry's sentinel record (two live here) is no frame */
+    CHECK_EQ_INT(wex_error_frames_omitted(err), 0);
+    wex_error_delete(err);
+    /* again: the trap left no sentinel counted */
+    err = call1(e, "outer", 1);
+    CHECK_EQ_INT(wex_error_frame_count(err), 4);
+    CHECK_EQ_INT(wex_error_frames_omitted(err), 0);
     wex_error_delete(err);
     unload(e);
 }
