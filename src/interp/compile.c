@@ -113,7 +113,7 @@ typedef struct {
     size_t npc, cappc; /* pairs */
     wex__buf tyrel;    /* (code word, type index) pairs: see wex__compiled.tyrel */
     wex__buf lcalls;   /* code words of CALL_L instructions, completed at the end */
-    wex__buf lfused;   /* those of lcalls that an ADDI_CALL_L carries (ascending) */
+    wex__buf lfused;   /* (site, X's length) of lcalls an X_CALL_L carries (ascending) */
 } comp;
 
 /* Note that the word about to be emitted belongs to the current operator.
@@ -859,21 +859,49 @@ static void emit_return(comp *c) {
 }
 
 /*
- * An argument computed by the instruction just before a direct call (an
- * I32_ADD_IMM into one of the call's argument slots, as in `f(n - 1)`)
- * becomes the head of an ADDI_CALL_L: the add's words stay, its opcode
- * changes, and the call follows whole. A label in between clears
- * last_op_start, so nothing else reaches the call. The add cannot trap.
- * Returns whether it fused (the caller records the call's site in lfused,
- * for link_calls).
+ * The instruction just before a direct call, when it is one that usually
+ * sets up an argument (an I32_ADD_IMM as in `f(n - 1)`, a MOVE, MOVE2 or
+ * MOVE3, an I32_LOAD of slot + offset), becomes the head of an X_CALL_L:
+ * its words stay, its opcode changes, and the call follows whole, so both
+ * take one dispatch. Whatever X writes, running it and then the call is
+ * what the two did apart; a label in between clears last_op_start, so
+ * nothing else reaches the call. A load that traps still names its own
+ * operator (the pcmap pair at its first word stays). Returns X's length (0:
+ * no fusion); the caller records the call's site for link_calls, which
+ * turns X_CALL_L into X_CALL_LZ with the call.
  */
-static bool call_fuse_addi(comp *c, uint32_t base, uint32_t np) {
+static uint32_t call_fuse_prefix(comp *c) {
+    static const struct {
+        uint32_t op, fused, words;
+    } pre[] = {
+        {WEX__IOP_I32_ADD_IMM, WEX__IOP_ADDI_CALL_L, 4},
+        {WEX__IOP_MOVE, WEX__IOP_MOVE_CALL_L, 3},
+        {WEX__IOP_MOVE2, WEX__IOP_MOVE2_CALL_L, 5},
+        {WEX__IOP_MOVE3, WEX__IOP_MOVE3_CALL_L, 7},
+        {WEX__IOP_I32_LOAD, WEX__IOP_I32_LOAD_CALL_L, 4},
+    };
     size_t p = c->last_op_start;
-    if (c->oom || p == NONE || p + 4 != c->len || c->code[p] != WEX__IOP_I32_ADD_IMM ||
-        c->code[p + 1] < base || c->code[p + 1] - base >= np)
-        return false;
-    c->code[p] = WEX__IOP_ADDI_CALL_L;
-    return true;
+    if (c->oom || p == NONE) return 0;
+    for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++)
+        if (c->code[p] == pre[k].op && p + pre[k].words == c->len) {
+            c->code[p] = pre[k].fused;
+            return pre[k].words;
+        }
+    return 0;
+}
+
+_Static_assert(WEX__IOP_ADDI_CALL_LZ == WEX__IOP_ADDI_CALL_L + 1 &&
+                   WEX__IOP_MOVE_CALL_LZ == WEX__IOP_MOVE_CALL_L + 1 &&
+                   WEX__IOP_MOVE2_CALL_LZ == WEX__IOP_MOVE2_CALL_L + 1 &&
+                   WEX__IOP_MOVE3_CALL_LZ == WEX__IOP_MOVE3_CALL_L + 1 &&
+                   WEX__IOP_I32_LOAD_CALL_LZ == WEX__IOP_I32_LOAD_CALL_L + 1,
+               "link_calls turns X_CALL_L into X_CALL_LZ by adding one");
+
+/* Is op the L form of an X_CALL_* (see call_fuse_prefix)? */
+static bool is_precall_l(uint32_t op) {
+    return op == WEX__IOP_ADDI_CALL_L || op == WEX__IOP_MOVE_CALL_L ||
+           op == WEX__IOP_MOVE2_CALL_L || op == WEX__IOP_MOVE3_CALL_L ||
+           op == WEX__IOP_I32_LOAD_CALL_L;
 }
 
 /* Limits of loop-head copying (code growth per body, and table size). */
@@ -1262,9 +1290,10 @@ static void translate(comp *c, const wex__opinfo *op) {
             /* Same instance: no lookup. The callee's frame need and code
              * position are filled in once every body is translated
              * (link_calls). */
-            bool fused = call_fuse_addi(c, base, np);
-            uint32_t site = (uint32_t)c->len;
-            if (fused && !wex__buf_append(&c->lfused, &site, sizeof site)) c->oom = true;
+            uint32_t plen = call_fuse_prefix(c);
+            bool fused = plen != 0;
+            uint32_t site = (uint32_t)c->len, rec[2] = {site, plen};
+            if (fused && !wex__buf_append(&c->lfused, rec, sizeof rec)) c->oom = true;
             emit_op(c, WEX__IOP_CALL_L);
             if (fused) c->prev_op_start = c->pprev_op_start = NONE; /* not an add before it */
             emit(c, u - c->m->nfunc_imports);
@@ -1639,8 +1668,8 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
 static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts, uint32_t nfuncs,
                        uint32_t at) {
     const uint32_t *site = (const uint32_t *)c->lcalls.data;
-    const uint32_t *fused = (const uint32_t *)c->lfused.data;
-    size_t nfused = c->lfused.len / sizeof *fused, kf = 0;
+    const uint32_t *fused = (const uint32_t *)c->lfused.data; /* (site, X's length) pairs */
+    size_t nfused = c->lfused.len / (2 * sizeof *fused), kf = 0;
     for (size_t k = 0; k < c->lcalls.len / sizeof *site; k++) {
         uint32_t *w = c->code + site[k];
         if (site[k] + 7 > c->len || w[0] != WEX__IOP_CALL_L || w[1] >= nfuncs) {
@@ -1652,11 +1681,17 @@ static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts,
         uint32_t start = starts ? starts[w[1]] : f->code_off;
         w[3] = need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
         w[4] = (uint32_t)((int64_t)start - ((int64_t)at + site[k]));
-        bool head = kf < nfused && fused[kf] == site[k]; /* an ADDI_CALL_L's call */
-        if (head) kf++;
-        if (head && (site[k] < 4 || w[-4] != WEX__IOP_ADDI_CALL_L)) c->oom = true;
+        uint32_t *x = NULL; /* the X_CALL_L whose call this is */
+        if (kf < nfused && fused[2 * kf] == site[k]) {
+            x = w - fused[2 * kf + 1];
+            kf++;
+            if (x < c->code || !is_precall_l(*x)) {
+                c->oom = true; /* cannot happen, as above */
+                continue;
+            }
+        }
         if (f->zero_count) {
-            if (head) w[-4] = WEX__IOP_ADDI_CALL_LZ;
+            if (x) *x += 1; /* X_CALL_LZ follows X_CALL_L */
             w[0] = WEX__IOP_CALL_LZ;
             w[5] = w[2] + f->zero_from; /* within need, so no overflow */
             w[6] = WEX__ZERO_CHUNKS(f->zero_count);

@@ -25,9 +25,9 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    33 /* ADDI_CALL_L*, I32_ADD_RET; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A;           \
-          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; \
-          LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
+    34 /* ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3,     \
+          BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*,                               \
+          CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -229,15 +229,26 @@
     X(MOVE_JMP)
 
 /*
- * Call and return fusions (compile.c, call_fuse_addi, emit_return):
- * ADDI_CALL_L, ADDI_CALL_LZ: d, a, k, then a whole CALL_L / CALL_LZ (its
- *   opcode word included, which wex__compiled.lcall names): d = a + k (i32),
- *   an argument computed just before the call (`f(n - 1)`), then the call.
+ * Call and return fusions (compile.c, call_fuse_prefix, emit_return): the
+ * instruction just before a direct call (an argument's add, move or load)
+ * and the call as one dispatch. X_CALL_L, X_CALL_LZ: X's operand words, then
+ * a whole CALL_L / CALL_LZ (its opcode word included, which
+ * wex__compiled.lcall names): X runs, then the call. The LZ form of each
+ * follows its L form. X is I32_ADD_IMM (ADDI: `f(n - 1)`), MOVE, MOVE2,
+ * MOVE3 or I32_LOAD (slot + offset).
  * I32_ADD_RET: a, b: slot 0 = a + b (i32), then RET (`return x + y`).
  */
 #define WEX__IOPS_CALLS(X)                                                                         \
     X(ADDI_CALL_L)                                                                                 \
     X(ADDI_CALL_LZ)                                                                                \
+    X(MOVE_CALL_L)                                                                                 \
+    X(MOVE_CALL_LZ)                                                                                \
+    X(MOVE2_CALL_L)                                                                                \
+    X(MOVE2_CALL_LZ)                                                                               \
+    X(MOVE3_CALL_L)                                                                                \
+    X(MOVE3_CALL_LZ)                                                                               \
+    X(I32_LOAD_CALL_L)                                                                             \
+    X(I32_LOAD_CALL_LZ)                                                                            \
     X(I32_ADD_RET)
 
 /*

@@ -225,17 +225,6 @@ L_CALL_LZ:
     CALL_LZ_BODY();
 L_CALL_L:
     CALL_L_BODY();
-L_ADDI_CALL_L:
-    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]);
-    ip += 4;
-    CALL_L_BODY();
-L_ADDI_CALL_LZ:
-    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]);
-    ip += 4;
-    CALL_LZ_BODY();
-#undef CALL_L_CALLEE
-#undef CALL_L_BODY
-#undef CALL_LZ_BODY
 do_call:
     if (!g->inst) {             /* host function */
         wex__frame *here = top; /* a nested entry moves s->live */
@@ -1673,6 +1662,28 @@ L_TABLE_FILL:
 L_NOP:
 L_UNREACHABLE:
     abort();
+
+    /* ------------------------------------------------ an argument, then a direct call */
+#define PRECALL(name, words, body)                                                                 \
+    L_##name##_CALL_L : {                                                                          \
+        body;                                                                                      \
+        ip += words;                                                                               \
+        CALL_L_BODY();                                                                             \
+    }                                                                                              \
+    L_##name##_CALL_LZ : {                                                                         \
+        body;                                                                                      \
+        ip += words;                                                                               \
+        CALL_LZ_BODY();                                                                            \
+    }
+    PRECALL(ADDI, 4, S(1) = (uint32_t)((uint32_t)S(2) + ip[3]))
+    PRECALL(MOVE, 3, S(1) = S(2))
+    PRECALL(MOVE2, 5, S(1) = S(2); S(3) = S(4))
+    PRECALL(MOVE3, 7, S(1) = S(2); S(3) = S(4); S(5) = S(6))
+    PRECALL(I32_LOAD, 4, EA_P(4); uint32_t v_; memcpy(&v_, mb + ea, 4); S(1) = v_)
+#undef PRECALL
+#undef CALL_L_CALLEE
+#undef CALL_L_BODY
+#undef CALL_LZ_BODY
 
 do_error: /* a host function failed: ip is past its call */
     s->depth = entry_depth;

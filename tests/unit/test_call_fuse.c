@@ -7,6 +7,8 @@
  * around, an add into a local before a call is left alone, recursion
  * through the fused call returns and exhausts the stack with a backtrace
  * naming the function, and `return x + y` returns the sum on every path.
+ * Argument moves and a load before calls (X_CALL_L/_LZ) pass the right
+ * values, and the fused load's trap names the load.
  */
 #include "harness.h"
 #include "wex.h"
@@ -32,6 +34,35 @@ static int32_t ok2(wex_store_t *s, wex_instance_t *inst, const char *name, int32
     return r;
 }
 
+static int32_t call3(wex_store_t *s, wex_instance_t *inst, const char *name, int32_t x, int32_t y,
+                     int32_t z) {
+    wex_extern_t ex;
+    CHECK(wex_instance_export(inst, name, strlen(name), &ex));
+    wex_val_t a[3] = {wex_val_i32(x), wex_val_i32(y), wex_val_i32(z)}, r;
+    wex_error_t *err = wex_func_call(s, ex.of.func, a, 3, &r, 1);
+    if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+    return r.of.i32;
+}
+
+/* The load fused into a call traps out of bounds; with explicit checks the
+ * innermost frame names the i32.load (opcode 0x28) itself. */
+static void check_load_trap(wex_store_t *s, wex_instance_t *inst, bool exact) {
+    int32_t r;
+    wex_error_t *err = call2(s, inst, "load_arg", 65532, 1, 2, &r);
+    CHECK(err != NULL);
+    CHECK(wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+    wex_frame_t fr;
+    CHECK(wex_error_frame(err, 0, &fr));
+    if (exact) {
+        size_t len;
+        uint8_t *bytes = wex_test_read_wasm("call_fuse.wasm", &len);
+        CHECK(fr.module_offset > 0 && (size_t)fr.module_offset < len);
+        CHECK_EQ_INT(bytes[fr.module_offset], 0x28);
+        free(bytes);
+    }
+    wex_error_delete(err);
+}
+
 static void check_all(wex_store_t *s, wex_instance_t *inst) {
     /* second argument: k - (x + 0x7fffffff), wrapping */
     CHECK_EQ_INT(ok2(s, inst, "second", 1, 0, 2), INT32_MIN);
@@ -43,6 +74,12 @@ static void check_all(wex_store_t *s, wex_instance_t *inst) {
         CHECK_EQ_INT(ok2(s, inst, "fib", n, 0, 1), fibs[n]);
     CHECK_EQ_INT(ok2(s, inst, "fib", 25, 0, 1), 75025);
     CHECK_EQ_INT(ok2(s, inst, "local_then_call", 4, 0, 1), 107);
+    /* argument moves and a load right before calls (L and LZ forms) */
+    CHECK_EQ_INT(ok2(s, inst, "move1", 5, 7, 2), 1007 + 2005);
+    CHECK_EQ_INT(ok2(s, inst, "move2", 5, 7, 2), 2 * 100 + 2);
+    CHECK_EQ_INT(call3(s, inst, "move3", 1, 10, 100), (100 - 10 - 1) * 100 + (100 - 1 - 10));
+    CHECK_EQ_INT(ok2(s, inst, "load_arg", 12, 3, 2), 1007 * 3 + 2007);
+    CHECK_EQ_INT(ok2(s, inst, "load_arg", 16, 3, 2), 993 * 3 + 1993); /* loads -7 */
     CHECK_EQ_INT(ok2(s, inst, "down", 5000, 0, 1), 5000);
     CHECK_EQ_INT(ok2(s, inst, "ret_end", INT32_MAX, 1, 2), INT32_MIN);
     CHECK_EQ_INT(ok2(s, inst, "ret_return", -3, 10, 2), 7);
@@ -68,6 +105,7 @@ static void run(wex_bounds_t bounds) {
     wex_test_instance t;
     wex_test_instance_new("call_fuse.wasm", bounds, &t);
     check_all(t.store, t.inst);
+    check_load_trap(t.store, t.inst, bounds == WEX_BOUNDS_EXPLICIT);
     wex_test_instance_free(&t);
 }
 

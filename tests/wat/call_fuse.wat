@@ -2,8 +2,12 @@
 ;; into a call's argument slot just before a direct call (ADDI_CALL_L, and
 ;; ADDI_CALL_LZ when the callee has locals to zero), an add into another
 ;; slot before a call (not fused), and `return x + y` (I32_ADD_RET) on the
-;; function's end, on `return`, and on a br_if's taken side.
+;; function's end, on `return`, and on a br_if's taken side. Also argument
+;; moves (MOVE, MOVE2, MOVE3) and an i32.load (which may trap) just before a
+;; call, into callees with and without locals to zero.
 (module
+  (memory 1)
+  (data (i32.const 16) "\07\00\00\00\f9\ff\ff\ff")
   ;; fib as clang emits it: the argument n - 1 is an add right before the call;
   ;; $acc is read before it is written on one path, so calls zero it (LZ)
   (func $fib (export "fib") (param $n i32) (result i32)
@@ -50,4 +54,31 @@
     (local $s i32)
     (local.set $s (i32.add (local.get $x) (local.get $y)))
     (drop (br_if 0 (local.get $s) (local.get $x)))
-    (i32.mul (local.get $s) (i32.const 3))))
+    (i32.mul (local.get $s) (i32.const 3)))
+  ;; $z is read before it is written: calls to sub2z zero it (the LZ forms)
+  (func $sub2z (param $a i32) (param $b i32) (result i32)
+    (local $z i32)
+    (i32.add (i32.sub (local.get $a) (local.get $b)) (local.get $z)))
+  (func $sub3 (param $a i32) (param $b i32) (param $c i32) (result i32)
+    (i32.sub (i32.sub (local.get $a) (local.get $b)) (local.get $c)))
+  (func $sub3z (param $a i32) (param $b i32) (param $c i32) (result i32)
+    (local $z i32)
+    (i32.add (call $sub3 (local.get $a) (local.get $b) (local.get $c)) (local.get $z)))
+  ;; one, two and three argument moves, swapped so that none is in place
+  (func (export "move1") (param $a i32) (param $b i32) (result i32)
+    (i32.add (call $get_plus (local.get $b)) (call $get_plusz (local.get $a))))
+  (func $get_plus (param $x i32) (result i32) (i32.add (local.get $x) (i32.const 1000)))
+  (func $get_plusz (param $x i32) (result i32)
+    (local $z i32)
+    (i32.add (i32.add (local.get $x) (i32.const 2000)) (local.get $z)))
+  (func (export "move2") (param $a i32) (param $b i32) (result i32)
+    (i32.add (i32.mul (call $sub2 (local.get $b) (local.get $a)) (i32.const 100))
+             (call $sub2z (local.get $b) (local.get $a))))
+  (func (export "move3") (param $a i32) (param $b i32) (param $c i32) (result i32)
+    (i32.add (i32.mul (call $sub3 (local.get $c) (local.get $b) (local.get $a)) (i32.const 100))
+             (call $sub3z (local.get $c) (local.get $a) (local.get $b))))
+  ;; the argument loaded from p + 4 right before the call
+  (func (export "load_arg") (param $p i32) (param $k i32) (result i32)
+    (i32.add (i32.mul (call $get_plus (i32.load offset=4 (local.get $p))) (local.get $k))
+             (call $get_plusz (i32.load offset=4 (local.get $p))))))
+
