@@ -1028,14 +1028,17 @@ static bool frame_fuse_prologue(comp *c, uint32_t global, uint32_t val) {
     return true;
 }
 
-/* A jump right after a single value move (no label between): MOVE_JMP,
- * whose offset word the caller emits. Returns false if the last instruction
- * is not a lone MOVE. */
+/* A jump right after a run of value moves (MOVE .. MOVE4; no label between):
+ * MOVE_JMP .. MOVE4_JMP, whose offset word the caller emits. Returns false
+ * if the last instruction is not such a run. */
 static bool frame_fuse_move_jmp(comp *c) {
+    static const uint32_t fused[4] = {WEX__IOP_MOVE_JMP, WEX__IOP_MOVE2_JMP, WEX__IOP_MOVE3_JMP,
+                                      WEX__IOP_MOVE4_JMP};
     size_t p = c->last_op_start;
-    if (c->oom || c->in_table || p == NONE || c->len != p + 3 || c->code[p] != WEX__IOP_MOVE)
-        return false;
-    c->code[p] = WEX__IOP_MOVE_JMP;
+    if (c->oom || c->in_table || p == NONE) return false;
+    uint32_t k = c->code[p] - WEX__IOP_MOVE; /* MOVE .. MOVE4 are consecutive (emit_move) */
+    if (k >= 4 || c->len != p + 3 + 2 * k) return false;
+    c->code[p] = fused[k];
     c->last_dst_site = NONE;
     c->prev_op_start = NONE;
     return true;

@@ -419,6 +419,9 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_I32_ADD_IMM2: return 7;
     case WEX__IOP_GLOBAL_ADDI_TEE:
     case WEX__IOP_MOVE_JMP: return 4;
+    case WEX__IOP_MOVE2_JMP: return 6;
+    case WEX__IOP_MOVE3_JMP: return 8;
+    case WEX__IOP_MOVE4_JMP: return 10;
     case WEX__IOP_CALL_I: return 3;
     case WEX__IOP_VERIFY_FN: return 2;
     case WEX__IOP_CALL_L:

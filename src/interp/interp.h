@@ -25,9 +25,10 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    34 /* ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3,     \
-          BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*,                               \
-          CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
+    35 /* ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP;  \
+          BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*,                             \
+          STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_* (copies),                                \
+          SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -120,7 +121,8 @@
     WEX__IOPS_LOADBR(X)                                                                            \
     WEX__IOPS_COPY(X)                                                                              \
     WEX__IOPS_LOADBRI(X)                                                                           \
-    WEX__IOPS_CALLS(X)
+    WEX__IOPS_CALLS(X)                                                                             \
+    WEX__IOPS_MOVEJ(X)
 
 /*
  * Rotate and float fusions (session 4). Xors of rotations of one value (the
@@ -250,6 +252,16 @@
     X(I32_LOAD_CALL_L)                                                                             \
     X(I32_LOAD_CALL_LZ)                                                                            \
     X(I32_ADD_RET)
+
+/*
+ * A branch's value moves, then its jump (compile.c, frame_fuse_move_jmp),
+ * as MOVE_JMP for one: MOVEk_JMP: k (dst, src) pairs, then off (relative to
+ * its own word, like JMP's). A loop that carries k variables to its head.
+ */
+#define WEX__IOPS_MOVEJ(X)                                                                         \
+    X(MOVE2_JMP)                                                                                   \
+    X(MOVE3_JMP)                                                                                   \
+    X(MOVE4_JMP)
 
 /*
  * Binary operators with one operand in memory (a load the translator folded

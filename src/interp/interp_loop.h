@@ -368,6 +368,24 @@ L_MOVE_JMP:
     S(1) = S(2);
     ip += 3 + (int32_t)ip[3];
     NEXT();
+L_MOVE2_JMP:
+    S(1) = S(2);
+    S(3) = S(4);
+    ip += 5 + (int32_t)ip[5];
+    NEXT();
+L_MOVE3_JMP:
+    S(1) = S(2);
+    S(3) = S(4);
+    S(5) = S(6);
+    ip += 7 + (int32_t)ip[7];
+    NEXT();
+L_MOVE4_JMP:
+    S(1) = S(2);
+    S(3) = S(4);
+    S(5) = S(6);
+    S(7) = S(8);
+    ip += 9 + (int32_t)ip[9];
+    NEXT();
 
     /* ------------------------------------------------ references and tables */
 L_REF_NULL_I:

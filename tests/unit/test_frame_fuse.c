@@ -6,7 +6,8 @@
  * local.set retargeted is not fused away, a set of another global goes to
  * that global, and branches that carry one value land with it. Also: the
  * declared locals a call zeroes in chunks of four slots start at zero after
- * a call that left -1 in every slot above.
+ * a call that left -1 in every slot above. Runs of two to five moves before
+ * a loop's jump (MOVE2_JMP .. MOVE4_JMP) rotate its locals as C does.
  */
 #include "harness.h"
 #include "wex.h"
@@ -60,6 +61,27 @@ static void run(wex_bounds_t bounds) {
     wex_val_t zr;
     CHECK(wex_func_call(t.store, ex.of.func, NULL, 0, &zr, 1) == NULL);
     CHECK(zr.of.i64 == 0);
+    /* k locals rotated by moves before the loop's jump, as C computes it */
+    for (uint32_t k = 2; k <= 5; k++) {
+        for (int32_t n = 0; n < 7; n++) {
+            uint32_t v[5], m = (uint32_t)n;
+            for (uint32_t i = 0; i < k; i++)
+                v[i] = i + 1;
+            while (m) {
+                uint32_t tv = v[0] + 2 * v[k - 1] + m;
+                m--;
+                for (uint32_t i = 0; i + 1 < k; i++)
+                    v[i] = v[i + 1];
+                v[k - 1] = tv;
+            }
+            uint32_t want = 0;
+            for (uint32_t i = 0; i < k; i++)
+                want = want * 31 + v[i];
+            char name[8];
+            snprintf(name, sizeof name, "rot%u", k);
+            CHECK_EQ_INT((uint32_t)call(&t, name, &n, 1), want);
+        }
+    }
     wex_test_instance_free(&t);
 }
 

@@ -2,7 +2,7 @@
 ;; (global.get sp; i32.const; i32.sub; local.tee; global.set), the same with
 ;; the global.get retargeted to a local first (must not fuse), and branches
 ;; that carry one value (MOVE_JMP), taken and not taken, forward and to a
-;; loop.
+;; loop; runs of 2 to 5 moves before a jump (MOVE2_JMP .. MOVE4_JMP).
 (module
   (global $sp (mut i32) (i32.const 1000))
   (global $other (mut i32) (i32.const 50))
@@ -112,4 +112,52 @@
     (call $dirty (i32.const 2)) (local.set $acc (i64.or (local.get $acc) (call $z9_1 (i64.const 0))))
     (call $dirty (i32.const 2)) (local.set $acc (i64.or (local.get $acc) (call $z9_2 (i64.const 0) (i64.const 0))))
     (local.get $acc))
+  ;; 2 locals rotate at the loop's end, then an unconditional br back:
+  ;; 2 moves and the jump (MOVE2_JMP)
+  (func (export "rot2") (param $n i32) (result i32)
+    (local $v0 i32) (local $v1 i32) (local $t i32)
+    (local.set $v0 (i32.const 1)) (local.set $v1 (i32.const 2))
+    (block $out (loop $l
+      (br_if $out (i32.eqz (local.get $n)))
+      (local.set $t (i32.add (i32.add (local.get $v0) (i32.mul (local.get $v1) (i32.const 2))) (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (local.set $v0 (local.get $v1)) (local.set $v1 (local.get $t))
+      (br $l)))
+    (i32.add (i32.mul (i32.add (i32.mul (i32.const 0) (i32.const 31)) (local.get $v0)) (i32.const 31)) (local.get $v1)))
+  ;; 3 locals rotate at the loop's end, then an unconditional br back:
+  ;; 3 moves and the jump (MOVE3_JMP)
+  (func (export "rot3") (param $n i32) (result i32)
+    (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $t i32)
+    (local.set $v0 (i32.const 1)) (local.set $v1 (i32.const 2)) (local.set $v2 (i32.const 3))
+    (block $out (loop $l
+      (br_if $out (i32.eqz (local.get $n)))
+      (local.set $t (i32.add (i32.add (local.get $v0) (i32.mul (local.get $v2) (i32.const 2))) (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (local.set $v0 (local.get $v1)) (local.set $v1 (local.get $v2)) (local.set $v2 (local.get $t))
+      (br $l)))
+    (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.const 0) (i32.const 31)) (local.get $v0)) (i32.const 31)) (local.get $v1)) (i32.const 31)) (local.get $v2)))
+  ;; 4 locals rotate at the loop's end, then an unconditional br back:
+  ;; 4 moves and the jump (MOVE4_JMP)
+  (func (export "rot4") (param $n i32) (result i32)
+    (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32) (local $t i32)
+    (local.set $v0 (i32.const 1)) (local.set $v1 (i32.const 2)) (local.set $v2 (i32.const 3)) (local.set $v3 (i32.const 4))
+    (block $out (loop $l
+      (br_if $out (i32.eqz (local.get $n)))
+      (local.set $t (i32.add (i32.add (local.get $v0) (i32.mul (local.get $v3) (i32.const 2))) (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (local.set $v0 (local.get $v1)) (local.set $v1 (local.get $v2)) (local.set $v2 (local.get $v3)) (local.set $v3 (local.get $t))
+      (br $l)))
+    (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.const 0) (i32.const 31)) (local.get $v0)) (i32.const 31)) (local.get $v1)) (i32.const 31)) (local.get $v2)) (i32.const 31)) (local.get $v3)))
+  ;; 5 locals rotate at the loop's end, then an unconditional br back:
+  ;; 5 moves and the jump (MOVE4_JMP after a MOVE)
+  (func (export "rot5") (param $n i32) (result i32)
+    (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32) (local $v4 i32) (local $t i32)
+    (local.set $v0 (i32.const 1)) (local.set $v1 (i32.const 2)) (local.set $v2 (i32.const 3)) (local.set $v3 (i32.const 4)) (local.set $v4 (i32.const 5))
+    (block $out (loop $l
+      (br_if $out (i32.eqz (local.get $n)))
+      (local.set $t (i32.add (i32.add (local.get $v0) (i32.mul (local.get $v4) (i32.const 2))) (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (local.set $v0 (local.get $v1)) (local.set $v1 (local.get $v2)) (local.set $v2 (local.get $v3)) (local.set $v3 (local.get $v4)) (local.set $v4 (local.get $t))
+      (br $l)))
+    (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.const 0) (i32.const 31)) (local.get $v0)) (i32.const 31)) (local.get $v1)) (i32.const 31)) (local.get $v2)) (i32.const 31)) (local.get $v3)) (i32.const 31)) (local.get $v4)))
 )
