@@ -108,18 +108,18 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
 L_UNREACHABLE_I:
     TRAP(WEX_TRAP_UNREACHABLE);
 L_JMP:
-    ip += 1 + (int32_t)ip[1];
+    ip = ip + 1 + (int32_t)ip[1];
     NEXT();
 L_BR_IF_NZ:
     if ((uint32_t)S(1)) {
-        ip += 2 + (int32_t)ip[2];
+        ip = ip + 2 + (int32_t)ip[2];
         NEXT();
     }
     ip += 3;
     NEXT();
 L_BR_IF_Z:
     if (!(uint32_t)S(1)) {
-        ip += 2 + (int32_t)ip[2];
+        ip = ip + 2 + (int32_t)ip[2];
         NEXT();
     }
     ip += 3;
@@ -272,7 +272,7 @@ L_I32_RSUB_IMM:
     /* Bit tests and branch: a, b (slot or immediate), offset word at ip[3]. */
 #define BRT(name, cond)                                                                            \
     L_##name : if (cond) {                                                                         \
-        ip += 3 + (int32_t)ip[3];                                                                  \
+        ip = ip + 3 + (int32_t)ip[3];                                                              \
         NEXT();                                                                                    \
     }                                                                                              \
     ip += 4;                                                                                       \
@@ -366,25 +366,25 @@ L_GLOBAL_ADDI_TEE : {
 }
 L_MOVE_JMP:
     S(1) = S(2);
-    ip += 3 + (int32_t)ip[3];
+    ip = ip + 3 + (int32_t)ip[3];
     NEXT();
 L_MOVE2_JMP:
     S(1) = S(2);
     S(3) = S(4);
-    ip += 5 + (int32_t)ip[5];
+    ip = ip + 5 + (int32_t)ip[5];
     NEXT();
 L_MOVE3_JMP:
     S(1) = S(2);
     S(3) = S(4);
     S(5) = S(6);
-    ip += 7 + (int32_t)ip[7];
+    ip = ip + 7 + (int32_t)ip[7];
     NEXT();
 L_MOVE4_JMP:
     S(1) = S(2);
     S(3) = S(4);
     S(5) = S(6);
     S(7) = S(8);
-    ip += 9 + (int32_t)ip[9];
+    ip = ip + 9 + (int32_t)ip[9];
     NEXT();
 
     /* ------------------------------------------------ references and tables */
@@ -1074,13 +1074,13 @@ L_I64_REM_U_IMM:
     /* Compare and branch: a, b (slot or immediate), offset word at ip[3]. */
 #define BRC(name, T, op)                                                                           \
     L_BR_I32_##name : if ((T)I32(1) op(T) I32(2)) {                                                \
-        ip += 3 + (int32_t)ip[3];                                                                  \
+        ip = ip + 3 + (int32_t)ip[3];                                                              \
         NEXT();                                                                                    \
     }                                                                                              \
     ip += 4;                                                                                       \
     NEXT();                                                                                        \
     L_BR_I32_##name##_IMM : if ((T)I32(1) op(T) ip[2]) {                                           \
-        ip += 3 + (int32_t)ip[3];                                                                  \
+        ip = ip + 3 + (int32_t)ip[3];                                                              \
         NEXT();                                                                                    \
     }                                                                                              \
     ip += 4;                                                                                       \
@@ -1102,7 +1102,7 @@ L_I64_REM_U_IMM:
         uint32_t v_ = I32(1) + ip[2];                                                              \
         S(1) = v_;                                                                                 \
         if ((T)v_ op(T) I32(3)) {                                                                  \
-            ip += 4 + (int32_t)ip[4];                                                              \
+            ip = ip + 4 + (int32_t)ip[4];                                                          \
             NEXT();                                                                                \
         }                                                                                          \
         ip += 5;                                                                                   \
@@ -1112,7 +1112,7 @@ L_I64_REM_U_IMM:
         uint32_t v_ = I32(1) + ip[2];                                                              \
         S(1) = v_;                                                                                 \
         if ((T)v_ op(T) ip[3]) {                                                                   \
-            ip += 4 + (int32_t)ip[4];                                                              \
+            ip = ip + 4 + (int32_t)ip[4];                                                          \
             NEXT();                                                                                \
         }                                                                                          \
         ip += 5;                                                                                   \
@@ -1145,7 +1145,7 @@ L_I64_REM_U_IMM:
         uint32_t v_ = I32(vi) + ip[(vi) + 1];                                                      \
         S(vi) = v_;                                                                                \
         if ((T)v_ op(T)(B)) {                                                                      \
-            ip += (w) + (int32_t)ip[w];                                                            \
+            ip = ip + (w) + (int32_t)ip[w];                                                        \
             NEXT();                                                                                \
         }                                                                                          \
         ip += (w) + 1;                                                                             \
@@ -1296,7 +1296,7 @@ L_I32_ANDN:
     L_##label : {                                                                                  \
         T a_ = (x), b_ = (y);                                                                      \
         if (cond) {                                                                                \
-            ip += (w)-1 + (int32_t)ip[(w)-1];                                                      \
+            ip = ip + (w)-1 + (int32_t)ip[(w)-1];                                                  \
             NEXT();                                                                                \
         }                                                                                          \
         ip += (w);                                                                                 \
@@ -1366,7 +1366,7 @@ L_I32_ANDN:
         S(1) = P(G(S(2)) OPX G(S(3)));                                                             \
         T a_ = (x), b_ = (y);                                                                      \
         if (cond) {                                                                                \
-            ip += (w)-1 + (int32_t)ip[(w)-1];                                                      \
+            ip = ip + (w)-1 + (int32_t)ip[(w)-1];                                                  \
             NEXT();                                                                                \
         }                                                                                          \
         ip += (w);                                                                                 \
