@@ -16,6 +16,7 @@ static void ipair_merge(comp *c);
 static bool fst_fuse(comp *c);
 static void ll_fuse(comp *c);
 static void ll_unfuse(comp *c, size_t q);
+static void li_fuse(comp *c);
 
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
@@ -437,6 +438,7 @@ static bool try_float_imm(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_
     emit(c, (uint32_t)k->k);
     if (wide) emit(c, (uint32_t)(k->k >> 32));
     c->last_dst_site = c->last_op_start + 1;
+    li_fuse(c);
     return true;
 }
 
@@ -1365,4 +1367,32 @@ static void ll_unfuse(comp *c, size_t q) {
     if (op < WEX__IOP_LL_F32_ADD_PP || op > WEX__IOP_LL_F64_MUL_RR) return;
     uint32_t j = op - WEX__IOP_LL_F32_ADD_PP;
     c->code[p] = ll_loads[j / 18][j % 9 / 3];
+}
+
+/*
+ * li_fuse: a float load (P, I, R, K forms) right before the add, sub or mul
+ * with a constant (T_ADD_IMM ...) of the loaded value: `a[i] * 0.5`,
+ * `dt * p->vx` (LI_*, see interp.h). Call right after the operation's last
+ * word (try_float_imm). The operation may still become the first of an
+ * FST_* pair: LI_* runs it by its words alone, and its store then
+ * dispatches by itself.
+ */
+static void li_fuse(comp *c) {
+    static const uint32_t loads[2][4] = {
+        {WEX__IOP_F32_LOAD, WEX__IOP_F32_LOAD_I, WEX__IOP_F32_LOAD_R, WEX__IOP_F32_LOAD_K},
+        {WEX__IOP_F64_LOAD, WEX__IOP_F64_LOAD_I, WEX__IOP_F64_LOAD_R, WEX__IOP_F64_LOAD_K}};
+    static const uint8_t lwords[4] = {4, 5, 7, 4};
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || q == NONE || p >= q) return;
+    for (uint32_t t = 0; t < 2; t++)
+        for (uint32_t f = 0; f < 4; f++) {
+            if (c->code[p] != loads[t][f]) continue;
+            if (p + lwords[f] != q || c->code[q + 2] != c->code[p + 1]) return;
+            for (uint32_t o = 0; o < 3; o++) /* ADD_IMM SUB_IMM MUL_IMM */
+                if (c->code[q] == fst_ops[t][3 + o]) {
+                    c->code[p] = WEX__IOP_LI_F32_ADD_IMM_P + t * 12 + o * 4 + f;
+                    return;
+                }
+            return;
+        }
 }

@@ -623,6 +623,10 @@
  *     forms) whose x is the loaded value: two loads combined (`u[k] +
  *     u[k - 1]`). The load's slot is written too. Index: LL_F32_ADD_PP +
  *     type * 18 + op * 9 + load form * 3 + operand form.
+ *   LI_<T>_<op>_<load form>: a float load (P, I, R, K forms), then
+ *     T_ADD_IMM, T_SUB_IMM or T_MUL_IMM of the loaded value (`a[i] * 0.5`);
+ *     the load's slot is written too. Index: LI_F32_ADD_IMM_P + type * 12 +
+ *     op * 4 + form.
  */
 #define WEX__IOPS_FST_OP(X, T, O)                                                                  \
     X(FST_##T##_##O##_P)                                                                           \
@@ -644,13 +648,24 @@
     WEX__IOPS_LL_L(X, T, O, P)                                                                     \
     WEX__IOPS_LL_L(X, T, O, I)                                                                     \
     WEX__IOPS_LL_L(X, T, O, R)
+#define WEX__IOPS_LI_OP(X, T, O)                                                                   \
+    X(LI_##T##_##O##_P)                                                                            \
+    X(LI_##T##_##O##_I)                                                                            \
+    X(LI_##T##_##O##_R)                                                                            \
+    X(LI_##T##_##O##_K)
+#define WEX__IOPS_LI_T(X, T)                                                                       \
+    WEX__IOPS_LI_OP(X, T, ADD_IMM)                                                                 \
+    WEX__IOPS_LI_OP(X, T, SUB_IMM)                                                                 \
+    WEX__IOPS_LI_OP(X, T, MUL_IMM)
 #define WEX__IOPS_FLOATST(X)                                                                       \
     WEX__IOPS_FST_T(X, F32)                                                                        \
     WEX__IOPS_FST_T(X, F64)                                                                        \
     WEX__IOPS_LL_OP(X, F32, ADD)                                                                   \
     WEX__IOPS_LL_OP(X, F32, MUL)                                                                   \
     WEX__IOPS_LL_OP(X, F64, ADD)                                                                   \
-    WEX__IOPS_LL_OP(X, F64, MUL)
+    WEX__IOPS_LL_OP(X, F64, MUL)                                                                   \
+    WEX__IOPS_LI_T(X, F32)                                                                         \
+    WEX__IOPS_LI_T(X, F64)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -1700,6 +1700,36 @@ L_CONST32_MOVE:
     LLO(F64, ADD, uint64_t, wex__f64, wex__bits64, +)
     LLO(F64, MUL, uint64_t, wex__f64, wex__bits64, *)
 #undef LLO
+    /* LI_*: the load (lw words; its slot written), then the operation with
+     * a constant (ow words) on the loaded value. */
+#define LI1(label, TB, G, PK, OPX, KV, ow, EAF, lw)                                                \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB a_;                                                                                     \
+        memcpy(&a_, mb + ea, sizeof a_);                                                           \
+        S(1) = a_;                                                                                 \
+        const uint32_t *s_ = ip + (lw);                                                            \
+        fp[s_[1]] = PK(G(a_) OPX KV);                                                              \
+        ip = s_ + (ow);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define LIO(T, O, TB, G, PK, OPX, KV, ow)                                                          \
+    LI1(L_LI_##T##_##O##_P, TB, G, PK, OPX, KV, ow, EA_P, 4)                                       \
+    LI1(L_LI_##T##_##O##_I, TB, G, PK, OPX, KV, ow, EA_I, 5)                                       \
+    LI1(L_LI_##T##_##O##_R, TB, G, PK, OPX, KV, ow, EA_R, 7)                                       \
+    LI1(L_LI_##T##_##O##_K, TB, G, PK, OPX, KV, ow, EA_K, 4)
+#define KS32 wex__f32(s_[3])
+#define KS64 wex__f64((uint64_t)s_[3] | (uint64_t)s_[4] << 32)
+    LIO(F32, ADD_IMM, uint32_t, wex__f32, wex__bits32, +, KS32, 4)
+    LIO(F32, SUB_IMM, uint32_t, wex__f32, wex__bits32, -, KS32, 4)
+    LIO(F32, MUL_IMM, uint32_t, wex__f32, wex__bits32, *, KS32, 4)
+    LIO(F64, ADD_IMM, uint64_t, wex__f64, wex__bits64, +, KS64, 5)
+    LIO(F64, SUB_IMM, uint64_t, wex__f64, wex__bits64, -, KS64, 5)
+    LIO(F64, MUL_IMM, uint64_t, wex__f64, wex__bits64, *, KS64, 5)
+#undef KS32
+#undef KS64
+#undef LIO
+#undef LI1
 #undef LLL
 #undef LL1
 #undef FSE_P

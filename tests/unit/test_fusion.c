@@ -253,6 +253,8 @@ static void float_pairs(env_t *e, wex_bounds_t b) {
         wex_val_t l[2] = {wex_val_i32(ps[a]), wex_val_i32(is[(a + 1) & 3])};
         expect_clean(e, "ll_f32", l, 2);
         expect_clean(e, "ll_f64", l, 2);
+        expect_clean(e, "li_f32", l, 2);
+        expect_clean(e, "li_f64", l, 2);
     }
     size_t len;
     uint8_t *bytes = wex_test_read_wasm("fusion.wasm", &len);
@@ -288,6 +290,17 @@ static void float_pairs(env_t *e, wex_bounds_t b) {
             }
             wex_error_delete(err);
         }
+        /* LI_*: the load traps (a plain load's offset, 4) */
+        char lname[32];
+        snprintf(lname, sizeof lname, "li_oob_%s", types[t]);
+        call_p(e, lname, 65536 - n - 4, true);
+        wex_error_t *lerr = call_p(e, lname, 65536 - n - 3, false);
+        wex_frame_t lfr;
+        if (b == WEX_BOUNDS_EXPLICIT && wex_error_frame(lerr, 0, &lfr)) {
+            CHECK_EQ_INT(bytes[lfr.module_offset], t ? 0x2b : 0x2a);
+            CHECK_EQ_INT(bytes[lfr.module_offset + 2], 4);
+        }
+        wex_error_delete(lerr);
         static const char *lf[] = {"PP", "II", "RR", "PR", "RI"};
         for (int f = 0; f < 5; f++) {
             char name[64];

@@ -909,6 +909,28 @@ for t, area in [("f32", 4096), ("f64", 8192)]:
     for f1, f2 in [("P", "P"), ("I", "I"), ("R", "R"), ("P", "R"), ("R", "I")]:
         w(f'  (func (export "ll_oob_{t}_{f1}{f2}") (param $a i32) (param $b i32) (param $k i32) (result i32)')
         w(f'    (drop ({t}.add ({t}.load offset=4 {ad(f1, "$a")}) ({t}.load offset=16 {ad(f2, "$b")}))) (i32.const 0))')
+# Session 5: a float load and an add, sub or mul with a constant of the
+# loaded value (LI_*), every address form, the constant on either side
+# (k - x is not fused, checked anyway), the load kept by a local.tee or not,
+# and the result stored right away (LI_ then FST_)
+for t, area in [("f32", 4096), ("f64", 8192)]:
+    w(f'  (func (export "li_{t}") (param $p i32) (param $i i32) (result i32) (local $v {t})')
+    for (af, au, base) in addrs(area):
+        lf, lu = f"({t}.load offset={base} {af})", idc(t, f"({t}.load offset={base} {au})")
+        for op in ["add", "sub", "mul"]:
+            for k in ["0.2", "-0.0", "nan", "inf", "-3"]:
+                kc = f"({t}.const {k})"
+                for ef, eu in [(f"({t}.{op} {lf} {kc})", f"({t}.{op} {lu} {idc(t, kc)})"),
+                               (f"({t}.{op} {kc} {lf})", f"({t}.{op} {idc(t, kc)} {lu})"),
+                               (f"({t}.{op} (local.tee $v {lf}) {kc})", f"({t}.{op} {lu} {idc(t, kc)})")]:
+                    check(ef, eu, t)
+                    w(f"    ({t}.store offset=30000 (local.get $i) {ef})")
+                    check(f"({t}.load offset=30000 {idc('i32', '(local.get $i)')})", eu, t)
+                check("(local.get $v)", lu, t)
+    w("    (call $init)")
+    w("    (global.get $bad))")
+    w(f'  (func (export "li_oob_{t}") (param $p i32) (result i32)')
+    w(f"    (drop ({t}.mul ({t}.load offset=4 (local.get $p)) ({t}.const 2))) (i32.const 0))")
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
