@@ -17,6 +17,7 @@ static bool fst_fuse(comp *c);
 static void ll_fuse(comp *c);
 static void ll_unfuse(comp *c, size_t q);
 static void li_fuse(comp *c);
+static bool m2_fuse(comp *c, size_t p, size_t q);
 
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
@@ -1337,12 +1338,31 @@ static const uint32_t ll_loads[2][3] = {
     {WEX__IOP_F32_LOAD, WEX__IOP_F32_LOAD_I, WEX__IOP_F32_LOAD_R},
     {WEX__IOP_F64_LOAD, WEX__IOP_F64_LOAD_I, WEX__IOP_F64_LOAD_R}};
 
+/*
+ * m2_fuse: two memory-operand instructions of the same kind in a row (a
+ * float add, sub or mul, P, I or R form), `s + a[i] + a[i + n]`, `a->x -
+ * b->x` then `a->y - b->y` (M2_*, see interp.h). Returns whether it applied.
+ */
+static bool m2_fuse(comp *c, size_t p, size_t q) {
+    static const uint8_t mwords[3] = {5, 6, 8};
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    uint32_t op = c->code[q];
+    if (c->code[p] != op || op < WEX__IOP_F32_ADD_MP || op >= WEX__IOP_F32_ADD_MP + 3 * nmops)
+        return false;
+    uint32_t f = (op - WEX__IOP_F32_ADD_MP) / nmops, j = (op - WEX__IOP_F32_ADD_MP) % nmops;
+    uint32_t t = j / 6, o = j % 6; /* ADD SUB MUL of f32 (0..2) and f64 (6..8) */
+    if (j >= 12 || o > 2 || p + mwords[f] != q) return false;
+    c->code[p] = WEX__IOP_M2_F32_ADD_P + t * 9 + o * 3 + f;
+    return true;
+}
+
 static void ll_fuse(comp *c) {
     static const uint8_t lwords[3] = {4, 5, 7};
     const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
     size_t q = c->last_op_start, p = c->prev_op_start;
     if (c->oom || p == NONE || q == NONE || p >= q) return;
     uint32_t mop = c->code[q];
+    if (m2_fuse(c, p, q)) return;
     for (uint32_t t = 0; t < 2; t++)
         for (uint32_t lf = 0; lf < 3; lf++) {
             if (c->code[p] != ll_loads[t][lf]) continue;
@@ -1358,12 +1378,17 @@ static void ll_fuse(comp *c) {
         }
 }
 
-/* The memory-operand instruction at q is about to change: a load fused
- * with it (ll_fuse) becomes a plain load again. */
+/* The memory-operand instruction at q is about to change: a load or
+ * memory-operand instruction fused with it (ll_fuse, m2_fuse) becomes a
+ * plain one again. */
 static void ll_unfuse(comp *c, size_t q) {
     size_t p = c->prev_op_start;
     if (c->oom || p == NONE || p >= q) return;
     uint32_t op = c->code[p];
+    if (op >= WEX__IOP_M2_F32_ADD_P && op <= WEX__IOP_M2_F64_MUL_R) {
+        c->code[p] = c->code[q];
+        return;
+    }
     if (op < WEX__IOP_LL_F32_ADD_PP || op > WEX__IOP_LL_F64_MUL_RR) return;
     uint32_t j = op - WEX__IOP_LL_F32_ADD_PP;
     c->code[p] = ll_loads[j / 18][j % 9 / 3];

@@ -627,6 +627,10 @@
  *     T_ADD_IMM, T_SUB_IMM or T_MUL_IMM of the loaded value (`a[i] * 0.5`);
  *     the load's slot is written too. Index: LI_F32_ADD_IMM_P + type * 12 +
  *     op * 4 + form.
+ *   M2_<T>_<op>_<form>: two memory-operand instructions of the same kind in
+ *     a row (T_ADD_M*, T_SUB_M*, T_MUL_M*; P, I, R forms), in order; a trap
+ *     in the second has ip at its words. Index: M2_F32_ADD_P + type * 9 +
+ *     op * 3 + form.
  */
 #define WEX__IOPS_FST_OP(X, T, O)                                                                  \
     X(FST_##T##_##O##_P)                                                                           \
@@ -657,6 +661,14 @@
     WEX__IOPS_LI_OP(X, T, ADD_IMM)                                                                 \
     WEX__IOPS_LI_OP(X, T, SUB_IMM)                                                                 \
     WEX__IOPS_LI_OP(X, T, MUL_IMM)
+#define WEX__IOPS_M2_OP(X, T, O)                                                                   \
+    X(M2_##T##_##O##_P)                                                                            \
+    X(M2_##T##_##O##_I)                                                                            \
+    X(M2_##T##_##O##_R)
+#define WEX__IOPS_M2_T(X, T)                                                                       \
+    WEX__IOPS_M2_OP(X, T, ADD)                                                                     \
+    WEX__IOPS_M2_OP(X, T, SUB)                                                                     \
+    WEX__IOPS_M2_OP(X, T, MUL)
 #define WEX__IOPS_FLOATST(X)                                                                       \
     WEX__IOPS_FST_T(X, F32)                                                                        \
     WEX__IOPS_FST_T(X, F64)                                                                        \
@@ -665,7 +677,9 @@
     WEX__IOPS_LL_OP(X, F64, ADD)                                                                   \
     WEX__IOPS_LL_OP(X, F64, MUL)                                                                   \
     WEX__IOPS_LI_T(X, F32)                                                                         \
-    WEX__IOPS_LI_T(X, F64)
+    WEX__IOPS_LI_T(X, F64)                                                                         \
+    WEX__IOPS_M2_T(X, F32)                                                                         \
+    WEX__IOPS_M2_T(X, F64)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -1700,6 +1700,44 @@ L_CONST32_MOVE:
     LLO(F64, ADD, uint64_t, wex__f64, wex__bits64, +)
     LLO(F64, MUL, uint64_t, wex__f64, wex__bits64, *)
 #undef LLO
+    /* M2_*: two memory operands of one kind (mw words each), in order. */
+#define M21(label, TB, G, PK, OPX, EAF, EAM, mw)                                                   \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB b_;                                                                                     \
+        memcpy(&b_, mb + ea, sizeof b_);                                                           \
+        S(1) = PK(G((TB)S(2)) OPX G(b_));                                                          \
+        const uint32_t *s_ = ip + (mw);                                                            \
+        EAM(sizeof(TB));                                                                           \
+        memcpy(&b_, mb + e2, sizeof b_);                                                           \
+        fp[s_[1]] = PK(G((TB)fp[s_[2]]) OPX G(b_));                                                \
+        ip = s_ + (mw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define M2O(T, O, TB, G, PK, OPX)                                                                  \
+    M21(L_M2_##T##_##O##_P, TB, G, PK, OPX, EAM2_P, LLE_P, 5)                                      \
+    M21(L_M2_##T##_##O##_I, TB, G, PK, OPX, EAM2_I, LLE_I, 6)                                      \
+    M21(L_M2_##T##_##O##_R, TB, G, PK, OPX, EAM2_R, LLE_R, 8)
+#define EAM2_P(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)S(3) + ip[4];                                                \
+    BOUND(n)
+#define EAM2_I(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ip[4]) + ip[5];                                      \
+    BOUND(n)
+#define EAM2_R(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ((uint32_t)S(4) << ip[5]) + ip[6]) + ip[7];          \
+    BOUND(n)
+    M2O(F32, ADD, uint32_t, wex__f32, wex__bits32, +)
+    M2O(F32, SUB, uint32_t, wex__f32, wex__bits32, -)
+    M2O(F32, MUL, uint32_t, wex__f32, wex__bits32, *)
+    M2O(F64, ADD, uint64_t, wex__f64, wex__bits64, +)
+    M2O(F64, SUB, uint64_t, wex__f64, wex__bits64, -)
+    M2O(F64, MUL, uint64_t, wex__f64, wex__bits64, *)
+#undef EAM2_P
+#undef EAM2_I
+#undef EAM2_R
+#undef M2O
+#undef M21
     /* LI_*: the load (lw words; its slot written), then the operation with
      * a constant (ow words) on the loaded value. */
 #define LI1(label, TB, G, PK, OPX, KV, ow, EAF, lw)                                                \

@@ -248,6 +248,10 @@ static void float_pairs(env_t *e, wex_bounds_t b) {
             expect_clean(e, "fst_f32", f, 4);
             f[2] = f64v(fv[x]), f[3] = f64v(fv[y]);
             expect_clean(e, "fst_f64", f, 4);
+            f[2] = f32v((float)fv[x]), f[3] = f32v((float)fv[y]);
+            expect_clean(e, "m2_f32", f, 4);
+            f[2] = f64v(fv[x]), f[3] = f64v(fv[y]);
+            expect_clean(e, "m2_f64", f, 4);
         }
     for (size_t a = 0; a < 4; a++) {
         wex_val_t l[2] = {wex_val_i32(ps[a]), wex_val_i32(is[(a + 1) & 3])};
@@ -301,12 +305,19 @@ static void float_pairs(env_t *e, wex_bounds_t b) {
             CHECK_EQ_INT(bytes[lfr.module_offset + 2], 4);
         }
         wex_error_delete(lerr);
-        static const char *lf[] = {"PP", "II", "RR", "PR", "RI"};
-        for (int f = 0; f < 5; f++) {
+        /* LL_* (two forms in the name), then M2_* (one for both) */
+        static const struct {
+            const char *fmt, *name, *lf;
+        } lo[] = {{"ll_oob_%s_%s", "PP", "PP"}, {"ll_oob_%s_%s", "II", "II"},
+                  {"ll_oob_%s_%s", "RR", "RR"}, {"ll_oob_%s_%s", "PR", "PR"},
+                  {"ll_oob_%s_%s", "RI", "RI"}, {"m2_oob_%s_%s", "P", "PP"},
+                  {"m2_oob_%s_%s", "I", "II"},  {"m2_oob_%s_%s", "R", "RR"}};
+        for (size_t f = 0; f < sizeof lo / sizeof lo[0]; f++) {
             char name[64];
-            snprintf(name, sizeof name, "ll_oob_%s_%s", types[t], lf[f]);
-            int32_t la = 4 + (lf[f][0] == 'I' ? 8 : lf[f][0] == 'R' ? 4 : 0);
-            int32_t lb = 16 + (lf[f][1] == 'I' ? 8 : lf[f][1] == 'R' ? 4 : 0);
+            const char *lf = lo[f].lf;
+            snprintf(name, sizeof name, lo[f].fmt, types[t], lo[f].name);
+            int32_t la = 4 + (lf[0] == 'I' ? 8 : lf[0] == 'R' ? 4 : 0);
+            int32_t lb = 16 + (lf[1] == 'I' ? 8 : lf[1] == 'R' ? 4 : 0);
             int32_t enda = 65536 - n + 1 - la, endb = 65536 - n + 1 - lb;
             wex_error_t *err = call3(e, name, enda - 1, endb - 1);
             if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));

@@ -931,6 +931,33 @@ for t, area in [("f32", 4096), ("f64", 8192)]:
     w("    (global.get $bad))")
     w(f'  (func (export "li_oob_{t}") (param $p i32) (result i32)')
     w(f"    (drop ({t}.mul ({t}.load offset=4 (local.get $p)) ({t}.const 2))) (i32.const 0))")
+# Session 5: two memory operands of one kind in a row (M2_*): chained (the
+# second takes the first's result), independent (two locals set), and the
+# second made read-modify-write by a store back to its address (then not
+# fused); every address form for both
+for t, area in [("f32", 4096), ("f64", 8192)]:
+    w(f'  (func (export "m2_{t}") (param $p i32) (param $i i32) (param $x {t}) (param $y {t}) (result i32) (local $a {t}) (local $b {t}) (local $e {t})')
+    x, y = "(local.get $x)", "(local.get $y)"
+    for (af, au, base) in addrs(area):
+        for (bf, bu, _) in addrs(area)[::-1]:
+            la, lau = f"({t}.load offset={base} {af})", idc(t, f"({t}.load offset={base} {au})")
+            lb, lbu = f"({t}.load offset={base + 8} {bf})", idc(t, f"({t}.load offset={base + 8} {bu})")
+            for op in ["add", "sub", "mul"]:
+                check(f"({t}.{op} ({t}.{op} {x} {la}) {lb})", f"({t}.{op} ({t}.{op} {idc(t, x)} {lau}) {lbu})", t)
+                w(f"    (local.set $a ({t}.{op} {x} {la}))")
+                w(f"    (local.set $b ({t}.{op} {y} {lb}))")
+                check("(local.get $a)", f"({t}.{op} {idc(t, x)} {lau})", t)
+                check("(local.get $b)", f"({t}.{op} {idc(t, y)} {lbu})", t)
+            sb, sbu = f"({t}.load offset=30000 {bf})", idc(t, f"({t}.load offset=30000 {bu})")
+            w(f"    (local.set $e ({t}.add ({t}.add {idc(t, x)} {lau}) {sbu}))")
+            w(f"    ({t}.store offset=30000 {bf} ({t}.add ({t}.add {x} {la}) {sb}))")
+            check(sbu, "(local.get $e)", t)
+    w("    (call $init)")
+    w("    (global.get $bad))")
+    # past the end of memory, the first (memarg offset 4) or the second (16)
+    for f in ["P", "I", "R"]:
+        w(f'  (func (export "m2_oob_{t}_{f}") (param $a i32) (param $b i32) (param $k i32) (result i32)')
+        w(f'    (drop ({t}.sub ({t}.sub ({t}.const 1) ({t}.load offset=4 {ad(f, "$a")})) ({t}.load offset=16 {ad(f, "$b")}))) (i32.const 0))')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
