@@ -13,6 +13,11 @@ static int fpair_index(uint32_t op, uint32_t *wide);
 static bool fobr_merge(comp *c, const fused *f, uint32_t fam, uint32_t k);
 static void note_eqz(comp *c);
 static void ipair_merge(comp *c);
+static bool fst_fuse(comp *c);
+static void ll_fuse(comp *c);
+static void ll_unfuse(comp *c, size_t q);
+static void li_fuse(comp *c);
+static bool m2_fuse(comp *c, size_t p, size_t q);
 
 /* Loads and stores: the address entry, if pending, folds into the access
  * (base + k: the _I form, base + index: _R, a constant: _K). */
@@ -38,6 +43,7 @@ static bool try_rmw(comp *c, const ventry *m, unsigned idx, uint32_t val) {
     bool same = !c->oom && p + 3 + n == end && memcmp(c->code + p + 3, c->code + end, n * 4) == 0;
     c->len = end;
     if (!same) return false;
+    ll_unfuse(c, p);
     c->code[p] = WEX__IOP_F32_ADD_MPS + form * nmops + j;
     c->last_dst_site = NONE;
     return true;
@@ -64,7 +70,7 @@ static void translate_mem(comp *c, unsigned idx, uint32_t offset, bool store) {
         size_t lp = copy_find(c);
         if (!try_rmw(c, &m, idx, val) && !store_result(c, &m, idx, val)) {
             emit_addr_op(c, &m, idx, val);
-            if (!copy_fuse(c, lp)) store_pair(c);
+            if (!copy_fuse(c, lp) && !fst_fuse(c)) store_pair(c);
         }
         return;
     }
@@ -330,6 +336,7 @@ static bool try_mem_operand(comp *c, unsigned idx, ventry *ae, ventry *be, uint3
     emit(c, l->off);
     c->last_dst_site = c->last_op_start + 1;
     c->pload = NONE;
+    ll_fuse(c);
     return true;
 }
 
@@ -432,6 +439,7 @@ static bool try_float_imm(comp *c, unsigned idx, ventry *ae, ventry *be, uint32_
     emit(c, (uint32_t)k->k);
     if (wide) emit(c, (uint32_t)(k->k >> 32));
     c->last_dst_site = c->last_op_start + 1;
+    li_fuse(c);
     return true;
 }
 
@@ -1272,4 +1280,144 @@ static bool select_cmp(comp *c, uint32_t a, uint32_t b, uint32_t cond) {
     emit(c, cond);
     c->last_dst_site = c->last_op_start + 1;
     return true;
+}
+
+/*
+ * Float store and load pairs (session 5; FST_* and LL_*, see interp.h): as
+ * the copies above, only the first instruction's opcode word changes and
+ * the second keeps all its words.
+ *
+ * fst_fuse: a float store (P, I, R, K forms) of the value that the float
+ * add, sub or mul (of two slots, or of a slot and a constant) right before
+ * it computed, `v[k] = 0.2f * s`, `p->x = x + dt * vx`. Nothing ran between
+ * them (no label: the operation is the previous instruction, and the store's
+ * words follow its last one). Call right after the store's last word;
+ * false if it does not apply.
+ */
+static const uint32_t fst_ops[2][6] = {
+    {WEX__IOP_F32_ADD, WEX__IOP_F32_SUB, WEX__IOP_F32_MUL, WEX__IOP_F32_ADD_IMM,
+     WEX__IOP_F32_SUB_IMM, WEX__IOP_F32_MUL_IMM},
+    {WEX__IOP_F64_ADD, WEX__IOP_F64_SUB, WEX__IOP_F64_MUL, WEX__IOP_F64_ADD_IMM,
+     WEX__IOP_F64_SUB_IMM, WEX__IOP_F64_MUL_IMM}};
+static const uint32_t fst_stores[2][4] = {
+    {WEX__IOP_F32_STORE, WEX__IOP_F32_STORE_I, WEX__IOP_F32_STORE_R, WEX__IOP_F32_STORE_K},
+    {WEX__IOP_F64_STORE, WEX__IOP_F64_STORE_I, WEX__IOP_F64_STORE_R, WEX__IOP_F64_STORE_K}};
+
+static bool fst_fuse(comp *c) {
+    static const uint8_t swords[4] = {4, 5, 7, 4}, valw[4] = {2, 3, 5, 2};
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || q == NONE || p >= q) return false;
+    for (uint32_t t = 0; t < 2; t++)
+        for (uint32_t f = 0; f < 4; f++) {
+            if (c->code[q] != fst_stores[t][f]) continue;
+            if (c->len != q + swords[f]) return false;
+            for (uint32_t o = 0; o < 6; o++) {
+                if (c->code[p] != fst_ops[t][o]) continue;
+                size_t ow = o >= 3 && t ? 5 : 4; /* an f64 constant takes two words */
+                if (p + ow != q || c->code[q + valw[f]] != c->code[p + 1]) return false;
+                c->code[p] = WEX__IOP_FST_F32_ADD_P + t * 24 + o * 4 + f;
+                barrier(c);
+                return true;
+            }
+            return false;
+        }
+    return false;
+}
+
+/*
+ * ll_fuse: a float load (P, I, R forms) right before the add or mul with a
+ * memory operand (P, I, R forms) that takes the loaded value as x: a sum or
+ * product of two loads (`u[k] + u[k - 1]`, `a[i] * b[i]`), where the
+ * translator computed one load and folded the other into the operator.
+ * Call right after the memory-operand instruction (try_mem_operand). The
+ * pair stays one only while that instruction stays what it is: a store back
+ * to its address makes it read-modify-write (try_rmw), which calls
+ * ll_unfuse first.
+ */
+static const uint32_t ll_loads[2][3] = {
+    {WEX__IOP_F32_LOAD, WEX__IOP_F32_LOAD_I, WEX__IOP_F32_LOAD_R},
+    {WEX__IOP_F64_LOAD, WEX__IOP_F64_LOAD_I, WEX__IOP_F64_LOAD_R}};
+
+/*
+ * m2_fuse: two memory-operand instructions of the same kind in a row (a
+ * float add, sub or mul, P, I or R form), `s + a[i] + a[i + n]`, `a->x -
+ * b->x` then `a->y - b->y` (M2_*, see interp.h). Returns whether it applied.
+ */
+static bool m2_fuse(comp *c, size_t p, size_t q) {
+    static const uint8_t mwords[3] = {5, 6, 8};
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    uint32_t op = c->code[q];
+    if (c->code[p] != op || op < WEX__IOP_F32_ADD_MP || op >= WEX__IOP_F32_ADD_MP + 3 * nmops)
+        return false;
+    uint32_t f = (op - WEX__IOP_F32_ADD_MP) / nmops, j = (op - WEX__IOP_F32_ADD_MP) % nmops;
+    uint32_t t = j / 6, o = j % 6; /* ADD SUB MUL of f32 (0..2) and f64 (6..8) */
+    if (j >= 12 || o > 2 || p + mwords[f] != q) return false;
+    c->code[p] = WEX__IOP_M2_F32_ADD_P + t * 9 + o * 3 + f;
+    return true;
+}
+
+static void ll_fuse(comp *c) {
+    static const uint8_t lwords[3] = {4, 5, 7};
+    const uint32_t nmops = WEX__IOP_F32_ADD_MI - WEX__IOP_F32_ADD_MP;
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || q == NONE || p >= q) return;
+    uint32_t mop = c->code[q];
+    if (m2_fuse(c, p, q)) return;
+    for (uint32_t t = 0; t < 2; t++)
+        for (uint32_t lf = 0; lf < 3; lf++) {
+            if (c->code[p] != ll_loads[t][lf]) continue;
+            if (p + lwords[lf] != q || c->code[q + 2] != c->code[p + 1]) return;
+            for (uint32_t mf = 0; mf < 3; mf++)
+                for (uint32_t o = 0; o < 2; o++) { /* ADD, MUL: 0 and 2 of each MOPS family */
+                    uint32_t want = WEX__IOP_F32_ADD_MP + mf * nmops + t * 6 + o * 2;
+                    if (mop != want) continue;
+                    c->code[p] = WEX__IOP_LL_F32_ADD_PP + t * 18 + o * 9 + lf * 3 + mf;
+                    return;
+                }
+            return;
+        }
+}
+
+/* The memory-operand instruction at q is about to change: a load or
+ * memory-operand instruction fused with it (ll_fuse, m2_fuse) becomes a
+ * plain one again. */
+static void ll_unfuse(comp *c, size_t q) {
+    size_t p = c->prev_op_start;
+    if (c->oom || p == NONE || p >= q) return;
+    uint32_t op = c->code[p];
+    if (op >= WEX__IOP_M2_F32_ADD_P && op <= WEX__IOP_M2_F64_MUL_R) {
+        c->code[p] = c->code[q];
+        return;
+    }
+    if (op < WEX__IOP_LL_F32_ADD_PP || op > WEX__IOP_LL_F64_MUL_RR) return;
+    uint32_t j = op - WEX__IOP_LL_F32_ADD_PP;
+    c->code[p] = ll_loads[j / 18][j % 9 / 3];
+}
+
+/*
+ * li_fuse: a float load (P, I, R, K forms) right before the add, sub or mul
+ * with a constant (T_ADD_IMM ...) of the loaded value: `a[i] * 0.5`,
+ * `dt * p->vx` (LI_*, see interp.h). Call right after the operation's last
+ * word (try_float_imm). The operation may still become the first of an
+ * FST_* pair: LI_* runs it by its words alone, and its store then
+ * dispatches by itself.
+ */
+static void li_fuse(comp *c) {
+    static const uint32_t loads[2][4] = {
+        {WEX__IOP_F32_LOAD, WEX__IOP_F32_LOAD_I, WEX__IOP_F32_LOAD_R, WEX__IOP_F32_LOAD_K},
+        {WEX__IOP_F64_LOAD, WEX__IOP_F64_LOAD_I, WEX__IOP_F64_LOAD_R, WEX__IOP_F64_LOAD_K}};
+    static const uint8_t lwords[4] = {4, 5, 7, 4};
+    size_t q = c->last_op_start, p = c->prev_op_start;
+    if (c->oom || p == NONE || q == NONE || p >= q) return;
+    for (uint32_t t = 0; t < 2; t++)
+        for (uint32_t f = 0; f < 4; f++) {
+            if (c->code[p] != loads[t][f]) continue;
+            if (p + lwords[f] != q || c->code[q + 2] != c->code[p + 1]) return;
+            for (uint32_t o = 0; o < 3; o++) /* ADD_IMM SUB_IMM MUL_IMM */
+                if (c->code[q] == fst_ops[t][3 + o]) {
+                    c->code[p] = WEX__IOP_LI_F32_ADD_IMM_P + t * 12 + o * 4 + f;
+                    return;
+                }
+            return;
+        }
 }

@@ -517,6 +517,14 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_CP_I32_PP && op <= WEX__IOP_CP_I32_8_RR)
             return (unsigned[]){4, 5, 7}[(op - WEX__IOP_CP_I32_PP) / 3 % 3];
         if (op >= WEX__IOP_SELECT_I32_EQ && op <= WEX__IOP_SELECT_I32_GE_U_IMM) return 7;
+        if (op >= WEX__IOP_FST_F32_ADD_P && op <= WEX__IOP_FST_F64_MUL_IMM_K) /* the operation's */
+            return op >= WEX__IOP_FST_F64_ADD_IMM_P ? 5 : 4;
+        if (op >= WEX__IOP_LL_F32_ADD_PP && op <= WEX__IOP_LL_F64_MUL_RR) /* the load's */
+            return (unsigned[]){4, 5, 7}[(op - WEX__IOP_LL_F32_ADD_PP) / 3 % 3];
+        if (op >= WEX__IOP_LI_F32_ADD_IMM_P && op <= WEX__IOP_LI_F64_MUL_IMM_K) /* the load's */
+            return (unsigned[]){4, 5, 7, 4}[(op - WEX__IOP_LI_F32_ADD_IMM_P) % 4];
+        if (op >= WEX__IOP_M2_F32_ADD_P && op <= WEX__IOP_M2_F64_MUL_R) /* the first's */
+            return (unsigned[]){5, 6, 8}[(op - WEX__IOP_M2_F32_ADD_P) % 3];
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
         if (op >= WEX__IOP_BR_ADDI_I32_EQ && op <= WEX__IOP_BR_ADDI_I32_GE_U_IMM) return 5;
         if (op >= WEX__IOP_I64_ADD_IMM && op <= WEX__IOP_I64_GE_U_IMM) return 4;

@@ -25,10 +25,10 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    35 /* ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP;  \
-          BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*,                             \
-          STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_* (copies),                                \
-          SELECT_I32_* */
+    36 /* FST_*, LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*,   \
+          I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A;          \
+          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; \
+          LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -122,7 +122,8 @@
     WEX__IOPS_COPY(X)                                                                              \
     WEX__IOPS_LOADBRI(X)                                                                           \
     WEX__IOPS_CALLS(X)                                                                             \
-    WEX__IOPS_MOVEJ(X)
+    WEX__IOPS_MOVEJ(X)                                                                             \
+    WEX__IOPS_FLOATST(X)
 
 /*
  * Rotate and float fusions (session 4). Xors of rotations of one value (the
@@ -640,6 +641,81 @@
     X(I32_ADD_IMM_ST) /* d, a, k, p, off: d = a + k, then i32.store [p + off] = d */               \
     X(I32_OR_IMM_ST)  /* d, a, k, p, off: d = a | k, then the store */                             \
     X(I32_ADD_ST)     /* d, a, b, p, off: d = a + b, then the store */
+
+/*
+ * Float store and load-pair fusions (session 5, compile_fuse.h's fst_* and
+ * ll_*). As LB_ and CP_ above, both instructions keep all their words (the
+ * second its own opcode word, so the backtrace table and the dump are
+ * unchanged); only the first one's opcode word names the pair, whose
+ * handler runs both with one dispatch:
+ *   FST_<T>_<op>_<store form>: a float operation (ADD SUB MUL: dst, a, b;
+ *     ADD_IMM SUB_IMM MUL_IMM: dst, a, k, f64 k two words), then a store of
+ *     the same type of its result (P, I, R, K forms). The result slot is
+ *     still written, before the store's address is read. A trap in the
+ *     store has ip at the store's words. Index: FST_F32_ADD_P + type * 24 +
+ *     op * 4 + form.
+ *   LL_<T>_<op>_<load form><operand form>: a float load (P, I, R forms),
+ *     then the memory-operand instruction (T_ADD_M* or T_MUL_M*: P, I, R
+ *     forms) whose x is the loaded value: two loads combined (`u[k] +
+ *     u[k - 1]`). The load's slot is written too. Index: LL_F32_ADD_PP +
+ *     type * 18 + op * 9 + load form * 3 + operand form.
+ *   LI_<T>_<op>_<load form>: a float load (P, I, R, K forms), then
+ *     T_ADD_IMM, T_SUB_IMM or T_MUL_IMM of the loaded value (`a[i] * 0.5`);
+ *     the load's slot is written too. Index: LI_F32_ADD_IMM_P + type * 12 +
+ *     op * 4 + form.
+ *   M2_<T>_<op>_<form>: two memory-operand instructions of the same kind in
+ *     a row (T_ADD_M*, T_SUB_M*, T_MUL_M*; P, I, R forms), in order; a trap
+ *     in the second has ip at its words. Index: M2_F32_ADD_P + type * 9 +
+ *     op * 3 + form.
+ */
+#define WEX__IOPS_FST_OP(X, T, O)                                                                  \
+    X(FST_##T##_##O##_P)                                                                           \
+    X(FST_##T##_##O##_I)                                                                           \
+    X(FST_##T##_##O##_R)                                                                           \
+    X(FST_##T##_##O##_K)
+#define WEX__IOPS_FST_T(X, T)                                                                      \
+    WEX__IOPS_FST_OP(X, T, ADD)                                                                    \
+    WEX__IOPS_FST_OP(X, T, SUB)                                                                    \
+    WEX__IOPS_FST_OP(X, T, MUL)                                                                    \
+    WEX__IOPS_FST_OP(X, T, ADD_IMM)                                                                \
+    WEX__IOPS_FST_OP(X, T, SUB_IMM)                                                                \
+    WEX__IOPS_FST_OP(X, T, MUL_IMM)
+#define WEX__IOPS_LL_L(X, T, O, L)                                                                 \
+    X(LL_##T##_##O##_##L##P)                                                                       \
+    X(LL_##T##_##O##_##L##I)                                                                       \
+    X(LL_##T##_##O##_##L##R)
+#define WEX__IOPS_LL_OP(X, T, O)                                                                   \
+    WEX__IOPS_LL_L(X, T, O, P)                                                                     \
+    WEX__IOPS_LL_L(X, T, O, I)                                                                     \
+    WEX__IOPS_LL_L(X, T, O, R)
+#define WEX__IOPS_LI_OP(X, T, O)                                                                   \
+    X(LI_##T##_##O##_P)                                                                            \
+    X(LI_##T##_##O##_I)                                                                            \
+    X(LI_##T##_##O##_R)                                                                            \
+    X(LI_##T##_##O##_K)
+#define WEX__IOPS_LI_T(X, T)                                                                       \
+    WEX__IOPS_LI_OP(X, T, ADD_IMM)                                                                 \
+    WEX__IOPS_LI_OP(X, T, SUB_IMM)                                                                 \
+    WEX__IOPS_LI_OP(X, T, MUL_IMM)
+#define WEX__IOPS_M2_OP(X, T, O)                                                                   \
+    X(M2_##T##_##O##_P)                                                                            \
+    X(M2_##T##_##O##_I)                                                                            \
+    X(M2_##T##_##O##_R)
+#define WEX__IOPS_M2_T(X, T)                                                                       \
+    WEX__IOPS_M2_OP(X, T, ADD)                                                                     \
+    WEX__IOPS_M2_OP(X, T, SUB)                                                                     \
+    WEX__IOPS_M2_OP(X, T, MUL)
+#define WEX__IOPS_FLOATST(X)                                                                       \
+    WEX__IOPS_FST_T(X, F32)                                                                        \
+    WEX__IOPS_FST_T(X, F64)                                                                        \
+    WEX__IOPS_LL_OP(X, F32, ADD)                                                                   \
+    WEX__IOPS_LL_OP(X, F32, MUL)                                                                   \
+    WEX__IOPS_LL_OP(X, F64, ADD)                                                                   \
+    WEX__IOPS_LL_OP(X, F64, MUL)                                                                   \
+    WEX__IOPS_LI_T(X, F32)                                                                         \
+    WEX__IOPS_LI_T(X, F64)                                                                         \
+    WEX__IOPS_M2_T(X, F32)                                                                         \
+    WEX__IOPS_M2_T(X, F64)
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

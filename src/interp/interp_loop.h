@@ -1636,6 +1636,192 @@ L_CONST32_MOVE:
 #undef EACP_R
 #undef BOUND2
 
+    /* ------------------------------------------------ float store and load pairs (session 5) */
+    /* FST_* and LL_*: the first instruction, then the second's words at
+     * s_. The second's bounds are checked with ip at its words, so that a
+     * trap names its operator. */
+#if WEX__CHECKED
+#define FSB(n)                                                                                     \
+    if (WEX__UNLIKELY(e2 + (n) > msz) &&                                                           \
+        e2 + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE))) {                 \
+        ip = s_;                                                                                   \
+        TRAP(WEX_TRAP_MEMORY_OOB);                                                                 \
+    }
+#else
+#define FSB(n) (void)0
+#endif
+    /* A store's address at s_ (its value word in between, see STORE1). */
+#define FSE_P(n)                                                                                   \
+    uint64_t e2 = (uint64_t)(uint32_t)fp[s_[1]] + s_[3];                                           \
+    FSB(n)
+#define FSE_I(n)                                                                                   \
+    uint64_t e2 = (uint64_t)(uint32_t)(fp[s_[1]] + s_[2]) + s_[4];                                 \
+    FSB(n)
+#define FSE_R(n)                                                                                   \
+    uint64_t e2 =                                                                                  \
+        (uint64_t)(uint32_t)(fp[s_[1]] + ((uint32_t)fp[s_[2]] << s_[3]) + s_[4]) + s_[6];          \
+    FSB(n)
+#define FSE_K(n)                                                                                   \
+    uint64_t e2 = (uint64_t)s_[1] + s_[3];                                                         \
+    FSB(n)
+    /* A memory operand's address at s_ (dst and x first, see EAM_*). */
+#define LLE_P(n)                                                                                   \
+    uint64_t e2 = (uint64_t)(uint32_t)fp[s_[3]] + s_[4];                                           \
+    FSB(n)
+#define LLE_I(n)                                                                                   \
+    uint64_t e2 = (uint64_t)(uint32_t)(fp[s_[3]] + s_[4]) + s_[5];                                 \
+    FSB(n)
+#define LLE_R(n)                                                                                   \
+    uint64_t e2 =                                                                                  \
+        (uint64_t)(uint32_t)(fp[s_[3]] + ((uint32_t)fp[s_[4]] << s_[5]) + s_[6]) + s_[7];          \
+    FSB(n)
+    /* FST_*: the operation's result r (its bits, ow words), written to its
+     * slot, then stored. */
+#define FST1(label, TB, r, ow, EAF, sw)                                                            \
+    label : {                                                                                      \
+        TB v_ = (TB)(r);                                                                           \
+        S(1) = v_;                                                                                 \
+        const uint32_t *s_ = ip + (ow);                                                            \
+        EAF(sizeof(TB));                                                                           \
+        memcpy(mb + e2, &v_, sizeof v_);                                                           \
+        ip = s_ + (sw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define FSTF(T, O, TB, r, ow)                                                                      \
+    FST1(L_FST_##T##_##O##_P, TB, r, ow, FSE_P, 4)                                                 \
+    FST1(L_FST_##T##_##O##_I, TB, r, ow, FSE_I, 5)                                                 \
+    FST1(L_FST_##T##_##O##_R, TB, r, ow, FSE_R, 7)                                                 \
+    FST1(L_FST_##T##_##O##_K, TB, r, ow, FSE_K, 4)
+#define A32(i) wex__f32(S(i))
+#define A64(i) wex__f64(S(i))
+#define K32    wex__f32(ip[3])
+#define K64    wex__f64((uint64_t)ip[3] | (uint64_t)ip[4] << 32)
+    FSTF(F32, ADD, uint32_t, wex__bits32(A32(2) + A32(3)), 4)
+    FSTF(F32, SUB, uint32_t, wex__bits32(A32(2) - A32(3)), 4)
+    FSTF(F32, MUL, uint32_t, wex__bits32(A32(2) * A32(3)), 4)
+    FSTF(F32, ADD_IMM, uint32_t, wex__bits32(A32(2) + K32), 4)
+    FSTF(F32, SUB_IMM, uint32_t, wex__bits32(A32(2) - K32), 4)
+    FSTF(F32, MUL_IMM, uint32_t, wex__bits32(A32(2) * K32), 4)
+    FSTF(F64, ADD, uint64_t, wex__bits64(A64(2) + A64(3)), 4)
+    FSTF(F64, SUB, uint64_t, wex__bits64(A64(2) - A64(3)), 4)
+    FSTF(F64, MUL, uint64_t, wex__bits64(A64(2) * A64(3)), 4)
+    FSTF(F64, ADD_IMM, uint64_t, wex__bits64(A64(2) + K64), 5)
+    FSTF(F64, SUB_IMM, uint64_t, wex__bits64(A64(2) - K64), 5)
+    FSTF(F64, MUL_IMM, uint64_t, wex__bits64(A64(2) * K64), 5)
+#undef A32
+#undef A64
+#undef K32
+#undef K64
+#undef FSTF
+#undef FST1
+    /* LL_*: the load (lw words; its slot written), then the memory operand
+     * (mw words) with the loaded value as x: x op m, as MOP1. */
+#define LL1(label, TB, G, PK, OPX, EAF, lw, EAM, mw)                                               \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB a_;                                                                                     \
+        memcpy(&a_, mb + ea, sizeof a_);                                                           \
+        S(1) = a_;                                                                                 \
+        const uint32_t *s_ = ip + (lw);                                                            \
+        EAM(sizeof(TB));                                                                           \
+        TB b_;                                                                                     \
+        memcpy(&b_, mb + e2, sizeof b_);                                                           \
+        fp[s_[1]] = PK(G(a_) OPX G(b_));                                                           \
+        ip = s_ + (mw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define LLL(T, O, TB, G, PK, OPX, L, EAF, lw)                                                      \
+    LL1(L_LL_##T##_##O##_##L##P, TB, G, PK, OPX, EAF, lw, LLE_P, 5)                                \
+    LL1(L_LL_##T##_##O##_##L##I, TB, G, PK, OPX, EAF, lw, LLE_I, 6)                                \
+    LL1(L_LL_##T##_##O##_##L##R, TB, G, PK, OPX, EAF, lw, LLE_R, 8)
+#define LLO(T, O, TB, G, PK, OPX)                                                                  \
+    LLL(T, O, TB, G, PK, OPX, P, EA_P, 4)                                                          \
+    LLL(T, O, TB, G, PK, OPX, I, EA_I, 5)                                                          \
+    LLL(T, O, TB, G, PK, OPX, R, EA_R, 7)
+    LLO(F32, ADD, uint32_t, wex__f32, wex__bits32, +)
+    LLO(F32, MUL, uint32_t, wex__f32, wex__bits32, *)
+    LLO(F64, ADD, uint64_t, wex__f64, wex__bits64, +)
+    LLO(F64, MUL, uint64_t, wex__f64, wex__bits64, *)
+#undef LLO
+    /* M2_*: two memory operands of one kind (mw words each), in order. */
+#define M21(label, TB, G, PK, OPX, EAF, EAM, mw)                                                   \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB b_;                                                                                     \
+        memcpy(&b_, mb + ea, sizeof b_);                                                           \
+        S(1) = PK(G((TB)S(2)) OPX G(b_));                                                          \
+        const uint32_t *s_ = ip + (mw);                                                            \
+        EAM(sizeof(TB));                                                                           \
+        memcpy(&b_, mb + e2, sizeof b_);                                                           \
+        fp[s_[1]] = PK(G((TB)fp[s_[2]]) OPX G(b_));                                                \
+        ip = s_ + (mw);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define M2O(T, O, TB, G, PK, OPX)                                                                  \
+    M21(L_M2_##T##_##O##_P, TB, G, PK, OPX, EAM2_P, LLE_P, 5)                                      \
+    M21(L_M2_##T##_##O##_I, TB, G, PK, OPX, EAM2_I, LLE_I, 6)                                      \
+    M21(L_M2_##T##_##O##_R, TB, G, PK, OPX, EAM2_R, LLE_R, 8)
+#define EAM2_P(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)S(3) + ip[4];                                                \
+    BOUND(n)
+#define EAM2_I(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ip[4]) + ip[5];                                      \
+    BOUND(n)
+#define EAM2_R(n)                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)(S(3) + ((uint32_t)S(4) << ip[5]) + ip[6]) + ip[7];          \
+    BOUND(n)
+    M2O(F32, ADD, uint32_t, wex__f32, wex__bits32, +)
+    M2O(F32, SUB, uint32_t, wex__f32, wex__bits32, -)
+    M2O(F32, MUL, uint32_t, wex__f32, wex__bits32, *)
+    M2O(F64, ADD, uint64_t, wex__f64, wex__bits64, +)
+    M2O(F64, SUB, uint64_t, wex__f64, wex__bits64, -)
+    M2O(F64, MUL, uint64_t, wex__f64, wex__bits64, *)
+#undef EAM2_P
+#undef EAM2_I
+#undef EAM2_R
+#undef M2O
+#undef M21
+    /* LI_*: the load (lw words; its slot written), then the operation with
+     * a constant (ow words) on the loaded value. */
+#define LI1(label, TB, G, PK, OPX, KV, ow, EAF, lw)                                                \
+    label : {                                                                                      \
+        EAF(sizeof(TB));                                                                           \
+        TB a_;                                                                                     \
+        memcpy(&a_, mb + ea, sizeof a_);                                                           \
+        S(1) = a_;                                                                                 \
+        const uint32_t *s_ = ip + (lw);                                                            \
+        fp[s_[1]] = PK(G(a_) OPX KV);                                                              \
+        ip = s_ + (ow);                                                                            \
+        NEXT();                                                                                    \
+    }
+#define LIO(T, O, TB, G, PK, OPX, KV, ow)                                                          \
+    LI1(L_LI_##T##_##O##_P, TB, G, PK, OPX, KV, ow, EA_P, 4)                                       \
+    LI1(L_LI_##T##_##O##_I, TB, G, PK, OPX, KV, ow, EA_I, 5)                                       \
+    LI1(L_LI_##T##_##O##_R, TB, G, PK, OPX, KV, ow, EA_R, 7)                                       \
+    LI1(L_LI_##T##_##O##_K, TB, G, PK, OPX, KV, ow, EA_K, 4)
+#define KS32 wex__f32(s_[3])
+#define KS64 wex__f64((uint64_t)s_[3] | (uint64_t)s_[4] << 32)
+    LIO(F32, ADD_IMM, uint32_t, wex__f32, wex__bits32, +, KS32, 4)
+    LIO(F32, SUB_IMM, uint32_t, wex__f32, wex__bits32, -, KS32, 4)
+    LIO(F32, MUL_IMM, uint32_t, wex__f32, wex__bits32, *, KS32, 4)
+    LIO(F64, ADD_IMM, uint64_t, wex__f64, wex__bits64, +, KS64, 5)
+    LIO(F64, SUB_IMM, uint64_t, wex__f64, wex__bits64, -, KS64, 5)
+    LIO(F64, MUL_IMM, uint64_t, wex__f64, wex__bits64, *, KS64, 5)
+#undef KS32
+#undef KS64
+#undef LIO
+#undef LI1
+#undef LLL
+#undef LL1
+#undef FSE_P
+#undef FSE_I
+#undef FSE_R
+#undef FSE_K
+#undef LLE_P
+#undef LLE_I
+#undef LLE_R
+#undef FSB
+
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:
 L_LOOP:

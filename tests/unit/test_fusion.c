@@ -229,6 +229,114 @@ static void copy_traps(env_t *e, wex_bounds_t b) {
     free(bytes);
 }
 
+/*
+ * Session 5: float operations stored right away (FST_*) and two float loads
+ * combined (LL_*), over NaN, signed zeros, infinities and a denormal; then
+ * past the end of memory: the store traps after the operation, a load pair
+ * in either load, and (explicit checks) the backtrace names the failing
+ * operator by its memarg offset (16 for the store and the second load, 4
+ * for the first load: the third byte at its module offset).
+ */
+static void float_pairs(env_t *e, wex_bounds_t b) {
+    static const double fv[] = {1.5, -0.0, 0.0, NAN, INFINITY, -3.25, 1e-310, 0.1};
+    static const int32_t ps[] = {0, 4, 100, 1000}, is[] = {0, 1, 7, 255};
+    for (size_t a = 0; a < 4; a++)
+        for (size_t x = 0; x < 8; x++) {
+            size_t y = (x * 3 + a) % 8;
+            wex_val_t f[4] = {wex_val_i32(ps[a]), wex_val_i32(is[a]), f32v((float)fv[x]),
+                              f32v((float)fv[y])};
+            expect_clean(e, "fst_f32", f, 4);
+            f[2] = f64v(fv[x]), f[3] = f64v(fv[y]);
+            expect_clean(e, "fst_f64", f, 4);
+            f[2] = f32v((float)fv[x]), f[3] = f32v((float)fv[y]);
+            expect_clean(e, "m2_f32", f, 4);
+            f[2] = f64v(fv[x]), f[3] = f64v(fv[y]);
+            expect_clean(e, "m2_f64", f, 4);
+        }
+    for (size_t a = 0; a < 4; a++) {
+        wex_val_t l[2] = {wex_val_i32(ps[a]), wex_val_i32(is[(a + 1) & 3])};
+        expect_clean(e, "ll_f32", l, 2);
+        expect_clean(e, "ll_f64", l, 2);
+        expect_clean(e, "li_f32", l, 2);
+        expect_clean(e, "li_f64", l, 2);
+    }
+    size_t len;
+    uint8_t *bytes = wex_test_read_wasm("fusion.wasm", &len);
+    static const char *types[] = {"f32", "f64"};
+    for (int t = 0; t < 2; t++) {
+        int32_t n = t ? 8 : 4;
+        static const char *sf[] = {"P", "I", "R", "K"};
+        for (int f = 0; f < 4; f++) {
+            char name[64];
+            snprintf(name, sizeof name, "fst_oob_%s_%s", types[t], sf[f]);
+            wex_extern_t ex;
+            CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
+            /* ea = p + 16 (+ 8 for I, + 4 for R with x = 1; K: 65528 + 16) */
+            int32_t extra = f == 1 ? 8 : f == 2 ? 4 : 0, end = 65536 - n + 1 - 16 - extra;
+            wex_val_t args[3] = {wex_val_i32(end - 1), wex_val_i32(1),
+                                 t ? f64v(1.25) : f32v(1.25f)};
+            wex_val_t r;
+            wex_error_t *err = wex_func_call(e->store, ex.of.func, args, 3, &r, 1);
+            if (f == 3) { /* always out of bounds */
+                CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+            } else {
+                if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+                CHECK_EQ_INT(peek8(e, end - 1 + 16 + extra + n - 1), 0x40); /* 2.5 */
+                args[0] = wex_val_i32(end);
+                err = wex_func_call(e->store, ex.of.func, args, 3, &r, 1);
+                CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+            }
+            wex_frame_t fr;
+            if (err && b == WEX_BOUNDS_EXPLICIT && wex_error_frame(err, 0, &fr)) {
+                CHECK(fr.module_offset > 0 && (size_t)fr.module_offset + 2 < len);
+                CHECK_EQ_INT(bytes[fr.module_offset], t ? 0x39 : 0x38);
+                CHECK_EQ_INT(bytes[fr.module_offset + 2], 16);
+            }
+            wex_error_delete(err);
+        }
+        /* LI_*: the load traps (a plain load's offset, 4) */
+        char lname[32];
+        snprintf(lname, sizeof lname, "li_oob_%s", types[t]);
+        call_p(e, lname, 65536 - n - 4, true);
+        wex_error_t *lerr = call_p(e, lname, 65536 - n - 3, false);
+        wex_frame_t lfr;
+        if (b == WEX_BOUNDS_EXPLICIT && wex_error_frame(lerr, 0, &lfr)) {
+            CHECK_EQ_INT(bytes[lfr.module_offset], t ? 0x2b : 0x2a);
+            CHECK_EQ_INT(bytes[lfr.module_offset + 2], 4);
+        }
+        wex_error_delete(lerr);
+        /* LL_* (two forms in the name), then M2_* (one for both) */
+        static const struct {
+            const char *fmt, *name, *lf;
+        } lo[] = {{"ll_oob_%s_%s", "PP", "PP"}, {"ll_oob_%s_%s", "II", "II"},
+                  {"ll_oob_%s_%s", "RR", "RR"}, {"ll_oob_%s_%s", "PR", "PR"},
+                  {"ll_oob_%s_%s", "RI", "RI"}, {"m2_oob_%s_%s", "P", "PP"},
+                  {"m2_oob_%s_%s", "I", "II"},  {"m2_oob_%s_%s", "R", "RR"}};
+        for (size_t f = 0; f < sizeof lo / sizeof lo[0]; f++) {
+            char name[64];
+            const char *lf = lo[f].lf;
+            snprintf(name, sizeof name, lo[f].fmt, types[t], lo[f].name);
+            int32_t la = 4 + (lf[0] == 'I' ? 8 : lf[0] == 'R' ? 4 : 0);
+            int32_t lb = 16 + (lf[1] == 'I' ? 8 : lf[1] == 'R' ? 4 : 0);
+            int32_t enda = 65536 - n + 1 - la, endb = 65536 - n + 1 - lb;
+            wex_error_t *err = call3(e, name, enda - 1, endb - 1);
+            if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
+            for (int k = 0; k < 2; k++) { /* 0: the first load traps, 1: the second */
+                err = k ? call3(e, name, enda - 1, endb) : call3(e, name, enda, endb - 1);
+                CHECK(err != NULL && wex_error_trap_code(err) == WEX_TRAP_MEMORY_OOB);
+                wex_frame_t fr;
+                if (err && b == WEX_BOUNDS_EXPLICIT && wex_error_frame(err, 0, &fr)) {
+                    CHECK(fr.module_offset > 0 && (size_t)fr.module_offset + 2 < len);
+                    CHECK_EQ_INT(bytes[fr.module_offset], t ? 0x2b : 0x2a);
+                    CHECK_EQ_INT(bytes[fr.module_offset + 2], k ? 16 : 4);
+                }
+                wex_error_delete(err);
+            }
+        }
+    }
+    free(bytes);
+}
+
 static void run(wex_bounds_t b) {
     env_t e = load(b);
     wex_extern_t init;
@@ -387,6 +495,7 @@ static void run(wex_bounds_t b) {
         expect_clean(&e, "copies", cp, 3);
     }
     copy_traps(&e, b);
+    float_pairs(&e, b);
     unload(&e);
 }
 

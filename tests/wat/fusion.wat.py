@@ -849,6 +849,115 @@ for name, ld, addr in [("P", "i32.load", "(local.get $p)"), ("I8", "i32.load8_u"
     w(f'''  (func (export "loadbr_imm_oob_{name}") (param $p i32) (param $i i32) (result i32) (local $v i32)
     (block $b (br_if $b (i32.ge_s (local.tee $v ({ld} {addr})) (i32.const 10))) (return (i32.const 7)))
     (local.get $v))''')
+# Session 5: a float operation and the store of its result right after it
+# (FST_*): add, sub, mul of two values or of a value and a constant (either
+# side), every address form, the result kept by a local.tee or not; values
+# from the caller include NaN, -0.0 and infinities
+for t in ["f32", "f64"]:
+    w(f'  (func (export "fst_{t}") (param $p i32) (param $i i32) (param $x {t}) (param $y {t}) (result i32) (local $v {t})')
+    x, y = "(local.get $x)", "(local.get $y)"
+    xu, yu = idc(t, x), idc(t, y)
+    exprs = []
+    for op in ["add", "sub", "mul"]:
+        exprs.append((f"({t}.{op} {x} {y})", f"({t}.{op} {xu} {yu})"))
+        for k in ["0.2", "-0.0", "nan", "-inf", "3"]:
+            kc = f"({t}.const {k})"
+            exprs.append((f"({t}.{op} {x} {kc})", f"({t}.{op} {xu} {idc(t, kc)})"))
+            exprs.append((f"({t}.{op} {kc} {y})", f"({t}.{op} {idc(t, kc)} {yu})"))
+    base = 20000 if t == "f32" else 24000
+    for (af, au, _) in addrs(base):
+        for ef, eu in exprs:
+            w(f"    ({t}.store offset={base} {af} {ef})")
+            check(f"({t}.load offset={base} {au})", idc(t, eu), t)
+            w(f"    ({t}.store offset={base + 8} {af} (local.tee $v {ef}))")
+            check("(local.get $v)", idc(t, eu), t)
+            check(f"({t}.load offset={base + 8} {au})", idc(t, eu), t)
+    w("    (global.get $bad))")
+    # past the end of memory: the trap is the store's (its memarg offset 16)
+    for name, addr in [("P", "(local.get $p)"), ("I", "(i32.add (local.get $p) (i32.const 8))"),
+                       ("R", "(i32.add (local.get $p) (i32.shl (local.get $x) (i32.const 2)))"),
+                       ("K", "(i32.const 65528)")]:
+        w(f'  (func (export "fst_oob_{t}_{name}") (param $p i32) (param $x i32) (param $y {t}) (result i32)')
+        w(f"    ({t}.store offset=16 {addr} ({t}.mul (local.get $y) ({t}.const 2))) (i32.const 0))")
+# Session 5: two float loads combined (LL_*): the sum or product of loads in
+# every pair of address forms (P, I, R fuse; K and S are checked anyway), the
+# first kept by a local.tee or not, and a store back to the second's address
+# (read-modify-write instead)
+for t, area in [("f32", 4096), ("f64", 8192)]:
+    w(f'  (func (export "ll_{t}") (param $p i32) (param $i i32) (result i32) (local $v {t}) (local $e {t})')
+    for (af, au, base) in addrs(area):
+        for (bf, bu, _) in addrs(area)[::-1]:
+            for op in ["add", "mul", "sub"]:
+                la, lau = f"({t}.load offset={base} {af})", f"({t}.load offset={base} {au})"
+                lb, lbu = f"({t}.load offset={base + 4} {bf})", f"({t}.load offset={base + 4} {bu})"
+                exp = f"({t}.{op} {idc(t, lau)} {idc(t, lbu)})"
+                check(f"({t}.{op} {la} {lb})", exp, t)
+                check(f"({t}.{op} (local.tee $v {la}) {lb})", exp, t)
+                check("(local.get $v)", idc(t, lau), t)
+            # a[j] = b + a[j] (the second load's address): read-modify-write
+            lau = f"({t}.load offset={base} {au})"
+            lbu = f"({t}.load offset=30000 {bu})"
+            w(f"    (local.set $e ({t}.add {idc(t, lau)} {idc(t, lbu)}))")
+            w(f"    ({t}.store offset=30000 {bf} ({t}.add ({t}.load offset={base} {af}) ({t}.load offset=30000 {bf})))")
+            check(lbu, "(local.get $e)", t)
+    w("    (call $init)")
+    w("    (global.get $bad))")
+    # past the end of memory, the first (memarg offset 4) or the second (16)
+    def ad(f, v):
+        return {"P": f"(local.get {v})", "I": f"(i32.add (local.get {v}) (i32.const 8))",
+                "R": f"(i32.add (local.get {v}) (i32.shl (local.get $k) (i32.const 2)))"}[f]
+    for f1, f2 in [("P", "P"), ("I", "I"), ("R", "R"), ("P", "R"), ("R", "I")]:
+        w(f'  (func (export "ll_oob_{t}_{f1}{f2}") (param $a i32) (param $b i32) (param $k i32) (result i32)')
+        w(f'    (drop ({t}.add ({t}.load offset=4 {ad(f1, "$a")}) ({t}.load offset=16 {ad(f2, "$b")}))) (i32.const 0))')
+# Session 5: a float load and an add, sub or mul with a constant of the
+# loaded value (LI_*), every address form, the constant on either side
+# (k - x is not fused, checked anyway), the load kept by a local.tee or not,
+# and the result stored right away (LI_ then FST_)
+for t, area in [("f32", 4096), ("f64", 8192)]:
+    w(f'  (func (export "li_{t}") (param $p i32) (param $i i32) (result i32) (local $v {t})')
+    for (af, au, base) in addrs(area):
+        lf, lu = f"({t}.load offset={base} {af})", idc(t, f"({t}.load offset={base} {au})")
+        for op in ["add", "sub", "mul"]:
+            for k in ["0.2", "-0.0", "nan", "inf", "-3"]:
+                kc = f"({t}.const {k})"
+                for ef, eu in [(f"({t}.{op} {lf} {kc})", f"({t}.{op} {lu} {idc(t, kc)})"),
+                               (f"({t}.{op} {kc} {lf})", f"({t}.{op} {idc(t, kc)} {lu})"),
+                               (f"({t}.{op} (local.tee $v {lf}) {kc})", f"({t}.{op} {lu} {idc(t, kc)})")]:
+                    check(ef, eu, t)
+                    w(f"    ({t}.store offset=30000 (local.get $i) {ef})")
+                    check(f"({t}.load offset=30000 {idc('i32', '(local.get $i)')})", eu, t)
+                check("(local.get $v)", lu, t)
+    w("    (call $init)")
+    w("    (global.get $bad))")
+    w(f'  (func (export "li_oob_{t}") (param $p i32) (result i32)')
+    w(f"    (drop ({t}.mul ({t}.load offset=4 (local.get $p)) ({t}.const 2))) (i32.const 0))")
+# Session 5: two memory operands of one kind in a row (M2_*): chained (the
+# second takes the first's result), independent (two locals set), and the
+# second made read-modify-write by a store back to its address (then not
+# fused); every address form for both
+for t, area in [("f32", 4096), ("f64", 8192)]:
+    w(f'  (func (export "m2_{t}") (param $p i32) (param $i i32) (param $x {t}) (param $y {t}) (result i32) (local $a {t}) (local $b {t}) (local $e {t})')
+    x, y = "(local.get $x)", "(local.get $y)"
+    for (af, au, base) in addrs(area):
+        for (bf, bu, _) in addrs(area)[::-1]:
+            la, lau = f"({t}.load offset={base} {af})", idc(t, f"({t}.load offset={base} {au})")
+            lb, lbu = f"({t}.load offset={base + 8} {bf})", idc(t, f"({t}.load offset={base + 8} {bu})")
+            for op in ["add", "sub", "mul"]:
+                check(f"({t}.{op} ({t}.{op} {x} {la}) {lb})", f"({t}.{op} ({t}.{op} {idc(t, x)} {lau}) {lbu})", t)
+                w(f"    (local.set $a ({t}.{op} {x} {la}))")
+                w(f"    (local.set $b ({t}.{op} {y} {lb}))")
+                check("(local.get $a)", f"({t}.{op} {idc(t, x)} {lau})", t)
+                check("(local.get $b)", f"({t}.{op} {idc(t, y)} {lbu})", t)
+            sb, sbu = f"({t}.load offset=30000 {bf})", idc(t, f"({t}.load offset=30000 {bu})")
+            w(f"    (local.set $e ({t}.add ({t}.add {idc(t, x)} {lau}) {sbu}))")
+            w(f"    ({t}.store offset=30000 {bf} ({t}.add ({t}.add {x} {la}) {sb}))")
+            check(sbu, "(local.get $e)", t)
+    w("    (call $init)")
+    w("    (global.get $bad))")
+    # past the end of memory, the first (memarg offset 4) or the second (16)
+    for f in ["P", "I", "R"]:
+        w(f'  (func (export "m2_oob_{t}_{f}") (param $a i32) (param $b i32) (param $k i32) (result i32)')
+        w(f'    (drop ({t}.sub ({t}.sub ({t}.const 1) ({t}.load offset=4 {ad(f, "$a")})) ({t}.load offset=16 {ad(f, "$b")}))) (i32.const 0))')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
