@@ -113,6 +113,10 @@ typedef struct {
     size_t npc, cappc; /* pairs */
     wex__buf tyrel;    /* (code word, type index) pairs: see wex__compiled.tyrel */
     wex__buf lcalls;   /* code words of CALL_L instructions, completed at the end */
+    /* this body's bit-test branches, ascending (compile_branch.h's thr_*) */
+    uint32_t *thr;
+    uint32_t nthr, capthr;
+    size_t thr_top; /* the last of them, 0 if none */
 } comp;
 
 /* Note that the word about to be emitted belongs to the current operator.
@@ -176,8 +180,11 @@ static uint32_t pos_of(comp *c, uint32_t i) {
     return c->nlocals + i;
 }
 
+static void thr_note(comp *c, uint32_t op);
 /* Start an instruction: it is no longer the last value producer. */
-static void emit_op(comp *c, uint32_t op) {
+static inline __attribute__((always_inline)) void emit_op(comp *c, uint32_t op) {
+    if (WEX__UNLIKELY(c->thr_top >= c->len || op - WEX__IOP_BR_I32_TEST_NZ_IMM < 2u))
+        thr_note(c, op);
     c->last_dst_site = NONE;
     c->pprev_op_start = c->prev_op_start;
     c->prev_op_start = c->last_op_start;
@@ -1065,6 +1072,7 @@ static bool do_end(comp *c) {
 #define WEX__COMPILE_C
 #include "interp/compile_atomic.c" /* translate_atomic(): the 0xFE operators */
 
+#include "interp/compile_branch.h" /* branchy integer code (session 5) */
 #include "interp/compile_fuse.h"
 
 /* Translate one instruction whose row is `op`. */
@@ -1105,6 +1113,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         fused f = try_fuse(c, cond);
         materialize_from(c, 0);
         emit_cond(c, &f, false);
+        opk_merge(c, &f);
         loadbr_fuse(c, lb);
         emit(c, 0);
         uint32_t site = (uint32_t)c->len;
@@ -1141,11 +1150,15 @@ static void translate(comp *c, const wex__opinfo *op) {
         fused f = try_fuse(c, cond);
         ctrl *t = &c->cs[c->ncs - 1 - u];
         if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
-            if (!try_fuse_addi(c, &f)) emit_cond(c, &f, true);
+            if (!try_fuse_addi(c, &f)) {
+                emit_cond(c, &f, true);
+                opk_merge(c, &f);
+            }
             loadbr_fuse(c, lb);
             emit_target(c, t);
         } else {
             emit_cond(c, &f, false);
+            opk_merge(c, &f);
             loadbr_fuse(c, lb);
             emit(c, 0);
             size_t skip = c->len - 1;
@@ -1511,6 +1524,8 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     if (c->prologue) memset(c->written, 0, c->nlocals);
     c->nvs = 0;
     c->ndup = 0;
+    c->nthr = 0;
+    c->thr_top = 0;
     c->ncs = 0;
     c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
     barrier(c);
@@ -1567,6 +1582,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
             c->prologue = false; /* control from here on */
         translate(c, op);
     }
+    thr_pass(c);
     fc->code_off = (uint32_t)c->fstart;
     fc->code_len = (uint32_t)(c->len - c->fstart);
     fc->nparams = ft->nparams;
@@ -1635,6 +1651,7 @@ static void comp_free(comp *c) {
     wex__free(c->pcmap);
     wex__free(c->written);
     wex__free(c->mark);
+    wex__free(c->thr);
     wex__buf_free(&c->tyrel);
     wex__buf_free(&c->lcalls);
 }

@@ -494,6 +494,8 @@ static unsigned iop_words(const uint32_t *ip) {
         if (op >= WEX__IOP_CP_I32_PP && op <= WEX__IOP_CP_I32_8_RR)
             return (unsigned[]){4, 5, 7}[(op - WEX__IOP_CP_I32_PP) / 3 % 3];
         if (op >= WEX__IOP_SELECT_I32_EQ && op <= WEX__IOP_SELECT_I32_GE_U_IMM) return 7;
+        if (op >= WEX__IOP_ADDK_BR_EQ && op <= WEX__IOP_RSUBK_BR_GE_U) return 6;
+        if (op >= WEX__IOP_THR_TEST_NZ_NZ && op <= WEX__IOP_THR_TEST_Z_Z) return 4;
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
         if (op >= WEX__IOP_BR_ADDI_I32_EQ && op <= WEX__IOP_BR_ADDI_I32_GE_U_IMM) return 5;
         if (op >= WEX__IOP_I64_ADD_IMM && op <= WEX__IOP_I64_GE_U_IMM) return 4;
@@ -556,6 +558,12 @@ void wex__interp_dump(FILE *out, const wex__module *m, uint32_t di) {
     const uint32_t *ip = start, *end = ip + fc->code_len;
     while (ip < end) {
         unsigned n = iop_words(ip);
+#ifdef WEX_INTERP_PROFILE
+        /* profile builds: how often each instruction ran (first module only) */
+        size_t pos_ = (size_t)(ip - c->code);
+        if (m == iprof_mod && iprof_words && pos_ < WEX__IPROF_WORDS)
+            fprintf(out, "%10llu", (unsigned long long)iprof_words[pos_]);
+#endif
         fprintf(out, "  %5u %-18s", (unsigned)(ip - start), iop_name(ip[0]));
         for (unsigned k = 1; k < n; k++)
             fprintf(out, " %d", (int32_t)ip[k]);
