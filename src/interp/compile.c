@@ -182,9 +182,8 @@ static uint32_t pos_of(comp *c, uint32_t i) {
 
 static void thr_note(comp *c, uint32_t op);
 /* Start an instruction: it is no longer the last value producer. */
-static inline __attribute__((always_inline)) void emit_op(comp *c, uint32_t op) {
-    if (WEX__UNLIKELY(c->thr_top >= c->len || op - WEX__IOP_BR_I32_TEST_NZ_IMM < 2u))
-        thr_note(c, op);
+static void emit_op(comp *c, uint32_t op) {
+    if (WEX__UNLIKELY(c->thr_top >= c->len)) thr_note(c, 0); /* code taken back */
     c->last_dst_site = NONE;
     c->pprev_op_start = c->prev_op_start;
     c->prev_op_start = c->last_op_start;
@@ -263,7 +262,8 @@ static fused try_fuse(comp *c, uint32_t cond) {
         f.a = c->code[f.prev + 2];
         f.b = c->code[f.prev + 3];
         c->len = f.prev;
-        f.prev = NONE;
+        f.prev = f.pprev; /* now the one before the branch (opk_merge) */
+        f.pprev = NONE;
     }
     barrier(c);
     return f;
@@ -345,6 +345,7 @@ static void emit_cond(comp *c, const fused *f, bool when) {
         if (f->op == WEX__IOP_BR_I32_TEST_Z || f->op == WEX__IOP_BR_I32_TEST_Z_IMM) when = !when;
         emit_op(c, when ? (imm ? WEX__IOP_BR_I32_TEST_NZ_IMM : WEX__IOP_BR_I32_TEST_NZ)
                         : (imm ? WEX__IOP_BR_I32_TEST_Z_IMM : WEX__IOP_BR_I32_TEST_Z));
+        if (imm) thr_note(c, c->code[c->last_op_start]);
         emit(c, f->a);
         emit(c, f->b);
         return;

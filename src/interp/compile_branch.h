@@ -18,9 +18,15 @@
  * it). Neither part traps. Call right after emit_cond, before the offset
  * word; leaves everything as it was if the shapes do not match.
  */
-static void opk_merge(comp *c, const fused *f) {
-    size_t q = c->last_op_start, p = f->op ? f->prev : c->prev_op_start;
-    if (c->oom || c->in_table || p == NONE || q == NONE || p >= q) return;
+static void opk_merge_at(comp *c, size_t p);
+static inline void opk_merge(comp *c, const fused *f) {
+    size_t p = f->op ? f->prev : c->prev_op_start;
+    if (p != NONE && !c->oom) opk_merge_at(c, p);
+}
+
+static void opk_merge_at(comp *c, size_t p) {
+    size_t q = c->last_op_start;
+    if (c->in_table || q == NONE || p >= q) return;
     uint32_t op = c->code[p], first;
     size_t pw = 4;
     switch (op) {
@@ -63,9 +69,15 @@ static void opk_merge(comp *c, const fused *f) {
         return;
     }
     /* which conditions each family has */
-    if (first == WEX__IOP_ANDK_BR_EQ_IMM && cond != 10 && cond != 11) return;
+    /* ANDK_BR_*: EQ NE LT_U GT_U LE_U GE_U against an immediate */
+    static const int8_t andk_imm[10] = {0, 1, -1, 2, -1, 3, -1, 4, -1, 5};
+    uint32_t fop = first + cond;
+    if (first == WEX__IOP_ANDK_BR_EQ_IMM) {
+        int j = cond < 10 || cond >= 20 ? -1 : andk_imm[cond - 10];
+        if (j < 0) return;
+        fop = first + (uint32_t)j;
+    }
     if (first == WEX__IOP_RSUBK_BR_EQ && cond >= 10) return;
-    uint32_t fop = first == WEX__IOP_ANDK_BR_EQ_IMM ? first + (cond - 10) : first + cond;
     if (pw == 7) { /* keep the first add as an I32_ADD_IMM */
         c->code[p] = WEX__IOP_I32_ADD_IMM;
         c->len = p + 4;
@@ -99,21 +111,21 @@ static bool rsub_addi(comp *c, const ventry *kc, const ventry *x) {
 }
 
 /*
- * Branch threading (THR_*, see interp.h). emit_op notes every
- * BR_I32_TEST_NZ_IMM and BR_I32_TEST_Z_IMM of the body (thr_note); code
- * taken back drops its notes, since the next instruction starts where it
- * was (emit_op calls thr_note only for a test, or when the code is no
- * longer past the last note: a compare, so that it stays cheap). At the body's end (thr_pass) every
+ * Branch threading (THR_*, see interp.h). emit_cond notes every
+ * BR_I32_TEST_NZ_IMM and BR_I32_TEST_Z_IMM of the body (thr_note, with the
+ * test's opcode); code taken back drops its notes, since the next
+ * instruction starts where it was (emit_op calls thr_note with 0 when the
+ * code is no longer past the last note: one compare, so that it stays
+ * cheap). At the body's end (thr_pass) every
  * offset is final: a noted test whose target is a noted test becomes the THR_* of the pair. The
  * notes prove that the target is an instruction's first word.
  */
 __attribute__((noinline)) static void thr_note(comp *c, uint32_t op) {
-    while (c->nthr && c->thr[c->nthr - 1] >= c->len)
+    size_t at = op ? c->last_op_start : c->len; /* a test just emitted, or the next word */
+    while (c->nthr && c->thr[c->nthr - 1] >= at)
         c->nthr--;
-    if (op == WEX__IOP_BR_I32_TEST_NZ_IMM || op == WEX__IOP_BR_I32_TEST_Z_IMM) {
-        if (grow(c, (void **)&c->thr, &c->capthr, (size_t)c->nthr + 1, sizeof *c->thr))
-            c->thr[c->nthr++] = (uint32_t)c->len;
-    }
+    if (op && !c->oom && grow(c, (void **)&c->thr, &c->capthr, (size_t)c->nthr + 1, sizeof *c->thr))
+        c->thr[c->nthr++] = (uint32_t)at;
     c->thr_top = c->nthr ? c->thr[c->nthr - 1] : 0; /* emit_op's fast test */
 }
 
@@ -149,4 +161,20 @@ static void thr_pass(comp *c) {
         uint32_t a = op == WEX__IOP_BR_I32_TEST_Z_IMM, b = top == WEX__IOP_BR_I32_TEST_Z_IMM;
         c->code[p] = WEX__IOP_THR_TEST_NZ_NZ + a * 2 + b;
     }
+}
+
+/*
+ * (a + k1) | k2 with the addition still pending: one I32_ADD_OR_IMM (the
+ * addresses of a frame's locals, `(sp + 80) | 8`, where the compiler knows
+ * sp's alignment). Returns false if x is no pending add.
+ */
+static bool add_or_imm(comp *c, const ventry *x, const ventry *kc) {
+    if (x->kind != E_ADDI) return false;
+    emit_op(c, WEX__IOP_I32_ADD_OR_IMM);
+    push_result(c);
+    emit(c, x->a);
+    emit(c, (uint32_t)x->k);
+    emit(c, (uint32_t)kc->k);
+    c->last_dst_site = c->len - 4;
+    return true;
 }

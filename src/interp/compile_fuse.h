@@ -538,6 +538,7 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
             x = &be, kc = &ae, xi = ai + 1;
         }
         if (x) {
+            if (iop == WEX__IOP_I32_OR_IMM && add_or_imm(c, x, kc)) return;
             uint32_t sx = entry_slot(c, x, xi);
             emit_op(c, iop);
             push_result(c);

@@ -480,7 +480,8 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_STOREV2_16: return 9;
     case WEX__IOP_CONST32_2:
     case WEX__IOP_MOVE_CONST32:
-    case WEX__IOP_CONST32_MOVE: return 5;
+    case WEX__IOP_CONST32_MOVE:
+    case WEX__IOP_I32_ADD_OR_IMM: return 5;
     case WEX__IOP_I32_ADD_IMM_ST:
     case WEX__IOP_I32_OR_IMM_ST:
     case WEX__IOP_I32_ADD_ST: return 6;

@@ -1637,6 +1637,10 @@ L_CONST32_MOVE:
     OPKB(ADDK_BR_TEST_Z_IMM, uint32_t, OPKB_ADD, (v_ & ip[4]) == 0)
     OPKB(ANDK_BR_EQ_IMM, uint32_t, OPKB_AND, v_ == ip[4])
     OPKB(ANDK_BR_NE_IMM, uint32_t, OPKB_AND, v_ != ip[4])
+    OPKB(ANDK_BR_LT_U_IMM, uint32_t, OPKB_AND, v_ < ip[4])
+    OPKB(ANDK_BR_GT_U_IMM, uint32_t, OPKB_AND, v_ > ip[4])
+    OPKB(ANDK_BR_LE_U_IMM, uint32_t, OPKB_AND, v_ <= ip[4])
+    OPKB(ANDK_BR_GE_U_IMM, uint32_t, OPKB_AND, v_ >= ip[4])
     OPKBS(RSUBK_BR, OPKB_RSUB)
     /* A bit test whose target is another (THR_*): when taken, the target's
      * test runs here, on the target's words t_ (a, k, off). */
@@ -1657,6 +1661,10 @@ L_CONST32_MOVE:
     THR(THR_TEST_Z_NZ, ==, !=)
     THR(THR_TEST_Z_Z, ==, ==)
 #undef THR
+L_I32_ADD_OR_IMM:
+    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]) | ip[4];
+    ip += 5;
+    NEXT();
 #undef OPKBS
 #undef OPKB_ADD
 #undef OPKB_AND

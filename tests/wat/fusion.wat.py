@@ -903,6 +903,11 @@ for op, ks in [("add", ["-48", "1", "-1", "2147483647", "-2147483648"]), ("and",
 for k, k1 in [("-2", "80"), ("2147483647", "-1"), ("0", "-2147483648")]:
     check(f"(i32.sub (i32.const {k}) (i32.add (local.get $x) (i32.const {k1})))",
           f"(i32.sub (call $id_i32 (i32.const {k})) (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k1})))))", "i32")
+    # (x + k1) | k, either operand order (I32_ADD_OR_IMM)
+    check(f"(i32.or (i32.add (local.get $x) (i32.const {k1})) (i32.const {k}))",
+          f"(i32.or (call $id_i32 (i32.const {k})) (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k1})))))", "i32")
+    check(f"(i32.or (i32.const {k}) (i32.add (local.get $x) (i32.const {k1})))",
+          f"(i32.or (call $id_i32 (i32.const {k})) (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k1})))))", "i32")
 w("    (global.get $bad))")
 # Session 5: bit tests whose target is another bit test (THR_*, memcpy's
 # tail), every polarity pair, forward (if, br_if over a block) and backward
