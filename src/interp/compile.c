@@ -114,6 +114,10 @@ typedef struct {
     wex__buf tyrel;    /* (code word, type index) pairs: see wex__compiled.tyrel */
     wex__buf lcalls;   /* code words of CALL_L instructions, completed at the end */
     wex__buf lfused;   /* (site, X's length) of lcalls an X_CALL_L carries (ascending) */
+    /* this body's bit-test branches, ascending (compile_branch.h's thr_*) */
+    uint32_t *thr;
+    uint32_t nthr, capthr;
+    size_t thr_top; /* the last of them, 0 if none */
 } comp;
 
 /* Note that the word about to be emitted belongs to the current operator.
@@ -177,8 +181,10 @@ static uint32_t pos_of(comp *c, uint32_t i) {
     return c->nlocals + i;
 }
 
+static void thr_note(comp *c, uint32_t op);
 /* Start an instruction: it is no longer the last value producer. */
 static void emit_op(comp *c, uint32_t op) {
+    if (WEX__UNLIKELY(c->thr_top >= c->len)) thr_note(c, 0); /* code taken back */
     c->last_dst_site = NONE;
     c->pprev_op_start = c->prev_op_start;
     c->prev_op_start = c->last_op_start;
@@ -257,7 +263,8 @@ static fused try_fuse(comp *c, uint32_t cond) {
         f.a = c->code[f.prev + 2];
         f.b = c->code[f.prev + 3];
         c->len = f.prev;
-        f.prev = NONE;
+        f.prev = f.pprev; /* now the one before the branch (opk_merge) */
+        f.pprev = NONE;
     }
     barrier(c);
     return f;
@@ -339,6 +346,7 @@ static void emit_cond(comp *c, const fused *f, bool when) {
         if (f->op == WEX__IOP_BR_I32_TEST_Z || f->op == WEX__IOP_BR_I32_TEST_Z_IMM) when = !when;
         emit_op(c, when ? (imm ? WEX__IOP_BR_I32_TEST_NZ_IMM : WEX__IOP_BR_I32_TEST_NZ)
                         : (imm ? WEX__IOP_BR_I32_TEST_Z_IMM : WEX__IOP_BR_I32_TEST_Z));
+        if (imm) thr_note(c, c->code[c->last_op_start]);
         emit(c, f->a);
         emit(c, f->b);
         return;
@@ -1126,6 +1134,7 @@ static bool do_end(comp *c) {
 #define WEX__COMPILE_C
 #include "interp/compile_atomic.c" /* translate_atomic(): the 0xFE operators */
 
+#include "interp/compile_branch.h" /* branchy integer code (session 5) */
 #include "interp/compile_fuse.h"
 
 /* Translate one instruction whose row is `op`. */
@@ -1166,6 +1175,7 @@ static void translate(comp *c, const wex__opinfo *op) {
         fused f = try_fuse(c, cond);
         materialize_from(c, 0);
         emit_cond(c, &f, false);
+        opk_merge(c, &f);
         loadbr_fuse(c, lb);
         emit(c, 0);
         uint32_t site = (uint32_t)c->len;
@@ -1202,11 +1212,15 @@ static void translate(comp *c, const wex__opinfo *op) {
         fused f = try_fuse(c, cond);
         ctrl *t = &c->cs[c->ncs - 1 - u];
         if (t->kind != K_FUNC && !branch_needs_moves(c, t)) {
-            if (!try_fuse_addi(c, &f)) emit_cond(c, &f, true);
+            if (!try_fuse_addi(c, &f)) {
+                emit_cond(c, &f, true);
+                opk_merge(c, &f);
+            }
             loadbr_fuse(c, lb);
             emit_target(c, t);
         } else {
             emit_cond(c, &f, false);
+            opk_merge(c, &f);
             loadbr_fuse(c, lb);
             emit(c, 0);
             size_t skip = c->len - 1;
@@ -1576,6 +1590,8 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     if (c->prologue) memset(c->written, 0, c->nlocals);
     c->nvs = 0;
     c->ndup = 0;
+    c->nthr = 0;
+    c->thr_top = 0;
     c->ncs = 0;
     c->max_slots = c->nlocals > ft->nresults ? c->nlocals : ft->nresults;
     barrier(c);
@@ -1632,6 +1648,7 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
             c->prologue = false; /* control from here on */
         translate(c, op);
     }
+    thr_pass(c);
     fc->code_off = (uint32_t)c->fstart;
     fc->code_len = (uint32_t)(c->len - c->fstart);
     fc->nparams = ft->nparams;
@@ -1712,6 +1729,7 @@ static void comp_free(comp *c) {
     wex__free(c->pcmap);
     wex__free(c->written);
     wex__free(c->mark);
+    wex__free(c->thr);
     wex__buf_free(&c->tyrel);
     wex__buf_free(&c->lcalls);
     wex__buf_free(&c->lfused);

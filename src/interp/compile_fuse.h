@@ -541,10 +541,12 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
             iop = imm_form(sw); /* `k op x` as `x op' k` */
             x = &be, kc = &ae, xi = ai + 1;
         } else if (idx == WEX__OPI_I32_SUB && is_i32_const(&ae)) {
+            if (rsub_addi(c, &ae, &be)) return;
             iop = WEX__IOP_I32_RSUB_IMM; /* k - x */
             x = &be, kc = &ae, xi = ai + 1;
         }
         if (x) {
+            if (iop == WEX__IOP_I32_OR_IMM && add_or_imm(c, x, kc)) return;
             uint32_t sx = entry_slot(c, x, xi);
             emit_op(c, iop);
             push_result(c);

@@ -503,7 +503,8 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_STOREV2_16: return 9;
     case WEX__IOP_CONST32_2:
     case WEX__IOP_MOVE_CONST32:
-    case WEX__IOP_CONST32_MOVE: return 5;
+    case WEX__IOP_CONST32_MOVE:
+    case WEX__IOP_I32_ADD_OR_IMM: return 5;
     case WEX__IOP_I32_ADD_IMM_ST:
     case WEX__IOP_I32_OR_IMM_ST:
     case WEX__IOP_I32_ADD_ST: return 6;
@@ -525,6 +526,8 @@ static unsigned iop_words(const uint32_t *ip) {
             return (unsigned[]){4, 5, 7, 4}[(op - WEX__IOP_LI_F32_ADD_IMM_P) % 4];
         if (op >= WEX__IOP_M2_F32_ADD_P && op <= WEX__IOP_M2_F64_MUL_R) /* the first's */
             return (unsigned[]){5, 6, 8}[(op - WEX__IOP_M2_F32_ADD_P) % 3];
+        if (op >= WEX__IOP_ADDK_BR_EQ && op <= WEX__IOP_RSUBK_BR_GE_U) return 6;
+        if (op >= WEX__IOP_THR_TEST_NZ_NZ && op <= WEX__IOP_THR_TEST_Z_Z) return 4;
         if (op >= WEX__IOP_I32_ADD_IMM && op <= WEX__IOP_BR_I32_GE_U_IMM) return 4;
         if (op >= WEX__IOP_BR_ADDI_I32_EQ && op <= WEX__IOP_BR_ADDI_I32_GE_U_IMM) return 5;
         if (op >= WEX__IOP_I64_ADD_IMM && op <= WEX__IOP_I64_GE_U_IMM) return 4;
@@ -587,6 +590,12 @@ void wex__interp_dump(FILE *out, const wex__module *m, uint32_t di) {
     const uint32_t *ip = start, *end = ip + fc->code_len;
     while (ip < end) {
         unsigned n = iop_words(ip);
+#ifdef WEX_INTERP_PROFILE
+        /* profile builds: how often each instruction ran (first module only) */
+        size_t pos_ = (size_t)(ip - c->code);
+        if (m == iprof_mod && iprof_words && pos_ < WEX__IPROF_WORDS)
+            fprintf(out, "%10llu", (unsigned long long)iprof_words[pos_]);
+#endif
         fprintf(out, "  %5u %-18s", (unsigned)(ip - start), iop_name(ip[0]));
         for (unsigned k = 1; k < n; k++)
             fprintf(out, " %d", (int32_t)ip[k]);

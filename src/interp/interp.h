@@ -25,10 +25,11 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    36 /* FST_*, LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*,   \
-          I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A;          \
-          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; \
-          LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
+    37 /* ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*, I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float  \
+          store and load pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP;      \
+          GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; \
+          STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_*  \
+          (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -123,7 +124,8 @@
     WEX__IOPS_LOADBRI(X)                                                                           \
     WEX__IOPS_CALLS(X)                                                                             \
     WEX__IOPS_MOVEJ(X)                                                                             \
-    WEX__IOPS_FLOATST(X)
+    WEX__IOPS_FLOATST(X)                                                                           \
+    WEX__IOPS_PARSE(X)
 
 /*
  * Rotate and float fusions (session 4). Xors of rotations of one value (the
@@ -716,6 +718,65 @@
     WEX__IOPS_LI_T(X, F64)                                                                         \
     WEX__IOPS_M2_T(X, F32)                                                                         \
     WEX__IOPS_M2_T(X, F64)
+
+/*
+ * Branchy integer code (session 5, compile_branch.h): an i32 operation with
+ * a constant, then a branch on its result, one dispatch. All are
+ * d, a, k, b, off: v = a op k is written to d (a local may read it later),
+ * then compared with b (a slot, or an immediate for the _IMM ones) and the
+ * branch taken if true; off is relative to its own word (the sixth).
+ *   ADDK_BR_*  v = a + k: `c - '0' < 10`, `s + 1` then `(s & 3) == 0`;
+ *              conditions in WEX__IOPS_BRCMP's order, then TEST_NZ_IMM,
+ *              TEST_Z_IMM (v & b != 0, == 0)
+ *   ANDK_BR_*  v = a & k: EQ_IMM, NE_IMM (br_if on a masked local: b = 0),
+ *              LT_U_IMM, GT_U_IMM, LE_U_IMM, GE_U_IMM (`(uint8_t)(c - '0') < 10`)
+ *   RSUBK_BR_* v = k - a: the slot conditions (`l > INT_MAX - cnt`)
+ * and branches threaded through the bit test they jump to (memcpy's tail,
+ * `if (n & 16) ...; if (n & 8) ...`): THR_TEST_<A>_<B> is a
+ * BR_I32_TEST_<A>_IMM (a, k, off, same words) whose target is a
+ * BR_I32_TEST_<B>_IMM; when taken, it runs that test too, reading the
+ * target's words, and goes where the target would (one dispatch fewer).
+ * The target stays as it was (others may jump to it). I32_ADD_OR_IMM: an
+ * or with a constant of a pending add (`(sp + 80) | 8`, a frame's address
+ * arithmetic where the compiler knows the alignment).
+ */
+#define WEX__IOPS_OPKBR(X, P)                                                                      \
+    X(P##_EQ)                                                                                      \
+    X(P##_NE)                                                                                      \
+    X(P##_LT_S)                                                                                    \
+    X(P##_LT_U)                                                                                    \
+    X(P##_GT_S)                                                                                    \
+    X(P##_GT_U)                                                                                    \
+    X(P##_LE_S)                                                                                    \
+    X(P##_LE_U)                                                                                    \
+    X(P##_GE_S)                                                                                    \
+    X(P##_GE_U)
+#define WEX__IOPS_PARSE(X)                                                                         \
+    WEX__IOPS_OPKBR(X, ADDK_BR)                                                                    \
+    X(ADDK_BR_EQ_IMM)                                                                              \
+    X(ADDK_BR_NE_IMM)                                                                              \
+    X(ADDK_BR_LT_S_IMM)                                                                            \
+    X(ADDK_BR_LT_U_IMM)                                                                            \
+    X(ADDK_BR_GT_S_IMM)                                                                            \
+    X(ADDK_BR_GT_U_IMM)                                                                            \
+    X(ADDK_BR_LE_S_IMM)                                                                            \
+    X(ADDK_BR_LE_U_IMM)                                                                            \
+    X(ADDK_BR_GE_S_IMM)                                                                            \
+    X(ADDK_BR_GE_U_IMM)                                                                            \
+    X(ADDK_BR_TEST_NZ_IMM)                                                                         \
+    X(ADDK_BR_TEST_Z_IMM)                                                                          \
+    X(ANDK_BR_EQ_IMM)                                                                              \
+    X(ANDK_BR_NE_IMM)                                                                              \
+    X(ANDK_BR_LT_U_IMM)                                                                            \
+    X(ANDK_BR_GT_U_IMM)                                                                            \
+    X(ANDK_BR_LE_U_IMM)                                                                            \
+    X(ANDK_BR_GE_U_IMM)                                                                            \
+    WEX__IOPS_OPKBR(X, RSUBK_BR)                                                                   \
+    X(THR_TEST_NZ_NZ)                                                                              \
+    X(THR_TEST_NZ_Z)                                                                               \
+    X(THR_TEST_Z_NZ)                                                                               \
+    X(THR_TEST_Z_Z)                                                                                \
+    X(I32_ADD_OR_IMM) /* dst, a, k1, k2: (a + k1) | k2 */
 
 typedef enum {
 #define WEX__IOPX(name, code, imm, sig) WEX__IOP_##name,

@@ -1821,6 +1821,83 @@ L_CONST32_MOVE:
 #undef LLE_I
 #undef LLE_R
 #undef FSB
+    /* ------------------------------------------------ branchy integer code (session 5) */
+    /* An i32 operation with a constant, then a branch on its result: d, a,
+     * k, b, off. v is written to d before b is read (b may be d), as in the
+     * two instructions. */
+#define OPKB(label, T, opx, cond)                                                                  \
+    L_##label : {                                                                                  \
+        uint32_t v_ = (opx);                                                                       \
+        S(1) = v_;                                                                                 \
+        if (cond) {                                                                                \
+            ip = ip + 5 + (int32_t)ip[5];                                                          \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define OPKB_ADD  ((uint32_t)S(2) + ip[3])
+#define OPKB_AND  ((uint32_t)S(2) & ip[3])
+#define OPKB_RSUB (ip[3] - (uint32_t)S(2))
+#define OPKBS(P, opx)                                                                              \
+    OPKB(P##_EQ, uint32_t, opx, v_ == (uint32_t)S(4))                                              \
+    OPKB(P##_NE, uint32_t, opx, v_ != (uint32_t)S(4))                                              \
+    OPKB(P##_LT_S, int32_t, opx, (int32_t)v_ < (int32_t)S(4))                                      \
+    OPKB(P##_LT_U, uint32_t, opx, v_ < (uint32_t)S(4))                                             \
+    OPKB(P##_GT_S, int32_t, opx, (int32_t)v_ > (int32_t)S(4))                                      \
+    OPKB(P##_GT_U, uint32_t, opx, v_ > (uint32_t)S(4))                                             \
+    OPKB(P##_LE_S, int32_t, opx, (int32_t)v_ <= (int32_t)S(4))                                     \
+    OPKB(P##_LE_U, uint32_t, opx, v_ <= (uint32_t)S(4))                                            \
+    OPKB(P##_GE_S, int32_t, opx, (int32_t)v_ >= (int32_t)S(4))                                     \
+    OPKB(P##_GE_U, uint32_t, opx, v_ >= (uint32_t)S(4))
+    OPKBS(ADDK_BR, OPKB_ADD)
+    OPKB(ADDK_BR_EQ_IMM, uint32_t, OPKB_ADD, v_ == ip[4])
+    OPKB(ADDK_BR_NE_IMM, uint32_t, OPKB_ADD, v_ != ip[4])
+    OPKB(ADDK_BR_LT_S_IMM, int32_t, OPKB_ADD, (int32_t)v_ < (int32_t)ip[4])
+    OPKB(ADDK_BR_LT_U_IMM, uint32_t, OPKB_ADD, v_ < ip[4])
+    OPKB(ADDK_BR_GT_S_IMM, int32_t, OPKB_ADD, (int32_t)v_ > (int32_t)ip[4])
+    OPKB(ADDK_BR_GT_U_IMM, uint32_t, OPKB_ADD, v_ > ip[4])
+    OPKB(ADDK_BR_LE_S_IMM, int32_t, OPKB_ADD, (int32_t)v_ <= (int32_t)ip[4])
+    OPKB(ADDK_BR_LE_U_IMM, uint32_t, OPKB_ADD, v_ <= ip[4])
+    OPKB(ADDK_BR_GE_S_IMM, int32_t, OPKB_ADD, (int32_t)v_ >= (int32_t)ip[4])
+    OPKB(ADDK_BR_GE_U_IMM, uint32_t, OPKB_ADD, v_ >= ip[4])
+    OPKB(ADDK_BR_TEST_NZ_IMM, uint32_t, OPKB_ADD, (v_ & ip[4]) != 0)
+    OPKB(ADDK_BR_TEST_Z_IMM, uint32_t, OPKB_ADD, (v_ & ip[4]) == 0)
+    OPKB(ANDK_BR_EQ_IMM, uint32_t, OPKB_AND, v_ == ip[4])
+    OPKB(ANDK_BR_NE_IMM, uint32_t, OPKB_AND, v_ != ip[4])
+    OPKB(ANDK_BR_LT_U_IMM, uint32_t, OPKB_AND, v_ < ip[4])
+    OPKB(ANDK_BR_GT_U_IMM, uint32_t, OPKB_AND, v_ > ip[4])
+    OPKB(ANDK_BR_LE_U_IMM, uint32_t, OPKB_AND, v_ <= ip[4])
+    OPKB(ANDK_BR_GE_U_IMM, uint32_t, OPKB_AND, v_ >= ip[4])
+    OPKBS(RSUBK_BR, OPKB_RSUB)
+    /* A bit test whose target is another (THR_*): when taken, the target's
+     * test runs here, on the target's words t_ (a, k, off). */
+#define THR(label, c1, c2)                                                                         \
+    L_##label : if (((uint32_t)S(1) & ip[2]) c1 0) {                                               \
+        const uint32_t *t_ = ip + 3 + (int32_t)ip[3];                                              \
+        if (((uint32_t)fp[t_[1]] & t_[2]) c2 0) {                                                  \
+            ip = t_ + 3 + (int32_t)t_[3];                                                          \
+            NEXT();                                                                                \
+        }                                                                                          \
+        ip = t_ + 4;                                                                               \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    ip += 4;                                                                                       \
+    NEXT();
+    THR(THR_TEST_NZ_NZ, !=, !=)
+    THR(THR_TEST_NZ_Z, !=, ==)
+    THR(THR_TEST_Z_NZ, ==, !=)
+    THR(THR_TEST_Z_Z, ==, ==)
+#undef THR
+L_I32_ADD_OR_IMM:
+    S(1) = (uint32_t)((uint32_t)S(2) + ip[3]) | ip[4];
+    ip += 5;
+    NEXT();
+#undef OPKBS
+#undef OPKB_ADD
+#undef OPKB_AND
+#undef OPKB_RSUB
+#undef OPKB
 
     /* Operators that are translated into internal ones never run as such. */
 L_BLOCK:

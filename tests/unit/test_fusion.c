@@ -496,6 +496,18 @@ static void run(wex_bounds_t b) {
     }
     copy_traps(&e, b);
     float_pairs(&e, b);
+    /* Session 5: an operation with a constant, then a branch on its result;
+     * bit tests threaded through the tests they jump to. */
+    static const int32_t ov[] = {0, 1, -1, 47, 48, 57, 58, 10, 255, 256, INT32_MAX, INT32_MIN, -48};
+    for (size_t x = 0; x < sizeof ov / sizeof ov[0]; x++)
+        for (size_t y = 0; y < 4; y++) {
+            wex_val_t ob[2] = {wex_val_i32(ov[x]), wex_val_i32(ov[(x + 3 * y + 1) % 13])};
+            expect_clean(&e, "opk_branches", ob, 2);
+        }
+    for (int32_t n = 0; n < 512; n += 7) {
+        wex_val_t bc[2] = {wex_val_i32(n), wex_val_i32(-n)};
+        expect_clean(&e, "bit_chains", bc, 2);
+    }
     unload(&e);
 }
 

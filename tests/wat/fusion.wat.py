@@ -958,6 +958,96 @@ for t, area in [("f32", 4096), ("f64", 8192)]:
     for f in ["P", "I", "R"]:
         w(f'  (func (export "m2_oob_{t}_{f}") (param $a i32) (param $b i32) (param $k i32) (result i32)')
         w(f'    (drop ({t}.sub ({t}.sub ({t}.const 1) ({t}.load offset=4 {ad(f, "$a")})) ({t}.load offset=16 {ad(f, "$b")}))) (i32.const 0))')
+# Session 5 (branchy integer code, compile_branch.h): an i32 add, and or
+# k - x with a constant, then a branch on its result (ADDK_BR_*, ANDK_BR_*,
+# RSUBK_BR_*): the result kept in a local by local.tee (it is still written)
+# or not, compared with an immediate, a local (either side) or the local the
+# tee writes, bit tests, br_if on the value and on its eqz, both polarities
+# (br_if, if), a second add before it (I32_ADD_IMM2 split), edge constants
+# that wrap; k - (x + k1) with the add pending (one I32_RSUB_IMM)
+w('  (func (export "opk_branches") (param $x i32) (param $y i32) (result i32) (local $v i32) (local $w i32) (local $r i32)')
+def opk_case(cf, cu, keep):
+    exp = f"(if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1)))"
+    for form in ["br_if", "if"]:
+        w("    (local.set $v (i32.const 12345))")
+        if form == "br_if":
+            w("    (local.set $r (i32.const 0))")
+            w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
+        else:
+            w("    (local.set $r (i32.const 1))")
+            w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
+        check("(local.get $r)", exp, "i32")
+        if keep:
+            check("(local.get $v)", keep, "i32")
+for op, ks in [("add", ["-48", "1", "-1", "2147483647", "-2147483648"]), ("and", ["255", "3", "-2147483648", "0"]),
+               ("sub", ["2147483647", "-2", "0"])]:
+    for k in ks:
+        if op == "sub":  # k - x
+            ef = f"(i32.sub (i32.const {k}) (local.get $x))"
+            eu = f"(call $id_i32 (i32.sub (call $id_i32 (i32.const {k})) (call $id_i32 (local.get $x))))"
+        else:
+            ef = f"(i32.{op} (local.get $x) (i32.const {k}))"
+            eu = f"(call $id_i32 (i32.{op} (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k}))))"
+        for tee in [True, False]:
+            vf = f"(local.tee $v {ef})" if tee else ef
+            keep = eu if tee else None
+            opk_case(vf, eu, keep)
+            opk_case(f"(i32.eqz {vf})", f"(i32.eqz {eu})", keep)
+            for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]:
+                for other in ["(local.get $y)", "(i32.const 10)", "(i32.const -1)", "(i32.const 0)"]:
+                    ou = f"(call $id_i32 {other})"
+                    opk_case(f"(i32.{cmp} {vf} {other})", f"(i32.{cmp} {eu} {ou})", keep)
+                    if "local" in other:
+                        opk_case(f"(i32.{cmp} {other} {vf})", f"(i32.{cmp} {ou} {eu})", keep)
+                if tee:  # compared with the local the tee just wrote
+                    opk_case(f"(i32.{cmp} {vf} (local.get $v))", f"(i32.{cmp} {eu} {eu})", keep)
+            for m in ["1", "3", "-2147483648", "48"]:
+                opk_case(f"(i32.and {vf} (i32.const {m}))", f"(i32.and {eu} (call $id_i32 (i32.const {m})))", keep)
+                opk_case(f"(i32.eqz (i32.and {vf} (i32.const {m})))", f"(i32.eqz (i32.and {eu} (call $id_i32 (i32.const {m}))))", keep)
+            # another add right before (an I32_ADD_IMM2 that gets split)
+            w("    (local.set $w (call $id_i32 (local.get $y)))")
+            w("    (local.set $w (i32.add (local.get $w) (i32.const 3)))")
+            opk_case(f"(i32.lt_u {vf} (i32.const 10))", f"(i32.lt_u {eu} (call $id_i32 (i32.const 10)))", keep)
+            check("(local.get $w)", "(i32.add (call $id_i32 (local.get $y)) (call $id_i32 (i32.const 3)))", "i32")
+for k, k1 in [("-2", "80"), ("2147483647", "-1"), ("0", "-2147483648")]:
+    check(f"(i32.sub (i32.const {k}) (i32.add (local.get $x) (i32.const {k1})))",
+          f"(i32.sub (call $id_i32 (i32.const {k})) (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k1})))))", "i32")
+    # (x + k1) | k, either operand order (I32_ADD_OR_IMM)
+    check(f"(i32.or (i32.add (local.get $x) (i32.const {k1})) (i32.const {k}))",
+          f"(i32.or (call $id_i32 (i32.const {k})) (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k1})))))", "i32")
+    check(f"(i32.or (i32.const {k}) (i32.add (local.get $x) (i32.const {k1})))",
+          f"(i32.or (call $id_i32 (i32.const {k})) (call $id_i32 (i32.add (call $id_i32 (local.get $x)) (call $id_i32 (i32.const {k1})))))", "i32")
+w("    (global.get $bad))")
+# Session 5: bit tests whose target is another bit test (THR_*, memcpy's
+# tail), every polarity pair, forward (if, br_if over a block) and backward
+# (a loop whose head is a test), counted against the same tests made
+# through calls
+def bit_chain(fused):
+    def t(k):
+        e = f"(i32.and (local.get $n) (i32.const {k}))"
+        return e if fused else f"(call $id_i32 {e})"
+    body = ["    (local.set $r (i32.const 0))"]
+    for cond, add in [(t(16), 1), (t(8), 2), (f"(i32.eqz {t(4)})", 4), (f"(i32.eqz {t(2)})", 8), (t(1), 16)]:
+        body.append(f"    (if {cond} (then (local.set $r (i32.add (local.get $r) (i32.const {add})))))")
+    for lbl, cond, add in [("$b1", t(32), 32), ("$b2", f"(i32.eqz {t(64)})", 64), ("$b3", t(128), 128)]:
+        body.append(f"    (block {lbl} (br_if {lbl} {cond}) (local.set $r (i32.add (local.get $r) (i32.const {add}))))")
+    body.append(f"    (if {t(16)} (then (local.set $r (i32.add (local.get $r) (i32.const 256)))))")
+    body.append("    (local.set $r (i32.mul (local.get $r) (i32.const 1000)))")
+    body.append("    (block $out (loop $l")
+    body.append(f"      (br_if $out {t(1)})")
+    body.append("      (local.set $n (i32.shr_u (local.get $n) (i32.const 1)))")
+    body.append("      (local.set $r (i32.add (local.get $r) (i32.const 1)))")
+    body.append(f"      (br_if $l {t(6)})))")
+    body.append("    (local.get $r))")
+    return "\n".join(body)
+w('  (func $bits_f (param $n i32) (result i32) (local $r i32)')
+w(bit_chain(True))
+w('  (func $bits_u (param $n i32) (result i32) (local $r i32)')
+w(bit_chain(False))
+w('''  (func (export "bit_chains") (param $n i32) (param $y i32) (result i32)
+    (call $ck_i32 (call $bits_f (local.get $n)) (call $bits_u (local.get $n)))
+    (call $ck_i32 (call $bits_f (local.get $y)) (call $bits_u (local.get $y)))
+    (global.get $bad))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
