@@ -1631,50 +1631,26 @@ L_CONST32_MOVE:
 #undef CPW
 #undef CPL
 #undef CP1
-#undef EACP_P
-#undef EACP_I
-#undef EACP_R
-#undef BOUND2
 
     /* ------------------------------------------------ float store and load pairs (session 5) */
     /* FST_* and LL_*: the first instruction, then the second's words at
      * s_. The second's bounds are checked with ip at its words, so that a
-     * trap names its operator. */
-#if WEX__CHECKED
-#define FSB(n)                                                                                     \
-    if (WEX__UNLIKELY(e2 + (n) > msz) &&                                                           \
-        e2 + (n) > (msz = __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE))) {                 \
-        ip = s_;                                                                                   \
-        TRAP(WEX_TRAP_MEMORY_OOB);                                                                 \
-    }
-#else
-#define FSB(n) (void)0
-#endif
-    /* A store's address at s_ (its value word in between, see STORE1). */
-#define FSE_P(n)                                                                                   \
-    uint64_t e2 = (uint64_t)(uint32_t)fp[s_[1]] + s_[3];                                           \
-    FSB(n)
-#define FSE_I(n)                                                                                   \
-    uint64_t e2 = (uint64_t)(uint32_t)(fp[s_[1]] + s_[2]) + s_[4];                                 \
-    FSB(n)
-#define FSE_R(n)                                                                                   \
-    uint64_t e2 =                                                                                  \
-        (uint64_t)(uint32_t)(fp[s_[1]] + ((uint32_t)fp[s_[2]] << s_[3]) + s_[4]) + s_[6];          \
-    FSB(n)
+     * trap names its operator (CP_'s BOUND2; a store's address at s_ is
+     * CP_'s EACP_*, and its constant form FSE_K). */
 #define FSE_K(n)                                                                                   \
     uint64_t e2 = (uint64_t)s_[1] + s_[3];                                                         \
-    FSB(n)
+    BOUND2(n)
     /* A memory operand's address at s_ (dst and x first, see EAM_*). */
 #define LLE_P(n)                                                                                   \
     uint64_t e2 = (uint64_t)(uint32_t)fp[s_[3]] + s_[4];                                           \
-    FSB(n)
+    BOUND2(n)
 #define LLE_I(n)                                                                                   \
     uint64_t e2 = (uint64_t)(uint32_t)(fp[s_[3]] + s_[4]) + s_[5];                                 \
-    FSB(n)
+    BOUND2(n)
 #define LLE_R(n)                                                                                   \
     uint64_t e2 =                                                                                  \
         (uint64_t)(uint32_t)(fp[s_[3]] + ((uint32_t)fp[s_[4]] << s_[5]) + s_[6]) + s_[7];          \
-    FSB(n)
+    BOUND2(n)
     /* FST_*: the operation's result r (its bits, ow words), written to its
      * slot, then stored. */
 #define FST1(label, TB, r, ow, EAF, sw)                                                            \
@@ -1688,9 +1664,9 @@ L_CONST32_MOVE:
         NEXT();                                                                                    \
     }
 #define FSTF(T, O, TB, r, ow)                                                                      \
-    FST1(L_FST_##T##_##O##_P, TB, r, ow, FSE_P, 4)                                                 \
-    FST1(L_FST_##T##_##O##_I, TB, r, ow, FSE_I, 5)                                                 \
-    FST1(L_FST_##T##_##O##_R, TB, r, ow, FSE_R, 7)                                                 \
+    FST1(L_FST_##T##_##O##_P, TB, r, ow, EACP_P, 4)                                                \
+    FST1(L_FST_##T##_##O##_I, TB, r, ow, EACP_I, 5)                                                \
+    FST1(L_FST_##T##_##O##_R, TB, r, ow, EACP_R, 7)                                                \
     FST1(L_FST_##T##_##O##_K, TB, r, ow, FSE_K, 4)
 #define A32(i) wex__f32(S(i))
 #define A64(i) wex__f64(S(i))
@@ -1813,14 +1789,14 @@ L_CONST32_MOVE:
 #undef LI1
 #undef LLL
 #undef LL1
-#undef FSE_P
-#undef FSE_I
-#undef FSE_R
+#undef EACP_P
+#undef EACP_I
+#undef EACP_R
 #undef FSE_K
 #undef LLE_P
 #undef LLE_I
 #undef LLE_R
-#undef FSB
+#undef BOUND2
     /* ------------------------------------------------ branchy integer code (session 5) */
     /* An i32 operation with a constant, then a branch on its result: d, a,
      * k, b, off. v is written to d before b is read (b may be d), as in the
