@@ -131,28 +131,28 @@ L_BR_TABLE_I : {
     ip += (int32_t)ip[0]; /* one expression would turn a backward offset forward) */
     NEXT();
 }
-L_MOVE:
-    S(1) = S(2);
-    ip += 3;
+/* Runs of copies: MOVEk does k (dst, src) pairs in order; MOVEk_JMP
+ * then jumps (off in the word after them, relative to itself). */
+#define MOVES1() S(1) = S(2)
+#define MOVES2() MOVES1(), S(3) = S(4)
+#define MOVES3() MOVES2(), S(5) = S(6)
+#define MOVES4() MOVES3(), S(7) = S(8)
+#define MOVEK(k)                                                                                   \
+    L_MOVE##k : MOVES##k();                                                                        \
+    ip += 2 * (k) + 1;                                                                             \
+    NEXT();                                                                                        \
+    L_MOVE##k##_JMP : MOVES##k();                                                                  \
+    ip = ip + 2 * (k) + 1 + (int32_t)ip[2 * (k) + 1];                                              \
     NEXT();
-L_MOVE2:
-    S(1) = S(2);
-    S(3) = S(4);
-    ip += 5;
-    NEXT();
-L_MOVE3:
-    S(1) = S(2);
-    S(3) = S(4);
-    S(5) = S(6);
-    ip += 7;
-    NEXT();
-L_MOVE4:
-    S(1) = S(2);
-    S(3) = S(4);
-    S(5) = S(6);
-    S(7) = S(8);
-    ip += 9;
-    NEXT();
+#define L_MOVE1     L_MOVE
+#define L_MOVE1_JMP L_MOVE_JMP
+    MOVEK(1)
+    MOVEK(2)
+    MOVEK(3)
+    MOVEK(4)
+#undef L_MOVE1
+#undef L_MOVE1_JMP
+#undef MOVEK
 L_I32_ADD3:
     S(1) = (uint32_t)((uint32_t)S(2) + (uint32_t)S(3) + (uint32_t)S(4) + ip[5]);
     ip += 6;
@@ -364,28 +364,6 @@ L_GLOBAL_ADDI_TEE : {
     ip += 4;
     NEXT();
 }
-L_MOVE_JMP:
-    S(1) = S(2);
-    ip = ip + 3 + (int32_t)ip[3];
-    NEXT();
-L_MOVE2_JMP:
-    S(1) = S(2);
-    S(3) = S(4);
-    ip = ip + 5 + (int32_t)ip[5];
-    NEXT();
-L_MOVE3_JMP:
-    S(1) = S(2);
-    S(3) = S(4);
-    S(5) = S(6);
-    ip = ip + 7 + (int32_t)ip[7];
-    NEXT();
-L_MOVE4_JMP:
-    S(1) = S(2);
-    S(3) = S(4);
-    S(5) = S(6);
-    S(7) = S(8);
-    ip = ip + 9 + (int32_t)ip[9];
-    NEXT();
 
     /* ------------------------------------------------ references and tables */
 L_REF_NULL_I:
@@ -1933,11 +1911,15 @@ L_UNREACHABLE:
         CALL_LZ_BODY();                                                                            \
     }
     PRECALL(ADDI, 4, S(1) = (uint32_t)((uint32_t)S(2) + ip[3]))
-    PRECALL(MOVE, 3, S(1) = S(2))
-    PRECALL(MOVE2, 5, S(1) = S(2); S(3) = S(4))
-    PRECALL(MOVE3, 7, S(1) = S(2); S(3) = S(4); S(5) = S(6))
+    PRECALL(MOVE, 3, MOVES1())
+    PRECALL(MOVE2, 5, MOVES2())
+    PRECALL(MOVE3, 7, MOVES3())
     PRECALL(I32_LOAD, 4, EA_P(4); uint32_t v_; memcpy(&v_, mb + ea, 4); S(1) = v_)
 #undef PRECALL
+#undef MOVES1
+#undef MOVES2
+#undef MOVES3
+#undef MOVES4
 #undef CALL_L_CALLEE
 #undef CALL_L_BODY
 #undef CALL_LZ_BODY
