@@ -821,6 +821,18 @@ static bool dead_after_return(comp *c) {
     return c->ret_tail;
 }
 
+/* A C function's epilogue, `__stack_pointer = fp + N` (GLOBAL_SET_ADDI)
+ * right before its return: the set becomes the head of fused, whose return
+ * (and RET1's src word, which the caller emits) follows. A label in between
+ * clears last_op_start. Returns false if the last instruction is another. */
+static bool ret_fuse_epilogue(comp *c, uint32_t fused) {
+    size_t p = c->last_op_start;
+    if (c->oom || p == NONE || p + 4 != c->len || c->code[p] != WEX__IOP_GLOBAL_SET_ADDI)
+        return false;
+    c->code[p] = fused;
+    return true;
+}
+
 /* Return: results to slots 0..n-1, then RET (RET1 src for one result). */
 static void emit_return(comp *c) {
     uint32_t n = c->cs[0].nresults;
@@ -835,6 +847,11 @@ static void emit_return(comp *c) {
              * itself: nothing runs between it and this return. */
             c->code[c->last_dst_site] = 0;
         } else if (src != 0) {
+            if (ret_fuse_epilogue(c, WEX__IOP_GLOBAL_SET_ADDI_RET1)) {
+                emit(c, src);
+                barrier(c);
+                return;
+            }
             emit_op(c, WEX__IOP_RET1);
             emit(c, src);
             return;
@@ -860,6 +877,10 @@ static void emit_return(comp *c) {
         c->code[p + 1] = c->code[p + 2];
         c->code[p + 2] = c->code[p + 3];
         c->len--;
+        barrier(c);
+        return;
+    }
+    if (ret_fuse_epilogue(c, WEX__IOP_GLOBAL_SET_ADDI_RET)) {
         barrier(c);
         return;
     }

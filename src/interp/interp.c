@@ -438,6 +438,8 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MOVE3_CALL_L:
     case WEX__IOP_MOVE3_CALL_LZ: return 7;
     case WEX__IOP_I32_ADD_RET: return 3;
+    case WEX__IOP_GLOBAL_SET_ADDI_RET: return 4;
+    case WEX__IOP_GLOBAL_SET_ADDI_RET1: return 5;
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_I32_LEA: return 6;
     case WEX__IOP_I32_RSUB_IMM:

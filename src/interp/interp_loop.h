@@ -321,6 +321,13 @@ L_RET1:
     fp[0] = S(1);
 L_RET:
     RET_BODY();
+L_GLOBAL_SET_ADDI_RET:
+    inst->globals[ip[1]]->val = (uint32_t)((uint32_t)S(2) + ip[3]);
+    RET_BODY();
+L_GLOBAL_SET_ADDI_RET1:
+    inst->globals[ip[1]]->val = (uint32_t)((uint32_t)S(2) + ip[3]);
+    fp[0] = S(4);
+    RET_BODY();
 #undef RET_BODY
 L_STOP: /* the entry function returned to its sentinel (top is entry_top again) */
     goto done;

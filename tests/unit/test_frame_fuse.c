@@ -7,7 +7,9 @@
  * that global, and branches that carry one value land with it. Also: the
  * declared locals a call zeroes in chunks of four slots start at zero after
  * a call that left -1 in every slot above. Runs of two to five moves before
- * a loop's jump (MOVE2_JMP .. MOVE4_JMP) rotate its locals as C does.
+ * a loop's jump (MOVE2_JMP .. MOVE4_JMP) rotate its locals as C does, and
+ * an epilogue's stack-pointer restore fused with the return
+ * (GLOBAL_SET_ADDI_RET*) restores it and returns the result.
  */
 #include "harness.h"
 #include "wex.h"
@@ -61,6 +63,15 @@ static void run(wex_bounds_t bounds) {
     wex_val_t zr;
     CHECK(wex_func_call(t.store, ex.of.func, NULL, 0, &zr, 1) == NULL);
     CHECK(zr.of.i64 == 0);
+    /* epilogues fused with the return: the result, and sp restored */
+    int32_t x = 5;
+    CHECK_EQ_INT(call(&t, "epi1", &x, 1), 15 + 968);
+    CHECK_EQ_INT(call(&t, "sp", NULL, 0), 1000);
+    CHECK(wex_instance_export(t.inst, "epi0", 4, &ex));
+    wex_val_t xv = wex_val_i32(2000);
+    CHECK(wex_func_call(t.store, ex.of.func, &xv, 1, NULL, 0) == NULL);
+    CHECK_EQ_INT(call(&t, "seen", NULL, 0), 2000 - 984);
+    CHECK_EQ_INT(call(&t, "sp", NULL, 0), 1000);
     /* k locals rotated by moves before the loop's jump, as C computes it */
     for (uint32_t k = 2; k <= 5; k++) {
         for (int32_t n = 0; n < 7; n++) {

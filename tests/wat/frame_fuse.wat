@@ -2,7 +2,8 @@
 ;; (global.get sp; i32.const; i32.sub; local.tee; global.set), the same with
 ;; the global.get retargeted to a local first (must not fuse), and branches
 ;; that carry one value (MOVE_JMP), taken and not taken, forward and to a
-;; loop; runs of 2 to 5 moves before a jump (MOVE2_JMP .. MOVE4_JMP).
+;; loop; runs of 2 to 5 moves before a jump (MOVE2_JMP .. MOVE4_JMP); a
+;; restore of the stack pointer right before a return (GLOBAL_SET_ADDI_RET*).
 (module
   (global $sp (mut i32) (i32.const 1000))
   (global $other (mut i32) (i32.const 50))
@@ -160,4 +161,19 @@
       (local.set $v0 (local.get $v1)) (local.set $v1 (local.get $v2)) (local.set $v2 (local.get $v3)) (local.set $v3 (local.get $v4)) (local.set $v4 (local.get $t))
       (br $l)))
     (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.const 0) (i32.const 31)) (local.get $v0)) (i32.const 31)) (local.get $v1)) (i32.const 31)) (local.get $v2)) (i32.const 31)) (local.get $v3)) (i32.const 31)) (local.get $v4)))
+  ;; epilogues: the stack pointer restored right before the return, with a
+  ;; result from a local (GLOBAL_SET_ADDI_RET1) or none (GLOBAL_SET_ADDI_RET)
+  (global $seen (mut i32) (i32.const 0))
+  (func (export "epi1") (param $x i32) (result i32)
+    (local $fp i32) (local $r i32)
+    (global.get $sp) (i32.const 32) (i32.sub) (local.tee $fp) (global.set $sp)
+    (local.set $r (i32.add (i32.mul (local.get $x) (i32.const 3)) (local.get $fp)))
+    (global.set $sp (i32.add (local.get $fp) (i32.const 32)))
+    (local.get $r))
+  (func (export "epi0") (param $x i32)
+    (local $fp i32)
+    (global.get $sp) (i32.const 16) (i32.sub) (local.tee $fp) (global.set $sp)
+    (global.set $seen (i32.sub (local.get $x) (local.get $fp)))
+    (global.set $sp (i32.add (local.get $fp) (i32.const 16))))
+  (func (export "seen") (result i32) (global.get $seen))
 )
