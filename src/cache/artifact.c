@@ -828,7 +828,8 @@ static wex_error_t *lazy_verify(wex__lazy *pub, const wex__compiled *c, uint32_t
             for (size_t k = lo; ok && k < c->nlcall && c->lcall[k] < end; k++) {
                 const uint32_t *ins = c->code + c->lcall[k];
                 if (c->lcall[k] + 7 > end ||
-                    (ins[0] != WEX__IOP_CALL_L && ins[0] != WEX__IOP_CALL_LZ) ||
+                    (ins[0] != WEX__IOP_CALL_L && ins[0] != WEX__IOP_CALL_LZ &&
+                     ins[0] != WEX__IOP_CALL_LZ1) ||
                     ins[1] >= c->nfuncs ||
                     (int64_t)c->lcall[k] + (int32_t)ins[4] != pub->real_off[ins[1]]) {
                     ok = false; /* f's words are intact: the table is not */

@@ -897,7 +897,7 @@ static void emit_return(comp *c) {
  * nothing else reaches the call. A load that traps still names its own
  * operator (the pcmap pair at its first word stays). Returns X's length (0:
  * no fusion); the caller records the call's site for link_calls, which
- * turns X_CALL_L into X_CALL_LZ with the call.
+ * turns X_CALL_L into X_CALL_LZ or X_CALL_LZ1 with the call.
  */
 static uint32_t call_fuse_prefix(comp *c) {
     static const struct {
@@ -923,8 +923,13 @@ _Static_assert(WEX__IOP_ADDI_CALL_LZ == WEX__IOP_ADDI_CALL_L + 1 &&
                    WEX__IOP_MOVE_CALL_LZ == WEX__IOP_MOVE_CALL_L + 1 &&
                    WEX__IOP_MOVE2_CALL_LZ == WEX__IOP_MOVE2_CALL_L + 1 &&
                    WEX__IOP_MOVE3_CALL_LZ == WEX__IOP_MOVE3_CALL_L + 1 &&
-                   WEX__IOP_I32_LOAD_CALL_LZ == WEX__IOP_I32_LOAD_CALL_L + 1,
-               "link_calls turns X_CALL_L into X_CALL_LZ by adding one");
+                   WEX__IOP_I32_LOAD_CALL_LZ == WEX__IOP_I32_LOAD_CALL_L + 1 &&
+                   WEX__IOP_ADDI_CALL_LZ1 == WEX__IOP_ADDI_CALL_L + 2 &&
+                   WEX__IOP_MOVE_CALL_LZ1 == WEX__IOP_MOVE_CALL_L + 2 &&
+                   WEX__IOP_MOVE2_CALL_LZ1 == WEX__IOP_MOVE2_CALL_L + 2 &&
+                   WEX__IOP_MOVE3_CALL_LZ1 == WEX__IOP_MOVE3_CALL_L + 2 &&
+                   WEX__IOP_I32_LOAD_CALL_LZ1 == WEX__IOP_I32_LOAD_CALL_L + 2,
+               "link_calls turns X_CALL_L into X_CALL_LZ / _LZ1 by adding one / two");
 
 /* Is op the L form of an X_CALL_* (see call_fuse_prefix)? */
 static bool is_precall_l(uint32_t op) {
@@ -1698,13 +1703,12 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
  * need is base plus the callee's frame size, so the stack check is one
  * compare, and target the callee's first word relative to the call's opcode
  * word, so the call needs no table lookup; a callee with locals to zero gets
- * CALL_LZ, which zeroes zcount chunks of WEX__ZERO_CHUNK slots from zfrom (relative to the caller's
- * frame, like base). Done after all bodies are translated (a call may precede
- * its callee). No fusion ever takes a call back, so every recorded site still
- * holds its call. starts gives each function's first word (NULL: funcs'
- * code_off) and at where this buffer's word 0 will lie: the module cache's
- * repair of one function (wex__interp_compile_one) links its calls with the
- * loaded module's positions.
+ * CALL_LZ (CALL_LZ1 for one), which zeroes zcount chunks of WEX__ZERO_CHUNK slots from zfrom
+ * (relative to the caller's frame, like base). Done after all bodies are translated (a call may
+ * precede its callee). No fusion ever takes a call back, so every recorded site still holds its
+ * call. starts gives each function's first word (NULL: funcs' code_off) and at where this buffer's
+ * word 0 will lie: the module cache's repair of one function (wex__interp_compile_one) links its
+ * calls with the loaded module's positions.
  */
 static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts, uint32_t nfuncs,
                        uint32_t at) {
@@ -1732,8 +1736,9 @@ static void link_calls(comp *c, const wex__fcode *funcs, const uint32_t *starts,
             }
         }
         if (f->zero_count) {
-            if (x) *x += 1; /* X_CALL_LZ follows X_CALL_L */
-            w[0] = WEX__IOP_CALL_LZ;
+            bool one = WEX__ZERO_CHUNKS(f->zero_count) == 1;
+            if (x) *x += one ? 2 : 1; /* X_CALL_LZ, then X_CALL_LZ1, follow X_CALL_L */
+            w[0] = one ? WEX__IOP_CALL_LZ1 : WEX__IOP_CALL_LZ;
             w[5] = w[2] + f->zero_from; /* within need, so no overflow */
             w[6] = WEX__ZERO_CHUNKS(f->zero_count);
         }

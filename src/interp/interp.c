@@ -425,18 +425,24 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_CALL_I: return 3;
     case WEX__IOP_VERIFY_FN: return 2;
     case WEX__IOP_CALL_L:
-    case WEX__IOP_CALL_LZ: return 7;
+    case WEX__IOP_CALL_LZ:
+    case WEX__IOP_CALL_LZ1: return 7;
     /* X_CALL_*: X's words; the call follows as its own instruction */
     case WEX__IOP_ADDI_CALL_L:
     case WEX__IOP_ADDI_CALL_LZ:
+    case WEX__IOP_ADDI_CALL_LZ1:
     case WEX__IOP_I32_LOAD_CALL_L:
-    case WEX__IOP_I32_LOAD_CALL_LZ: return 4;
+    case WEX__IOP_I32_LOAD_CALL_LZ:
+    case WEX__IOP_I32_LOAD_CALL_LZ1: return 4;
     case WEX__IOP_MOVE_CALL_L:
-    case WEX__IOP_MOVE_CALL_LZ: return 3;
+    case WEX__IOP_MOVE_CALL_LZ:
+    case WEX__IOP_MOVE_CALL_LZ1: return 3;
     case WEX__IOP_MOVE2_CALL_L:
-    case WEX__IOP_MOVE2_CALL_LZ: return 5;
+    case WEX__IOP_MOVE2_CALL_LZ:
+    case WEX__IOP_MOVE2_CALL_LZ1: return 5;
     case WEX__IOP_MOVE3_CALL_L:
-    case WEX__IOP_MOVE3_CALL_LZ: return 7;
+    case WEX__IOP_MOVE3_CALL_LZ:
+    case WEX__IOP_MOVE3_CALL_LZ1: return 7;
     case WEX__IOP_I32_ADD_RET: return 3;
     case WEX__IOP_GLOBAL_SET_ADDI_RET: return 4;
     case WEX__IOP_GLOBAL_SET_ADDI_RET1: return 5;

@@ -25,11 +25,11 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    38 /* GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*, I32_ADD_OR_IMM; FST_*,    \
-          LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*,                                           \
-          I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A;                                               \
-          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST;                                               \
-          LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
+    39 /* CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,     \
+          I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_,                                     \
+          I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3,                                \
+          BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*,                               \
+          CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -53,6 +53,7 @@
     X(CALL_IND_I)         /* canon type, table, idx slot, base */                                  \
     X(CALL_L)             /* defined func, base, base + its frame, its code - this word, 0, 0 */   \
     X(CALL_LZ)            /* as CALL_L, then zfrom, zcount: locals to zero (from our fp) */        \
+    X(CALL_LZ1)           /* as CALL_LZ with zcount 1 (no loop test) */                            \
     X(RET)                /* results already in slots 0.. */                                       \
     X(RET1)               /* src: move one result to slot 0, return */                             \
     X(I32_LEA)            /* dst, a, b, s, k: a + (b << s) + k */                                  \
@@ -239,7 +240,8 @@
  * and the call as one dispatch. X_CALL_L, X_CALL_LZ: X's operand words, then
  * a whole CALL_L / CALL_LZ (its opcode word included, which
  * wex__compiled.lcall names): X runs, then the call. The LZ form of each
- * follows its L form. X is I32_ADD_IMM (ADDI: `f(n - 1)`), MOVE, MOVE2,
+ * follows its L form, and the LZ1 form (one chunk to zero) its LZ form. X is
+ * I32_ADD_IMM (ADDI: `f(n - 1)`), MOVE, MOVE2,
  * MOVE3 or I32_LOAD (slot + offset).
  * I32_ADD_RET: a, b: slot 0 = a + b (i32), then RET (`return x + y`).
  * GLOBAL_SET_ADDI_RET, _RET1: as GLOBAL_SET_ADDI (idx, src, k), then RET, or
@@ -249,14 +251,19 @@
 #define WEX__IOPS_CALLS(X)                                                                         \
     X(ADDI_CALL_L)                                                                                 \
     X(ADDI_CALL_LZ)                                                                                \
+    X(ADDI_CALL_LZ1)                                                                               \
     X(MOVE_CALL_L)                                                                                 \
     X(MOVE_CALL_LZ)                                                                                \
+    X(MOVE_CALL_LZ1)                                                                               \
     X(MOVE2_CALL_L)                                                                                \
     X(MOVE2_CALL_LZ)                                                                               \
+    X(MOVE2_CALL_LZ1)                                                                              \
     X(MOVE3_CALL_L)                                                                                \
     X(MOVE3_CALL_LZ)                                                                               \
+    X(MOVE3_CALL_LZ1)                                                                              \
     X(I32_LOAD_CALL_L)                                                                             \
     X(I32_LOAD_CALL_LZ)                                                                            \
+    X(I32_LOAD_CALL_LZ1)                                                                           \
     X(I32_ADD_RET)                                                                                 \
     X(GLOBAL_SET_ADDI_RET)                                                                         \
     X(GLOBAL_SET_ADDI_RET1)

@@ -78,6 +78,13 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
             __asm__ volatile("");                                                                  \
         }                                                                                          \
     } while (0)
+#define ZERO_CHUNK1(z)                                                                             \
+    do {                                                                                           \
+        typedef uint64_t v2_ __attribute__((vector_size(16), aligned(8)));                         \
+        v2_ *z_ = (v2_ *)(z);                                                                      \
+        z_[0] = (v2_){0, 0};                                                                       \
+        z_[1] = (v2_){0, 0};                                                                       \
+    } while (0)
 #define ZERO_LOCALS(nf)                                                                            \
     do {                                                                                           \
         if ((nf)->zero_count)                                                                      \
@@ -208,6 +215,12 @@ L_CALL_IND_I : {
         ip += (int32_t)ip[4];                                                                      \
         NEXT();                                                                                    \
     } while (0)
+#define CALL_LZ1_BODY()                                                                            \
+    do {                                                                                           \
+        if (WEX__UNLIKELY(fp + ip[3] > stack_end)) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);            \
+        ZERO_CHUNK1(fp + ip[5]);                                                                   \
+        CALL_L_BODY();                                                                             \
+    } while (0)
 #define CALL_LZ_BODY()                                                                             \
     do {                                                                                           \
         if (WEX__UNLIKELY(fp + ip[3] > stack_end)) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);            \
@@ -223,6 +236,8 @@ L_CALL_IND_I : {
 #endif
 L_CALL_LZ:
     CALL_LZ_BODY();
+L_CALL_LZ1:
+    CALL_LZ1_BODY();
 L_CALL_L:
     CALL_L_BODY();
 do_call:
@@ -1916,6 +1931,11 @@ L_UNREACHABLE:
         body;                                                                                      \
         ip += words;                                                                               \
         CALL_LZ_BODY();                                                                            \
+    }                                                                                              \
+    L_##name##_CALL_LZ1 : {                                                                        \
+        body;                                                                                      \
+        ip += words;                                                                               \
+        CALL_LZ1_BODY();                                                                           \
     }
     PRECALL(ADDI, 4, S(1) = (uint32_t)((uint32_t)S(2) + ip[3]))
     PRECALL(MOVE, 3, MOVES1())
@@ -1930,6 +1950,7 @@ L_UNREACHABLE:
 #undef CALL_L_CALLEE
 #undef CALL_L_BODY
 #undef CALL_LZ_BODY
+#undef CALL_LZ1_BODY
 
 do_error: /* a host function failed: ip is past its call */
     s->depth = entry_depth;
@@ -1961,6 +1982,7 @@ done:
 #undef RELOAD_MEM
 #undef ZERO_LOCALS
 #undef ZERO_CHUNKS
+#undef ZERO_CHUNK1
 #undef NEXT
 #undef S
 #undef TRAP

@@ -74,6 +74,11 @@ static void check_all(wex_store_t *s, wex_instance_t *inst) {
         CHECK_EQ_INT(ok2(s, inst, "fib", n, 0, 1), fibs[n]);
     CHECK_EQ_INT(ok2(s, inst, "fib", 25, 0, 1), 75025);
     CHECK_EQ_INT(ok2(s, inst, "local_then_call", 4, 0, 1), 107);
+    /* callees with three chunks of locals to zero, over dirtied slots */
+    for (int k = 0; k < 3; k++) {
+        CHECK_EQ_INT(ok2(s, inst, "down9", 40, 0, 1), 40);
+        CHECK_EQ_INT(ok2(s, inst, "move2_z9", 5, 7, 2), 2);
+    }
     /* argument moves and a load right before calls (L and LZ forms) */
     CHECK_EQ_INT(ok2(s, inst, "move1", 5, 7, 2), 1007 + 2005);
     CHECK_EQ_INT(ok2(s, inst, "move2", 5, 7, 2), 2 * 100 + 2);

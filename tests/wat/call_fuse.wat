@@ -80,5 +80,22 @@
   ;; the argument loaded from p + 4 right before the call
   (func (export "load_arg") (param $p i32) (param $k i32) (result i32)
     (i32.add (i32.mul (call $get_plus (i32.load offset=4 (local.get $p))) (local.get $k))
-             (call $get_plusz (i32.load offset=4 (local.get $p))))))
-
+             (call $get_plusz (i32.load offset=4 (local.get $p)))))  ;; nine locals read before written (three chunks to zero: the LZ forms that
+  ;; loop), dirtied after use so that a later frame over the same slots would
+  ;; see them if a call did not zero them; reached by ADDI_ and MOVE2_CALL_LZ
+  (func $down9 (export "down9") (param $n i32) (result i32)
+    (local $z1 i32) (local $z2 i32) (local $z3 i32) (local $z4 i32) (local $z5 i32) (local $z6 i32) (local $z7 i32) (local $z8 i32) (local $z9 i32) (local $r i32) (local $t i32)
+    (if (i32.eqz (local.get $n)) (then (return (i32.const 0))))
+    (local.set $r (call $down9 (i32.add (local.get $n) (i32.const -1))))
+    (local.set $t (i32.or (i32.or (i32.or (i32.or (i32.or (i32.or (i32.or (i32.or (local.get $z1) (local.get $z2)) (local.get $z3)) (local.get $z4)) (local.get $z5)) (local.get $z6)) (local.get $z7)) (local.get $z8)) (local.get $z9)))
+    (local.set $z1 (local.get $n)) (local.set $z2 (local.get $n)) (local.set $z3 (local.get $n)) (local.set $z4 (local.get $n)) (local.set $z5 (local.get $n)) (local.set $z6 (local.get $n)) (local.set $z7 (local.get $n)) (local.set $z8 (local.get $n)) (local.set $z9 (local.get $n))
+    (i32.add (i32.add (local.get $r) (i32.const 1)) (local.get $t)))
+  (func $sub2z9 (param $a i32) (param $b i32) (result i32)
+    (local $z1 i32) (local $z2 i32) (local $z3 i32) (local $z4 i32) (local $z5 i32) (local $z6 i32) (local $z7 i32) (local $z8 i32) (local $z9 i32)
+    (local.set $a (i32.add (local.get $a) (i32.or (i32.or (i32.or (i32.or (i32.or (i32.or (i32.or (i32.or (local.get $z1) (local.get $z2)) (local.get $z3)) (local.get $z4)) (local.get $z5)) (local.get $z6)) (local.get $z7)) (local.get $z8)) (local.get $z9))))
+    (local.set $z1 (local.get $a)) (local.set $z2 (local.get $a)) (local.set $z3 (local.get $a)) (local.set $z4 (local.get $a)) (local.set $z5 (local.get $a)) (local.set $z6 (local.get $a)) (local.set $z7 (local.get $a)) (local.set $z8 (local.get $a)) (local.set $z9 (local.get $a))
+    (i32.sub (local.get $a) (local.get $b)))
+  (func (export "move2_z9") (param $a i32) (param $b i32) (result i32)
+    (drop (call $down9 (i32.const 30)))
+    (call $sub2z9 (local.get $b) (local.get $a)))
+)
