@@ -1072,6 +1072,19 @@ L_I64_REM_U_IMM:
 #undef KF32
 #undef KF64
     /* Compare and branch: a, b (slot or immediate), offset word at ip[3]. */
+    /* The ten i32 comparisons (name, operand type, operator), for the
+     * compare-and-branch, add-and-branch and select families below. */
+#define I32_CONDS(M)                                                                               \
+    M(EQ, uint32_t, ==)                                                                            \
+    M(NE, uint32_t, !=)                                                                            \
+    M(LT_S, int32_t, <)                                                                            \
+    M(LT_U, uint32_t, <)                                                                           \
+    M(GT_S, int32_t, >)                                                                            \
+    M(GT_U, uint32_t, >)                                                                           \
+    M(LE_S, int32_t, <=)                                                                           \
+    M(LE_U, uint32_t, <=)                                                                          \
+    M(GE_S, int32_t, >=)                                                                           \
+    M(GE_U, uint32_t, >=)
 #define BRC(name, T, op)                                                                           \
     L_BR_I32_##name : if ((T)I32(1) op(T) I32(2)) {                                                \
         ip = ip + 3 + (int32_t)ip[3];                                                              \
@@ -1085,16 +1098,7 @@ L_I64_REM_U_IMM:
     }                                                                                              \
     ip += 4;                                                                                       \
     NEXT();
-    BRC(EQ, uint32_t, ==)
-    BRC(NE, uint32_t, !=)
-    BRC(LT_S, int32_t, <)
-    BRC(LT_U, uint32_t, <)
-    BRC(GT_S, int32_t, >)
-    BRC(GT_U, uint32_t, >)
-    BRC(LE_S, int32_t, <=)
-    BRC(LE_U, uint32_t, <=)
-    BRC(GE_S, int32_t, >=)
-    BRC(GE_U, uint32_t, >=)
+    I32_CONDS(BRC)
 #undef BRC
     /* x += k, then compare and branch: x, k, b (slot or immediate), offset. */
 #define BRA(name, T, op)                                                                           \
@@ -1118,16 +1122,7 @@ L_I64_REM_U_IMM:
         ip += 5;                                                                                   \
         NEXT();                                                                                    \
     }
-    BRA(EQ, uint32_t, ==)
-    BRA(NE, uint32_t, !=)
-    BRA(LT_S, int32_t, <)
-    BRA(LT_U, uint32_t, <)
-    BRA(GT_S, int32_t, >)
-    BRA(GT_U, uint32_t, >)
-    BRA(LE_S, int32_t, <=)
-    BRA(LE_U, uint32_t, <=)
-    BRA(GE_S, int32_t, >=)
-    BRA(GE_U, uint32_t, >=)
+    I32_CONDS(BRA)
 #undef BRA
 #undef I32
 
@@ -1160,16 +1155,7 @@ L_I64_REM_U_IMM:
     BRA_(L_BR_ADDI2_I32_##name##_IMM, T, op, BRA_ADD1, 4, ip[6], 7)                                \
     BRA_(L_BR_ADDI3_I32_##name, T, op, BRA_ADD2, 7, I32(9), 10)                                    \
     BRA_(L_BR_ADDI3_I32_##name##_IMM, T, op, BRA_ADD2, 7, ip[9], 10)
-    BRA23(EQ, uint32_t, ==)
-    BRA23(NE, uint32_t, !=)
-    BRA23(LT_S, int32_t, <)
-    BRA23(LT_U, uint32_t, <)
-    BRA23(GT_S, int32_t, >)
-    BRA23(GT_U, uint32_t, >)
-    BRA23(LE_S, int32_t, <=)
-    BRA23(LE_U, uint32_t, <=)
-    BRA23(GE_S, int32_t, >=)
-    BRA23(GE_U, uint32_t, >=)
+    I32_CONDS(BRA23)
 #undef BRA23
 #undef BRA_
 #undef BRA_ADD1
@@ -1219,17 +1205,9 @@ L_BR_TABLE_IA : {
         ip += 7;                                                                                   \
         NEXT();                                                                                    \
     }
-    SELC(EQ, uint32_t, ==)
-    SELC(NE, uint32_t, !=)
-    SELC(LT_S, int32_t, <)
-    SELC(LT_U, uint32_t, <)
-    SELC(GT_S, int32_t, >)
-    SELC(GT_U, uint32_t, >)
-    SELC(LE_S, int32_t, <=)
-    SELC(LE_U, uint32_t, <=)
-    SELC(GE_S, int32_t, >=)
-    SELC(GE_U, uint32_t, >=)
+    I32_CONDS(SELC)
 #undef SELC
+#undef I32_CONDS
 #undef I32
     /* ------------------------------------------------ rotate and float fusions */
     /* Xor of rotations of one value; amounts are 0..31 (the translator
