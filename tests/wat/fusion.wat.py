@@ -720,6 +720,21 @@ w('''  (func (export "stres_oob") (param $p i32) (result i32)
 # loaded value (kept in a local by local.tee, or not), its eqz, and unsigned
 # and equality compares with the value first or second, against a local that
 # differs ($y) or holds the same value ($w); every address form and both
+# Each condition (fused form, form with its operands passed through calls;
+# "{}" stands for the loaded value) branched on by br_if and by if, with the
+# loaded value v kept: both must agree with the unfused expectation.
+def branch_both_ways(conds, lf, lu):
+    for cf, cu in conds:
+        cf, cu = cf.format(lf), cu.format(lu)
+        exp = f"(i32.add (if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1))) (i32.mul {lu} (i32.const 3)))"
+        w(f"    (local.set $r (i32.const 0))")
+        w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
+        check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+        w(f"    (local.set $r (i32.const 1))")
+        w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
+        check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+
+
 # loads (i32.load, i32.load8_u; others stay unfused and are checked anyway)
 w('''  (func (export "loadbr") (param $p i32) (param $i i32) (param $y i32) (result i32) (local $v i32) (local $w i32) (local $r i32)''')
 for (af, au, base) in addrs(0) + [(f"(i32.const 65532)", "(call $id_i32 (i32.const 65532))", 0)]:
@@ -733,15 +748,7 @@ for (af, au, base) in addrs(0) + [(f"(i32.const 65532)", "(call $id_i32 (i32.con
                 conds.append((f"(i32.{op} (local.tee $v {{}}) {other})", f"(i32.{op} {{}} {ou})"))
                 conds.append((f"(i32.{op} {other} (local.tee $v {{}}))", f"(i32.{op} {ou} {{}})"))
         conds.append(("(i32.ne (local.tee $v {}) (local.get $v))", "(i32.const 0)"))
-        for cf, cu in conds:
-            cf, cu = cf.format(lf), cu.format(lu)
-            exp = f"(i32.add (if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1))) (i32.mul {lu} (i32.const 3)))"
-            w(f"    (local.set $r (i32.const 0))")
-            w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
-            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
-            w(f"    (local.set $r (i32.const 1))")
-            w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
-            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+        branch_both_ways(conds, lf, lu)
         # the value not kept: br_if straight on the load's own slot
         w(f"    (local.set $r (i32.const 0))")
         w(f"    (block $b (br_if $b {lf}) (local.set $r (i32.const 1)))")
@@ -835,15 +842,7 @@ for (af, au, base) in addrs(0):
                 conds.append((f"(i32.{op} (local.tee $v {{}}) (i32.const {k}))", f"(i32.{op} {{}} (call $id_i32 (i32.const {k})))"))
             conds.append((f"(i32.and (local.tee $v {{}}) (i32.const {k}))", f"(i32.and {{}} (call $id_i32 (i32.const {k})))"))
             conds.append((f"(i32.eqz (i32.and (local.tee $v {{}}) (i32.const {k})))", f"(i32.eqz (i32.and {{}} (call $id_i32 (i32.const {k}))))"))
-        for cf, cu in conds:
-            cf, cu = cf.format(lf), cu.format(lu)
-            exp = f"(i32.add (if (result i32) {cu} (then (i32.const 0)) (else (i32.const 1))) (i32.mul {lu} (i32.const 3)))"
-            w(f"    (local.set $r (i32.const 0))")
-            w(f"    (block $b (br_if $b {cf}) (local.set $r (i32.const 1)))")
-            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
-            w(f"    (local.set $r (i32.const 1))")
-            w(f"    (if {cf} (then (local.set $r (i32.const 0))))")
-            check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
+        branch_both_ways(conds, lf, lu)
 w("    (global.get $bad))")
 for name, ld, addr in [("P", "i32.load", "(local.get $p)"), ("I8", "i32.load8_u", "(i32.add (local.get $p) (i32.const 8))")]:
     w(f'''  (func (export "loadbr_imm_oob_{name}") (param $p i32) (param $i i32) (result i32) (local $v i32)
