@@ -716,10 +716,6 @@ for (e, k) in [("(i32.add (local.get $x) (i32.const {k}))", "5"), ("(i32.add (lo
 w("    (global.get $bad))")
 w('''  (func (export "stres_oob") (param $p i32) (result i32)
     (i32.store offset=8 (local.get $p) (i32.or (local.get $p) (i32.const 1))) (i32.const 0))''')
-# Session 4: a load and the branch right after it (LB_*): br_if and if on the
-# loaded value (kept in a local by local.tee, or not), its eqz, and unsigned
-# and equality compares with the value first or second, against a local that
-# differs ($y) or holds the same value ($w); every address form and both
 # Each condition (fused form, form with its operands passed through calls;
 # "{}" stands for the loaded value) branched on by br_if and by if, with the
 # loaded value v kept: both must agree with the unfused expectation.
@@ -735,6 +731,10 @@ def branch_both_ways(conds, lf, lu):
         check("(i32.add (local.get $r) (i32.mul (local.get $v) (i32.const 3)))", exp, "i32")
 
 
+# Session 4: a load and the branch right after it (LB_*): br_if and if on the
+# loaded value (kept in a local by local.tee, or not), its eqz, and unsigned
+# and equality compares with the value first or second, against a local that
+# differs ($y) or holds the same value ($w); every address form and both
 # loads (i32.load, i32.load8_u; others stay unfused and are checked anyway)
 w('''  (func (export "loadbr") (param $p i32) (param $i i32) (param $y i32) (result i32) (local $v i32) (local $w i32) (local $r i32)''')
 for (af, au, base) in addrs(0) + [(f"(i32.const 65532)", "(call $id_i32 (i32.const 65532))", 0)]:
