@@ -1,122 +1,13 @@
 /*
- * interp.c - the interpreter's entry points, numeric helpers with the
- * spec's exact semantics, and the two instantiations of the loop.
+ * interp.c - the interpreter's entry points (choosing the loop for the
+ * engine's bounds mode; the guard-page mode's trap recovery), backtraces,
+ * the disassembler and the developer profile. The loop itself is in
+ * run_checked.c and run_guard.c (interp_loop.h).
  */
-#include "interp/interp.h"
-#include "os/os.h"
-#include "runtime/runtime.h"
-
-#include <math.h>
-#include <stdlib.h>
-
-/* WebAssembly rounds every float operation: a product and a sum computed in
- * one handler (F64_MULADD, ...) must not become a fused multiply-add. */
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-
-/* Floats travel as bits; these convert without changing a NaN's payload. */
-static inline float wex__f32(uint64_t s) {
-    uint32_t b = (uint32_t)s;
-    float f;
-    memcpy(&f, &b, 4);
-    return f;
-}
-static inline double wex__f64(uint64_t s) {
-    double d;
-    memcpy(&d, &s, 8);
-    return d;
-}
-static inline uint64_t wex__bits32(float f) {
-    uint32_t b;
-    memcpy(&b, &f, 4);
-    return b;
-}
-static inline uint64_t wex__bits64(double d) {
-    uint64_t b;
-    memcpy(&b, &d, 8);
-    return b;
-}
-
-static inline uint32_t wex__rotl32(uint32_t x, uint32_t n) {
-    n &= 31;
-    return n ? (x << n) | (x >> (32 - n)) : x;
-}
-static inline uint32_t wex__rotr32(uint32_t x, uint32_t n) {
-    n &= 31;
-    return n ? (x >> n) | (x << (32 - n)) : x;
-}
-static inline uint64_t wex__rotl64(uint64_t x, uint64_t n) {
-    n &= 63;
-    return n ? (x << n) | (x >> (64 - n)) : x;
-}
-static inline uint64_t wex__rotr64(uint64_t x, uint64_t n) {
-    n &= 63;
-    return n ? (x >> n) | (x << (64 - n)) : x;
-}
-
-/*
- * min/max: a NaN operand gives a NaN (adding the operands propagates the
- * payload, quietened, as the spec's arithmetic NaN rule allows), and -0 is
- * smaller than +0, which C's comparisons do not see.
- */
-static inline uint64_t wex__fmin32(uint64_t a, uint64_t b) {
-    float x = wex__f32(a), y = wex__f32(b);
-    if (x != x || y != y) return wex__bits32(x + y);
-    if (x == y) return (uint32_t)a | (uint32_t)b; /* -0 wins */
-    return x < y ? (uint32_t)a : (uint32_t)b;
-}
-static inline uint64_t wex__fmax32(uint64_t a, uint64_t b) {
-    float x = wex__f32(a), y = wex__f32(b);
-    if (x != x || y != y) return wex__bits32(x + y);
-    if (x == y) return (uint32_t)a & (uint32_t)b; /* +0 wins */
-    return x > y ? (uint32_t)a : (uint32_t)b;
-}
-static inline uint64_t wex__fmin64(uint64_t a, uint64_t b) {
-    double x = wex__f64(a), y = wex__f64(b);
-    if (x != x || y != y) return wex__bits64(x + y);
-    if (x == y) return a | b;
-    return x < y ? a : b;
-}
-static inline uint64_t wex__fmax64(uint64_t a, uint64_t b) {
-    double x = wex__f64(a), y = wex__f64(b);
-    if (x != x || y != y) return wex__bits64(x + y);
-    if (x == y) return a & b;
-    return x > y ? a : b;
-}
-
-/* Rounding: libm may hand a signalling NaN back unchanged; the spec wants an
- * arithmetic (quiet) NaN, which x + x gives. */
-#define wex__round(fn, x) ((x) != (x) ? (x) + (x) : fn(x))
-
-/* Saturating truncation (f32 operands are widened exactly to double). */
-static inline int32_t wex__sat_i32_f64(double x) {
-    if (x != x) return 0;
-    if (x <= -2147483648.0) return INT32_MIN;
-    if (x >= 2147483647.0) return INT32_MAX;
-    return (int32_t)x;
-}
-static inline uint32_t wex__sat_u32_f64(double x) {
-    if (x != x || x <= 0) return 0;
-    if (x >= 4294967295.0) return UINT32_MAX;
-    return (uint32_t)x;
-}
-static inline int64_t wex__sat_i64_f64(double x) {
-    if (x != x) return 0;
-    if (x <= -9223372036854775808.0) return INT64_MIN;
-    if (x >= 9223372036854775808.0) return INT64_MAX;
-    return (int64_t)x;
-}
-static inline uint64_t wex__sat_u64_f64(double x) {
-    if (x != x || x <= 0) return 0;
-    if (x >= 18446744073709551616.0) return UINT64_MAX;
-    return (uint64_t)x;
-}
+#include "interp/interp_run.h"
 
 /* The word an entry's sentinel frame record returns to (see wex_store). */
-static const uint32_t wex__interp_stop[1] = {WEX__IOP_STOP};
+const uint32_t wex__interp_stop[1] = {WEX__IOP_STOP};
 
 /* ------------------------------------------------------------ backtraces
  *
@@ -187,10 +78,9 @@ static void frame_at(wex__eframe *ef, const wex_instance_t *inst, const uint32_t
  * errors that already carry a backtrace (a trap that came out of a nested
  * entry through a host function) are left alone.
  */
-__attribute__((noinline, cold)) static void wex__interp_backtrace(wex_store_t *s, wex_error_t *err,
-                                                                  const wex_instance_t *inst,
-                                                                  const uint32_t *p,
-                                                                  uint32_t depth) {
+__attribute__((noinline, cold)) void wex__interp_backtrace(wex_store_t *s, wex_error_t *err,
+                                                           const wex_instance_t *inst,
+                                                           const uint32_t *p, uint32_t depth) {
     if (!err || err->code != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
     wex__eframe fr[WEX_BACKTRACE_MAX_FRAMES];
     uint32_t n = 0;
@@ -202,24 +92,6 @@ __attribute__((noinline, cold)) static void wex__interp_backtrace(wex_store_t *s
     wex__error_set_frames(err, fr, n, (uint64_t)depth - s->entries + 1 - n);
 }
 
-/*
- * Before a host call, leave a frame record for the calling function, so that
- * a trap in WebAssembly the host calls back into lists it too. Returns the
- * depth the host call runs at. At the depth limit there is no room: the host
- * runs without a record, and any WebAssembly it calls traps at once.
- */
-static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, const uint32_t *ip,
-                                              uint64_t *fp, wex_instance_t *inst,
-                                              wex_func_t *host) {
-    if (depth >= s->max_depth) return depth;
-    wex__frame *fr = &s->frames[depth];
-    fr->ip = ip;
-    fr->fp = fp;
-    fr->inst = inst;
-    fr->callee = host;
-    return depth + 1;
-}
-
 #ifdef WEX_INTERP_PROFILE
 /*
  * Developer profile (build with -DWEX_INTERP_PROFILE; never in normal
@@ -227,7 +99,6 @@ static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, co
  * first module run, and at exit prints the most frequent opcodes, opcode
  * pairs and functions to stderr. It tells which fusions would pay.
  */
-#include <stdlib.h>
 #define WEX__IPROF_WORDS (1u << 22)
 static uint64_t iprof_ops[WEX__IOP_COUNT], iprof_pairs[WEX__IOP_COUNT][64];
 static uint32_t iprof_pair_op[WEX__IOP_COUNT][64];
@@ -290,7 +161,7 @@ static void iprof_report(void) {
     free(per);
 }
 
-static void wex__iprof_hit(const wex_instance_t *inst, const uint32_t *ip) {
+void wex__interp_iprof_hit(const wex_instance_t *inst, const uint32_t *ip) {
     const wex__compiled *c = inst->module->compiled;
     if (!iprof_mod) {
         iprof_mod = inst->module;
@@ -312,18 +183,6 @@ static void wex__iprof_hit(const wex_instance_t *inst, const uint32_t *ip) {
     }
 }
 #endif
-
-#define WEX__CHECKED 1
-#define WEX__RUN     run_checked
-#include "interp/interp_loop.h"
-#undef WEX__CHECKED
-#undef WEX__RUN
-
-#define WEX__CHECKED 0
-#define WEX__RUN     run_guard_inner
-#include "interp/interp_loop.h"
-#undef WEX__CHECKED
-#undef WEX__RUN
 
 /*
  * The backtrace of a guard-page fault. The loop's registers are gone, but in
@@ -375,7 +234,7 @@ static wex_error_t *run_guard(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
         return e;
     }
     wex__os_trap_jmp = &jb;
-    wex_error_t *e = run_guard_inner(s, f, slots);
+    wex_error_t *e = wex__interp_run_guard_inner(s, f, slots);
     wex__os_trap_jmp = prev;
     return e;
 }
@@ -387,13 +246,13 @@ wex_error_t *wex__interp_run(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     if (s->depth == 0) {
         wex_error_t *e = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES
                              ? run_guard(s, f, slots)
-                             : run_checked(s, f, slots);
+                             : wex__interp_run_checked(s, f, slots);
         iprof_report();
         return e;
     }
 #endif
     if (s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES) return run_guard(s, f, slots);
-    return run_checked(s, f, slots);
+    return wex__interp_run_checked(s, f, slots);
 }
 
 /* Operand counts of internal instructions, for the disassembler. */

@@ -1,15 +1,14 @@
 /*
- * interp_loop.h - the interpreter loop. Included twice by interp.c, with
+ * interp_loop.h - the interpreter loop. Included once by run_guard.c, with
  * WEX__CHECKED 0 (guard pages: no bounds check per access; a fault in the
- * reservation traps through the signal handler) and 1 (a compare per access).
- * WEX__RUN names the function.
+ * reservation traps through the signal handler), and once by run_checked.c,
+ * with 1 (a compare per access). WEX__RUN names the function.
  *
  * Dispatch is direct: `goto *labels[*ip]` after every instruction (computed
  * goto, so each handler has its own indirect branch for the predictor).
  */
 
-__attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f,
-                                                       uint64_t *slots) {
+__attribute__((noinline)) wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     static void *const labels[WEX__IOP_COUNT] = {
 #define WEX__L(name, code, imm, sig) [WEX__IOP_##name] = &&L_##name,
         WEX__OPCODES(WEX__L)
@@ -52,7 +51,7 @@ __attribute__((noinline)) static wex_error_t *WEX__RUN(wex_store_t *s, wex_func_
 #ifdef WEX_INTERP_PROFILE
 #define NEXT()                                                                                     \
     do {                                                                                           \
-        wex__iprof_hit(inst, ip);                                                                  \
+        wex__interp_iprof_hit(inst, ip);                                                           \
         goto *labels[*ip];                                                                         \
     } while (0)
 #else
