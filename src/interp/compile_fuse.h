@@ -900,19 +900,29 @@ static void ipair_merge(comp *c) {
  * Loop ends (session 4): a BR_ADDI_* just emitted right after an I32_ADD_IMM
  * or I32_ADD_IMM2 that starts at pp (a second induction variable, a pointer
  * stepped with the counter) absorbs it: BR_ADDI2_* / BR_ADDI3_*, one
- * dispatch instead of two. The adds' words stay where they are and run first
- * (the handler writes each destination before reading the next operand, so
- * slots that alias behave as in the two instructions). The caller emits the
- * offset word next.
+ * dispatch instead of two. So does one I32_ADD (`sum += v`, fib's
+ * accumulator: BR_ADDIR2_*), CONST32 or MOVE (a value the next turn starts
+ * from: BR_ADDIC2_*, BR_ADDIM2_*; session 6). The first instruction's words
+ * stay where they are and run first (the handler writes each destination
+ * before reading the next operand, so slots that alias behave as in the two
+ * instructions). The caller emits the offset word next.
  */
 static void loop_addi_extra(comp *c, size_t pp) {
     size_t q = c->last_op_start;
-    if (c->oom || pp == NONE || q == NONE || q + 4 != c->len || !addi_ends_at(c, pp, q)) return;
-    uint32_t br = c->code[q];
+    if (c->oom || pp == NONE || q == NONE || q + 4 != c->len) return;
+    uint32_t br = c->code[q], first = c->code[pp], base;
     if (br < WEX__IOP_BR_ADDI_I32_EQ || br > WEX__IOP_BR_ADDI_I32_GE_U_IMM) return;
-    bool two = c->code[pp] == WEX__IOP_I32_ADD_IMM2;
-    c->code[pp] = (two ? WEX__IOP_BR_ADDI3_I32_EQ : WEX__IOP_BR_ADDI2_I32_EQ) +
-                  (br - WEX__IOP_BR_ADDI_I32_EQ);
+    if (addi_ends_at(c, pp, q))
+        base = first == WEX__IOP_I32_ADD_IMM2 ? WEX__IOP_BR_ADDI3_I32_EQ : WEX__IOP_BR_ADDI2_I32_EQ;
+    else if (pp + 4 == q && first == WEX__IOP_I32_ADD)
+        base = WEX__IOP_BR_ADDIR2_I32_EQ;
+    else if (pp + 3 == q && first == WEX__IOP_CONST32)
+        base = WEX__IOP_BR_ADDIC2_I32_EQ;
+    else if (pp + 3 == q && first == WEX__IOP_MOVE)
+        base = WEX__IOP_BR_ADDIM2_I32_EQ;
+    else
+        return;
+    c->code[pp] = base + (br - WEX__IOP_BR_ADDI_I32_EQ);
     c->code[q] = c->code[q + 1]; /* drop the BR_ADDI's opcode word */
     c->code[q + 1] = c->code[q + 2];
     c->code[q + 2] = c->code[q + 3];

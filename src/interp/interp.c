@@ -378,6 +378,8 @@ static unsigned iop_words(const uint32_t *ip) {
     default:
         if (op >= WEX__IOP_BR_ADDI2_I32_EQ && op <= WEX__IOP_BR_ADDI2_I32_GE_U_IMM) return 8;
         if (op >= WEX__IOP_BR_ADDI3_I32_EQ && op <= WEX__IOP_BR_ADDI3_I32_GE_U_IMM) return 11;
+        if (op >= WEX__IOP_BR_ADDIR2_I32_EQ && op <= WEX__IOP_BR_ADDIR2_I32_GE_U_IMM) return 8;
+        if (op >= WEX__IOP_BR_ADDIC2_I32_EQ && op <= WEX__IOP_BR_ADDIM2_I32_GE_U_IMM) return 7;
         if (op >= WEX__IOP_LB_I32_LOAD_BR_IF_Z && op <= WEX__IOP_LB_I32_LOAD8_U_K_GE_U)
             return (unsigned[]){4, 5, 7, 4}[((op - WEX__IOP_LB_I32_LOAD_BR_IF_Z) / 8) & 3];
         if (op >= WEX__IOP_LBI_I32_LOAD_EQ && op <= WEX__IOP_LBI_I32_LOAD8_U_I_TEST_Z)

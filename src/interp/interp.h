@@ -25,7 +25,8 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    39 /* CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,     \
+    40 /* BR_ADDIR2_*, BR_ADDIC2_*, BR_ADDIM2_*; CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*;       \
+          ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,                                                 \
           I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_,     \
           I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3,     \
           BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*,         \
@@ -499,6 +500,9 @@
  * Loop ends and interpreter dispatch (session 4):
  *   BR_ADDI2_*  d, a, k, x, kx, b, off: d = a + k (i32), then BR_ADDI_* x, kx, b, off
  *   BR_ADDI3_*  d, a, k, d2, a2, k2, x, kx, b, off: two such adds, in order, then BR_ADDI_*
+ *   BR_ADDIR2_* d, a, c, x, kx, b, off: d = a + c (c a slot: `sum += v`), then BR_ADDI_*
+ *   BR_ADDIC2_* d, k, x, kx, b, off: d = k (a constant), then BR_ADDI_*
+ *   BR_ADDIM2_* d, a, x, kx, b, off: d = a (a move), then BR_ADDI_*
  * (conditions in the order of WEX__IOPS_BRADDI, so BR_ADDI2_I32_EQ + (op -
  * BR_ADDI_I32_EQ) maps), and br_tables that first step a counter (the
  * `pc + 1` of a `switch (code[pc++])`):
@@ -533,6 +537,9 @@
 #define WEX__IOPS_LOOPS(X)                                                                         \
     WEX__IOPS_BRADDI_N(X, 2)                                                                       \
     WEX__IOPS_BRADDI_N(X, 3)                                                                       \
+    WEX__IOPS_BRADDI_N(X, R2)                                                                      \
+    WEX__IOPS_BRADDI_N(X, C2)                                                                      \
+    WEX__IOPS_BRADDI_N(X, M2)                                                                      \
     X(BR_TABLE_IA)                                                                                 \
     X(BR_TABLE_MPA)                                                                                \
     X(BR_TABLE_MIA)                                                                                \

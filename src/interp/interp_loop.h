@@ -1129,8 +1129,9 @@ L_I64_REM_U_IMM:
 
     /* ------------------------------------------------ loop ends and dispatch (session 4) */
 #define I32(i) ((uint32_t)S(i))
-    /* One or two `d = a + k`, then BR_ADDI_* (x += kx, compare with b, branch):
-     * each write lands before the next read, as in the unfused sequence. */
+    /* One or two `d = a + k` (or one `d = a + c`, `d = k`, `d = a`), then
+     * BR_ADDI_* (x += kx, compare with b, branch): each write lands before
+     * the next read, as in the unfused sequence. */
 /* One fused loop end: PRE (the extra adds), then x += k for x at slot word
  * vi (k the next word), compared with B; the offset word is w. */
 #define BRA_(label, T, op, PRE, vi, B, w)                                                          \
@@ -1149,16 +1150,28 @@ L_I64_REM_U_IMM:
 #define BRA_ADD2                                                                                   \
     S(1) = (uint32_t)(I32(2) + ip[3]);                                                             \
     S(4) = (uint32_t)(I32(5) + ip[6])
+#define BRA_ADDR  S(1) = (uint32_t)(I32(2) + I32(3))
+#define BRA_CONST S(1) = ip[2]
+#define BRA_MOVE  S(1) = S(2)
 #define BRA23(name, T, op)                                                                         \
     BRA_(L_BR_ADDI2_I32_##name, T, op, BRA_ADD1, 4, I32(6), 7)                                     \
     BRA_(L_BR_ADDI2_I32_##name##_IMM, T, op, BRA_ADD1, 4, ip[6], 7)                                \
     BRA_(L_BR_ADDI3_I32_##name, T, op, BRA_ADD2, 7, I32(9), 10)                                    \
-    BRA_(L_BR_ADDI3_I32_##name##_IMM, T, op, BRA_ADD2, 7, ip[9], 10)
+    BRA_(L_BR_ADDI3_I32_##name##_IMM, T, op, BRA_ADD2, 7, ip[9], 10)                               \
+    BRA_(L_BR_ADDIR2_I32_##name, T, op, BRA_ADDR, 4, I32(6), 7)                                    \
+    BRA_(L_BR_ADDIR2_I32_##name##_IMM, T, op, BRA_ADDR, 4, ip[6], 7)                               \
+    BRA_(L_BR_ADDIC2_I32_##name, T, op, BRA_CONST, 3, I32(5), 6)                                   \
+    BRA_(L_BR_ADDIC2_I32_##name##_IMM, T, op, BRA_CONST, 3, ip[5], 6)                              \
+    BRA_(L_BR_ADDIM2_I32_##name, T, op, BRA_MOVE, 3, I32(5), 6)                                    \
+    BRA_(L_BR_ADDIM2_I32_##name##_IMM, T, op, BRA_MOVE, 3, ip[5], 6)
     I32_CONDS(BRA23)
 #undef BRA23
 #undef BRA_
 #undef BRA_ADD1
 #undef BRA_ADD2
+#undef BRA_ADDR
+#undef BRA_CONST
+#undef BRA_MOVE
     /* d = a + k, then a br_table; the key (or its address) is read after the
      * add. BR_TABLE_IA: idx, n, d, a, k, offsets. */
 L_BR_TABLE_IA : {

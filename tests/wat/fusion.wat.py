@@ -295,12 +295,28 @@ ext_variants = [
      "(local.set $m (i32.add (local.get $m) (i32.const 1)))"],
     ["(local.set $i (i32.add (local.get $i) (i32.const 1)))"],
     ["(local.set $m (i32.add (local.get $m) (i32.const -1)))", "(local.set $a (i32.add (local.get $i) (i32.const 5)))"],
+    # session 6: one add of two locals, constant or move (BR_ADDIR2_*,
+    # BR_ADDIC2_*, BR_ADDIM2_*), writing a plain local, the induction
+    # variable or the compared local, or reading the induction variable
+    ["(local.set $a (i32.add (local.get $a) (local.get $b)))"],
+    ["(local.set $b (i32.add (local.get $i) (local.get $a)))"],
+    ["(local.set $i (i32.add (local.get $a) (local.get $i)))"],
+    ["(local.set $m (i32.add (local.get $m) (local.get $a)))"],
+    ["(local.set $b (i32.const 9))"],
+    ["(local.set $i (i32.const 4))"],
+    ["(local.set $m (i32.const 40))"],
+    ["(local.set $b (local.get $i))"],
+    ["(local.set $i (local.get $a))"],
+    ["(local.set $m (local.get $i))"],
 ]
 def unfuse(e):
-    # the same add on the unfused loop's locals, through identity calls
+    # the same step on the unfused loop's locals, through identity calls
     for v in ["$i", "$a", "$b", "$m"]:
         e = e.replace(f"(local.get {v})", f"(call $id_i32 (local.get {v}2))").replace(f"(local.set {v} ", f"(local.set {v}2 ")
-    return e.replace("(i32.add", "(call $id_i32 (i32.add") + ")"
+    if "(i32.add" in e:
+        return e.replace("(i32.add", "(call $id_i32 (i32.add") + ")"
+    head, val = e[:-1].split(" ", 2)[:2], e[:-1].split(" ", 2)[2]
+    return f"{head[0]} {head[1]} (call $id_i32 {val}))"
 for step in [1, -2]:
     for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]:
         for imm in [False, True]:
