@@ -57,6 +57,8 @@ def addrs(base):
           "(i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))",
           "(i32.add (i32.shl (local.get $i) (i32.const 3)) (i32.const 64))",
           "(i32.add (i32.add (local.get $p) (i32.const 8)) (i32.shl (local.get $i) (i32.const 2)))",
+          # a scale that wraps (session 6: R forms multiply by 1 << s): $i * 2 << 31 is 0
+          "(i32.add (local.get $p) (i32.shl (i32.add (local.get $i) (local.get $i)) (i32.const 31)))",
           "(i32.const 40)"]
     return [(f, f"(call $id_i32 {f})", base) for f in fs]
 
@@ -131,7 +133,10 @@ for e in ["(i32.add (i32.add (local.get $x) (i32.const 5)) (i32.shl (local.get $
           "(i32.add (i32.shl (local.get $x) (i32.const 1)) (i32.shl (local.get $y) (i32.const 2)))",
           "(i32.add (i32.add (local.get $x) (local.get $y)) (local.get $x))",
           "(i32.add (local.get $y) (i32.add (i32.add (local.get $x) (i32.const 3)) (local.get $y)))",
-          "(i32.sub (i32.add (local.get $x) (local.get $y)) (i32.const -5))"]:
+          "(i32.sub (i32.add (local.get $x) (local.get $y)) (i32.const -5))",
+          "(i32.add (local.get $x) (i32.shl (local.get $y) (i32.const 31)))",
+          "(i32.add (i32.add (local.get $x) (i32.const 3)) (i32.shl (local.get $y) (i32.const 30)))",
+          "(i32.add (i32.shl (local.get $y) (i32.const 31)) (i32.const -8))"]:
     u = e.replace("(local.get $x)", "(call $id_i32 (local.get $x))").replace("(local.get $y)", "(call $id_i32 (local.get $y))")
     check(e, f"(call $id_i32 {u})", "i32")
 w("    (global.get $bad))")
