@@ -320,6 +320,20 @@ static bool try_fuse_addi(comp *c, const fused *f) {
     return true;
 }
 
+/* A br_if on slot a right after a move (no label between): MOVE_BR_IF_Z /
+ * MOVE_BR_IF_NZ, whose offset word the caller emits. The move still runs
+ * first, so a test of its destination sees the moved value. */
+static bool move_br_if(comp *c, bool nz, uint32_t a) {
+    size_t p = c->last_op_start;
+    if (c->oom || c->in_table || p == NONE || c->code[p] != WEX__IOP_MOVE || c->len != p + 3)
+        return false;
+    c->code[p] = nz ? WEX__IOP_MOVE_BR_IF_NZ : WEX__IOP_MOVE_BR_IF_Z;
+    emit(c, a);
+    c->last_dst_site = NONE;
+    c->prev_op_start = c->pprev_op_start = NONE;
+    return true;
+}
+
 /* Emit a conditional branch (taken when the condition is `when`), all but
  * its offset word. */
 static void emit_cond(comp *c, const fused *f, bool when) {
@@ -330,6 +344,7 @@ static void emit_cond(comp *c, const fused *f, bool when) {
         return;
     }
     if (!f->op) {
+        if (move_br_if(c, when, f->a)) return;
         emit_op(c, when ? WEX__IOP_BR_IF_NZ : WEX__IOP_BR_IF_Z);
         emit(c, f->a);
         return;

@@ -544,6 +544,9 @@ static void translate_simple(comp *c, const wex__opinfo *op, unsigned idx) {
             if (rsub_addi(c, &ae, &be)) return;
             iop = WEX__IOP_I32_RSUB_IMM; /* k - x */
             x = &be, kc = &ae, xi = ai + 1;
+        } else if (idx == WEX__OPI_I32_SHL && is_i32_const(&ae)) {
+            iop = WEX__IOP_I32_SHL_K; /* k << x, a bit mask */
+            x = &be, kc = &ae, xi = ai + 1;
         }
         if (x) {
             if (iop == WEX__IOP_I32_OR_IMM && add_or_imm(c, x, kc)) return;

@@ -25,8 +25,8 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    40 /* BR_ADDIR2_*, BR_ADDIC2_*, BR_ADDIM2_*; CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*;       \
-          ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,                                                 \
+    41 /* MOVE_BR_IF_Z/NZ, I32_SHL_K; BR_ADDIR2_*, BR_ADDIC2_*, BR_ADDIM2_*; CALL_LZ1,             \
+          X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,               \
           I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_,     \
           I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3,     \
           BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*,         \
@@ -230,10 +230,16 @@
  * GLOBAL_ADDI_TEE: dst, idx, k: dst = global + k (i32), global = dst: a C
  *   function's `sp = __stack_pointer - N; __stack_pointer = sp`.
  * MOVE_JMP: dst, src, off: a branch's value move, then the jump.
+ * MOVE_BR_IF_Z, MOVE_BR_IF_NZ: dst, src, cond, off: a move, then br_if on
+ *   cond (which may be dst: `p = malloc(n); if (!p)`; session 6).
+ * I32_SHL_K: dst, a, k: k << (a & 31), a bit mask `1u << i` (session 6).
  */
 #define WEX__IOPS_FRAMES(X)                                                                        \
     X(GLOBAL_ADDI_TEE)                                                                             \
-    X(MOVE_JMP)
+    X(MOVE_JMP)                                                                                    \
+    X(MOVE_BR_IF_Z)                                                                                \
+    X(MOVE_BR_IF_NZ)                                                                               \
+    X(I32_SHL_K)
 
 /*
  * Call and return fusions (compile.c, call_fuse_prefix, emit_return): the

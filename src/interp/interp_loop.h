@@ -283,6 +283,26 @@ L_I32_RSUB_IMM:
     S(1) = (uint32_t)(ip[3] - (uint32_t)S(2));
     ip += 4;
     NEXT();
+L_I32_SHL_K:
+    S(1) = (uint32_t)(ip[3] << ((uint32_t)S(2) & 31));
+    ip += 4;
+    NEXT();
+L_MOVE_BR_IF_Z:
+    S(1) = S(2);
+    if (!(uint32_t)S(3)) {
+        ip = ip + 4 + (int32_t)ip[4];
+        NEXT();
+    }
+    ip += 5;
+    NEXT();
+L_MOVE_BR_IF_NZ:
+    S(1) = S(2);
+    if ((uint32_t)S(3)) {
+        ip = ip + 4 + (int32_t)ip[4];
+        NEXT();
+    }
+    ip += 5;
+    NEXT();
     /* Bit tests and branch: a, b (slot or immediate), offset word at ip[3]. */
 #define BRT(name, cond)                                                                            \
     L_##name : if (cond) {                                                                         \

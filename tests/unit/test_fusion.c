@@ -508,6 +508,12 @@ static void run(wex_bounds_t b) {
         wex_val_t bc[2] = {wex_val_i32(n), wex_val_i32(-n)};
         expect_clean(&e, "bit_chains", bc, 2);
     }
+    /* Session 6: a move, then a branch; `k << x`. */
+    for (int32_t x = -3; x < 40; x += 2)
+        for (int32_t y = -1; y < 70; y += 3) {
+            wex_val_t mb[2] = {wex_val_i32(x), wex_val_i32(y)};
+            expect_clean(&e, "move_branches", mb, 2);
+        }
     unload(&e);
 }
 

@@ -1068,6 +1068,51 @@ w('''  (func (export "bit_chains") (param $n i32) (param $y i32) (result i32)
     (call $ck_i32 (call $bits_f (local.get $n)) (call $bits_u (local.get $n)))
     (call $ck_i32 (call $bits_f (local.get $y)) (call $bits_u (local.get $y)))
     (global.get $bad))''')
+# Session 6: a move right before a br_if (MOVE_BR_IF_Z / _NZ), testing the
+# moved value (`p = malloc(n); if (!p)`) or another local, in loops and ifs;
+# and `k << x` (I32_SHL_K) with counts past 31 (the count is masked). Each
+# check runs the same steps with the move (or shift) done through a call,
+# which keeps the two instructions apart.
+def move_branches(fused):
+    def mv(v):  # the move's source, and a branch's condition
+        return v if fused else f"(call $id_i32 {v})"
+    b = ["    (local.set $r (i32.const 0))"]
+    # loop while the moved value is non-zero: runs $x & 15 times
+    b.append("    (local.set $b (i32.and (local.get $x) (i32.const 15))) (local.set $n (i32.const 0))")
+    b.append("    (if (local.get $b) (then (loop $l")
+    b.append("      (local.set $n (i32.add (local.get $n) (i32.const 1)))")
+    b.append("      (local.set $b (i32.add (local.get $b) (i32.const -1)))")
+    b.append(f"      (local.set $a {mv('(local.get $b)')})")
+    b.append(f"      (br_if $l {mv('(local.get $a)')}))))")
+    b.append("    (local.set $r (i32.add (local.get $r) (local.get $n)))")
+    # br_if on another local than the moved one; the move must still happen
+    b.append("    (local.set $c (i32.and (local.get $y) (i32.const 1)))")
+    b.append("    (block $o")
+    b.append(f"      (local.set $a {mv('(local.get $x)')})")
+    b.append(f"      (br_if $o {mv('(local.get $c)')})")
+    b.append("      (local.set $r (i32.add (local.get $r) (i32.const 100))))")
+    b.append("    (local.set $r (i32.add (local.get $r) (local.get $a)))")
+    # if on the moved value (a branch taken when it is zero), both arms
+    b.append(f"    (local.set $a {mv('(local.get $y)')})")
+    b.append(f"    (if {mv('(local.get $a)')} (then (local.set $r (i32.add (local.get $r) (i32.const 1000))))")
+    b.append("      (else (local.set $r (i32.sub (local.get $r) (i32.const 7)))))")
+    # the moved value overwrites the tested local's old value
+    b.append("    (local.set $c (i32.const 1))")
+    b.append(f"    (local.set $c {mv('(i32.and (local.get $y) (i32.const 2))')})")
+    b.append(f"    (block $p (br_if $p {mv('(local.get $c)')}) (local.set $r (i32.mul (local.get $r) (i32.const 3))))")
+    for k in ["1", "-1", "0x80000001", "3"]:
+        e = f"(i32.shl (i32.const {k}) (local.get $y))"
+        if not fused:
+            e = f"(i32.shl (call $id_i32 (i32.const {k})) (call $id_i32 (local.get $y)))"
+        b.append(f"    (local.set $r (i32.xor (local.get $r) {e}))")
+    b.append("    (local.get $r))")
+    return "\n".join(b)
+for name, fu in [("$moves_f", True), ("$moves_u", False)]:
+    w(f"  (func {name} (param $x i32) (param $y i32) (result i32) (local $a i32) (local $b i32) (local $c i32) (local $n i32) (local $r i32)")
+    w(move_branches(fu))
+w('''  (func (export "move_branches") (param $x i32) (param $y i32) (result i32)
+    (call $ck_i32 (call $moves_f (local.get $x) (local.get $y)) (call $moves_u (local.get $x) (local.get $y)))
+    (global.get $bad))''')
 w(")")
 with open(sys.argv[1], "w") as f:
     f.write("\n".join(out) + "\n")
