@@ -648,13 +648,10 @@ static void emit_entry_to(comp *c, const ventry *e, uint32_t dst) {
         return;
     case E_LEA:
         if (e->a == NONE) { /* (b << s) + k */
-            emit_op(c, WEX__IOP_I32_SHL_IMM);
+            emit_op(c, WEX__IOP_I32_SHL_ADD_IMM);
             emit(c, dst);
             emit(c, e->b);
             emit(c, e->s);
-            emit_op(c, WEX__IOP_I32_ADD_IMM);
-            emit(c, dst);
-            emit(c, dst);
             emit(c, (uint32_t)e->k);
         } else if (e->s == 0 && e->k == 0) {
             emit_op(c, WEX__IOP_I32_ADD);

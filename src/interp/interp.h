@@ -25,8 +25,8 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    41 /* MOVE_BR_IF_Z/NZ, I32_SHL_K; BR_ADDIR2_*, BR_ADDIC2_*, BR_ADDIM2_*; CALL_LZ1,             \
-          X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,               \
+    42 /* MOVE_BR_IF_Z/NZ, I32_SHL_K, I32_SHL_ADD_IMM; BR_ADDIR2_*, BR_ADDIC2_*, BR_ADDIM2_*;      \
+          CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,     \
           I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_,     \
           I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3,     \
           BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*,         \
@@ -59,6 +59,8 @@
     X(RET1)               /* src: move one result to slot 0, return */                             \
     X(I32_LEA)            /* dst, a, b, s, k: a + (b << s) + k */                                  \
     X(I32_RSUB_IMM)       /* dst, a, k: k - a */                                                   \
+    X(I32_SHL_K)          /* dst, a, k: k << (a & 31), a bit mask `1u << i` */                     \
+    X(I32_SHL_ADD_IMM)    /* dst, b, s, k: (b << s) + k, an address without a base */              \
     X(BR_I32_TEST_NZ)     /* a, b, off: branch if a & b != 0 */                                    \
     X(BR_I32_TEST_Z)      /* a, b, off: branch if a & b == 0 */                                    \
     X(BR_I32_TEST_NZ_IMM) /* a, k, off */                                                          \
@@ -232,14 +234,12 @@
  * MOVE_JMP: dst, src, off: a branch's value move, then the jump.
  * MOVE_BR_IF_Z, MOVE_BR_IF_NZ: dst, src, cond, off: a move, then br_if on
  *   cond (which may be dst: `p = malloc(n); if (!p)`; session 6).
- * I32_SHL_K: dst, a, k: k << (a & 31), a bit mask `1u << i` (session 6).
  */
 #define WEX__IOPS_FRAMES(X)                                                                        \
     X(GLOBAL_ADDI_TEE)                                                                             \
     X(MOVE_JMP)                                                                                    \
     X(MOVE_BR_IF_Z)                                                                                \
-    X(MOVE_BR_IF_NZ)                                                                               \
-    X(I32_SHL_K)
+    X(MOVE_BR_IF_NZ)
 
 /*
  * Call and return fusions (compile.c, call_fuse_prefix, emit_return): the

@@ -287,6 +287,10 @@ L_I32_SHL_K:
     S(1) = (uint32_t)(ip[3] << ((uint32_t)S(2) & 31));
     ip += 4;
     NEXT();
+L_I32_SHL_ADD_IMM: /* the count is a fold's, already below 32 */
+    S(1) = (uint32_t)(((uint32_t)S(2) << ip[3]) + ip[4]);
+    ip += 5;
+    NEXT();
 L_MOVE_BR_IF_Z:
     S(1) = S(2);
     if (!(uint32_t)S(3)) {
