@@ -213,6 +213,7 @@ typedef struct {
     /* start of the one before prev, or NONE */
     size_t pprev;
     uint32_t k2; /* a BR_F64_*_IMM's second immediate word */
+    size_t mv;   /* start of a MOVE right before an I32_EQZ comparison, or NONE */
 } fused;
 
 static bool is_cmp(uint32_t op) {
@@ -233,7 +234,7 @@ static void ipair_merge(comp *c);
 static void emit_fcond(comp *c, const fused *f, bool when);
 
 static fused try_fuse(comp *c, uint32_t cond) {
-    fused f = {0, cond, 0, NONE, NONE, 0};
+    fused f = {0, cond, 0, NONE, NONE, 0, NONE};
     if (!c->oom && cond < c->nlocals && addi_ends_at(c, c->last_op_start, c->len)) {
         f.prev = c->last_op_start; /* br_if on a local just stepped (try_fuse_addi) */
         f.pprev = c->prev_op_start;
@@ -246,6 +247,9 @@ static fused try_fuse(comp *c, uint32_t cond) {
     uint32_t op = c->code[c->last_op_start];
     if (!is_cmp(op)) return f;
     f.op = op;
+    if (op == WEX__IOP_I32_EQZ && c->prev_op_start != NONE &&
+        c->prev_op_start + 3 == c->last_op_start && c->code[c->prev_op_start] == WEX__IOP_MOVE)
+        f.mv = c->prev_op_start; /* `if (!(p = f()))`: move_br_if */
     f.a = c->code[c->last_op_start + 2];
     f.b = op == WEX__IOP_I32_EQZ ? 0 : c->code[c->last_op_start + 3];
     if (c->prev_op_start != NONE && (c->prev_op_start + 4 == c->last_op_start ||
@@ -320,11 +324,11 @@ static bool try_fuse_addi(comp *c, const fused *f) {
     return true;
 }
 
-/* A br_if on slot a right after a move (no label between): MOVE_BR_IF_Z /
- * MOVE_BR_IF_NZ, whose offset word the caller emits. The move still runs
- * first, so a test of its destination sees the moved value. */
-static bool move_br_if(comp *c, bool nz, uint32_t a) {
-    size_t p = c->last_op_start;
+/* A br_if on slot a right after a move that starts at p (the last
+ * instruction, no label between): MOVE_BR_IF_Z / MOVE_BR_IF_NZ, whose offset
+ * word the caller emits. The move still runs first, so a test of its
+ * destination sees the moved value. */
+static bool move_br_if(comp *c, size_t p, bool nz, uint32_t a) {
     if (c->oom || c->in_table || p == NONE || c->code[p] != WEX__IOP_MOVE || c->len != p + 3)
         return false;
     c->code[p] = nz ? WEX__IOP_MOVE_BR_IF_NZ : WEX__IOP_MOVE_BR_IF_Z;
@@ -344,12 +348,13 @@ static void emit_cond(comp *c, const fused *f, bool when) {
         return;
     }
     if (!f->op) {
-        if (move_br_if(c, when, f->a)) return;
+        if (move_br_if(c, c->last_op_start, when, f->a)) return;
         emit_op(c, when ? WEX__IOP_BR_IF_NZ : WEX__IOP_BR_IF_Z);
         emit(c, f->a);
         return;
     }
     if (f->op == WEX__IOP_I32_EQZ) { /* eqz(a) is true when a is zero */
+        if (move_br_if(c, f->mv, !when, f->a)) return;
         emit_op(c, when ? WEX__IOP_BR_IF_Z : WEX__IOP_BR_IF_NZ);
         emit(c, f->a);
         return;

@@ -1096,6 +1096,13 @@ def move_branches(fused):
     b.append(f"    (local.set $a {mv('(local.get $y)')})")
     b.append(f"    (if {mv('(local.get $a)')} (then (local.set $r (i32.add (local.get $r) (i32.const 1000))))")
     b.append("      (else (local.set $r (i32.sub (local.get $r) (i32.const 7)))))")
+    # a branch on eqz of the moved value (`if (!(p = f()))`), br_if and if
+    b.append(f"    (local.set $a {mv('(i32.and (local.get $x) (i32.const 3))')})")
+    b.append(f"    (local.set $c {mv('(local.get $a)')})")
+    b.append(f"    (block $q (br_if $q {mv('(i32.eqz (local.get $c))')}) (local.set $r (i32.add (local.get $r) (local.get $c))))")
+    b.append(f"    (local.set $b {mv('(local.get $a)')})")
+    b.append(f"    (if {mv('(i32.eqz (local.get $b))')} (then (local.set $r (i32.add (local.get $r) (i32.const 50))))")
+    b.append("      (else (local.set $r (i32.sub (local.get $r) (local.get $b)))))")
     # the moved value overwrites the tested local's old value
     b.append("    (local.set $c (i32.const 1))")
     b.append(f"    (local.set $c {mv('(i32.and (local.get $y) (i32.const 2))')})")
