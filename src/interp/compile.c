@@ -1386,7 +1386,21 @@ static void translate(comp *c, const wex__opinfo *op) {
     case WEX__OPI_SELECT:
     case WEX__OPI_SELECT_T: {
         if (idx == WEX__OPI_SELECT_T) wex__op_skip_imm(r, WEX__IMM_SELECT_T);
-        uint32_t cond = pop(c), b2 = pop(c), a = pop(c);
+        uint32_t cond = pop(c);
+        ventry be = pop_entry(c), ae = pop_entry(c);
+        uint32_t ai = c->nvs;
+        if (is_i32_const(&ae) != is_i32_const(&be)) { /* `c ? 16 : x`: SELECT_IK* */
+            bool ka = is_i32_const(&ae);
+            uint32_t x = ka ? entry_slot(c, &be, ai + 1) : entry_slot(c, &ae, ai);
+            emit_op(c, ka ? WEX__IOP_SELECT_IKA : WEX__IOP_SELECT_IKB);
+            push_result(c);
+            emit(c, ka ? (uint32_t)ae.k : x);
+            emit(c, ka ? x : (uint32_t)be.k);
+            emit(c, cond);
+            c->last_dst_site = c->len - 4;
+            break;
+        }
+        uint32_t b2 = entry_slot(c, &be, ai + 1), a = entry_slot(c, &ae, ai);
         if (select_cmp(c, a, b2, cond)) break;
         emit_op(c, WEX__IOP_SELECT_I);
         push_result(c);

@@ -308,7 +308,9 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_RET1: return 2;
     case WEX__IOP_MOVE_BR_IF_Z:
     case WEX__IOP_MOVE_BR_IF_NZ:
-    case WEX__IOP_I32_SHL_ADD_IMM: return 5;
+    case WEX__IOP_I32_SHL_ADD_IMM:
+    case WEX__IOP_SELECT_IKA:
+    case WEX__IOP_SELECT_IKB: return 5;
     case WEX__IOP_I32_LEA: return 6;
     case WEX__IOP_I32_RSUB_IMM:
     case WEX__IOP_I32_SHL_K:

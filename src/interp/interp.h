@@ -25,12 +25,13 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    42 /* MOVE_BR_IF_Z/NZ, I32_SHL_K, I32_SHL_ADD_IMM; BR_ADDIR2_*, BR_ADDIC2_*, BR_ADDIM2_*;      \
-          CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*,     \
-          I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_,     \
-          I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3,     \
-          BR_TABLE_*A; rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*,         \
-          CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
+    43 /* SELECT_IKA/B; MOVE_BR_IF_Z/NZ, I32_SHL_K, I32_SHL_ADD_IMM; BR_ADDIR2_*, BR_ADDIC2_*,     \
+          BR_ADDIM2_*; CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*,           \
+          RSUBK_BR_*, THR_*, I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store and load         \
+          pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE,    \
+          MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; STOREV_*,        \
+          STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_*            \
+          (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -61,6 +62,8 @@
     X(I32_RSUB_IMM)       /* dst, a, k: k - a */                                                   \
     X(I32_SHL_K)          /* dst, a, k: k << (a & 31), a bit mask `1u << i` */                     \
     X(I32_SHL_ADD_IMM)    /* dst, b, s, k: (b << s) + k, an address without a base */              \
+    X(SELECT_IKA)         /* dst, k, b, c: c ? k : b (k a 32-bit constant) */                      \
+    X(SELECT_IKB)         /* dst, a, k, c: c ? a : k */                                            \
     X(BR_I32_TEST_NZ)     /* a, b, off: branch if a & b != 0 */                                    \
     X(BR_I32_TEST_Z)      /* a, b, off: branch if a & b == 0 */                                    \
     X(BR_I32_TEST_NZ_IMM) /* a, k, off */                                                          \

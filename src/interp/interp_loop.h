@@ -175,6 +175,14 @@ L_SELECT_I:
     S(1) = (uint32_t)S(4) ? S(2) : S(3);
     ip += 5;
     NEXT();
+L_SELECT_IKA:
+    S(1) = (uint32_t)S(4) ? (uint64_t)ip[2] : S(3);
+    ip += 5;
+    NEXT();
+L_SELECT_IKB:
+    S(1) = (uint32_t)S(4) ? S(2) : (uint64_t)ip[3];
+    ip += 5;
+    NEXT();
 L_CALL_I:
     g = inst->funcs[ip[1]];
     base = ip[2];

@@ -850,6 +850,19 @@ for cmp in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", 
         check("(i32.add (local.get $t) (local.get $c))", f"(i32.add (select (local.get $x) (local.get $y) {cu}) {cu})", "i32")
 check("(select (local.get $x) (local.get $y) (i32.eqz (local.get $y)))",
       "(select (local.get $x) (local.get $y) (call $id_i32 (i32.eqz (call $id_i32 (local.get $y)))))", "i32")
+# session 6: a 32-bit constant on either side (SELECT_IKA, SELECT_IKB), against
+# selects whose operands all come through calls; the other side a local or a
+# pending sum; i32 and f32 (whose bits travel the same way)
+def idw(t, e):
+    return f"(call $id_{t} {e})"
+for cf in ["(i32.lt_u (local.get $x) (i32.const 7))", "(local.get $x)", "(i32.and (local.get $y) (i32.const 1))"]:
+    cu = idw("i32", cf)
+    for k, other in [("(i32.const 16)", "(local.get $y)"), ("(i32.const -3)", "(i32.add (local.get $x) (i32.const 1))")]:
+        check(f"(select {k} {other} {cf})", f"(select {idw('i32', k)} {idw('i32', other)} {cu})", "i32")
+        check(f"(select {other} {k} {cf})", f"(select {idw('i32', other)} {idw('i32', k)} {cu})", "i32")
+    fk, fo = "(f32.const -1.5)", "(f32.convert_i32_s (local.get $y))"
+    check(f"(select {fk} {fo} {cf})", f"(select {idw('f32', fk)} {idw('f32', fo)} {cu})", "f32")
+    check(f"(select {fo} {fk} {cf})", f"(select {idw('f32', fo)} {idw('f32', fk)} {cu})", "f32")
 w("    (global.get $bad))")
 # Session 4: a load and a branch against an immediate right after it (LBI_*):
 # compares and bit tests, both polarities (br_if and if), edge constants
