@@ -897,6 +897,15 @@ static void emit_return(comp *c) {
         barrier(c);
         return;
     }
+    if (n == 1 && !c->oom && p != NONE && p + 3 == c->len && c->code[p] == WEX__IOP_CONST32 &&
+        c->code[p + 1] == 0) {
+        /* `return k`: the constant written to slot 0 returns too. */
+        c->code[p] = WEX__IOP_CONST32_RET;
+        c->code[p + 1] = c->code[p + 2];
+        c->len--;
+        barrier(c);
+        return;
+    }
     if (ret_fuse_epilogue(c, WEX__IOP_GLOBAL_SET_ADDI_RET)) {
         barrier(c);
         return;

@@ -303,6 +303,7 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MOVE3_CALL_LZ:
     case WEX__IOP_MOVE3_CALL_LZ1: return 7;
     case WEX__IOP_I32_ADD_RET: return 3;
+    case WEX__IOP_CONST32_RET: return 2;
     case WEX__IOP_GLOBAL_SET_ADDI_RET: return 4;
     case WEX__IOP_GLOBAL_SET_ADDI_RET1: return 5;
     case WEX__IOP_RET1: return 2;

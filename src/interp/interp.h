@@ -25,13 +25,13 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    43 /* SELECT_IKA/B; MOVE_BR_IF_Z/NZ, I32_SHL_K, I32_SHL_ADD_IMM; BR_ADDIR2_*, BR_ADDIC2_*,     \
-          BR_ADDIM2_*; CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*,           \
-          RSUBK_BR_*, THR_*, I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store and load         \
-          pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE,    \
-          MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and pairs; STOREV_*,        \
-          STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and branch), CP_*            \
-          (copies), SELECT_I32_* */
+    44 /* CONST32_RET; SELECT_IKA/B; MOVE_BR_IF_Z/NZ, I32_SHL_K, I32_SHL_ADD_IMM; BR_ADDIR2_*,     \
+          BR_ADDIC2_*, BR_ADDIM2_*; CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*,         \
+          ANDK_BR_*, RSUBK_BR_*, THR_*, I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store       \
+          and load pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP;            \
+          GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and        \
+          pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and         \
+          branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -254,6 +254,7 @@
  * I32_ADD_IMM (ADDI: `f(n - 1)`), MOVE, MOVE2,
  * MOVE3 or I32_LOAD (slot + offset).
  * I32_ADD_RET: a, b: slot 0 = a + b (i32), then RET (`return x + y`).
+ * CONST32_RET: k: slot 0 = k, then RET (`return 0`; session 6).
  * GLOBAL_SET_ADDI_RET, _RET1: as GLOBAL_SET_ADDI (idx, src, k), then RET, or
  *   RET1 src (one more word): a C function's epilogue restoring its stack
  *   pointer, then its return.
@@ -275,6 +276,7 @@
     X(I32_LOAD_CALL_LZ)                                                                            \
     X(I32_LOAD_CALL_LZ1)                                                                           \
     X(I32_ADD_RET)                                                                                 \
+    X(CONST32_RET)                                                                                 \
     X(GLOBAL_SET_ADDI_RET)                                                                         \
     X(GLOBAL_SET_ADDI_RET1)
 

@@ -363,6 +363,9 @@ L_MOVE_BR_IF_NZ:
 L_I32_ADD_RET:
     fp[0] = (uint32_t)((uint32_t)S(1) + (uint32_t)S(2));
     RET_BODY();
+L_CONST32_RET:
+    fp[0] = ip[1];
+    RET_BODY();
 L_RET1:
     fp[0] = S(1);
 L_RET:

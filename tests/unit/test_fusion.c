@@ -508,6 +508,11 @@ static void run(wex_bounds_t b) {
         wex_val_t bc[2] = {wex_val_i32(n), wex_val_i32(-n)};
         expect_clean(&e, "bit_chains", bc, 2);
     }
+    /* Session 6: `return k`. */
+    for (int32_t x = 0; x < 5; x++) {
+        wex_val_t rk = wex_val_i32(x);
+        expect_clean(&e, "ret_consts", &rk, 1);
+    }
     /* Session 6: a move, then a branch; `k << x`. */
     for (int32_t x = -3; x < 40; x += 2)
         for (int32_t y = -1; y < 70; y += 3) {
