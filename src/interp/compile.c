@@ -964,6 +964,18 @@ static bool is_precall_l(uint32_t op) {
            op == WEX__IOP_I32_LOAD_CALL_L;
 }
 
+/* The br_table form that runs k adds (1-3) first: the A, A2 or A3 twin of
+ * an A form (BR_TABLE_IA, MPA, MIA, MRA, MSA; same order in each family). */
+_Static_assert(WEX__IOP_BR_TABLE_MSA == WEX__IOP_BR_TABLE_IA + 4 &&
+                   WEX__IOP_BR_TABLE_MSA2 == WEX__IOP_BR_TABLE_IA2 + 4 &&
+                   WEX__IOP_BR_TABLE_MSA3 == WEX__IOP_BR_TABLE_IA3 + 4 &&
+                   WEX__IOP_BR_TABLE_MPA == WEX__IOP_BR_TABLE_IA + 1,
+               "br_table add forms out of order");
+static uint32_t brt_aform(uint32_t op, unsigned k) {
+    uint32_t i = op - WEX__IOP_BR_TABLE_IA;
+    return k == 1 ? op : (k == 2 ? WEX__IOP_BR_TABLE_IA2 : WEX__IOP_BR_TABLE_IA3) + i;
+}
+
 /* Limits of loop-head copying (code growth per body, and table size). */
 #define WEX__DUP_MAX_PER_BODY 256
 #define WEX__DUP_MAX_TABLE    1024
@@ -1022,10 +1034,22 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
     case WEX__IOP_BR_TABLE_MIA: hdr = 8; break;
     case WEX__IOP_BR_TABLE_MRA: hdr = 10; break;
     case WEX__IOP_BR_TABLE_MSA: hdr = 9; break;
+    case WEX__IOP_BR_TABLE_IA2: hdr = 9; break; /* two adds' words */
+    case WEX__IOP_BR_TABLE_MPA2: hdr = 10; break;
+    case WEX__IOP_BR_TABLE_MIA2: hdr = 11; break;
+    case WEX__IOP_BR_TABLE_MRA2: hdr = 13; break;
+    case WEX__IOP_BR_TABLE_MSA2: hdr = 12; break;
+    case WEX__IOP_BR_TABLE_IA3: hdr = 12; break;
+    case WEX__IOP_BR_TABLE_MPA3: hdr = 13; break;
+    case WEX__IOP_BR_TABLE_MIA3: hdr = 14; break;
+    case WEX__IOP_BR_TABLE_MRA3: hdr = 16; break;
+    case WEX__IOP_BR_TABLE_MSA3: hdr = 15; break;
     default: return false;
     }
-    uint32_t n =
-        op == WEX__IOP_BR_TABLE_I || op == WEX__IOP_BR_TABLE_IA ? c->code[p + 2] : c->code[p + 1];
+    uint32_t n = op == WEX__IOP_BR_TABLE_I || op == WEX__IOP_BR_TABLE_IA ||
+                         op == WEX__IOP_BR_TABLE_IA2 || op == WEX__IOP_BR_TABLE_IA3
+                     ? c->code[p + 2]
+                     : c->code[p + 1];
     if (n > WEX__DUP_MAX_TABLE || p + hdr + n + 1 > c->len) return false;
     size_t table = p + hdr;
     /* Which entries still wait for their block's end: those on a chain. */
@@ -1037,16 +1061,35 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
     c->ndup++;
     uint32_t saved_off = c->op_off;
     size_t end = table + n + 1;
+    /* A head that is one A-form table, copied right after an I32_ADD_IMM or
+     * I32_ADD_IMM2 (the step of a case that branches back): the copy takes
+     * those adds in before its own (A2, A3), one dispatch fewer. */
+    size_t q = c->last_op_start;
+    unsigned npre = 0;
+    uint32_t pre[6];
+    if (nh == 1 && op >= WEX__IOP_BR_TABLE_IA && op <= WEX__IOP_BR_TABLE_MSA && q != NONE &&
+        q >= end) {
+        if (q + 4 == c->len && c->code[q] == WEX__IOP_I32_ADD_IMM) npre = 1;
+        if (q + 7 == c->len && c->code[q] == WEX__IOP_I32_ADD_IMM2) npre = 2;
+        if (npre) {
+            memcpy(pre, c->code + q + 1, 3 * npre * sizeof *pre);
+            c->len = q; /* taken back into the copy */
+        }
+    }
     for (unsigned h = 0; h < nh; h++) {
         size_t from = head[h], to = h + 1 < nh ? head[h + 1] : end;
         c->op_off = pc_offset_of(c, from); /* a trap in the copy names the same operator */
-        emit_op(c, c->code[from]);
+        emit_op(c, npre ? brt_aform(c->code[from], npre + 1) : c->code[from]);
         size_t at = c->len - 1; /* the copy's opcode word */
-        for (size_t w = from + 1; w < to && !c->oom; w++)
+        for (size_t w = from + 1; w < to && !c->oom; w++) {
+            if (npre && w == from + hdr - 3) /* before the table's own add */
+                for (unsigned j = 0; j < 3 * npre; j++)
+                    emit(c, pre[j]);
             emit(c, c->code[w]);
+        }
         if (h + 1 < nh || c->oom) continue;
         for (uint32_t i = 0; i <= n; i++) {
-            size_t os = table + i, ns = at + hdr + i;
+            size_t os = table + i, ns = at + hdr + 3 * npre + i;
             if (c->mark[i]) {
                 c->code[ns] = c->code[os]; /* after os in its chain */
                 c->code[os] = (uint32_t)(ns + 1);

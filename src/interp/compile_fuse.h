@@ -938,32 +938,42 @@ static void loop_addi_extra(comp *c, size_t pp) {
  * Dispatch (session 4): a br_table right after an I32_ADD_IMM (the `pc + 1`
  * of `switch (code[pc++])`) takes the add in: BR_TABLE_IA for a key in a
  * slot, BR_TABLE_MPA ... BR_TABLE_MSA for a key loaded from memory (ke, a
- * pending load; NULL for a slot key). The add runs first, so a key or an
+ * pending load; NULL for a slot key). Right after an I32_ADD_IMM2, both adds
+ * (the A2 forms), and an I32_ADD_IMM right after an I32_ADD_IMM2, all three
+ * (A3; session 6). The add runs first, so a key or an
  * address that reads its destination sees the new value, as before. Emits
  * the instruction up to its offsets; false (nothing emitted) if there is no
  * such add. A trap in the M forms is the key load's: its offset is noted.
  */
 static bool br_table_addi(comp *c, const ventry *ke, uint32_t key, uint32_t n) {
-    size_t p = c->last_op_start;
-    if (c->oom || c->in_table || p == NONE || p + 4 != c->len || c->code[p] != WEX__IOP_I32_ADD_IMM)
+    size_t p = c->last_op_start, pp = c->prev_op_start;
+    if (c->oom || c->in_table || p == NONE) return false;
+    unsigned nadd; /* 1: an I32_ADD_IMM, 2: an I32_ADD_IMM2, 3: both, in that order */
+    if (p + 7 == c->len && c->code[p] == WEX__IOP_I32_ADD_IMM2)
+        nadd = 2;
+    else if (p + 4 == c->len && c->code[p] == WEX__IOP_I32_ADD_IMM)
+        nadd = pp != NONE && pp + 7 == p && c->code[pp] == WEX__IOP_I32_ADD_IMM2 ? 3 : 1;
+    else
         return false;
-    uint32_t d = c->code[p + 1], a = c->code[p + 2], k = c->code[p + 3];
-    c->len = p; /* take the add back; the pcmap pairs past it go with it */
+    size_t from = nadd == 3 ? pp : p;
+    uint32_t adds[9];
+    memcpy(adds, c->code + from + 1, (nadd == 1 ? 3 : 6) * sizeof *adds);
+    if (nadd == 3) memcpy(adds + 6, c->code + p + 1, 3 * sizeof *adds);
+    c->len = from; /* take the adds back; the pcmap pairs past them go with them */
     uint32_t here = c->op_off;
     if (ke) {
         c->op_off = ke->woff;
-        emit_op(c, WEX__IOP_BR_TABLE_MPA + ke->form);
+        emit_op(c, brt_aform(WEX__IOP_BR_TABLE_MPA + ke->form, nadd));
         emit(c, n);
         emit_addr_words(c, ke);
         emit(c, ke->off);
     } else {
-        emit_op(c, WEX__IOP_BR_TABLE_IA);
+        emit_op(c, brt_aform(WEX__IOP_BR_TABLE_IA, nadd));
         emit(c, key);
         emit(c, n);
     }
-    emit(c, d);
-    emit(c, a);
-    emit(c, k);
+    for (unsigned w = 0; w < 3 * nadd; w++)
+        emit(c, adds[w]);
     c->op_off = here;
     c->prev_op_start = c->pprev_op_start = NONE;
     return true;

@@ -363,6 +363,16 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_BR_TABLE_MIA: return 9 + ip[1];
     case WEX__IOP_BR_TABLE_MRA: return 11 + ip[1];
     case WEX__IOP_BR_TABLE_MSA: return 10 + ip[1];
+    case WEX__IOP_BR_TABLE_IA2: return 10 + ip[2];
+    case WEX__IOP_BR_TABLE_MPA2: return 11 + ip[1];
+    case WEX__IOP_BR_TABLE_MIA2: return 12 + ip[1];
+    case WEX__IOP_BR_TABLE_MRA2: return 14 + ip[1];
+    case WEX__IOP_BR_TABLE_MSA2: return 13 + ip[1];
+    case WEX__IOP_BR_TABLE_IA3: return 13 + ip[2];
+    case WEX__IOP_BR_TABLE_MPA3: return 14 + ip[1];
+    case WEX__IOP_BR_TABLE_MIA3: return 15 + ip[1];
+    case WEX__IOP_BR_TABLE_MRA3: return 17 + ip[1];
+    case WEX__IOP_BR_TABLE_MSA3: return 16 + ip[1];
     case WEX__IOP_STOREV_32:
     case WEX__IOP_STOREV_64:
     case WEX__IOP_STOREV_8:

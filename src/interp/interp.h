@@ -25,13 +25,13 @@
  * Part of the engine's id for cached artifacts: bump it whenever translated
  * code changes meaning, so that old artifacts become misses. */
 #define WEX__INTERP_FORMAT_VERSION                                                                 \
-    44 /* CONST32_RET; SELECT_IKA/B; MOVE_BR_IF_Z/NZ, I32_SHL_K, I32_SHL_ADD_IMM; BR_ADDIR2_*,     \
-          BR_ADDIC2_*, BR_ADDIM2_*; CALL_LZ1, X_CALL_LZ1; GLOBAL_SET_ADDI_RET*; ADDK_BR_*,         \
-          ANDK_BR_*, RSUBK_BR_*, THR_*, I32_ADD_OR_IMM; FST_*, LL_*, LI_*, M2_* (float store       \
-          and load pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*, I32_ADD_RET, MOVE2/3/4_JMP;            \
-          GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A; rotations, float branches and        \
-          pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; LB_*, LBI_* (load and         \
-          branch), CP_* (copies), SELECT_I32_* */
+    45 /* BR_TABLE_*A2, *A3; CONST32_RET; SELECT_IKA/B; MOVE_BR_IF_Z/NZ, I32_SHL_K,                \
+          I32_SHL_ADD_IMM; BR_ADDIR2_*, BR_ADDIC2_*, BR_ADDIM2_*; CALL_LZ1, X_CALL_LZ1;            \
+          GLOBAL_SET_ADDI_RET*; ADDK_BR_*, ANDK_BR_*, RSUBK_BR_*, THR_*, I32_ADD_OR_IMM; FST_*,    \
+          LL_*, LI_*, M2_* (float store and load pairs); ADDI_, MOVE*_, I32_LOAD_CALL_L*,          \
+          I32_ADD_RET, MOVE2/3/4_JMP; GLOBAL_ADDI_TEE, MOVE_JMP; BR_ADDI2/3, BR_TABLE_*A;          \
+          rotations, float branches and pairs; STOREV_*, STORE2_*, STOREV2_*, CONST32_2 ..., *_ST; \
+          LB_*, LBI_* (load and branch), CP_* (copies), SELECT_I32_* */
 
 /* Internal opcodes: every WebAssembly operator keeps its name (simple ones run
  * as themselves), plus the internal ones below. */
@@ -520,6 +520,9 @@
  *   BR_TABLE_IA  idx, n, d, a, k, off[0..n]: d = a + k, then BR_TABLE_I
  *   BR_TABLE_MPA ... BR_TABLE_MSA  n, address words, off, d, a, k, off[0..n]:
  *                d = a + k, then the BR_TABLE_M* (the address read after the add)
+ *   BR_TABLE_IA2, BR_TABLE_MPA2 ... MSA2, and the same with 3: as the A
+ *                forms with two or three adds (d, a, k each; an I32_ADD_IMM2's
+ *                pair, and the I32_ADD_IMM after it), run in order (session 6)
  * and selects on an i32 comparison (conditions in WEX__IOPS_BRCMP's order):
  *   SELECT_I32_*  dst, a, b, x, y, c: c = x cmp y, then dst = c ? a : b (y an
  *                 immediate for the _IMM ones)
@@ -556,6 +559,16 @@
     X(BR_TABLE_MIA)                                                                                \
     X(BR_TABLE_MRA)                                                                                \
     X(BR_TABLE_MSA)                                                                                \
+    X(BR_TABLE_IA2)                                                                                \
+    X(BR_TABLE_MPA2)                                                                               \
+    X(BR_TABLE_MIA2)                                                                               \
+    X(BR_TABLE_MRA2)                                                                               \
+    X(BR_TABLE_MSA2)                                                                               \
+    X(BR_TABLE_IA3)                                                                                \
+    X(BR_TABLE_MPA3)                                                                               \
+    X(BR_TABLE_MIA3)                                                                               \
+    X(BR_TABLE_MRA3)                                                                               \
+    X(BR_TABLE_MSA3)                                                                               \
     WEX__IOPS_SELCMP(X)
 #define WEX__IOPS_SELCMP(X)                                                                        \
     X(SELECT_I32_EQ)                                                                               \

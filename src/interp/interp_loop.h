@@ -1235,6 +1235,43 @@ L_BR_TABLE_IA : {
     BRTMA(L_BR_TABLE_MRA, EA_R, 7)
     BRTMA(L_BR_TABLE_MSA, EA_S, 6)
 #undef BRTMA
+    /* The A2 and A3 forms: two or three adds (d, a, k each, from word tw),
+     * in order, then the table. */
+#define BRT_ADDS(tw, nadd)                                                                         \
+    for (unsigned j_ = 0; j_ < (nadd); j_++)                                                       \
+        S((tw) + 3 * j_) = (uint32_t)(I32((tw) + 3 * j_ + 1) + ip[(tw) + 3 * j_ + 2]);
+#define BRTIAN(label, nadd)                                                                        \
+    label : {                                                                                      \
+        BRT_ADDS(3, nadd);                                                                         \
+        uint32_t k = I32(1), n = ip[2];                                                            \
+        if (k > n) k = n;                                                                          \
+        ip += 3 + 3 * (nadd) + k;                                                                  \
+        ip += (int32_t)ip[0];                                                                      \
+        NEXT();                                                                                    \
+    }
+#define BRTMAN(label, EAF, tw, nadd)                                                               \
+    label : {                                                                                      \
+        BRT_ADDS(tw, nadd);                                                                        \
+        EAF(4);                                                                                    \
+        uint32_t k_, n_ = ip[1];                                                                   \
+        memcpy(&k_, mb + ea, 4);                                                                   \
+        if (k_ > n_) k_ = n_;                                                                      \
+        ip += (tw) + 3 * (nadd) + k_;                                                              \
+        ip += (int32_t)ip[0];                                                                      \
+        NEXT();                                                                                    \
+    }
+#define BRTA_N(N, nadd)                                                                            \
+    BRTIAN(L_BR_TABLE_IA##N, nadd)                                                                 \
+    BRTMAN(L_BR_TABLE_MPA##N, EA_P, 4, nadd)                                                       \
+    BRTMAN(L_BR_TABLE_MIA##N, EA_I, 5, nadd)                                                       \
+    BRTMAN(L_BR_TABLE_MRA##N, EA_R, 7, nadd)                                                       \
+    BRTMAN(L_BR_TABLE_MSA##N, EA_S, 6, nadd)
+    BRTA_N(2, 2)
+    BRTA_N(3, 3)
+#undef BRTA_N
+#undef BRTMAN
+#undef BRTIAN
+#undef BRT_ADDS
     /* select on a comparison: dst, a, b, x, y, c. The comparison's slot c is
      * written before a and b are read, as in the two instructions. */
 #define SELC(name, T, op)                                                                          \

@@ -508,6 +508,11 @@ static void run(wex_bounds_t b) {
         wex_val_t bc[2] = {wex_val_i32(n), wex_val_i32(-n)};
         expect_clean(&e, "bit_chains", bc, 2);
     }
+    /* Session 6: an interpreter's loop, its table copied after adds. */
+    for (int32_t seed = 0; seed < 12; seed++) {
+        wex_val_t sd = wex_val_i32(seed);
+        expect_clean(&e, "vm_loops", &sd, 1);
+    }
     /* Session 6: `return k`. */
     for (int32_t x = 0; x < 5; x++) {
         wex_val_t rk = wex_val_i32(x);

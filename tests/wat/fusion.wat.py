@@ -352,7 +352,7 @@ w("    (global.get $bad))")
 # the word at the address before the add holds another case, so reading the
 # key or address before the add shows
 w('''  (func (export "switch_addi") (param $p i32) (param $i i32) (param $v i32) (result i32)
-    (local $r i32) (local $q i32) (local $j i32) (local $kk i32)''')
+    (local $r i32) (local $q i32) (local $j i32) (local $kk i32) (local $m i32)''')
 def sw_blocks(key):  # nothing between the add and the br_table
     w(f"    (block $e (block $d (block $c2 (block $c1 (block $c0 (br_table $c0 $c1 $c2 $d {key}))")
     w(f"      (local.set $r (i32.const 10)) (br $e)) (local.set $r (i32.const 11)) (br $e))")
@@ -370,16 +370,46 @@ check("(local.get $j)", "(call $id_i32 (i32.add (call $id_i32 (local.get $v)) (i
 forms = [("(local.get $q)", "$q", 4), ("(i32.add (local.get $q) (i32.const 12))", "$q", 4),
          ("(i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))", "$q", 4),
          ("(i32.add (i32.shl (local.get $j) (i32.const 3)) (i32.const 64))", "$j", 1)]
+# session 6: one or two more adds right before the stepping add (an
+# I32_ADD_IMM2, then it: the A2 and A3 forms); the last one reads the stepped
+# local's old value
+extras = [[], ["(local.set $kk (i32.add (local.get $kk) (i32.const 5)))"],
+          ["(local.set $kk (i32.add (local.get $kk) (i32.const 5)))",
+           "(local.set $m (i32.add (local.get {var}) (i32.const 2)))"]]
 for (addr, var, k) in forms:
+  for ext in extras:
     w(f"    (local.set $q (call $id_i32 (local.get $p))) (local.set $j (call $id_i32 (local.get $i)))")
+    w(f"    (local.set $kk (call $id_i32 (local.get $v))) (local.set $m (call $id_i32 (i32.const 0)))")
     # the old address: a different case; the new one: case $v
     w(f"    (i32.store offset=2048 (call $id_i32 {addr}) (i32.xor (local.get $v) (i32.const 1)))")
     w(f"    (local.set {var} (call $id_i32 (i32.add (local.get {var}) (i32.const {k}))))")
     w(f"    (i32.store offset=2048 (call $id_i32 {addr}) (local.get $v))")
     w(f"    (local.set {var} (call $id_i32 (i32.sub (local.get {var}) (i32.const {k}))))")
+    for e in ext:
+        w("    " + e.format(var=var))
     w(f"    (local.set {var} (i32.add (local.get {var}) (i32.const {k})))")
     sw_blocks(f"(i32.load offset=2048 {addr})")
     check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+    if ext:
+        check("(local.get $kk)", "(i32.add (call $id_i32 (local.get $v)) (i32.const 5))", "i32")
+        base = "(local.get $p)" if var == "$q" else "(local.get $i)"
+        want = f"(i32.add (call $id_i32 {base}) (i32.const 2))" if len(ext) == 2 else "(i32.const 0)"
+        check("(local.get $m)", want, "i32")
+# the key in a local, stepped after one other add (BR_TABLE_IA2)
+w("    (local.set $kk (call $id_i32 (i32.add (local.get $v) (i32.const -1))))")
+w("    (local.set $m (i32.add (local.get $kk) (i32.const 3)))")
+w("    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))")
+sw_blocks("(local.get $kk)")
+check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+check("(local.get $m)", "(call $id_i32 (i32.add (call $id_i32 (local.get $v)) (i32.const 2)))", "i32")
+# the key in a local, stepped after two other adds (BR_TABLE_IA3)
+w("    (local.set $kk (call $id_i32 (i32.add (local.get $v) (i32.const -1))))")
+w("    (local.set $m (i32.add (local.get $kk) (i32.const 7)))")
+w("    (local.set $j (i32.add (local.get $m) (i32.const 1)))")
+w("    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))")
+sw_blocks("(local.get $kk)")
+check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+check("(local.get $j)", "(call $id_i32 (i32.add (call $id_i32 (local.get $v)) (i32.const 7)))", "i32")
 w("    (call $init)")
 w("    (global.get $bad))")
 # the same with the key's address past the end of memory: must trap
@@ -1151,6 +1181,45 @@ w('''  (func $ret_k (param $x i32) (result i32)
     (call $ck_i32 (call $ret_k (local.get $x)) (call $ret_k (call $id_i32 (local.get $x))))
     (call $ck_i32 (i32.reinterpret_f32 (call $ret_kf (i32.const 1))) (i32.const 0x80000000))
     (call $ck_i32 (i32.reinterpret_f32 (call $ret_kf (i32.const 0))) (i32.reinterpret_f32 (f32.const 2.5)))
+    (global.get $bad))''')
+# Session 6: an interpreter's loop (`for (;;) switch (code[pc++])`) whose
+# cases step and branch back: each copy of the head's table (dup_loop_head)
+# takes in the one or two adds right before it (BR_TABLE_*A2, *A3). The
+# program: opcodes at 4096 + 4 * i (0: acc += 1, 1: acc += pc, 2: acc ^= 5
+# and skip one, 3: stop), run by a fused and a call-separated loop.
+def vm_loop(fused):
+    def c(e):
+        return e if fused else f"(call $id_i32 {e})"
+    b = ["    (local.set $pc (local.get $p))",
+         "    (block $done (loop $head",
+         "      (block $c3 (block $c2 (block $c1 (block $c0",
+         f"        (br_table $c0 $c1 $c2 $c3 $done {c('(i32.load offset=4096 (local.tee $pc (i32.add (local.get $pc) (i32.const 4))))')}))",
+         f"        (local.set $acc {c('(i32.add (local.get $acc) (i32.const 1))')})",
+         "        (br $head))",
+         f"        (local.set $n {c('(i32.add (local.get $n) (i32.const 1))')})",
+         f"        (local.set $acc {c('(i32.add (local.get $acc) (local.get $pc))')})",
+         f"        (local.set $acc {c('(i32.add (local.get $acc) (i32.const 3))')})",
+         "        (br $head))",
+         f"        (local.set $acc {c('(i32.xor (local.get $acc) (i32.const 5))')})",
+         f"        (local.set $n {c('(i32.add (local.get $n) (i32.const 2))')})",
+         f"        (local.set $pc {c('(i32.add (local.get $pc) (i32.const 4))')})",
+         "        (br $head))",
+         "      (br $done)))",
+         "    (i32.add (i32.mul (local.get $acc) (i32.const 31)) (i32.add (local.get $n) (local.get $pc))))"]
+    return "\n".join(b)
+w("  (func $vm_f (param $p i32) (result i32) (local $pc i32) (local $acc i32) (local $n i32)")
+w(vm_loop(True))
+w("  (func $vm_u (param $p i32) (result i32) (local $pc i32) (local $acc i32) (local $n i32)")
+w(vm_loop(False))
+w('''  (func (export "vm_loops") (param $seed i32) (result i32) (local $i i32)
+    (loop $fill
+      (i32.store offset=4096 (i32.shl (local.get $i) (i32.const 2))
+        (i32.rem_u (i32.add (i32.mul (local.get $i) (i32.const 7)) (local.get $seed)) (i32.const 3)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $i) (i32.const 60))))
+    (i32.store offset=4096 (i32.const 240) (i32.const 3))
+    (call $ck_i32 (call $vm_f (i32.const 0)) (call $vm_u (i32.const 0)))
+    (call $ck_i32 (call $vm_f (i32.const 8)) (call $vm_u (i32.const 8)))
     (global.get $bad))''')
 w(")")
 with open(sys.argv[1], "w") as f:
