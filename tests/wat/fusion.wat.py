@@ -395,21 +395,18 @@ for (addr, var, k) in forms:
         base = "(local.get $p)" if var == "$q" else "(local.get $i)"
         want = f"(i32.add (call $id_i32 {base}) (i32.const 2))" if len(ext) == 2 else "(i32.const 0)"
         check("(local.get $m)", want, "i32")
-# the key in a local, stepped after one other add (BR_TABLE_IA2)
-w("    (local.set $kk (call $id_i32 (i32.add (local.get $v) (i32.const -1))))")
-w("    (local.set $m (i32.add (local.get $kk) (i32.const 3)))")
-w("    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))")
-sw_blocks("(local.get $kk)")
-check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
-check("(local.get $m)", "(call $id_i32 (i32.add (call $id_i32 (local.get $v)) (i32.const 2)))", "i32")
-# the key in a local, stepped after two other adds (BR_TABLE_IA3)
-w("    (local.set $kk (call $id_i32 (i32.add (local.get $v) (i32.const -1))))")
-w("    (local.set $m (i32.add (local.get $kk) (i32.const 7)))")
-w("    (local.set $j (i32.add (local.get $m) (i32.const 1)))")
-w("    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))")
-sw_blocks("(local.get $kk)")
-check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
-check("(local.get $j)", "(call $id_i32 (i32.add (call $id_i32 (local.get $v)) (i32.const 7)))", "i32")
+# the key in a local, stepped after one or two other adds (BR_TABLE_IA2,
+# IA3); the last other add's local holds $v plus `want`
+for adds, last, want in [(["(local.set $m (i32.add (local.get $kk) (i32.const 3)))"], "$m", 2),
+                         (["(local.set $m (i32.add (local.get $kk) (i32.const 7)))",
+                           "(local.set $j (i32.add (local.get $m) (i32.const 1)))"], "$j", 7)]:
+    w("    (local.set $kk (call $id_i32 (i32.add (local.get $v) (i32.const -1))))")
+    for a in adds:
+        w("    " + a)
+    w("    (local.set $kk (i32.add (local.get $kk) (i32.const 1)))")
+    sw_blocks("(local.get $kk)")
+    check("(local.get $r)", "(call $sw (call $id_i32 (local.get $v)))", "i32")
+    check(f"(local.get {last})", f"(call $id_i32 (i32.add (call $id_i32 (local.get $v)) (i32.const {want})))", "i32")
 w("    (call $init)")
 w("    (global.get $bad))")
 # the same with the key's address past the end of memory: must trap
