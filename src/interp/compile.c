@@ -886,22 +886,15 @@ static void emit_return(comp *c) {
             if (src != j) emit_move(c, j, src);
         }
     }
+    /* `return x + y`, `return k`: the instruction that wrote slot 0 returns
+     * too (its dst word, 0, dropped). */
     size_t p = c->last_op_start;
-    if (n == 1 && !c->oom && p != NONE && p + 4 == c->len && c->code[p] == WEX__IOP_I32_ADD &&
-        c->code[p + 1] == 0) {
-        /* `return x + y`: the add that wrote slot 0 returns too. */
-        c->code[p] = WEX__IOP_I32_ADD_RET;
-        c->code[p + 1] = c->code[p + 2];
-        c->code[p + 2] = c->code[p + 3];
-        c->len--;
-        barrier(c);
-        return;
-    }
-    if (n == 1 && !c->oom && p != NONE && p + 3 == c->len && c->code[p] == WEX__IOP_CONST32 &&
-        c->code[p + 1] == 0) {
-        /* `return k`: the constant written to slot 0 returns too. */
-        c->code[p] = WEX__IOP_CONST32_RET;
-        c->code[p + 1] = c->code[p + 2];
+    uint32_t w = p == NONE ? 0 : (uint32_t)(c->len - p);
+    if (n == 1 && !c->oom && p != NONE && c->code[p + 1] == 0 &&
+        ((w == 4 && c->code[p] == WEX__IOP_I32_ADD) ||
+         (w == 3 && c->code[p] == WEX__IOP_CONST32))) {
+        c->code[p] = w == 4 ? WEX__IOP_I32_ADD_RET : WEX__IOP_CONST32_RET;
+        memmove(c->code + p + 1, c->code + p + 2, (w - 2) * sizeof *c->code);
         c->len--;
         barrier(c);
         return;
@@ -965,12 +958,8 @@ static bool is_precall_l(uint32_t op) {
 }
 
 /* The br_table form that runs k adds (1-3) first: the A, A2 or A3 twin of
- * an A form (BR_TABLE_IA, MPA, MIA, MRA, MSA; same order in each family). */
-_Static_assert(WEX__IOP_BR_TABLE_MSA == WEX__IOP_BR_TABLE_IA + 4 &&
-                   WEX__IOP_BR_TABLE_MSA2 == WEX__IOP_BR_TABLE_IA2 + 4 &&
-                   WEX__IOP_BR_TABLE_MSA3 == WEX__IOP_BR_TABLE_IA3 + 4 &&
-                   WEX__IOP_BR_TABLE_MPA == WEX__IOP_BR_TABLE_IA + 1,
-               "br_table add forms out of order");
+ * an A form (BR_TABLE_IA, MPA, MIA, MRA, MSA; same order in each family,
+ * see wex__brt_hdr). */
 static uint32_t brt_aform(uint32_t op, unsigned k) {
     uint32_t i = op - WEX__IOP_BR_TABLE_IA;
     return k == 1 ? op : (k == 2 ? WEX__IOP_BR_TABLE_IA2 : WEX__IOP_BR_TABLE_IA3) + i;
@@ -1022,34 +1011,10 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
         else
             break;
     }
-    size_t hdr; /* words before the offsets */
-    switch (op) {
-    case WEX__IOP_BR_TABLE_I: hdr = 3; break;
-    case WEX__IOP_BR_TABLE_MP: hdr = 4; break;
-    case WEX__IOP_BR_TABLE_MI: hdr = 5; break;
-    case WEX__IOP_BR_TABLE_MR: hdr = 7; break;
-    case WEX__IOP_BR_TABLE_MS: hdr = 6; break;
-    case WEX__IOP_BR_TABLE_IA: hdr = 6; break; /* the add's d, a, k before the offsets */
-    case WEX__IOP_BR_TABLE_MPA: hdr = 7; break;
-    case WEX__IOP_BR_TABLE_MIA: hdr = 8; break;
-    case WEX__IOP_BR_TABLE_MRA: hdr = 10; break;
-    case WEX__IOP_BR_TABLE_MSA: hdr = 9; break;
-    case WEX__IOP_BR_TABLE_IA2: hdr = 9; break; /* two adds' words */
-    case WEX__IOP_BR_TABLE_MPA2: hdr = 10; break;
-    case WEX__IOP_BR_TABLE_MIA2: hdr = 11; break;
-    case WEX__IOP_BR_TABLE_MRA2: hdr = 13; break;
-    case WEX__IOP_BR_TABLE_MSA2: hdr = 12; break;
-    case WEX__IOP_BR_TABLE_IA3: hdr = 12; break;
-    case WEX__IOP_BR_TABLE_MPA3: hdr = 13; break;
-    case WEX__IOP_BR_TABLE_MIA3: hdr = 14; break;
-    case WEX__IOP_BR_TABLE_MRA3: hdr = 16; break;
-    case WEX__IOP_BR_TABLE_MSA3: hdr = 15; break;
-    default: return false;
-    }
-    uint32_t n = op == WEX__IOP_BR_TABLE_I || op == WEX__IOP_BR_TABLE_IA ||
-                         op == WEX__IOP_BR_TABLE_IA2 || op == WEX__IOP_BR_TABLE_IA3
-                     ? c->code[p + 2]
-                     : c->code[p + 1];
+    uint32_t nword;
+    size_t hdr = wex__brt_hdr(op, &nword); /* words before the offsets */
+    if (!hdr) return false;
+    uint32_t n = c->code[p + nword];
     if (n > WEX__DUP_MAX_TABLE || p + hdr + n + 1 > c->len) return false;
     size_t table = p + hdr;
     /* Which entries still wait for their block's end: those on a chain. */

@@ -257,16 +257,13 @@ wex_error_t *wex__interp_run(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
 
 /* Operand counts of internal instructions, for the disassembler. */
 static unsigned iop_words(const uint32_t *ip) {
-    uint32_t op = ip[0];
+    uint32_t op = ip[0], nword;
+    uint32_t hdr = wex__brt_hdr(op, &nword);
+    if (hdr) return hdr + ip[nword] + 1;
     switch (op) {
     case WEX__IOP_JMP: return 2;
     case WEX__IOP_BR_IF_NZ:
     case WEX__IOP_BR_IF_Z: return 3;
-    case WEX__IOP_BR_TABLE_I: return 4 + ip[2];
-    case WEX__IOP_BR_TABLE_MP: return 5 + ip[1];
-    case WEX__IOP_BR_TABLE_MI: return 6 + ip[1];
-    case WEX__IOP_BR_TABLE_MR: return 8 + ip[1];
-    case WEX__IOP_BR_TABLE_MS: return 7 + ip[1];
     case WEX__IOP_MOVE:
     case WEX__IOP_CONST32: return 3;
     case WEX__IOP_CONST64: return 4;
@@ -358,21 +355,6 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_MEMORY_INIT_I: return 5;
     case WEX__IOP_MEMORY_COPY_I:
     case WEX__IOP_MEMORY_FILL_I: return 4;
-    case WEX__IOP_BR_TABLE_IA: return 7 + ip[2];
-    case WEX__IOP_BR_TABLE_MPA: return 8 + ip[1];
-    case WEX__IOP_BR_TABLE_MIA: return 9 + ip[1];
-    case WEX__IOP_BR_TABLE_MRA: return 11 + ip[1];
-    case WEX__IOP_BR_TABLE_MSA: return 10 + ip[1];
-    case WEX__IOP_BR_TABLE_IA2: return 10 + ip[2];
-    case WEX__IOP_BR_TABLE_MPA2: return 11 + ip[1];
-    case WEX__IOP_BR_TABLE_MIA2: return 12 + ip[1];
-    case WEX__IOP_BR_TABLE_MRA2: return 14 + ip[1];
-    case WEX__IOP_BR_TABLE_MSA2: return 13 + ip[1];
-    case WEX__IOP_BR_TABLE_IA3: return 13 + ip[2];
-    case WEX__IOP_BR_TABLE_MPA3: return 14 + ip[1];
-    case WEX__IOP_BR_TABLE_MIA3: return 15 + ip[1];
-    case WEX__IOP_BR_TABLE_MRA3: return 17 + ip[1];
-    case WEX__IOP_BR_TABLE_MSA3: return 16 + ip[1];
     case WEX__IOP_STOREV_32:
     case WEX__IOP_STOREV_64:
     case WEX__IOP_STOREV_8:

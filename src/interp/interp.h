@@ -831,6 +831,27 @@ typedef enum {
             WEX__IOP_COUNT
 } wex__iop;
 
+/* A br_table's shape: the words before its offsets (0 if op is none) and, in
+ * *nword, the word that holds n (n + 1 offsets follow). Five key forms (I,
+ * MP, MI, MR, MS), each also with one, two or three adds' d, a, k words
+ * before the offsets (the A, A2, A3 families, in the same order). */
+_Static_assert(WEX__IOP_BR_TABLE_MS == WEX__IOP_BR_TABLE_I + 4 &&
+                   WEX__IOP_BR_TABLE_MSA == WEX__IOP_BR_TABLE_IA + 4 &&
+                   WEX__IOP_BR_TABLE_MSA2 == WEX__IOP_BR_TABLE_IA2 + 4 &&
+                   WEX__IOP_BR_TABLE_MSA3 == WEX__IOP_BR_TABLE_IA3 + 4,
+               "br_table forms out of order");
+static inline uint32_t wex__brt_hdr(uint32_t op, uint32_t *nword) {
+    static const uint8_t words[5] = {3, 4, 5, 7, 6};
+    static const uint32_t first[4] = {WEX__IOP_BR_TABLE_I, WEX__IOP_BR_TABLE_IA,
+                                      WEX__IOP_BR_TABLE_IA2, WEX__IOP_BR_TABLE_IA3};
+    for (uint32_t k = 0; k < 4; k++)
+        if (op >= first[k] && op - first[k] < 5) {
+            *nword = op == first[k] ? 2 : 1;
+            return words[op - first[k]] + 3 * k;
+        }
+    return 0;
+}
+
 /* Declared locals a call zeroes go in chunks of this many slots (32 bytes,
  * two 16-byte stores), a loop of a few iterations instead of one per slot;
  * a function's frame has room for its last chunk (compile.c). */

@@ -1207,36 +1207,10 @@ L_I64_REM_U_IMM:
 #undef BRA_ADDR
 #undef BRA_CONST
 #undef BRA_MOVE
-    /* d = a + k, then a br_table; the key (or its address) is read after the
-     * add. BR_TABLE_IA: idx, n, d, a, k, offsets. */
-L_BR_TABLE_IA : {
-    S(3) = (uint32_t)(I32(4) + ip[5]);
-    uint32_t k = I32(1), n = ip[2];
-    if (k > n) k = n;
-    ip += 6 + k;          /* the offset word; then a signed move (k is unsigned: */
-    ip += (int32_t)ip[0]; /* one expression would turn a backward offset forward) */
-    NEXT();
-}
-/* BR_TABLE_M*A: n, address words, off, then d, a, k at word tw, then the
- * offsets. */
-#define BRTMA(label, EAF, tw)                                                                      \
-    label : {                                                                                      \
-        S(tw) = (uint32_t)(I32((tw) + 1) + ip[(tw) + 2]);                                          \
-        EAF(4);                                                                                    \
-        uint32_t k_, n_ = ip[1];                                                                   \
-        memcpy(&k_, mb + ea, 4);                                                                   \
-        if (k_ > n_) k_ = n_;                                                                      \
-        ip += (tw) + 3 + k_; /* the offset word; then a signed move (may be backward) */           \
-        ip += (int32_t)ip[0];                                                                      \
-        NEXT();                                                                                    \
-    }
-    BRTMA(L_BR_TABLE_MPA, EA_P, 4)
-    BRTMA(L_BR_TABLE_MIA, EA_I, 5)
-    BRTMA(L_BR_TABLE_MRA, EA_R, 7)
-    BRTMA(L_BR_TABLE_MSA, EA_S, 6)
-#undef BRTMA
-    /* The A2 and A3 forms: two or three adds (d, a, k each, from word tw),
-     * in order, then the table. */
+    /* The A, A2 and A3 forms: one to three adds (d, a, k each, from word
+     * tw), in order, then the table. BR_TABLE_IA: idx, n, then the adds and
+     * the offsets; BR_TABLE_M*A*: n, address words, off, then the adds (the
+     * key's address is read after them) and the offsets. */
 #define BRT_ADDS(tw, nadd)                                                                         \
     for (unsigned j_ = 0; j_ < (nadd); j_++)                                                       \
         S((tw) + 3 * j_) = (uint32_t)(I32((tw) + 3 * j_ + 1) + ip[(tw) + 3 * j_ + 2]);
@@ -1245,8 +1219,8 @@ L_BR_TABLE_IA : {
         BRT_ADDS(3, nadd);                                                                         \
         uint32_t k = I32(1), n = ip[2];                                                            \
         if (k > n) k = n;                                                                          \
-        ip += 3 + 3 * (nadd) + k;                                                                  \
-        ip += (int32_t)ip[0];                                                                      \
+        ip += 3 + 3 * (nadd) + k; /* the offset word; then a signed move (k is unsigned: */        \
+        ip += (int32_t)ip[0];     /* one expression would turn a backward offset forward) */       \
         NEXT();                                                                                    \
     }
 #define BRTMAN(label, EAF, tw, nadd)                                                               \
@@ -1266,6 +1240,7 @@ L_BR_TABLE_IA : {
     BRTMAN(L_BR_TABLE_MIA##N, EA_I, 5, nadd)                                                       \
     BRTMAN(L_BR_TABLE_MRA##N, EA_R, 7, nadd)                                                       \
     BRTMAN(L_BR_TABLE_MSA##N, EA_S, 6, nadd)
+    BRTA_N(, 1)
     BRTA_N(2, 2)
     BRTA_N(3, 3)
 #undef BRTA_N
