@@ -58,7 +58,8 @@ extern "C" {
     X(ARGUMENT, "invalid argument")                                                                \
     X(UNSUPPORTED, "not supported")                                                                \
     X(NOT_FOUND, "not found")                                                                      \
-    X(EXIT, "program exited")
+    X(EXIT, "program exited")                                                                      \
+    X(COMPILE, "compilation failed")
 
 typedef enum {
 #define WEX__E(name, desc) WEX_ERR_##name,
@@ -235,6 +236,17 @@ void wex_config_set_bounds_checks(wex_config_t *config, wex_bounds_t policy);
 void wex_config_set_max_call_depth(wex_config_t *config, uint32_t depth);
 /* Maximum size, in bytes, of the value stack a call may use. */
 void wex_config_set_max_stack_bytes(wex_config_t *config, size_t bytes);
+
+/* Which code runs a module's functions. INTERP: the interpreter (the
+ * default). NATIVE: machine code compiled by LLVM (in the wex-llvmc helper
+ * program, found through $WEX_LLVMC, beside the running executable, or in
+ * the installed libexec directory) for the whole module when it is made;
+ * wex_module_new fails with WEX_ERR_COMPILE if that is impossible. */
+typedef enum {
+    WEX_TIER_INTERP = 0,
+    WEX_TIER_NATIVE = 1,
+} wex_tier_t;
+void wex_config_set_tier(wex_config_t *config, wex_tier_t tier);
 
 /* Takes ownership of config (may be NULL for defaults). */
 wex_engine_t *wex_engine_new(wex_config_t *config);

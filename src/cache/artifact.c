@@ -74,6 +74,7 @@
  */
 #include "cache/cache.h"
 #include "interp/interp.h"
+#include "native/native_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -686,6 +687,8 @@ void wex__cache_module_free(wex__module *m) {
      * reused; then the module's reference on its engine goes. */
     wex_engine_t *owner = m->owner;
     if (owner) owner->alloc->module_forget(owner->alloc, m);
+    wex__native_free(m->native);
+    m->native = NULL;
     if (wex__cache_is_mapped(m)) {
         free_mapped(m);
     } else {

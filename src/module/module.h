@@ -189,6 +189,7 @@ typedef struct wex_module {
     uint8_t *func_declared; /* nfuncs flags */
 
     wex__compiled *compiled; /* set by interp after translation */
+    struct wex__native *native; /* native code (src/native), or NULL */
     wex_valkind_t *kinds;    /* every type's kinds, for the API; set at compile */
 
     /* Copy-on-write image of defined memory 0's initial contents (see

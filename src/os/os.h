@@ -104,5 +104,27 @@ bool wex__os_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t d
 bool wex__os_thread_start(void *(*fn)(void *), void *arg);
 /* CPUs this process may use: affinity mask, then cgroup v2/v1 CPU quota. */
 unsigned wex__os_parallelism(void);
+/* The calling thread's stack: its lowest usable address (above any guard)
+ * and its highest. False where unknown. */
+bool wex__os_stack_bounds(uintptr_t *lo, uintptr_t *hi);
+
+/*
+ * Native code (os_proc.c): pages to load it into, and the compiler process.
+ */
+/* len bytes of private read-write memory (page-aligned), or NULL. */
+void *wex__os_map_rw(size_t len);
+enum { WEX__OS_PROT_R, WEX__OS_PROT_RX };
+bool wex__os_protect(void *p, size_t len, int prot);
+void wex__os_unmap(void *p, size_t len);
+/* Run the program at path with argv (argv[0] first, NULL-terminated), in
+ * on its standard input and nothing else in its environment but PATH-less
+ * defaults; collect its standard output into *out (wex__malloc'd, *outlen
+ * bytes) and the start of its standard error into err. Returns the exit
+ * status (0..255), or -1 if it could not run or was killed (err says why). */
+int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
+                       uint8_t **out, size_t *outlen, char *err, size_t errlen);
+/* The directory holding the running executable (no trailing slash), or ""
+ * where unknown. */
+void wex__os_exe_dir(char *buf, size_t n);
 
 #endif

@@ -113,3 +113,19 @@ unsigned wex__os_parallelism(void) {
     if (q && q < n) n = q;
     return n ? n : 1;
 }
+
+/* pthread_getattr_np reads /proc/self/maps for the main thread, so callers
+ * keep the answer per thread. */
+bool wex__os_stack_bounds(uintptr_t *lo, uintptr_t *hi) {
+    pthread_attr_t a;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) return false;
+    void *addr;
+    size_t size, guard = 0;
+    bool ok = pthread_attr_getstack(&a, &addr, &size) == 0;
+    pthread_attr_getguardsize(&a, &guard);
+    pthread_attr_destroy(&a);
+    if (!ok) return false;
+    *lo = (uintptr_t)addr + guard;
+    *hi = (uintptr_t)addr + size;
+    return true;
+}

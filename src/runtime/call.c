@@ -4,6 +4,7 @@
  * conversions between wex_val_t and 64-bit slots.
  */
 #include "interp/interp.h"
+#include "native/native_internal.h"
 #include "runtime/runtime.h"
 
 /* Nested host->wasm->host->... entries each use native stack; bound them. */
@@ -46,7 +47,8 @@ wex_error_t *wex__call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
         return wex__error_trap(WEX_TRAP_CALL_STACK_EXHAUSTED);
     nested_entries++;
     uint64_t *saved_top = s->stack_top;
-    wex_error_t *err = wex__interp_run(s, f, slots);
+    wex_error_t *err =
+        f->native_entry ? wex__native_call(s, f, slots) : wex__interp_run(s, f, slots);
     s->stack_top = saved_top;
     nested_entries--;
     return err;

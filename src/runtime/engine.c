@@ -59,6 +59,10 @@ void wex_config_set_max_stack_bytes(wex_config_t *c, size_t bytes) {
     c->max_stack_bytes = bytes < 65536 ? 65536 : bytes;
 }
 
+void wex_config_set_tier(wex_config_t *c, wex_tier_t tier) {
+    c->tier = tier == WEX_TIER_NATIVE ? WEX_TIER_NATIVE : WEX_TIER_INTERP;
+}
+
 /* ---------------------------------------------------------------- instantiation settings */
 
 void wex_config_set_instantiation_strategy(wex_config_t *c, wex_instantiation_t s) {

@@ -5,6 +5,7 @@
  */
 #include "cache/cache.h"
 #include "interp/interp.h"
+#include "native/native_internal.h"
 #include "runtime/runtime.h"
 
 /* Free an instance array unless it lives in the slot's arena (pooling). */
@@ -400,6 +401,7 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         if (d->data_len) memcpy(mem->base + o, m->bytes + d->data_off, d->data_len);
         inst->data_dropped[i] = 1;
     }
+    wex__native_instance_init(inst);
     if (m->has_start) {
         wex_func_t *f = inst->funcs[m->start];
         if ((err = wex_func_call(s, f, NULL, 0, NULL, 0))) return err;

@@ -5,6 +5,7 @@
 #include "cache/cache.h"
 #include "decode/decode.h"
 #include "interp/interp.h"
+#include "native/native_internal.h"
 #include "runtime/runtime.h"
 #include "valid/valid.h"
 
@@ -41,6 +42,7 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
                 m->kinds[nk++] = (wex_valkind_t)t->types[j];
         }
         if (!err) err = wex__interp_compile(m);
+        if (!err && engine->config.tier == WEX_TIER_NATIVE) err = wex__native_compile(m);
         /* The memory image, for the strategies that start memory from it. */
         if (!err && engine->strategy != WEX_INSTANTIATION_RECREATE)
             wex__image_build(m, !(engine->config.simulate & WEX_SIMULATE_NO_MEMFD));
@@ -63,7 +65,10 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
  * and saves into every layer. */
 wex_error_t *wex_module_new(wex_engine_t *engine, const uint8_t *bytes, size_t len,
                             wex_module_t **out) {
-    if (!engine->cache) return build(engine, bytes, len, true, out);
+    /* Native code is not kept in cache entries yet: a native engine
+     * compiles every module it makes. */
+    if (!engine->cache || engine->config.tier == WEX_TIER_NATIVE)
+        return build(engine, bytes, len, true, out);
     uint8_t hash[WEX_CACHE_HASH_SIZE];
     wex__sha256(bytes, len, hash);
     *out = wex_cache_load(engine->cache, hash, engine);

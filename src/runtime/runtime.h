@@ -15,12 +15,14 @@
 #include "alloc/alloc.h"
 #include "base/base.h"
 #include "module/module.h"
+#include "native/native.h"
 #include "wex_task.h"
 
 #include <pthread.h>
 
 struct wex_config {
     wex_bounds_t bounds;
+    wex_tier_t tier;
     uint32_t max_call_depth;
     size_t max_stack_bytes;
     /* Instantiation strategy and pool limits (issue 4). */
@@ -191,6 +193,11 @@ struct wex_func {
     void *env;
     void (*finalizer)(void *);
     wex__functype own_type; /* host: its own copy */
+    /* Native tier (src/native): wex_f<i>, its slot trampoline wex_e<i> and
+     * its instance's context; NULL when the function runs interpreted. */
+    void *native;
+    void *native_entry;
+    struct wex__nctx *nctx;
     wex_valkind_t *kinds;   /* params then results, for wex_func_type */
 };
 
@@ -239,6 +246,7 @@ struct wex_instance {
     wex__elemseg *elems;
     uint8_t *data_dropped;
     void *slot; /* the allocator's slot (pooling), or NULL */
+    wex__nctx nctx; /* what native code reads (native.h); unused otherwise */
 };
 
 /* Memories and tables. */

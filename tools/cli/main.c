@@ -35,6 +35,8 @@ typedef struct {
     wex_bounds_t bounds;
     bool have_strategy; /* -O instantiation=NAME */
     wex_instantiation_t strategy;
+    bool have_tier; /* -O tier=interp|native */
+    wex_tier_t tier;
 } common_opts_t;
 
 static const char *prog = "wex";
@@ -85,6 +87,8 @@ static void usage(FILE *f) {
             "                            memory bounds checks by guard pages or by compares\n"
             "  -O instantiation=pooling-cow|recreate-cow|pooling|recreate\n"
             "                            how instances are made (default pooling-cow)\n"
+            "  -O tier=interp|native     run the interpreter (default) or native code\n"
+            "                            compiled by LLVM (the wex-llvmc helper)\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
             prog, prog, prog, prog, prog, prog);
@@ -147,6 +151,19 @@ static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
                         v);
             return -1;
         }
+        if (strncmp(v, "tier=", 5) == 0) {
+            v += 5;
+            if (strcmp(v, "interp") == 0)
+                c->tier = WEX_TIER_INTERP;
+            else if (strcmp(v, "native") == 0)
+                c->tier = WEX_TIER_NATIVE;
+            else {
+                usage_error("-O tier= must be interp or native, not '%s'", v);
+                return -1;
+            }
+            c->have_tier = true;
+            return 1;
+        }
         usage_error("unknown -O option '%s'", v);
         return -1;
     }
@@ -167,6 +184,7 @@ static wex_engine_t *make_engine(const common_opts_t *c) {
     if (!cfg) return NULL;
     if (c->have_bounds) wex_config_set_bounds_checks(cfg, c->bounds);
     if (c->have_strategy) wex_config_set_instantiation_strategy(cfg, c->strategy);
+    if (c->have_tier) wex_config_set_tier(cfg, c->tier);
     if (cache_opt.off || cache_opt.dir) {
         wex_cache_t *cache = cache_opt.off ? NULL : wex_cache_default_new(cache_opt.dir);
         wex_config_set_cache(cfg, cache);

@@ -1,0 +1,38 @@
+/*
+ * native_internal.h - the native tier as the runtime sees it: compiling a
+ * module (through the wex-llvmc helper process), loading an object, setting
+ * up an instance's context and entering native code.
+ */
+#ifndef WEX_NATIVE_INTERNAL_H
+#define WEX_NATIVE_INTERNAL_H
+
+#include "native/native.h"
+#include "runtime/runtime.h"
+
+/* A module's loaded native code. Owned by the module (m->native). */
+typedef struct wex__native {
+    void *map; /* the loaded object: code, read-only data, stubs */
+    size_t map_len;
+    uint32_t nfuncs; /* defined functions */
+    void **fns;      /* wex_f<i> */
+    void **entries;  /* wex_e<i> */
+    uint32_t *canon; /* engine-wide id of each module type (wex__nctx.canon) */
+} wex__native;
+
+/* Load an object made by wex-llvmc for a module with nfuncs defined
+ * functions. The bytes are checked, never trusted. */
+wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, wex__native **out);
+void wex__native_free(wex__native *n);
+
+/* Compile m's functions to native code with the engine's settings and
+ * attach it (m->native). */
+wex_error_t *wex__native_compile(wex__module *m);
+
+/* Fill inst's context and its functions' native entry points (nothing if
+ * its module has no native code). */
+void wex__native_instance_init(wex_instance_t *inst);
+
+/* Run natively compiled f with its arguments in slots; results replace them. */
+wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots);
+
+#endif

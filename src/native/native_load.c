@@ -1,0 +1,280 @@
+/*
+ * native_load.c - wex's own loader for the objects wex-llvmc makes: an ELF64
+ * relocatable object for x86-64 is laid out in one mapping (code, read-only
+ * data, and stubs for the few C library functions code may call), its
+ * relocations applied, and its pages then made executable or read-only.
+ * Nothing else is trusted: every offset, index and size in the object is
+ * checked against the object's length, and anything unexpected is an error,
+ * never a crash (the bytes may come from a damaged cache entry).
+ */
+#define _GNU_SOURCE /* roundeven */
+#include "native/native_internal.h"
+
+#include "os/os.h"
+
+#include <elf.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* C library functions LLVM may call from float code on a CPU without the
+ * instructions (roundeven without SSE4.1, ...) or for large copies. */
+static const struct {
+    const char *name;
+    void *addr;
+} libc_syms[] = {
+    {"ceil", (void *)ceil},           {"ceilf", (void *)ceilf},
+    {"floor", (void *)floor},         {"floorf", (void *)floorf},
+    {"trunc", (void *)trunc},         {"truncf", (void *)truncf},
+    {"roundeven", (void *)roundeven}, {"roundevenf", (void *)roundevenf},
+    {"nearbyint", (void *)nearbyint}, {"nearbyintf", (void *)nearbyintf},
+    {"rint", (void *)rint},           {"rintf", (void *)rintf},
+    {"fmin", (void *)fmin},           {"fminf", (void *)fminf},
+    {"fmax", (void *)fmax},           {"fmaxf", (void *)fmaxf},
+    {"sqrt", (void *)sqrt},           {"sqrtf", (void *)sqrtf},
+    {"memcpy", (void *)memcpy},       {"memmove", (void *)memmove},
+    {"memset", (void *)memset},
+};
+
+/* A stub: jmp *0(%rip), then the 8-byte target. */
+enum { STUB_SIZE = 16 };
+
+static wex_error_t *bad(const char *what) {
+    return wex__error_at(WEX_ERR_COMPILE, -1, "native code object: %s", what);
+}
+
+/* Round up to a power of two. */
+static size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, wex__native **out) {
+    *out = NULL;
+    if (len < sizeof(Elf64_Ehdr)) return bad("too short");
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_type != ET_REL || eh->e_machine != EM_X86_64)
+        return bad("not an x86-64 relocatable ELF object");
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > len ||
+        (len - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum || eh->e_shnum == 0)
+        return bad("bad section table");
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(obj + eh->e_shoff);
+    uint32_t nsec = eh->e_shnum;
+    for (uint32_t i = 0; i < nsec; i++) {
+        if (sh[i].sh_type != SHT_NOBITS && (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset))
+            return bad("section outside the object");
+        if (sh[i].sh_addralign > 4096) return bad("section alignment too large");
+    }
+
+    /* Layout: executable sections, then stubs, then (page-aligned) the rest. */
+    size_t *place = wex__calloc(nsec, sizeof *place);
+    if (!place) return wex__error_nomem();
+    wex_error_t *err = NULL;
+    size_t off = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            off = align_up(off, 16);
+            off += STUB_SIZE * (sizeof libc_syms / sizeof libc_syms[0]);
+            off = align_up(off, 4096);
+        }
+        for (uint32_t i = 0; i < nsec; i++) {
+            if (!(sh[i].sh_flags & SHF_ALLOC)) continue;
+            if (((sh[i].sh_flags & SHF_EXECINSTR) != 0) != (pass == 0)) continue;
+            if (sh[i].sh_flags & SHF_WRITE) {
+                if (sh[i].sh_size == 0) continue;
+                err = bad("writable data section");
+                goto fail;
+            }
+            size_t a = sh[i].sh_addralign ? sh[i].sh_addralign : 1;
+            off = align_up(off, a);
+            place[i] = off;
+            off += sh[i].sh_size;
+        }
+    }
+    size_t stub_off = 0;
+    {
+        size_t x = 0;
+        for (uint32_t i = 0; i < nsec; i++)
+            if ((sh[i].sh_flags & SHF_ALLOC) && (sh[i].sh_flags & SHF_EXECINSTR))
+                x = place[i] + sh[i].sh_size > x ? place[i] + sh[i].sh_size : x;
+        stub_off = align_up(x, 16);
+    }
+    size_t exec_end = align_up(stub_off + STUB_SIZE * (sizeof libc_syms / sizeof libc_syms[0]), 4096);
+    size_t total = align_up(off > exec_end ? off : exec_end, 4096);
+    uint8_t *map = wex__os_map_rw(total);
+    if (!map) {
+        err = wex__error_nomem();
+        goto fail;
+    }
+    for (uint32_t i = 0; i < nsec; i++)
+        if ((sh[i].sh_flags & SHF_ALLOC) && sh[i].sh_type == SHT_PROGBITS)
+            memcpy(map + place[i], obj + sh[i].sh_offset, sh[i].sh_size);
+    uint32_t nstubs = 0;
+    int stub_of[sizeof libc_syms / sizeof libc_syms[0]];
+    for (size_t k = 0; k < sizeof libc_syms / sizeof libc_syms[0]; k++)
+        stub_of[k] = -1;
+
+    /* The symbol table. */
+    const Elf64_Shdr *symsec = NULL;
+    for (uint32_t i = 0; i < nsec; i++)
+        if (sh[i].sh_type == SHT_SYMTAB) symsec = &sh[i];
+    if (!symsec || symsec->sh_entsize != sizeof(Elf64_Sym) || symsec->sh_link >= nsec) {
+        err = bad("no symbol table");
+        goto unmap;
+    }
+    const Elf64_Sym *syms = (const Elf64_Sym *)(obj + symsec->sh_offset);
+    size_t nsyms = symsec->sh_size / sizeof(Elf64_Sym);
+    const Elf64_Shdr *strsec = &sh[symsec->sh_link];
+    const char *strs = (const char *)(obj + strsec->sh_offset);
+    size_t strlen_ = strsec->sh_size;
+    if (strlen_ == 0 || strs[strlen_ - 1] != 0) {
+        err = bad("bad string table");
+        goto unmap;
+    }
+
+    /* Relocations. */
+    for (uint32_t i = 0; i < nsec && !err; i++) {
+        if (sh[i].sh_type == SHT_REL) {
+            err = bad("REL relocations");
+            break;
+        }
+        if (sh[i].sh_type != SHT_RELA) continue;
+        if (sh[i].sh_info >= nsec || sh[i].sh_entsize != sizeof(Elf64_Rela)) {
+            err = bad("bad relocation section");
+            break;
+        }
+        const Elf64_Shdr *target = &sh[sh[i].sh_info];
+        if (!(target->sh_flags & SHF_ALLOC)) continue; /* debug info and the like */
+        const Elf64_Rela *rel = (const Elf64_Rela *)(obj + sh[i].sh_offset);
+        size_t nrel = sh[i].sh_size / sizeof(Elf64_Rela);
+        for (size_t k = 0; k < nrel; k++) {
+            uint32_t type = ELF64_R_TYPE(rel[k].r_info);
+            size_t si = ELF64_R_SYM(rel[k].r_info);
+            if (si >= nsyms || rel[k].r_offset > target->sh_size ||
+                target->sh_size - rel[k].r_offset < (type == R_X86_64_64 ? 8 : 4)) {
+                err = bad("relocation out of range");
+                break;
+            }
+            const Elf64_Sym *sym = &syms[si];
+            uint64_t S;
+            if (sym->st_shndx == SHN_UNDEF) {
+                if (sym->st_name >= strlen_) {
+                    err = bad("bad symbol name");
+                    break;
+                }
+                const char *name = strs + sym->st_name;
+                size_t j = 0, n = sizeof libc_syms / sizeof libc_syms[0];
+                while (j < n && strcmp(libc_syms[j].name, name) != 0)
+                    j++;
+                if (j == n) {
+                    err = wex__error_at(WEX_ERR_COMPILE, -1,
+                                        "native code object: unknown symbol '%.64s'", name);
+                    break;
+                }
+                if (stub_of[j] < 0) {
+                    uint8_t *st = map + stub_off + (size_t)nstubs * STUB_SIZE;
+                    static const uint8_t jmp[6] = {0xFF, 0x25, 0, 0, 0, 0};
+                    memcpy(st, jmp, 6);
+                    uint64_t a = (uint64_t)(uintptr_t)libc_syms[j].addr;
+                    memcpy(st + 6, &a, 8);
+                    stub_of[j] = (int)nstubs++;
+                }
+                S = (uint64_t)(uintptr_t)(map + stub_off + (size_t)stub_of[j] * STUB_SIZE);
+            } else if (sym->st_shndx < nsec && (sh[sym->st_shndx].sh_flags & SHF_ALLOC)) {
+                if (sym->st_value > sh[sym->st_shndx].sh_size) {
+                    err = bad("symbol outside its section");
+                    break;
+                }
+                S = (uint64_t)(uintptr_t)(map + place[sym->st_shndx] + sym->st_value);
+            } else {
+                err = bad("relocation against an unloaded section");
+                break;
+            }
+            uint8_t *P = map + place[sh[i].sh_info] + rel[k].r_offset;
+            int64_t A = rel[k].r_addend;
+            switch (type) {
+            case R_X86_64_64: {
+                uint64_t v = S + (uint64_t)A;
+                memcpy(P, &v, 8);
+                break;
+            }
+            case R_X86_64_PC32:
+            case R_X86_64_PLT32: {
+                int64_t v = (int64_t)(S + (uint64_t)A - (uint64_t)(uintptr_t)P);
+                if (v != (int32_t)v) {
+                    err = bad("PC-relative relocation overflow");
+                    break;
+                }
+                int32_t w = (int32_t)v;
+                memcpy(P, &w, 4);
+                break;
+            }
+            default:
+                err = wex__error_at(WEX_ERR_COMPILE, -1,
+                                    "native code object: relocation type %u not supported", type);
+                break;
+            }
+            if (err) break;
+        }
+    }
+    if (err) goto unmap;
+
+    wex__native *nat = wex__calloc(1, sizeof *nat);
+    void **tab = wex__calloc(2 * (size_t)nfuncs + 1, sizeof *tab);
+    if (!nat || !tab) {
+        wex__free(nat);
+        wex__free(tab);
+        err = wex__error_nomem();
+        goto unmap;
+    }
+    nat->map = map;
+    nat->map_len = total;
+    nat->nfuncs = nfuncs;
+    nat->fns = tab;
+    nat->entries = tab + nfuncs;
+    for (size_t k = 0; k < nsyms; k++) {
+        const Elf64_Sym *sym = &syms[k];
+        if (sym->st_name >= strlen_ || sym->st_shndx == SHN_UNDEF || sym->st_shndx >= nsec) continue;
+        if (!(sh[sym->st_shndx].sh_flags & SHF_EXECINSTR)) continue;
+        const char *name = strs + sym->st_name;
+        if (name[0] != 'w' || strncmp(name, "wex_", 4) != 0 || (name[4] != 'f' && name[4] != 'e'))
+            continue;
+        char *end;
+        unsigned long idx = strtoul(name + 5, &end, 10);
+        if (*end || end == name + 5 || idx >= nfuncs || sym->st_value >= sh[sym->st_shndx].sh_size)
+            continue;
+        void *addr = map + place[sym->st_shndx] + sym->st_value;
+        if (name[4] == 'f')
+            nat->fns[idx] = addr;
+        else
+            nat->entries[idx] = addr;
+    }
+    for (uint32_t k = 0; k < nfuncs; k++)
+        if (!nat->fns[k] || !nat->entries[k]) {
+            wex__free(tab);
+            wex__free(nat);
+            err = bad("a function's code is missing");
+            goto unmap;
+        }
+    if (!wex__os_protect(map, exec_end, WEX__OS_PROT_RX) ||
+        (total > exec_end && !wex__os_protect(map + exec_end, total - exec_end, WEX__OS_PROT_R))) {
+        wex__free(tab);
+        wex__free(nat);
+        err = wex__error_at(WEX_ERR_COMPILE, -1, "native code: cannot protect its pages");
+        goto unmap;
+    }
+    wex__free(place);
+    *out = nat;
+    return NULL;
+unmap:
+    wex__os_unmap(map, total);
+fail:
+    wex__free(place);
+    return err;
+}
+
+void wex__native_free(wex__native *n) {
+    if (!n) return;
+    wex__os_unmap(n->map, n->map_len);
+    wex__free(n->fns);
+    wex__free(n->canon);
+    wex__free(n);
+}

@@ -1,0 +1,254 @@
+/*
+ * native_rt.c - what native code needs at run time: the entry from C (a
+ * jump buffer for traps, the stack limit), the helpers it calls for calls
+ * that leave the module, bulk memory, tables and atomics' waits, and the
+ * per-instance context.
+ *
+ * Traps: a helper that traps leaves native code by siglongjmp to the
+ * innermost entry's buffer, carrying the error; a guard-page fault arrives
+ * there through the signal handler (os_posix.c) as an out-of-bounds access.
+ * Native frames hold nothing that needs unwinding.
+ */
+#include "native/native_internal.h"
+
+#include "os/os.h"
+
+#include <setjmp.h>
+#include <string.h>
+
+/* Native stack kept free below the lowest frame a prologue allows: room for
+ * the helpers, host functions and the interpreter they may call, and the
+ * signal handler. */
+#define WEX__NATIVE_STACK_RESERVE ((uintptr_t)256 << 10)
+
+static __thread sigjmp_buf *native_jmp;  /* the innermost entry's */
+static __thread wex_error_t *native_err; /* what it is to return */
+static __thread uintptr_t stack_limit;   /* this thread's, 0 until known */
+
+/* Leave native code with err. */
+__attribute__((noreturn, cold)) static void throw_error(wex_error_t *err) {
+    native_err = err;
+    siglongjmp(*native_jmp, 2);
+}
+
+static wex_instance_t *inst_of(wex__nctx *ctx) { return (wex_instance_t *)ctx->inst; }
+
+__attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code) {
+    (void)ctx;
+    throw_error(wex__error_trap((wex_trapcode_t)code));
+}
+
+/* Call f with the arguments in slots (native stack memory): they are copied
+ * to the store's value stack, where host functions and the interpreter
+ * expect them and where a host function calling back builds its frames. */
+static void call_slots(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+    const wex__functype *t = f->type;
+    wex_error_t *err = wex__store_stack(s);
+    if (err) throw_error(err);
+    uint32_t n = t->nparams > t->nresults ? t->nparams : t->nresults;
+    uint64_t *base = s->stack_top;
+    if (base + n > s->stack_end) throw_error(wex__error_trap(WEX_TRAP_CALL_STACK_EXHAUSTED));
+    memcpy(base, slots, (size_t)t->nparams * 8);
+    err = wex__call(s, f, base);
+    if (err) throw_error(err);
+    memcpy(slots, base, (size_t)t->nresults * 8);
+}
+
+static void h_call(wex__nctx *ctx, int32_t idx, uint64_t *slots) {
+    wex_instance_t *inst = inst_of(ctx);
+    call_slots(inst->store, inst->funcs[(uint32_t)idx], slots);
+}
+
+static void h_call_indirect(wex__nctx *ctx, uint64_t f, uint64_t *slots) {
+    call_slots(inst_of(ctx)->store, (wex_func_t *)(uintptr_t)f, slots);
+}
+
+static int32_t h_memory_grow(wex__nctx *ctx, int32_t delta) {
+    return (int32_t)wex__memory_grow(inst_of(ctx)->mem0, (uint32_t)delta);
+}
+
+static int32_t h_memory_size(wex__nctx *ctx) {
+    return (int32_t)__atomic_load_n(&inst_of(ctx)->mem0->lim.min, __ATOMIC_ACQUIRE);
+}
+
+static void h_memory_init(wex__nctx *ctx, int32_t seg, int32_t d, int32_t sr, int32_t n) {
+    wex_instance_t *inst = inst_of(ctx);
+    const wex__module *m = inst->module;
+    const wex__data *ds = &m->datas[seg];
+    uint64_t dlen = inst->data_dropped[seg] ? 0 : ds->data_len;
+    if ((uint64_t)(uint32_t)d + (uint32_t)n > __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE) ||
+        (uint64_t)(uint32_t)sr + (uint32_t)n > dlen)
+        throw_error(wex__error_trap(WEX_TRAP_MEMORY_OOB));
+    if (n) memcpy(inst->mem0->base + (uint32_t)d, m->bytes + ds->data_off + (uint32_t)sr, (uint32_t)n);
+}
+
+static void h_data_drop(wex__nctx *ctx, int32_t seg) { inst_of(ctx)->data_dropped[seg] = 1; }
+
+static void h_memory_copy(wex__nctx *ctx, int32_t d, int32_t sr, int32_t n) {
+    wex_memory_t *mem = inst_of(ctx)->mem0;
+    uint64_t sz = __atomic_load_n(&mem->size, __ATOMIC_ACQUIRE);
+    if ((uint64_t)(uint32_t)d + (uint32_t)n > sz || (uint64_t)(uint32_t)sr + (uint32_t)n > sz)
+        throw_error(wex__error_trap(WEX_TRAP_MEMORY_OOB));
+    memmove(mem->base + (uint32_t)d, mem->base + (uint32_t)sr, (uint32_t)n);
+}
+
+static void h_memory_fill(wex__nctx *ctx, int32_t d, int32_t val, int32_t n) {
+    wex_memory_t *mem = inst_of(ctx)->mem0;
+    if ((uint64_t)(uint32_t)d + (uint32_t)n > __atomic_load_n(&mem->size, __ATOMIC_ACQUIRE))
+        throw_error(wex__error_trap(WEX_TRAP_MEMORY_OOB));
+    memset(mem->base + (uint32_t)d, (uint8_t)val, (uint32_t)n);
+}
+
+static wex_table_t *table_of(wex__nctx *ctx, int32_t t) { return inst_of(ctx)->tables[(uint32_t)t]; }
+
+static uint64_t h_table_get(wex__nctx *ctx, int32_t t, int32_t i) {
+    wex_table_t *tab = table_of(ctx, t);
+    if ((uint32_t)i >= tab->size) throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
+    return (uint64_t)(uintptr_t)tab->elems[(uint32_t)i];
+}
+
+static void h_table_set(wex__nctx *ctx, int32_t t, int32_t i, uint64_t v) {
+    wex_table_t *tab = table_of(ctx, t);
+    if ((uint32_t)i >= tab->size) throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
+    tab->elems[(uint32_t)i] = (void *)(uintptr_t)v;
+}
+
+static int32_t h_table_size(wex__nctx *ctx, int32_t t) { return (int32_t)table_of(ctx, t)->size; }
+
+static int32_t h_table_grow(wex__nctx *ctx, int32_t t, uint64_t init, int32_t n) {
+    return (int32_t)wex__table_grow(table_of(ctx, t), (uint32_t)n, (void *)(uintptr_t)init);
+}
+
+static void h_table_fill(wex__nctx *ctx, int32_t t, int32_t i, uint64_t v, int32_t n) {
+    wex_table_t *tab = table_of(ctx, t);
+    if ((uint64_t)(uint32_t)i + (uint32_t)n > tab->size) throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
+    for (uint32_t k = 0; k < (uint32_t)n; k++)
+        tab->elems[(uint32_t)i + k] = (void *)(uintptr_t)v;
+}
+
+static void h_table_copy(wex__nctx *ctx, int32_t dt, int32_t st, int32_t d, int32_t sr, int32_t n) {
+    wex_table_t *a = table_of(ctx, dt), *b = table_of(ctx, st);
+    if ((uint64_t)(uint32_t)d + (uint32_t)n > a->size || (uint64_t)(uint32_t)sr + (uint32_t)n > b->size)
+        throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
+    memmove(a->elems + (uint32_t)d, b->elems + (uint32_t)sr, (size_t)(uint32_t)n * sizeof(void *));
+}
+
+static void h_table_init(wex__nctx *ctx, int32_t t, int32_t seg, int32_t d, int32_t sr, int32_t n) {
+    wex_table_t *tab = table_of(ctx, t);
+    wex__elemseg *es = &inst_of(ctx)->elems[(uint32_t)seg];
+    if ((uint64_t)(uint32_t)d + (uint32_t)n > tab->size || (uint64_t)(uint32_t)sr + (uint32_t)n > es->count)
+        throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
+    if (n) memcpy(tab->elems + (uint32_t)d, es->refs + (uint32_t)sr, (size_t)(uint32_t)n * sizeof(void *));
+}
+
+static void h_elem_drop(wex__nctx *ctx, int32_t seg) { inst_of(ctx)->elems[(uint32_t)seg].count = 0; }
+
+/* Waits need a shared memory; the address was checked by the code. */
+static int32_t wait_common(wex__nctx *ctx, uint64_t ea, uint64_t expected, bool is64, int64_t timeout) {
+    wex_memory_t *mem = inst_of(ctx)->mem0;
+    if (!mem->shared) throw_error(wex__error_trap(WEX_TRAP_EXPECTED_SHARED));
+    return (int32_t)wex__atomic_wait(mem->base + ea, expected, is64, timeout);
+}
+
+static int32_t h_wait32(wex__nctx *ctx, uint64_t ea, int32_t expected, int64_t timeout) {
+    return wait_common(ctx, ea, (uint32_t)expected, false, timeout);
+}
+
+static int32_t h_wait64(wex__nctx *ctx, uint64_t ea, int64_t expected, int64_t timeout) {
+    return wait_common(ctx, ea, (uint64_t)expected, true, timeout);
+}
+
+static int32_t h_notify(wex__nctx *ctx, uint64_t ea, int32_t count) {
+    wex_memory_t *mem = inst_of(ctx)->mem0;
+    if (!mem->shared) return 0; /* nothing can wait on an unshared memory */
+    return (int32_t)wex__atomic_notify(mem->base + ea, (uint32_t)count);
+}
+
+/* In WEX__NATIVE_HELPERS order. */
+static void *const helpers[WEX__NH_COUNT] = {
+    [WEX__NH_TRAP] = (void *)h_trap,
+    [WEX__NH_CALL] = (void *)h_call,
+    [WEX__NH_CALL_INDIRECT] = (void *)h_call_indirect,
+    [WEX__NH_MEMORY_GROW] = (void *)h_memory_grow,
+    [WEX__NH_MEMORY_SIZE] = (void *)h_memory_size,
+    [WEX__NH_MEMORY_INIT] = (void *)h_memory_init,
+    [WEX__NH_DATA_DROP] = (void *)h_data_drop,
+    [WEX__NH_MEMORY_COPY] = (void *)h_memory_copy,
+    [WEX__NH_MEMORY_FILL] = (void *)h_memory_fill,
+    [WEX__NH_TABLE_GET] = (void *)h_table_get,
+    [WEX__NH_TABLE_SET] = (void *)h_table_set,
+    [WEX__NH_TABLE_SIZE] = (void *)h_table_size,
+    [WEX__NH_TABLE_GROW] = (void *)h_table_grow,
+    [WEX__NH_TABLE_FILL] = (void *)h_table_fill,
+    [WEX__NH_TABLE_COPY] = (void *)h_table_copy,
+    [WEX__NH_TABLE_INIT] = (void *)h_table_init,
+    [WEX__NH_ELEM_DROP] = (void *)h_elem_drop,
+    [WEX__NH_ATOMIC_WAIT32] = (void *)h_wait32,
+    [WEX__NH_ATOMIC_WAIT64] = (void *)h_wait64,
+    [WEX__NH_ATOMIC_NOTIFY] = (void *)h_notify,
+};
+
+static const uint64_t no_memory_size = 0;
+
+void wex__native_instance_init(wex_instance_t *inst) {
+    const wex__module *m = inst->module;
+    wex__native *nat = m->native;
+    wex__nctx *ctx = &inst->nctx;
+    memset(ctx, 0, sizeof *ctx);
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        wex_func_t *f = inst->funcs[i];
+        f->native = nat ? nat->fns[i - m->nfunc_imports] : NULL;
+        f->native_entry = nat ? nat->entries[i - m->nfunc_imports] : NULL;
+        f->nctx = nat ? ctx : NULL;
+    }
+    if (!nat) return;
+    ctx->mem = inst->mem0 ? inst->mem0->base : NULL;
+    ctx->memsize = inst->mem0 ? &inst->mem0->size : &no_memory_size;
+    ctx->globals = (void *const *)inst->globals;
+    ctx->helpers = helpers;
+    ctx->funcs = (void *const *)inst->funcs;
+    ctx->tables = (void *const *)inst->tables;
+    ctx->canon = nat->canon;
+    ctx->inst = inst;
+    ctx->fnptrs = (void *const *)nat->fns;
+}
+
+/* This thread's lowest frame address for native code. */
+static uintptr_t thread_stack_limit(void) {
+    if (stack_limit) return stack_limit;
+    uintptr_t lo, hi;
+    if (wex__os_stack_bounds(&lo, &hi) && hi - lo > 2 * WEX__NATIVE_STACK_RESERVE) {
+        stack_limit = lo + WEX__NATIVE_STACK_RESERVE;
+    } else {
+        /* unknown: allow 1 MiB below here */
+        char here;
+        stack_limit = (uintptr_t)&here - ((uintptr_t)1 << 20);
+    }
+    return stack_limit;
+}
+
+wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+    wex__nctx *ctx = f->nctx;
+    ctx->stack_limit = thread_stack_limit();
+    bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
+    sigjmp_buf jb;
+    sigjmp_buf *prev = native_jmp, *prev_os = wex__os_trap_jmp;
+    int k = sigsetjmp(jb, 0);
+    if (k) {
+        native_jmp = prev;
+        wex__os_trap_jmp = prev_os;
+        if (k == 1) {
+            wex__os_trap_recovered();
+            return wex__error_trap(WEX_TRAP_MEMORY_OOB);
+        }
+        wex_error_t *e = native_err;
+        native_err = NULL;
+        return e;
+    }
+    native_jmp = &jb;
+    if (guard) wex__os_trap_jmp = &jb;
+    ((void (*)(wex__nctx *, uint64_t *))f->native_entry)(ctx, slots);
+    native_jmp = prev;
+    wex__os_trap_jmp = prev_os;
+    return NULL;
+}

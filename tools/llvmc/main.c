@@ -1,0 +1,106 @@
+/*
+ * wex-llvmc - the native tier's compiler, run by the runtime as a helper
+ * process (src/native/native_compile.c): a WebAssembly module on standard
+ * input, an ELF relocatable object of its functions on standard output.
+ * It is the only program that links LLVM, so that neither `wex` nor an
+ * embedder's process loads LLVM, its static constructors or its C++
+ * runtime, and a crash in the compiler is a failed compilation, not a
+ * crashed host.
+ *
+ *   wex-llvmc [--explicit-bounds] [-O0|-O1|-O2|-O3] [--cpu NAME --features F] < in.wasm > out.o
+ *
+ * Exit status 0 with the object; 1 with a message on standard error.
+ */
+#include "decode/decode.h"
+#include "llvm/llvm.h"
+#include "runtime/runtime.h"
+#include "valid/valid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Read all of fd 0. */
+static uint8_t *read_all(size_t *len) {
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *b = malloc(cap);
+    for (;;) {
+        if (!b) return NULL;
+        ssize_t r = read(0, b + n, cap - n);
+        if (r < 0) {
+            free(b);
+            return NULL;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+        if (n == cap) b = realloc(b, cap *= 2);
+    }
+    *len = n;
+    return b;
+}
+
+static bool write_all(const uint8_t *p, size_t n) {
+    while (n) {
+        ssize_t w = write(1, p, n);
+        if (w <= 0) return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+int main(int argc, char **argv) {
+    wex__llvm_opts o;
+    memset(&o, 0, sizeof o);
+    o.opt_level = 2;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--explicit-bounds") == 0)
+            o.explicit_bounds = true;
+        else if (argv[i][0] == '-' && argv[i][1] == 'O' && argv[i][2] >= '0' && argv[i][2] <= '3')
+            o.opt_level = (unsigned)(argv[i][2] - '0');
+        else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc)
+            o.cpu = argv[++i];
+        else if (strcmp(argv[i], "--features") == 0 && i + 1 < argc)
+            o.features = argv[++i];
+        else {
+            fprintf(stderr, "wex-llvmc: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    o.layout.global_val = offsetof(struct wex_global, val);
+    o.layout.func_canon = offsetof(struct wex_func, canon);
+    o.layout.func_native = offsetof(struct wex_func, native);
+    o.layout.func_nctx = offsetof(struct wex_func, nctx);
+    o.layout.table_elems = offsetof(struct wex_table, elems);
+    o.layout.table_size = offsetof(struct wex_table, size);
+
+    size_t len;
+    uint8_t *bytes = read_all(&len);
+    if (!bytes) {
+        fprintf(stderr, "wex-llvmc: cannot read the module\n");
+        return 1;
+    }
+    wex__module *m = wex__calloc(1, sizeof *m);
+    if (!m) return 1;
+    m->bytes = bytes;
+    m->len = len;
+    wex_error_t *err = wex__decode(m);
+    if (!err) err = wex__validate(m);
+    if (err) {
+        fprintf(stderr, "wex-llvmc: %s\n", wex_error_message(err));
+        return 1;
+    }
+    uint8_t *obj;
+    size_t olen;
+    char msg[512];
+    if (!wex__llvm_compile(m, &o, &obj, &olen, msg, sizeof msg)) {
+        fprintf(stderr, "wex-llvmc: %s\n", msg);
+        return 1;
+    }
+    if (!write_all(obj, olen)) {
+        fprintf(stderr, "wex-llvmc: cannot write the object\n");
+        return 1;
+    }
+    return 0;
+}
