@@ -387,6 +387,34 @@ static void unary_intr(tr_t *t, const char *name, uint8_t ty) {
     push(t, intrinsic(t, name, &lt, 1, &a, 1), ty);
 }
 
+/* A value LLVM must not look through: x + -0.0, x * 1.0, x / -1.0, -0.0 - x
+ * and fptrunc(fpext x) would fold to x or -x, but WebAssembly quietens a
+ * signalling NaN there. The fence costs no instruction. */
+static LLVMValueRef opaque(tr_t *t, LLVMValueRef v) {
+    LLVMTypeRef ty = LLVMTypeOf(v);
+    return intrinsic(t, "llvm.arithmetic.fence", &ty, 1, &v, 1);
+}
+
+/* A float constant; the identities of the float operators go through a
+ * fence (see opaque). */
+static LLVMValueRef fconst(tr_t *t, LLVMTypeRef ty, uint64_t bits) {
+    LLVMValueRef c = LLVMConstBitCast(LLVMConstInt(ty == t->tf32 ? t->ti32 : t->ti64, bits, 0), ty);
+    uint64_t mag = ty == t->tf32 ? bits & 0x7FFFFFFFu : bits & 0x7FFFFFFFFFFFFFFFull;
+    uint64_t one = ty == t->tf32 ? 0x3F800000u : 0x3FF0000000000000ull;
+    return mag == 0 || mag == one ? opaque(t, c) : c;
+}
+
+/* min/max: LLVM's minimum/maximum give -0 < +0 and propagate NaN, but may
+ * return a signalling NaN as it is; the spec wants it quiet, as a + b is. */
+static void minmax(tr_t *t, const char *name, uint8_t ty) {
+    LLVMValueRef b = pop(t), a = pop(t);
+    LLVMTypeRef lt = vt(t, ty);
+    LLVMValueRef args[2] = {a, b};
+    LLVMValueRef m = intrinsic(t, name, &lt, 1, args, 2);
+    LLVMValueRef nan = LLVMBuildFCmp(t->B, LLVMRealUNO, a, b, "");
+    push(t, LLVMBuildSelect(t->B, nan, LLVMBuildFAdd(t->B, a, b, ""), m, ""), ty);
+}
+
 static void binary_intr(tr_t *t, const char *name, uint8_t ty) {
     LLVMValueRef b = pop(t), a = pop(t);
     LLVMTypeRef lt = vt(t, ty);
@@ -569,13 +597,22 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
     LLVMValueRef fp = LLVMBuildLoad2(t->B, t->tptr, gep8(t, f, c64(t, L->func_native)), "");
     LLVMValueRef rb;
     LLVMValueRef r = call_direct(t, t->ftys[typeidx], fp, ft, &rb);
+    /* the arguments, for the slow path (the results overwrite them) */
     uint32_t sp0 = t->sp;
+    LLVMValueRef args[ft->nparams + 1];
+    uint8_t argt[ft->nparams + 1];
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        args[i] = t->stk[sp0 - ft->nparams + i];
+        argt[i] = t->stt[sp0 - ft->nparams + i];
+    }
     t->sp -= ft->nparams;
     push_results(t, ft, r, rb);
     for (uint32_t i = 0; i < ft->nresults; i++)
         LLVMBuildStore(t->B, t->stk[t->sp - ft->nresults + i], rv[i]);
     LLVMBuildBr(t->B, join);
-    t->sp = sp0;
+    t->sp = sp0 - ft->nparams;
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        push(t, args[i], argt[i]);
 
     LLVMPositionBuilderAtEnd(t->B, slow);
     LLVMValueRef buf = spill_args(t, ft);
@@ -861,6 +898,26 @@ static void atomic_op(tr_t *t, uint32_t code, uint64_t off) {
     atomic_rmw(t, op, off, size, rty);
 }
 
+/*
+ * A dropped value's memory loads must still happen: with guard pages, an
+ * out-of-bounds load traps only by faulting, and LLVM deletes loads whose
+ * results are unused. Loads of linear memory among the operands of v (to a
+ * small depth) are made volatile; loads of locals and of the context are
+ * left alone.
+ */
+static void keep_loads(tr_t *t, LLVMValueRef v, int depth) {
+    if (t->o->explicit_bounds || !t->mem || depth == 0 || !LLVMIsAInstruction(v)) return;
+    if (LLVMIsALoadInst(v)) {
+        LLVMValueRef p = LLVMGetOperand(v, 0);
+        if (LLVMIsAGetElementPtrInst(p) && LLVMGetOperand(p, 0) == t->mem) LLVMSetVolatile(v, 1);
+        return;
+    }
+    if (LLVMIsACallInst(v) || LLVMIsAPHINode(v)) return;
+    int n = LLVMGetNumOperands(v);
+    for (int i = 0; i < n; i++)
+        keep_loads(t, LLVMGetOperand(v, i), depth - 1);
+}
+
 /* Translate one operator (the opcode already read). Returns false when the
  * code after it is unreachable. */
 static bool op(tr_t *t, uint32_t code, wex__reader *r) {
@@ -967,7 +1024,7 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         if (!wex__read_u32(r, &u) || !wex__read_u32(r, &v2)) return false;
         do_call_indirect(t, u, v2);
         return true;
-    case WEX__OP_DROP: pop(t); return true;
+    case WEX__OP_DROP: keep_loads(t, pop(t), 8); return true;
     case WEX__OP_SELECT_T: {
         uint32_t n;
         if (!wex__read_u32(r, &n)) return false;
@@ -1095,13 +1152,13 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
     case WEX__OP_F32_CONST: {
         uint32_t bits;
         if (!wex__read_f32(r, &bits)) return false;
-        push(t, LLVMConstBitCast(c32(t, bits), t->tf32), WEX__T_F32);
+        push(t, fconst(t, t->tf32, bits), WEX__T_F32);
         return true;
     }
     case WEX__OP_F64_CONST: {
         uint64_t bits;
         if (!wex__read_f64(r, &bits)) return false;
-        push(t, LLVMConstBitCast(c64(t, bits), t->tf64), WEX__T_F64);
+        push(t, fconst(t, t->tf64, bits), WEX__T_F64);
         return true;
     }
     case WEX__OP_I32_EQZ:
@@ -1188,8 +1245,8 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
 #define FSUB(t, ty)     binop(t, LLVMBuildFSub, ty)
 #define FMUL(t, ty)     binop(t, LLVMBuildFMul, ty)
 #define FDIV(t, ty)     binop(t, LLVMBuildFDiv, ty)
-#define FMIN(t, ty)     binary_intr(t, "llvm.minimum", ty)
-#define FMAX(t, ty)     binary_intr(t, "llvm.maximum", ty)
+#define FMIN(t, ty)     minmax(t, "llvm.minimum", ty)
+#define FMAX(t, ty)     minmax(t, "llvm.maximum", ty)
 #define FCOPYSIGN(t, ty) binary_intr(t, "llvm.copysign", ty)
         FLT2(ABS, FABS)
         FLT2(NEG, FNEG)
@@ -1229,7 +1286,9 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
     case WEX__OP_F64_CONVERT_I32_U:
     case WEX__OP_F64_CONVERT_I64_U: convert(t, WEX__T_F64, false); return true;
     case WEX__OP_F32_DEMOTE_F64: push(t, LLVMBuildFPTrunc(t->B, pop(t), t->tf32, ""), WEX__T_F32); return true;
-    case WEX__OP_F64_PROMOTE_F32: push(t, LLVMBuildFPExt(t->B, pop(t), t->tf64, ""), WEX__T_F64); return true;
+    case WEX__OP_F64_PROMOTE_F32:
+        push(t, opaque(t, LLVMBuildFPExt(t->B, pop(t), t->tf64, "")), WEX__T_F64);
+        return true;
     case WEX__OP_I32_REINTERPRET_F32: push(t, LLVMBuildBitCast(t->B, pop(t), t->ti32, ""), WEX__T_I32); return true;
     case WEX__OP_I64_REINTERPRET_F64: push(t, LLVMBuildBitCast(t->B, pop(t), t->ti64, ""), WEX__T_I64); return true;
     case WEX__OP_F32_REINTERPRET_I32: push(t, LLVMBuildBitCast(t->B, pop(t), t->tf32, ""), WEX__T_F32); return true;
@@ -1575,6 +1634,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     uint32_t nd = m->nfuncs - m->nfunc_imports;
     t->fns = calloc(nd + 1, sizeof *t->fns);
     LLVMAttributeRef fpall = LLVMCreateStringAttribute(t->C, "frame-pointer", 13, "all", 3);
+    LLVMAttributeRef notail = LLVMCreateStringAttribute(t->C, "disable-tail-calls", 18, "true", 4);
     LLVMAttributeRef nounwind =
         LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("nounwind", 8), 0);
     for (uint32_t i = 0; i < nd; i++) {
@@ -1583,6 +1643,10 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
         t->fns[i] = LLVMAddFunction(t->M, name, t->ftys[m->func_types[m->nfunc_imports + i]]);
         LLVMAddAttributeAtIndex(t->fns[i], LLVMAttributeFunctionIndex, fpall);
         LLVMAddAttributeAtIndex(t->fns[i], LLVMAttributeFunctionIndex, nounwind);
+        /* A recursive tail call must stay a call: each one's stack check is
+         * what turns unbounded recursion into "call stack exhausted"
+         * (tail calls of the tail-call proposal will be explicit). */
+        LLVMAddAttributeAtIndex(t->fns[i], LLVMAttributeFunctionIndex, notail);
         LLVMSetVisibility(t->fns[i], LLVMProtectedVisibility);
     }
     for (uint32_t i = 0; i < nd && !t->failed; i++)
