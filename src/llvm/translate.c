@@ -578,7 +578,17 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
     LLVMValueRef elems = LLVMBuildLoad2(t->B, t->tptr, gep8(t, tab, c64(t, L->table_elems)), "");
     LLVMValueRef off = LLVMBuildShl(t->B, LLVMBuildZExt(t->B, idx, t->ti64, ""), c64(t, 3), "");
     LLVMValueRef f = LLVMBuildLoad2(t->B, t->tptr, gep8(t, elems, off), "");
-    trap_if(t, LLVMBuildIsNull(t->B, f, ""), WEX_TRAP_UNINITIALIZED_ELEMENT);
+    {
+        /* a null element: the trap names its index */
+        LLVMBasicBlockRef null_bb = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
+        LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
+        LLVMBuildCondBr(t->B, LLVMBuildIsNull(t->B, f, ""), null_bb, ok);
+        LLVMPositionBuilderAtEnd(t->B, null_bb);
+        LLVMValueRef a[2] = {c32(t, WEX_TRAP_UNINITIALIZED_ELEMENT), idx};
+        helper(t, WEX__NH_TRAP_INDEX, t->tvoid, a, 2);
+        LLVMBuildUnreachable(t->B);
+        LLVMPositionBuilderAtEnd(t->B, ok);
+    }
     LLVMValueRef canon = LLVMBuildLoad2(t->B, t->ti32, gep8(t, f, c64(t, L->func_canon)), "");
     LLVMValueRef canons = ctx_field(t, offsetof(wex__nctx, canon), t->tptr);
     LLVMValueRef want = load_inv(t, t->ti32, gep8(t, canons, c64(t, (uint64_t)typeidx * 4)));

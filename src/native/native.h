@@ -50,6 +50,7 @@ typedef struct wex__nctx {
 /* The helper table, in order: each entry's C signature is in native_rt.c. */
 #define WEX__NATIVE_HELPERS(X)                                                                     \
     X(TRAP)          /* (ctx, i32 trap code): does not return */                                   \
+    X(TRAP_INDEX)    /* (ctx, i32 trap code, i32 index): the same, naming an element */             \
     X(CALL)          /* (ctx, i32 funcidx, u64 *slots): an imported or foreign function */         \
     X(CALL_INDIRECT) /* (ctx, i32 table, i32 elem, i32 typeidx, u64 *slots) */                     \
     X(MEMORY_GROW)   /* (ctx, i32 delta) -> i32 */                                                 \

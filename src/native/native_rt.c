@@ -38,6 +38,11 @@ __attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code)
     throw_error(wex__error_trap((wex_trapcode_t)code));
 }
 
+__attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t code, int32_t index) {
+    (void)ctx;
+    throw_error(wex__error_trap_index((wex_trapcode_t)code, (uint32_t)index));
+}
+
 /* Call f with the arguments in slots (native stack memory): they are copied
  * to the store's value stack, where host functions and the interpreter
  * expect them and where a host function calling back builds its frames. */
@@ -167,6 +172,7 @@ static int32_t h_notify(wex__nctx *ctx, uint64_t ea, int32_t count) {
 /* In WEX__NATIVE_HELPERS order. */
 static void *const helpers[WEX__NH_COUNT] = {
     [WEX__NH_TRAP] = (void *)h_trap,
+    [WEX__NH_TRAP_INDEX] = (void *)h_trap_index,
     [WEX__NH_CALL] = (void *)h_call,
     [WEX__NH_CALL_INDIRECT] = (void *)h_call_indirect,
     [WEX__NH_MEMORY_GROW] = (void *)h_memory_grow,
