@@ -23,6 +23,10 @@
  *               (instructions) behind a table of records (body_rec): what a
  *               damaged function is translated again from (the repair, see
  *               below); read only then. About 27% of big.wasm's artifact.
+ *   NATIVE      (8-aligned) the native tier's object file (src/native), for
+ *               an engine that runs native code: checked whole and loaded
+ *               (relocated into fresh pages) with the module; a damaged one
+ *               is compiled again
  *   IMAGE       (WEX__IMAGE_ALIGN-aligned) the memory image, if the module
  *               has one, mapped copy-on-write straight from the file
  *
@@ -90,9 +94,9 @@
  * that relocation can mprotect its pages): the WebAssembly page. */
 #define CODE_ALIGN WEX__IMAGE_ALIGN
 
-enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, SEC_PCMAP, SEC_BODIES, NSEC };
-static const char *const sec_name[NSEC] = {"metadata",        "code",           "data", "image",
-                                           "backtrace table", "function bodies"};
+enum { SEC_META, SEC_CODE, SEC_BYTES, SEC_IMAGE, SEC_PCMAP, SEC_BODIES, SEC_NATIVE, NSEC };
+static const char *const sec_name[NSEC] = {
+    "metadata", "code", "data", "image", "backtrace table", "function bodies", "native code"};
 
 /* A function's record at the start of BODIES (see the top). */
 typedef struct {
@@ -519,6 +523,13 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
     h.sec[SEC_BODIES].len = bodies.b.len;
     h.sec[SEC_BODIES].sum = wex__checksum64(bodies.b.data, bodies.b.len, 0);
     off += bodies.b.len;
+    off = align_up(off, 8);
+    h.sec[SEC_NATIVE].off = off;
+    if (m->native) {
+        h.sec[SEC_NATIVE].len = m->native->obj_len;
+        h.sec[SEC_NATIVE].sum = wex__checksum64(m->native->obj, m->native->obj_len, 0);
+        off += m->native->obj_len;
+    }
     if (m->image.size) {
         off = align_up(off, WEX__IMAGE_ALIGN);
         h.sec[SEC_IMAGE].off = off;
@@ -537,6 +548,8 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
         write_at(fd, blob.b.data, blob.b.len, h.sec[SEC_BYTES].off) &&
         write_at(fd, c->pcmap, c->npcmap * 8, h.sec[SEC_PCMAP].off) &&
         write_at(fd, bodies.b.data, bodies.b.len, h.sec[SEC_BODIES].off) &&
+        (!m->native ||
+         write_at(fd, m->native->obj, m->native->obj_len, h.sec[SEC_NATIVE].off)) &&
         (!m->image.size || write_at(fd, m->image.bytes, m->image.size, h.sec[SEC_IMAGE].off)) &&
         write_at(fd, &h, sizeof h, 0);
     int e = errno;
@@ -1280,6 +1293,24 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
             c->funcs[i].code_off = c->lazy->real_off[i];
         mc->data_checked = 1;
         ((lazy_rec *)c->lazy)->pcmap_state = 1;
+    }
+    if (e->config.tier == WEX_TIER_NATIVE) {
+        /* Native code: checked whole, then loaded; damaged or missing, it is
+         * compiled again (the module is still private to this load). */
+        wex_error_t *nerr = NULL;
+        const uint8_t *obj = map + h.sec[SEC_NATIVE].off;
+        uint64_t olen = h.sec[SEC_NATIVE].len;
+        if (olen && wex__checksum64(obj, olen, 0) == h.sec[SEC_NATIVE].sum)
+            nerr = wex__native_attach(m, obj, olen);
+        if (!m->native) {
+            wex_error_delete(nerr);
+            nerr = wex__native_compile(m);
+        }
+        if (nerr) {
+            free_mapped(m);
+            close(fd);
+            return nerr;
+        }
     }
     if (h.sec[SEC_IMAGE].len) {
         m->image.size = h.sec[SEC_IMAGE].len;

@@ -15,7 +15,7 @@
 /* Knobs, in one place, each with its reason. */
 /* Version of the artifact file layout: bump on any change to artifact.c's
  * format; part of the engine id, and checked in each file's header. */
-#define WEX__ARTIFACT_VERSION 3u /* 3: lazy per-function checks */
+#define WEX__ARTIFACT_VERSION 4u /* 3: lazy per-function checks; 4: native code */
 /* The shared layer's default bound: room for a few large modules. */
 #define WEX__CACHE_SHARED_DEFAULT_BYTES ((uint64_t)1 << 30)
 /* The thread-local layer's default size: a thread runs few modules at once;
@@ -86,7 +86,8 @@ uint64_t wex__checksum64(const void *p, size_t n, uint64_t seed);
 /* Engine ids (engine_id.c). */
 #define WEX__ENGINE_ID_SIZE 16
 /* Fill id from the engine's settings; also the description it hashes. */
-void wex__engine_id_compute(wex_bounds_t bounds, uint8_t id[WEX__ENGINE_ID_SIZE], char *hex,
+void wex__engine_id_compute(wex_bounds_t bounds, const char *native, uint8_t id[WEX__ENGINE_ID_SIZE],
+                            char *hex,
                             size_t hexlen);
 /* A process-unique serial per engine / layer, and whether it is still live:
  * in-memory layers key on it so that a freed engine's entries never match a

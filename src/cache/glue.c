@@ -3,6 +3,7 @@
  * engine uses, its serial and its id.
  */
 #include "cache/cache.h"
+#include "native/native_internal.h"
 
 #include <stdlib.h>
 
@@ -18,7 +19,10 @@ void wex_config_set_cache(wex_config_t *c, wex_cache_t *cache) {
  * that run many short-lived engines. */
 void wex__cache_engine_init(wex_engine_t *e) {
     e->cache_serial = wex__cache_serial_new();
-    wex__engine_id_compute(e->config.bounds, e->cache_id, e->cache_id_hex, sizeof e->cache_id_hex);
+    char native[400];
+    if (e->config.tier == WEX_TIER_NATIVE) wex__native_key(native, sizeof native);
+    wex__engine_id_compute(e->config.bounds, e->config.tier == WEX_TIER_NATIVE ? native : NULL,
+                           e->cache_id, e->cache_id_hex, sizeof e->cache_id_hex);
     if (e->config.cache_set) {
         e->cache = e->config.cache;
     } else {

@@ -107,9 +107,11 @@ uint64_t wex__checksum64(const void *data, size_t n, uint64_t seed) {
  *     fingerprint of the internal instruction set (iop_fingerprint) and the
  *     size of the per-function record the artifact stores as is;
  *   - the engine's settings that are part of compilation: the bounds-check
- *     policy (the code is the same today for both, but a later tier's is
- *     not, and two entries cost little). Call depth and stack size are
- *     checked at run time only, so they are not part of it.
+ *     policy (the native tier's code differs between the two) and the tier;
+ *     for the native tier, what its code depends on (wex__native_key: the
+ *     calling contract, the compiler's identity, the CPU's features). Call
+ *     depth and stack size are checked at run time only, so they are not
+ *     part of it.
  */
 /* A fingerprint of the internal instruction set: every WebAssembly
  * operator's name, opcode, immediate shape and signature in table order,
@@ -139,17 +141,18 @@ static uint64_t iop_fingerprint(void) {
     return wex__checksum64(text, sizeof text, h);
 }
 
-void wex__engine_id_compute(wex_bounds_t bounds, uint8_t id[WEX__ENGINE_ID_SIZE], char *hex,
-                            size_t hexlen) {
-    char desc[256];
+void wex__engine_id_compute(wex_bounds_t bounds, const char *native, uint8_t id[WEX__ENGINE_ID_SIZE],
+                            char *hex, size_t hexlen) {
+    char desc[640];
     int n = snprintf(desc, sizeof desc,
                      "wex %s; artifact %u; arch %s; ptr %u; %s-endian; interp %u; iops %016llx; "
-                     "fcode %u; bounds %s",
+                     "fcode %u; bounds %s; %s",
                      WEX_VERSION, WEX__ARTIFACT_VERSION, WEX__ARCH, (unsigned)sizeof(void *),
                      __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "little" : "big",
                      (unsigned)WEX__INTERP_FORMAT_VERSION, (unsigned long long)iop_fingerprint(),
                      (unsigned)sizeof(wex__fcode),
-                     bounds == WEX_BOUNDS_GUARD_PAGES ? "guard" : "explicit");
+                     bounds == WEX_BOUNDS_GUARD_PAGES ? "guard" : "explicit",
+                     native ? native : "interpreter only");
     uint8_t full[32];
     wex__sha256(desc, n > 0 ? (size_t)n : 0, full);
     memcpy(id, full, WEX__ENGINE_ID_SIZE);

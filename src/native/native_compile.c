@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef WEX_LIBEXEC_DIR
@@ -52,17 +53,58 @@ wex_error_t *wex__native_compile(wex__module *m) {
         return wex__error_at(WEX_ERR_COMPILE, -1, "native compilation failed: %s",
                              msg[0] ? msg : "no message");
     }
+    wex_error_t *err = wex__native_attach(m, obj, len);
+    wex__free(obj);
+    return err;
+}
+
+wex_error_t *wex__native_attach(wex__module *m, const uint8_t *obj, size_t len) {
     wex__native *nat;
     wex_error_t *err = wex__native_load(obj, len, m->nfuncs - m->nfunc_imports, &nat);
-    wex__free(obj);
     if (err) return err;
     nat->canon = wex__calloc(m->ntypes ? m->ntypes : 1, sizeof *nat->canon);
-    if (!nat->canon) {
+    nat->obj = wex__malloc(len ? len : 1);
+    if (!nat->canon || !nat->obj) {
         wex__native_free(nat);
         return wex__error_nomem();
     }
+    memcpy(nat->obj, obj, len);
+    nat->obj_len = len;
     for (uint32_t i = 0; i < m->ntypes; i++)
         nat->canon[i] = m->types[i].canon;
     m->native = nat;
     return NULL;
+}
+
+/* The CPU's identity and features (x86-64: cpuid leaves 0, 1 and 7), which
+ * the compiler targets ("host" CPU): code made for one CPU is not run on
+ * another. */
+static void cpu_key(char *buf, size_t n) {
+#if defined(__x86_64__)
+    unsigned a = 0, b = 0, c = 0, d = 0, max;
+    __asm__ volatile("cpuid" : "=a"(max), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    unsigned vendor[3] = {b, d, c};
+    unsigned l1[4] = {0}, l7[4] = {0};
+    __asm__ volatile("cpuid" : "=a"(l1[0]), "=b"(l1[1]), "=c"(l1[2]), "=d"(l1[3]) : "a"(1), "c"(0));
+    if (max >= 7)
+        __asm__ volatile("cpuid" : "=a"(l7[0]), "=b"(l7[1]), "=c"(l7[2]), "=d"(l7[3]) : "a"(7), "c"(0));
+    (void)a;
+    /* leaf 1 ebx holds the APIC id and such, which differ between cores */
+    snprintf(buf, n, "%.12s %08x %08x %08x %08x %08x", (const char *)vendor, l1[0], l1[2], l1[3],
+             l7[1], l7[2]);
+#else
+    snprintf(buf, n, "unknown");
+#endif
+}
+
+void wex__native_key(char *buf, size_t n) {
+    char path[4200], cpu[128];
+    compiler_path(path, sizeof path);
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    stat(path, &st);
+    cpu_key(cpu, sizeof cpu);
+    snprintf(buf, n, "native abi %u; compiler %llu:%llu:%lld.%09ld; cpu %s",
+             (unsigned)WEX__NATIVE_ABI_VERSION, (unsigned long long)st.st_ino,
+             (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, cpu);
 }

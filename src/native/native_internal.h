@@ -17,6 +17,8 @@ typedef struct wex__native {
     void **fns;      /* wex_f<i> */
     void **entries;  /* wex_e<i> */
     uint32_t *canon; /* engine-wide id of each module type (wex__nctx.canon) */
+    uint8_t *obj;    /* the object file, for the compiled-module cache */
+    size_t obj_len;
 } wex__native;
 
 /* Load an object made by wex-llvmc for a module with nfuncs defined
@@ -27,6 +29,12 @@ void wex__native_free(wex__native *n);
 /* Compile m's functions to native code with the engine's settings and
  * attach it (m->native). */
 wex_error_t *wex__native_compile(wex__module *m);
+/* Load an object made for m (from a cache entry) and attach it. */
+wex_error_t *wex__native_attach(wex__module *m, const uint8_t *obj, size_t len);
+/* What native code depends on besides the module and the engine's other
+ * settings: the calling contract, the compiler (its file's identity) and
+ * the CPU's features, as text for the engine id. */
+void wex__native_key(char *buf, size_t n);
 
 /* Fill inst's context and its functions' native entry points (nothing if
  * its module has no native code). */

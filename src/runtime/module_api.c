@@ -65,10 +65,7 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
  * and saves into every layer. */
 wex_error_t *wex_module_new(wex_engine_t *engine, const uint8_t *bytes, size_t len,
                             wex_module_t **out) {
-    /* Native code is not kept in cache entries yet: a native engine
-     * compiles every module it makes. */
-    if (!engine->cache || engine->config.tier == WEX_TIER_NATIVE)
-        return build(engine, bytes, len, true, out);
+    if (!engine->cache) return build(engine, bytes, len, true, out);
     uint8_t hash[WEX_CACHE_HASH_SIZE];
     wex__sha256(bytes, len, hash);
     *out = wex_cache_load(engine->cache, hash, engine);
