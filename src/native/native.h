@@ -31,6 +31,14 @@
  * changes meaning. */
 #define WEX__NATIVE_ABI_VERSION 1
 
+/* The build a compiler and a runtime must share: the runtime passes it to
+ * wex-llvmc (--build), which refuses to compile for another, and it is part
+ * of the cache key. WEX_VERSION and WEX_LLVM_VERSION come from the build. */
+#define WEX__NATIVE_STR2(x) #x
+#define WEX__NATIVE_STR(x)  WEX__NATIVE_STR2(x)
+#define WEX__NATIVE_BUILD                                                                          \
+    "abi " WEX__NATIVE_STR(WEX__NATIVE_ABI_VERSION) " wex " WEX_VERSION " llvm " WEX_LLVM_VERSION
+
 /* The context: what native code reads of its instance. The base of memory 0
  * never moves (memories are reservations grown in place), so code keeps it
  * in a register; the size (explicit checks only) is re-read after calls. */

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef WEX_LIBEXEC_DIR
@@ -38,9 +37,11 @@ wex_error_t *wex__native_compile(wex__module *m) {
     wex_engine_t *e = m->engine;
     char path[4200];
     compiler_path(path, sizeof path);
-    char *argv[4];
+    char *argv[6];
     int argc = 0;
     argv[argc++] = path;
+    argv[argc++] = "--build";
+    argv[argc++] = WEX__NATIVE_BUILD;
     if (e->config.bounds == WEX_BOUNDS_EXPLICIT) argv[argc++] = "--explicit-bounds";
     argv[argc++] = "-O2";
     argv[argc] = NULL;
@@ -98,13 +99,7 @@ static void cpu_key(char *buf, size_t n) {
 }
 
 void wex__native_key(char *buf, size_t n) {
-    char path[4200], cpu[128];
-    compiler_path(path, sizeof path);
-    struct stat st;
-    memset(&st, 0, sizeof st);
-    stat(path, &st);
+    char cpu[128];
     cpu_key(cpu, sizeof cpu);
-    snprintf(buf, n, "native abi %u; compiler %llu:%llu:%lld.%09ld; cpu %s",
-             (unsigned)WEX__NATIVE_ABI_VERSION, (unsigned long long)st.st_ino,
-             (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, cpu);
+    snprintf(buf, n, "native %s; cpu %s", WEX__NATIVE_BUILD, cpu);
 }

@@ -7,7 +7,11 @@
  * runtime, and a crash in the compiler is a failed compilation, not a
  * crashed host.
  *
- *   wex-llvmc [--explicit-bounds] [-O0|-O1|-O2|-O3] [--cpu NAME --features F] < in.wasm > out.o
+ *   wex-llvmc [--build ID] [--explicit-bounds] [-O0|-O1|-O2|-O3] [--cpu NAME --features F]
+ *             < in.wasm > out.o
+ *
+ * --build: the runtime's WEX__NATIVE_BUILD; a compiler from another build
+ * refuses (its code would not match the runtime's contract).
  *
  * Exit status 0 with the object; 1 with a message on standard error.
  */
@@ -59,7 +63,13 @@ int main(int argc, char **argv) {
             o.explicit_bounds = true;
         else if (argv[i][0] == '-' && argv[i][1] == 'O' && argv[i][2] >= '0' && argv[i][2] <= '3')
             o.opt_level = (unsigned)(argv[i][2] - '0');
-        else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--build") == 0 && i + 1 < argc) {
+            if (strcmp(argv[++i], WEX__NATIVE_BUILD) != 0) {
+                fprintf(stderr, "wex-llvmc: built for '%s', asked for '%s'\n", WEX__NATIVE_BUILD,
+                        argv[i]);
+                return 1;
+            }
+        } else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc)
             o.cpu = argv[++i];
         else if (strcmp(argv[i], "--features") == 0 && i + 1 < argc)
             o.features = argv[++i];

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# native.sh BUILD [ASAN_BUILD [TSAN_BUILD]] - the native tier (-O tier=native):
+#   1. the core spec tests (BUILD/spec, converted by scripts/test.sh) with
+#      BUILD/wex in both bounds modes, and with ASAN_BUILD/wex;
+#   2. every benchmark program at its "tiny" size: output and exit status
+#      equal the native program's (both bounds modes);
+#   3. the compiled-module cache: a second run loads native code from the
+#      cache entry; an entry whose native code is damaged (every byte of a
+#      stretch flipped, or its checksum) still runs correctly;
+#   4. a missing compiler is a clear error, not a crash.
+# One line per check, then "N passed, N failed". Without wex-llvmc (no LLVM
+# 19) everything is skipped, and under CI that is a failure.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+build="${1:-build}"
+asan="${2:-}"
+passed=0 failed=0
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+
+if [ ! -x "$build/wex-llvmc" ]; then
+    echo "native tier: $build/wex-llvmc not built (LLVM 19 missing): skipped"
+    if [ "${CI:-}" = true ]; then
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    echo "0 passed, 0 failed"
+    exit 0
+fi
+work="$(mktemp -d "${TMPDIR:-/tmp}/wex-native.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# 1. spec tests
+shopt -s nullglob
+jsons=("$build"/spec/*/*.json)
+shopt -u nullglob
+if [ ${#jsons[@]} -eq 0 ]; then
+    echo "spec tests not converted ($build/spec): spec part skipped"
+else
+    spec_run() { # LABEL WEX ARGS...
+        local label="$1" wex="$2"
+        shift 2
+        "$wex" wast -O tier=native "$@" "${jsons[@]}" >"$work/spec.log" 2>&1
+        local rc=$? last
+        last="$(tail -n 1 "$work/spec.log")"
+        if [ "$rc" -eq 0 ] && [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed ]]; then
+            pass "spec, native tier, $label: $last"
+        else
+            grep -v '^PASS ' "$work/spec.log" | head -n 40
+            fail "spec, native tier, $label: exit $rc: $last"
+        fi
+    }
+    spec_run "guard pages" "$build/wex"
+    spec_run "explicit bounds" "$build/wex" --bounds-checks=explicit
+    if [ -n "$asan" ] && [ -x "$asan/wex" ] && [ -x "$asan/wex-llvmc" ]; then
+        spec_run "$asan" "$asan/wex"
+    fi
+fi
+
+# 2. benchmark programs, tiny sizes
+bdir="$build/bench"
+if ls "$bdir"/*.native >/dev/null 2>&1; then
+    while read -r name _ _ tiny; do
+        case "$name" in '' | '#'*) continue ;; esac
+        "$bdir/$name.native" "$tiny" >"$work/want" 2>/dev/null
+        want_rc=$?
+        for mode in guard explicit; do
+            "$build/wex" run --no-cache -O tier=native --bounds-checks=$mode "$bdir/$name.wasm" \
+                "$tiny" >"$work/got" 2>"$work/err"
+            rc=$?
+            if [ "$rc" -eq "$want_rc" ] && cmp -s "$work/want" "$work/got"; then
+                pass "$name $tiny, native tier, $mode"
+            else
+                fail "$name $tiny, native tier, $mode: exit $rc (native $want_rc): $(head -c 300 "$work/err")"
+            fi
+        done
+    done <bench/suite/sizes
+fi
+
+# 3. the cache
+wasm="$bdir/sha256.wasm"
+if [ -f "$wasm" ]; then
+    cache="$work/cache"
+    "$bdir/sha256.native" 4 >"$work/want"
+    run_cached() { "$build/wex" run --cache-dir "$cache" -O tier=native "$wasm" 4 >"$work/got" 2>"$work/err"; }
+    run_cached
+    entry="$(find "$cache" -name '*.cwasm' | head -n 1)"
+    if [ -n "$entry" ] && cmp -s "$work/want" "$work/got"; then
+        pass "cache: the first run compiles and saves an entry"
+    else
+        fail "cache: no entry after the first run ($(head -c 300 "$work/err"))"
+    fi
+    # A second run loads the native code: the compiler must not run.
+    WEX_LLVMC=/nonexistent/wex-llvmc "$build/wex" run --cache-dir "$cache" -O tier=native "$wasm" 4 \
+        >"$work/got" 2>"$work/err"
+    if cmp -s "$work/want" "$work/got"; then
+        pass "cache: a second run needs no compiler"
+    else
+        fail "cache: the second run compiled again or failed: $(head -c 300 "$work/err")"
+    fi
+    # Damage the native section (header: sec[6] = {off, len, sum} at byte 224).
+    if [ -n "$entry" ]; then
+        for how in middle start sum; do
+            cp "$entry" "$work/saved.cwasm"
+            python3 - "$entry" "$how" <<'EOF'
+import struct, sys
+path, how = sys.argv[1], sys.argv[2]
+with open(path, "r+b") as f:
+    f.seek(224)
+    off, length, _ = struct.unpack("<QQQ", f.read(24))
+    if how == "sum":
+        f.seek(240)
+        f.write(b"\xff" * 8)
+    else:
+        at = off + (length // 2 if how == "middle" else 0)
+        f.seek(at)
+        chunk = bytearray(f.read(64))
+        f.seek(at)
+        f.write(bytes(b ^ 0xA5 for b in chunk))
+EOF
+            run_cached
+            if cmp -s "$work/want" "$work/got"; then
+                pass "cache: native code damaged ($how) still runs correctly"
+            else
+                fail "cache: native code damaged ($how): $(head -c 300 "$work/err")"
+            fi
+            cp "$work/saved.cwasm" "$entry"
+        done
+    fi
+fi
+
+# 4. no compiler
+if [ -f "$wasm" ]; then
+    WEX_LLVMC=/nonexistent/wex-llvmc "$build/wex" run --no-cache -O tier=native "$wasm" 4 \
+        >"$work/got" 2>"$work/err"
+    rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "native compilation failed" "$work/err"; then
+        pass "a missing compiler is a clear error"
+    else
+        fail "a missing compiler: exit $rc: $(head -c 300 "$work/err")"
+    fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
