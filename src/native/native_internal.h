@@ -36,8 +36,8 @@ wex_error_t *wex__native_attach(wex__module *m, const uint8_t *obj, size_t len);
  * the CPU's features, as text for the engine id. */
 void wex__native_key(char *buf, size_t n);
 
-/* Fill inst's context and its functions' native entry points (nothing if
- * its module has no native code). */
+/* Fill the context of inst, whose module has native code (instance.c has
+ * pointed its functions at their native code). */
 void wex__native_instance_init(wex_instance_t *inst);
 
 /* Run natively compiled f with its arguments in slots; results replace them. */

@@ -200,14 +200,6 @@ void wex__native_instance_init(wex_instance_t *inst) {
     const wex__module *m = inst->module;
     wex__native *nat = m->native;
     wex__nctx *ctx = &inst->nctx;
-    memset(ctx, 0, sizeof *ctx);
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
-        wex_func_t *f = inst->funcs[i];
-        f->native = nat ? nat->fns[i - m->nfunc_imports] : NULL;
-        f->native_entry = nat ? nat->entries[i - m->nfunc_imports] : NULL;
-        f->nctx = nat ? ctx : NULL;
-    }
-    if (!nat) return;
     ctx->mem = inst->mem0 ? inst->mem0->base : NULL;
     ctx->memsize = inst->mem0 ? &inst->mem0->size : &no_memory_size;
     ctx->globals = (void *const *)inst->globals;
@@ -215,6 +207,7 @@ void wex__native_instance_init(wex_instance_t *inst) {
     ctx->funcs = (void *const *)inst->funcs;
     ctx->tables = (void *const *)inst->tables;
     ctx->canon = nat->canon;
+    ctx->stack_limit = 0;
     ctx->inst = inst;
     ctx->fnptrs = (void *const *)nat->fns;
 }

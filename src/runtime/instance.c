@@ -312,6 +312,11 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         f->inst = inst;
         f->code_index = i - m->nfunc_imports;
         f->kinds = m->types[t].kinds;
+        /* native code, when the module has it (the context is filled by
+         * wex__native_instance_init) */
+        f->native = m->native ? m->native->fns[f->code_index] : NULL;
+        f->native_entry = m->native ? m->native->entries[f->code_index] : NULL;
+        f->nctx = m->native ? &inst->nctx : NULL;
         f->hdr.kind = WEX__OBJ_FUNC;
         if (!fa) wex__store_adopt(s, &f->hdr, WEX__OBJ_FUNC);
         inst->funcs[i] = f;
@@ -401,7 +406,7 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         if (d->data_len) memcpy(mem->base + o, m->bytes + d->data_off, d->data_len);
         inst->data_dropped[i] = 1;
     }
-    wex__native_instance_init(inst);
+    if (m->native) wex__native_instance_init(inst);
     if (m->has_start) {
         wex_func_t *f = inst->funcs[m->start];
         if ((err = wex_func_call(s, f, NULL, 0, NULL, 0))) return err;
