@@ -40,6 +40,8 @@ for dir in "$@"; do
     fi
     modes=(--bounds-checks=explicit)
     [ "$dir" = "$1" ] && modes+=(--bounds-checks=guard)
+    # the native tier (guard pages in the release build), where it is built
+    [ "$dir" = "$1" ] && [ -x "$dir/wex-llvmc" ] && modes+=(-Otier=native)
     for mode in "${modes[@]}"; do
         check "$dir $mode _start" 0 "$hello" "" "$wex" run "$mode" "$wasm"
         for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
