@@ -11,6 +11,8 @@
 #   wasi-libc, libclang-rt-14-dev-wasm32
 #                             clang --target=wasm32-wasi for the WASI C tests
 #   libssl-dev                libcrypto: SHA-256 of modules, the compiled-module cache's key
+#   llvm-19-dev               LLVM's C API for the native tier's compiler, wex-llvmc (the only
+#                             program linking LLVM; the runtime runs it as a child process)
 # The library links libc, libm (part of libc6-dev, pulled in by gcc) and libcrypto.
 set -euo pipefail
 
@@ -33,6 +35,7 @@ declare -A pkg_of_file=(
     [/usr/lib/wasm32-wasi/libc.a]=wasi-libc
     [/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a]=libclang-rt-14-dev-wasm32
     [/usr/include/openssl/evp.h]=libssl-dev
+    [/usr/lib/llvm-19/include/llvm-c/Core.h]=llvm-19-dev
 )
 
 missing=()
