@@ -817,7 +817,8 @@ static int cmd_inspect(int argc, char **argv, common_opts_t *c) {
 static int cmd_compile(int argc, char **argv, common_opts_t *c) {
     const char *file = NULL, *out = NULL;
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
+        char joined[256];
+        const char *a = join_opt(argc, argv, &i, joined, sizeof joined);
         if (strcmp(a, "-o") == 0) {
             if (i + 1 >= argc) return usage_error("%s needs a file name", a);
             out = argv[++i];
