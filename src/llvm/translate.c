@@ -1540,6 +1540,10 @@ static void trampoline(tr_t *t, uint32_t di) {
     unsigned na = 1 + ft->nparams;
     if (ft->nresults > 1) args[na++] = slots; /* read all arguments first: already done */
     LLVMValueRef r = LLVMBuildCall2(t->B, t->ftys[m->func_types[fidx]], t->fns[di], args, na, "");
+    /* the entry function keeps its frame (backtraces) */
+    LLVMAddCallSiteAttribute(
+        r, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("noinline", 8), 0));
     if (ft->nresults == 1) LLVMBuildStore(t->B, to_slot(t, r), slots);
     LLVMBuildRetVoid(t->B);
 }

@@ -16,6 +16,8 @@ typedef struct wex__native {
     uint32_t nfuncs; /* defined functions */
     void **fns;      /* wex_f<i> */
     void **entries;  /* wex_e<i> */
+    uint32_t *fsize; /* bytes of code of wex_f<i> */
+    uint32_t *order; /* defined function indices by address (backtraces) */
     uint32_t *canon; /* engine-wide id of each module type (wex__nctx.canon) */
     uint8_t *obj;    /* the object file, for the compiled-module cache */
     size_t obj_len;
@@ -25,6 +27,8 @@ typedef struct wex__native {
  * functions. The bytes are checked, never trusted. */
 wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, wex__native **out);
 void wex__native_free(wex__native *n);
+/* The defined function whose code holds address pc, or -1. */
+int64_t wex__native_func_at(const wex__native *n, uintptr_t pc);
 
 /* Compile m's functions to native code with the engine's settings and
  * attach it (m->native). */

@@ -219,9 +219,11 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
 
     wex__native *nat = wex__calloc(1, sizeof *nat);
     void **tab = wex__calloc(2 * (size_t)nfuncs + 1, sizeof *tab);
-    if (!nat || !tab) {
+    uint32_t *fsize = wex__calloc(2 * (size_t)nfuncs + 1, sizeof *fsize);
+    if (!nat || !tab || !fsize) {
         wex__free(nat);
         wex__free(tab);
+        wex__free(fsize);
         err = wex__error_nomem();
         goto unmap;
     }
@@ -230,6 +232,8 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
     nat->nfuncs = nfuncs;
     nat->fns = tab;
     nat->entries = tab + nfuncs;
+    nat->fsize = fsize;
+    nat->order = fsize + nfuncs;
     for (size_t k = 0; k < nsyms; k++) {
         const Elf64_Sym *sym = &syms[k];
         if (sym->st_name >= strlen_ || sym->st_shndx == SHN_UNDEF || sym->st_shndx >= nsec) continue;
@@ -242,20 +246,34 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
         if (*end || end == name + 5 || idx >= nfuncs || sym->st_value >= sh[sym->st_shndx].sh_size)
             continue;
         void *addr = map + place[sym->st_shndx] + sym->st_value;
-        if (name[4] == 'f')
+        if (name[4] == 'f') {
             nat->fns[idx] = addr;
-        else
+            uint64_t room = sh[sym->st_shndx].sh_size - sym->st_value;
+            nat->fsize[idx] = (uint32_t)(sym->st_size < room ? sym->st_size : room);
+        } else
             nat->entries[idx] = addr;
     }
     for (uint32_t k = 0; k < nfuncs; k++)
         if (!nat->fns[k] || !nat->entries[k]) {
             wex__free(tab);
+            wex__free(fsize);
             wex__free(nat);
             err = bad("a function's code is missing");
             goto unmap;
         }
+    /* functions by address, for wex__native_func_at (insertion sort: the
+     * object lays them out in order, so this is one pass) */
+    for (uint32_t k = 0; k < nfuncs; k++) {
+        uint32_t j = k;
+        while (j > 0 && (uintptr_t)nat->fns[nat->order[j - 1]] > (uintptr_t)nat->fns[k]) {
+            nat->order[j] = nat->order[j - 1];
+            j--;
+        }
+        nat->order[j] = k;
+    }
     if (!wex__os_protect(map, exec_end, WEX__OS_PROT_RX) ||
         (total > exec_end && !wex__os_protect(map + exec_end, total - exec_end, WEX__OS_PROT_R))) {
+        wex__free(fsize);
         wex__free(tab);
         wex__free(nat);
         err = wex__error_at(WEX_ERR_COMPILE, -1, "native code: cannot protect its pages");
@@ -271,10 +289,25 @@ fail:
     return err;
 }
 
+int64_t wex__native_func_at(const wex__native *n, uintptr_t pc) {
+    uint32_t lo = 0, hi = n->nfuncs;
+    while (lo < hi) { /* the first function starting above pc */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)n->fns[n->order[mid]] <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0) return -1;
+    uint32_t f = n->order[lo - 1];
+    return pc - (uintptr_t)n->fns[f] < n->fsize[f] ? (int64_t)f : -1;
+}
+
 void wex__native_free(wex__native *n) {
     if (!n) return;
     wex__os_unmap(n->map, n->map_len);
     wex__free(n->fns);
+    wex__free(n->fsize);
     wex__free(n->canon);
     wex__free(n);
 }

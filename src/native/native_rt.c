@@ -21,12 +21,93 @@
  * signal handler. */
 #define WEX__NATIVE_STACK_RESERVE ((uintptr_t)256 << 10)
 
-static __thread sigjmp_buf *native_jmp;  /* the innermost entry's */
-static __thread wex_error_t *native_err; /* what it is to return */
-static __thread uintptr_t stack_limit;   /* this thread's, 0 until known */
+static __thread sigjmp_buf *native_jmp;          /* the innermost entry's */
+static __thread wex_error_t *native_err;         /* what it is to return */
+static __thread uintptr_t stack_limit;           /* this thread's, 0 until known */
+static __thread const wex__module *native_mod;   /* the innermost entry's module */
+
+/* ---------------------------------------------------------------- backtraces
+ *
+ * Native code keeps frame pointers: each frame holds its caller's frame
+ * pointer and, above it, the return address. From the innermost native
+ * function the chain is followed while return addresses lie in the module's
+ * functions (the entry trampoline ends it). Only functions are known, not
+ * instructions: each frame gives its function's body offset
+ * (WEX_FRAME_FUNC_OFFSET), as a guard-page fault in the interpreter does;
+ * and a function LLVM inlined into its caller has no frame of its own.
+ */
+typedef struct {
+    uint32_t n;
+    uint64_t omitted;
+    uint32_t func[WEX_BACKTRACE_MAX_FRAMES];
+} native_bt;
+
+static __thread native_bt fault_bt; /* filled by the fault hook */
+
+/* Walk from pc ip in the frame fp; at most `skip` leading frames outside the
+ * module's code (the helper's own C frames) are passed over. ip is the
+ * faulting instruction itself when exact, else (like every caller's pc) a
+ * return address, looked up one byte back: a call to a function that does
+ * not return may be the last instruction of its function. Reads memory
+ * only, so a signal handler may call it. */
+static void walk(const wex__native *nat, uintptr_t ip, uintptr_t fp, unsigned skip, bool exact,
+                 native_bt *bt) {
+    bt->n = 0;
+    bt->omitted = 0;
+    for (uint32_t steps = 0; steps < (1u << 22); steps++, exact = false) {
+        int64_t f = nat && ip ? wex__native_func_at(nat, exact ? ip : ip - 1) : -1;
+        if (f >= 0) {
+            skip = 0;
+            if (bt->n < WEX_BACKTRACE_MAX_FRAMES)
+                bt->func[bt->n++] = (uint32_t)f;
+            else
+                bt->omitted++;
+        } else if (skip-- == 0 || bt->n) {
+            return;
+        }
+        if (!fp || (fp & 7)) return;
+        uintptr_t next = ((const uintptr_t *)fp)[0];
+        ip = ((const uintptr_t *)fp)[1];
+        if (next <= fp) return; /* the stack grows down: callers are above */
+        fp = next;
+    }
+}
+
+/* Attach bt to err (a trap without frames) as wex_error_frame describes. */
+static void attach(wex_error_t *err, const wex__module *m, const native_bt *bt) {
+    if (!m || wex_error_code(err) != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
+    wex__eframe fr[WEX_BACKTRACE_MAX_FRAMES];
+    for (uint32_t i = 0; i < bt->n; i++) {
+        uint32_t di = bt->func[i];
+        fr[i].func_index = m->nfunc_imports + di;
+        fr[i].flags = WEX_FRAME_FUNC_OFFSET;
+        fr[i].offset = m->codes ? (int64_t)m->codes[di].off : -1;
+        fr[i].name = m->func_names ? m->func_names[m->nfunc_imports + di] : NULL;
+    }
+    wex__error_set_frames(err, fr, bt->n, bt->omitted);
+}
+
+/* The backtrace of the native code that called this helper (this file is
+ * built with frame pointers, so the chain runs through the helpers). */
+__attribute__((noinline)) static void attach_here(wex_error_t *err) {
+    if (!native_mod || wex_error_code(err) != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
+    native_bt bt;
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    walk(native_mod->native, 0, fp, 4, false, &bt);
+    attach(err, native_mod, &bt);
+}
+
+/* The signal handler's hook: record the frames before they are gone. */
+static void fault_hook(uintptr_t ip, uintptr_t fp) {
+    if (native_mod)
+        walk(native_mod->native, ip, fp, 0, true, &fault_bt);
+    else
+        fault_bt.n = 0;
+}
 
 /* Leave native code with err. */
 __attribute__((noreturn, cold)) static void throw_error(wex_error_t *err) {
+    attach_here(err);
     native_err = err;
     siglongjmp(*native_jmp, 2);
 }
@@ -232,22 +313,35 @@ wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
     sigjmp_buf jb;
     sigjmp_buf *prev = native_jmp, *prev_os = wex__os_trap_jmp;
+    const wex__module *prev_mod = native_mod;
+    void (*prev_hook)(uintptr_t, uintptr_t) = wex__os_fault_hook;
     int k = sigsetjmp(jb, 0);
     if (k) {
         native_jmp = prev;
         wex__os_trap_jmp = prev_os;
+        wex__os_fault_hook = prev_hook;
+        const wex__module *m = native_mod;
+        native_mod = prev_mod;
         if (k == 1) {
             wex__os_trap_recovered();
-            return wex__error_trap(WEX_TRAP_MEMORY_OOB);
+            wex_error_t *e = wex__error_trap(WEX_TRAP_MEMORY_OOB);
+            attach(e, m, &fault_bt);
+            return e;
         }
         wex_error_t *e = native_err;
         native_err = NULL;
         return e;
     }
     native_jmp = &jb;
-    if (guard) wex__os_trap_jmp = &jb;
+    native_mod = f->inst->module;
+    if (guard) {
+        wex__os_trap_jmp = &jb;
+        wex__os_fault_hook = fault_hook;
+    }
     ((void (*)(wex__nctx *, uint64_t *))f->native_entry)(ctx, slots);
     native_jmp = prev;
+    native_mod = prev_mod;
     wex__os_trap_jmp = prev_os;
+    wex__os_fault_hook = prev_hook;
     return NULL;
 }

@@ -26,6 +26,11 @@ void wex__os_release(void *p, size_t len);
  * that was installed before ours (or the default action).
  */
 extern __thread sigjmp_buf *wex__os_trap_jmp;
+/* Called, when set, by the handler of a fault it turns into a trap, before
+ * it jumps: with the faulting instruction's address and frame pointer (for a
+ * native backtrace, read while the frames still exist). Must be
+ * async-signal-safe. */
+extern __thread void (*wex__os_fault_hook)(uintptr_t ip, uintptr_t fp);
 bool wex__os_install_trap_handler(void);
 /* Register a region whose faults are traps. Returns a handle >= 0, or -1. */
 int wex__os_register_region(void *base, size_t len);

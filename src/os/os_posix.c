@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 __thread sigjmp_buf *wex__os_trap_jmp;
@@ -74,6 +75,8 @@ static bool in_region(uintptr_t a) {
     return false;
 }
 
+__thread void (*wex__os_fault_hook)(uintptr_t ip, uintptr_t fp);
+
 static struct sigaction prev_segv, prev_bus;
 
 /* Chain to whatever handler was there before us. */
@@ -98,6 +101,15 @@ static void handler(int sig, siginfo_t *info, void *uctx) {
     sigjmp_buf *jb = wex__os_trap_jmp;
     if (jb && in_region((uintptr_t)info->si_addr)) {
         wex__os_trap_jmp = NULL;
+        if (wex__os_fault_hook) {
+#if defined(__x86_64__) && defined(__linux__)
+            const ucontext_t *uc = uctx;
+            wex__os_fault_hook((uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+                               (uintptr_t)uc->uc_mcontext.gregs[REG_RBP]);
+#else
+            wex__os_fault_hook(0, 0);
+#endif
+        }
         siglongjmp(*jb, 1);
     }
     chain(sig, info, uctx);

@@ -141,5 +141,38 @@ if [ -f "$wasm" ]; then
     fi
 fi
 
+# 5. backtraces: native frames by function (inlined callees fold into their
+#    caller), for a trap from code and a guard-page fault
+bt="$build/wat/backtrace.wasm"
+if [ -f "$bt" ]; then
+    bt_check() { # LABEL ARGS -- PATTERNS...
+        local label="$1"
+        shift
+        local args=()
+        while [ "$1" != "--" ]; do args+=("$1"); shift; done
+        shift
+        "$build/wex" run --no-cache -O tier=native "${args[@]}" >/dev/null 2>"$work/bt"
+        local rc=$? ok=1
+        for pat in "$@"; do grep -q -E -- "$pat" "$work/bt" || ok=0; done
+        if [ "$rc" -eq 1 ] && [ "$ok" -eq 1 ]; then
+            pass "backtrace, native tier: $label"
+        else
+            fail "backtrace, native tier: $label: exit $rc: $(head -c 500 "$work/bt" | tr '\n' '|')"
+        fi
+    }
+    bt_check "trap three calls deep" --invoke main "$bt" 0 -- \
+        '0: +0x[0-9a-f]+ - backtrace\.wasm!main' 'integer divide by zero$'
+    bt_check "unbounded recursion" --invoke recurse "$bt" 0 -- \
+        '0: +0x[0-9a-f]+ - backtrace\.wasm!recurse' '1: +0x[0-9a-f]+ - backtrace\.wasm!recurse' \
+        'more frames|omitted|\.\.\.' 'call stack exhausted$'
+    bt_check "guard-page fault" --bounds-checks=guard --invoke oob "$bt" 70000 -- \
+        '0: +0x[0-9a-f]+ - backtrace\.wasm!oob' 'out of bounds memory access$'
+    bt_check "explicit bounds check" --bounds-checks=explicit --invoke oob "$bt" 70000 -- \
+        '0: +0x[0-9a-f]+ - backtrace\.wasm!oob' 'out of bounds memory access$'
+    bt_check "through call_indirect" --invoke indirect "$bt" 0 -- \
+        '0: +0x[0-9a-f]+ - backtrace\.wasm!<wasm function 7>' '1: +0x[0-9a-f]+ - backtrace\.wasm!indirect' \
+        'unreachable$'
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
