@@ -57,19 +57,30 @@ static bool has_trailing_slash(const char *base) {
     return n > 0 && base[n - 1] == '/';
 }
 
-/* When the last component has a trailing slash and names a symlink, the
- * kernel would follow it even for "nofollow" calls; refuse that here so that
- * no *at call follows a link the sandbox did not resolve. Returns 0 if the
- * call may go ahead. */
-static uint16_t check_trailing(const rpath_t *r) {
-    if (!has_trailing_slash(r->base)) return 0;
+/* The last component without its trailing slashes, into name; *trailing
+ * says whether it had any. Returns 0 or a WASI errno. */
+static uint16_t base_name(const rpath_t *r, char name[NAME_MAX + 1], bool *trailing) {
     size_t n = strlen(r->base);
+    *trailing = has_trailing_slash(r->base);
     while (n > 0 && r->base[n - 1] == '/')
         n--;
-    char name[NAME_MAX + 1];
     if (n > NAME_MAX) return WEX__E_NAMETOOLONG;
     memcpy(name, r->base, n);
     name[n] = 0;
+    return 0;
+}
+
+/* When the last component has a trailing slash and names a symlink, the
+ * kernel would follow it even for "nofollow" calls; refuse that here so that
+ * no *at call follows a link the sandbox did not resolve. Returns 0 if the
+ * call may go ahead. The calls that run after it (mkdirat, unlinkat,
+ * renameat, symlinkat, linkat's new name) never follow their last component
+ * even with a slash, so a link swapped in afterwards is not followed. */
+static uint16_t check_trailing(const rpath_t *r) {
+    char name[NAME_MAX + 1];
+    bool trailing;
+    uint16_t e = base_name(r, name, &trailing);
+    if (e || !trailing) return e;
     struct stat st;
     if (fstatat(r->parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
         return WEX__E_NOTDIR;
@@ -232,18 +243,30 @@ uint32_t wex__wasi_path_open(wex_wasi_t *w, const wex_val_t *a) {
 }
 
 /* path_readlink(fd, path, path_len, buf, buf_len, bufused): the contents are
- * truncated to buf_len. */
+ * truncated to buf_len. The link is read by its name without trailing
+ * slashes (with them readlinkat would follow it): "x/" gives what the kernel
+ * gives for a directory (EINVAL) or anything else (ENOTDIR), and ENOTDIR
+ * for a link, as check_trailing does. */
 uint32_t wex__wasi_path_readlink(wex_wasi_t *w, const wex_val_t *a) {
     uint32_t buf_len = WEX__U32(4);
     uint8_t *buf = wex__wasi_mem(w, WEX__U32(3), buf_len);
     if (!buf || !wex__wasi_mem(w, WEX__U32(5), 4)) return WEX__E_FAULT;
     rpath_t r;
+    char name[NAME_MAX + 1];
+    bool trailing = false;
     uint16_t e = resolve(w, WEX__U32(0), WEX__R_PATH_READLINK, WEX__U32(1), WEX__U32(2), &r);
-    if (!e) e = check_trailing(&r);
+    if (!e) e = base_name(&r, name, &trailing);
     if (!e) {
         char tmp[WEX__WASI_PATH_MAX + 1];
-        ssize_t n = readlinkat(r.parent, r.base, tmp, sizeof tmp);
-        if (n < 0) {
+        ssize_t n = readlinkat(r.parent, name, tmp, sizeof tmp);
+        struct stat st;
+        if (n >= 0 && trailing) {
+            e = WEX__E_NOTDIR;
+        } else if (n < 0 && trailing && errno == EINVAL) {
+            bool dir =
+                fstatat(r.parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+            e = dir ? WEX__E_INVAL : WEX__E_NOTDIR;
+        } else if (n < 0) {
             e = ERRNO();
         } else {
             size_t k = (size_t)n < buf_len ? (size_t)n : buf_len;
