@@ -201,13 +201,9 @@ uint32_t wex__wasi_path_open(wex_wasi_t *w, const wex_val_t *a) {
     char *path = wex__wasi_path(w, WEX__U32(2), WEX__U32(3), &e);
     if (!path) return e;
     bool rd = base & (WEX__R_FD_READ | WEX__R_FD_READDIR);
-    /* Write rights on a directory fail with EISDIR, from the kernel, unless
-     * the guest asked for a directory (oflags DIRECTORY): then it is opened
-     * read-only and the rights it cannot have are dropped, as for any
-     * directory (guests such as wasi-libc ask for all rights). */
-    bool wr = !(oflags & 2) &&
-              ((base & (WEX__R_FD_WRITE | WEX__R_FD_ALLOCATE | WEX__R_FD_FILESTAT_SET_SIZE)) ||
-               (fdflags & WEX__FDF_APPEND));
+    /* Write rights on a directory fail with EISDIR, from the kernel. */
+    bool wr = (base & (WEX__R_FD_WRITE | WEX__R_FD_ALLOCATE | WEX__R_FD_FILESTAT_SET_SIZE)) ||
+              (fdflags & WEX__FDF_APPEND);
     int fd = wex__wasi_open_beneath(d->host, path, host_flags(oflags, fdflags, follow, rd, wr),
                                     0666, &e);
     free(path);
