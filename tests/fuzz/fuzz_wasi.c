@@ -184,6 +184,17 @@ static void check_sandbox(void) {
     }
 }
 
+/* At exit: remove the sandbox (root/ is emptied after each input). */
+static void cleanup(void) {
+    char p[160];
+    snprintf(p, sizeof p, "%s/canary/secret", sandbox);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/canary", sandbox);
+    rmdir(p);
+    rmdir(root);
+    rmdir(sandbox);
+}
+
 /* Build the module, the sandbox and the limits. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     engine = fuzz_engine();
@@ -206,6 +217,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0 || write(fd, "canary\n", CANARY_LEN) != CANARY_LEN) abort();
     close(fd);
+    atexit(cleanup);
     /* relative host paths, if any escaped, land where check_sandbox looks */
     if (chdir(sandbox)) abort();
     devnull = open("/dev/null", O_RDONLY);

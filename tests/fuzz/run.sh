@@ -78,7 +78,11 @@ if [ ! -f "$build/seeds/done" ]; then
         if [ -f "$build/spec/SKIPPED" ]; then
             echo "fuzz: $(cat "$build/spec/SKIPPED"): harnesses start with no seeds"
         else
-            find "$build/spec" -name '*.wasm' -exec cp -t "$seeds" {} + 2>/dev/null
+            # distinct contents only, at most 64 KiB, named by their hash:
+            # libFuzzer runs every seed before fuzzing, so fewer is faster
+            find "$build/spec" -name '*.wasm' -size -65k -print0 |
+                xargs -0 md5sum | sort -u -k1,1 |
+                while read -r sum file; do cp "$file" "$seeds/$sum.wasm"; done
             touch "$build/seeds/done"
         fi
     else

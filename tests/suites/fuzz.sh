@@ -5,7 +5,7 @@
 #      (default 20) each, in build-fuzz/ (built here if needed: clang,
 #      ASan+UBSan, a few minutes); skipped, with a line saying so, without
 #      clang's libFuzzer;
-#   2. tests/fuzz/diff.py: $WEX_CI_DIFF_MODULES (default 150) modules from
+#   2. tests/fuzz/diff.py: $WEX_CI_DIFF_MODULES (default 1000, about 35 s) modules from
 #      binaryen's translate-to-fuzz, run by BUILD/diff_driver in both bounds
 #      modes and by node; skipped without wasm-opt or node.
 # Each run counts as its own passes and failures (harnesses, modules).
@@ -36,8 +36,8 @@ tally "$status" "$(printf '%s\n' "$out" | tail -n 1)"
 echo "fuzz: $((SECONDS - start))s"
 
 start=$SECONDS
-echo "== differential: tests/fuzz/diff.py --count ${WEX_CI_DIFF_MODULES:-150}"
-out="$(python3 tests/fuzz/diff.py --count "${WEX_CI_DIFF_MODULES:-150}" --build "$build" 2>&1)"
+echo "== differential: tests/fuzz/diff.py --count ${WEX_CI_DIFF_MODULES:-1000}"
+out="$(python3 tests/fuzz/diff.py --count "${WEX_CI_DIFF_MODULES:-1000}" --build "$build" 2>&1)"
 status=$?
 printf '%s\n' "$out" | grep -v '^diff: seeds '
 tally "$status" "$(printf '%s\n' "$out" | tail -n 1)"
