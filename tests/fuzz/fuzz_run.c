@@ -10,10 +10,19 @@
 #include <stdio.h>
 
 static wex_engine_t *engine;
+static unsigned long compiled, bounded, instantiated;
+
+/* At exit: how much of the input reached each stage (run.sh prints it). */
+static void report(void) {
+    fprintf(stderr,
+            "fuzz_run: %lu modules compiled, %lu of them bounded, %lu instantiated and run\n",
+            compiled, bounded, instantiated);
+}
 
 /* One engine for the whole run. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     engine = fuzz_engine();
+    atexit(report);
     return 0;
 }
 
@@ -25,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         wex_error_delete(err);
         return 0;
     }
+    compiled++;
     if (!fuzz_runs_bounded(m)) {
         wex_module_delete(m);
         return 0;
@@ -36,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     wex_functype_t *types = calloc(n + 1, sizeof *types);
     if (!imports || !types) abort();
     wex_instance_t *inst = NULL;
+    bounded++;
     if (fuzz_stub_imports(s, m, imports, types)) {
         err = wex_instance_new(s, m, imports, n, &inst);
         if (err) {
@@ -48,7 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             inst = NULL;
         }
     }
-    if (inst) fuzz_call_exports(s, inst, m);
+    if (inst) {
+        instantiated++;
+        fuzz_call_exports(s, inst, m);
+    }
     wex_store_delete(s);
     free(imports);
     free(types);

@@ -114,6 +114,7 @@ for h in "${harnesses[@]}"; do
     total=$((total + execs))
     if [ "$status" -eq 0 ]; then
         echo "PASS $h: $execs executions, corpus $(find "$corpus" -type f | wc -l) inputs"
+        grep -h '^fuzz_run: .* compiled' "$log" | tail -n 1
         passed=$((passed + 1))
     else
         failed=$((failed + 1))

@@ -2,10 +2,10 @@
 # fuzz.sh BUILD ASAN_BUILD TSAN_BUILD - the short fuzz and differential runs
 # of CI:
 #   1. tests/fuzz/run.sh: the four libFuzzer harnesses, $WEX_CI_FUZZ_SECONDS
-#      (default 20) each, in build-fuzz/ (built here if needed: clang,
+#      (default 10) each, in build-fuzz/ (built here if needed: clang,
 #      ASan+UBSan, a few minutes); skipped, with a line saying so, without
 #      clang's libFuzzer;
-#   2. tests/fuzz/diff.py: $WEX_CI_DIFF_MODULES (default 1000, about 35 s) modules from
+#   2. tests/fuzz/diff.py: $WEX_CI_DIFF_MODULES (default 1000, about 20 s) modules from
 #      binaryen's translate-to-fuzz, run by BUILD/diff_driver in both bounds
 #      modes and by node; skipped without wasm-opt or node.
 # Each run counts as its own passes and failures (harnesses, modules).
@@ -28,8 +28,8 @@ tally() {
 }
 
 start=$SECONDS
-echo "== fuzz: tests/fuzz/run.sh --seconds ${WEX_CI_FUZZ_SECONDS:-20}"
-out="$(bash tests/fuzz/run.sh --seconds "${WEX_CI_FUZZ_SECONDS:-20}" --build build-fuzz 2>&1)"
+echo "== fuzz: tests/fuzz/run.sh --seconds ${WEX_CI_FUZZ_SECONDS:-10}"
+out="$(bash tests/fuzz/run.sh --seconds "${WEX_CI_FUZZ_SECONDS:-10}" --build build-fuzz 2>&1)"
 status=$?
 printf '%s\n' "$out"
 tally "$status" "$(printf '%s\n' "$out" | tail -n 1)"
