@@ -11,6 +11,9 @@
 #   wasi-libc, libclang-rt-14-dev-wasm32
 #                             clang --target=wasm32-wasi for the WASI C tests
 #   libssl-dev                libcrypto: SHA-256 of modules, the compiled-module cache's key
+#   libclang-rt-14-dev        libFuzzer (clang -fsanitize=fuzzer) for tests/fuzz's harnesses
+#   binaryen                  wasm-opt -ttf: random valid modules for the differential test
+#   nodejs                    node (V8): the other engine of the differential test (and bench)
 # The library links libc, libm (part of libc6-dev, pulled in by gcc) and libcrypto.
 set -euo pipefail
 
@@ -26,6 +29,8 @@ declare -A pkg_of=(
     [git]=git
     [python3]=python3
     [wasm-ld]=lld
+    [wasm-opt]=binaryen
+    [node]=nodejs
 )
 
 # file -> Debian package, for packages without a command
@@ -33,6 +38,7 @@ declare -A pkg_of_file=(
     [/usr/lib/wasm32-wasi/libc.a]=wasi-libc
     [/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a]=libclang-rt-14-dev-wasm32
     [/usr/include/openssl/evp.h]=libssl-dev
+    [/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a]=libclang-rt-14-dev
 )
 
 missing=()
