@@ -13,6 +13,9 @@
 #   libssl-dev                libcrypto: SHA-256 of modules, the compiled-module cache's key
 #   llvm-19-dev               LLVM's C API for the native tier's compiler, wex-llvmc (the only
 #                             program linking LLVM; the runtime runs it as a child process)
+#   libclang-rt-14-dev        libFuzzer (clang -fsanitize=fuzzer) for tests/fuzz's harnesses
+#   binaryen                  wasm-opt -ttf: random valid modules for the differential test
+#   nodejs                    node (V8): the other engine of the differential test (and bench)
 # The library links libc, libm (part of libc6-dev, pulled in by gcc) and libcrypto.
 set -euo pipefail
 
@@ -28,6 +31,8 @@ declare -A pkg_of=(
     [git]=git
     [python3]=python3
     [wasm-ld]=lld
+    [wasm-opt]=binaryen
+    [node]=nodejs
 )
 
 # file -> Debian package, for packages without a command
@@ -36,6 +41,7 @@ declare -A pkg_of_file=(
     [/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a]=libclang-rt-14-dev-wasm32
     [/usr/include/openssl/evp.h]=libssl-dev
     [/usr/lib/llvm-19/include/llvm-c/Core.h]=llvm-19-dev
+    [/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a]=libclang-rt-14-dev
 )
 
 missing=()

@@ -75,6 +75,18 @@ wex_error_t *wex__error_trap_index(wex_trapcode_t trap, uint32_t index) {
     return e;
 }
 
+/* Traps that need more context than the trap code's message (where an
+ * instantiation failed, say) keep the code, for embedders and the spec
+ * runner, and say the rest in the message. */
+wex_error_t *wex__error_trapf(wex_trapcode_t trap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wex_error_t *e = wex__error_vnew(WEX_ERR_TRAP, -1, fmt, ap);
+    va_end(ap);
+    if (e != wex__error_nomem()) e->trap = trap;
+    return e;
+}
+
 wex_error_t *wex_error_new(wex_errcode_t code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

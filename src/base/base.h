@@ -66,6 +66,9 @@ wex_error_t *wex__error_at(wex_errcode_t code, int64_t offset, const char *fmt, 
 wex_error_t *wex__error_trap(wex_trapcode_t trap);
 /* A trap whose message names an index, as the spec's does: "uninitialized element 2". */
 wex_error_t *wex__error_trap_index(wex_trapcode_t trap, uint32_t index);
+/* A trap with a message of its own (which should begin with the trap's). */
+wex_error_t *wex__error_trapf(wex_trapcode_t trap, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 wex_error_t *wex__error_nomem(void);
 
 /* A growable byte buffer. */

@@ -1192,6 +1192,10 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
         close(fd);
         return wex__error_at(WEX_ERR_IO, -1, "cannot read the artifact: %s", strerror(er));
     }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return wex__error_at(WEX_ERR_IO, -1, "the artifact is not a regular file");
+    }
     if ((uint64_t)st.st_size < sizeof(header_t)) {
         close(fd);
         return wex__error_at(WEX__CACHE_ERR_BAD, -1, "artifact is truncated (%lld bytes)",
@@ -1332,7 +1336,8 @@ wex_error_t *wex_module_deserialize_file_ex(wex_engine_t *e, const char *path,
                                             const uint8_t *expected_hash, wex_cache_verify_t verify,
                                             wex_module_t **out) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not hang the open (the loader refuses it). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return wex__error_at(errno == ENOENT ? WEX_ERR_NOT_FOUND : WEX_ERR_IO, -1,
                              "cannot open `%s`: %s", path, strerror(errno));

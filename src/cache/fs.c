@@ -59,10 +59,13 @@ static wex_module_t *fs_load(void *d, const uint8_t *hash, wex_engine_t *e) {
     fs_layer *l = d;
     char path[4096];
     if (!entry_path(l, e, hash, path, sizeof path)) return NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Anything but a regular file is a miss: O_NONBLOCK so that opening a
+     * FIFO put in an entry's place does not wait for a writer (for ever),
+     * O_NOFOLLOW so that no symlink leads the loader elsewhere. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return NULL;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return NULL;
     }

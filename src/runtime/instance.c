@@ -380,7 +380,9 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
             if ((uint64_t)d + es->count > t->size) {
                 /* The data segments were not applied yet: take the image back. */
                 if (imaged) memset(inst->mem0->base, 0, (size_t)m->image.size);
-                return wex__error_trap(WEX_TRAP_TABLE_OOB);
+                return wex__error_trapf(WEX_TRAP_TABLE_OOB,
+                                        "%s while initialising element segment %u",
+                                        wex_trap_message(WEX_TRAP_TABLE_OOB), i);
             }
             if (es->count) memcpy(t->elems + d, es->refs, es->count * sizeof(void *));
         }
@@ -402,7 +404,9 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
             return wex__error_at(WEX_ERR_INVALID, d->offset.off, "bad constant expression");
         wex_memory_t *mem = inst->mems[d->mem];
         uint32_t o = (uint32_t)off;
-        if ((uint64_t)o + d->data_len > mem->size) return wex__error_trap(WEX_TRAP_MEMORY_OOB);
+        if ((uint64_t)o + d->data_len > mem->size)
+            return wex__error_trapf(WEX_TRAP_MEMORY_OOB, "%s while initialising data segment %u",
+                                    wex_trap_message(WEX_TRAP_MEMORY_OOB), i);
         if (d->data_len) memcpy(mem->base + o, m->bytes + d->data_off, d->data_len);
         inst->data_dropped[i] = 1;
     }

@@ -145,11 +145,12 @@ void wex_wasi_delete(wex_wasi_t *w) {
 static wex_error_t *init_stdio(wex_wasi_t *w, wex_wasi_config_t *c, int i) {
     wex__wasi_fd_t e = {.used = true, .host = -1};
     if (c->stdio_host[i] >= 0) {
-        e.host = fcntl(c->stdio_host[i], F_DUPFD_CLOEXEC, 3);
-        if (e.host < 0) {
+        int fd = fcntl(c->stdio_host[i], F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
             /* A closed host stdio fd: the guest's fd stays closed too. */
             return NULL;
         }
+        if (!wex__wasi_set_host(&e, fd)) return wex_error_new(WEX_ERR_NOMEM, "out of memory");
         struct stat st;
         e.filetype = fstat(e.host, &st) == 0 ? wex__wasi_filetype_of_mode(st.st_mode) : 0;
         e.base = WEX__R_FILE;
@@ -167,7 +168,10 @@ static wex_error_t *init_stdio(wex_wasi_t *w, wex_wasi_config_t *c, int i) {
             c->stdin_data.data = NULL;
         }
     }
-    if (!w->fds[i].used) w->fds[i] = e;
+    if (!w->fds[i].used)
+        w->fds[i] = e;
+    else
+        wex__wasi_free_fd(&e);
     return NULL;
 }
 
@@ -199,8 +203,11 @@ wex_error_t *wex_wasi_new(wex_wasi_config_t *c, wex_wasi_t **out) {
             break;
         }
         wex__wasi_fd_t *e = &w->fds[3 + i];
+        if (!wex__wasi_set_host(e, fd)) {
+            err = wex_error_new(WEX_ERR_NOMEM, "out of memory");
+            break;
+        }
         e->used = true;
-        e->host = fd;
         e->filetype = WEX__FT_DIR;
         e->base = WEX__R_DIR;
         e->inh = WEX__R_DIR | WEX__R_FILE;
@@ -234,13 +241,75 @@ void wex__wasi_clear_dir_cache(wex__wasi_fd_t *e) {
     e->nents = 0;
 }
 
-/* Release an entry. */
+/* Drop a reference to a host fd; the last one closes it. */
+static void host_unref(wex__wasi_host_t *h) {
+    if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        close(h->fd);
+        free(h);
+    }
+}
+
+/* Entries own their host fd through a counted reference (see
+ * wex__wasi_host_t); this makes the first one. */
+bool wex__wasi_set_host(wex__wasi_fd_t *e, int fd) {
+    wex__wasi_host_t *h = malloc(sizeof *h);
+    if (!h) {
+        close(fd);
+        return false;
+    }
+    h->fd = fd;
+    h->refs = 1;
+    e->h = h;
+    e->host = fd;
+    return true;
+}
+
+/* Release an entry: the host fd closes once no pinned copy uses it. */
 void wex__wasi_free_fd(wex__wasi_fd_t *e) {
-    if (e->host >= 0) close(e->host);
+    host_unref(e->h);
     free(e->preopen);
     wex__wasi_clear_dir_cache(e);
     memset(e, 0, sizeof *e);
     e->host = -1;
+}
+
+/* The table lock exists only for wasi-threads programs: a context without
+ * threads is used by one thread at a time. */
+void wex__wasi_lock(wex_wasi_t *w) {
+    if (w->lock) pthread_mutex_lock(w->lock);
+}
+
+/* Counterpart of wex__wasi_lock. */
+void wex__wasi_unlock(wex_wasi_t *w) {
+    if (w->lock) pthread_mutex_unlock(w->lock);
+}
+
+/* Calls that may block must not hold the table lock, yet must not see their
+ * host fd closed under them by another thread's fd_close: they work on a
+ * copy of the entry that holds a reference to the host fd. */
+uint16_t wex__wasi_pin(wex_wasi_t *w, uint32_t fd, uint64_t rights, wex__wasi_fd_t *pin) {
+    memset(pin, 0, sizeof *pin);
+    pin->host = -1;
+    uint16_t err = 0;
+    wex__wasi_lock(w);
+    wex__wasi_fd_t *e = wex__wasi_get_fd(w, fd, rights, &err);
+    if (e) {
+        *pin = *e;
+        pin->preopen = NULL; /* owned by the entry, which may go */
+        pin->ents = NULL;
+        pin->nents = 0;
+        if (pin->h) __atomic_add_fetch(&pin->h->refs, 1, __ATOMIC_RELAXED);
+    }
+    wex__wasi_unlock(w);
+    return err;
+}
+
+/* End a pin: drop its reference (closing the host fd if the entry has been
+ * closed meanwhile). */
+void wex__wasi_unpin(wex__wasi_fd_t *pin) {
+    host_unref(pin->h);
+    pin->h = NULL;
+    pin->host = -1;
 }
 
 /* Look up an open guest fd that has the given rights. */
@@ -452,10 +521,9 @@ typedef struct {
 static wex_error_t *call_handler(void *env, wex_store_t *store, const wex_val_t *args,
                                  wex_val_t *results) {
     binding_t *b = env;
-    pthread_mutex_t *lock = b->wasi->lock;
-    if (lock) pthread_mutex_lock(lock);
+    /* No lock here: the handlers lock the table themselves, and only while
+     * they use it (see wex_wasi_t's lock). */
     results[0] = wex_val_i32((int32_t)b->fn(b->wasi, args));
-    if (lock) pthread_mutex_unlock(lock);
     return NULL;
 }
 

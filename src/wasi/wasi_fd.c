@@ -17,11 +17,24 @@
 
 #define ERRNO() wex__wasi_errno(errno)
 
-/* Look up fd with rights or return the errno from the calling handler. */
+/* Pin fd with rights (a copy of its entry, see wex__wasi_pin) as `var` for
+ * the rest of the calling handler, or return the errno from it. */
 #define GET_FD(var, fd, rights)                                                                    \
+    WEX__WASI_PINNED var##_pin_;                                                                   \
+    uint16_t err_ = wex__wasi_pin(w, (fd), (rights), &var##_pin_);                                 \
+    if (err_) return err_;                                                                         \
+    const wex__wasi_fd_t *var = &var##_pin_
+
+/* Look up fd with rights in the table itself, for handlers that change the
+ * entry or read what a pinned copy lacks; the caller holds the lock. On
+ * failure: unlock and return the errno from the calling handler. */
+#define GET_LIVE_FD(var, fd, rights)                                                               \
     uint16_t err_ = 0;                                                                             \
     wex__wasi_fd_t *var = wex__wasi_get_fd(w, (fd), (rights), &err_);                              \
-    if (!var) return err_
+    if (!var) {                                                                                    \
+        wex__wasi_unlock(w);                                                                       \
+        return err_;                                                                               \
+    }
 
 /* Translate a guest iovec array into host iovecs, checking every buffer.
  * At most IOV_MAX entries are used (a short transfer is allowed). */
@@ -116,10 +129,16 @@ uint32_t wex__wasi_fd_allocate(wex_wasi_t *w, const wex_val_t *a) {
     return r ? wex__wasi_errno(r) : 0;
 }
 
-/* fd_close(fd) */
+/* fd_close(fd): the entry leaves the table at once; its host fd closes when
+ * calls in other threads that use it have returned. */
 uint32_t wex__wasi_fd_close(wex_wasi_t *w, const wex_val_t *a) {
-    GET_FD(e, WEX__U32(0), 0);
-    wex__wasi_free_fd(e);
+    wex__wasi_lock(w);
+    GET_LIVE_FD(e, WEX__U32(0), 0);
+    wex__wasi_fd_t old = *e;
+    memset(e, 0, sizeof *e);
+    e->host = -1;
+    wex__wasi_unlock(w);
+    wex__wasi_free_fd(&old);
     return 0;
 }
 
@@ -175,12 +194,18 @@ uint32_t wex__wasi_fd_fdstat_set_flags(wex_wasi_t *w, const wex_val_t *a) {
 
 /* fd_fdstat_set_rights(fd, base, inheriting): rights can only shrink. */
 uint32_t wex__wasi_fd_fdstat_set_rights(wex_wasi_t *w, const wex_val_t *a) {
-    GET_FD(e, WEX__U32(0), 0);
+    wex__wasi_lock(w);
+    GET_LIVE_FD(e, WEX__U32(0), 0);
     uint64_t b = WEX__U64(1), i = WEX__U64(2);
-    if ((b & ~e->base) || (i & ~e->inh)) return WEX__E_NOTCAPABLE;
-    e->base = b;
-    e->inh = i;
-    return 0;
+    uint16_t r = 0;
+    if ((b & ~e->base) || (i & ~e->inh)) {
+        r = WEX__E_NOTCAPABLE;
+    } else {
+        e->base = b;
+        e->inh = i;
+    }
+    wex__wasi_unlock(w);
+    return r;
 }
 
 /* fd_filestat_get(fd, buf) */
@@ -215,7 +240,7 @@ uint32_t wex__wasi_fd_filestat_set_times(wex_wasi_t *w, const wex_val_t *a) {
     return futimens(e->host, ts) ? ERRNO() : 0;
 }
 
-/* Read from an in-memory stdin into iovecs. */
+/* Read from an in-memory stdin into iovecs (under the lock). */
 static size_t mem_read(wex__wasi_fd_t *e, const struct iovec *v, int n) {
     size_t total = 0;
     for (int i = 0; i < n; i++) {
@@ -228,7 +253,7 @@ static size_t mem_read(wex__wasi_fd_t *e, const struct iovec *v, int n) {
     return total;
 }
 
-/* Append iovecs to an in-memory output buffer. */
+/* Append iovecs to an in-memory output buffer (under the lock). */
 static uint16_t mem_write(wex__wasi_fd_t *e, const struct iovec *v, int n, size_t *done) {
     size_t total = 0;
     for (int i = 0; i < n; i++)
@@ -267,14 +292,22 @@ static uint32_t transfer(wex_wasi_t *w, const wex_val_t *a, bool write, bool pos
     if (r) return r;
     size_t done = 0;
     if (e->host < 0) {
-        if (positional)
+        /* In-memory stdio: the live entry (its read position), under the
+         * lock; the fd may have been closed or renumbered since the pin. */
+        wex__wasi_lock(w);
+        uint16_t gerr = 0;
+        wex__wasi_fd_t *le = wex__wasi_get_fd(w, WEX__U32(0), rights, &gerr);
+        if (!le || le->mem != e->mem)
+            r = le ? WEX__E_BADF : gerr;
+        else if (positional)
             r = WEX__E_SPIPE;
-        else if (e->mem_input == write)
+        else if (le->mem_input == write)
             r = WEX__E_BADF;
         else if (write)
-            r = mem_write(e, v, n, &done);
+            r = mem_write(le, v, n, &done);
         else
-            done = mem_read(e, v, n);
+            done = mem_read(le, v, n);
+        wex__wasi_unlock(w);
     } else if (e->filetype == WEX__FT_DIR) {
         r = WEX__E_ISDIR;
     } else {
@@ -325,31 +358,46 @@ uint32_t wex__wasi_fd_write(wex_wasi_t *w, const wex_val_t *a) {
 
 /* fd_prestat_get(fd, buf): tag 0 (dir) and the guest name's length. */
 uint32_t wex__wasi_fd_prestat_get(wex_wasi_t *w, const wex_val_t *a) {
-    GET_FD(e, WEX__U32(0), 0);
-    if (!e->preopen) return WEX__E_BADF;
+    wex__wasi_lock(w);
+    GET_LIVE_FD(e, WEX__U32(0), 0);
+    uint16_t r = 0;
     uint8_t *p = wex__wasi_mem(w, WEX__U32(1), 8);
-    if (!p) return WEX__E_FAULT;
-    memset(p, 0, 8);
-    wex__wasi_st32(p + 4, (uint32_t)strlen(e->preopen));
-    return 0;
+    if (!e->preopen) {
+        r = WEX__E_BADF;
+    } else if (!p) {
+        r = WEX__E_FAULT;
+    } else {
+        memset(p, 0, 8);
+        wex__wasi_st32(p + 4, (uint32_t)strlen(e->preopen));
+    }
+    wex__wasi_unlock(w);
+    return r;
 }
 
 /* fd_prestat_dir_name(fd, path, path_len) */
 uint32_t wex__wasi_fd_prestat_dir_name(wex_wasi_t *w, const wex_val_t *a) {
-    GET_FD(e, WEX__U32(0), 0);
-    if (!e->preopen) return WEX__E_BADF;
-    size_t n = strlen(e->preopen);
-    if (WEX__U32(2) < n) return WEX__E_NAMETOOLONG;
+    wex__wasi_lock(w);
+    GET_LIVE_FD(e, WEX__U32(0), 0);
+    uint16_t r = 0;
+    size_t n = e->preopen ? strlen(e->preopen) : 0;
     uint8_t *p = wex__wasi_mem(w, WEX__U32(1), n);
-    if (!p) return WEX__E_FAULT;
-    memcpy(p, e->preopen, n);
-    return 0;
+    if (!e->preopen)
+        r = WEX__E_BADF;
+    else if (WEX__U32(2) < n)
+        r = WEX__E_NAMETOOLONG;
+    else if (!p)
+        r = WEX__E_FAULT;
+    else
+        memcpy(p, e->preopen, n);
+    wex__wasi_unlock(w);
+    return r;
 }
 
-/* Read the whole directory into the entry's cache (in the host's order). */
-static uint16_t load_dir(wex__wasi_fd_t *e) {
-    wex__wasi_clear_dir_cache(e);
-    int fd = openat(e->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/* Read the whole directory of host fd `host` into e's cache fields (in the
+ * host's order). e is a scratch entry, not in the table: this runs without
+ * the lock. */
+static uint16_t load_dir(int host, wex__wasi_fd_t *e) {
+    int fd = openat(host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ERRNO();
     DIR *d = fdopendir(fd);
     if (!d) {
@@ -399,18 +447,49 @@ static uint16_t load_dir(wex__wasi_fd_t *e) {
     return r;
 }
 
+/* Is `live` still the entry that `pin` copied (not closed or renumbered)? */
+static bool same_entry(const wex__wasi_fd_t *live, const wex__wasi_fd_t *pin) {
+    return live && live->h == pin->h;
+}
+
 /* fd_readdir(fd, buf, buf_len, cookie, bufused): cookie k means "start at the
- * k-th entry"; the cache is refreshed when reading from cookie 0. */
+ * k-th entry"; the cache is refreshed when reading from cookie 0. The
+ * directory is read without the lock, into a scratch entry that then becomes
+ * the cache. */
 uint32_t wex__wasi_fd_readdir(wex_wasi_t *w, const wex_val_t *a) {
-    GET_FD(e, WEX__U32(0), WEX__R_FD_READDIR);
+    GET_FD(pe, WEX__U32(0), WEX__R_FD_READDIR);
     uint32_t buf_len = WEX__U32(2);
     uint8_t *buf = wex__wasi_mem(w, WEX__U32(1), buf_len);
     if (!buf || !wex__wasi_mem(w, WEX__U32(4), 4)) return WEX__E_FAULT;
-    if (e->filetype != WEX__FT_DIR || e->host < 0) return WEX__E_NOTDIR;
+    if (pe->filetype != WEX__FT_DIR || pe->host < 0) return WEX__E_NOTDIR;
     uint64_t cookie = WEX__U64(3);
-    if (cookie == 0 || !e->ents) {
-        uint16_t r = load_dir(e);
-        if (r) return r;
+    uint16_t gerr = 0;
+    wex__wasi_lock(w);
+    wex__wasi_fd_t *e = wex__wasi_get_fd(w, WEX__U32(0), 0, &gerr);
+    bool load = cookie == 0 || !same_entry(e, pe) || !e->ents;
+    wex__wasi_unlock(w);
+    wex__wasi_fd_t fresh = {.host = -1};
+    if (load) {
+        uint16_t r = load_dir(pe->host, &fresh);
+        if (r) {
+            wex__wasi_clear_dir_cache(&fresh);
+            return r;
+        }
+    }
+    wex__wasi_lock(w);
+    e = wex__wasi_get_fd(w, WEX__U32(0), 0, &gerr);
+    if (same_entry(e, pe) && load) {
+        wex__wasi_clear_dir_cache(e);
+        e->ents = fresh.ents;
+        e->nents = fresh.nents;
+        fresh.ents = NULL;
+        fresh.nents = 0;
+    } else if (!same_entry(e, pe)) {
+        e = &fresh; /* closed or renumbered meanwhile: this call's listing */
+        if (!load) {
+            wex__wasi_unlock(w);
+            return WEX__E_BADF;
+        }
     }
     uint32_t used = 0;
     for (uint64_t i = cookie; i < e->nents && used < buf_len; i++) {
@@ -428,6 +507,8 @@ uint32_t wex__wasi_fd_readdir(wex_wasi_t *w, const wex_val_t *a) {
         memcpy(buf + used, x->name, k);
         used += k;
     }
+    wex__wasi_unlock(w);
+    wex__wasi_clear_dir_cache(&fresh);
     wex__wasi_put_u32(w, WEX__U32(4), used);
     return 0;
 }
@@ -435,15 +516,20 @@ uint32_t wex__wasi_fd_readdir(wex_wasi_t *w, const wex_val_t *a) {
 /* fd_renumber(from, to): move `from` onto `to`, closing what was there. */
 uint32_t wex__wasi_fd_renumber(wex_wasi_t *w, const wex_val_t *a) {
     uint32_t from = WEX__U32(0), to = WEX__U32(1);
-    GET_FD(e, from, 0);
+    wex__wasi_lock(w);
+    GET_LIVE_FD(e, from, 0);
     uint16_t e2;
     wex__wasi_fd_t *t = wex__wasi_get_fd(w, to, 0, &e2);
-    if (!t) return e2;
-    if (from == to) return 0;
-    wex__wasi_free_fd(t);
+    if (!t || from == to) {
+        wex__wasi_unlock(w);
+        return t ? 0 : e2;
+    }
+    wex__wasi_fd_t old = *t;
     *t = *e;
     memset(e, 0, sizeof *e);
     e->host = -1;
+    wex__wasi_unlock(w);
+    wex__wasi_free_fd(&old); /* outside the lock: may close a host fd */
     return 0;
 }
 
@@ -452,9 +538,10 @@ uint32_t wex__wasi_fd_seek(wex_wasi_t *w, const wex_val_t *a) {
     int64_t off = a[1].of.i64;
     uint32_t whence = WEX__U32(2);
     uint64_t need = (off == 0 && whence == 1) ? WEX__R_FD_TELL : WEX__R_FD_SEEK;
-    uint16_t err = 0;
-    wex__wasi_fd_t *e = wex__wasi_get_fd(w, WEX__U32(0), 0, &err);
-    if (!e) return err;
+    WEX__WASI_PINNED pin;
+    uint16_t err = wex__wasi_pin(w, WEX__U32(0), 0, &pin);
+    if (err) return err;
+    const wex__wasi_fd_t *e = &pin;
     if ((e->base & need) != need && (e->base & WEX__R_FD_SEEK) == 0)
         return e->filetype == WEX__FT_DIR ? WEX__E_BADF : WEX__E_NOTCAPABLE;
     if (whence > 2) return WEX__E_INVAL;

@@ -23,10 +23,11 @@ uint16_t wex__wasi_times(uint64_t atim, uint64_t mtim, uint32_t fl, struct times
 
 /* A resolved path: the parent directory (O_PATH fd) and the last component. */
 typedef struct {
-    char *path;       /* the guest path, NUL-terminated */
-    int parent;       /* -1 until resolved */
-    const char *base; /* points into path, or "." */
-    int dirfd;        /* the host fd of the guest's directory fd */
+    char *path;         /* the guest path, NUL-terminated */
+    int parent;         /* -1 until resolved */
+    const char *base;   /* points into path, or "." */
+    int dirfd;          /* the host fd of the guest's directory fd */
+    wex__wasi_fd_t dir; /* the directory's entry, pinned (no lock held) */
 } rpath_t;
 
 /* Fetch the directory fd and path; resolve the parent. */
@@ -34,9 +35,9 @@ static uint16_t resolve(wex_wasi_t *w, uint32_t fd, uint64_t rights, uint32_t pt
                         rpath_t *r) {
     r->path = NULL;
     r->parent = -1;
-    uint16_t err = 0;
-    wex__wasi_fd_t *e = wex__wasi_get_fd(w, fd, rights, &err);
-    if (!e) return err;
+    uint16_t err = wex__wasi_pin(w, fd, rights, &r->dir);
+    if (err) return err;
+    const wex__wasi_fd_t *e = &r->dir;
     if (e->filetype != WEX__FT_DIR || e->host < 0) return WEX__E_NOTDIR;
     r->dirfd = e->host;
     r->path = wex__wasi_path(w, ptr, len, &err);
@@ -49,6 +50,7 @@ static uint16_t resolve(wex_wasi_t *w, uint32_t fd, uint64_t rights, uint32_t pt
 static void release(rpath_t *r) {
     if (r->parent >= 0) close(r->parent);
     free(r->path);
+    wex__wasi_unpin(&r->dir);
 }
 
 /* Does the last component end in '/'? */
@@ -57,19 +59,30 @@ static bool has_trailing_slash(const char *base) {
     return n > 0 && base[n - 1] == '/';
 }
 
-/* When the last component has a trailing slash and names a symlink, the
- * kernel would follow it even for "nofollow" calls; refuse that here so that
- * no *at call follows a link the sandbox did not resolve. Returns 0 if the
- * call may go ahead. */
-static uint16_t check_trailing(const rpath_t *r) {
-    if (!has_trailing_slash(r->base)) return 0;
+/* The last component without its trailing slashes, into name; *trailing
+ * says whether it had any. Returns 0 or a WASI errno. */
+static uint16_t base_name(const rpath_t *r, char name[NAME_MAX + 1], bool *trailing) {
     size_t n = strlen(r->base);
+    *trailing = has_trailing_slash(r->base);
     while (n > 0 && r->base[n - 1] == '/')
         n--;
-    char name[NAME_MAX + 1];
     if (n > NAME_MAX) return WEX__E_NAMETOOLONG;
     memcpy(name, r->base, n);
     name[n] = 0;
+    return 0;
+}
+
+/* When the last component has a trailing slash and names a symlink, the
+ * kernel would follow it even for "nofollow" calls; refuse that here so that
+ * no *at call follows a link the sandbox did not resolve. Returns 0 if the
+ * call may go ahead. The calls that run after it (mkdirat, unlinkat,
+ * renameat, symlinkat, linkat's new name) never follow their last component
+ * even with a slash, so a link swapped in afterwards is not followed. */
+static uint16_t check_trailing(const rpath_t *r) {
+    char name[NAME_MAX + 1];
+    bool trailing;
+    uint16_t e = base_name(r, name, &trailing);
+    if (e || !trailing) return e;
     struct stat st;
     if (fstatat(r->parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
         return WEX__E_NOTDIR;
@@ -142,6 +155,7 @@ uint32_t wex__wasi_path_link(wex_wasi_t *w, const wex_val_t *a) {
     rpath_t o, n;
     n.path = NULL;
     n.parent = -1;
+    n.dir.h = NULL;
     uint16_t e = resolve(w, WEX__U32(0), WEX__R_PATH_LINK_SOURCE, WEX__U32(2), WEX__U32(3), &o);
     if (!e) e = resolve(w, WEX__U32(4), WEX__R_PATH_LINK_TARGET, WEX__U32(5), WEX__U32(6), &n);
     if (!e) e = check_trailing(&n);
@@ -187,9 +201,10 @@ uint32_t wex__wasi_path_open(wex_wasi_t *w, const wex_val_t *a) {
     uint64_t need = WEX__R_PATH_OPEN;
     if (oflags & 1) need |= WEX__R_PATH_CREATE_FILE;
     if (oflags & 8) need |= WEX__R_PATH_FILESTAT_SET_SIZE;
-    uint16_t e = 0;
-    wex__wasi_fd_t *d = wex__wasi_get_fd(w, WEX__U32(0), need, &e);
-    if (!d) return e;
+    WEX__WASI_PINNED dpin;
+    uint16_t e = wex__wasi_pin(w, WEX__U32(0), need, &dpin);
+    if (e) return e;
+    const wex__wasi_fd_t *d = &dpin;
     if (d->filetype != WEX__FT_DIR || d->host < 0) return WEX__E_NOTDIR;
     /* The new fd gets at most what the directory passes on. */
     base &= d->inh;
@@ -210,7 +225,8 @@ uint32_t wex__wasi_path_open(wex_wasi_t *w, const wex_val_t *a) {
         close(fd);
         return e;
     }
-    wex__wasi_fd_t ne = {.used = true, .host = fd};
+    wex__wasi_fd_t ne = {.used = true};
+    if (!wex__wasi_set_host(&ne, fd)) return WEX__E_NOMEM;
     ne.filetype = wex__wasi_filetype_of_mode(st.st_mode);
     if (fdflags & WEX__FDF_RSYNC) ne.rsync = WEX__FDF_RSYNC;
     if (ne.filetype == WEX__FT_DIR) {
@@ -222,9 +238,11 @@ uint32_t wex__wasi_path_open(wex_wasi_t *w, const wex_val_t *a) {
         if (ne.filetype == WEX__FT_CHAR || ne.filetype == WEX__FT_UNKNOWN)
             ne.base &= ~(WEX__R_FD_SEEK | WEX__R_FD_TELL);
     }
+    wex__wasi_lock(w);
     int64_t g = wex__wasi_add_fd(w, &ne);
+    wex__wasi_unlock(w);
     if (g < 0) {
-        close(fd);
+        wex__wasi_free_fd(&ne);
         return WEX__E_MFILE;
     }
     wex__wasi_put_u32(w, WEX__U32(8), (uint32_t)g);
@@ -232,18 +250,30 @@ uint32_t wex__wasi_path_open(wex_wasi_t *w, const wex_val_t *a) {
 }
 
 /* path_readlink(fd, path, path_len, buf, buf_len, bufused): the contents are
- * truncated to buf_len. */
+ * truncated to buf_len. The link is read by its name without trailing
+ * slashes (with them readlinkat would follow it): "x/" gives what the kernel
+ * gives for a directory (EINVAL) or anything else (ENOTDIR), and ENOTDIR
+ * for a link, as check_trailing does. */
 uint32_t wex__wasi_path_readlink(wex_wasi_t *w, const wex_val_t *a) {
     uint32_t buf_len = WEX__U32(4);
     uint8_t *buf = wex__wasi_mem(w, WEX__U32(3), buf_len);
     if (!buf || !wex__wasi_mem(w, WEX__U32(5), 4)) return WEX__E_FAULT;
     rpath_t r;
+    char name[NAME_MAX + 1];
+    bool trailing = false;
     uint16_t e = resolve(w, WEX__U32(0), WEX__R_PATH_READLINK, WEX__U32(1), WEX__U32(2), &r);
-    if (!e) e = check_trailing(&r);
+    if (!e) e = base_name(&r, name, &trailing);
     if (!e) {
         char tmp[WEX__WASI_PATH_MAX + 1];
-        ssize_t n = readlinkat(r.parent, r.base, tmp, sizeof tmp);
-        if (n < 0) {
+        ssize_t n = readlinkat(r.parent, name, tmp, sizeof tmp);
+        struct stat st;
+        if (n >= 0 && trailing) {
+            e = WEX__E_NOTDIR;
+        } else if (n < 0 && trailing && errno == EINVAL) {
+            bool dir =
+                fstatat(r.parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+            e = dir ? WEX__E_INVAL : WEX__E_NOTDIR;
+        } else if (n < 0) {
             e = ERRNO();
         } else {
             size_t k = (size_t)n < buf_len ? (size_t)n : buf_len;
@@ -271,6 +301,7 @@ uint32_t wex__wasi_path_rename(wex_wasi_t *w, const wex_val_t *a) {
     rpath_t o, n;
     n.path = NULL;
     n.parent = -1;
+    n.dir.h = NULL;
     uint16_t e = resolve(w, WEX__U32(0), WEX__R_PATH_RENAME_SOURCE, WEX__U32(1), WEX__U32(2), &o);
     if (!e) e = resolve(w, WEX__U32(3), WEX__R_PATH_RENAME_TARGET, WEX__U32(4), WEX__U32(5), &n);
     if (!e) e = check_trailing(&o);

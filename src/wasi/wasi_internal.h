@@ -143,10 +143,20 @@ typedef struct {
     char *name;
 } wex__wasi_dirent_t;
 
+/* A host descriptor, shared by the table entry that owns it and by the calls
+ * using it at the moment (wex__wasi_pin): it is closed when the last
+ * reference goes, so an fd_close or fd_renumber in one thread never closes,
+ * and lets the kernel reuse, a descriptor that another thread is blocked on. */
+typedef struct {
+    int fd;
+    unsigned refs; /* atomic */
+} wex__wasi_host_t;
+
 /* One descriptor-table entry. */
 typedef struct {
     bool used;
-    int host;                 /* host fd, or -1 for in-memory stdio */
+    int host;                 /* host fd (h->fd), or -1 for in-memory stdio */
+    wex__wasi_host_t *h;      /* the reference to host, or NULL */
     uint8_t filetype;         /* WEX__FT_* */
     uint16_t rsync;           /* WEX__FDF_RSYNC as the guest set it */
     uint64_t base, inh;       /* rights */
@@ -175,8 +185,10 @@ struct wex_wasi {
     uint32_t nfds;          /* table length (used or not) */
     wex__wasi_buf_t out[3]; /* captured stdout/stderr; out[0] is in-memory stdin */
     wex_memory_t *memory;
-    /* wasi-threads (wasi_threads.c): when set, every call holds this lock,
-     * since the threads of one program share the context. */
+    /* wasi-threads (wasi_threads.c): when set, it guards the descriptor
+     * table and the in-memory stdio buffers, which the threads of one program
+     * share. It is never held across a call that can block: such calls work
+     * on a pinned copy of their entry (wex__wasi_pin). */
     pthread_mutex_t *lock;
 };
 
@@ -189,12 +201,30 @@ struct wex_wasi {
 
 uint16_t wex__wasi_errno(int host_errno);
 /* The entry for guest fd `fd` if it is open and has all `rights`; on failure
- * *err is EBADF or ENOTCAPABLE and NULL is returned. */
+ * *err is EBADF or ENOTCAPABLE and NULL is returned. The caller holds the
+ * lock for as long as it uses the entry. */
 wex__wasi_fd_t *wex__wasi_get_fd(wex_wasi_t *w, uint32_t fd, uint64_t rights, uint16_t *err);
-/* Put an entry into the lowest free slot; returns the guest fd or -1 (table full). */
+/* Put an entry into the lowest free slot, under the lock; returns the guest
+ * fd or -1 (table full). */
 int64_t wex__wasi_add_fd(wex_wasi_t *w, const wex__wasi_fd_t *e);
-/* Close an entry's host resources and mark it free. */
+/* Release an entry's host resources (its reference to the host fd, which
+ * closes when no call uses it any more) and mark it free. */
 void wex__wasi_free_fd(wex__wasi_fd_t *e);
+/* Give entry e the new host fd `fd` (taking ownership); false, with fd
+ * closed, when out of memory. */
+bool wex__wasi_set_host(wex__wasi_fd_t *e, int fd);
+/* Take and drop the table lock (no-ops without wasi-threads). */
+void wex__wasi_lock(wex_wasi_t *w);
+void wex__wasi_unlock(wex_wasi_t *w);
+/* Under the lock, copy guest fd `fd`'s entry into *pin if it is open with all
+ * `rights`, holding a reference to its host fd; the copy has no preopen name
+ * or readdir cache, and its `mem` buffer may only be used under the lock.
+ * Returns 0 or the WASI errno (then *pin is an empty entry). Every pin,
+ * failed or not, ends with wex__wasi_unpin. */
+uint16_t wex__wasi_pin(wex_wasi_t *w, uint32_t fd, uint64_t rights, wex__wasi_fd_t *pin);
+void wex__wasi_unpin(wex__wasi_fd_t *pin);
+/* Declare a pinned copy that is unpinned when it goes out of scope. */
+#define WEX__WASI_PINNED __attribute__((cleanup(wex__wasi_unpin))) wex__wasi_fd_t
 void wex__wasi_clear_dir_cache(wex__wasi_fd_t *e);
 uint8_t wex__wasi_filetype_of_mode(unsigned mode);
 

@@ -41,16 +41,62 @@ static int try_openat2(int dirfd, const char *path, int flags, unsigned mode) {
     }
 }
 
-/* The walk ended on a directory (".." or a trailing "x/."): open it itself. */
+/* The walk ended on a directory ("x/.", "x/.." or "x/"): open it as ".",
+ * with the caller's flags, so that O_CREAT gives EISDIR and O_EXCL EEXIST as
+ * the kernel's own lookup would. */
 static int open_current(int cur, int flags, uint16_t *err) {
-    int fd = openat(cur, ".", (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+    int fd = openat(cur, ".", flags | O_CLOEXEC, 0);
     if (fd < 0) *err = wex__wasi_errno(errno);
     return fd;
 }
 
-/* The fallback walk. Opens `path` beneath dirfd with `flags`; intermediate
- * directories are opened O_PATH|O_NOFOLLOW one at a time and symlinks are
- * expanded here, never by the kernel. Returns fd or -1 with *err. */
+/* The entry `name` of cur itself, never followed: an O_PATH fd (a symlink's
+ * own fd when it is one) and its stat, or -1 with errno. Every directory the
+ * walk enters and every link it reads is this one open, so that no name is
+ * looked up twice between checking and using it. */
+static int open_entry(int cur, const char *name, struct stat *st) {
+    int fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (fstat(fd, st)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Read the symlink open at lfd (from open_entry) and put its target in front
+ * of what is left of the path: *rest becomes target + "/" + after when the
+ * link was followed by more (or a trailing slash), else target alone.
+ * Absolute targets are refused. Returns 0 or a WASI errno. */
+static uint16_t splice_link(int lfd, char **rest, const char *slash, const char *after) {
+    char target[WEX__WASI_PATH_MAX + 1];
+    ssize_t n = readlinkat(lfd, "", target, WEX__WASI_PATH_MAX);
+    if (n < 0) return wex__wasi_errno(errno);
+    if ((size_t)n >= WEX__WASI_PATH_MAX) return WEX__E_NAMETOOLONG;
+    target[n] = 0;
+    if (target[0] == '/') return WEX__E_NOTCAPABLE;
+    size_t alen = after ? strlen(after) : 0;
+    char *nr = malloc((size_t)n + alen + 2);
+    if (!nr) return WEX__E_NOMEM;
+    memcpy(nr, target, (size_t)n);
+    size_t k = (size_t)n;
+    if (slash) nr[k++] = '/';
+    memcpy(nr + k, after ? after : "", alen);
+    nr[k + alen] = 0;
+    free(*rest);
+    *rest = nr;
+    return 0;
+}
+
+/* The fallback walk. Opens `path` beneath dirfd with `flags`. Each component
+ * is opened once, relative to the descriptor of the one before, with
+ * O_NOFOLLOW and without a trailing slash (which would make the kernel follow
+ * a link anyway); symlinks are read from the descriptor of the link itself
+ * and expanded here, never by the kernel. So a name swapped for a symlink
+ * after we looked at it is at worst opened as that link, never followed out.
+ * Returns fd or -1 with *err. */
 static int walk(int dirfd, const char *path, int flags, unsigned mode, uint16_t *err) {
     int stack[MAX_DEPTH];
     int depth = 0; /* stack[0..depth) are fds we own; the current dir is top or dirfd */
@@ -98,81 +144,96 @@ static int walk(int dirfd, const char *path, int flags, unsigned mode, uint16_t 
             p = after;
             continue;
         }
-        if (last) {
-            /* Is the last component a symlink to expand? */
-            struct stat st;
-            bool islink = fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-            if (!islink || (!follow_last && !trailing)) {
-                char name[NAME_MAX + 2];
-                memcpy(name, comp, clen + 1);
-                if (trailing) strcat(name, "/");
-                result = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-                if (result < 0) *err = wex__wasi_errno(errno);
+        if (strcmp(comp, ".") == 0) {
+            if (last) {
+                result = open_current(cur, flags, err);
                 goto out;
             }
-            if (flags & O_EXCL) {
-                *err = WEX__E_EXIST;
-                goto out;
-            }
-        }
-        struct stat st;
-        if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            *err = wex__wasi_errno(errno);
-            goto out;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            if (++links > MAX_LINKS) {
-                *err = WEX__E_LOOP;
-                goto out;
-            }
-            char target[WEX__WASI_PATH_MAX + 1];
-            ssize_t n = readlinkat(cur, comp, target, WEX__WASI_PATH_MAX);
-            if (n < 0) {
-                *err = wex__wasi_errno(errno);
-                goto out;
-            }
-            target[n] = 0;
-            if (target[0] == '/') {
-                *err = WEX__E_NOTCAPABLE;
-                goto out;
-            }
-            /* rest = target + "/" + after (or target + trailing slash) */
-            size_t alen = after ? strlen(after) : 0;
-            char *nr = malloc((size_t)n + alen + 3);
-            if (!nr) {
-                *err = WEX__E_NOMEM;
-                goto out;
-            }
-            memcpy(nr, target, (size_t)n);
-            size_t k = (size_t)n;
-            if (slash) nr[k++] = '/';
-            if (alen) memcpy(nr + k, after, alen);
-            nr[k + alen] = 0;
-            free(rest);
-            rest = p = nr;
+            p = after;
             continue;
         }
-        if (!S_ISDIR(st.st_mode)) {
-            *err = WEX__E_NOTDIR;
-            goto out;
-        }
-        if (strcmp(comp, ".") != 0) {
-            if (depth == MAX_DEPTH) {
-                *err = WEX__E_NAMETOOLONG;
+        struct stat st;
+        int lfd; /* the component's own O_PATH fd, once it is known to be a link */
+        if (last && !trailing) {
+            /* The final open, with the caller's flags; O_NOFOLLOW makes a
+             * link fail it (or, with O_PATH, open the link itself). */
+            int fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+            if (fd >= 0) {
+                if (!(flags & O_PATH) || !follow_last) {
+                    result = fd;
+                    goto out;
+                }
+                if (fstat(fd, &st)) {
+                    *err = wex__wasi_errno(errno);
+                    close(fd);
+                    goto out;
+                }
+                if (!S_ISLNK(st.st_mode)) {
+                    result = fd;
+                    goto out;
+                }
+                lfd = fd;
+            } else {
+                int e = errno;
+                /* ELOOP (ENOTDIR with O_DIRECTORY) may mean a link to follow. */
+                if (!follow_last || (e != ELOOP && e != ENOTDIR)) {
+                    *err = wex__wasi_errno(e);
+                    goto out;
+                }
+                lfd = open_entry(cur, comp, &st);
+                if (lfd >= 0 && !S_ISLNK(st.st_mode)) {
+                    close(lfd);
+                    lfd = -1;
+                }
+                if (lfd < 0) {
+                    *err = wex__wasi_errno(e);
+                    goto out;
+                }
+            }
+        } else {
+            /* A directory to enter, or a link to expand. */
+            if (last && (flags & O_CREAT)) {
+                *err = WEX__E_ISDIR; /* as open("x/", O_CREAT) says */
                 goto out;
             }
-            int nfd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (nfd < 0) {
+            lfd = open_entry(cur, comp, &st);
+            if (lfd < 0) {
                 *err = wex__wasi_errno(errno);
                 goto out;
             }
-            stack[depth++] = nfd;
+            if (S_ISDIR(st.st_mode)) {
+                if (depth == MAX_DEPTH) {
+                    close(lfd);
+                    *err = WEX__E_NAMETOOLONG;
+                    goto out;
+                }
+                stack[depth++] = lfd;
+                if (last) {
+                    result = open_current(lfd, flags, err);
+                    goto out;
+                }
+                p = after;
+                continue;
+            }
+            if (!S_ISLNK(st.st_mode)) {
+                close(lfd);
+                *err = WEX__E_NOTDIR;
+                goto out;
+            }
         }
-        if (last) {
-            result = open_current(depth ? stack[depth - 1] : dirfd, flags, err);
+        /* lfd is a symlink: expand it in place of the component. */
+        if (++links > MAX_LINKS) {
+            close(lfd);
+            *err = WEX__E_LOOP;
             goto out;
         }
-        p = after;
+        uint16_t e = splice_link(lfd, &rest, slash, after);
+        close(lfd);
+        if (e) {
+            *err = e;
+            goto out;
+        }
+        p = rest;
     }
 out:
     while (depth > 0)
@@ -236,13 +297,18 @@ int wex__wasi_open_parent(int dirfd, const char *path, const char **base, uint16
     }
     *base = path + start;
     if (start == 0) return wex__wasi_open_beneath(dirfd, ".", O_PATH | O_DIRECTORY, 0, err);
-    char *parent = malloc(start + 1);
+    /* The parent without its trailing slashes ("x", not "x/"), opened with
+     * O_DIRECTORY: the walk then opens its last component once, O_NOFOLLOW. */
+    size_t plen = start;
+    while (plen > 1 && path[plen - 1] == '/')
+        plen--;
+    char *parent = malloc(plen + 1);
     if (!parent) {
         *err = WEX__E_NOMEM;
         return -1;
     }
-    memcpy(parent, path, start);
-    parent[start] = 0;
+    memcpy(parent, path, plen);
+    parent[plen] = 0;
     int fd = wex__wasi_open_beneath(dirfd, parent, O_PATH | O_DIRECTORY, 0, err);
     free(parent);
     return fd;

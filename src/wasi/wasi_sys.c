@@ -124,7 +124,8 @@ uint32_t wex__wasi_random_get(wex_wasi_t *w, const wex_val_t *a) {
 
 /* poll_oneoff(in, out, nsubscriptions, nevents). Clock subscriptions set a
  * deadline; fd subscriptions on pipes, terminals and sockets wait with
- * ppoll; regular files and in-memory stdio are always ready. */
+ * ppoll; regular files and in-memory stdio are always ready. The fds are
+ * pinned, and the wait holds no lock. */
 uint32_t wex__wasi_poll_oneoff(wex_wasi_t *w, const wex_val_t *a) {
     uint32_t n = WEX__U32(2);
     if (n == 0) return WEX__E_INVAL;
@@ -138,8 +139,9 @@ uint32_t wex__wasi_poll_oneoff(wex_wasi_t *w, const wex_val_t *a) {
     uint8_t *ready = calloc(n, 1);
     int *pidx = malloc((size_t)n * sizeof *pidx);    /* subscription -> pfd index or -1 */
     uint64_t *rel = malloc((size_t)n * sizeof *rel); /* clock: relative timeout */
-    if (!subs || !pfd || !perr || !ready || !pidx || !rel) {
-        free(subs), free(pfd), free(perr), free(ready), free(pidx), free(rel);
+    wex__wasi_fd_t *pins = calloc(n, sizeof *pins);  /* fd subscriptions' entries */
+    if (!subs || !pfd || !perr || !ready || !pidx || !rel || !pins) {
+        free(subs), free(pfd), free(perr), free(ready), free(pidx), free(rel), free(pins);
         return WEX__E_NOMEM;
     }
     memcpy(subs, in, (size_t)n * 48);
@@ -176,8 +178,8 @@ uint32_t wex__wasi_poll_oneoff(wex_wasi_t *w, const wex_val_t *a) {
             if (rel[i] < timeout) timeout = rel[i];
         } else if (tag == 1 || tag == 2) {
             uint64_t need = tag == 1 ? WEX__R_FD_READ : WEX__R_FD_WRITE;
-            uint16_t err = 0;
-            wex__wasi_fd_t *e = wex__wasi_get_fd(w, wex__wasi_ld32(s + 16), need, &err);
+            uint16_t err = wex__wasi_pin(w, wex__wasi_ld32(s + 16), need, &pins[i]);
+            const wex__wasi_fd_t *e = err ? NULL : &pins[i];
             if (!e) {
                 perr[i] = err;
                 ready[i] = 1;
@@ -233,10 +235,16 @@ uint32_t wex__wasi_poll_oneoff(wex_wasi_t *w, const wex_val_t *a) {
         ev[10] = tag;
         if (tag != 0 && !perr[i]) {
             uint64_t nbytes = 0;
-            uint16_t err = 0;
-            wex__wasi_fd_t *e = wex__wasi_get_fd(w, wex__wasi_ld32(s + 16), 0, &err);
-            if (e && e->host < 0 && e->mem_input) nbytes = e->mem->len - e->mem_pos;
-            if (e && e->host >= 0 && e->filetype == WEX__FT_FILE && tag == 1) {
+            const wex__wasi_fd_t *e = &pins[i];
+            if (e->host < 0 && e->mem_input) {
+                /* The read position lives in the table entry. */
+                uint16_t err = 0;
+                wex__wasi_lock(w);
+                const wex__wasi_fd_t *le = wex__wasi_get_fd(w, wex__wasi_ld32(s + 16), 0, &err);
+                if (le && le->mem == e->mem) nbytes = le->mem->len - le->mem_pos;
+                wex__wasi_unlock(w);
+            }
+            if (e->host >= 0 && e->filetype == WEX__FT_FILE && tag == 1) {
                 struct stat st;
                 off_t pos = lseek(e->host, 0, SEEK_CUR);
                 if (fstat(e->host, &st) == 0 && pos >= 0 && st.st_size > pos)
@@ -248,7 +256,9 @@ uint32_t wex__wasi_poll_oneoff(wex_wasi_t *w, const wex_val_t *a) {
     }
     wex__wasi_put_u32(w, WEX__U32(3), nev);
 done:
-    free(subs), free(pfd), free(perr), free(ready), free(pidx), free(rel);
+    for (uint32_t i = 0; i < n; i++)
+        wex__wasi_unpin(&pins[i]);
+    free(subs), free(pfd), free(perr), free(ready), free(pidx), free(rel), free(pins);
     return r;
 }
 
@@ -267,8 +277,10 @@ uint32_t wex__wasi_sched_yield(wex_wasi_t *w, const wex_val_t *a) {
  * (no fd of a wex guest is a socket). */
 static uint32_t not_socket(wex_wasi_t *w, uint32_t fd) {
     uint16_t err = 0;
-    if (!wex__wasi_get_fd(w, fd, 0, &err)) return err;
-    return WEX__E_NOTSOCK;
+    wex__wasi_lock(w);
+    bool open = wex__wasi_get_fd(w, fd, 0, &err) != NULL;
+    wex__wasi_unlock(w);
+    return open ? WEX__E_NOTSOCK : err;
 }
 
 /* sock_accept(fd, flags, fd_out) */

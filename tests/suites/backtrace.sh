@@ -2,7 +2,8 @@
 # backtrace.sh BUILD... - `wex run` prints a WebAssembly backtrace on a trap
 # and exits 1, for --invoke and for a WASI program's _start: the frames in
 # order with their names (or `<wasm function N>`), the message last, and for
-# unbounded recursion only the innermost frames plus a count of the rest.
+# unbounded recursion only the innermost frames plus a count of the rest;
+# and failed instantiations: a segment out of bounds, a trapping start function.
 # Run for each build directory given that has a wex. Last line: "N passed, N failed".
 set -uo pipefail
 passed=0 failed=0
@@ -86,6 +87,22 @@ for b in "$@"; do
         fail "$b: precompiled artifact" "wex compile failed: $(cat "$err")"
     fi
     rm -f "$cw"
+    # Instantiation: a data segment out of bounds in a module without a
+    # start function says so, and names no start function; a trap in a
+    # start function is reported as one, with its frames.
+    if [ -f "$b/wat/instantiate_oob.wasm" ]; then
+        "$wex" run "$b/wat/instantiate_oob.wasm" 2>"$err" >/dev/null
+        rc=$?
+        if grep -q "start function" "$err"; then
+            fail "$b: data segment out of bounds" "mentions a start function: $(tr '\n' '|' <"$err")"
+        else
+            check "$b: data segment out of bounds" $rc "$err" \
+                'out of bounds memory access while initialising data segment 1$'
+        fi
+    fi
+    "$wex" run "$b/wat/backtrace_start.wasm" 2>"$err" >/dev/null
+    check "$b: trap in the start function" $? "$err" '0: failed to invoke `start function`' \
+        '^ +0: .*!boom$' '^ +1: .*!init$' 'wasm trap: unreachable$'
     rm -f "$err"
 done
 echo "$passed passed, $failed failed"

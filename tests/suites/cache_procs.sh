@@ -2,7 +2,8 @@
 # cache_procs.sh BUILD ASAN_BUILD TSAN_BUILD - the compiled-module cache
 # through the `wex` command, with several processes at once: concurrent
 # runs on one cache directory (entries deleted under them, as eviction
-# would), a damaged entry, stats and clean, compile and --allow-precompiled.
+# would), a damaged entry, a FIFO or a directory in an entry's place, stats
+# and clean, compile and --allow-precompiled.
 # Every directory is a fresh temporary one. Last line: "N passed, N failed".
 set -uo pipefail
 builds=("${1:-build}" "${2:-build-asan}")
@@ -54,6 +55,18 @@ for b in "${builds[@]}"; do
     [ "$got" = "$want" ] && ok "$b: truncated entry: correct run" || bad "$b: truncated entry run"
     [ "$(stat -c %s "$f")" = "$size" ] && ok "$b: truncated entry rewritten" \
         || bad "$b: truncated entry not rewritten"
+
+    # 3b. a FIFO or a directory in the entry's place is a miss: the run is
+    # right, and does not hang opening the FIFO (bounded by timeout)
+    for kind in fifo directory; do
+        rm -rf "$f"
+        if [ "$kind" = fifo ]; then mkfifo "$f"; else mkdir "$f"; fi
+        got="$(timeout 20 "$wex" run --cache-dir "$dir" "$prog" x y 2>&1)"
+        st=$?
+        [ "$st" -eq 0 ] && [ "$got" = "$want" ] && ok "$b: a $kind as the entry: correct run" \
+            || bad "$b: a $kind as the entry" "status $st, output '$got'"
+    done
+    rm -rf "$f"
 
     # 4. clean
     "$wex" cache clean --cache-dir "$dir" >/dev/null

@@ -3,7 +3,8 @@
 # each build's wex: tests/wat/wasi_threads.wat (built into BUILD/wat/) sums
 # numbers on 1 to 16 threads joined with wait/notify, prints from threads,
 # and ends the program from a thread (proc_exit, trap) and from the main
-# thread while a thread still runs. Last line: "N passed, N failed".
+# thread while a thread still runs; tests/wat/wasi_block.wat writes while
+# its threads block in WASI calls. Last line: "N passed, N failed".
 set -uo pipefail
 passed=0 failed=0
 
@@ -31,6 +32,10 @@ check() {
 export TSAN_OPTIONS="atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
 
 hello=$'hello from a thread\nhello from a thread\nhello from a thread'
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+fifo="$tmp/stdin"
+mkfifo "$fifo"
 for dir in "$@"; do
     wex="$dir/wex" wasm="$dir/wat/wasi_threads.wasm"
     if [ ! -x "$wex" ] || [ ! -f "$wasm" ]; then
@@ -56,6 +61,13 @@ for dir in "$@"; do
             "$wex" run "$mode" --invoke trap_in_thread "$wasm"
         check "$dir $mode main exits while a thread runs" 3 "" "" \
             "$wex" run "$mode" --invoke exit_while_running "$wasm"
+        # Threads blocked in fd_read on stdin (a FIFO that wex itself holds
+        # open for writing, so no EOF ever comes), in an hour-long
+        # poll_oneoff and in sched_yield must not hold up the main thread's
+        # fd_write and fd_close: done in well under a second, or hung.
+        check "$dir $mode WASI calls while threads block in WASI calls" 0 \
+            $'written\nclosed' "" \
+            timeout 20 "$wex" run "$mode" --invoke blocked "$dir/wat/wasi_block.wasm" 0<>"$fifo"
     done
 done
 echo "$passed passed, $failed failed"

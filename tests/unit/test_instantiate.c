@@ -336,6 +336,9 @@ TEST(out_of_bounds_segment_traps) {
         wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
         CHECK(err != NULL);
         CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_MEMORY_OOB);
+        /* The message says where (the second segment), not just what. */
+        CHECK(!strcmp(wex_error_message(err),
+                      "out of bounds memory access while initialising data segment 1"));
         wex_error_delete(err);
         wex_store_delete(s);
         /* The slot comes back clean. */
@@ -1221,4 +1224,23 @@ TEST(thread_cache_module_and_engine_deleted_under_a_thread) {
     pthread_mutex_destroy(&c.mu);
     pthread_cond_destroy(&c.cv);
     wex_engine_delete(e2);
+}
+
+/* An element segment out of bounds of its table: the trap code, and a
+ * message that names the segment. */
+TEST(out_of_bounds_element_segment_says_which) {
+    wex_engine_t *e = wex_engine_new(NULL);
+    wex_module_t *m = compile(e, "instantiate_oob_elem.wasm");
+    wex_store_t *s = wex_store_new(e);
+    wex_instance_t *inst;
+    wex_error_t *err = wex_instance_new(s, m, NULL, 0, &inst);
+    CHECK(err != NULL);
+    CHECK_EQ_INT(wex_error_code(err), WEX_ERR_TRAP);
+    CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_TABLE_OOB);
+    CHECK(!strcmp(wex_error_message(err),
+                  "out of bounds table access while initialising element segment 0"));
+    wex_error_delete(err);
+    wex_store_delete(s);
+    wex_module_delete(m);
+    wex_engine_delete(e);
 }

@@ -522,7 +522,11 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
     }
     err = wex_instance_new(store, module, imports, nimports, &inst);
     if (err) {
-        if (wex_error_code(err) == WEX_ERR_TRAP)
+        /* Only the start function runs code during instantiation, and so
+         * only its traps have frames; a segment out of bounds (there may be
+         * no start function at all) says what happened in its message. */
+        if (wex_error_code(err) == WEX_ERR_TRAP &&
+            (wex_error_frame_count(err) > 0 || wex_error_frames_omitted(err) > 0))
             print_call_error(file, "start function", err);
         else
             fprintf(stderr, "Error: failed to instantiate `%s`: %s\n", file,

@@ -11,19 +11,15 @@
 #include <string.h>
 
 /* Parse a decimal integer into [min, max], whole string only. Leading
- * whitespace is refused (strtoll would skip it). */
-static bool parse_int(const char *s, int64_t min, uint64_t max, uint64_t *out) {
+ * whitespace is refused (strtoll would skip it). The ranges are signed, as
+ * wasmtime's: a value is never wrapped into another (2147483648 is no i32;
+ * write -2147483648 for its bits). */
+static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
     if (!s || !*s || (*s != '-' && *s != '+' && (*s < '0' || *s > '9'))) return false;
     char *end;
     errno = 0;
-    if (*s == '-') {
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end || end == s || v < min) return false;
-        *out = (uint64_t)(int64_t)v;
-        return true;
-    }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || end == s || v > max) return false;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < min || v > max) return false;
     *out = v;
     return true;
 }
@@ -31,19 +27,19 @@ static bool parse_int(const char *s, int64_t min, uint64_t max, uint64_t *out) {
 /* Float literals: strtod/strtof accept decimal, hex floats, nan and inf in
  * any case, which covers what wasmtime accepts; the whole string must match. */
 bool cli_parse_value(const char *text, wex_valkind_t kind, wex_val_t *out) {
-    uint64_t bits;
+    int64_t iv;
     char *end;
     memset(out, 0, sizeof *out);
     out->kind = kind;
     if (!text || !*text || (text[0] == ' ' || text[0] == '\t' || text[0] == '\n')) return false;
     switch (kind) {
     case WEX_I32:
-        if (!parse_int(text, INT32_MIN, UINT32_MAX, &bits)) return false;
-        out->of.i32 = (int32_t)(uint32_t)bits;
+        if (!parse_int(text, INT32_MIN, INT32_MAX, &iv)) return false;
+        out->of.i32 = (int32_t)iv;
         return true;
     case WEX_I64:
-        if (!parse_int(text, INT64_MIN, UINT64_MAX, &bits)) return false;
-        out->of.i64 = (int64_t)bits;
+        if (!parse_int(text, INT64_MIN, INT64_MAX, &iv)) return false;
+        out->of.i64 = iv;
         return true;
     case WEX_F32: {
         errno = 0;

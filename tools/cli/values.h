@@ -10,8 +10,8 @@
 
 #include "wex.h"
 
-/* Parse text as a value of `kind`: i32/i64 as decimal (negative allowed, and
- * unsigned values up to 2^N-1 wrap), f32/f64 as decimal or hex float
+/* Parse text as a value of `kind`: i32/i64 as decimal in the signed range
+ * (-2^(N-1) to 2^(N-1)-1, as wasmtime; nothing wraps), f32/f64 as decimal or hex float
  * literals including nan, inf and -inf. Returns false if the text is not a
  * whole, in-range literal, or the kind cannot be written on a command line. */
 bool cli_parse_value(const char *text, wex_valkind_t kind, wex_val_t *out);
