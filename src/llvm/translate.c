@@ -25,6 +25,7 @@
 #include <string.h>
 
 enum { K_BLOCK, K_LOOP, K_IF, K_FUNC };
+enum { KEEP_SINK, KEEP_VOLATILE, KEEP_NONE };
 
 /* One open block. vars are the allocas its branch values go through: the
  * results of a block, if or function, the parameters of a loop. */
@@ -57,6 +58,8 @@ typedef struct {
 
     /* the function being translated */
     LLVMValueRef fn, ctx, mem, resptr;
+    LLVMValueRef sink; /* guard pages: the sum loads feed (keep_loads), or NULL */
+    int keep;          /* how guard-page loads are kept: KEEP_* */
     LLVMBasicBlockRef entry;
     LLVMValueRef *locals;
     uint8_t *ltypes;
@@ -157,14 +160,42 @@ static LLVMValueRef helper(tr_t *t, unsigned k, LLVMTypeRef ret, LLVMValueRef *a
     return LLVMBuildCall2(t->B, ft, fp, as, nargs + 1, "");
 }
 
+/*
+ * Guard pages: a load that is out of bounds traps only by faulting, so it
+ * must happen even when its value turns out to be unused, and LLVM deletes
+ * unused loads. Every load's bits are added into a sum (an alloca, a
+ * register after mem2reg) that every way out of the function uses: the
+ * returns store it into ctx->sink (volatile), the trap helper takes it as
+ * an argument. An add per load keeps loads alive without stopping LLVM from
+ * hoisting, merging or vectorising them (an add is a vectorisable
+ * reduction); merged loads are still added once each, so nothing cancels.
+ */
+static LLVMValueRef sink_value(tr_t *t) {
+    return t->sink ? LLVMBuildLoad2(t->B, t->ti64, t->sink, "") : c64(t, 0);
+}
+
+static void sink_add(tr_t *t, LLVMValueRef v) {
+    LLVMTypeRef ty = LLVMTypeOf(v);
+    if (ty == t->tf32) v = LLVMBuildBitCast(t->B, v, t->ti32, "");
+    if (ty == t->tf64) v = LLVMBuildBitCast(t->B, v, t->ti64, "");
+    if (LLVMGetIntTypeWidth(LLVMTypeOf(v)) < 64) v = LLVMBuildZExt(t->B, v, t->ti64, "");
+    LLVMBuildStore(t->B, LLVMBuildAdd(t->B, sink_value(t), v, ""), t->sink);
+}
+
+static void sink_flush(tr_t *t) {
+    if (!t->sink) return;
+    LLVMValueRef st = LLVMBuildStore(t->B, sink_value(t), gep8(t, t->ctx, c64(t, offsetof(wex__nctx, sink))));
+    LLVMSetVolatile(st, 1);
+}
+
 /* A block that calls the trap helper with code; one per code per function. */
 static LLVMBasicBlockRef trap_block(tr_t *t, unsigned code) {
     if (code < 32 && t->trapbb[code]) return t->trapbb[code];
     LLVMBasicBlockRef here = LLVMGetInsertBlock(t->B);
     LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(t->C, t->fn, "trap");
     LLVMPositionBuilderAtEnd(t->B, bb);
-    LLVMValueRef a = c32(t, code);
-    LLVMValueRef call = helper(t, WEX__NH_TRAP, t->tvoid, &a, 1);
+    LLVMValueRef a[2] = {c32(t, code), sink_value(t)};
+    LLVMValueRef call = helper(t, WEX__NH_TRAP, t->tvoid, a, 2);
     LLVMAddCallSiteAttribute(
         call, LLVMAttributeFunctionIndex,
         LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("noreturn", 8), 0));
@@ -322,6 +353,8 @@ static LLVMValueRef mem_load(tr_t *t, LLVMValueRef addr, uint64_t off, LLVMTypeR
     LLVMValueRef p = mem_addr(t, addr, off, size);
     LLVMValueRef v = LLVMBuildLoad2(t->B, ty, p, "");
     LLVMSetAlignment(v, 1);
+    if (t->sink) sink_add(t, v);
+    if (!t->o->explicit_bounds && t->keep == KEEP_VOLATILE) LLVMSetVolatile(v, 1);
     return v;
 }
 
@@ -584,8 +617,8 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
         LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
         LLVMBuildCondBr(t->B, LLVMBuildIsNull(t->B, f, ""), null_bb, ok);
         LLVMPositionBuilderAtEnd(t->B, null_bb);
-        LLVMValueRef a[2] = {c32(t, WEX_TRAP_UNINITIALIZED_ELEMENT), idx};
-        helper(t, WEX__NH_TRAP_INDEX, t->tvoid, a, 2);
+        LLVMValueRef a[3] = {c32(t, WEX_TRAP_UNINITIALIZED_ELEMENT), idx, sink_value(t)};
+        helper(t, WEX__NH_TRAP_INDEX, t->tvoid, a, 3);
         LLVMBuildUnreachable(t->B);
         LLVMPositionBuilderAtEnd(t->B, ok);
     }
@@ -647,6 +680,7 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
 
 static void do_return(tr_t *t) {
     const ctl_t *f = &t->ctl[0];
+    sink_flush(t);
     if (f->nr == 0) {
         LLVMBuildRetVoid(t->B);
     } else if (f->nr == 1) {
@@ -908,26 +942,6 @@ static void atomic_op(tr_t *t, uint32_t code, uint64_t off) {
     atomic_rmw(t, op, off, size, rty);
 }
 
-/*
- * A dropped value's memory loads must still happen: with guard pages, an
- * out-of-bounds load traps only by faulting, and LLVM deletes loads whose
- * results are unused. Loads of linear memory among the operands of v (to a
- * small depth) are made volatile; loads of locals and of the context are
- * left alone.
- */
-static void keep_loads(tr_t *t, LLVMValueRef v, int depth) {
-    if (t->o->explicit_bounds || !t->mem || depth == 0 || !LLVMIsAInstruction(v)) return;
-    if (LLVMIsALoadInst(v)) {
-        LLVMValueRef p = LLVMGetOperand(v, 0);
-        if (LLVMIsAGetElementPtrInst(p) && LLVMGetOperand(p, 0) == t->mem) LLVMSetVolatile(v, 1);
-        return;
-    }
-    if (LLVMIsACallInst(v) || LLVMIsAPHINode(v)) return;
-    int n = LLVMGetNumOperands(v);
-    for (int i = 0; i < n; i++)
-        keep_loads(t, LLVMGetOperand(v, i), depth - 1);
-}
-
 /* Translate one operator (the opcode already read). Returns false when the
  * code after it is unreachable. */
 static bool op(tr_t *t, uint32_t code, wex__reader *r) {
@@ -1034,7 +1048,7 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         if (!wex__read_u32(r, &u) || !wex__read_u32(r, &v2)) return false;
         do_call_indirect(t, u, v2);
         return true;
-    case WEX__OP_DROP: keep_loads(t, pop(t), 8); return true;
+    case WEX__OP_DROP: pop(t); return true;
     case WEX__OP_SELECT_T: {
         uint32_t n;
         if (!wex__read_u32(r, &n)) return false;
@@ -1460,6 +1474,11 @@ static void translate_body(tr_t *t, uint32_t di) {
         LLVMBuildStore(t->B, init, t->locals[i]);
     }
     t->mem = m->nmems ? ctx_field(t, offsetof(wex__nctx, mem), t->tptr) : NULL;
+    t->sink = NULL;
+    if (t->mem && !t->o->explicit_bounds && t->keep == KEEP_SINK) {
+        t->sink = alloca_at_entry(t, t->ti64);
+        LLVMBuildStore(t->B, c64(t, 0), t->sink);
+    }
     prologue_check(t);
 
     t->sp = 0;
@@ -1640,6 +1659,12 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     t->tptr = LLVMPointerTypeInContext(t->C, 0);
     t->tvoid = LLVMVoidTypeInContext(t->C);
     t->md_inv = LLVMGetMDKindIDInContext(t->C, "invariant.load", 14);
+    /* WEX_LLVMC_KEEP=volatile|none: other ways of keeping guard-page loads,
+     * for measuring (none is not correct: unused loads vanish) */
+    const char *keep = getenv("WEX_LLVMC_KEEP");
+    t->keep = keep && !strcmp(keep, "volatile") ? KEEP_VOLATILE
+              : keep && !strcmp(keep, "none")   ? KEEP_NONE
+                                                : KEEP_SINK;
     t->md_empty = LLVMMetadataAsValue(t->C, LLVMMDNodeInContext2(t->C, NULL, 0));
 
     t->ftys = calloc(m->ntypes + 1, sizeof *t->ftys);

@@ -29,7 +29,7 @@
 
 /* Bumped whenever the context, the helper table or the calling convention
  * changes meaning. */
-#define WEX__NATIVE_ABI_VERSION 1
+#define WEX__NATIVE_ABI_VERSION 2
 
 /* The build a compiler and a runtime must share: the runtime passes it to
  * wex-llvmc (--build), which refuses to compile for another, and it is part
@@ -53,12 +53,13 @@ typedef struct wex__nctx {
     uintptr_t stack_limit;    /* a prologue traps when its frame reaches below this */
     void *inst;               /* the wex_instance_t */
     void *const *fnptrs;      /* wex_f<i> of each defined function */
+    uint64_t sink;            /* written, never read: keeps guard-page loads alive (translate.c) */
 } wex__nctx;
 
 /* The helper table, in order: each entry's C signature is in native_rt.c. */
 #define WEX__NATIVE_HELPERS(X)                                                                     \
-    X(TRAP)          /* (ctx, i32 trap code): does not return */                                   \
-    X(TRAP_INDEX)    /* (ctx, i32 trap code, i32 index): the same, naming an element */             \
+    X(TRAP)          /* (ctx, i32 trap code, i64 sink): does not return */                          \
+    X(TRAP_INDEX)    /* (ctx, i32 trap code, i32 index, i64 sink): the same, naming an element */   \
     X(CALL)          /* (ctx, i32 funcidx, u64 *slots): an imported or foreign function */         \
     X(CALL_INDIRECT) /* (ctx, i32 table, i32 elem, i32 typeidx, u64 *slots) */                     \
     X(MEMORY_GROW)   /* (ctx, i32 delta) -> i32 */                                                 \

@@ -114,13 +114,17 @@ __attribute__((noreturn, cold)) static void throw_error(wex_error_t *err) {
 
 static wex_instance_t *inst_of(wex__nctx *ctx) { return (wex_instance_t *)ctx->inst; }
 
-__attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code) {
+/* sink: see translate.c's keep_loads (ignored). */
+__attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code, uint64_t sink) {
     (void)ctx;
+    (void)sink;
     throw_error(wex__error_trap((wex_trapcode_t)code));
 }
 
-__attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t code, int32_t index) {
+__attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t code, int32_t index,
+                                                        uint64_t sink) {
     (void)ctx;
+    (void)sink;
     throw_error(wex__error_trap_index((wex_trapcode_t)code, (uint32_t)index));
 }
 

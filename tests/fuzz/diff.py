@@ -2,7 +2,7 @@
 """diff.py - differential execution: wex against node (V8) on modules made
 by binaryen's translate-to-fuzz.
 
-  tests/fuzz/diff.py [--count N] [--seed S] [--build DIR] [--out DIR] [--batch B]
+  tests/fuzz/diff.py [--count N] [--seed S] [--build DIR] [--out DIR] [--batch B] [--native]
 
 Module i (seed S+i) is `wasm-opt -ttf` of 1-16 KiB of bytes from Python's
 random.Random(S+i), with the features wex and node share (MVP, sign
@@ -10,8 +10,9 @@ extension, mutable globals, non-trapping float-to-int, bulk memory,
 multi-value; reference types are left out: binaryen 108 makes funcref
 element segments for externref tables, which V8 rightly rejects) and
 --denan (NaN payloads may differ by engine). Each module runs three times:
-DIR/diff_driver --bounds=guard, --bounds=explicit, and node with diff.js.
-The three transcripts (diff_driver.c describes the format: every log call,
+DIR/diff_driver --bounds=guard, --bounds=explicit, and node with diff.js;
+with --native also the native tier (--tier=native) in both bounds modes.
+The transcripts (diff_driver.c describes the format: every log call,
 result and trap class) must be identical. A divergence prints the seed,
 the command that regenerates the module and the first differing lines,
 keeps the module and transcripts in OUT/diverged/, and makes the exit
@@ -72,6 +73,8 @@ def main():
     ap.add_argument("--out", default=None, help="where divergent modules are kept")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--native", action="store_true",
+                    help="also the native tier (needs DIR/wex-llvmc)")
     a = ap.parse_args()
 
     driver = os.path.join(a.build, "diff_driver")
@@ -84,6 +87,14 @@ def main():
         print("diff: %s not built" % driver)
         print("0 passed, 1 failed")
         return 1
+    modes = {"guard": [driver, "--bounds=guard"], "explicit": [driver, "--bounds=explicit"]}
+    if a.native:
+        if not os.access(os.path.join(a.build, "wex-llvmc"), os.X_OK):
+            print("diff: --native needs %s/wex-llvmc" % a.build)
+            print("0 passed, 1 failed")
+            return 1
+        modes["native-guard"] = [driver, "--bounds=guard", "--tier=native"]
+        modes["native-explicit"] = [driver, "--bounds=explicit", "--tier=native"]
     out = a.out or os.path.join(a.build, "diff")
     os.makedirs(out, exist_ok=True)
     node = ["node", "--experimental-wasm-type-reflection", os.path.join(HERE, "diff.js")]
@@ -96,18 +107,16 @@ def main():
             paths = [p for _, p in made if p]
             skipped += sum(1 for _, p in made if not p)
             runs = {}
-            with ThreadPoolExecutor(3) as pool:
-                futs = {name: pool.submit(transcripts, cmd, paths) for name, cmd in (
-                    ("guard", [driver, "--bounds=guard"]),
-                    ("explicit", [driver, "--bounds=explicit"]),
-                    ("node", node))}
+            with ThreadPoolExecutor(len(modes) + 1) as pool:
+                futs = {name: pool.submit(transcripts, cmd, paths)
+                        for name, cmd in list(modes.items()) + [("node", node)]}
                 runs = {name: f.result() for name, f in futs.items()}
             for seed, p in made:
                 if not p:
                     continue
                 t = {name: runs[name].get(p, ["MISSING (the runner stopped before it)"])
                      for name in runs}
-                if t["guard"] == t["node"] and t["explicit"] == t["node"]:
+                if all(t[name] == t["node"] for name in modes):
                     passed += 1
                     calls += sum(1 for l in t["node"] if l.startswith("call "))
                     os.unlink(p)
@@ -119,7 +128,7 @@ def main():
                 print("DIVERGED seed %d: regenerate with: python3 -c 'import random; r=random.Random(%d); "
                       "open(\"r.bin\",\"wb\").write(bytes(r.getrandbits(8) for _ in range(r.randint(1024,16384))))'"
                       " && wasm-opt r.bin -ttf --denan %s -o m%d.wasm" % (seed, seed, " ".join(FEATURES), seed))
-                for name in ("guard", "explicit"):
+                for name in modes:
                     with open(os.path.join(keep, "m%d.%s.txt" % (seed, name)), "w") as f:
                         f.write("\n".join(t[name]) + "\n")
                     if t[name] != t["node"]:
@@ -131,8 +140,9 @@ def main():
                     f.write("\n".join(t["node"]) + "\n")
             print("diff: seeds %d..%d: %d passed, %d failed so far" % (
                 seeds[0], seeds[-1], passed, failed), flush=True)
-    print("diff: %d modules agree (%d export calls) in wex guard, wex explicit and node; "
-          "%d diverged; %d seeds wasm-opt could not use" % (passed, calls, failed, skipped))
+    print("diff: %d modules agree (%d export calls) in wex %s and node; "
+          "%d diverged; %d seeds wasm-opt could not use" % (passed, calls, ", ".join(modes), failed,
+                                                            skipped))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

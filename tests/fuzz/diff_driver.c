@@ -1,7 +1,7 @@
 /*
  * diff_driver.c - the wex side of the differential test (tests/fuzz/diff.py).
  *
- *   diff_driver [--bounds=guard|explicit] FILE.wasm...
+ *   diff_driver [--bounds=guard|explicit] [--tier=interp|native] FILE.wasm...
  *
  * For each module, made by binaryen's `wasm-opt -ttf`, print what running
  * it does, in the format tests/fuzz/diff.js prints for node:
@@ -204,8 +204,13 @@ int main(int argc, char **argv) {
             wex_config_set_bounds_checks(cfg, WEX_BOUNDS_GUARD_PAGES);
         } else if (!strcmp(argv[i], "--bounds=explicit")) {
             wex_config_set_bounds_checks(cfg, WEX_BOUNDS_EXPLICIT);
+        } else if (!strcmp(argv[i], "--tier=native")) {
+            wex_config_set_tier(cfg, WEX_TIER_NATIVE);
+        } else if (!strcmp(argv[i], "--tier=interp")) {
+            wex_config_set_tier(cfg, WEX_TIER_INTERP);
         } else {
-            fprintf(stderr, "usage: %s [--bounds=guard|explicit] FILE.wasm...\n", argv[0]);
+            fprintf(stderr, "usage: %s [--bounds=guard|explicit] [--tier=interp|native] FILE.wasm...\n",
+                    argv[0]);
             return 2;
         }
     }
