@@ -7,7 +7,10 @@
 #      clang's libFuzzer;
 #   2. tests/fuzz/diff.py: $WEX_CI_DIFF_MODULES (default 1000, about 20 s) modules from
 #      binaryen's translate-to-fuzz, run by BUILD/diff_driver in both bounds
-#      modes and by node; skipped without wasm-opt or node.
+#      modes and by node; skipped without wasm-opt or node;
+#   3. the same with the native tier too (diff.py --native), for
+#      $WEX_CI_DIFF_NATIVE_MODULES (default 200) other seeds, when
+#      BUILD/wex-llvmc is built (each module is compiled by LLVM: ~0.1 s).
 # Each run counts as its own passes and failures (harnesses, modules).
 # Last line: "N passed, N failed".
 set -uo pipefail
@@ -42,5 +45,16 @@ status=$?
 printf '%s\n' "$out" | grep -v '^diff: seeds '
 tally "$status" "$(printf '%s\n' "$out" | tail -n 1)"
 echo "differential: $((SECONDS - start))s"
+
+if [ -x "$build/wex-llvmc" ]; then
+    start=$SECONDS
+    n="${WEX_CI_DIFF_NATIVE_MODULES:-200}"
+    echo "== differential with the native tier: tests/fuzz/diff.py --native --count $n --seed 500000"
+    out="$(python3 tests/fuzz/diff.py --native --count "$n" --seed 500000 --build "$build" 2>&1)"
+    status=$?
+    printf '%s\n' "$out" | grep -v '^diff: seeds '
+    tally "$status" "$(printf '%s\n' "$out" | tail -n 1)"
+    echo "differential, native tier: $((SECONDS - start))s"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
