@@ -121,11 +121,11 @@ void *wex__os_map_rw(size_t len);
 enum { WEX__OS_PROT_R, WEX__OS_PROT_RX };
 bool wex__os_protect(void *p, size_t len, int prot);
 void wex__os_unmap(void *p, size_t len);
-/* Run the program at path with argv (argv[0] first, NULL-terminated), in
- * on its standard input and nothing else in its environment but PATH-less
- * defaults; collect its standard output into *out (wex__malloc'd, *outlen
- * bytes) and the start of its standard error into err. Returns the exit
- * status (0..255), or -1 if it could not run or was killed (err says why). */
+/* Run the program at path with argv (argv[0] first, NULL-terminated) and
+ * this process's environment, `in` on its standard input; collect its
+ * standard output into *out (wex__malloc'd, *outlen bytes) and the start of
+ * its standard error into err. Returns the exit status (0..255), or -1 if
+ * it could not run or was killed (err says why). */
 int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
                        uint8_t **out, size_t *outlen, char *err, size_t errlen);
 /* The directory holding the running executable (no trailing slash), or ""

@@ -1,7 +1,6 @@
 /*
  * os_proc.c - pages for native code, and running the native tier's compiler
- * as a child process (Linux: memfds carry its input and output, so neither
- * side can block the other on a full pipe).
+ * as a child process.
  */
 #define _GNU_SOURCE
 #include "os/os.h"
@@ -10,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -47,59 +48,52 @@ void wex__os_exe_dir(char *buf, size_t n) {
     snprintf(buf, n, "%s", tmp);
 }
 
-/* A memfd holding len bytes of data, positioned at 0; -1 on failure. */
-static int memfd_with(const char *name, const void *data, size_t len) {
-    int fd = memfd_create(name, MFD_CLOEXEC);
-    if (fd < 0) return -1;
-    const uint8_t *p = data;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w <= 0) {
-            close(fd);
-            return -1;
+/* Append what fd has to *buf (growing it); false on a read error. EOF
+ * sets *eof. */
+static bool drain(int fd, uint8_t **buf, size_t *len, size_t *cap, bool *eof) {
+    for (;;) {
+        if (*len == *cap) {
+            size_t nc = *cap ? 2 * *cap : 65536;
+            uint8_t *nb = wex__realloc(*buf, nc);
+            if (!nb) return false;
+            *buf = nb;
+            *cap = nc;
         }
-        p += w;
-        len -= (size_t)w;
+        ssize_t r = read(fd, *buf + *len, *cap - *len);
+        if (r > 0) {
+            *len += (size_t)r;
+            continue;
+        }
+        if (r == 0) *eof = true;
+        if (r == 0 || errno == EAGAIN) return true;
+        if (errno != EINTR) return false;
     }
-    lseek(fd, 0, SEEK_SET);
-    return fd;
 }
 
-/* All of fd's contents from offset 0. */
-static uint8_t *read_fd(int fd, size_t *len) {
-    struct stat st;
-    if (fstat(fd, &st) != 0) return NULL;
-    size_t n = (size_t)st.st_size;
-    uint8_t *b = wex__malloc(n ? n : 1);
-    if (!b) return NULL;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, b + got, n - got, (off_t)got);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    *len = got;
-    return b;
-}
-
+/*
+ * Pipes, not files, carry the child's input and output: a pipe is not
+ * subject to the file-size limit (RLIMIT_FSIZE) the host may run under, and
+ * the parent writes and reads through poll(), so that neither side can
+ * block the other on a full pipe.
+ */
 int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
                        uint8_t **out, size_t *outlen, char *err, size_t errlen) {
     *out = NULL;
     *outlen = 0;
     if (errlen) err[0] = 0;
-    int fin = memfd_with("wex-in", in, inlen);
-    int fout = memfd_create("wex-out", MFD_CLOEXEC);
-    int ferr = memfd_create("wex-err", MFD_CLOEXEC);
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
     int status = -1;
-    if (fin < 0 || fout < 0 || ferr < 0) {
-        snprintf(err, errlen, "cannot make files for the compiler: %s", strerror(errno));
+    uint8_t *ob = NULL, *eb = NULL;
+    size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
+    if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC)) {
+        snprintf(err, errlen, "cannot make pipes for the compiler: %s", strerror(errno));
         goto out;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fin, 0);
-    posix_spawn_file_actions_adddup2(&fa, fout, 1);
-    posix_spawn_file_actions_adddup2(&fa, ferr, 2);
+    posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
     posix_spawnattr_t at;
     posix_spawnattr_init(&at);
     /* The child starts with default signal handling and nothing blocked,
@@ -114,41 +108,103 @@ int wex__os_run_filter(const char *path, char *const argv[], const void *in, siz
     int rc = posix_spawn(&pid, path, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
+    close(pin[0]);
+    close(pout[1]);
+    close(perr[1]);
+    pin[0] = pout[1] = perr[1] = -1;
     if (rc != 0) {
         snprintf(err, errlen, "cannot run %s: %s", path, strerror(rc));
         goto out;
     }
+    fcntl(pin[1], F_SETFL, O_NONBLOCK);
+    fcntl(pout[0], F_SETFL, O_NONBLOCK);
+    fcntl(perr[0], F_SETFL, O_NONBLOCK);
+    /* A child that exits early closes its end: writing must not kill us. */
+    sigset_t pipe_set, old_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+    const uint8_t *ip = in;
+    size_t left = inlen;
+    bool oeof = false, eeof = false, ok = true;
+    if (left == 0) {
+        close(pin[1]);
+        pin[1] = -1;
+    }
+    while (ok && (!oeof || !eeof)) {
+        struct pollfd pf[3];
+        int n = 0;
+        if (pin[1] >= 0) pf[n++] = (struct pollfd){.fd = pin[1], .events = POLLOUT};
+        if (!oeof) pf[n++] = (struct pollfd){.fd = pout[0], .events = POLLIN};
+        if (!eeof) pf[n++] = (struct pollfd){.fd = perr[0], .events = POLLIN};
+        if (poll(pf, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR) continue;
+            ok = false;
+            break;
+        }
+        for (int k = 0; k < n; k++) {
+            if (!pf[k].revents) continue;
+            if (pf[k].fd == pin[1]) {
+                ssize_t w = write(pin[1], ip, left);
+                if (w > 0) {
+                    ip += w;
+                    left -= (size_t)w;
+                }
+                if (left == 0 || (w < 0 && errno != EAGAIN && errno != EINTR)) {
+                    close(pin[1]);
+                    pin[1] = -1;
+                }
+            } else if (pf[k].fd == pout[0]) {
+                ok = drain(pout[0], &ob, &olen, &ocap, &oeof);
+            } else {
+                ok = drain(perr[0], &eb, &elen, &ecap, &eeof);
+                if (elen > 4096) elen = 4096; /* keep only the start */
+            }
+        }
+    }
+    /* a SIGPIPE raised while it was blocked is pending: take it back */
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     int ws;
     while (waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR) {
             snprintf(err, errlen, "waiting for %s: %s", path, strerror(errno));
             goto out;
         }
-    size_t elen = 0;
-    uint8_t *e = read_fd(ferr, &elen);
-    if (e && errlen) {
+    if (eb && errlen) {
         size_t n = elen < errlen - 1 ? elen : errlen - 1;
-        memcpy(err, e, n);
+        memcpy(err, eb, n);
         while (n && (err[n - 1] == '\n' || err[n - 1] == '\r'))
             n--;
         err[n] = 0;
     }
-    wex__free(e);
+    if (!ok) {
+        if (!err[0]) snprintf(err, errlen, "cannot read the compiler's output");
+        goto out;
+    }
     if (WIFSIGNALED(ws)) {
         if (!err[0]) snprintf(err, errlen, "%s was killed by signal %d", path, WTERMSIG(ws));
         goto out;
     }
     status = WEXITSTATUS(ws);
     if (status == 0) {
-        *out = read_fd(fout, outlen);
+        *out = ob;
+        *outlen = olen;
+        ob = NULL;
         if (!*out) {
-            status = -1;
-            snprintf(err, errlen, "cannot read the compiler's output");
+            *out = wex__malloc(1);
+            if (!*out) status = -1;
         }
     }
 out:
-    if (fin >= 0) close(fin);
-    if (fout >= 0) close(fout);
-    if (ferr >= 0) close(ferr);
+    for (int k = 0; k < 2; k++) {
+        if (pin[k] >= 0) close(pin[k]);
+        if (pout[k] >= 0) close(pout[k]);
+        if (perr[k] >= 0) close(perr[k]);
+    }
+    wex__free(ob);
+    wex__free(eb);
     return status;
 }

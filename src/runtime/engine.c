@@ -24,6 +24,10 @@ wex_config_t *wex_config_new(void) {
     const char *env = getenv("WEX_BOUNDS");
     if (env && !strcmp(env, "explicit")) c->bounds = WEX_BOUNDS_EXPLICIT;
     if (env && !strcmp(env, "guard") && sizeof(void *) == 8) c->bounds = WEX_BOUNDS_GUARD_PAGES;
+    /* WEX_TIER=native: the default tier of new configs, so that any program
+     * built on the API (the unit tests, embedders) can be run natively. */
+    env = getenv("WEX_TIER");
+    if (env && !strcmp(env, "native")) c->tier = WEX_TIER_NATIVE;
     c->max_call_depth = WEX__DEFAULT_MAX_CALL_DEPTH;
     c->max_stack_bytes = WEX__DEFAULT_MAX_STACK_BYTES;
     c->strategy = WEX_INSTANTIATION_POOLING_COW;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # native.sh BUILD [ASAN_BUILD [TSAN_BUILD]] - the native tier (-O tier=native):
 #   1. the core spec tests (BUILD/spec, converted by scripts/test.sh) with
-#      BUILD/wex in both bounds modes, and with ASAN_BUILD/wex;
+#      BUILD/wex in both bounds modes, and with ASAN_BUILD/wex; and unit-test
+#      programs with WEX_TIER=native;
 #   2. every benchmark program at its "tiny" size: output and exit status
 #      equal the native program's (both bounds modes);
 #   3. the compiled-module cache: a second run loads native code from the
@@ -43,7 +44,9 @@ else
         "$wex" wast -O tier=native "$@" "${jsons[@]}" >"$work/spec.log" 2>&1
         local rc=$? last
         last="$(tail -n 1 "$work/spec.log")"
-        if [ "$rc" -eq 0 ] && [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed ]]; then
+        # (a program given test names prints no summary line)
+    if [ "$rc" -eq 0 ] && { [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed ]] ||
+        { [ $# -gt 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; }; }; then
             pass "spec, native tier, $label: $last"
         else
             grep -v '^PASS ' "$work/spec.log" | head -n 40
@@ -56,6 +59,31 @@ else
         spec_run "$asan" "$asan/wex"
     fi
 fi
+
+# 1b. unit-test programs whose tests are about what code computes, not how
+#     the interpreter does it (WEX_TIER=native makes every engine native);
+#     left out: call depths (the native tier bounds the native stack, not a
+#     call count), instruction offsets in backtraces (native frames name
+#     functions only), the interpreter's lazily checked cache code, and
+#     test_fusion (its 1 MB generated module takes LLVM minutes)
+for prog in test_threads test_instantiate test_wasi test_task test_br_table test_dispatch_loop \
+    test_frame_fuse "test_runtime fib_guard fib_explicit kernels_guard kernels_explicit traps_guard traps_explicit malformed_inputs fault_handler_claims_only_guest_faults"; do
+    set -- $prog
+    exe="$build/$1"
+    shift
+    [ -x "$exe" ] || continue
+    out="$(WEX_TIER=native "$exe" "$@" 2>&1)"
+    rc=$?
+    last="$(printf '%s\n' "$out" | tail -n 1)"
+    # (a program given test names prints no summary line)
+    if [ "$rc" -eq 0 ] && { [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed ]] ||
+        { [ $# -gt 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; }; }; then
+        pass "$(basename "$exe"), native tier: $last"
+    else
+        printf '%s\n' "$out" | grep -v '^ok ' | head -n 20
+        fail "$(basename "$exe"), native tier: exit $rc: $last"
+    fi
+done
 
 # 2. benchmark programs, tiny sizes
 bdir="$build/bench"
