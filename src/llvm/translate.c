@@ -48,9 +48,9 @@ typedef struct {
     LLVMModuleRef M;
     LLVMBuilderRef B;
     LLVMTypeRef ti1, ti8, ti16, ti32, ti64, tf32, tf64, tptr, tvoid;
-    LLVMTypeRef *ftys;  /* LLVM type of each module type index */
-    LLVMValueRef *fns;  /* wex_f<i> per defined function */
-    unsigned md_inv;    /* "invariant.load" kind */
+    LLVMTypeRef *ftys; /* LLVM type of each module type index */
+    LLVMValueRef *fns; /* wex_f<i> per defined function */
+    unsigned md_inv;   /* "invariant.load" kind */
     LLVMValueRef md_empty;
     char *err;
     size_t errlen;
@@ -110,8 +110,12 @@ static LLVMTypeRef functype(tr_t *t, const wex__functype *ft) {
 
 /* ---------------------------------------------------------------- helpers */
 
-static LLVMValueRef c32(tr_t *t, uint64_t v) { return LLVMConstInt(t->ti32, v, 0); }
-static LLVMValueRef c64(tr_t *t, uint64_t v) { return LLVMConstInt(t->ti64, v, 0); }
+static LLVMValueRef c32(tr_t *t, uint64_t v) {
+    return LLVMConstInt(t->ti32, v, 0);
+}
+static LLVMValueRef c64(tr_t *t, uint64_t v) {
+    return LLVMConstInt(t->ti64, v, 0);
+}
 
 /* A load from the context or from an array it points at, which never change
  * while code runs: marked invariant so that LLVM may hoist and merge them. */
@@ -184,7 +188,8 @@ static void sink_add(tr_t *t, LLVMValueRef v) {
 
 static void sink_flush(tr_t *t) {
     if (!t->sink) return;
-    LLVMValueRef st = LLVMBuildStore(t->B, sink_value(t), gep8(t, t->ctx, c64(t, offsetof(wex__nctx, sink))));
+    LLVMValueRef st =
+        LLVMBuildStore(t->B, sink_value(t), gep8(t, t->ctx, c64(t, offsetof(wex__nctx, sink))));
     LLVMSetVolatile(st, 1);
 }
 
@@ -305,9 +310,12 @@ static void branch_to(tr_t *t, uint32_t d) {
 
 /* Every byte value, so that a single-result block type has a stable pointer. */
 static const uint8_t valtypes[128] = {
-    [WEX__T_I32] = WEX__T_I32,         [WEX__T_I64] = WEX__T_I64,
-    [WEX__T_F32] = WEX__T_F32,         [WEX__T_F64] = WEX__T_F64,
-    [WEX__T_V128] = WEX__T_V128,       [WEX__T_FUNCREF] = WEX__T_FUNCREF,
+    [WEX__T_I32] = WEX__T_I32,
+    [WEX__T_I64] = WEX__T_I64,
+    [WEX__T_F32] = WEX__T_F32,
+    [WEX__T_F64] = WEX__T_F64,
+    [WEX__T_V128] = WEX__T_V128,
+    [WEX__T_FUNCREF] = WEX__T_FUNCREF,
     [WEX__T_EXTERNREF] = WEX__T_EXTERNREF,
 };
 
@@ -387,7 +395,9 @@ static LLVMTypeRef itype(tr_t *t, unsigned size) {
 
 /* ---------------------------------------------------------------- numeric */
 
-static LLVMValueRef bool32(tr_t *t, LLVMValueRef i1) { return LLVMBuildZExt(t->B, i1, t->ti32, ""); }
+static LLVMValueRef bool32(tr_t *t, LLVMValueRef i1) {
+    return LLVMBuildZExt(t->B, i1, t->ti32, "");
+}
 
 static void icmp(tr_t *t, LLVMIntPredicate p) {
     LLVMValueRef b = pop(t), a = pop(t);
@@ -484,7 +494,8 @@ static void divrem(tr_t *t, bool is_signed, bool rem, uint8_t ty) {
         LLVMValueRef min = ty == WEX__T_I32 ? c32(t, 0x80000000u) : c64(t, 1ull << 63);
         LLVMValueRef isneg1 = LLVMBuildICmp(t->B, LLVMIntEQ, b, m1, "");
         if (!rem) {
-            LLVMValueRef ovf = LLVMBuildAnd(t->B, isneg1, LLVMBuildICmp(t->B, LLVMIntEQ, a, min, ""), "");
+            LLVMValueRef ovf =
+                LLVMBuildAnd(t->B, isneg1, LLVMBuildICmp(t->B, LLVMIntEQ, a, min, ""), "");
             trap_if(t, ovf, WEX_TRAP_INT_OVERFLOW);
             r = LLVMBuildSDiv(t->B, a, b, "");
         } else {
@@ -502,10 +513,9 @@ static void trunc_trap(tr_t *t, uint8_t to, bool is_signed, double lo, double hi
     LLVMTypeRef ft = LLVMTypeOf(a);
     trap_if(t, LLVMBuildFCmp(t->B, LLVMRealUNO, a, a, ""), WEX_TRAP_INVALID_CONVERSION);
     LLVMValueRef x = ft == t->tf32 ? LLVMBuildFPExt(t->B, a, t->tf64, "") : a;
-    LLVMValueRef bad = LLVMBuildOr(t->B,
-                                   LLVMBuildFCmp(t->B, LLVMRealOLE, x, LLVMConstReal(t->tf64, lo), ""),
-                                   LLVMBuildFCmp(t->B, LLVMRealOGE, x, LLVMConstReal(t->tf64, hi), ""),
-                                   "");
+    LLVMValueRef bad =
+        LLVMBuildOr(t->B, LLVMBuildFCmp(t->B, LLVMRealOLE, x, LLVMConstReal(t->tf64, lo), ""),
+                    LLVMBuildFCmp(t->B, LLVMRealOGE, x, LLVMConstReal(t->tf64, hi), ""), "");
     trap_if(t, bad, WEX_TRAP_INT_OVERFLOW);
     LLVMTypeRef it = vt(t, to);
     push(t, is_signed ? LLVMBuildFPToSI(t->B, a, it, "") : LLVMBuildFPToUI(t->B, a, it, ""), to);
@@ -585,8 +595,8 @@ static void do_call(tr_t *t, uint32_t fidx) {
     const wex__functype *ft = wex__module_functype(m, fidx);
     if (fidx >= m->nfunc_imports) {
         LLVMValueRef rb;
-        LLVMValueRef r = call_direct(t, t->ftys[m->func_types[fidx]],
-                                     t->fns[fidx - m->nfunc_imports], ft, &rb);
+        LLVMValueRef r =
+            call_direct(t, t->ftys[m->func_types[fidx]], t->fns[fidx - m->nfunc_imports], ft, &rb);
         t->sp -= ft->nparams;
         push_results(t, ft, r, rb);
         return;
@@ -803,8 +813,8 @@ static bool memarg(wex__reader *r, uint64_t *off) {
     return true;
 }
 
-static void load_op(tr_t *t, uint64_t off, unsigned size, uint8_t ty, int ext /* 0 none, 1 s, 2 u */,
-                    bool fl) {
+static void load_op(tr_t *t, uint64_t off, unsigned size, uint8_t ty,
+                    int ext /* 0 none, 1 s, 2 u */, bool fl) {
     LLVMValueRef a = pop(t);
     LLVMTypeRef lt = fl ? vt(t, ty) : itype(t, size);
     LLVMValueRef v = mem_load(t, a, off, lt, size);
@@ -826,9 +836,10 @@ static void atomic_rmw(tr_t *t, LLVMAtomicRMWBinOp op, uint64_t off, unsigned si
     LLVMValueRef ea = atomic_addr(t, a, off, size);
     LLVMTypeRef it = itype(t, size);
     if (LLVMGetIntTypeWidth(LLVMTypeOf(v)) > size * 8) v = LLVMBuildTrunc(t->B, v, it, "");
-    LLVMValueRef r =
-        LLVMBuildAtomicRMW(t->B, op, gep8(t, t->mem, ea), v, LLVMAtomicOrderingSequentiallyConsistent, 0);
-    if (LLVMGetIntTypeWidth(it) < LLVMGetIntTypeWidth(vt(t, ty))) r = LLVMBuildZExt(t->B, r, vt(t, ty), "");
+    LLVMValueRef r = LLVMBuildAtomicRMW(t->B, op, gep8(t, t->mem, ea), v,
+                                        LLVMAtomicOrderingSequentiallyConsistent, 0);
+    if (LLVMGetIntTypeWidth(it) < LLVMGetIntTypeWidth(vt(t, ty)))
+        r = LLVMBuildZExt(t->B, r, vt(t, ty), "");
     push(t, r, ty);
 }
 
@@ -842,7 +853,8 @@ static void atomic_cmpxchg(tr_t *t, uint64_t off, unsigned size, uint8_t ty) {
     if (narrow) {
         /* an expected value with bits above the width never matches */
         LLVMValueRef e = LLVMBuildTrunc(t->B, exp, it, "");
-        LLVMValueRef fits = LLVMBuildICmp(t->B, LLVMIntEQ, LLVMBuildZExt(t->B, e, full, ""), exp, "");
+        LLVMValueRef fits =
+            LLVMBuildICmp(t->B, LLVMIntEQ, LLVMBuildZExt(t->B, e, full, ""), exp, "");
         LLVMValueRef p = gep8(t, t->mem, ea);
         LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
         LLVMBasicBlockRef no = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
@@ -893,7 +905,8 @@ static void atomic_op(tr_t *t, uint32_t code, uint64_t off) {
         unsigned sz = code == WEX__OP_MEMORY_ATOMIC_WAIT32 ? 4 : 8;
         LLVMValueRef ea = atomic_addr(t, a, off, sz);
         LLVMValueRef args[3] = {ea, e, to};
-        push(t, helper(t, sz == 4 ? WEX__NH_ATOMIC_WAIT32 : WEX__NH_ATOMIC_WAIT64, t->ti32, args, 3),
+        push(t,
+             helper(t, sz == 4 ? WEX__NH_ATOMIC_WAIT32 : WEX__NH_ATOMIC_WAIT64, t->ti32, args, 3),
              WEX__T_I32);
         return;
     }
@@ -916,7 +929,8 @@ static void atomic_op(tr_t *t, uint32_t code, uint64_t off) {
     if (strstr(name, "_STORE")) {
         LLVMValueRef v = pop(t), a = pop(t);
         LLVMValueRef ea = atomic_addr(t, a, off, size);
-        if (LLVMGetIntTypeWidth(LLVMTypeOf(v)) > size * 8) v = LLVMBuildTrunc(t->B, v, itype(t, size), "");
+        if (LLVMGetIntTypeWidth(LLVMTypeOf(v)) > size * 8)
+            v = LLVMBuildTrunc(t->B, v, itype(t, size), "");
         LLVMValueRef s = LLVMBuildStore(t->B, v, gep8(t, t->mem, ea));
         LLVMSetOrdering(s, LLVMAtomicOrderingSequentiallyConsistent);
         LLVMSetAlignment(s, size);
@@ -1028,7 +1042,8 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
                 branch_to(t, labels[i]);
                 ndist++;
             }
-            if (i < n) LLVMAddCase(sw, c32(t, i), db[k]);
+            if (i < n)
+                LLVMAddCase(sw, c32(t, i), db[k]);
             else if (db[k] != dflt) {
                 LLVMPositionBuilderAtEnd(t->B, dflt);
                 LLVMBuildBr(t->B, db[k]);
@@ -1062,7 +1077,8 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         LLVMValueRef c = pop(t);
         uint8_t ty = t->stt[t->sp - 1];
         LLVMValueRef b = pop(t), a = pop(t);
-        push(t, LLVMBuildSelect(t->B, LLVMBuildICmp(t->B, LLVMIntNE, c, c32(t, 0), ""), a, b, ""), ty);
+        push(t, LLVMBuildSelect(t->B, LLVMBuildICmp(t->B, LLVMIntNE, c, c32(t, 0), ""), a, b, ""),
+             ty);
         return true;
     }
     case WEX__OP_LOCAL_GET:
@@ -1124,9 +1140,10 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         static const struct {
             uint8_t size, ty, ext, fl;
         } L[] = {
-            {4, WEX__T_I32, 0, 0}, {8, WEX__T_I64, 0, 0}, {4, WEX__T_F32, 0, 1}, {8, WEX__T_F64, 0, 1},
-            {1, WEX__T_I32, 1, 0}, {1, WEX__T_I32, 2, 0}, {2, WEX__T_I32, 1, 0}, {2, WEX__T_I32, 2, 0},
-            {1, WEX__T_I64, 1, 0}, {1, WEX__T_I64, 2, 0}, {2, WEX__T_I64, 1, 0}, {2, WEX__T_I64, 2, 0},
+            {4, WEX__T_I32, 0, 0}, {8, WEX__T_I64, 0, 0}, {4, WEX__T_F32, 0, 1},
+            {8, WEX__T_F64, 0, 1}, {1, WEX__T_I32, 1, 0}, {1, WEX__T_I32, 2, 0},
+            {2, WEX__T_I32, 1, 0}, {2, WEX__T_I32, 2, 0}, {1, WEX__T_I64, 1, 0},
+            {1, WEX__T_I64, 2, 0}, {2, WEX__T_I64, 1, 0}, {2, WEX__T_I64, 2, 0},
             {4, WEX__T_I64, 1, 0}, {4, WEX__T_I64, 2, 0},
         };
         unsigned k = code - WEX__OP_I32_LOAD;
@@ -1143,7 +1160,8 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
     case WEX__OP_I64_STORE16:
     case WEX__OP_I64_STORE32: {
         if (!memarg(r, &off)) return false;
-        static const uint8_t S[][2] = {{4, 0}, {8, 0}, {4, 1}, {8, 1}, {1, 0}, {2, 0}, {1, 0}, {2, 0}, {4, 0}};
+        static const uint8_t S[][2] = {{4, 0}, {8, 0}, {4, 1}, {8, 1}, {1, 0},
+                                       {2, 0}, {1, 0}, {2, 0}, {4, 0}};
         unsigned k = code - WEX__OP_I32_STORE;
         store_op(t, off, S[k][0], S[k][1]);
         return true;
@@ -1218,7 +1236,9 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
 #undef FCMP
 #define INT2(A, F)                                                                                 \
     case WEX__OP_I32_##A: F(t, WEX__T_I32); return true;                                           \
-    case WEX__OP_I64_##A: F(t, WEX__T_I64); return true;
+    case WEX__OP_I64_##A:                                                                          \
+        F(t, WEX__T_I64);                                                                          \
+        return true;
 #define CLZ(t, ty)    bitcount(t, "llvm.ctlz", ty)
 #define CTZ(t, ty)    bitcount(t, "llvm.cttz", ty)
 #define POPCNT(t, ty) unary_intr(t, "llvm.ctpop", ty)
@@ -1257,20 +1277,22 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         INT2(ROTR, ROTR)
 #define FLT2(A, F)                                                                                 \
     case WEX__OP_F32_##A: F(t, WEX__T_F32); return true;                                           \
-    case WEX__OP_F64_##A: F(t, WEX__T_F64); return true;
-#define FABS(t, ty)     unary_intr(t, "llvm.fabs", ty)
-#define FNEG(t, ty)     push(t, LLVMBuildFNeg(t->B, pop(t), ""), ty)
-#define FCEIL(t, ty)    unary_intr(t, "llvm.ceil", ty)
-#define FFLOOR(t, ty)   unary_intr(t, "llvm.floor", ty)
-#define FTRUNC(t, ty)   unary_intr(t, "llvm.trunc", ty)
-#define FNEAREST(t, ty) unary_intr(t, "llvm.roundeven", ty)
-#define FSQRT(t, ty)    unary_intr(t, "llvm.sqrt", ty)
-#define FADD(t, ty)     binop(t, LLVMBuildFAdd, ty)
-#define FSUB(t, ty)     binop(t, LLVMBuildFSub, ty)
-#define FMUL(t, ty)     binop(t, LLVMBuildFMul, ty)
-#define FDIV(t, ty)     binop(t, LLVMBuildFDiv, ty)
-#define FMIN(t, ty)     minmax(t, "llvm.minimum", ty)
-#define FMAX(t, ty)     minmax(t, "llvm.maximum", ty)
+    case WEX__OP_F64_##A:                                                                          \
+        F(t, WEX__T_F64);                                                                          \
+        return true;
+#define FABS(t, ty)      unary_intr(t, "llvm.fabs", ty)
+#define FNEG(t, ty)      push(t, LLVMBuildFNeg(t->B, pop(t), ""), ty)
+#define FCEIL(t, ty)     unary_intr(t, "llvm.ceil", ty)
+#define FFLOOR(t, ty)    unary_intr(t, "llvm.floor", ty)
+#define FTRUNC(t, ty)    unary_intr(t, "llvm.trunc", ty)
+#define FNEAREST(t, ty)  unary_intr(t, "llvm.roundeven", ty)
+#define FSQRT(t, ty)     unary_intr(t, "llvm.sqrt", ty)
+#define FADD(t, ty)      binop(t, LLVMBuildFAdd, ty)
+#define FSUB(t, ty)      binop(t, LLVMBuildFSub, ty)
+#define FMUL(t, ty)      binop(t, LLVMBuildFMul, ty)
+#define FDIV(t, ty)      binop(t, LLVMBuildFDiv, ty)
+#define FMIN(t, ty)      minmax(t, "llvm.minimum", ty)
+#define FMAX(t, ty)      minmax(t, "llvm.maximum", ty)
 #define FCOPYSIGN(t, ty) binary_intr(t, "llvm.copysign", ty)
         FLT2(ABS, FABS)
         FLT2(NEG, FNEG)
@@ -1286,21 +1308,35 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         FLT2(MIN, FMIN)
         FLT2(MAX, FMAX)
         FLT2(COPYSIGN, FCOPYSIGN)
-    case WEX__OP_I32_WRAP_I64: push(t, LLVMBuildTrunc(t->B, pop(t), t->ti32, ""), WEX__T_I32); return true;
-    case WEX__OP_I32_TRUNC_F32_S: trunc_trap(t, WEX__T_I32, true, -2147483904.0, 2147483648.0); return true;
+    case WEX__OP_I32_WRAP_I64:
+        push(t, LLVMBuildTrunc(t->B, pop(t), t->ti32, ""), WEX__T_I32);
+        return true;
+    case WEX__OP_I32_TRUNC_F32_S:
+        trunc_trap(t, WEX__T_I32, true, -2147483904.0, 2147483648.0);
+        return true;
     case WEX__OP_I32_TRUNC_F32_U: trunc_trap(t, WEX__T_I32, false, -1.0, 4294967296.0); return true;
-    case WEX__OP_I32_TRUNC_F64_S: trunc_trap(t, WEX__T_I32, true, -2147483649.0, 2147483648.0); return true;
+    case WEX__OP_I32_TRUNC_F64_S:
+        trunc_trap(t, WEX__T_I32, true, -2147483649.0, 2147483648.0);
+        return true;
     case WEX__OP_I32_TRUNC_F64_U: trunc_trap(t, WEX__T_I32, false, -1.0, 4294967296.0); return true;
     case WEX__OP_I64_TRUNC_F32_S:
         trunc_trap(t, WEX__T_I64, true, -9223373136366403584.0, 9223372036854775808.0);
         return true;
-    case WEX__OP_I64_TRUNC_F32_U: trunc_trap(t, WEX__T_I64, false, -1.0, 18446744073709551616.0); return true;
+    case WEX__OP_I64_TRUNC_F32_U:
+        trunc_trap(t, WEX__T_I64, false, -1.0, 18446744073709551616.0);
+        return true;
     case WEX__OP_I64_TRUNC_F64_S:
         trunc_trap(t, WEX__T_I64, true, -9223372036854777856.0, 9223372036854775808.0);
         return true;
-    case WEX__OP_I64_TRUNC_F64_U: trunc_trap(t, WEX__T_I64, false, -1.0, 18446744073709551616.0); return true;
-    case WEX__OP_I64_EXTEND_I32_S: push(t, LLVMBuildSExt(t->B, pop(t), t->ti64, ""), WEX__T_I64); return true;
-    case WEX__OP_I64_EXTEND_I32_U: push(t, LLVMBuildZExt(t->B, pop(t), t->ti64, ""), WEX__T_I64); return true;
+    case WEX__OP_I64_TRUNC_F64_U:
+        trunc_trap(t, WEX__T_I64, false, -1.0, 18446744073709551616.0);
+        return true;
+    case WEX__OP_I64_EXTEND_I32_S:
+        push(t, LLVMBuildSExt(t->B, pop(t), t->ti64, ""), WEX__T_I64);
+        return true;
+    case WEX__OP_I64_EXTEND_I32_U:
+        push(t, LLVMBuildZExt(t->B, pop(t), t->ti64, ""), WEX__T_I64);
+        return true;
     case WEX__OP_F32_CONVERT_I32_S:
     case WEX__OP_F32_CONVERT_I64_S: convert(t, WEX__T_F32, true); return true;
     case WEX__OP_F32_CONVERT_I32_U:
@@ -1309,14 +1345,24 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
     case WEX__OP_F64_CONVERT_I64_S: convert(t, WEX__T_F64, true); return true;
     case WEX__OP_F64_CONVERT_I32_U:
     case WEX__OP_F64_CONVERT_I64_U: convert(t, WEX__T_F64, false); return true;
-    case WEX__OP_F32_DEMOTE_F64: push(t, LLVMBuildFPTrunc(t->B, pop(t), t->tf32, ""), WEX__T_F32); return true;
+    case WEX__OP_F32_DEMOTE_F64:
+        push(t, LLVMBuildFPTrunc(t->B, pop(t), t->tf32, ""), WEX__T_F32);
+        return true;
     case WEX__OP_F64_PROMOTE_F32:
         push(t, opaque(t, LLVMBuildFPExt(t->B, pop(t), t->tf64, "")), WEX__T_F64);
         return true;
-    case WEX__OP_I32_REINTERPRET_F32: push(t, LLVMBuildBitCast(t->B, pop(t), t->ti32, ""), WEX__T_I32); return true;
-    case WEX__OP_I64_REINTERPRET_F64: push(t, LLVMBuildBitCast(t->B, pop(t), t->ti64, ""), WEX__T_I64); return true;
-    case WEX__OP_F32_REINTERPRET_I32: push(t, LLVMBuildBitCast(t->B, pop(t), t->tf32, ""), WEX__T_F32); return true;
-    case WEX__OP_F64_REINTERPRET_I64: push(t, LLVMBuildBitCast(t->B, pop(t), t->tf64, ""), WEX__T_F64); return true;
+    case WEX__OP_I32_REINTERPRET_F32:
+        push(t, LLVMBuildBitCast(t->B, pop(t), t->ti32, ""), WEX__T_I32);
+        return true;
+    case WEX__OP_I64_REINTERPRET_F64:
+        push(t, LLVMBuildBitCast(t->B, pop(t), t->ti64, ""), WEX__T_I64);
+        return true;
+    case WEX__OP_F32_REINTERPRET_I32:
+        push(t, LLVMBuildBitCast(t->B, pop(t), t->tf32, ""), WEX__T_F32);
+        return true;
+    case WEX__OP_F64_REINTERPRET_I64:
+        push(t, LLVMBuildBitCast(t->B, pop(t), t->tf64, ""), WEX__T_F64);
+        return true;
     case WEX__OP_I32_EXTEND8_S: sext_from(t, t->ti8, WEX__T_I32); return true;
     case WEX__OP_I32_EXTEND16_S: sext_from(t, t->ti16, WEX__T_I32); return true;
     case WEX__OP_I64_EXTEND8_S: sext_from(t, t->ti8, WEX__T_I64); return true;
@@ -1469,8 +1515,8 @@ static void translate_body(tr_t *t, uint32_t di) {
             t->ltypes[k++] = code->runs[ri].type;
     for (uint32_t i = 0; i < t->nlocals; i++) {
         t->locals[i] = alloca_at_entry(t, vt(t, t->ltypes[i]));
-        LLVMValueRef init = i < ft->nparams ? LLVMGetParam(t->fn, 1 + i)
-                                            : LLVMConstNull(vt(t, t->ltypes[i]));
+        LLVMValueRef init =
+            i < ft->nparams ? LLVMGetParam(t->fn, 1 + i) : LLVMConstNull(vt(t, t->ltypes[i]));
         LLVMBuildStore(t->B, init, t->locals[i]);
     }
     t->mem = m->nmems ? ctx_field(t, offsetof(wex__nctx, mem), t->tptr) : NULL;
@@ -1555,7 +1601,8 @@ static void trampoline(tr_t *t, uint32_t di) {
     LLVMValueRef args[ft->nparams + 2];
     args[0] = LLVMGetParam(fn, 0);
     for (uint32_t i = 0; i < ft->nparams; i++)
-        args[1 + i] = LLVMBuildLoad2(t->B, vt(t, ft->types[i]), gep8(t, slots, c64(t, (uint64_t)i * 8)), "");
+        args[1 + i] =
+            LLVMBuildLoad2(t->B, vt(t, ft->types[i]), gep8(t, slots, c64(t, (uint64_t)i * 8)), "");
     unsigned na = 1 + ft->nparams;
     if (ft->nresults > 1) args[na++] = slots; /* read all arguments first: already done */
     LLVMValueRef r = LLVMBuildCall2(t->B, t->ftys[m->func_types[fidx]], t->fns[di], args, na, "");

@@ -43,23 +43,23 @@
  * never moves (memories are reservations grown in place), so code keeps it
  * in a register; the size (explicit checks only) is re-read after calls. */
 typedef struct wex__nctx {
-    uint8_t *mem;             /* memory 0's base, or NULL */
-    const uint64_t *memsize;  /* &memory 0's size in bytes (grows; atomic for shared) */
-    void *const *globals;     /* the instance's wex_global_t pointers */
-    void *const *helpers;     /* WEX__NH_* entries (native_rt.c) */
-    void *const *funcs;       /* the instance's wex_func_t pointers (imports first) */
-    void *const *tables;      /* the instance's wex_table_t pointers */
-    const uint32_t *canon;    /* the engine-wide id of each of the module's types */
-    uintptr_t stack_limit;    /* a prologue traps when its frame reaches below this */
-    void *inst;               /* the wex_instance_t */
-    void *const *fnptrs;      /* wex_f<i> of each defined function */
-    uint64_t sink;            /* written, never read: keeps guard-page loads alive (translate.c) */
+    uint8_t *mem;            /* memory 0's base, or NULL */
+    const uint64_t *memsize; /* &memory 0's size in bytes (grows; atomic for shared) */
+    void *const *globals;    /* the instance's wex_global_t pointers */
+    void *const *helpers;    /* WEX__NH_* entries (native_rt.c) */
+    void *const *funcs;      /* the instance's wex_func_t pointers (imports first) */
+    void *const *tables;     /* the instance's wex_table_t pointers */
+    const uint32_t *canon;   /* the engine-wide id of each of the module's types */
+    uintptr_t stack_limit;   /* a prologue traps when its frame reaches below this */
+    void *inst;              /* the wex_instance_t */
+    void *const *fnptrs;     /* wex_f<i> of each defined function */
+    uint64_t sink;           /* written, never read: keeps guard-page loads alive (translate.c) */
 } wex__nctx;
 
 /* The helper table, in order: each entry's C signature is in native_rt.c. */
 #define WEX__NATIVE_HELPERS(X)                                                                     \
-    X(TRAP)          /* (ctx, i32 trap code, i64 sink): does not return */                          \
-    X(TRAP_INDEX)    /* (ctx, i32 trap code, i32 index, i64 sink): the same, naming an element */   \
+    X(TRAP)          /* (ctx, i32 trap code, i64 sink): does not return */                         \
+    X(TRAP_INDEX)    /* (ctx, i32 trap code, i32 index, i64 sink): the same, naming an element */  \
     X(CALL)          /* (ctx, i32 funcidx, u64 *slots): an imported or foreign function */         \
     X(CALL_INDIRECT) /* (ctx, i32 table, i32 elem, i32 typeidx, u64 *slots) */                     \
     X(MEMORY_GROW)   /* (ctx, i32 delta) -> i32 */                                                 \

@@ -88,7 +88,9 @@ static void cpu_key(char *buf, size_t n) {
     unsigned l1[4] = {0}, l7[4] = {0};
     __asm__ volatile("cpuid" : "=a"(l1[0]), "=b"(l1[1]), "=c"(l1[2]), "=d"(l1[3]) : "a"(1), "c"(0));
     if (max >= 7)
-        __asm__ volatile("cpuid" : "=a"(l7[0]), "=b"(l7[1]), "=c"(l7[2]), "=d"(l7[3]) : "a"(7), "c"(0));
+        __asm__ volatile("cpuid"
+                         : "=a"(l7[0]), "=b"(l7[1]), "=c"(l7[2]), "=d"(l7[3])
+                         : "a"(7), "c"(0));
     (void)a;
     /* leaf 1 ebx holds the APIC id and such, which differ between cores */
     snprintf(buf, n, "%.12s %08x %08x %08x %08x %08x", (const char *)vendor, l1[0], l1[2], l1[3],

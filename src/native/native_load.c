@@ -44,7 +44,9 @@ static wex_error_t *bad(const char *what) {
 }
 
 /* Round up to a power of two. */
-static size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+static size_t align_up(size_t v, size_t a) {
+    return (v + a - 1) & ~(a - 1);
+}
 
 wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, wex__native **out) {
     *out = NULL;
@@ -59,7 +61,8 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(obj + eh->e_shoff);
     uint32_t nsec = eh->e_shnum;
     for (uint32_t i = 0; i < nsec; i++) {
-        if (sh[i].sh_type != SHT_NOBITS && (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset))
+        if (sh[i].sh_type != SHT_NOBITS &&
+            (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset))
             return bad("section outside the object");
         if (sh[i].sh_addralign > 4096) return bad("section alignment too large");
     }
@@ -97,7 +100,8 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
                 x = place[i] + sh[i].sh_size > x ? place[i] + sh[i].sh_size : x;
         stub_off = align_up(x, 16);
     }
-    size_t exec_end = align_up(stub_off + STUB_SIZE * (sizeof libc_syms / sizeof libc_syms[0]), 4096);
+    size_t exec_end =
+        align_up(stub_off + STUB_SIZE * (sizeof libc_syms / sizeof libc_syms[0]), 4096);
     size_t total = align_up(off > exec_end ? off : exec_end, 4096);
     uint8_t *map = wex__os_map_rw(total);
     if (!map) {
@@ -236,7 +240,8 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
     nat->order = fsize + nfuncs;
     for (size_t k = 0; k < nsyms; k++) {
         const Elf64_Sym *sym = &syms[k];
-        if (sym->st_name >= strlen_ || sym->st_shndx == SHN_UNDEF || sym->st_shndx >= nsec) continue;
+        if (sym->st_name >= strlen_ || sym->st_shndx == SHN_UNDEF || sym->st_shndx >= nsec)
+            continue;
         if (!(sh[sym->st_shndx].sh_flags & SHF_EXECINSTR)) continue;
         const char *name = strs + sym->st_name;
         if (name[0] != 'w' || strncmp(name, "wex_", 4) != 0 || (name[4] != 'f' && name[4] != 'e'))

@@ -21,10 +21,10 @@
  * signal handler. */
 #define WEX__NATIVE_STACK_RESERVE ((uintptr_t)256 << 10)
 
-static __thread sigjmp_buf *native_jmp;          /* the innermost entry's */
-static __thread wex_error_t *native_err;         /* what it is to return */
-static __thread uintptr_t stack_limit;           /* this thread's, 0 until known */
-static __thread const wex__module *native_mod;   /* the innermost entry's module */
+static __thread sigjmp_buf *native_jmp;        /* the innermost entry's */
+static __thread wex_error_t *native_err;       /* what it is to return */
+static __thread uintptr_t stack_limit;         /* this thread's, 0 until known */
+static __thread const wex__module *native_mod; /* the innermost entry's module */
 
 /* ---------------------------------------------------------------- backtraces
  *
@@ -112,7 +112,9 @@ __attribute__((noreturn, cold)) static void throw_error(wex_error_t *err) {
     siglongjmp(*native_jmp, 2);
 }
 
-static wex_instance_t *inst_of(wex__nctx *ctx) { return (wex_instance_t *)ctx->inst; }
+static wex_instance_t *inst_of(wex__nctx *ctx) {
+    return (wex_instance_t *)ctx->inst;
+}
 
 /* sink: see translate.c's keep_loads (ignored). */
 __attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code, uint64_t sink) {
@@ -121,8 +123,8 @@ __attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code,
     throw_error(wex__error_trap((wex_trapcode_t)code));
 }
 
-__attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t code, int32_t index,
-                                                        uint64_t sink) {
+__attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t code,
+                                                         int32_t index, uint64_t sink) {
     (void)ctx;
     (void)sink;
     throw_error(wex__error_trap_index((wex_trapcode_t)code, (uint32_t)index));
@@ -166,13 +168,17 @@ static void h_memory_init(wex__nctx *ctx, int32_t seg, int32_t d, int32_t sr, in
     const wex__module *m = inst->module;
     const wex__data *ds = &m->datas[seg];
     uint64_t dlen = inst->data_dropped[seg] ? 0 : ds->data_len;
-    if ((uint64_t)(uint32_t)d + (uint32_t)n > __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE) ||
+    if ((uint64_t)(uint32_t)d + (uint32_t)n >
+            __atomic_load_n(&inst->mem0->size, __ATOMIC_ACQUIRE) ||
         (uint64_t)(uint32_t)sr + (uint32_t)n > dlen)
         throw_error(wex__error_trap(WEX_TRAP_MEMORY_OOB));
-    if (n) memcpy(inst->mem0->base + (uint32_t)d, m->bytes + ds->data_off + (uint32_t)sr, (uint32_t)n);
+    if (n)
+        memcpy(inst->mem0->base + (uint32_t)d, m->bytes + ds->data_off + (uint32_t)sr, (uint32_t)n);
 }
 
-static void h_data_drop(wex__nctx *ctx, int32_t seg) { inst_of(ctx)->data_dropped[seg] = 1; }
+static void h_data_drop(wex__nctx *ctx, int32_t seg) {
+    inst_of(ctx)->data_dropped[seg] = 1;
+}
 
 static void h_memory_copy(wex__nctx *ctx, int32_t d, int32_t sr, int32_t n) {
     wex_memory_t *mem = inst_of(ctx)->mem0;
@@ -189,7 +195,9 @@ static void h_memory_fill(wex__nctx *ctx, int32_t d, int32_t val, int32_t n) {
     memset(mem->base + (uint32_t)d, (uint8_t)val, (uint32_t)n);
 }
 
-static wex_table_t *table_of(wex__nctx *ctx, int32_t t) { return inst_of(ctx)->tables[(uint32_t)t]; }
+static wex_table_t *table_of(wex__nctx *ctx, int32_t t) {
+    return inst_of(ctx)->tables[(uint32_t)t];
+}
 
 static uint64_t h_table_get(wex__nctx *ctx, int32_t t, int32_t i) {
     wex_table_t *tab = table_of(ctx, t);
@@ -203,7 +211,9 @@ static void h_table_set(wex__nctx *ctx, int32_t t, int32_t i, uint64_t v) {
     tab->elems[(uint32_t)i] = (void *)(uintptr_t)v;
 }
 
-static int32_t h_table_size(wex__nctx *ctx, int32_t t) { return (int32_t)table_of(ctx, t)->size; }
+static int32_t h_table_size(wex__nctx *ctx, int32_t t) {
+    return (int32_t)table_of(ctx, t)->size;
+}
 
 static int32_t h_table_grow(wex__nctx *ctx, int32_t t, uint64_t init, int32_t n) {
     return (int32_t)wex__table_grow(table_of(ctx, t), (uint32_t)n, (void *)(uintptr_t)init);
@@ -211,14 +221,16 @@ static int32_t h_table_grow(wex__nctx *ctx, int32_t t, uint64_t init, int32_t n)
 
 static void h_table_fill(wex__nctx *ctx, int32_t t, int32_t i, uint64_t v, int32_t n) {
     wex_table_t *tab = table_of(ctx, t);
-    if ((uint64_t)(uint32_t)i + (uint32_t)n > tab->size) throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
+    if ((uint64_t)(uint32_t)i + (uint32_t)n > tab->size)
+        throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
     for (uint32_t k = 0; k < (uint32_t)n; k++)
         tab->elems[(uint32_t)i + k] = (void *)(uintptr_t)v;
 }
 
 static void h_table_copy(wex__nctx *ctx, int32_t dt, int32_t st, int32_t d, int32_t sr, int32_t n) {
     wex_table_t *a = table_of(ctx, dt), *b = table_of(ctx, st);
-    if ((uint64_t)(uint32_t)d + (uint32_t)n > a->size || (uint64_t)(uint32_t)sr + (uint32_t)n > b->size)
+    if ((uint64_t)(uint32_t)d + (uint32_t)n > a->size ||
+        (uint64_t)(uint32_t)sr + (uint32_t)n > b->size)
         throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
     memmove(a->elems + (uint32_t)d, b->elems + (uint32_t)sr, (size_t)(uint32_t)n * sizeof(void *));
 }
@@ -226,15 +238,21 @@ static void h_table_copy(wex__nctx *ctx, int32_t dt, int32_t st, int32_t d, int3
 static void h_table_init(wex__nctx *ctx, int32_t t, int32_t seg, int32_t d, int32_t sr, int32_t n) {
     wex_table_t *tab = table_of(ctx, t);
     wex__elemseg *es = &inst_of(ctx)->elems[(uint32_t)seg];
-    if ((uint64_t)(uint32_t)d + (uint32_t)n > tab->size || (uint64_t)(uint32_t)sr + (uint32_t)n > es->count)
+    if ((uint64_t)(uint32_t)d + (uint32_t)n > tab->size ||
+        (uint64_t)(uint32_t)sr + (uint32_t)n > es->count)
         throw_error(wex__error_trap(WEX_TRAP_TABLE_OOB));
-    if (n) memcpy(tab->elems + (uint32_t)d, es->refs + (uint32_t)sr, (size_t)(uint32_t)n * sizeof(void *));
+    if (n)
+        memcpy(tab->elems + (uint32_t)d, es->refs + (uint32_t)sr,
+               (size_t)(uint32_t)n * sizeof(void *));
 }
 
-static void h_elem_drop(wex__nctx *ctx, int32_t seg) { inst_of(ctx)->elems[(uint32_t)seg].count = 0; }
+static void h_elem_drop(wex__nctx *ctx, int32_t seg) {
+    inst_of(ctx)->elems[(uint32_t)seg].count = 0;
+}
 
 /* Waits need a shared memory; the address was checked by the code. */
-static int32_t wait_common(wex__nctx *ctx, uint64_t ea, uint64_t expected, bool is64, int64_t timeout) {
+static int32_t wait_common(wex__nctx *ctx, uint64_t ea, uint64_t expected, bool is64,
+                           int64_t timeout) {
     wex_memory_t *mem = inst_of(ctx)->mem0;
     if (!mem->shared) throw_error(wex__error_trap(WEX_TRAP_EXPECTED_SHARED));
     return (int32_t)wex__atomic_wait(mem->base + ea, expected, is64, timeout);
