@@ -113,11 +113,15 @@ int main(int argc, char **argv) {
     char msg[512];
     if (!wex__llvm_compile(m, &o, &obj, &olen, msg, sizeof msg)) {
         fprintf(stderr, "wex-llvmc: %s\n", msg);
+        wex__module_free(m);
+        wex__free(m);
         return 1;
     }
-    if (!write_all(obj, olen)) {
-        fprintf(stderr, "wex-llvmc: cannot write the object\n");
-        return 1;
-    }
-    return 0;
+    bool ok = write_all(obj, olen);
+    if (!ok) fprintf(stderr, "wex-llvmc: cannot write the object\n");
+    /* freed, so that a leak checker (the sanitizer builds) sees none */
+    free(obj);
+    wex__module_free(m);
+    wex__free(m);
+    return ok ? 0 : 1;
 }
