@@ -314,5 +314,6 @@ void wex__native_free(wex__native *n) {
     wex__free(n->fns);
     wex__free(n->fsize);
     wex__free(n->canon);
+    wex__free(n->obj);
     wex__free(n);
 }
