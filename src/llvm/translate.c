@@ -1026,8 +1026,6 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         /* each distinct target gets a block that stores its values */
         LLVMBasicBlockRef dflt = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
         LLVMValueRef sw = LLVMBuildSwitch(t->B, key, dflt, n);
-        LLVMBasicBlockRef here = LLVMGetInsertBlock(t->B);
-        (void)here;
         uint32_t ndist = 0;
         uint32_t *dl = malloc(((size_t)n + 1) * sizeof *dl);
         LLVMBasicBlockRef *db = malloc(((size_t)n + 1) * sizeof *db);

@@ -82,7 +82,7 @@ wex_error_t *wex__native_attach(wex__module *m, const uint8_t *obj, size_t len) 
  * another. */
 static void cpu_key(char *buf, size_t n) {
 #if defined(__x86_64__)
-    unsigned a = 0, b = 0, c = 0, d = 0, max;
+    unsigned b = 0, c = 0, d = 0, max;
     __asm__ volatile("cpuid" : "=a"(max), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
     unsigned vendor[3] = {b, d, c};
     unsigned l1[4] = {0}, l7[4] = {0};
@@ -91,7 +91,6 @@ static void cpu_key(char *buf, size_t n) {
         __asm__ volatile("cpuid"
                          : "=a"(l7[0]), "=b"(l7[1]), "=c"(l7[2]), "=d"(l7[3])
                          : "a"(7), "c"(0));
-    (void)a;
     /* leaf 1 ebx holds the APIC id and such, which differ between cores */
     snprintf(buf, n, "%.12s %08x %08x %08x %08x %08x", (const char *)vendor, l1[0], l1[2], l1[3],
              l7[1], l7[2]);
