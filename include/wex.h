@@ -240,11 +240,17 @@ void wex_config_set_max_stack_bytes(wex_config_t *config, size_t bytes);
 /* Which code runs a module's functions. INTERP: the interpreter (the
  * default). NATIVE: machine code compiled by LLVM (in the wex-llvmc helper
  * program, found through $WEX_LLVMC, beside the running executable, or in
- * the installed libexec directory) for the whole module when it is made;
- * wex_module_new fails with WEX_ERR_COMPILE if that is impossible. */
+ * the installed libexec directory) for the whole module when it is made,
+ * in parallel on the task manager's workers; wex_module_new fails with
+ * WEX_ERR_COMPILE if that is impossible. AUTO: starts in the interpreter
+ * and compiles the functions that run often or long in the background,
+ * switching each one's next entry to its machine code (a loop already
+ * running stays interpreted); the compiled-module cache keeps that code
+ * for the next run. Without the compiler, AUTO simply interprets. */
 typedef enum {
     WEX_TIER_INTERP = 0,
     WEX_TIER_NATIVE = 1,
+    WEX_TIER_AUTO = 2,
 } wex_tier_t;
 void wex_config_set_tier(wex_config_t *config, wex_tier_t tier);
 

@@ -23,10 +23,12 @@
  *               (instructions) behind a table of records (body_rec): what a
  *               damaged function is translated again from (the repair, see
  *               below); read only then. About 27% of big.wasm's artifact.
- *   NATIVE      (8-aligned) the native tier's object file (src/native), for
- *               an engine that runs native code: checked whole and loaded
- *               (relocated into fresh pages) with the module; a damaged one
- *               is compiled again
+ *   NATIVE      (8-aligned) native code (src/native): its object files,
+ *               each a 64-bit length and the bytes padded to 8, for an
+ *               engine that runs native code; checked whole and loaded
+ *               (relocated into fresh pages) with the module; damaged, the
+ *               native tier compiles again and the automatic one starts
+ *               from the interpreter
  *   IMAGE       (WEX__IMAGE_ALIGN-aligned) the memory image, if the module
  *               has one, mapped copy-on-write straight from the file
  *
@@ -525,10 +527,13 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
     off += bodies.b.len;
     off = align_up(off, 8);
     h.sec[SEC_NATIVE].off = off;
-    if (m->native) {
-        h.sec[SEC_NATIVE].len = m->native->obj_len;
-        h.sec[SEC_NATIVE].sum = wex__checksum64(m->native->obj, m->native->obj_len, 0);
-        off += m->native->obj_len;
+    uint8_t *nobj = NULL;
+    size_t nlen = 0;
+    wex_error_delete(wex__native_serialize(m->native, &nobj, &nlen)); /* none: no native code */
+    if (nlen) {
+        h.sec[SEC_NATIVE].len = nlen;
+        h.sec[SEC_NATIVE].sum = wex__checksum64(nobj, nlen, 0);
+        off += nlen;
     }
     if (m->image.size) {
         off = align_up(off, WEX__IMAGE_ALIGN);
@@ -548,11 +553,11 @@ wex_error_t *wex__artifact_write_fd(const wex__module *m, int fd) {
         write_at(fd, blob.b.data, blob.b.len, h.sec[SEC_BYTES].off) &&
         write_at(fd, c->pcmap, c->npcmap * 8, h.sec[SEC_PCMAP].off) &&
         write_at(fd, bodies.b.data, bodies.b.len, h.sec[SEC_BODIES].off) &&
-        (!m->native ||
-         write_at(fd, m->native->obj, m->native->obj_len, h.sec[SEC_NATIVE].off)) &&
+        (!nlen || write_at(fd, nobj, nlen, h.sec[SEC_NATIVE].off)) &&
         (!m->image.size || write_at(fd, m->image.bytes, m->image.size, h.sec[SEC_IMAGE].off)) &&
         write_at(fd, &h, sizeof h, 0);
     int e = errno;
+    wex__free(nobj);
     wex__buf_free(&meta.b);
     wex__buf_free(&blob.b);
     wex__buf_free(&bodies.b);
@@ -700,6 +705,7 @@ void wex__cache_module_free(wex__module *m) {
      * reused; then the module's reference on its engine goes. */
     wex_engine_t *owner = m->owner;
     if (owner) owner->alloc->module_forget(owner->alloc, m);
+    wex__tier_detach(m);
     wex__native_free(m->native);
     m->native = NULL;
     if (wex__cache_is_mapped(m)) {
@@ -1271,6 +1277,7 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
         return wex__error_nomem();
     }
     m->engine = e;
+    m->tier_entry = e->config.tier != WEX_TIER_INTERP; /* as the code was made (engine id) */
     m->cache = mc;
     mc->refs = 1;
     mc->has_hash = true;
@@ -1298,18 +1305,18 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
         mc->data_checked = 1;
         ((lazy_rec *)c->lazy)->pcmap_state = 1;
     }
-    if (e->config.tier == WEX_TIER_NATIVE) {
-        /* Native code: checked whole, then loaded; damaged or missing, it is
-         * compiled again (the module is still private to this load). */
+    if (e->config.tier != WEX_TIER_INTERP) {
+        /* Native code: checked whole, then loaded. What is damaged or
+         * missing, wex_module_new compiles from the module's bytes (native
+         * tier) or leaves to the automatic tier. */
         wex_error_t *nerr = NULL;
         const uint8_t *obj = map + h.sec[SEC_NATIVE].off;
         uint64_t olen = h.sec[SEC_NATIVE].len;
         if (olen && wex__checksum64(obj, olen, 0) == h.sec[SEC_NATIVE].sum)
             nerr = wex__native_attach(m, obj, olen);
-        if (!m->native) {
-            wex_error_delete(nerr);
-            nerr = wex__native_compile(m);
-        }
+        wex_error_delete(nerr);
+        nerr = NULL;
+        if (!m->native) nerr = wex__native_new(m, &m->native);
         if (nerr) {
             free_mapped(m);
             close(fd);

@@ -45,6 +45,9 @@ typedef struct wex__modcache {
     /* Checks made after load (artifact.c's top). */
     uint32_t bad;          /* atomic: a check failed; the layers drop the module */
     uint32_t data_checked; /* atomic: BYTES and IMAGE were checked */
+    uint32_t resave;       /* atomic: a save that brings native code the automatic tier made
+                            * (native_tier.c): the filesystem layer replaces its entry, the
+                            * memory layers (which hold this very module) do nothing */
     uint64_t bytes_sum, image_sum;
     /* The filesystem entry it was loaded from (fs.c), deleted when a check
      * fails; NULL for a file the embedder named. */
@@ -52,6 +55,9 @@ typedef struct wex__modcache {
     uint64_t dev, ino;
 } wex__modcache;
 
+/* Write m's filesystem entries again (the memory layers hold m itself):
+ * it gained native code since it was saved. */
+void wex__cache_resave(wex__module *m);
 /* A check of a loaded module failed: mark it bad (the in-memory layers drop
  * it on their next lookup) and delete its filesystem entry, if any. */
 void wex__cache_evict(wex__module *m);
@@ -86,9 +92,8 @@ uint64_t wex__checksum64(const void *p, size_t n, uint64_t seed);
 /* Engine ids (engine_id.c). */
 #define WEX__ENGINE_ID_SIZE 16
 /* Fill id from the engine's settings; also the description it hashes. */
-void wex__engine_id_compute(wex_bounds_t bounds, const char *native, uint8_t id[WEX__ENGINE_ID_SIZE],
-                            char *hex,
-                            size_t hexlen);
+void wex__engine_id_compute(wex_bounds_t bounds, const char *native,
+                            uint8_t id[WEX__ENGINE_ID_SIZE], char *hex, size_t hexlen);
 /* A process-unique serial per engine / layer, and whether it is still live:
  * in-memory layers key on it so that a freed engine's entries never match a
  * new one at the same address. */

@@ -203,7 +203,7 @@ static void fs_save(void *d, const uint8_t *hash, wex_engine_t *e, wex_module_t 
     if (!wex__cache_is_mapped(m) && m->len < l->min_module_bytes) return;
     char path[4096], tmp[4200];
     if (!entry_path(l, e, hash, path, sizeof path)) return;
-    if (access(path, F_OK) == 0) return;
+    if (!__atomic_load_n(&m->cache->resave, __ATOMIC_ACQUIRE) && access(path, F_OK) == 0) return;
     char *slash = strrchr(path, '/');
     *slash = 0;
     bool ok = make_dirs(path);

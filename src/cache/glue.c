@@ -20,8 +20,10 @@ void wex_config_set_cache(wex_config_t *c, wex_cache_t *cache) {
 void wex__cache_engine_init(wex_engine_t *e) {
     e->cache_serial = wex__cache_serial_new();
     char native[400];
-    if (e->config.tier == WEX_TIER_NATIVE) wex__native_key(native, sizeof native);
-    wex__engine_id_compute(e->config.bounds, e->config.tier == WEX_TIER_NATIVE ? native : NULL,
+    /* The native and automatic tiers share entries (the same interpreter
+     * code, and native code for all or some functions). */
+    if (e->config.tier != WEX_TIER_INTERP) wex__native_key(native, sizeof native);
+    wex__engine_id_compute(e->config.bounds, e->config.tier != WEX_TIER_INTERP ? native : NULL,
                            e->cache_id, e->cache_id_hex, sizeof e->cache_id_hex);
     if (e->config.cache_set) {
         e->cache = e->config.cache;
@@ -48,4 +50,12 @@ wex_cache_t *wex_engine_cache(const wex_engine_t *e) {
 
 const char *wex_engine_id(const wex_engine_t *e) {
     return e->cache_id_hex;
+}
+
+void wex__cache_resave(wex__module *m) {
+    wex_engine_t *e = m->owner ? m->owner : m->engine;
+    if (!e->cache || !m->cache || !m->cache->has_hash) return;
+    __atomic_store_n(&m->cache->resave, 1, __ATOMIC_RELEASE);
+    wex_cache_save(e->cache, m->cache->hash, e, m);
+    __atomic_store_n(&m->cache->resave, 0, __ATOMIC_RELEASE);
 }

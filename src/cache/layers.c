@@ -258,7 +258,7 @@ static wex_module_t *tl_load(void *d, const uint8_t *hash, wex_engine_t *e) {
 }
 
 static void tl_save(void *d, const uint8_t *hash, wex_engine_t *e, wex_module_t *m) {
-    if (wex__cache_is_bad(m)) return;
+    if (wex__cache_is_bad(m) || __atomic_load_n(&m->cache->resave, __ATOMIC_ACQUIRE)) return;
     tl_layer *l = d;
     tl_table *t = tl_table_get(true);
     if (!t) return;
@@ -440,7 +440,7 @@ static void sh_grow(sh_layer *s) {
 }
 
 static void sh_save(void *d, const uint8_t *hash, wex_engine_t *e, wex_module_t *m) {
-    if (wex__cache_is_bad(m)) return;
+    if (wex__cache_is_bad(m) || __atomic_load_n(&m->cache->resave, __ATOMIC_ACQUIRE)) return;
     sh_layer *s = d;
     uint64_t bytes = wex__cache_module_footprint(m);
     if (bytes > s->max_bytes) return;

@@ -1672,6 +1672,13 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     c->fstart = c->len;
     wex__reader_init(&c->r, m->bytes + code->expr_off, code->off + code->len - code->expr_off,
                      m->bytes);
+    if (m->tier_entry) {
+        /* Native and automatic tiers: every entry passes here first. */
+        c->op_off = code->expr_off;
+        emit_op(c, WEX__IOP_TIER_ENTRY);
+        emit(c, di);
+        barrier(c);
+    }
     push_ctrl(c, K_FUNC, 0, ft->nresults);
     while (!c->oom && !c->r.err && c->ncs) {
         c->op_off = (uint32_t)wex__reader_off(&c->r);

@@ -97,8 +97,9 @@
     X(REF_IS_NULL_I)   /* dst, src */                                                              \
     X(REF_FUNC_I)      /* dst, funcidx */                                                          \
     X(UNREACHABLE_I)                                                                               \
-    X(STOP)      /* ends an entry trampoline */                                                    \
-    X(VERIFY_FN) /* defined func index: check its code on first entry (wex__lazy) */               \
+    X(STOP)       /* ends an entry trampoline */                                                   \
+    X(VERIFY_FN)  /* defined func index: check its code on first entry (wex__lazy) */              \
+    X(TIER_ENTRY) /* defined func index: count the entry; run native code once there is some */    \
     WEX__IOPS_IMM(X)                                                                               \
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_BRADDI(X)                                                                            \

@@ -377,6 +377,44 @@ L_GLOBAL_SET_ADDI_RET1:
     inst->globals[ip[1]]->val = (uint32_t)((uint32_t)S(2) + ip[3]);
     fp[0] = S(4);
     RET_BODY();
+    /* The native and automatic tiers: count the entry; when the counter
+     * runs out, ask (wex__tier_entry) whether the function now has native
+     * code, which then runs in place of this frame's interpretation. */
+L_TIER_ENTRY : {
+    int32_t *h_ = &inst->tier_hot[ip[1]];
+    int32_t v_ = __atomic_load_n(h_, __ATOMIC_RELAXED) - 1;
+    __atomic_store_n(h_, v_, __ATOMIC_RELAXED);
+    if (WEX__LIKELY(v_ > 0) || !(g = wex__tier_entry(inst, ip[1]))) {
+        ip += 2;
+        NEXT();
+    }
+    /* The caller's record is pushed and the arguments are at fp: run g
+     * natively there, as a host call runs (nested entries build above). */
+    wex__frame *here = top;
+    uint32_t n_ = g->type->nparams > g->type->nresults ? g->type->nparams : g->type->nresults;
+    uint64_t *saved_top_ = s->stack_top;
+    s->stack_top = fp + n_;
+    s->depth = (uint32_t)(here - s->frames);
+    err = wex__call(s, g, fp);
+    s->stack_top = saved_top_;
+    s->depth = entry_depth;
+    top = here;
+    if (WEX__UNLIKELY(err != NULL)) {
+        /* the native frames are in err's backtrace; go on from the caller */
+        wex__frame *fr = --top;
+        if (fr == entry_top) { /* the entry function itself */
+            s->entries--;
+            return err;
+        }
+        ip = fr->ip;
+        fp = fr->fp;
+        inst = fr->inst;
+        cm = inst->module->compiled;
+        goto do_error;
+    }
+    RELOAD_MEM();
+    RET_BODY();
+}
 #undef RET_BODY
 L_STOP: /* the entry function returned to its sentinel (top is entry_top again) */
     goto done;

@@ -12,6 +12,7 @@
 #define WEX_INTERP_RUN_H
 
 #include "interp/interp.h"
+#include "native/native_internal.h"
 #include "os/os.h"
 #include "runtime/runtime.h"
 

@@ -27,9 +27,10 @@ typedef struct {
     wex__llvm_layout layout;
     const char *cpu;      /* LLVM CPU name; NULL: the host's */
     const char *features; /* LLVM feature string; NULL: the host's */
+    const uint8_t *want;  /* per defined function: translate it (NULL: all) */
 } wex__llvm_opts;
 
-/* Translate every defined function of m (decoded and validated) and emit an
+/* Translate the wanted defined functions of m (decoded and validated) and emit an
  * object file into *obj (malloc'd, *len bytes). On failure returns false
  * with a message in err. */
 bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **obj, size_t *len,

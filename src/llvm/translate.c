@@ -590,9 +590,69 @@ static void load_slot_results(tr_t *t, const wex__functype *ft, LLVMValueRef buf
     }
 }
 
+/* A call to a defined function this object does not define (compiled in
+ * another object, or still interpreted): through the module's table of
+ * native code when the callee has some by now, else through the helper. */
+static void do_call_far(tr_t *t, uint32_t fidx) {
+    const wex__module *m = t->m;
+    const wex__functype *ft = wex__module_functype(m, fidx);
+    uint32_t di = fidx - m->nfunc_imports;
+    LLVMValueRef tab = ctx_field(t, offsetof(wex__nctx, fnptrs), t->tptr);
+    LLVMValueRef fp = LLVMBuildLoad2(t->B, t->tptr, gep8(t, tab, c64(t, (uint64_t)di * 8)), "");
+    LLVMSetOrdering(fp, LLVMAtomicOrderingMonotonic); /* filled in as code arrives */
+    LLVMSetAlignment(fp, 8);
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
+    LLVMBuildCondBr(t->B, LLVMBuildIsNull(t->B, fp, ""), slow, fast);
+    LLVMValueRef rv[ft->nresults + 1];
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        rv[i] = alloca_at_entry(t, vt(t, ft->types[ft->nparams + i]));
+
+    LLVMPositionBuilderAtEnd(t->B, fast);
+    LLVMValueRef rb;
+    LLVMValueRef r = call_direct(t, t->ftys[m->func_types[fidx]], fp, ft, &rb);
+    uint32_t sp0 = t->sp;
+    LLVMValueRef args[ft->nparams + 1];
+    uint8_t argt[ft->nparams + 1];
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        args[i] = t->stk[sp0 - ft->nparams + i];
+        argt[i] = t->stt[sp0 - ft->nparams + i];
+    }
+    t->sp -= ft->nparams;
+    push_results(t, ft, r, rb);
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        LLVMBuildStore(t->B, t->stk[t->sp - ft->nresults + i], rv[i]);
+    LLVMBuildBr(t->B, join);
+    t->sp = sp0 - ft->nparams;
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        push(t, args[i], argt[i]);
+
+    LLVMPositionBuilderAtEnd(t->B, slow);
+    LLVMValueRef buf = spill_args(t, ft);
+    t->sp -= ft->nparams;
+    LLVMValueRef a[2] = {c32(t, fidx), buf};
+    helper(t, WEX__NH_CALL, t->tvoid, a, 2);
+    load_slot_results(t, ft, buf);
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        LLVMBuildStore(t->B, t->stk[t->sp - ft->nresults + i], rv[i]);
+    LLVMBuildBr(t->B, join);
+    t->sp -= ft->nresults;
+
+    LLVMPositionBuilderAtEnd(t->B, join);
+    for (uint32_t i = 0; i < ft->nresults; i++) {
+        uint8_t ty = ft->types[ft->nparams + i];
+        push(t, LLVMBuildLoad2(t->B, vt(t, ty), rv[i], ""), ty);
+    }
+}
+
 static void do_call(tr_t *t, uint32_t fidx) {
     const wex__module *m = t->m;
     const wex__functype *ft = wex__module_functype(m, fidx);
+    if (fidx >= m->nfunc_imports && !t->fns[fidx - m->nfunc_imports]) {
+        do_call_far(t, fidx);
+        return;
+    }
     if (fidx >= m->nfunc_imports) {
         LLVMValueRef rb;
         LLVMValueRef r =
@@ -1722,6 +1782,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     LLVMAttributeRef nounwind =
         LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("nounwind", 8), 0);
     for (uint32_t i = 0; i < nd; i++) {
+        if (o->want && !o->want[i]) continue; /* another object's, or interpreted */
         char name[32];
         snprintf(name, sizeof name, "wex_f%u", i);
         t->fns[i] = LLVMAddFunction(t->M, name, t->ftys[m->func_types[m->nfunc_imports + i]]);
@@ -1734,9 +1795,9 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
         LLVMSetVisibility(t->fns[i], LLVMProtectedVisibility);
     }
     for (uint32_t i = 0; i < nd && !t->failed; i++)
-        translate_body(t, i);
+        if (t->fns[i]) translate_body(t, i);
     for (uint32_t i = 0; i < nd && !t->failed; i++)
-        trampoline(t, i);
+        if (t->fns[i]) trampoline(t, i);
     bool ok = !t->failed && emit(t, obj, len);
     free(t->stk);
     free(t->stt);

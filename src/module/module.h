@@ -189,8 +189,11 @@ typedef struct wex_module {
     uint8_t *func_declared; /* nfuncs flags */
 
     wex__compiled *compiled; /* set by interp after translation */
+    /* The interpreter's code begins each function with TIER_ENTRY (the
+     * native and automatic tiers); set before translation. */
+    bool tier_entry;
     struct wex__native *native; /* native code (src/native), or NULL */
-    wex_valkind_t *kinds;    /* every type's kinds, for the API; set at compile */
+    wex_valkind_t *kinds;       /* every type's kinds, for the API; set at compile */
 
     /* Copy-on-write image of defined memory 0's initial contents (see
      * module/image.h): built by alloc at compile, or mapped from an artifact

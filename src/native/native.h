@@ -20,6 +20,9 @@
  * trampoline for calls from C:
  *   void wex_e<i>(wex__nctx *ctx, uint64_t *slots)
  * which reads the arguments from slots[0..] and writes the results there.
+ * An object may define some of the functions only (compiled in partitions,
+ * or hot ones by the automatic tier); it calls the others through
+ * ctx->fnptrs, or through the CALL helper while they have no native code.
  */
 #ifndef WEX_NATIVE_H
 #define WEX_NATIVE_H
@@ -29,7 +32,7 @@
 
 /* Bumped whenever the context, the helper table or the calling convention
  * changes meaning. */
-#define WEX__NATIVE_ABI_VERSION 2
+#define WEX__NATIVE_ABI_VERSION 3 /* 3: fnptrs filled as code arrives; NULL: call the helper */
 
 /* The build a compiler and a runtime must share: the runtime passes it to
  * wex-llvmc (--build), which refuses to compile for another, and it is part
@@ -52,7 +55,7 @@ typedef struct wex__nctx {
     const uint32_t *canon;   /* the engine-wide id of each of the module's types */
     uintptr_t stack_limit;   /* a prologue traps when its frame reaches below this */
     void *inst;              /* the wex_instance_t */
-    void *const *fnptrs;     /* wex_f<i> of each defined function */
+    void *const *fnptrs;     /* wex_f<i> of each defined function, NULL while it has none */
     uint64_t sink;           /* written, never read: keeps guard-page loads alive (translate.c) */
 } wex__nctx;
 

@@ -7,6 +7,7 @@
 
 #include "os/os.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,48 +34,181 @@ static void compiler_path(char *buf, size_t n) {
     snprintf(buf, n, "%s/wex-llvmc", WEX_LIBEXEC_DIR);
 }
 
-wex_error_t *wex__native_compile(wex__module *m) {
-    wex_engine_t *e = m->engine;
+/* The function list as wex-llvmc reads it: "a-b,c,...", ascending. */
+static char *funcs_arg(const uint32_t *funcs, uint32_t n) {
+    size_t cap = 16 + (size_t)n * 24, at = 0;
+    char *s = wex__malloc(cap);
+    if (!s) return NULL;
+    strcpy(s, "--funcs=");
+    at = strlen(s);
+    for (uint32_t k = 0; k < n;) {
+        uint32_t j = k;
+        while (j + 1 < n && funcs[j + 1] == funcs[j] + 1)
+            j++;
+        at += (size_t)snprintf(s + at, cap - at, k ? ",%u" : "%u", funcs[k]);
+        if (j > k) at += (size_t)snprintf(s + at, cap - at, "-%u", funcs[j]);
+        k = j + 1;
+    }
+    return s;
+}
+
+wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
+                                      const uint32_t *funcs, uint32_t n, int cancel_fd,
+                                      uint8_t **obj, size_t *objlen) {
     char path[4200];
     compiler_path(path, sizeof path);
-    char *argv[6];
+    char *fl = funcs_arg(funcs, n);
+    if (!fl) return wex__error_nomem();
+    char *argv[7];
     int argc = 0;
     argv[argc++] = path;
     argv[argc++] = "--build";
     argv[argc++] = WEX__NATIVE_BUILD;
-    if (e->config.bounds == WEX_BOUNDS_EXPLICIT) argv[argc++] = "--explicit-bounds";
+    if (explicit_bounds) argv[argc++] = "--explicit-bounds";
     argv[argc++] = "-O2";
+    argv[argc++] = fl;
     argv[argc] = NULL;
-    uint8_t *obj;
-    size_t len;
     char msg[600];
-    int rc = wex__os_run_filter(path, argv, m->bytes, m->len, &obj, &len, msg, sizeof msg);
+    int rc = wex__os_run_filter(path, argv, bytes, len, cancel_fd, obj, objlen, msg, sizeof msg);
+    wex__free(fl);
     if (rc != 0) {
-        if (rc > 0) wex__free(obj);
+        if (rc > 0) wex__free(*obj);
+        *obj = NULL;
         return wex__error_at(WEX_ERR_COMPILE, -1, "native compilation failed: %s",
                              msg[0] ? msg : "no message");
     }
-    wex_error_t *err = wex__native_attach(m, obj, len);
-    wex__free(obj);
-    return err;
+    return NULL;
 }
 
-wex_error_t *wex__native_attach(wex__module *m, const uint8_t *obj, size_t len) {
-    wex__native *nat;
-    wex_error_t *err = wex__native_load(obj, len, m->nfuncs - m->nfunc_imports, &nat);
-    if (err) return err;
-    nat->canon = wex__calloc(m->ntypes ? m->ntypes : 1, sizeof *nat->canon);
-    nat->obj = wex__malloc(len ? len : 1);
-    if (!nat->canon || !nat->obj) {
-        wex__native_free(nat);
-        return wex__error_nomem();
+/* One partition of a whole-module compilation. */
+typedef struct {
+    bool explicit_bounds;
+    const uint8_t *bytes;
+    size_t blen;
+    uint32_t *funcs, n;
+    uint8_t *obj;
+    size_t len;
+    wex_error_t *err;
+    struct part_wait *w;
+} part_t;
+
+typedef struct part_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t left;
+} part_wait;
+
+static void part_run(void *arg, bool cancelled) {
+    part_t *p = arg;
+    if (cancelled)
+        p->err = wex__error_at(WEX_ERR_COMPILE, -1, "native compilation cancelled");
+    else
+        p->err = wex__native_compile_some(p->explicit_bounds, p->bytes, p->blen, p->funcs, p->n, -1,
+                                          &p->obj, &p->len);
+    pthread_mutex_lock(&p->w->mu);
+    if (--p->w->left == 0) pthread_cond_signal(&p->w->cv);
+    pthread_mutex_unlock(&p->w->mu);
+}
+
+/* How many wex-llvmc processes to run at once: $WEX_NATIVE_JOBS, else the
+ * task manager's parallelism; never more than one per 32 KB of code (each
+ * process loads LLVM, and calls between partitions cannot be inlined). */
+static uint32_t jobs_for(wex_engine_t *e, size_t code_bytes) {
+    uint32_t j = 1;
+    const char *env = getenv("WEX_NATIVE_JOBS");
+    if (env && *env) {
+        j = (uint32_t)strtoul(env, NULL, 10);
+    } else {
+        const wex_task_manager_t *tm = wex_engine_task_manager(e);
+        j = tm && tm->thread_parallelism ? tm->thread_parallelism(tm->data) : 1;
+        uint32_t by_size = (uint32_t)(code_bytes / (32 << 10));
+        if (j > by_size) j = by_size;
     }
-    memcpy(nat->obj, obj, len);
-    nat->obj_len = len;
-    for (uint32_t i = 0; i < m->ntypes; i++)
-        nat->canon[i] = m->types[i].canon;
-    m->native = nat;
-    return NULL;
+    if (j < 1) j = 1;
+    if (j > WEX__NATIVE_MAX_JOBS) j = WEX__NATIVE_MAX_JOBS;
+    return j;
+}
+
+/* Defined function i's body size (a module loaded from the cache has no
+ * body table: then all count the same). */
+static size_t body_len(const wex__module *m, uint32_t i) {
+    return m->codes && i < m->ncodes ? m->codes[i].len : 1024;
+}
+
+wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t len) {
+    wex_engine_t *e = m->engine;
+    wex_error_t *err = NULL;
+    if (!m->native) {
+        err = wex__native_new(m, &m->native);
+        if (err) return err;
+    }
+    wex__native *nat = m->native;
+    uint32_t nd = nat->nfuncs, todo = 0;
+    size_t code_bytes = 0;
+    for (uint32_t i = 0; i < nd; i++)
+        if (!nat->fns[i]) {
+            todo++;
+            code_bytes += body_len(m, i);
+        }
+    if (!todo) return NULL;
+    uint32_t jobs = jobs_for(e, code_bytes);
+    if (jobs > todo) jobs = todo;
+    part_t parts[WEX__NATIVE_MAX_JOBS];
+    memset(parts, 0, sizeof parts);
+    part_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    uint32_t *list = wex__malloc((size_t)todo * sizeof *list);
+    if (!list) return wex__error_nomem();
+    /* contiguous runs of about equal code size */
+    uint32_t k = 0, at = 0;
+    size_t acc = 0;
+    parts[0].funcs = list;
+    for (uint32_t i = 0; i < nd; i++) {
+        if (nat->fns[i]) continue;
+        if (k + 1 < jobs && parts[k].n && acc + body_len(m, i) / 2 > code_bytes * (k + 1) / jobs) {
+            k++;
+            parts[k].funcs = list + at;
+        }
+        list[at++] = i;
+        parts[k].n++;
+        acc += body_len(m, i);
+    }
+    jobs = k + 1;
+    const wex_task_manager_t *tm = jobs > 1 ? wex_engine_task_manager(e) : NULL;
+    for (uint32_t p = 0; p < jobs; p++) {
+        parts[p].explicit_bounds = e->config.bounds == WEX_BOUNDS_EXPLICIT;
+        parts[p].bytes = bytes;
+        parts[p].blen = len;
+        parts[p].w = &w;
+    }
+    w.left = jobs;
+    /* all but the first on the task manager; the first here */
+    for (uint32_t p = 1; p < jobs; p++) {
+        wex_error_t *te = tm ? tm->task_dedicated(tm->data, part_run, &parts[p]) : NULL;
+        if (!tm || te) {
+            wex_error_delete(te);
+            part_run(&parts[p], false);
+        }
+    }
+    part_run(&parts[0], false);
+    pthread_mutex_lock(&w.mu);
+    while (w.left)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    for (uint32_t p = 0; p < jobs; p++) {
+        if (!err && parts[p].err) {
+            err = parts[p].err;
+            parts[p].err = NULL;
+        }
+        wex_error_delete(parts[p].err);
+        if (!err) {
+            wex__native_obj *o;
+            err = wex__native_load(parts[p].obj, parts[p].len, nd, &o);
+            if (!err) wex__native_add(nat, o);
+        }
+        wex__free(parts[p].obj);
+    }
+    wex__free(list);
+    return err;
 }
 
 /* The CPU's identity and features (x86-64: cpuid leaves 0, 1 and 7), which

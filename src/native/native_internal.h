@@ -1,7 +1,8 @@
 /*
- * native_internal.h - the native tier as the runtime sees it: compiling a
- * module (through the wex-llvmc helper process), loading an object, setting
- * up an instance's context and entering native code.
+ * native_internal.h - the native tier as the runtime sees it: compiling some
+ * or all of a module's functions (through the wex-llvmc helper process),
+ * loading the objects, setting up an instance's context, entering native
+ * code, and tiering up in the background (native_tier.c).
  */
 #ifndef WEX_NATIVE_INTERNAL_H
 #define WEX_NATIVE_INTERNAL_H
@@ -9,42 +10,114 @@
 #include "native/native.h"
 #include "runtime/runtime.h"
 
-/* A module's loaded native code. Owned by the module (m->native). */
-typedef struct wex__native {
-    void *map; /* the loaded object: code, read-only data, stubs */
+/* Knobs of the automatic tier (native_tier.c), in one place. */
+/* Interpreted entries of a function before it is compiled: enough that
+ * start-up code run a few times stays interpreted, few enough that a hot
+ * function is found within a millisecond or so of interpretation. */
+#define WEX__TIER_CALLS 1000
+/* Once requested, how many further entries before the interpreter looks
+ * again whether the code has arrived. */
+#define WEX__TIER_RECHECK 256
+/* Time in the interpreter before the functions entered so far are compiled
+ * even if none was called often: a long loop in a function entered once
+ * (main) is found this way; its code serves the next run, from the cache. */
+#define WEX__TIER_LOOP_MS 100
+/* A cap on wex-llvmc processes one module compiles with at once (native
+ * tier: a partition each; more processes than CPUs only add memory). */
+#define WEX__NATIVE_MAX_JOBS 16
+
+/* One loaded object file: the code of some of a module's functions. */
+typedef struct wex__native_obj {
+    void *map; /* code, read-only data, stubs */
     size_t map_len;
-    uint32_t nfuncs; /* defined functions */
-    void **fns;      /* wex_f<i> */
-    void **entries;  /* wex_e<i> */
-    uint32_t *fsize; /* bytes of code of wex_f<i> */
-    uint32_t *order; /* defined function indices by address (backtraces) */
-    uint32_t *canon; /* engine-wide id of each module type (wex__nctx.canon) */
-    uint8_t *obj;    /* the object file, for the compiled-module cache */
-    size_t obj_len;
+    uintptr_t lo, hi; /* the address range of its functions' code */
+    uint32_t nf;      /* functions it defines, by address: */
+    uint32_t *order;  /*   their defined indices */
+    uintptr_t *addr;  /*   wex_f<i> */
+    uintptr_t *entry; /*   wex_e<i> */
+    uint32_t *size;   /*   bytes of code of wex_f<i> */
+    uint8_t *bytes;   /* the object file, for the compiled-module cache */
+    size_t len;
+    struct wex__native_obj *next; /* older objects (published atomically) */
+} wex__native_obj;
+
+/*
+ * A module's native code, owned by the module (m->native). It starts empty
+ * and gains objects, each defining some functions (all of them at once for
+ * the native tier; the hot ones, batch by batch, for the automatic tier).
+ * A function's entries are written before fns[i] is published (release), so
+ * a reader that sees fns[i] (acquire) sees the rest; nothing is ever
+ * replaced or removed while the module lives.
+ */
+typedef struct wex__native {
+    uint32_t nfuncs;            /* defined functions */
+    void **fns;                 /* wex_f<i>, or NULL while i runs interpreted */
+    void **entries;             /* wex_e<i> */
+    uint32_t *canon;            /* engine-wide id of each module type (wex__nctx.canon) */
+    int32_t *hot;               /* per function: interpreted entries left before it is
+                                 * compiled (automatic tier; relaxed, races only lose counts) */
+    wex__native_obj *objs;      /* newest first */
+    struct wex__tierup *tierup; /* the automatic tier's state (native_tier.c), or NULL */
 } wex__native;
 
-/* Load an object made by wex-llvmc for a module with nfuncs defined
- * functions. The bytes are checked, never trusted. */
-wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, wex__native **out);
+/* An empty native record for m (every function interpreted). */
+wex_error_t *wex__native_new(wex__module *m, wex__native **out);
 void wex__native_free(wex__native *n);
+/* Load one object made by wex-llvmc for a module with nfuncs defined
+ * functions. The bytes are checked, never trusted. */
+wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
+                              wex__native_obj **out);
+void wex__native_obj_free(wex__native_obj *o);
+/* Publish a loaded object's functions in n, which takes it. Functions n
+ * already has keep their first code. */
+void wex__native_add(wex__native *n, wex__native_obj *o);
 /* The defined function whose code holds address pc, or -1. */
 int64_t wex__native_func_at(const wex__native *n, uintptr_t pc);
+/* How many functions have native code. */
+uint32_t wex__native_count(const wex__native *n);
 
-/* Compile m's functions to native code with the engine's settings and
- * attach it (m->native). */
-wex_error_t *wex__native_compile(wex__module *m);
-/* Load an object made for m (from a cache entry) and attach it. */
-wex_error_t *wex__native_attach(wex__module *m, const uint8_t *obj, size_t len);
+/* The native code as the cache stores it: each object as a 64-bit length
+ * and its bytes, padded to 8. *out is wex__malloc'd (NULL, 0: nothing). */
+wex_error_t *wex__native_serialize(const wex__native *n, uint8_t **out, size_t *len);
+/* Load what wex__native_serialize wrote into m's native record (made if
+ * needed). */
+wex_error_t *wex__native_attach(wex__module *m, const uint8_t *buf, size_t len);
+
+/* The native tier: compile every function of m not yet compiled (in
+ * partitions, one wex-llvmc each, on the task manager's workers); bytes
+ * are the module's (a module loaded from the cache has none of its own). */
+wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t len);
+/* Compile the n defined functions in funcs (one wex-llvmc) into *obj;
+ * cancel_fd, when readable, stops it (-1: none). */
+wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
+                                      const uint32_t *funcs, uint32_t n, int cancel_fd,
+                                      uint8_t **obj, size_t *objlen);
 /* What native code depends on besides the module and the engine's other
  * settings: the calling contract, the compiler (its file's identity) and
  * the CPU's features, as text for the engine id. */
 void wex__native_key(char *buf, size_t n);
 
-/* Fill the context of inst, whose module has native code (instance.c has
- * pointed its functions at their native code). */
+/* Fill the context of inst, whose module has a native record, and point
+ * its functions that have native code at it. */
 void wex__native_instance_init(wex_instance_t *inst);
 
 /* Run natively compiled f with its arguments in slots; results replace them. */
 wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots);
+
+/* The automatic tier (native_tier.c). */
+/* The interpreter entered defined function di of inst often enough to ask
+ * (its counter ran out): returns the function to run natively instead, or
+ * NULL to go on interpreting (its compilation was requested). Cold. */
+wex_func_t *wex__tier_entry(wex_instance_t *inst, uint32_t di);
+/* What each function's entry counter starts at. */
+int32_t wex__tier_initial_count(void);
+/* An entry into the interpreter begins / ends (for the loop timer). */
+void wex__tier_run_begin(wex_instance_t *inst);
+void wex__tier_run_end(wex_instance_t *inst);
+/* The module (loaded from the cache, whose entry lacks some native code)
+ * compiles from these bytes, copied, when its functions get hot. */
+void wex__tier_source(wex__module *m, const uint8_t *bytes, size_t len);
+/* The module is being freed: stop its background compilation. */
+void wex__tier_detach(wex__module *m);
 
 #endif

@@ -48,7 +48,8 @@ static size_t align_up(size_t v, size_t a) {
     return (v + a - 1) & ~(a - 1);
 }
 
-wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, wex__native **out) {
+wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
+                              wex__native_obj **out) {
     *out = NULL;
     if (len < sizeof(Elf64_Ehdr)) return bad("too short");
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
@@ -221,23 +222,15 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
     }
     if (err) goto unmap;
 
-    wex__native *nat = wex__calloc(1, sizeof *nat);
-    void **tab = wex__calloc(2 * (size_t)nfuncs + 1, sizeof *tab);
-    uint32_t *fsize = wex__calloc(2 * (size_t)nfuncs + 1, sizeof *fsize);
-    if (!nat || !tab || !fsize) {
-        wex__free(nat);
-        wex__free(tab);
-        wex__free(fsize);
+    /* The functions it defines: wex_f<i> and wex_e<i>, each or neither. */
+    wex__native_obj *o = wex__calloc(1, sizeof *o);
+    uintptr_t *fa = wex__calloc((size_t)nfuncs + 1, sizeof *fa);
+    uintptr_t *ea = wex__calloc((size_t)nfuncs + 1, sizeof *ea);
+    uint32_t *fs = wex__calloc((size_t)nfuncs + 1, sizeof *fs);
+    if (!o || !fa || !ea || !fs) {
         err = wex__error_nomem();
-        goto unmap;
+        goto free_lists;
     }
-    nat->map = map;
-    nat->map_len = total;
-    nat->nfuncs = nfuncs;
-    nat->fns = tab;
-    nat->entries = tab + nfuncs;
-    nat->fsize = fsize;
-    nat->order = fsize + nfuncs;
     for (size_t k = 0; k < nsyms; k++) {
         const Elf64_Sym *sym = &syms[k];
         if (sym->st_name >= strlen_ || sym->st_shndx == SHN_UNDEF || sym->st_shndx >= nsec)
@@ -250,43 +243,78 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs, w
         unsigned long idx = strtoul(name + 5, &end, 10);
         if (*end || end == name + 5 || idx >= nfuncs || sym->st_value >= sh[sym->st_shndx].sh_size)
             continue;
-        void *addr = map + place[sym->st_shndx] + sym->st_value;
+        uintptr_t addr = (uintptr_t)(map + place[sym->st_shndx] + sym->st_value);
         if (name[4] == 'f') {
-            nat->fns[idx] = addr;
+            fa[idx] = addr;
             uint64_t room = sh[sym->st_shndx].sh_size - sym->st_value;
-            nat->fsize[idx] = (uint32_t)(sym->st_size < room ? sym->st_size : room);
+            fs[idx] = (uint32_t)(sym->st_size < room ? sym->st_size : room);
         } else
-            nat->entries[idx] = addr;
+            ea[idx] = addr;
     }
-    for (uint32_t k = 0; k < nfuncs; k++)
-        if (!nat->fns[k] || !nat->entries[k]) {
-            wex__free(tab);
-            wex__free(fsize);
-            wex__free(nat);
-            err = bad("a function's code is missing");
-            goto unmap;
-        }
-    /* functions by address, for wex__native_func_at (insertion sort: the
-     * object lays them out in order, so this is one pass) */
+    uint32_t nf = 0;
     for (uint32_t k = 0; k < nfuncs; k++) {
-        uint32_t j = k;
-        while (j > 0 && (uintptr_t)nat->fns[nat->order[j - 1]] > (uintptr_t)nat->fns[k]) {
-            nat->order[j] = nat->order[j - 1];
+        if (!fa[k] != !ea[k]) {
+            err = bad("a function's code is missing");
+            goto free_lists;
+        }
+        nf += fa[k] != 0;
+    }
+    if (nf == 0) {
+        err = bad("no functions");
+        goto free_lists;
+    }
+    o->order = wex__calloc(nf, sizeof *o->order);
+    o->addr = wex__calloc(nf, sizeof *o->addr);
+    o->entry = wex__calloc(nf, sizeof *o->entry);
+    o->size = wex__calloc(nf, sizeof *o->size);
+    if (!o->order || !o->addr || !o->entry || !o->size) {
+        err = wex__error_nomem();
+        goto free_lists;
+    }
+    /* by address (insertion sort: the object lays them out in order, so
+     * this is one pass) */
+    for (uint32_t k = 0; k < nfuncs; k++) {
+        if (!fa[k]) continue;
+        uint32_t j = o->nf++;
+        while (j > 0 && o->addr[j - 1] > fa[k]) {
+            o->order[j] = o->order[j - 1];
+            o->addr[j] = o->addr[j - 1];
+            o->entry[j] = o->entry[j - 1];
+            o->size[j] = o->size[j - 1];
             j--;
         }
-        nat->order[j] = k;
+        o->order[j] = k;
+        o->addr[j] = fa[k];
+        o->entry[j] = ea[k];
+        o->size[j] = fs[k];
     }
+    o->lo = o->addr[0];
+    o->hi = o->addr[nf - 1] + o->size[nf - 1];
     if (!wex__os_protect(map, exec_end, WEX__OS_PROT_RX) ||
         (total > exec_end && !wex__os_protect(map + exec_end, total - exec_end, WEX__OS_PROT_R))) {
-        wex__free(fsize);
-        wex__free(tab);
-        wex__free(nat);
         err = wex__error_at(WEX_ERR_COMPILE, -1, "native code: cannot protect its pages");
-        goto unmap;
+        goto free_lists;
     }
+    o->bytes = wex__malloc(len ? len : 1);
+    if (!o->bytes) {
+        err = wex__error_nomem();
+        goto free_lists;
+    }
+    memcpy(o->bytes, obj, len);
+    o->len = len;
+    o->map = map;
+    o->map_len = total;
+    wex__free(fa);
+    wex__free(ea);
+    wex__free(fs);
     wex__free(place);
-    *out = nat;
+    *out = o;
     return NULL;
+free_lists:
+    wex__free(fa);
+    wex__free(ea);
+    wex__free(fs);
+    wex__native_obj_free(o);
 unmap:
     wex__os_unmap(map, total);
 fail:
@@ -294,26 +322,129 @@ fail:
     return err;
 }
 
-int64_t wex__native_func_at(const wex__native *n, uintptr_t pc) {
-    uint32_t lo = 0, hi = n->nfuncs;
-    while (lo < hi) { /* the first function starting above pc */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if ((uintptr_t)n->fns[n->order[mid]] <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
+void wex__native_obj_free(wex__native_obj *o) {
+    if (!o) return;
+    if (o->map) wex__os_unmap(o->map, o->map_len);
+    wex__free(o->order);
+    wex__free(o->addr);
+    wex__free(o->entry);
+    wex__free(o->size);
+    wex__free(o->bytes);
+    wex__free(o);
+}
+
+wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
+    uint32_t nd = m->nfuncs - m->nfunc_imports;
+    wex__native *n = wex__calloc(1, sizeof *n);
+    if (!n) return wex__error_nomem();
+    n->nfuncs = nd;
+    n->fns = wex__calloc(2 * (size_t)nd + 1, sizeof *n->fns);
+    n->entries = n->fns + nd;
+    n->canon = wex__calloc(m->ntypes ? m->ntypes : 1, sizeof *n->canon);
+    n->hot = wex__calloc((size_t)nd + 1, sizeof *n->hot);
+    if (!n->fns || !n->canon || !n->hot) {
+        wex__native_free(n);
+        return wex__error_nomem();
     }
-    if (lo == 0) return -1;
-    uint32_t f = n->order[lo - 1];
-    return pc - (uintptr_t)n->fns[f] < n->fsize[f] ? (int64_t)f : -1;
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        n->canon[i] = m->types[i].canon;
+    for (uint32_t i = 0; i < nd; i++)
+        n->hot[i] = wex__tier_initial_count();
+    *out = n;
+    return NULL;
+}
+
+void wex__native_add(wex__native *n, wex__native_obj *o) {
+    for (uint32_t k = 0; k < o->nf; k++) {
+        uint32_t i = o->order[k];
+        if (__atomic_load_n(&n->fns[i], __ATOMIC_ACQUIRE)) continue;
+        n->entries[i] = (void *)o->entry[k];
+        __atomic_store_n(&n->fns[i], (void *)o->addr[k], __ATOMIC_RELEASE);
+        __atomic_store_n(&n->hot[i], 0, __ATOMIC_RELAXED);
+    }
+    o->next = n->objs;
+    __atomic_store_n(&n->objs, o, __ATOMIC_RELEASE);
+}
+
+uint32_t wex__native_count(const wex__native *n) {
+    uint32_t c = 0;
+    for (uint32_t i = 0; n && i < n->nfuncs; i++)
+        c += __atomic_load_n(&n->fns[i], __ATOMIC_ACQUIRE) != NULL;
+    return c;
+}
+
+int64_t wex__native_func_at(const wex__native *n, uintptr_t pc) {
+    for (const wex__native_obj *o = n ? __atomic_load_n(&n->objs, __ATOMIC_ACQUIRE) : NULL; o;
+         o = o->next) {
+        if (pc < o->lo || pc >= o->hi) continue;
+        uint32_t lo = 0, hi = o->nf;
+        while (lo < hi) { /* the first function starting above pc */
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (o->addr[mid] <= pc)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == 0) return -1;
+        return pc - o->addr[lo - 1] < o->size[lo - 1] ? (int64_t)o->order[lo - 1] : -1;
+    }
+    return -1;
 }
 
 void wex__native_free(wex__native *n) {
     if (!n) return;
-    wex__os_unmap(n->map, n->map_len);
+    wex__native_obj *o = n->objs;
+    while (o) {
+        wex__native_obj *next = o->next;
+        wex__native_obj_free(o);
+        o = next;
+    }
     wex__free(n->fns);
-    wex__free(n->fsize);
     wex__free(n->canon);
-    wex__free(n->obj);
+    wex__free(n->hot);
     wex__free(n);
+}
+
+wex_error_t *wex__native_serialize(const wex__native *n, uint8_t **out, size_t *len) {
+    *out = NULL;
+    *len = 0;
+    size_t total = 0;
+    const wex__native_obj *head = n ? __atomic_load_n(&n->objs, __ATOMIC_ACQUIRE) : NULL;
+    for (const wex__native_obj *o = head; o; o = o->next)
+        total += 8 + align_up(o->len, 8);
+    if (!total) return NULL;
+    uint8_t *b = wex__calloc(1, total);
+    if (!b) return wex__error_nomem();
+    size_t at = 0;
+    for (const wex__native_obj *o = head; o; o = o->next) {
+        uint64_t l = o->len;
+        memcpy(b + at, &l, 8);
+        memcpy(b + at + 8, o->bytes, o->len);
+        at += 8 + align_up(o->len, 8);
+    }
+    *out = b;
+    *len = total;
+    return NULL;
+}
+
+wex_error_t *wex__native_attach(wex__module *m, const uint8_t *buf, size_t len) {
+    wex_error_t *err = NULL;
+    if (!m->native) {
+        err = wex__native_new(m, &m->native);
+        if (err) return err;
+    }
+    uint32_t nd = m->nfuncs - m->nfunc_imports;
+    size_t at = 0;
+    while (at < len) {
+        uint64_t l;
+        if (len - at < 8) return bad("truncated list of objects");
+        memcpy(&l, buf + at, 8);
+        if (l > len - at - 8) return bad("object longer than its section");
+        wex__native_obj *o;
+        err = wex__native_load(buf + at + 8, (size_t)l, nd, &o);
+        if (err) return err;
+        wex__native_add(m->native, o);
+        at += 8 + align_up((size_t)l, 8);
+    }
+    return NULL;
 }

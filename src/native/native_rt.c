@@ -313,6 +313,8 @@ void wex__native_instance_init(wex_instance_t *inst) {
     ctx->stack_limit = 0;
     ctx->inst = inst;
     ctx->fnptrs = (void *const *)nat->fns;
+    inst->tier_hot = nat->hot;
+    inst->tier_auto = inst->store->engine->config.tier == WEX_TIER_AUTO;
 }
 
 /* This thread's lowest frame address for native code. */

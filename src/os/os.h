@@ -125,9 +125,15 @@ void wex__os_unmap(void *p, size_t len);
  * this process's environment, `in` on its standard input; collect its
  * standard output into *out (wex__malloc'd, *outlen bytes) and the start of
  * its standard error into err. Returns the exit status (0..255), or -1 if
- * it could not run or was killed (err says why). */
+ * it could not run or was killed (err says why). When cancel_fd (-1: none)
+ * becomes readable, the child is killed and -1 returned ("cancelled"). */
 int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
-                       uint8_t **out, size_t *outlen, char *err, size_t errlen);
+                       int cancel_fd, uint8_t **out, size_t *outlen, char *err, size_t errlen);
+/* A one-way signal between threads for wex__os_run_filter's cancel_fd:
+ * fd[0] becomes readable once wex__os_signal_raise(fd) ran. */
+bool wex__os_signal_new(int fd[2]);
+void wex__os_signal_raise(const int fd[2]);
+void wex__os_signal_free(int fd[2]);
 /* The directory holding the running executable (no trailing slash), or ""
  * where unknown. */
 void wex__os_exe_dir(char *buf, size_t n);

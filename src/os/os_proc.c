@@ -77,7 +77,7 @@ static bool drain(int fd, uint8_t **buf, size_t *len, size_t *cap, bool *eof) {
  * block the other on a full pipe.
  */
 int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
-                       uint8_t **out, size_t *outlen, char *err, size_t errlen) {
+                       int cancel_fd, uint8_t **out, size_t *outlen, char *err, size_t errlen) {
     *out = NULL;
     *outlen = 0;
     if (errlen) err[0] = 0;
@@ -132,8 +132,9 @@ int wex__os_run_filter(const char *path, char *const argv[], const void *in, siz
         pin[1] = -1;
     }
     while (ok && (!oeof || !eeof)) {
-        struct pollfd pf[3];
+        struct pollfd pf[4];
         int n = 0;
+        if (cancel_fd >= 0) pf[n++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
         if (pin[1] >= 0) pf[n++] = (struct pollfd){.fd = pin[1], .events = POLLOUT};
         if (!oeof) pf[n++] = (struct pollfd){.fd = pout[0], .events = POLLIN};
         if (!eeof) pf[n++] = (struct pollfd){.fd = perr[0], .events = POLLIN};
@@ -144,6 +145,13 @@ int wex__os_run_filter(const char *path, char *const argv[], const void *in, siz
         }
         for (int k = 0; k < n; k++) {
             if (!pf[k].revents) continue;
+            if (pf[k].fd == cancel_fd) {
+                /* the child is not reaped yet: its pid is still its own */
+                kill(pid, SIGKILL);
+                snprintf(err, errlen, "cancelled");
+                ok = false;
+                break;
+            }
             if (pf[k].fd == pin[1]) {
                 ssize_t w = write(pin[1], ip, left);
                 if (w > 0) {
@@ -207,4 +215,19 @@ out:
     wex__free(ob);
     wex__free(eb);
     return status;
+}
+
+bool wex__os_signal_new(int fd[2]) {
+    return pipe2(fd, O_CLOEXEC | O_NONBLOCK) == 0;
+}
+
+void wex__os_signal_raise(const int fd[2]) {
+    char b = 1;
+    if (write(fd[1], &b, 1) < 0) { /* full: raised already */
+    }
+}
+
+void wex__os_signal_free(int fd[2]) {
+    close(fd[0]);
+    close(fd[1]);
 }

@@ -47,8 +47,16 @@ wex_error_t *wex__call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
         return wex__error_trap(WEX_TRAP_CALL_STACK_EXHAUSTED);
     nested_entries++;
     uint64_t *saved_top = s->stack_top;
-    wex_error_t *err =
-        f->native_entry ? wex__native_call(s, f, slots) : wex__interp_run(s, f, slots);
+    wex_error_t *err;
+    if (f->native_entry) {
+        err = wex__native_call(s, f, slots);
+    } else if (f->inst->tier_auto) { /* timed, for the automatic tier */
+        wex__tier_run_begin(f->inst);
+        err = wex__interp_run(s, f, slots);
+        wex__tier_run_end(f->inst);
+    } else {
+        err = wex__interp_run(s, f, slots);
+    }
     s->stack_top = saved_top;
     nested_entries--;
     return err;

@@ -24,10 +24,11 @@ wex_config_t *wex_config_new(void) {
     const char *env = getenv("WEX_BOUNDS");
     if (env && !strcmp(env, "explicit")) c->bounds = WEX_BOUNDS_EXPLICIT;
     if (env && !strcmp(env, "guard") && sizeof(void *) == 8) c->bounds = WEX_BOUNDS_GUARD_PAGES;
-    /* WEX_TIER=native: the default tier of new configs, so that any program
-     * built on the API (the unit tests, embedders) can be run natively. */
+    /* WEX_TIER=native|auto: the default tier of new configs, so that any
+     * program built on the API (the unit tests, embedders) can be run so. */
     env = getenv("WEX_TIER");
     if (env && !strcmp(env, "native")) c->tier = WEX_TIER_NATIVE;
+    if (env && !strcmp(env, "auto")) c->tier = WEX_TIER_AUTO;
     c->max_call_depth = WEX__DEFAULT_MAX_CALL_DEPTH;
     c->max_stack_bytes = WEX__DEFAULT_MAX_STACK_BYTES;
     c->strategy = WEX_INSTANTIATION_POOLING_COW;
@@ -64,7 +65,7 @@ void wex_config_set_max_stack_bytes(wex_config_t *c, size_t bytes) {
 }
 
 void wex_config_set_tier(wex_config_t *c, wex_tier_t tier) {
-    c->tier = tier == WEX_TIER_NATIVE ? WEX_TIER_NATIVE : WEX_TIER_INTERP;
+    c->tier = tier == WEX_TIER_NATIVE || tier == WEX_TIER_AUTO ? tier : WEX_TIER_INTERP;
 }
 
 /* ---------------------------------------------------------------- instantiation settings */

@@ -314,9 +314,11 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         f->kinds = m->types[t].kinds;
         /* native code, when the module has it (the context is filled by
          * wex__native_instance_init) */
-        f->native = m->native ? m->native->fns[f->code_index] : NULL;
-        f->native_entry = m->native ? m->native->entries[f->code_index] : NULL;
-        f->nctx = m->native ? &inst->nctx : NULL;
+        void *fn =
+            m->native ? __atomic_load_n(&m->native->fns[f->code_index], __ATOMIC_ACQUIRE) : NULL;
+        f->native = fn;
+        f->native_entry = fn ? m->native->entries[f->code_index] : NULL;
+        f->nctx = fn ? &inst->nctx : NULL;
         f->hdr.kind = WEX__OBJ_FUNC;
         if (!fa) wex__store_adopt(s, &f->hdr, WEX__OBJ_FUNC);
         inst->funcs[i] = f;
@@ -366,6 +368,9 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
             }
         }
     }
+    /* The native context, complete before any segment can trap: a table
+     * keeps the functions a failed instantiation's segments put there. */
+    if (m->native) wex__native_instance_init(inst);
     /* Active element segments, then active data segments, in order; a
      * failure traps and leaves what was done (spec 2.0). */
     for (uint32_t i = 0; i < m->nelems; i++) {
@@ -410,7 +415,6 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
         if (d->data_len) memcpy(mem->base + o, m->bytes + d->data_off, d->data_len);
         inst->data_dropped[i] = 1;
     }
-    if (m->native) wex__native_instance_init(inst);
     if (m->has_start) {
         wex_func_t *f = inst->funcs[m->start];
         if ((err = wex_func_call(s, f, NULL, 0, NULL, 0))) return err;

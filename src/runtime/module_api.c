@@ -41,8 +41,11 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
             for (uint32_t j = 0; j < t->nparams + t->nresults; j++)
                 m->kinds[nk++] = (wex_valkind_t)t->types[j];
         }
+        m->tier_entry = engine->config.tier != WEX_TIER_INTERP;
         if (!err) err = wex__interp_compile(m);
-        if (!err && engine->config.tier == WEX_TIER_NATIVE) err = wex__native_compile(m);
+        if (!err && engine->config.tier == WEX_TIER_NATIVE)
+            err = wex__native_compile(m, m->bytes, m->len);
+        if (!err && engine->config.tier == WEX_TIER_AUTO) err = wex__native_new(m, &m->native);
         /* The memory image, for the strategies that start memory from it. */
         if (!err && engine->strategy != WEX_INSTANTIATION_RECREATE)
             wex__image_build(m, !(engine->config.simulate & WEX_SIMULATE_NO_MEMFD));
@@ -69,7 +72,27 @@ wex_error_t *wex_module_new(wex_engine_t *engine, const uint8_t *bytes, size_t l
     uint8_t hash[WEX_CACHE_HASH_SIZE];
     wex__sha256(bytes, len, hash);
     *out = wex_cache_load(engine->cache, hash, engine);
-    if (*out) return NULL;
+    if (*out) {
+        /* An entry with native code for some functions only (made by the
+         * automatic tier, or damaged): the native tier compiles the rest
+         * and writes the entry again; the automatic tier keeps the bytes
+         * to compile from when functions get hot. */
+        wex__module *m = *out;
+        if (m->native && wex__native_count(m->native) < m->native->nfuncs) {
+            if (engine->config.tier == WEX_TIER_AUTO) {
+                wex__tier_source(m, bytes, len);
+            } else if (engine->config.tier == WEX_TIER_NATIVE) {
+                wex_error_t *err = wex__native_compile(m, bytes, len);
+                if (err) {
+                    wex_module_delete(m);
+                    *out = NULL;
+                    return err;
+                }
+                wex__cache_resave(m);
+            }
+        }
+        return NULL;
+    }
     wex_error_t *err = build(engine, bytes, len, true, out);
     if (err) return err;
     (*out)->cache->has_hash = true;

@@ -198,7 +198,7 @@ struct wex_func {
     void *native;
     void *native_entry;
     struct wex__nctx *nctx;
-    wex_valkind_t *kinds;   /* params then results, for wex_func_type */
+    wex_valkind_t *kinds; /* params then results, for wex_func_type */
 };
 
 struct wex_memory {
@@ -245,8 +245,13 @@ struct wex_instance {
     wex_memory_t *mem0; /* mems[0] or NULL */
     wex__elemseg *elems;
     uint8_t *data_dropped;
-    void *slot; /* the allocator's slot (pooling), or NULL */
+    void *slot;     /* the allocator's slot (pooling), or NULL */
     wex__nctx nctx; /* what native code reads (native.h); unused otherwise */
+    /* Native and automatic tiers: the module's per-function entry counters
+     * (wex__native.hot), which the interpreter's TIER_ENTRY counts down;
+     * tier_auto: entries are timed for the automatic tier's loop timer. */
+    int32_t *tier_hot;
+    bool tier_auto;
 };
 
 /* Memories and tables. */

@@ -35,7 +35,7 @@ typedef struct {
     wex_bounds_t bounds;
     bool have_strategy; /* -O instantiation=NAME */
     wex_instantiation_t strategy;
-    bool have_tier; /* -O tier=interp|native */
+    bool have_tier; /* -O tier=interp|native|auto */
     wex_tier_t tier;
 } common_opts_t;
 
@@ -87,8 +87,11 @@ static void usage(FILE *f) {
             "                            memory bounds checks by guard pages or by compares\n"
             "  -O instantiation=pooling-cow|recreate-cow|pooling|recreate\n"
             "                            how instances are made (default pooling-cow)\n"
-            "  -O tier=interp|native     run the interpreter (default) or native code\n"
-            "                            compiled by LLVM (the wex-llvmc helper)\n"
+            "  -O tier=interp|native|auto\n"
+            "                            run the interpreter (default), native code\n"
+            "                            compiled by LLVM (the wex-llvmc helper) before\n"
+            "                            the run, or start interpreted and compile hot\n"
+            "                            functions in the background (auto)\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
             prog, prog, prog, prog, prog, prog);
@@ -157,8 +160,10 @@ static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
                 c->tier = WEX_TIER_INTERP;
             else if (strcmp(v, "native") == 0)
                 c->tier = WEX_TIER_NATIVE;
+            else if (strcmp(v, "auto") == 0)
+                c->tier = WEX_TIER_AUTO;
             else {
-                usage_error("-O tier= must be interp or native, not '%s'", v);
+                usage_error("-O tier= must be interp, native or auto, not '%s'", v);
                 return -1;
             }
             c->have_tier = true;

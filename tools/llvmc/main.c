@@ -8,10 +8,14 @@
  * crashed host.
  *
  *   wex-llvmc [--build ID] [--explicit-bounds] [-O0|-O1|-O2|-O3] [--cpu NAME --features F]
- *             < in.wasm > out.o
+ *             [--funcs=LIST] < in.wasm > out.o
  *
  * --build: the runtime's WEX__NATIVE_BUILD; a compiler from another build
  * refuses (its code would not match the runtime's contract).
+ *
+ * --funcs: only these defined functions ("3,7-12,20", ascending indices
+ * counted without imports); calls to the others go through the module's
+ * table of native code, or the runtime when they have none.
  *
  * Exit status 0 with the object; 1 with a message on standard error.
  */
@@ -65,8 +69,11 @@ int main(int argc, char **argv) {
     wex__llvm_opts o;
     memset(&o, 0, sizeof o);
     o.opt_level = 2;
+    const char *funcs = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--explicit-bounds") == 0)
+        if (strncmp(argv[i], "--funcs=", 8) == 0)
+            funcs = argv[i] + 8;
+        else if (strcmp(argv[i], "--explicit-bounds") == 0)
             o.explicit_bounds = true;
         else if (argv[i][0] == '-' && argv[i][1] == 'O' && argv[i][2] >= '0' && argv[i][2] <= '3')
             o.opt_level = (unsigned)(argv[i][2] - '0');
@@ -108,11 +115,41 @@ int main(int argc, char **argv) {
         fprintf(stderr, "wex-llvmc: %s\n", wex_error_message(err));
         return 1;
     }
+    uint8_t *want = NULL;
+    if (funcs) {
+        uint32_t nd = m->nfuncs - m->nfunc_imports;
+        want = calloc(nd + 1, 1);
+        const char *p = funcs;
+        while (want && *p) {
+            char *end;
+            unsigned long a = strtoul(p, &end, 10), b = a;
+            if (end == p) break;
+            if (*end == '-') {
+                p = end + 1;
+                b = strtoul(p, &end, 10);
+                if (end == p) break;
+            }
+            if (a > b || b >= nd) break;
+            for (unsigned long k = a; k <= b; k++)
+                want[k] = 1;
+            p = end;
+            if (*p == ',')
+                p++;
+            else if (*p)
+                break;
+        }
+        if (!want || *p) {
+            fprintf(stderr, "wex-llvmc: bad --funcs list at '%.40s'\n", p);
+            return 2;
+        }
+        o.want = want;
+    }
     uint8_t *obj;
     size_t olen;
     char msg[512];
     if (!wex__llvm_compile(m, &o, &obj, &olen, msg, sizeof msg)) {
         fprintf(stderr, "wex-llvmc: %s\n", msg);
+        free(want);
         wex__module_free(m);
         wex__free(m);
         return 1;
@@ -121,6 +158,7 @@ int main(int argc, char **argv) {
     if (!ok) fprintf(stderr, "wex-llvmc: cannot write the object\n");
     /* freed, so that a leak checker (the sanitizer builds) sees none */
     free(obj);
+    free(want);
     wex__module_free(m);
     wex__free(m);
     return ok ? 0 : 1;

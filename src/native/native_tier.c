@@ -1,0 +1,337 @@
+/*
+ * native_tier.c - the automatic tier: a module starts interpreted; a
+ * function the interpreter enters WEX__TIER_CALLS times, or any function
+ * entered while the module has been running for WEX__TIER_LOOP_MS, is
+ * compiled in the background (wex-llvmc, on a dedicated task of the task
+ * manager), in batches: whatever was asked for while one batch compiled
+ * makes the next. Each batch is an object of its own (wex__native_add);
+ * the interpreter's TIER_ENTRY instruction at the head of every function
+ * sends the next entry of a compiled function to its native code, and the
+ * module's cache entry is written again with the code, so that the next
+ * run starts native.
+ *
+ * Lifetime: the state (wex__tierup) is shared by the module, a running
+ * batch and a pending timer, and freed by the last. The module's side goes
+ * first (wex__tier_detach, at module free): it cancels a running
+ * compilation (the helper process is killed) and waits for a batch that is
+ * being loaded, so the other sides never touch a freed module, and none of
+ * them holds a reference on the module (the last reference dropped on a
+ * task thread would delete the engine from its own task).
+ */
+#include "cache/cache.h"
+#include "native/native_internal.h"
+#include "os/os.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { F_NONE, F_PENDING, F_COMPILING, F_DONE, F_FAILED };
+
+typedef struct wex__tierup {
+    pthread_mutex_t mu;
+    uint32_t refs;  /* under mu */
+    wex__module *m; /* NULL once the module is gone */
+    const wex_task_manager_t *tm;
+    bool explicit_bounds;
+    uint8_t *bytes; /* the module's bytes (a batch may outlive the module) */
+    size_t len;
+    uint8_t *state; /* per defined function: F_* */
+    uint32_t npending;
+    bool busy;           /* a batch task is running */
+    bool timer;          /* the loop timer is armed */
+    uint32_t active;     /* atomic: interpreter entries running now */
+    int cancel[2];       /* a byte in it stops the running compilation */
+    bool trace;          /* $WEX_TIER_TRACE: a line on stderr per batch */
+    pthread_cond_t done; /* a batch finished (eager mode waits for it) */
+} wex__tierup;
+
+/* $WEX_TIER_EAGER, for tests: "all" compiles every function on the first
+ * entry into any, "some" every other one (so that interpreted and native
+ * functions call each other), and the entry waits for the code. */
+enum { EAGER_OFF, EAGER_ALL, EAGER_SOME };
+static int eager_mode(void) {
+    static int mode = -1;
+    int v = __atomic_load_n(&mode, __ATOMIC_RELAXED);
+    if (v < 0) {
+        const char *e = getenv("WEX_TIER_EAGER");
+        v = !e                   ? EAGER_OFF
+            : !strcmp(e, "all")  ? EAGER_ALL
+            : !strcmp(e, "some") ? EAGER_SOME
+                                 : EAGER_OFF;
+        __atomic_store_n(&mode, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+int32_t wex__tier_initial_count(void) {
+    return eager_mode() ? 1 : WEX__TIER_CALLS;
+}
+
+static void unref(wex__tierup *tu) {
+    pthread_mutex_lock(&tu->mu);
+    bool last = --tu->refs == 0;
+    pthread_mutex_unlock(&tu->mu);
+    if (!last) return;
+    pthread_mutex_destroy(&tu->mu);
+    pthread_cond_destroy(&tu->done);
+    wex__os_signal_free(tu->cancel);
+    wex__free(tu->bytes);
+    wex__free(tu->state);
+    wex__free(tu);
+}
+
+/* The module's state, made with a copy of the bytes to compile from
+ * (NULL: out of memory, or made already by another thread: then theirs). */
+static wex__tierup *tierup_make(wex__module *m, const uint8_t *bytes, size_t len) {
+    wex__native *nat = m->native;
+    wex__tierup *tu = wex__calloc(1, sizeof *tu);
+    if (!tu) return NULL;
+    tu->bytes = wex__malloc(len ? len : 1);
+    tu->state = wex__calloc(nat->nfuncs + 1, 1);
+    if (!tu->bytes || !tu->state || !wex__os_signal_new(tu->cancel)) {
+        wex__free(tu->bytes);
+        wex__free(tu->state);
+        wex__free(tu);
+        return NULL;
+    }
+    memcpy(tu->bytes, bytes, len);
+    tu->len = len;
+    pthread_mutex_init(&tu->mu, NULL);
+    pthread_cond_init(&tu->done, NULL);
+    tu->refs = 1; /* the module's */
+    tu->m = m;
+    wex_engine_t *e = m->owner ? m->owner : m->engine;
+    tu->tm = wex_engine_task_manager(e);
+    tu->explicit_bounds = e->config.bounds == WEX_BOUNDS_EXPLICIT;
+    const char *tr = getenv("WEX_TIER_TRACE");
+    tu->trace = tr && *tr && strcmp(tr, "0") != 0;
+    for (uint32_t i = 0; i < nat->nfuncs; i++)
+        if (__atomic_load_n(&nat->fns[i], __ATOMIC_ACQUIRE)) tu->state[i] = F_DONE;
+    wex__tierup *none = NULL;
+    if (!__atomic_compare_exchange_n(&nat->tierup, &none, tu, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        tu->m = NULL;
+        unref(tu);
+        return none;
+    }
+    return tu;
+}
+
+/* The module's state, made on first use; NULL when there is none to be
+ * had (a module loaded from the cache holds no module bytes of its own:
+ * wex__tier_source gives them, else it stays interpreted). */
+static wex__tierup *tierup_of(wex__module *m) {
+    wex__tierup *tu = __atomic_load_n(&m->native->tierup, __ATOMIC_ACQUIRE);
+    if (tu || wex__cache_is_mapped(m)) return tu;
+    return tierup_make(m, m->bytes, m->len);
+}
+
+void wex__tier_source(wex__module *m, const uint8_t *bytes, size_t len) {
+    if (!__atomic_load_n(&m->native->tierup, __ATOMIC_ACQUIRE)) tierup_make(m, bytes, len);
+}
+
+/* A batch task: compile what is pending, load it, and again while more
+ * was asked for meanwhile. */
+static void batch_task(void *arg, bool cancelled) {
+    wex__tierup *tu = arg;
+    for (;;) {
+        pthread_mutex_lock(&tu->mu);
+        wex__module *m = tu->m;
+        uint32_t n = 0, nd = m ? m->native->nfuncs : 0;
+        uint32_t *list = m && !cancelled && tu->npending
+                             ? wex__malloc((size_t)tu->npending * sizeof *list)
+                             : NULL;
+        for (uint32_t i = 0; list && i < nd; i++)
+            if (tu->state[i] == F_PENDING) {
+                tu->state[i] = F_COMPILING;
+                list[n++] = i;
+            }
+        tu->npending = 0;
+        if (!n) {
+            tu->busy = false;
+            pthread_mutex_unlock(&tu->mu);
+            wex__free(list);
+            break;
+        }
+        pthread_mutex_unlock(&tu->mu);
+
+        uint8_t *obj = NULL;
+        size_t olen = 0;
+        uint64_t t0 = wex__os_now_ns();
+        wex_error_t *err = wex__native_compile_some(tu->explicit_bounds, tu->bytes, tu->len, list,
+                                                    n, tu->cancel[0], &obj, &olen);
+        uint64_t t1 = wex__os_now_ns();
+
+        pthread_mutex_lock(&tu->mu);
+        if ((m = tu->m) != NULL) {
+            wex__native_obj *o = NULL;
+            if (!err) err = wex__native_load(obj, olen, nd, &o);
+            if (!err) wex__native_add(m->native, o);
+            for (uint32_t k = 0; k < n; k++)
+                tu->state[list[k]] = err ? F_FAILED : F_DONE;
+            if (tu->trace)
+                fprintf(stderr, "wex: tier-up: %u function%s in %.1f ms%s%s\n", n,
+                        n == 1 ? "" : "s", (double)(t1 - t0) / 1e6, err ? ": " : "",
+                        err ? wex_error_message(err) : "");
+            if (!err) wex__cache_resave(m);
+        }
+        pthread_cond_broadcast(&tu->done);
+        pthread_mutex_unlock(&tu->mu);
+        wex_error_delete(err);
+        wex__free(obj);
+        wex__free(list);
+    }
+    unref(tu);
+}
+
+/* Start a batch task if none runs and something is pending. Called with
+ * tu->mu held; drops it. */
+static void start_unlock(wex__tierup *tu) {
+    if (tu->busy || !tu->npending || !tu->m || !tu->tm) {
+        pthread_mutex_unlock(&tu->mu);
+        return;
+    }
+    tu->busy = true;
+    tu->refs++;
+    pthread_mutex_unlock(&tu->mu);
+    wex_error_t *err = tu->tm->task_dedicated(tu->tm->data, batch_task, tu);
+    if (err) { /* no thread: everything pending stays interpreted */
+        wex_error_delete(err);
+        pthread_mutex_lock(&tu->mu);
+        for (uint32_t i = 0; tu->m && i < tu->m->native->nfuncs; i++)
+            if (tu->state[i] == F_PENDING) tu->state[i] = F_FAILED;
+        tu->npending = 0;
+        tu->busy = false;
+        pthread_cond_broadcast(&tu->done);
+        pthread_mutex_unlock(&tu->mu);
+        unref(tu);
+    }
+}
+
+wex_func_t *wex__tier_entry(wex_instance_t *inst, uint32_t di) {
+    wex__module *m = (wex__module *)inst->module;
+    wex__native *nat = m->native;
+    void *fn = __atomic_load_n(&nat->fns[di], __ATOMIC_ACQUIRE);
+    if (fn) {
+        wex_func_t *f = inst->funcs[m->nfunc_imports + di];
+        if (!f->native_entry) {
+            f->native = fn;
+            f->native_entry = nat->entries[di];
+            f->nctx = &inst->nctx;
+        }
+        __atomic_store_n(&nat->hot[di], 0, __ATOMIC_RELAXED);
+        return f;
+    }
+    wex__tierup *tu = tierup_of(m);
+    if (!tu) {
+        __atomic_store_n(&nat->hot[di], INT32_MAX, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    pthread_mutex_lock(&tu->mu);
+    int32_t again = WEX__TIER_RECHECK;
+    int eager = eager_mode();
+    if (eager) {
+        if (eager == EAGER_SOME && di % 2) {
+            __atomic_store_n(&nat->hot[di], INT32_MAX, __ATOMIC_RELAXED);
+            pthread_mutex_unlock(&tu->mu);
+            return NULL;
+        }
+        for (uint32_t i = 0; i < nat->nfuncs; i++)
+            if (tu->state[i] == F_NONE && (eager == EAGER_ALL || i % 2 == 0)) {
+                tu->state[i] = F_PENDING;
+                tu->npending++;
+            }
+        start_unlock(tu);
+        pthread_mutex_lock(&tu->mu);
+        while (tu->m && (tu->state[di] == F_PENDING || tu->state[di] == F_COMPILING))
+            pthread_cond_wait(&tu->done, &tu->mu);
+        pthread_mutex_unlock(&tu->mu);
+        fn = __atomic_load_n(&nat->fns[di], __ATOMIC_ACQUIRE);
+        if (!fn) {
+            __atomic_store_n(&nat->hot[di], INT32_MAX, __ATOMIC_RELAXED);
+            return NULL;
+        }
+        return wex__tier_entry(inst, di);
+    }
+    if (tu->state[di] == F_NONE) {
+        tu->state[di] = F_PENDING;
+        tu->npending++;
+    } else if (tu->state[di] == F_FAILED) {
+        again = INT32_MAX; /* it stays interpreted */
+    }
+    __atomic_store_n(&nat->hot[di], again, __ATOMIC_RELAXED);
+    start_unlock(tu);
+    return NULL;
+}
+
+/* The loop timer: the module has been running; ask for every function
+ * entered so far, and look again later while it still runs. */
+static void timer_fired(void *arg, bool cancelled) {
+    wex__tierup *tu = arg;
+    pthread_mutex_lock(&tu->mu);
+    wex__module *m = tu->m;
+    if (cancelled || !m || __atomic_load_n(&tu->active, __ATOMIC_ACQUIRE) == 0) {
+        __atomic_store_n(&tu->timer, false, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&tu->mu);
+        unref(tu);
+        return;
+    }
+    wex__native *nat = m->native;
+    for (uint32_t i = 0; i < nat->nfuncs; i++)
+        if (tu->state[i] == F_NONE &&
+            __atomic_load_n(&nat->hot[i], __ATOMIC_RELAXED) < WEX__TIER_CALLS) {
+            tu->state[i] = F_PENDING;
+            tu->npending++;
+        }
+    /* armed again (the reference carries over) */
+    wex_error_t *err =
+        tu->tm->sleep_async(tu->tm->data, (uint64_t)WEX__TIER_LOOP_MS * 1000000, timer_fired, tu);
+    if (err) {
+        wex_error_delete(err);
+        __atomic_store_n(&tu->timer, false, __ATOMIC_RELEASE);
+        tu->refs--; /* not the last: the module holds one */
+    }
+    start_unlock(tu);
+}
+
+void wex__tier_run_begin(wex_instance_t *inst) {
+    wex__module *m = (wex__module *)inst->module;
+    wex__tierup *tu = tierup_of(m);
+    if (!tu) return;
+    __atomic_add_fetch(&tu->active, 1, __ATOMIC_ACQ_REL);
+    if (__atomic_load_n(&tu->timer, __ATOMIC_ACQUIRE)) return;
+    pthread_mutex_lock(&tu->mu);
+    if (!__atomic_load_n(&tu->timer, __ATOMIC_ACQUIRE) && tu->tm && tu->tm->sleep_async) {
+        __atomic_store_n(&tu->timer, true, __ATOMIC_RELEASE);
+        tu->refs++;
+        pthread_mutex_unlock(&tu->mu);
+        wex_error_t *err = tu->tm->sleep_async(tu->tm->data, (uint64_t)WEX__TIER_LOOP_MS * 1000000,
+                                               timer_fired, tu);
+        if (err) {
+            wex_error_delete(err);
+            pthread_mutex_lock(&tu->mu);
+            __atomic_store_n(&tu->timer, false, __ATOMIC_RELEASE);
+            tu->refs--;
+            pthread_mutex_unlock(&tu->mu);
+        }
+        return;
+    }
+    pthread_mutex_unlock(&tu->mu);
+}
+
+void wex__tier_run_end(wex_instance_t *inst) {
+    wex__tierup *tu = __atomic_load_n(&inst->module->native->tierup, __ATOMIC_ACQUIRE);
+    if (tu) __atomic_sub_fetch(&tu->active, 1, __ATOMIC_ACQ_REL);
+}
+
+void wex__tier_detach(wex__module *m) {
+    wex__tierup *tu = m->native ? __atomic_load_n(&m->native->tierup, __ATOMIC_ACQUIRE) : NULL;
+    if (!tu) return;
+    pthread_mutex_lock(&tu->mu);
+    tu->m = NULL;
+    wex__os_signal_raise(tu->cancel);
+    pthread_mutex_unlock(&tu->mu);
+    unref(tu);
+}
