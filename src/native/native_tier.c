@@ -132,6 +132,25 @@ void wex__tier_source(wex__module *m, const uint8_t *bytes, size_t len) {
     if (!__atomic_load_n(&m->native->tierup, __ATOMIC_ACQUIRE)) tierup_make(m, bytes, len);
 }
 
+/* $WEX_TIER_TRACE's line: how many functions, which (the first few, by
+ * name where the module has names), how long, and any failure. */
+static void trace_batch(const wex__module *m, const uint32_t *list, uint32_t n, uint64_t ns,
+                        const wex_error_t *err) {
+    char names[256];
+    size_t at = 0;
+    names[0] = 0;
+    for (uint32_t k = 0; k < n && k < 8 && at < sizeof names; k++) {
+        uint32_t f = m->nfunc_imports + list[k];
+        const char *nm = m->func_names && f < m->nfuncs ? m->func_names[f] : NULL;
+        int w = nm ? snprintf(names + at, sizeof names - at, "%s%s", k ? " " : "", nm)
+                   : snprintf(names + at, sizeof names - at, "%s#%u", k ? " " : "", f);
+        if (w > 0) at += (size_t)w;
+    }
+    fprintf(stderr, "wex: tier-up: %u function%s in %.1f ms (%s%s)%s%s\n", n, n == 1 ? "" : "s",
+            (double)ns / 1e6, names, n > 8 ? " ..." : "", err ? ": " : "",
+            err ? wex_error_message(err) : "");
+}
+
 /* A batch task: compile what is pending, load it, and again while more
  * was asked for meanwhile. */
 static void batch_task(void *arg, bool cancelled) {
@@ -171,10 +190,7 @@ static void batch_task(void *arg, bool cancelled) {
             if (!err) wex__native_add(m->native, o);
             for (uint32_t k = 0; k < n; k++)
                 tu->state[list[k]] = err ? F_FAILED : F_DONE;
-            if (tu->trace)
-                fprintf(stderr, "wex: tier-up: %u function%s in %.1f ms%s%s\n", n,
-                        n == 1 ? "" : "s", (double)(t1 - t0) / 1e6, err ? ": " : "",
-                        err ? wex_error_message(err) : "");
+            if (tu->trace) trace_batch(m, list, n, t1 - t0, err);
             if (!err) wex__cache_resave(m);
         }
         pthread_cond_broadcast(&tu->done);

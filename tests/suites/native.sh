@@ -8,7 +8,12 @@
 #   3. the compiled-module cache: a second run loads native code from the
 #      cache entry; an entry whose native code is damaged (every byte of a
 #      stretch flipped, or its checksum) still runs correctly;
-#   4. a missing compiler is a clear error, not a crash.
+#   4. a missing compiler is a clear error, not a crash;
+#   5. backtraces through native frames;
+#   6. the automatic tier: the spec tests and unit programs with functions
+#      switched to native code on their first entry, the benchmark programs,
+#      a hot function compiled during a run and loaded from the cache by the
+#      next, no compiler, and a compiler that never finishes.
 # One line per check, then "N passed, N failed". Without wex-llvmc (no LLVM
 # 19) everything is skipped, and under CI that is a failure.
 set -uo pipefail
@@ -200,6 +205,119 @@ if [ -f "$bt" ]; then
     bt_check "through call_indirect" --invoke indirect "$bt" 0 -- \
         '0: +0x[0-9a-f]+ - backtrace\.wasm!<wasm function 7>' '1: +0x[0-9a-f]+ - backtrace\.wasm!indirect' \
         'unreachable$'
+fi
+
+# 6. the automatic tier (-O tier=auto)
+#    WEX_TIER_EAGER=all|some compiles every (every other) function on the
+#    first entry into any and makes that entry wait for the code, so that
+#    the switch happens at once and, with "some", interpreted and native
+#    functions call each other throughout.
+if [ ${#jsons[@]} -gt 0 ]; then
+    auto_spec() { # LABEL EAGER WEX ARGS...
+        local label="$1" eager="$2" wex="$3"
+        shift 3
+        WEX_TIER_EAGER=$eager "$wex" wast -O tier=auto "$@" "${jsons[@]}" >"$work/spec.log" 2>&1
+        local rc=$? last
+        last="$(tail -n 1 "$work/spec.log")"
+        if [ "$rc" -eq 0 ] && [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed ]]; then
+            pass "spec, automatic tier, $label: $last"
+        else
+            grep -v '^PASS ' "$work/spec.log" | head -n 40
+            fail "spec, automatic tier, $label: exit $rc: $last"
+        fi
+    }
+    auto_spec "every function at once, guard pages" all "$build/wex"
+    auto_spec "every other function, explicit bounds" some "$build/wex" --bounds-checks=explicit
+fi
+for prog in test_threads test_instantiate test_wasi test_task test_br_table test_dispatch_loop \
+    test_frame_fuse "test_runtime fib_guard fib_explicit kernels_guard kernels_explicit traps_guard traps_explicit malformed_inputs fault_handler_claims_only_guest_faults"; do
+    set -- $prog
+    exe="$build/$1"
+    shift
+    [ -x "$exe" ] || continue
+    out="$(WEX_TIER=auto WEX_TIER_EAGER=some "$exe" "$@" 2>&1)"
+    rc=$?
+    last="$(printf '%s\n' "$out" | tail -n 1)"
+    if [ "$rc" -eq 0 ] && { [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed ]] ||
+        { [ $# -gt 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; }; }; then
+        pass "$(basename "$exe"), automatic tier (every other function): $last"
+    else
+        printf '%s\n' "$out" | grep -v '^ok ' | head -n 20
+        fail "$(basename "$exe"), automatic tier: exit $rc: $last"
+    fi
+done
+if ls "$bdir"/*.native >/dev/null 2>&1; then
+    while read -r name _ _ tiny; do
+        case "$name" in '' | '#'*) continue ;; esac
+        "$bdir/$name.native" "$tiny" >"$work/want" 2>/dev/null
+        want_rc=$?
+        WEX_TIER_EAGER=some "$build/wex" run --no-cache -O tier=auto "$bdir/$name.wasm" \
+            "$tiny" >"$work/got" 2>"$work/err"
+        rc=$?
+        if [ "$rc" -eq "$want_rc" ] && cmp -s "$work/want" "$work/got"; then
+            pass "$name $tiny, automatic tier (every other function)"
+        else
+            fail "$name $tiny, automatic tier: exit $rc (native $want_rc): $(head -c 300 "$work/err")"
+        fi
+    done <bench/suite/sizes
+fi
+fib="$bdir/fib.wasm"
+if [ -f "$fib" ]; then
+    "$bdir/fib.native" 40 >"$work/want"
+    cache="$work/auto-cache"
+    # Without eagerness: fib's recursion makes it hot within the run.
+    WEX_TIER_TRACE=1 "$build/wex" run --cache-dir "$cache" -O tier=auto "$fib" 40 \
+        >"$work/got" 2>"$work/err"
+    if cmp -s "$work/want" "$work/got" && grep -q "^wex: tier-up: [0-9]* functions\? in" "$work/err" &&
+        ! grep -q "failed" "$work/err"; then
+        pass "automatic tier: a hot function is compiled during the run"
+        cp "$work/err" "$cache.first"
+    else
+        fail "automatic tier: no tier-up or wrong output: $(head -c 300 "$work/err")"
+    fi
+    # The entry now holds fib's code: the next run does not ask for it
+    # again (the loop timer may still ask for start-up functions, which
+    # fails here: no compiler at hand).
+    WEX_LLVMC=/nonexistent/wex-llvmc WEX_TIER_TRACE=1 "$build/wex" run --cache-dir "$cache" \
+        -O tier=auto "$fib" 40 >"$work/got" 2>"$work/err"
+    if cmp -s "$work/want" "$work/got" && grep -q "tier-up.*[( ]fib[ )]" "$cache.first" &&
+        ! grep -q "tier-up.*[( ]fib[ )]" "$work/err"; then
+        pass "automatic tier: the next run starts with the cached native code"
+    else
+        fail "automatic tier: the second run: $(head -c 300 "$work/err")"
+    fi
+    # The native tier completes such an entry (the rest of the functions)
+    # and writes it again; a third run needs no compiler.
+    "$build/wex" run --cache-dir "$cache" -O tier=native "$fib" 40 >"$work/got" 2>"$work/err" &&
+        WEX_LLVMC=/nonexistent/wex-llvmc "$build/wex" run --cache-dir "$cache" -O tier=native \
+            "$fib" 40 >"$work/got2" 2>>"$work/err"
+    if cmp -s "$work/want" "$work/got" && cmp -s "$work/want" "$work/got2"; then
+        pass "native tier: an entry the automatic tier made is completed and saved"
+    else
+        fail "native tier after the automatic tier: $(head -c 300 "$work/err")"
+    fi
+    # No compiler: the automatic tier interprets, correctly and quietly.
+    WEX_LLVMC=/nonexistent/wex-llvmc "$build/wex" run --no-cache -O tier=auto "$fib" 40 \
+        >"$work/got" 2>"$work/err"
+    if cmp -s "$work/want" "$work/got" && [ ! -s "$work/err" ]; then
+        pass "automatic tier without a compiler interprets"
+    else
+        fail "automatic tier without a compiler: $(head -c 300 "$work/err")"
+    fi
+    # A compiler that never finishes: the program still ends when it is
+    # done (the compilation is cancelled, its process killed).
+    printf '#!/bin/sh\nsleep 30\n' >"$work/slow-llvmc"
+    chmod +x "$work/slow-llvmc"
+    start=$(date +%s)
+    WEX_LLVMC="$work/slow-llvmc" "$build/wex" run --no-cache -O tier=auto "$fib" 40 \
+        >"$work/got" 2>"$work/err"
+    rc=$?
+    took=$(($(date +%s) - start))
+    if [ "$rc" -eq 0 ] && cmp -s "$work/want" "$work/got" && [ "$took" -lt 10 ]; then
+        pass "automatic tier: a compilation still running at exit does not hold the program ($took s)"
+    else
+        fail "automatic tier with a stuck compiler: exit $rc after $took s: $(head -c 300 "$work/err")"
+    fi
 fi
 
 echo "$passed passed, $failed failed"

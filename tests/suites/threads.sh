@@ -31,6 +31,7 @@ check() {
 # TSan sleeps a second at exit by default; nothing here needs it.
 export TSAN_OPTIONS="atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
 
+export WEX_TIER_EAGER=some
 hello=$'hello from a thread\nhello from a thread\nhello from a thread'
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -47,6 +48,10 @@ for dir in "$@"; do
     [ "$dir" = "$1" ] && modes+=(--bounds-checks=guard)
     # the native tier (guard pages in the release build), where it is built
     [ "$dir" = "$1" ] && [ -x "$dir/wex-llvmc" ] && modes+=(-Otier=native)
+    # the automatic tier, every other function compiled on the first entry
+    # into any (WEX_TIER_EAGER below): threads enter functions while they are
+    # compiled and switched, and interpreted and native code call each other
+    [ -x "$dir/wex-llvmc" ] && modes+=(-Otier=auto)
     for mode in "${modes[@]}"; do
         check "$dir $mode _start" 0 "$hello" "" "$wex" run "$mode" "$wasm"
         for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
