@@ -74,6 +74,7 @@ typedef struct {
     /* operand stack model */
     ventry *vs;
     uint32_t nvs, capvs;
+    uint32_t di; /* the defined function being translated */
     uint32_t nlocals;
     uint32_t max_slots;
     /* br_table label depths, reused */
@@ -1003,7 +1004,7 @@ static bool dup_loop_head(comp *c, const ctrl *t) {
             p += 4;
         else if (op == WEX__IOP_I32_ADD_IMM2)
             p += 7;
-        else if (op == WEX__IOP_MOVE || op == WEX__IOP_CONST32)
+        else if (op == WEX__IOP_MOVE || op == WEX__IOP_CONST32 || op == WEX__IOP_LOOP_HEAD)
             p += 3;
         else if (op == WEX__IOP_MOVE2 || op == WEX__IOP_CONST32_2 || op == WEX__IOP_MOVE_CONST32 ||
                  op == WEX__IOP_CONST32_MOVE)
@@ -1217,6 +1218,16 @@ static void translate(comp *c, const wex__opinfo *op) {
         wex__read_s33(r, &s64);
         block_type(c, s64, &np, &nr);
         materialize_from(c, 0);
+        /* Native and automatic tiers: an outermost loop with an empty
+         * operand stack begins with LOOP_HEAD, where the interpreter can
+         * move into the loop's native code (the translator makes entries
+         * for the same loops, named by the operator's offset). */
+        bool osr = false;
+        if (idx == WEX__OPI_LOOP && c->m->tier_entry && np == 0 && c->nvs == 0) {
+            osr = true;
+            for (uint32_t j = 0; j < c->ncs; j++)
+                if (c->cs[j].kind == K_LOOP) osr = false;
+        }
         push_ctrl(c, idx == WEX__OPI_LOOP ? K_LOOP : K_BLOCK, np, nr);
         if (c->oom) return;
         c->cs[c->ncs - 1].loop_pc = (uint32_t)c->len;
@@ -1224,6 +1235,12 @@ static void translate(comp *c, const wex__opinfo *op) {
             barrier(c);
         else /* a block's start is no label: what precedes runs right before it */
             c->last_dst_site = NONE;
+        if (osr) {
+            emit_op(c, WEX__IOP_LOOP_HEAD);
+            emit(c, c->di);
+            emit(c, c->op_off);
+            barrier(c);
+        }
         break;
     }
     case WEX__OPI_IF: {
@@ -1654,6 +1671,7 @@ static void translate(comp *c, const wex__opinfo *op) {
 /* Translate body `di` (a defined function's index). */
 static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
     const wex__module *m = c->m;
+    c->di = di;
     const wex__code *code = &m->codes[di];
     const wex__functype *ft = wex__module_functype(m, m->nfunc_imports + di);
     c->nlocals = ft->nparams + code->nlocals;

@@ -100,6 +100,8 @@
     X(STOP)       /* ends an entry trampoline */                                                   \
     X(VERIFY_FN)  /* defined func index: check its code on first entry (wex__lazy) */              \
     X(TIER_ENTRY) /* defined func index: count the entry; run native code once there is some */    \
+    X(LOOP_HEAD) /* defined func index, loop's module offset: count an iteration; enter the loop's \
+                    native code once there is some (OSR) */                                        \
     WEX__IOPS_IMM(X)                                                                               \
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_BRADDI(X)                                                                            \

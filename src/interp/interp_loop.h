@@ -380,22 +380,46 @@ L_GLOBAL_SET_ADDI_RET1:
     /* The native and automatic tiers: count the entry; when the counter
      * runs out, ask (wex__tier_entry) whether the function now has native
      * code, which then runs in place of this frame's interpretation. */
-L_TIER_ENTRY : {
-    int32_t *h_ = &inst->tier_hot[ip[1]];
-    int32_t v_ = __atomic_load_n(h_, __ATOMIC_RELAXED) - 1;
-    __atomic_store_n(h_, v_, __ATOMIC_RELAXED);
-    if (WEX__LIKELY(v_ > 0) || !(g = wex__tier_entry(inst, ip[1]))) {
-        ip += 2;
-        NEXT();
+    {
+        void *loop_entry;
+        uint32_t live_slots;
+    L_TIER_ENTRY : {
+        int32_t *h_ = &inst->tier_hot[ip[1]];
+        int32_t v_ = __atomic_load_n(h_, __ATOMIC_RELAXED) - 1;
+        __atomic_store_n(h_, v_, __ATOMIC_RELAXED);
+        if (WEX__LIKELY(v_ > 0) || !(g = wex__tier_entry(inst, ip[1]))) {
+            ip += 2;
+            NEXT();
+        }
+        loop_entry = NULL; /* g's own entry; its arguments are live */
+        live_slots =
+            g->type->nparams > g->type->nresults ? g->type->nparams : g->type->nresults;
+        goto tier_native;
     }
-    /* The caller's record is pushed and the arguments are at fp: run g
-     * natively there, as a host call runs (nested entries build above). */
+        /* An outermost loop's head (native and automatic tiers): counted
+         * down the same way; once its native entry exists, the rest of this
+         * call runs there, from this frame's locals (on-stack replacement). */
+    L_LOOP_HEAD : {
+        int32_t *h_ = &inst->tier_loop[ip[1]];
+        int32_t v_ = __atomic_load_n(h_, __ATOMIC_RELAXED) - 1;
+        __atomic_store_n(h_, v_, __ATOMIC_RELAXED);
+        if (WEX__LIKELY(v_ > 0) || !(loop_entry = wex__tier_loop(inst, ip[1], ip[2]))) {
+            ip += 3;
+            NEXT();
+        }
+        g = inst->funcs[inst->module->nfunc_imports + ip[1]];
+        live_slots = cm->funcs[ip[1]].frame_slots;
+        goto tier_native;
+    }
+    tier_native:;
+    /* The caller's record is pushed and g's frame is at fp: run g natively
+     * there (from its start, or from a loop), as a host call runs (nested
+     * entries build above the live slots). */
     wex__frame *here = top;
-    uint32_t n_ = g->type->nparams > g->type->nresults ? g->type->nparams : g->type->nresults;
     uint64_t *saved_top_ = s->stack_top;
-    s->stack_top = fp + n_;
+    s->stack_top = fp + live_slots;
     s->depth = (uint32_t)(here - s->frames);
-    err = wex__call(s, g, fp);
+    err = loop_entry ? wex__native_call_entry(s, g, loop_entry, fp) : wex__call(s, g, fp);
     s->stack_top = saved_top_;
     s->depth = entry_depth;
     top = here;
@@ -414,7 +438,7 @@ L_TIER_ENTRY : {
     }
     RELOAD_MEM();
     RET_BODY();
-}
+    }
 #undef RET_BODY
 L_STOP: /* the entry function returned to its sentinel (top is entry_top again) */
     goto done;

@@ -71,6 +71,13 @@ typedef struct {
     uint32_t nctl, ctlcap;
     LLVMValueRef trapbb_code[32];
     LLVMBasicBlockRef trapbb[32];
+    /* Loop entries (OSR): osr_off is the loop wanted (its module offset;
+     * UINT32_MAX: none, a function's ordinary translation), osr_head its
+     * header once met. loops collects the offsets of the loops that can
+     * have one (wex__llvm_osr_eligible's rule) as a body is translated. */
+    uint32_t osr_off;
+    LLVMBasicBlockRef osr_head;
+    uint32_t *loops, nloops, caploops;
 } tr_t;
 
 /* Report a failure once; the caller stops. */
@@ -572,6 +579,20 @@ static LLVMValueRef call_direct(tr_t *t, LLVMTypeRef fty, LLVMValueRef callee,
     return LLVMBuildCall2(t->B, fty, callee, args, na, "");
 }
 
+/* Note an OSR-able loop of the body being translated. */
+static void note_loop(tr_t *t, uint32_t off) {
+    if (t->nloops == t->caploops) {
+        t->caploops = t->caploops ? 2 * t->caploops : 8;
+        uint32_t *n = realloc(t->loops, t->caploops * sizeof *n);
+        if (!n) {
+            t->caploops = t->nloops;
+            return;
+        }
+        t->loops = n;
+    }
+    t->loops[t->nloops++] = off;
+}
+
 /* Store the top nparams values into a slot array (bits in 64-bit words). */
 static LLVMValueRef spill_args(tr_t *t, const wex__functype *ft) {
     uint32_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
@@ -751,7 +772,13 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
 static void do_return(tr_t *t) {
     const ctl_t *f = &t->ctl[0];
     sink_flush(t);
-    if (f->nr == 0) {
+    if (t->osr_off != UINT32_MAX) { /* a loop entry: results into the slots */
+        for (uint32_t i = 0; i < f->nr; i++) {
+            LLVMValueRef v = to_slot(t, t->stk[t->sp - f->nr + i]);
+            LLVMBuildStore(t->B, v, gep8(t, t->resptr, c64(t, (uint64_t)i * 8)));
+        }
+        LLVMBuildRetVoid(t->B);
+    } else if (f->nr == 0) {
         LLVMBuildRetVoid(t->B);
     } else if (f->nr == 1) {
         LLVMBuildRet(t->B, t->stk[t->sp - 1]);
@@ -1028,11 +1055,20 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
     case WEX__OP_BLOCK:
     case WEX__OP_LOOP: {
         ctl_t bt;
+        uint32_t at = (uint32_t)wex__reader_off(r) - 1; /* the operator's offset */
         if (!blocktype(t, r, &bt)) return false;
         ctl_t *c = push_ctl(t, code == WEX__OP_LOOP ? K_LOOP : K_BLOCK, bt.np, bt.pt, bt.nr, bt.rt);
         if (code == WEX__OP_BLOCK) c->cont = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
         if (code == WEX__OP_LOOP) {
             c->head = LLVMAppendBasicBlockInContext(t->C, t->fn, "loop");
+            /* A loop that can be entered from the interpreter mid-run (OSR):
+             * nothing on the operand stack, no parameters, in no other
+             * loop; the interpreter marks the same ones (LOOP_HEAD). */
+            bool outer = t->sp == 0 && c->np == 0;
+            for (uint32_t i = 0; outer && i + 1 < t->nctl; i++)
+                outer = t->ctl[i].kind != K_LOOP;
+            if (outer && t->osr_off == UINT32_MAX) note_loop(t, at);
+            if (outer && at == t->osr_off) t->osr_head = c->head;
             for (uint32_t i = 0; i < c->np; i++)
                 LLVMBuildStore(t->B, t->stk[t->sp - c->np + i], c->vars[i]);
             LLVMBuildBr(t->B, c->head);
@@ -1549,18 +1585,31 @@ static void prologue_check(tr_t *t) {
     trap_if(t, LLVMBuildICmp(t->B, LLVMIntULT, sp, lim, ""), WEX_TRAP_CALL_STACK_EXHAUSTED);
 }
 
-static void translate_body(tr_t *t, uint32_t di) {
+/*
+ * Translate body di into fn: wex_f<di> (osr_off UINT32_MAX), or the entry
+ * into its loop at module offset osr_off, wex_p<di>_<off>(ctx, slots): the
+ * locals come from slots (the interpreter's frame), the entry block jumps
+ * to the loop's header, the code before the loop is left unreachable (LLVM
+ * drops it), and results go back into slots.
+ */
+static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, uint32_t osr_off) {
     const wex__module *m = t->m;
     const wex__code *code = &m->codes[di];
     uint32_t fidx = m->nfunc_imports + di;
     const wex__functype *ft = wex__module_functype(m, fidx);
-    t->fn = t->fns[di];
+    bool osr = osr_off != UINT32_MAX;
+    t->fn = fn;
+    t->osr_off = osr_off;
+    t->osr_head = NULL;
     t->ctx = LLVMGetParam(t->fn, 0);
     memset(t->trapbb, 0, sizeof t->trapbb);
     t->entry = LLVMAppendBasicBlockInContext(t->C, t->fn, "entry");
+    LLVMBasicBlockRef pro = osr ? LLVMAppendBasicBlockInContext(t->C, t->fn, "osr") : NULL;
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(t->C, t->fn, "body");
-    LLVMPositionBuilderAtEnd(t->B, body);
-    t->resptr = ft->nresults > 1 ? LLVMGetParam(t->fn, 1 + ft->nparams) : NULL;
+    LLVMPositionBuilderAtEnd(t->B, osr ? pro : body);
+    t->resptr = osr                ? LLVMGetParam(t->fn, 1)
+                : ft->nresults > 1 ? LLVMGetParam(t->fn, 1 + ft->nparams)
+                                   : NULL;
 
     t->nlocals = ft->nparams + code->nlocals;
     t->locals = calloc(t->nlocals + 1, sizeof *t->locals);
@@ -1573,8 +1622,10 @@ static void translate_body(tr_t *t, uint32_t di) {
             t->ltypes[k++] = code->runs[ri].type;
     for (uint32_t i = 0; i < t->nlocals; i++) {
         t->locals[i] = alloca_at_entry(t, vt(t, t->ltypes[i]));
-        LLVMValueRef init =
-            i < ft->nparams ? LLVMGetParam(t->fn, 1 + i) : LLVMConstNull(vt(t, t->ltypes[i]));
+        LLVMValueRef init = osr               ? LLVMBuildLoad2(t->B, vt(t, t->ltypes[i]),
+                                                               gep8(t, t->resptr, c64(t, (uint64_t)i * 8)), "")
+                            : i < ft->nparams ? LLVMGetParam(t->fn, 1 + i)
+                                              : LLVMConstNull(vt(t, t->ltypes[i]));
         LLVMBuildStore(t->B, init, t->locals[i]);
     }
     t->mem = m->nmems ? ctx_field(t, offsetof(wex__nctx, mem), t->tptr) : NULL;
@@ -1584,6 +1635,11 @@ static void translate_body(tr_t *t, uint32_t di) {
         LLVMBuildStore(t->B, c64(t, 0), t->sink);
     }
     prologue_check(t);
+    LLVMBasicBlockRef osr_from = NULL;
+    if (osr) { /* the loop's header is not made yet: jump there at the end */
+        osr_from = LLVMGetInsertBlock(t->B);
+        LLVMPositionBuilderAtEnd(t->B, body);
+    }
 
     t->sp = 0;
     t->nctl = 0;
@@ -1630,9 +1686,16 @@ static void translate_body(tr_t *t, uint32_t di) {
         live = op(t, opc, &r);
         if (!live && t->nctl == 0) break;
     }
-    /* the entry block falls into the body */
+    /* the entry block falls into the body (a loop entry: into the loop) */
+    if (osr) {
+        LLVMPositionBuilderAtEnd(t->B, osr_from);
+        if (t->osr_head)
+            LLVMBuildBr(t->B, t->osr_head);
+        else
+            fail(t, "function %u: no loop at offset %u to enter", fidx, osr_off);
+    }
     LLVMPositionBuilderAtEnd(t->B, t->entry);
-    LLVMBuildBr(t->B, body);
+    LLVMBuildBr(t->B, osr ? pro : body);
     free(t->locals);
     free(t->ltypes);
     for (uint32_t i = 0; i < t->nctl; i++) {
@@ -1640,6 +1703,19 @@ static void translate_body(tr_t *t, uint32_t di) {
         free(t->ctl[i].ifparams);
     }
     t->nctl = 0;
+}
+
+/* wex_p<di>_<off>: entry into body di's loop at module offset off, with
+ * the trampoline's signature (the interpreter's frame as slots). */
+static void osr_entry(tr_t *t, uint32_t di, uint32_t off, LLVMAttributeRef attrs[3]) {
+    char name[48];
+    snprintf(name, sizeof name, "wex_p%u_%u", di, off);
+    LLVMTypeRef ps[2] = {t->tptr, t->tptr};
+    LLVMValueRef fn = LLVMAddFunction(t->M, name, LLVMFunctionType(t->tvoid, ps, 2, 0));
+    for (int k = 0; k < 3; k++)
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attrs[k]);
+    LLVMSetVisibility(fn, LLVMProtectedVisibility);
+    translate_body(t, di, fn, off);
 }
 
 /* wex_e<i>: arguments from slots, results back into them. */
@@ -1781,6 +1857,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     LLVMAttributeRef notail = LLVMCreateStringAttribute(t->C, "disable-tail-calls", 18, "true", 4);
     LLVMAttributeRef nounwind =
         LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("nounwind", 8), 0);
+    LLVMAttributeRef attrs[3] = {fpall, nounwind, notail};
     for (uint32_t i = 0; i < nd; i++) {
         if (o->want && !o->want[i]) continue; /* another object's, or interpreted */
         char name[32];
@@ -1794,8 +1871,27 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
         LLVMAddAttributeAtIndex(t->fns[i], LLVMAttributeFunctionIndex, notail);
         LLVMSetVisibility(t->fns[i], LLVMProtectedVisibility);
     }
-    for (uint32_t i = 0; i < nd && !t->failed; i++)
-        if (t->fns[i]) translate_body(t, i);
+    t->osr_off = UINT32_MAX;
+    for (uint32_t i = 0; i < nd && !t->failed; i++) {
+        LLVMValueRef scratch = NULL;
+        t->nloops = 0;
+        if (t->fns[i]) {
+            translate_body(t, i, t->fns[i], UINT32_MAX);
+        } else if (o->osr && o->osr[i]) { /* only to find its loops */
+            scratch =
+                LLVMAddFunction(t->M, "wex_scratch", t->ftys[m->func_types[m->nfunc_imports + i]]);
+            translate_body(t, i, scratch, UINT32_MAX);
+        }
+        if (scratch) LLVMDeleteFunction(scratch);
+        if (!o->osr || !o->osr[i]) continue;
+        uint32_t nl = t->nloops;
+        uint32_t *loops = nl ? malloc(nl * sizeof *loops) : NULL;
+        if (nl && !loops) continue;
+        if (nl) memcpy(loops, t->loops, nl * sizeof *loops);
+        for (uint32_t k = 0; k < nl && !t->failed; k++)
+            osr_entry(t, i, loops[k], attrs);
+        free(loops);
+    }
     for (uint32_t i = 0; i < nd && !t->failed; i++)
         if (t->fns[i]) trampoline(t, i);
     bool ok = !t->failed && emit(t, obj, len);
@@ -1804,6 +1900,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     free(t->ctl);
     free(t->ftys);
     free(t->fns);
+    free(t->loops);
     LLVMDisposeBuilder(t->B);
     LLVMDisposeModule(t->M);
     LLVMContextDispose(t->C);

@@ -35,11 +35,11 @@ static void compiler_path(char *buf, size_t n) {
 }
 
 /* The function list as wex-llvmc reads it: "a-b,c,...", ascending. */
-static char *funcs_arg(const uint32_t *funcs, uint32_t n) {
+static char *funcs_arg(const char *opt, const uint32_t *funcs, uint32_t n) {
     size_t cap = 16 + (size_t)n * 24, at = 0;
     char *s = wex__malloc(cap);
     if (!s) return NULL;
-    strcpy(s, "--funcs=");
+    strcpy(s, opt);
     at = strlen(s);
     for (uint32_t k = 0; k < n;) {
         uint32_t j = k;
@@ -53,13 +53,18 @@ static char *funcs_arg(const uint32_t *funcs, uint32_t n) {
 }
 
 wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
-                                      const uint32_t *funcs, uint32_t n, int cancel_fd,
-                                      uint8_t **obj, size_t *objlen) {
+                                      const uint32_t *funcs, uint32_t n, const uint32_t *osr,
+                                      uint32_t nosr, int cancel_fd, uint8_t **obj, size_t *objlen) {
     char path[4200];
     compiler_path(path, sizeof path);
-    char *fl = funcs_arg(funcs, n);
-    if (!fl) return wex__error_nomem();
-    char *argv[7];
+    char *fl = funcs_arg("--funcs=", funcs, n);
+    char *ol = nosr ? funcs_arg("--osr=", osr, nosr) : NULL;
+    if (!fl || (nosr && !ol)) {
+        wex__free(fl);
+        wex__free(ol);
+        return wex__error_nomem();
+    }
+    char *argv[8];
     int argc = 0;
     argv[argc++] = path;
     argv[argc++] = "--build";
@@ -67,10 +72,12 @@ wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes
     if (explicit_bounds) argv[argc++] = "--explicit-bounds";
     argv[argc++] = "-O2";
     argv[argc++] = fl;
+    if (ol) argv[argc++] = ol;
     argv[argc] = NULL;
     char msg[600];
     int rc = wex__os_run_filter(path, argv, bytes, len, cancel_fd, obj, objlen, msg, sizeof msg);
     wex__free(fl);
+    wex__free(ol);
     if (rc != 0) {
         if (rc > 0) wex__free(*obj);
         *obj = NULL;
@@ -103,8 +110,8 @@ static void part_run(void *arg, bool cancelled) {
     if (cancelled)
         p->err = wex__error_at(WEX_ERR_COMPILE, -1, "native compilation cancelled");
     else
-        p->err = wex__native_compile_some(p->explicit_bounds, p->bytes, p->blen, p->funcs, p->n, -1,
-                                          &p->obj, &p->len);
+        p->err = wex__native_compile_some(p->explicit_bounds, p->bytes, p->blen, p->funcs, p->n,
+                                          NULL, 0, -1, &p->obj, &p->len);
     pthread_mutex_lock(&p->w->mu);
     if (--p->w->left == 0) pthread_cond_signal(&p->w->cv);
     pthread_mutex_unlock(&p->w->mu);

@@ -15,6 +15,11 @@
  * start-up code run a few times stays interpreted, few enough that a hot
  * function is found within a millisecond or so of interpretation. */
 #define WEX__TIER_CALLS 1000
+/* Iterations of a function's outermost loops (LOOP_HEAD) before the
+ * function is compiled with entries into them; and, once asked for, how
+ * many more before the interpreter looks again whether they have come. */
+#define WEX__TIER_LOOPS        2000
+#define WEX__TIER_LOOP_RECHECK 16
 /* Once requested, how many further entries before the interpreter looks
  * again whether the code has arrived. */
 #define WEX__TIER_RECHECK 256
@@ -34,8 +39,9 @@ typedef struct wex__native_obj {
     uint32_t nf;      /* functions it defines, by address: */
     uint32_t *order;  /*   their defined indices */
     uintptr_t *addr;  /*   wex_f<i> */
-    uintptr_t *entry; /*   wex_e<i> */
-    uint32_t *size;   /*   bytes of code of wex_f<i> */
+    uintptr_t *entry; /*   wex_e<i> (a loop entry: itself) */
+    uint32_t *size;   /*   bytes of code */
+    uint32_t *loop;   /*   UINT32_MAX for wex_f<i>; for a loop entry wex_p<i>_<off>, off */
     uint8_t *bytes;   /* the object file, for the compiled-module cache */
     size_t len;
     struct wex__native_obj *next; /* older objects (published atomically) */
@@ -56,6 +62,7 @@ typedef struct wex__native {
     uint32_t *canon;            /* engine-wide id of each module type (wex__nctx.canon) */
     int32_t *hot;               /* per function: interpreted entries left before it is
                                  * compiled (automatic tier; relaxed, races only lose counts) */
+    int32_t *loophot;           /* per function: LOOP_HEAD iterations left before asking */
     wex__native_obj *objs;      /* newest first */
     struct wex__tierup *tierup; /* the automatic tier's state (native_tier.c), or NULL */
 } wex__native;
@@ -73,6 +80,9 @@ void wex__native_obj_free(wex__native_obj *o);
 void wex__native_add(wex__native *n, wex__native_obj *o);
 /* The defined function whose code holds address pc, or -1. */
 int64_t wex__native_func_at(const wex__native *n, uintptr_t pc);
+/* The entry into defined function di's loop at module offset off (OSR):
+ * void (*)(wex__nctx *, uint64_t *frame), or NULL. */
+void *wex__native_loop_entry(const wex__native *n, uint32_t di, uint32_t off);
 /* How many functions have native code. */
 uint32_t wex__native_count(const wex__native *n);
 
@@ -90,8 +100,8 @@ wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t le
 /* Compile the n defined functions in funcs (one wex-llvmc) into *obj;
  * cancel_fd, when readable, stops it (-1: none). */
 wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
-                                      const uint32_t *funcs, uint32_t n, int cancel_fd,
-                                      uint8_t **obj, size_t *objlen);
+                                      const uint32_t *funcs, uint32_t n, const uint32_t *osr,
+                                      uint32_t nosr, int cancel_fd, uint8_t **obj, size_t *objlen);
 /* What native code depends on besides the module and the engine's other
  * settings: the calling contract, the compiler (its file's identity) and
  * the CPU's features, as text for the engine id. */
@@ -103,12 +113,20 @@ void wex__native_instance_init(wex_instance_t *inst);
 
 /* Run natively compiled f with its arguments in slots; results replace them. */
 wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots);
+/* The same through another entry of f's code with the trampoline's
+ * signature (a loop entry, with f's frame as slots). */
+wex_error_t *wex__native_call_entry(wex_store_t *s, wex_func_t *f, void *entry, uint64_t *slots);
 
 /* The automatic tier (native_tier.c). */
 /* The interpreter entered defined function di of inst often enough to ask
  * (its counter ran out): returns the function to run natively instead, or
  * NULL to go on interpreting (its compilation was requested). Cold. */
 wex_func_t *wex__tier_entry(wex_instance_t *inst, uint32_t di);
+/* The interpreter's LOOP_HEAD of defined function di's loop at module
+ * offset off counted down (inst->tier_loop): returns the native entry into
+ * that loop (void (*)(wex__nctx *, uint64_t *frame)), or NULL to go on
+ * interpreting (an entry was asked for). Cold. */
+void *wex__tier_loop(wex_instance_t *inst, uint32_t di, uint32_t off);
 /* What each function's entry counter starts at. */
 int32_t wex__tier_initial_count(void);
 /* An entry into the interpreter begins / ends (for the loop timer). */

@@ -222,11 +222,17 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
     }
     if (err) goto unmap;
 
-    /* The functions it defines: wex_f<i> and wex_e<i>, each or neither. */
+    /* The functions it defines: wex_f<i> and wex_e<i>, each or neither;
+     * and loop entries wex_p<i>_<offset> (counted as function i's code). */
     wex__native_obj *o = wex__calloc(1, sizeof *o);
     uintptr_t *fa = wex__calloc((size_t)nfuncs + 1, sizeof *fa);
     uintptr_t *ea = wex__calloc((size_t)nfuncs + 1, sizeof *ea);
     uint32_t *fs = wex__calloc((size_t)nfuncs + 1, sizeof *fs);
+    size_t np = 0, capp = 0;
+    struct osr_sym {
+        uintptr_t addr;
+        uint32_t size, di, off;
+    } *ps = NULL;
     if (!o || !fa || !ea || !fs) {
         err = wex__error_nomem();
         goto free_lists;
@@ -237,19 +243,41 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
             continue;
         if (!(sh[sym->st_shndx].sh_flags & SHF_EXECINSTR)) continue;
         const char *name = strs + sym->st_name;
-        if (name[0] != 'w' || strncmp(name, "wex_", 4) != 0 || (name[4] != 'f' && name[4] != 'e'))
+        if (name[0] != 'w' || strncmp(name, "wex_", 4) != 0 ||
+            (name[4] != 'f' && name[4] != 'e' && name[4] != 'p'))
             continue;
         char *end;
-        unsigned long idx = strtoul(name + 5, &end, 10);
-        if (*end || end == name + 5 || idx >= nfuncs || sym->st_value >= sh[sym->st_shndx].sh_size)
+        unsigned long idx = strtoul(name + 5, &end, 10), loff = 0;
+        if (end == name + 5 || idx >= nfuncs || sym->st_value >= sh[sym->st_shndx].sh_size)
             continue;
+        if (name[4] == 'p') {
+            if (*end != '_') continue;
+            const char *q = end + 1;
+            loff = strtoul(q, &end, 10);
+            if (end == q || loff > UINT32_MAX) continue;
+        }
+        if (*end) continue;
         uintptr_t addr = (uintptr_t)(map + place[sym->st_shndx] + sym->st_value);
+        uint64_t room = sh[sym->st_shndx].sh_size - sym->st_value;
+        uint32_t size = (uint32_t)(sym->st_size < room ? sym->st_size : room);
         if (name[4] == 'f') {
             fa[idx] = addr;
-            uint64_t room = sh[sym->st_shndx].sh_size - sym->st_value;
-            fs[idx] = (uint32_t)(sym->st_size < room ? sym->st_size : room);
-        } else
+            fs[idx] = size;
+        } else if (name[4] == 'e') {
             ea[idx] = addr;
+        } else {
+            if (np == capp) {
+                size_t nc = capp ? 2 * capp : 8;
+                struct osr_sym *n2 = wex__realloc(ps, nc * sizeof *n2);
+                if (!n2) {
+                    err = wex__error_nomem();
+                    goto free_lists;
+                }
+                ps = n2;
+                capp = nc;
+            }
+            ps[np++] = (struct osr_sym){addr, size, (uint32_t)idx, (uint32_t)loff};
+        }
     }
     uint32_t nf = 0;
     for (uint32_t k = 0; k < nfuncs; k++) {
@@ -259,37 +287,51 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
         }
         nf += fa[k] != 0;
     }
-    if (nf == 0) {
+    if (nf + np == 0) {
         err = bad("no functions");
         goto free_lists;
     }
-    o->order = wex__calloc(nf, sizeof *o->order);
-    o->addr = wex__calloc(nf, sizeof *o->addr);
-    o->entry = wex__calloc(nf, sizeof *o->entry);
-    o->size = wex__calloc(nf, sizeof *o->size);
-    if (!o->order || !o->addr || !o->entry || !o->size) {
+    size_t ntot = nf + np;
+    o->order = wex__calloc(ntot, sizeof *o->order);
+    o->addr = wex__calloc(ntot, sizeof *o->addr);
+    o->entry = wex__calloc(ntot, sizeof *o->entry);
+    o->size = wex__calloc(ntot, sizeof *o->size);
+    o->loop = wex__calloc(ntot, sizeof *o->loop);
+    if (!o->order || !o->addr || !o->entry || !o->size || !o->loop) {
         err = wex__error_nomem();
         goto free_lists;
     }
     /* by address (insertion sort: the object lays them out in order, so
-     * this is one pass) */
-    for (uint32_t k = 0; k < nfuncs; k++) {
-        if (!fa[k]) continue;
+     * this is nearly one pass) */
+    for (size_t k = 0; k < nfuncs + np; k++) {
+        uintptr_t a;
+        uint32_t di, sz, lp;
+        uintptr_t en;
+        if (k < nfuncs) {
+            if (!fa[k]) continue;
+            a = fa[k], di = (uint32_t)k, sz = fs[k], en = ea[k], lp = UINT32_MAX;
+        } else {
+            const struct osr_sym *q = &ps[k - nfuncs];
+            a = q->addr, di = q->di, sz = q->size, en = q->addr, lp = q->off;
+        }
         uint32_t j = o->nf++;
-        while (j > 0 && o->addr[j - 1] > fa[k]) {
+        while (j > 0 && o->addr[j - 1] > a) {
             o->order[j] = o->order[j - 1];
             o->addr[j] = o->addr[j - 1];
             o->entry[j] = o->entry[j - 1];
             o->size[j] = o->size[j - 1];
+            o->loop[j] = o->loop[j - 1];
             j--;
         }
-        o->order[j] = k;
-        o->addr[j] = fa[k];
-        o->entry[j] = ea[k];
-        o->size[j] = fs[k];
+        o->order[j] = di;
+        o->addr[j] = a;
+        o->entry[j] = en;
+        o->size[j] = sz;
+        o->loop[j] = lp;
     }
+    uint32_t last = o->nf - 1;
     o->lo = o->addr[0];
-    o->hi = o->addr[nf - 1] + o->size[nf - 1];
+    o->hi = o->addr[last] + o->size[last];
     if (!wex__os_protect(map, exec_end, WEX__OS_PROT_RX) ||
         (total > exec_end && !wex__os_protect(map + exec_end, total - exec_end, WEX__OS_PROT_R))) {
         err = wex__error_at(WEX_ERR_COMPILE, -1, "native code: cannot protect its pages");
@@ -307,6 +349,7 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
     wex__free(fa);
     wex__free(ea);
     wex__free(fs);
+    wex__free(ps);
     wex__free(place);
     *out = o;
     return NULL;
@@ -314,6 +357,7 @@ free_lists:
     wex__free(fa);
     wex__free(ea);
     wex__free(fs);
+    wex__free(ps);
     wex__native_obj_free(o);
 unmap:
     wex__os_unmap(map, total);
@@ -329,6 +373,7 @@ void wex__native_obj_free(wex__native_obj *o) {
     wex__free(o->addr);
     wex__free(o->entry);
     wex__free(o->size);
+    wex__free(o->loop);
     wex__free(o->bytes);
     wex__free(o);
 }
@@ -341,7 +386,8 @@ wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
     n->fns = wex__calloc(2 * (size_t)nd + 1, sizeof *n->fns);
     n->entries = n->fns + nd;
     n->canon = wex__calloc(m->ntypes ? m->ntypes : 1, sizeof *n->canon);
-    n->hot = wex__calloc((size_t)nd + 1, sizeof *n->hot);
+    n->hot = wex__calloc(2 * (size_t)nd + 1, sizeof *n->hot);
+    n->loophot = n->hot ? n->hot + nd : NULL;
     if (!n->fns || !n->canon || !n->hot) {
         wex__native_free(n);
         return wex__error_nomem();
@@ -350,6 +396,8 @@ wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
         n->canon[i] = m->types[i].canon;
     for (uint32_t i = 0; i < nd; i++)
         n->hot[i] = wex__tier_initial_count();
+    for (uint32_t i = 0; i < nd; i++)
+        n->loophot[i] = wex__tier_initial_count() == 1 ? 1 : WEX__TIER_LOOPS;
     *out = n;
     return NULL;
 }
@@ -357,13 +405,20 @@ wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
 void wex__native_add(wex__native *n, wex__native_obj *o) {
     for (uint32_t k = 0; k < o->nf; k++) {
         uint32_t i = o->order[k];
-        if (__atomic_load_n(&n->fns[i], __ATOMIC_ACQUIRE)) continue;
+        if (o->loop[k] != UINT32_MAX || __atomic_load_n(&n->fns[i], __ATOMIC_ACQUIRE)) continue;
         n->entries[i] = (void *)o->entry[k];
         __atomic_store_n(&n->fns[i], (void *)o->addr[k], __ATOMIC_RELEASE);
         __atomic_store_n(&n->hot[i], 0, __ATOMIC_RELAXED);
     }
     o->next = n->objs;
     __atomic_store_n(&n->objs, o, __ATOMIC_RELEASE);
+}
+
+void *wex__native_loop_entry(const wex__native *n, uint32_t di, uint32_t off) {
+    for (const wex__native_obj *o = __atomic_load_n(&n->objs, __ATOMIC_ACQUIRE); o; o = o->next)
+        for (uint32_t k = 0; k < o->nf; k++)
+            if (o->loop[k] == off && o->order[k] == di) return (void *)o->entry[k];
+    return NULL;
 }
 
 uint32_t wex__native_count(const wex__native *n) {

@@ -314,6 +314,7 @@ void wex__native_instance_init(wex_instance_t *inst) {
     ctx->inst = inst;
     ctx->fnptrs = (void *const *)nat->fns;
     inst->tier_hot = nat->hot;
+    inst->tier_loop = nat->loophot;
     inst->tier_auto = inst->store->engine->config.tier == WEX_TIER_AUTO;
 }
 
@@ -332,7 +333,11 @@ static uintptr_t thread_stack_limit(void) {
 }
 
 wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
-    wex__nctx *ctx = f->nctx;
+    return wex__native_call_entry(s, f, f->native_entry, slots);
+}
+
+wex_error_t *wex__native_call_entry(wex_store_t *s, wex_func_t *f, void *entry, uint64_t *slots) {
+    wex__nctx *ctx = &f->inst->nctx;
     ctx->stack_limit = thread_stack_limit();
     bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
     sigjmp_buf jb;
@@ -362,7 +367,7 @@ wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
         wex__os_trap_jmp = &jb;
         wex__os_fault_hook = fault_hook;
     }
-    ((void (*)(wex__nctx *, uint64_t *))f->native_entry)(ctx, slots);
+    ((void (*)(wex__nctx *, uint64_t *))entry)(ctx, slots);
     native_jmp = prev;
     native_mod = prev_mod;
     wex__os_trap_jmp = prev_os;

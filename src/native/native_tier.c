@@ -37,7 +37,9 @@ typedef struct wex__tierup {
     bool explicit_bounds;
     uint8_t *bytes; /* the module's bytes (a batch may outlive the module) */
     size_t len;
-    uint8_t *state; /* per defined function: F_* */
+    uint8_t *state; /* per defined function: F_* of its code */
+    uint8_t *osr;   /* per defined function: F_* of its loop entries (atomic loads
+                     * outside mu) */
     uint32_t npending;
     bool busy;           /* a batch task is running */
     bool timer;          /* the loop timer is armed */
@@ -79,6 +81,7 @@ static void unref(wex__tierup *tu) {
     wex__os_signal_free(tu->cancel);
     wex__free(tu->bytes);
     wex__free(tu->state);
+    wex__free(tu->osr);
     wex__free(tu);
 }
 
@@ -90,9 +93,11 @@ static wex__tierup *tierup_make(wex__module *m, const uint8_t *bytes, size_t len
     if (!tu) return NULL;
     tu->bytes = wex__malloc(len ? len : 1);
     tu->state = wex__calloc(nat->nfuncs + 1, 1);
-    if (!tu->bytes || !tu->state || !wex__os_signal_new(tu->cancel)) {
+    tu->osr = wex__calloc(nat->nfuncs + 1, 1);
+    if (!tu->bytes || !tu->state || !tu->osr || !wex__os_signal_new(tu->cancel)) {
         wex__free(tu->bytes);
         wex__free(tu->state);
+        wex__free(tu->osr);
         wex__free(tu);
         return NULL;
     }
@@ -134,20 +139,23 @@ void wex__tier_source(wex__module *m, const uint8_t *bytes, size_t len) {
 
 /* $WEX_TIER_TRACE's line: how many functions, which (the first few, by
  * name where the module has names), how long, and any failure. */
-static void trace_batch(const wex__module *m, const uint32_t *list, uint32_t n, uint64_t ns,
-                        const wex_error_t *err) {
+static void trace_batch(const wex__module *m, const uint32_t *list, uint32_t n, uint32_t nl,
+                        uint64_t ns, const wex_error_t *err) {
     char names[256];
     size_t at = 0;
     names[0] = 0;
-    for (uint32_t k = 0; k < n && k < 8 && at < sizeof names; k++) {
+    uint32_t nn = n ? n : nl;
+    for (uint32_t k = 0; k < nn && k < 8 && at < sizeof names; k++) {
         uint32_t f = m->nfunc_imports + list[k];
         const char *nm = m->func_names && f < m->nfuncs ? m->func_names[f] : NULL;
         int w = nm ? snprintf(names + at, sizeof names - at, "%s%s", k ? " " : "", nm)
                    : snprintf(names + at, sizeof names - at, "%s#%u", k ? " " : "", f);
         if (w > 0) at += (size_t)w;
     }
-    fprintf(stderr, "wex: tier-up: %u function%s in %.1f ms (%s%s)%s%s\n", n, n == 1 ? "" : "s",
-            (double)ns / 1e6, names, n > 8 ? " ..." : "", err ? ": " : "",
+    char loops[48] = "";
+    if (nl) snprintf(loops, sizeof loops, ", loop entries of %u", nl);
+    fprintf(stderr, "wex: tier-up: %u function%s%s in %.1f ms (%s%s)%s%s\n", n, n == 1 ? "" : "s",
+            loops, (double)ns / 1e6, names, nn > 8 ? " ..." : "", err ? ": " : "",
             err ? wex_error_message(err) : "");
 }
 
@@ -158,17 +166,23 @@ static void batch_task(void *arg, bool cancelled) {
     for (;;) {
         pthread_mutex_lock(&tu->mu);
         wex__module *m = tu->m;
-        uint32_t n = 0, nd = m ? m->native->nfuncs : 0;
+        uint32_t n = 0, nl = 0, nd = m ? m->native->nfuncs : 0;
         uint32_t *list = m && !cancelled && tu->npending
-                             ? wex__malloc((size_t)tu->npending * sizeof *list)
+                             ? wex__malloc(2 * (size_t)tu->npending * sizeof *list)
                              : NULL;
-        for (uint32_t i = 0; list && i < nd; i++)
+        uint32_t *loops = list ? list + tu->npending : NULL;
+        for (uint32_t i = 0; list && i < nd; i++) {
             if (tu->state[i] == F_PENDING) {
                 tu->state[i] = F_COMPILING;
                 list[n++] = i;
             }
+            if (tu->osr[i] == F_PENDING) {
+                __atomic_store_n(&tu->osr[i], F_COMPILING, __ATOMIC_RELEASE);
+                loops[nl++] = i;
+            }
+        }
         tu->npending = 0;
-        if (!n) {
+        if (!n && !nl) {
             tu->busy = false;
             pthread_mutex_unlock(&tu->mu);
             wex__free(list);
@@ -180,7 +194,7 @@ static void batch_task(void *arg, bool cancelled) {
         size_t olen = 0;
         uint64_t t0 = wex__os_now_ns();
         wex_error_t *err = wex__native_compile_some(tu->explicit_bounds, tu->bytes, tu->len, list,
-                                                    n, tu->cancel[0], &obj, &olen);
+                                                    n, loops, nl, tu->cancel[0], &obj, &olen);
         uint64_t t1 = wex__os_now_ns();
 
         pthread_mutex_lock(&tu->mu);
@@ -190,7 +204,9 @@ static void batch_task(void *arg, bool cancelled) {
             if (!err) wex__native_add(m->native, o);
             for (uint32_t k = 0; k < n; k++)
                 tu->state[list[k]] = err ? F_FAILED : F_DONE;
-            if (tu->trace) trace_batch(m, list, n, t1 - t0, err);
+            for (uint32_t k = 0; k < nl; k++)
+                __atomic_store_n(&tu->osr[loops[k]], err ? F_FAILED : F_DONE, __ATOMIC_RELEASE);
+            if (tu->trace) trace_batch(m, n ? list : loops, n, nl, t1 - t0, err);
             if (!err) wex__cache_resave(m);
         }
         pthread_cond_broadcast(&tu->done);
@@ -216,8 +232,10 @@ static void start_unlock(wex__tierup *tu) {
     if (err) { /* no thread: everything pending stays interpreted */
         wex_error_delete(err);
         pthread_mutex_lock(&tu->mu);
-        for (uint32_t i = 0; tu->m && i < tu->m->native->nfuncs; i++)
+        for (uint32_t i = 0; tu->m && i < tu->m->native->nfuncs; i++) {
             if (tu->state[i] == F_PENDING) tu->state[i] = F_FAILED;
+            if (tu->osr[i] == F_PENDING) __atomic_store_n(&tu->osr[i], F_FAILED, __ATOMIC_RELEASE);
+        }
         tu->npending = 0;
         tu->busy = false;
         pthread_cond_broadcast(&tu->done);
@@ -282,6 +300,38 @@ wex_func_t *wex__tier_entry(wex_instance_t *inst, uint32_t di) {
     return NULL;
 }
 
+void *wex__tier_loop(wex_instance_t *inst, uint32_t di, uint32_t off) {
+    wex__module *m = (wex__module *)inst->module;
+    wex__native *nat = m->native;
+    void *e = wex__native_loop_entry(nat, di, off);
+    wex__tierup *tu = tierup_of(m);
+    if (e) {
+        __atomic_store_n(&nat->loophot[di], 1, __ATOMIC_RELAXED); /* other frames: at once */
+        if (tu && tu->trace) fprintf(stderr, "wex: tier-up: entering the loop at offset %u\n", off);
+        return e;
+    }
+    uint8_t st = tu ? __atomic_load_n(&tu->osr[di], __ATOMIC_ACQUIRE) : F_FAILED;
+    if (st == F_DONE || st == F_FAILED) { /* no entry into this loop, nor will be */
+        __atomic_store_n(&nat->loophot[di], INT32_MAX, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    __atomic_store_n(&nat->loophot[di], WEX__TIER_LOOP_RECHECK, __ATOMIC_RELAXED);
+    if (st != F_NONE && !eager_mode()) return NULL; /* asked for already */
+    pthread_mutex_lock(&tu->mu);
+    if (tu->osr[di] == F_NONE) {
+        __atomic_store_n(&tu->osr[di], F_PENDING, __ATOMIC_RELEASE);
+        tu->npending++;
+    }
+    start_unlock(tu);
+    if (!eager_mode()) return NULL;
+    /* tests: wait for the code, as wex__tier_entry does */
+    pthread_mutex_lock(&tu->mu);
+    while (tu->m && (tu->osr[di] == F_PENDING || tu->osr[di] == F_COMPILING))
+        pthread_cond_wait(&tu->done, &tu->mu);
+    pthread_mutex_unlock(&tu->mu);
+    return wex__tier_loop(inst, di, off);
+}
+
 /* The loop timer: the module has been running; ask for every function
  * entered so far, and look again later while it still runs. */
 static void timer_fired(void *arg, bool cancelled) {
@@ -295,12 +345,19 @@ static void timer_fired(void *arg, bool cancelled) {
         return;
     }
     wex__native *nat = m->native;
-    for (uint32_t i = 0; i < nat->nfuncs; i++)
-        if (tu->state[i] == F_NONE &&
-            __atomic_load_n(&nat->hot[i], __ATOMIC_RELAXED) < WEX__TIER_CALLS) {
+    for (uint32_t i = 0; i < nat->nfuncs; i++) {
+        if (__atomic_load_n(&nat->hot[i], __ATOMIC_RELAXED) >= wex__tier_initial_count())
+            continue; /* never entered */
+        if (tu->state[i] == F_NONE) {
             tu->state[i] = F_PENDING;
             tu->npending++;
         }
+        if (tu->osr[i] == F_NONE) { /* it may be in a loop now: entries into its loops */
+            __atomic_store_n(&tu->osr[i], F_PENDING, __ATOMIC_RELEASE);
+            tu->npending++;
+            __atomic_store_n(&nat->loophot[i], 1, __ATOMIC_RELAXED);
+        }
+    }
     /* armed again (the reference carries over) */
     wex_error_t *err =
         tu->tm->sleep_async(tu->tm->data, (uint64_t)WEX__TIER_LOOP_MS * 1000000, timer_fired, tu);

@@ -251,6 +251,7 @@ struct wex_instance {
      * (wex__native.hot), which the interpreter's TIER_ENTRY counts down;
      * tier_auto: entries are timed for the automatic tier's loop timer. */
     int32_t *tier_hot;
+    int32_t *tier_loop; /* wex__native.loophot, which LOOP_HEAD counts down */
     bool tier_auto;
 };
 

@@ -268,7 +268,7 @@ if [ -f "$fib" ]; then
     # Without eagerness: fib's recursion makes it hot within the run.
     WEX_TIER_TRACE=1 "$build/wex" run --cache-dir "$cache" -O tier=auto "$fib" 40 \
         >"$work/got" 2>"$work/err"
-    if cmp -s "$work/want" "$work/got" && grep -q "^wex: tier-up: [0-9]* functions\? in" "$work/err" &&
+    if cmp -s "$work/want" "$work/got" && grep -q "^wex: tier-up: [0-9]* functions\?.* in [0-9.]* ms" "$work/err" &&
         ! grep -q "failed" "$work/err"; then
         pass "automatic tier: a hot function is compiled during the run"
         cp "$work/err" "$cache.first"
@@ -295,6 +295,18 @@ if [ -f "$fib" ]; then
         pass "native tier: an entry the automatic tier made is completed and saved"
     else
         fail "native tier after the automatic tier: $(head -c 300 "$work/err")"
+    fi
+    # A loop in a function entered once (vm's main loop): the running loop
+    # moves to native code (on-stack replacement).
+    if [ -f "$bdir/vm.wasm" ]; then
+        "$bdir/vm.native" 300000 >"$work/want-vm"
+        WEX_TIER_TRACE=1 "$build/wex" run --no-cache -O tier=auto "$bdir/vm.wasm" 300000 \
+            >"$work/got" 2>"$work/err"
+        if cmp -s "$work/want-vm" "$work/got" && grep -q "entering the loop at offset" "$work/err"; then
+            pass "automatic tier: a running loop moves to native code"
+        else
+            fail "automatic tier: no loop entered natively, or wrong output: $(head -c 300 "$work/err")"
+        fi
     fi
     # No compiler: the automatic tier interprets, correctly and quietly.
     WEX_LLVMC=/nonexistent/wex-llvmc "$build/wex" run --no-cache -O tier=auto "$fib" 40 \

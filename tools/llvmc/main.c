@@ -8,14 +8,18 @@
  * crashed host.
  *
  *   wex-llvmc [--build ID] [--explicit-bounds] [-O0|-O1|-O2|-O3] [--cpu NAME --features F]
- *             [--funcs=LIST] < in.wasm > out.o
+ *             [--funcs=LIST] [--osr=LIST] < in.wasm > out.o
  *
  * --build: the runtime's WEX__NATIVE_BUILD; a compiler from another build
  * refuses (its code would not match the runtime's contract).
  *
  * --funcs: only these defined functions ("3,7-12,20", ascending indices
  * counted without imports); calls to the others go through the module's
- * table of native code, or the runtime when they have none.
+ * table of native code, or the runtime when they have none. With --funcs=
+ * (empty) only --osr's entries are made.
+ * --osr: entries into these functions' outermost loops, wex_p<i>_<offset>
+ * (offset: the loop operator's in the module), for the interpreter's
+ * LOOP_HEAD (on-stack replacement).
  *
  * Exit status 0 with the object; 1 with a message on standard error.
  */
@@ -60,6 +64,37 @@ static bool write_all(const uint8_t *p, size_t n) {
     return true;
 }
 
+/* A function list ("3,7-12,20", ascending defined indices below nd) as
+ * one flag per function; NULL (after a message) if malformed. */
+static uint8_t *parse_list(const char *list, uint32_t nd) {
+    uint8_t *want = calloc(nd + 1, 1);
+    const char *p = list;
+    while (want && *p) {
+        char *end;
+        unsigned long a = strtoul(p, &end, 10), b = a;
+        if (end == p) break;
+        if (*end == '-') {
+            p = end + 1;
+            b = strtoul(p, &end, 10);
+            if (end == p) break;
+        }
+        if (a > b || b >= nd) break;
+        for (unsigned long k = a; k <= b; k++)
+            want[k] = 1;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            break;
+    }
+    if (!want || *p) {
+        fprintf(stderr, "wex-llvmc: bad function list at '%.40s'\n", p);
+        free(want);
+        return NULL;
+    }
+    return want;
+}
+
 int main(int argc, char **argv) {
     /* The runtime that started us waits for the object; if it dies (a
      * killed test, a host that exited), stop rather than compile for no one. */
@@ -69,10 +104,12 @@ int main(int argc, char **argv) {
     wex__llvm_opts o;
     memset(&o, 0, sizeof o);
     o.opt_level = 2;
-    const char *funcs = NULL;
+    const char *funcs = NULL, *osrs = NULL;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--funcs=", 8) == 0)
             funcs = argv[i] + 8;
+        else if (strncmp(argv[i], "--osr=", 6) == 0)
+            osrs = argv[i] + 6;
         else if (strcmp(argv[i], "--explicit-bounds") == 0)
             o.explicit_bounds = true;
         else if (argv[i][0] == '-' && argv[i][1] == 'O' && argv[i][2] >= '0' && argv[i][2] <= '3')
@@ -115,41 +152,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "wex-llvmc: %s\n", wex_error_message(err));
         return 1;
     }
-    uint8_t *want = NULL;
-    if (funcs) {
-        uint32_t nd = m->nfuncs - m->nfunc_imports;
-        want = calloc(nd + 1, 1);
-        const char *p = funcs;
-        while (want && *p) {
-            char *end;
-            unsigned long a = strtoul(p, &end, 10), b = a;
-            if (end == p) break;
-            if (*end == '-') {
-                p = end + 1;
-                b = strtoul(p, &end, 10);
-                if (end == p) break;
-            }
-            if (a > b || b >= nd) break;
-            for (unsigned long k = a; k <= b; k++)
-                want[k] = 1;
-            p = end;
-            if (*p == ',')
-                p++;
-            else if (*p)
-                break;
-        }
-        if (!want || *p) {
-            fprintf(stderr, "wex-llvmc: bad --funcs list at '%.40s'\n", p);
-            return 2;
-        }
-        o.want = want;
-    }
+    uint32_t nd = m->nfuncs - m->nfunc_imports;
+    uint8_t *want = NULL, *osr = NULL;
+    if ((funcs && !(want = parse_list(funcs, nd))) || (osrs && !(osr = parse_list(osrs, nd))))
+        return 2;
+    o.want = want;
+    o.osr = osr;
     uint8_t *obj;
     size_t olen;
     char msg[512];
     if (!wex__llvm_compile(m, &o, &obj, &olen, msg, sizeof msg)) {
         fprintf(stderr, "wex-llvmc: %s\n", msg);
         free(want);
+        free(osr);
         wex__module_free(m);
         wex__free(m);
         return 1;
@@ -159,6 +174,7 @@ int main(int argc, char **argv) {
     /* freed, so that a leak checker (the sanitizer builds) sees none */
     free(obj);
     free(want);
+    free(osr);
     wex__module_free(m);
     wex__free(m);
     return ok ? 0 : 1;
