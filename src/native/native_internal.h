@@ -10,6 +10,8 @@
 #include "native/native.h"
 #include "runtime/runtime.h"
 
+#include <pthread.h>
+
 /* Knobs of the automatic tier (native_tier.c), in one place. */
 /* Interpreted entries of a function before it is compiled: enough that
  * start-up code run a few times stays interpreted, few enough that a hot
@@ -64,6 +66,7 @@ typedef struct wex__native {
                                  * compiled (automatic tier; relaxed, races only lose counts) */
     int32_t *loophot;           /* per function: LOOP_HEAD iterations left before asking */
     wex__native_obj *objs;      /* newest first */
+    pthread_mutex_t add_mu;     /* serialises wex__native_add (readers take no lock) */
     struct wex__tierup *tierup; /* the automatic tier's state (native_tier.c), or NULL */
 } wex__native;
 

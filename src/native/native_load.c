@@ -14,6 +14,7 @@
 
 #include <elf.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -383,6 +384,7 @@ wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
     wex__native *n = wex__calloc(1, sizeof *n);
     if (!n) return wex__error_nomem();
     n->nfuncs = nd;
+    pthread_mutex_init(&n->add_mu, NULL);
     n->fns = wex__calloc(2 * (size_t)nd + 1, sizeof *n->fns);
     n->entries = n->fns + nd;
     n->canon = wex__calloc(m->ntypes ? m->ntypes : 1, sizeof *n->canon);
@@ -403,6 +405,7 @@ wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
 }
 
 void wex__native_add(wex__native *n, wex__native_obj *o) {
+    pthread_mutex_lock(&n->add_mu); /* two threads may complete one cached module */
     for (uint32_t k = 0; k < o->nf; k++) {
         uint32_t i = o->order[k];
         if (o->loop[k] != UINT32_MAX || __atomic_load_n(&n->fns[i], __ATOMIC_ACQUIRE)) continue;
@@ -412,6 +415,7 @@ void wex__native_add(wex__native *n, wex__native_obj *o) {
     }
     o->next = n->objs;
     __atomic_store_n(&n->objs, o, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&n->add_mu);
 }
 
 void *wex__native_loop_entry(const wex__native *n, uint32_t di, uint32_t off) {
@@ -454,6 +458,7 @@ void wex__native_free(wex__native *n) {
         wex__native_obj_free(o);
         o = next;
     }
+    pthread_mutex_destroy(&n->add_mu);
     wex__free(n->fns);
     wex__free(n->canon);
     wex__free(n->hot);
