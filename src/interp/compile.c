@@ -1218,16 +1218,11 @@ static void translate(comp *c, const wex__opinfo *op) {
         wex__read_s33(r, &s64);
         block_type(c, s64, &np, &nr);
         materialize_from(c, 0);
-        /* Native and automatic tiers: an outermost loop with an empty
-         * operand stack begins with LOOP_HEAD, where the interpreter can
-         * move into the loop's native code (the translator makes entries
-         * for the same loops, named by the operator's offset). */
-        bool osr = false;
-        if (idx == WEX__OPI_LOOP && c->m->tier_entry && np == 0 && c->nvs == 0) {
-            osr = true;
-            for (uint32_t j = 0; j < c->ncs; j++)
-                if (c->cs[j].kind == K_LOOP) osr = false;
-        }
+        /* Native and automatic tiers: a loop with an empty operand stack
+         * and no parameters begins with LOOP_HEAD, where the interpreter
+         * can move into the loop's native code (the translator makes
+         * entries for the same loops, named by the operator's offset). */
+        bool osr = idx == WEX__OPI_LOOP && c->m->tier_entry && np == 0 && c->nvs == 0;
         push_ctrl(c, idx == WEX__OPI_LOOP ? K_LOOP : K_BLOCK, np, nr);
         if (c->oom) return;
         c->cs[c->ncs - 1].loop_pc = (uint32_t)c->len;

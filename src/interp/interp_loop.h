@@ -396,7 +396,7 @@ L_GLOBAL_SET_ADDI_RET1:
             g->type->nparams > g->type->nresults ? g->type->nparams : g->type->nresults;
         goto tier_native;
     }
-        /* An outermost loop's head (native and automatic tiers): counted
+        /* A loop's head (native and automatic tiers): counted
          * down the same way; once its native entry exists, the rest of this
          * call runs there, from this frame's locals (on-stack replacement). */
     L_LOOP_HEAD : {

@@ -28,7 +28,7 @@ typedef struct {
     const char *cpu;      /* LLVM CPU name; NULL: the host's */
     const char *features; /* LLVM feature string; NULL: the host's */
     const uint8_t *want;  /* per defined function: translate it (NULL: all) */
-    const uint8_t *osr;   /* per defined function: entries into its outermost loops
+    const uint8_t *osr;   /* per defined function: entries into its loops
                            * (wex_p<i>_<offset>, for the interpreter's LOOP_HEAD), or NULL */
 } wex__llvm_opts;
 

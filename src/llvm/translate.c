@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { K_BLOCK, K_LOOP, K_IF, K_FUNC };
 enum { KEEP_SINK, KEEP_VOLATILE, KEEP_NONE };
@@ -71,13 +72,13 @@ typedef struct {
     uint32_t nctl, ctlcap;
     LLVMValueRef trapbb_code[32];
     LLVMBasicBlockRef trapbb[32];
-    /* Loop entries (OSR): osr_off is the loop wanted (its module offset;
-     * UINT32_MAX: none, a function's ordinary translation), osr_head its
-     * header once met. loops collects the offsets of the loops that can
-     * have one (wex__llvm_osr_eligible's rule) as a body is translated. */
-    uint32_t osr_off;
-    LLVMBasicBlockRef osr_head;
+    /* Loop entries (OSR): osr is set while a body's entry copy wex_q<i> is
+     * translated; loops and heads collect the module offset and header
+     * block of each loop it can be entered at (an empty operand stack and
+     * no loop parameters: the interpreter's LOOP_HEAD rule). */
+    bool osr;
     uint32_t *loops, nloops, caploops;
+    LLVMBasicBlockRef *heads;
 } tr_t;
 
 /* Report a failure once; the caller stops. */
@@ -579,18 +580,22 @@ static LLVMValueRef call_direct(tr_t *t, LLVMTypeRef fty, LLVMValueRef callee,
     return LLVMBuildCall2(t->B, fty, callee, args, na, "");
 }
 
-/* Note an OSR-able loop of the body being translated. */
-static void note_loop(tr_t *t, uint32_t off) {
+/* Note an enterable loop of the entry copy being translated. */
+static void note_loop(tr_t *t, uint32_t off, LLVMBasicBlockRef head) {
     if (t->nloops == t->caploops) {
-        t->caploops = t->caploops ? 2 * t->caploops : 8;
-        uint32_t *n = realloc(t->loops, t->caploops * sizeof *n);
-        if (!n) {
-            t->caploops = t->nloops;
+        uint32_t cap = t->caploops ? 2 * t->caploops : 8;
+        uint32_t *n = realloc(t->loops, cap * sizeof *n);
+        if (n) t->loops = n;
+        LLVMBasicBlockRef *h = n ? realloc(t->heads, cap * sizeof *h) : NULL;
+        if (h) t->heads = h;
+        if (!n || !h) {
+            fail(t, "out of memory");
             return;
         }
-        t->loops = n;
+        t->caploops = cap;
     }
-    t->loops[t->nloops++] = off;
+    t->loops[t->nloops] = off;
+    t->heads[t->nloops++] = head;
 }
 
 /* Store the top nparams values into a slot array (bits in 64-bit words). */
@@ -772,7 +777,7 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
 static void do_return(tr_t *t) {
     const ctl_t *f = &t->ctl[0];
     sink_flush(t);
-    if (t->osr_off != UINT32_MAX) { /* a loop entry: results into the slots */
+    if (t->osr) { /* a loop entry: results into the slots */
         for (uint32_t i = 0; i < f->nr; i++) {
             LLVMValueRef v = to_slot(t, t->stk[t->sp - f->nr + i]);
             LLVMBuildStore(t->B, v, gep8(t, t->resptr, c64(t, (uint64_t)i * 8)));
@@ -1062,13 +1067,10 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         if (code == WEX__OP_LOOP) {
             c->head = LLVMAppendBasicBlockInContext(t->C, t->fn, "loop");
             /* A loop that can be entered from the interpreter mid-run (OSR):
-             * nothing on the operand stack, no parameters, in no other
-             * loop; the interpreter marks the same ones (LOOP_HEAD). */
-            bool outer = t->sp == 0 && c->np == 0;
-            for (uint32_t i = 0; outer && i + 1 < t->nctl; i++)
-                outer = t->ctl[i].kind != K_LOOP;
-            if (outer && t->osr_off == UINT32_MAX) note_loop(t, at);
-            if (outer && at == t->osr_off) t->osr_head = c->head;
+             * nothing on the operand stack and no parameters, so the
+             * locals are all its state; the interpreter marks the same
+             * ones (LOOP_HEAD). */
+            if (t->osr && t->sp == 0 && c->np == 0) note_loop(t, at, c->head);
             for (uint32_t i = 0; i < c->np; i++)
                 LLVMBuildStore(t->B, t->stk[t->sp - c->np + i], c->vars[i]);
             LLVMBuildBr(t->B, c->head);
@@ -1586,21 +1588,21 @@ static void prologue_check(tr_t *t) {
 }
 
 /*
- * Translate body di into fn: wex_f<di> (osr_off UINT32_MAX), or the entry
- * into its loop at module offset osr_off, wex_p<di>_<off>(ctx, slots): the
- * locals come from slots (the interpreter's frame), the entry block jumps
- * to the loop's header, the code before the loop is left unreachable (LLVM
- * drops it), and results go back into slots.
+ * Translate body di into fn: wex_f<di>, or (osr) its entry copy
+ * wex_q<di>(ctx, slots, off), entered mid-run at the loop at module offset
+ * off: the locals come from slots (the interpreter's frame), the entry
+ * block switches to that loop's header (the code before the loops is left
+ * unreachable, and LLVM drops it), and results go back into slots. One copy
+ * serves every loop of the body, so a body is compiled at most twice.
  */
-static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, uint32_t osr_off) {
+static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
     const wex__module *m = t->m;
     const wex__code *code = &m->codes[di];
     uint32_t fidx = m->nfunc_imports + di;
     const wex__functype *ft = wex__module_functype(m, fidx);
-    bool osr = osr_off != UINT32_MAX;
     t->fn = fn;
-    t->osr_off = osr_off;
-    t->osr_head = NULL;
+    t->osr = osr;
+    t->nloops = 0;
     t->ctx = LLVMGetParam(t->fn, 0);
     memset(t->trapbb, 0, sizeof t->trapbb);
     t->entry = LLVMAppendBasicBlockInContext(t->C, t->fn, "entry");
@@ -1686,13 +1688,16 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, uint32_t osr_o
         live = op(t, opc, &r);
         if (!live && t->nctl == 0) break;
     }
-    /* the entry block falls into the body (a loop entry: into the loop) */
-    if (osr) {
+    /* the entry block falls into the body (a loop entry: into its loop;
+     * the thunks pass only offsets from the list) */
+    if (osr && !t->failed) {
         LLVMPositionBuilderAtEnd(t->B, osr_from);
-        if (t->osr_head)
-            LLVMBuildBr(t->B, t->osr_head);
-        else
-            fail(t, "function %u: no loop at offset %u to enter", fidx, osr_off);
+        LLVMBasicBlockRef none = LLVMAppendBasicBlockInContext(t->C, t->fn, "noloop");
+        LLVMValueRef sw = LLVMBuildSwitch(t->B, LLVMGetParam(t->fn, 2), none, t->nloops);
+        for (uint32_t k = 0; k < t->nloops; k++)
+            LLVMAddCase(sw, c32(t, t->loops[k]), t->heads[k]);
+        LLVMPositionBuilderAtEnd(t->B, none);
+        LLVMBuildUnreachable(t->B);
     }
     LLVMPositionBuilderAtEnd(t->B, t->entry);
     LLVMBuildBr(t->B, osr ? pro : body);
@@ -1705,17 +1710,37 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, uint32_t osr_o
     t->nctl = 0;
 }
 
-/* wex_p<di>_<off>: entry into body di's loop at module offset off, with
- * the trampoline's signature (the interpreter's frame as slots). */
-static void osr_entry(tr_t *t, uint32_t di, uint32_t off, LLVMAttributeRef attrs[3]) {
+/* Body di's entry copy wex_q<di>(ctx, slots, off) and a thunk
+ * wex_p<di>_<off>(ctx, slots) per loop it can be entered at, with the
+ * trampoline's signature: the runtime finds the entries by these names;
+ * each thunk is a jump into the copy (a sibling call: no frame of its own
+ * in a backtrace). */
+static void osr_entries(tr_t *t, uint32_t di, LLVMAttributeRef attrs[3]) {
     char name[48];
-    snprintf(name, sizeof name, "wex_p%u_%u", di, off);
-    LLVMTypeRef ps[2] = {t->tptr, t->tptr};
-    LLVMValueRef fn = LLVMAddFunction(t->M, name, LLVMFunctionType(t->tvoid, ps, 2, 0));
+    snprintf(name, sizeof name, "wex_q%u", di);
+    LLVMTypeRef ps[3] = {t->tptr, t->tptr, t->ti32};
+    LLVMTypeRef qty = LLVMFunctionType(t->tvoid, ps, 3, 0);
+    LLVMValueRef q = LLVMAddFunction(t->M, name, qty);
     for (int k = 0; k < 3; k++)
-        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attrs[k]);
-    LLVMSetVisibility(fn, LLVMProtectedVisibility);
-    translate_body(t, di, fn, off);
+        LLVMAddAttributeAtIndex(q, LLVMAttributeFunctionIndex, attrs[k]);
+    /* one copy, not one per thunk */
+    LLVMAddAttributeAtIndex(
+        q, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("noinline", 8), 0));
+    LLVMSetVisibility(q, LLVMProtectedVisibility);
+    translate_body(t, di, q, true);
+    for (uint32_t k = 0; k < t->nloops && !t->failed; k++) {
+        snprintf(name, sizeof name, "wex_p%u_%u", di, t->loops[k]);
+        LLVMValueRef fn = LLVMAddFunction(t->M, name, LLVMFunctionType(t->tvoid, ps, 2, 0));
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attrs[0]); /* frame pointer */
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attrs[1]); /* nounwind */
+        LLVMSetVisibility(fn, LLVMProtectedVisibility);
+        LLVMPositionBuilderAtEnd(t->B, LLVMAppendBasicBlockInContext(t->C, fn, ""));
+        LLVMValueRef args[3] = {LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), c32(t, t->loops[k])};
+        LLVMValueRef call = LLVMBuildCall2(t->B, qty, q, args, 3, "");
+        LLVMSetTailCall(call, 1);
+        LLVMBuildRetVoid(t->B);
+    }
 }
 
 /* wex_e<i>: arguments from slots, results back into them. */
@@ -1748,7 +1773,15 @@ static void trampoline(tr_t *t, uint32_t di) {
     LLVMBuildRetVoid(t->B);
 }
 
+/* Monotonic milliseconds, for $WEX_LLVMC_TIME. */
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
+    double t0 = now_ms();
     char *triple = LLVMGetDefaultTargetTriple();
     LLVMTargetRef target;
     char *msg = NULL;
@@ -1793,6 +1826,7 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
         goto out;
     }
     if (getenv("WEX_LLVMC_DUMP")) LLVMDumpModule(t->M);
+    double t1 = now_ms();
     LLVMMemoryBufferRef buf;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, t->M, LLVMObjectFile, &msg, &buf)) {
         fail(t, "LLVM code generation: %s", msg ? msg : "?");
@@ -1803,6 +1837,10 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
     *obj = malloc(*len ? *len : 1);
     if (*obj) memcpy(*obj, LLVMGetBufferStart(buf), *len);
     LLVMDisposeMemoryBuffer(buf);
+    /* WEX_LLVMC_TIME=1: where the time goes (translation is timed by the caller) */
+    if (getenv("WEX_LLVMC_TIME"))
+        fprintf(stderr, "wex-llvmc: passes %.1f ms, code generation %.1f ms\n", t1 - t0,
+                now_ms() - t1);
 out:
     LLVMDisposeTargetMachine(tm);
     LLVMDisposeMessage(triple);
@@ -1817,6 +1855,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     LLVMInitializeX86Target();
     LLVMInitializeX86TargetMC();
     LLVMInitializeX86AsmPrinter();
+    double t_start = now_ms();
     tr_t T;
     memset(&T, 0, sizeof T);
     tr_t *t = &T;
@@ -1871,29 +1910,14 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
         LLVMAddAttributeAtIndex(t->fns[i], LLVMAttributeFunctionIndex, notail);
         LLVMSetVisibility(t->fns[i], LLVMProtectedVisibility);
     }
-    t->osr_off = UINT32_MAX;
     for (uint32_t i = 0; i < nd && !t->failed; i++) {
-        LLVMValueRef scratch = NULL;
-        t->nloops = 0;
-        if (t->fns[i]) {
-            translate_body(t, i, t->fns[i], UINT32_MAX);
-        } else if (o->osr && o->osr[i]) { /* only to find its loops */
-            scratch =
-                LLVMAddFunction(t->M, "wex_scratch", t->ftys[m->func_types[m->nfunc_imports + i]]);
-            translate_body(t, i, scratch, UINT32_MAX);
-        }
-        if (scratch) LLVMDeleteFunction(scratch);
-        if (!o->osr || !o->osr[i]) continue;
-        uint32_t nl = t->nloops;
-        uint32_t *loops = nl ? malloc(nl * sizeof *loops) : NULL;
-        if (nl && !loops) continue;
-        if (nl) memcpy(loops, t->loops, nl * sizeof *loops);
-        for (uint32_t k = 0; k < nl && !t->failed; k++)
-            osr_entry(t, i, loops[k], attrs);
-        free(loops);
+        if (t->fns[i]) translate_body(t, i, t->fns[i], false);
+        if (o->osr && o->osr[i] && !t->failed) osr_entries(t, i, attrs);
     }
     for (uint32_t i = 0; i < nd && !t->failed; i++)
         if (t->fns[i]) trampoline(t, i);
+    if (getenv("WEX_LLVMC_TIME"))
+        fprintf(stderr, "wex-llvmc: translation %.1f ms\n", now_ms() - t_start);
     bool ok = !t->failed && emit(t, obj, len);
     free(t->stk);
     free(t->stt);
@@ -1901,6 +1925,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     free(t->ftys);
     free(t->fns);
     free(t->loops);
+    free(t->heads);
     LLVMDisposeBuilder(t->B);
     LLVMDisposeModule(t->M);
     LLVMContextDispose(t->C);

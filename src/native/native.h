@@ -32,7 +32,7 @@
 
 /* Bumped whenever the context, the helper table or the calling convention
  * changes meaning. */
-#define WEX__NATIVE_ABI_VERSION 3 /* 3: fnptrs filled as code arrives; NULL: call the helper */
+#define WEX__NATIVE_ABI_VERSION 4 /* 4: loop entries into any loop, through wex_q<i> */
 
 /* The build a compiler and a runtime must share: the runtime passes it to
  * wex-llvmc (--build), which refuses to compile for another, and it is part

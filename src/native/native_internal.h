@@ -17,7 +17,7 @@
  * start-up code run a few times stays interpreted, few enough that a hot
  * function is found within a millisecond or so of interpretation. */
 #define WEX__TIER_CALLS 1000
-/* Iterations of a function's outermost loops (LOOP_HEAD) before the
+/* Iterations of a function's loops (LOOP_HEAD, all of them) before the
  * function is compiled with entries into them; and, once asked for, how
  * many more before the interpreter looks again whether they have come. */
 #define WEX__TIER_LOOPS        2000
@@ -33,6 +33,10 @@
  * tier: a partition each; more processes than CPUs only add memory). */
 #define WEX__NATIVE_MAX_JOBS 16
 
+/* wex__native_obj.loop of body i's entry copy wex_q<i>: code of i that is
+ * no entry (module offsets stay below it). */
+#define WEX__NATIVE_LOOP_BODY (UINT32_MAX - 1)
+
 /* One loaded object file: the code of some of a module's functions. */
 typedef struct wex__native_obj {
     void *map; /* code, read-only data, stubs */
@@ -43,7 +47,8 @@ typedef struct wex__native_obj {
     uintptr_t *addr;  /*   wex_f<i> */
     uintptr_t *entry; /*   wex_e<i> (a loop entry: itself) */
     uint32_t *size;   /*   bytes of code */
-    uint32_t *loop;   /*   UINT32_MAX for wex_f<i>; for a loop entry wex_p<i>_<off>, off */
+    uint32_t *loop;   /*   UINT32_MAX for wex_f<i>; for a loop entry wex_p<i>_<off>, off;
+                       *   WEX__NATIVE_LOOP_BODY for the entry copy wex_q<i> */
     uint8_t *bytes;   /* the object file, for the compiled-module cache */
     size_t len;
     struct wex__native_obj *next; /* older objects (published atomically) */

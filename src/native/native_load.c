@@ -224,7 +224,8 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
     if (err) goto unmap;
 
     /* The functions it defines: wex_f<i> and wex_e<i>, each or neither;
-     * and loop entries wex_p<i>_<offset> (counted as function i's code). */
+     * and loop entries wex_p<i>_<offset> into body i's entry copy wex_q<i>
+     * (both counted as function i's code). */
     wex__native_obj *o = wex__calloc(1, sizeof *o);
     uintptr_t *fa = wex__calloc((size_t)nfuncs + 1, sizeof *fa);
     uintptr_t *ea = wex__calloc((size_t)nfuncs + 1, sizeof *ea);
@@ -245,7 +246,7 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
         if (!(sh[sym->st_shndx].sh_flags & SHF_EXECINSTR)) continue;
         const char *name = strs + sym->st_name;
         if (name[0] != 'w' || strncmp(name, "wex_", 4) != 0 ||
-            (name[4] != 'f' && name[4] != 'e' && name[4] != 'p'))
+            (name[4] != 'f' && name[4] != 'e' && name[4] != 'p' && name[4] != 'q'))
             continue;
         char *end;
         unsigned long idx = strtoul(name + 5, &end, 10), loff = 0;
@@ -255,7 +256,9 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
             if (*end != '_') continue;
             const char *q = end + 1;
             loff = strtoul(q, &end, 10);
-            if (end == q || loff > UINT32_MAX) continue;
+            if (end == q || loff >= WEX__NATIVE_LOOP_BODY) continue;
+        } else if (name[4] == 'q') {
+            loff = WEX__NATIVE_LOOP_BODY;
         }
         if (*end) continue;
         uintptr_t addr = (uintptr_t)(map + place[sym->st_shndx] + sym->st_value);
