@@ -60,7 +60,10 @@ typedef struct {
     /* the function being translated */
     LLVMValueRef fn, ctx, mem, resptr;
     LLVMValueRef sink; /* guard pages: the sum loads feed (keep_loads), or NULL */
-    int keep;          /* how guard-page loads are kept: KEEP_* */
+    bool sink_fed;     /* a load fed it (else the returns' stores go, at the end) */
+    LLVMValueRef *flushes;
+    uint32_t nflush, capflush;
+    int keep; /* how guard-page loads are kept: KEEP_* */
     LLVMBasicBlockRef entry;
     LLVMValueRef *locals;
     uint8_t *ltypes;
@@ -192,13 +195,31 @@ static void sink_add(tr_t *t, LLVMValueRef v) {
     if (ty == t->tf64) v = LLVMBuildBitCast(t->B, v, t->ti64, "");
     if (LLVMGetIntTypeWidth(LLVMTypeOf(v)) < 64) v = LLVMBuildZExt(t->B, v, t->ti64, "");
     LLVMBuildStore(t->B, LLVMBuildAdd(t->B, sink_value(t), v, ""), t->sink);
+    t->sink_fed = true;
 }
 
+/* A return's store of the sum. Noted: a body with no load at all (no sum
+ * to keep) loses them when it is done (sink_unflush), as a small function
+ * called in a hot recursion would otherwise store a constant per call. */
 static void sink_flush(tr_t *t) {
     if (!t->sink) return;
     LLVMValueRef st =
         LLVMBuildStore(t->B, sink_value(t), gep8(t, t->ctx, c64(t, offsetof(wex__nctx, sink))));
     LLVMSetVolatile(st, 1);
+    if (t->nflush == t->capflush) {
+        uint32_t cap = t->capflush ? 2 * t->capflush : 8;
+        LLVMValueRef *n = realloc(t->flushes, cap * sizeof *n);
+        if (!n) return; /* the store stays: correct, one store slower */
+        t->flushes = n;
+        t->capflush = cap;
+    }
+    t->flushes[t->nflush++] = st;
+}
+
+static void sink_unflush(tr_t *t) {
+    for (uint32_t k = 0; !t->sink_fed && k < t->nflush; k++)
+        LLVMInstructionEraseFromParent(t->flushes[k]);
+    t->nflush = 0;
 }
 
 /* A block that calls the trap helper with code; one per code per function. */
@@ -1632,6 +1653,8 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
     }
     t->mem = m->nmems ? ctx_field(t, offsetof(wex__nctx, mem), t->tptr) : NULL;
     t->sink = NULL;
+    t->sink_fed = false;
+    t->nflush = 0;
     if (t->mem && !t->o->explicit_bounds && t->keep == KEEP_SINK) {
         t->sink = alloca_at_entry(t, t->ti64);
         LLVMBuildStore(t->B, c64(t, 0), t->sink);
@@ -1688,6 +1711,7 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
         live = op(t, opc, &r);
         if (!live && t->nctl == 0) break;
     }
+    sink_unflush(t);
     /* the entry block falls into the body (a loop entry: into its loop;
      * the thunks pass only offsets from the list) */
     if (osr && !t->failed) {
@@ -1926,6 +1950,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     free(t->fns);
     free(t->loops);
     free(t->heads);
+    free(t->flushes);
     LLVMDisposeBuilder(t->B);
     LLVMDisposeModule(t->M);
     LLVMContextDispose(t->C);

@@ -87,6 +87,146 @@ wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes
     return NULL;
 }
 
+/*
+ * A compiler that stays (wex-llvmc --serve), for the automatic tier: its
+ * batches, often of one small function, would otherwise each pay for a
+ * process, LLVM's set-up and decoding the module. It exits by itself when
+ * idle (WEX__TIER_COMPILER_IDLE_MS); the next request then starts another.
+ */
+struct wex__native_service {
+    wex__os_child child;
+    bool up;         /* child runs and has the module */
+    uint32_t served; /* requests it answered */
+};
+
+wex__native_service *wex__native_service_new(void) {
+    wex__native_service *sv = wex__calloc(1, sizeof *sv);
+    if (sv) {
+        sv->child.pid = -1;
+        sv->child.in = sv->child.out = sv->child.err = -1;
+    }
+    return sv;
+}
+
+void wex__native_service_free(wex__native_service *sv) {
+    if (!sv) return;
+    wex__os_child_stop(&sv->child);
+    wex__free(sv);
+}
+
+/* One message: its length (64-bit little-endian) and bytes, into b. */
+static void put_len(uint8_t *b, uint64_t n) {
+    for (int k = 0; k < 8; k++)
+        b[k] = (uint8_t)(n >> (8 * k));
+}
+
+/* Send msg (len bytes) framed and take the reply; 0, -1 or -2 as
+ * wex__os_child_call. A reply whose status is not '0' is -1 with its
+ * message in err. */
+static int service_call(wex__native_service *sv, const void *msg, size_t len, int cancel_fd,
+                        uint8_t **out, size_t *outlen, char *err, size_t errlen) {
+    uint8_t *req = wex__malloc(len + 8);
+    if (!req) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    put_len(req, len);
+    memcpy(req + 8, msg, len);
+    uint8_t *rep;
+    size_t rlen;
+    int rc = wex__os_child_call(&sv->child, req, len + 8, cancel_fd, &rep, &rlen, err, errlen);
+    wex__free(req);
+    if (rc != 0) return rc;
+    if (rlen == 0 || rep[0] != '0') {
+        size_t n = rlen > 1 ? rlen - 1 : 0;
+        if (n >= errlen) n = errlen - 1;
+        if (n) memcpy(err, rep + 1, n);
+        err[n] = 0;
+        if (!n) snprintf(err, errlen, "the compiler's reply is malformed");
+        wex__free(rep);
+        return -3; /* an answer, not a broken child */
+    }
+    memmove(rep, rep + 1, rlen - 1);
+    *out = rep;
+    *outlen = rlen - 1;
+    return 0;
+}
+
+/* Start the compiler and give it the module. */
+static int service_start(wex__native_service *sv, bool explicit_bounds, const uint8_t *bytes,
+                         size_t len, int cancel_fd, char *err, size_t errlen) {
+    char path[4200];
+    compiler_path(path, sizeof path);
+    char serve[32];
+    snprintf(serve, sizeof serve, "--serve=%u", (unsigned)WEX__TIER_COMPILER_IDLE_MS);
+    char *argv[8];
+    int argc = 0;
+    argv[argc++] = path;
+    argv[argc++] = "--build";
+    argv[argc++] = WEX__NATIVE_BUILD;
+    if (explicit_bounds) argv[argc++] = "--explicit-bounds";
+    argv[argc++] = "-O2";
+    argv[argc++] = serve;
+    argv[argc] = NULL;
+    if (!wex__os_child_start(path, argv, &sv->child, err, errlen)) return -1;
+    uint8_t *rep = NULL;
+    size_t rlen;
+    int rc = service_call(sv, bytes, len, cancel_fd, &rep, &rlen, err, errlen);
+    wex__free(rep);
+    if (rc != 0) {
+        wex__os_child_stop(&sv->child);
+        return rc;
+    }
+    sv->up = true;
+    sv->served = 0;
+    return 0;
+}
+
+wex_error_t *wex__native_service_compile(wex__native_service *sv, bool explicit_bounds,
+                                         const uint8_t *bytes, size_t len, const uint32_t *funcs,
+                                         uint32_t n, const uint32_t *osr, uint32_t nosr,
+                                         int cancel_fd, uint8_t **obj, size_t *objlen) {
+    *obj = NULL;
+    *objlen = 0;
+    char *fl = funcs_arg("", funcs, n);
+    char *ol = funcs_arg(";", osr, nosr);
+    char *req = fl && ol ? wex__malloc(strlen(fl) + strlen(ol) + 1) : NULL;
+    if (!req) {
+        wex__free(fl);
+        wex__free(ol);
+        return wex__error_nomem();
+    }
+    strcpy(req, fl);
+    strcat(req, ol);
+    wex__free(fl);
+    wex__free(ol);
+    char msg[600];
+    msg[0] = 0;
+    int rc = -1;
+    /* A compiler that served before may have left (idle) just now: one
+     * more try with a fresh one. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool reused = sv->up;
+        if (!sv->up)
+            rc = service_start(sv, explicit_bounds, bytes, len, cancel_fd, msg, sizeof msg);
+        if (sv->up)
+            rc = service_call(sv, req, strlen(req), cancel_fd, obj, objlen, msg, sizeof msg);
+        if (rc == 0) {
+            sv->served++;
+            break;
+        }
+        if (rc == -3) break; /* it answered: no code for these */
+        wex__os_child_stop(&sv->child);
+        sv->up = false;
+        if (rc == -2 || !reused) break;
+    }
+    wex__free(req);
+    if (rc != 0)
+        return wex__error_at(WEX_ERR_COMPILE, -1, "native compilation failed: %s",
+                             msg[0] ? msg : "no message");
+    return NULL;
+}
+
 /* One partition of a whole-module compilation. */
 typedef struct {
     bool explicit_bounds;

@@ -21,7 +21,13 @@
  * function is compiled with entries into them; and, once asked for, how
  * many more before the interpreter looks again whether they have come. */
 #define WEX__TIER_LOOPS        2000
-#define WEX__TIER_LOOP_RECHECK 16
+#define WEX__TIER_LOOP_RECHECK 256
+/* Both counts are for a body of up to this many bytes of WebAssembly, and
+ * grow by as much again for every further such step (at most 64x): a large
+ * function costs the compiler the most time, so it must prove itself hotter
+ * before it goes ahead of small hot ones (parse: printf_core, 9 KB and
+ * 0.4 s of LLVM, is called often but matters less than the parser). */
+#define WEX__TIER_SIZE_STEP 2048
 /* Once requested, how many further entries before the interpreter looks
  * again whether the code has arrived. */
 #define WEX__TIER_RECHECK 256
@@ -29,6 +35,16 @@
  * even if none was called often: a long loop in a function entered once
  * (main) is found this way; its code serves the next run, from the cache. */
 #define WEX__TIER_LOOP_MS 100
+/* How long the automatic tier's compiler process (wex-llvmc --serve)
+ * waits for the next batch before it exits: long enough to serve the
+ * batches of a program's warm-up, short enough that an idle host does not
+ * keep LLVM's memory (tens of MB) for nothing. */
+#define WEX__TIER_COMPILER_IDLE_MS 2000
+/* Bytes of WebAssembly code per batch of the automatic tier (at least one
+ * function): a batch's code arrives when all of it is compiled, so a large
+ * function asked for at the same time as small hot ones must not hold them
+ * back; it gets a batch of its own. */
+#define WEX__TIER_BATCH_BYTES 4096
 /* A cap on wex-llvmc processes one module compiles with at once (native
  * tier: a partition each; more processes than CPUs only add memory). */
 #define WEX__NATIVE_MAX_JOBS 16
@@ -110,6 +126,18 @@ wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t le
 wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
                                       const uint32_t *funcs, uint32_t n, const uint32_t *osr,
                                       uint32_t nosr, int cancel_fd, uint8_t **obj, size_t *objlen);
+/* A compiler process kept for a module's automatic tier (wex-llvmc
+ * --serve): made empty, started on the first request, restarted when it
+ * has left. Used by one thread at a time; freeing it kills the process. */
+typedef struct wex__native_service wex__native_service;
+wex__native_service *wex__native_service_new(void);
+void wex__native_service_free(wex__native_service *sv);
+/* wex__native_compile_some through sv (bytes: the module, given to a
+ * process when it starts). */
+wex_error_t *wex__native_service_compile(wex__native_service *sv, bool explicit_bounds,
+                                         const uint8_t *bytes, size_t len, const uint32_t *funcs,
+                                         uint32_t n, const uint32_t *osr, uint32_t nosr,
+                                         int cancel_fd, uint8_t **obj, size_t *objlen);
 /* What native code depends on besides the module and the engine's other
  * settings: the calling contract, the compiler (its file's identity) and
  * the CPU's features, as text for the engine id. */
@@ -135,8 +163,9 @@ wex_func_t *wex__tier_entry(wex_instance_t *inst, uint32_t di);
  * that loop (void (*)(wex__nctx *, uint64_t *frame)), or NULL to go on
  * interpreting (an entry was asked for). Cold. */
 void *wex__tier_loop(wex_instance_t *inst, uint32_t di, uint32_t off);
-/* What each function's entry counter starts at. */
-int32_t wex__tier_initial_count(void);
+/* What defined function di's entry counter (loops: its loop counter)
+ * starts at. */
+int32_t wex__tier_initial_count(const wex__module *m, uint32_t di, bool loops);
 /* An entry into the interpreter begins / ends (for the loop timer). */
 void wex__tier_run_begin(wex_instance_t *inst);
 void wex__tier_run_end(wex_instance_t *inst);

@@ -399,10 +399,10 @@ wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
     }
     for (uint32_t i = 0; i < m->ntypes; i++)
         n->canon[i] = m->types[i].canon;
-    for (uint32_t i = 0; i < nd; i++)
-        n->hot[i] = wex__tier_initial_count();
-    for (uint32_t i = 0; i < nd; i++)
-        n->loophot[i] = wex__tier_initial_count() == 1 ? 1 : WEX__TIER_LOOPS;
+    for (uint32_t i = 0; i < nd; i++) {
+        n->hot[i] = wex__tier_initial_count(m, i, false);
+        n->loophot[i] = wex__tier_initial_count(m, i, true);
+    }
     *out = n;
     return NULL;
 }

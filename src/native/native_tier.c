@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_NONE, F_PENDING, F_COMPILING, F_DONE, F_FAILED };
+/* F_ENTERED: loop entries done, and one was entered (traced once) */
+enum { F_NONE, F_PENDING, F_COMPILING, F_DONE, F_FAILED, F_ENTERED };
 
 typedef struct wex__tierup {
     pthread_mutex_t mu;
@@ -37,16 +38,18 @@ typedef struct wex__tierup {
     bool explicit_bounds;
     uint8_t *bytes; /* the module's bytes (a batch may outlive the module) */
     size_t len;
+    uint32_t *size; /* per defined function: its body's bytes */
     uint8_t *state; /* per defined function: F_* of its code */
     uint8_t *osr;   /* per defined function: F_* of its loop entries (atomic loads
                      * outside mu) */
     uint32_t npending;
-    bool busy;           /* a batch task is running */
-    bool timer;          /* the loop timer is armed */
-    uint32_t active;     /* atomic: interpreter entries running now */
-    int cancel[2];       /* a byte in it stops the running compilation */
-    bool trace;          /* $WEX_TIER_TRACE: a line on stderr per batch */
-    pthread_cond_t done; /* a batch finished (eager mode waits for it) */
+    bool busy;                /* a batch task is running */
+    bool timer;               /* the loop timer is armed */
+    uint32_t active;          /* atomic: interpreter entries running now */
+    int cancel[2];            /* a byte in it stops the running compilation */
+    wex__native_service *svc; /* the compiler process (the batch task's) */
+    bool trace;               /* $WEX_TIER_TRACE: a line on stderr per batch */
+    pthread_cond_t done;      /* a batch finished (eager mode waits for it) */
 } wex__tierup;
 
 /* $WEX_TIER_EAGER, for tests: "all" compiles every function on the first
@@ -67,8 +70,13 @@ static int eager_mode(void) {
     return v;
 }
 
-int32_t wex__tier_initial_count(void) {
-    return eager_mode() ? 1 : WEX__TIER_CALLS;
+int32_t wex__tier_initial_count(const wex__module *m, uint32_t di, bool loops) {
+    if (eager_mode()) return 1;
+    /* (a module loaded from the cache has no bodies: the base counts) */
+    uint32_t len = di < m->ncodes ? m->codes[di].len : 0;
+    int32_t scale = 1 + (int32_t)(len / WEX__TIER_SIZE_STEP);
+    if (scale > 64) scale = 64;
+    return (loops ? WEX__TIER_LOOPS : WEX__TIER_CALLS) * scale;
 }
 
 static void unref(wex__tierup *tu) {
@@ -79,10 +87,35 @@ static void unref(wex__tierup *tu) {
     pthread_mutex_destroy(&tu->mu);
     pthread_cond_destroy(&tu->done);
     wex__os_signal_free(tu->cancel);
+    wex__native_service_free(tu->svc);
     wex__free(tu->bytes);
     wex__free(tu->state);
     wex__free(tu->osr);
+    wex__free(tu->size);
     wex__free(tu);
+}
+
+/* Each defined function's body size, from the module's code section (the
+ * bytes were validated when the module was made); 0 where unknown. */
+static void body_sizes(const uint8_t *b, size_t len, uint32_t nd, uint32_t *size) {
+    wex__reader r;
+    wex__reader_init(&r, b, len, b);
+    const uint8_t *skip;
+    if (!wex__read_bytes(&r, 8, &skip)) return; /* magic, version */
+    uint8_t id;
+    uint32_t sz;
+    while (wex__read_u8(&r, &id) && wex__read_u32(&r, &sz)) {
+        if (id != 10) {
+            if (!wex__read_bytes(&r, sz, &skip)) return;
+            continue;
+        }
+        uint32_t n;
+        if (!wex__read_u32(&r, &n)) return;
+        for (uint32_t i = 0; i < n && i < nd; i++) {
+            if (!wex__read_u32(&r, &size[i]) || !wex__read_bytes(&r, size[i], &skip)) return;
+        }
+        return;
+    }
 }
 
 /* The module's state, made with a copy of the bytes to compile from
@@ -94,15 +127,18 @@ static wex__tierup *tierup_make(wex__module *m, const uint8_t *bytes, size_t len
     tu->bytes = wex__malloc(len ? len : 1);
     tu->state = wex__calloc(nat->nfuncs + 1, 1);
     tu->osr = wex__calloc(nat->nfuncs + 1, 1);
-    if (!tu->bytes || !tu->state || !tu->osr || !wex__os_signal_new(tu->cancel)) {
+    tu->size = wex__calloc(nat->nfuncs + 1, sizeof *tu->size);
+    if (!tu->bytes || !tu->state || !tu->osr || !tu->size || !wex__os_signal_new(tu->cancel)) {
         wex__free(tu->bytes);
         wex__free(tu->state);
         wex__free(tu->osr);
+        wex__free(tu->size);
         wex__free(tu);
         return NULL;
     }
     memcpy(tu->bytes, bytes, len);
     tu->len = len;
+    body_sizes(bytes, len, nat->nfuncs, tu->size);
     pthread_mutex_init(&tu->mu, NULL);
     pthread_cond_init(&tu->done, NULL);
     tu->refs = 1; /* the module's */
@@ -159,8 +195,26 @@ static void trace_batch(const wex__module *m, const uint32_t *list, uint32_t n, 
             err ? wex_error_message(err) : "");
 }
 
-/* A batch task: compile what is pending, load it, and again while more
- * was asked for meanwhile. */
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A function asked for, as a batch is chosen. */
+typedef struct {
+    uint32_t di, size;
+    bool fn, loops;
+} cand_t;
+
+static int by_size(const void *a, const void *b) {
+    const cand_t *x = a, *y = b;
+    return x->size != y->size ? (x->size < y->size ? -1 : 1) : (x->di < y->di ? -1 : x->di > y->di);
+}
+
+/* A batch task: compile what is pending, the smallest first, up to
+ * WEX__TIER_BATCH_BYTES at a time (a large function costs the compiler
+ * the most time and must not hold back the small hot ones asked for with
+ * it), load it, and again while more is pending. */
 static void batch_task(void *arg, bool cancelled) {
     wex__tierup *tu = arg;
     for (;;) {
@@ -171,18 +225,35 @@ static void batch_task(void *arg, bool cancelled) {
                              ? wex__malloc(2 * (size_t)tu->npending * sizeof *list)
                              : NULL;
         uint32_t *loops = list ? list + tu->npending : NULL;
-        for (uint32_t i = 0; list && i < nd; i++) {
-            if (tu->state[i] == F_PENDING) {
+        cand_t *cand = list ? wex__malloc((size_t)tu->npending * sizeof *cand) : NULL;
+        uint32_t nc = 0;
+        for (uint32_t i = 0; cand && i < nd && nc < tu->npending; i++) {
+            bool f = tu->state[i] == F_PENDING, l = tu->osr[i] == F_PENDING;
+            if (f || l) cand[nc++] = (cand_t){i, tu->size[i] * (f + l), f, l};
+        }
+        if (cand) qsort(cand, nc, sizeof *cand, by_size);
+        size_t bytes = 0;
+        for (uint32_t k = 0; k < nc; k++) {
+            if (k && bytes + cand[k].size > WEX__TIER_BATCH_BYTES) break; /* the next batch */
+            bytes += cand[k].size;
+            uint32_t i = cand[k].di;
+            if (cand[k].fn) {
                 tu->state[i] = F_COMPILING;
                 list[n++] = i;
+                tu->npending--;
             }
-            if (tu->osr[i] == F_PENDING) {
+            if (cand[k].loops) {
                 __atomic_store_n(&tu->osr[i], F_COMPILING, __ATOMIC_RELEASE);
                 loops[nl++] = i;
+                tu->npending--;
             }
         }
-        tu->npending = 0;
+        wex__free(cand);
+        /* the compiler wants them ascending */
+        if (n) qsort(list, n, sizeof *list, cmp_u32);
+        if (nl) qsort(loops, nl, sizeof *loops, cmp_u32);
         if (!n && !nl) {
+            tu->npending = 0;
             tu->busy = false;
             pthread_mutex_unlock(&tu->mu);
             wex__free(list);
@@ -193,8 +264,11 @@ static void batch_task(void *arg, bool cancelled) {
         uint8_t *obj = NULL;
         size_t olen = 0;
         uint64_t t0 = wex__os_now_ns();
-        wex_error_t *err = wex__native_compile_some(tu->explicit_bounds, tu->bytes, tu->len, list,
-                                                    n, loops, nl, tu->cancel[0], &obj, &olen);
+        if (!tu->svc) tu->svc = wex__native_service_new();
+        wex_error_t *err =
+            tu->svc ? wex__native_service_compile(tu->svc, tu->explicit_bounds, tu->bytes, tu->len,
+                                                  list, n, loops, nl, tu->cancel[0], &obj, &olen)
+                    : wex__error_nomem();
         uint64_t t1 = wex__os_now_ns();
 
         pthread_mutex_lock(&tu->mu);
@@ -307,11 +381,14 @@ void *wex__tier_loop(wex_instance_t *inst, uint32_t di, uint32_t off) {
     wex__tierup *tu = tierup_of(m);
     if (e) {
         __atomic_store_n(&nat->loophot[di], 1, __ATOMIC_RELAXED); /* other frames: at once */
-        if (tu && tu->trace) fprintf(stderr, "wex: tier-up: entering the loop at offset %u\n", off);
+        if (tu && tu->trace &&
+            __atomic_exchange_n(&tu->osr[di], F_ENTERED, __ATOMIC_ACQ_REL) != F_ENTERED)
+            fprintf(stderr, "wex: tier-up: entering a loop of #%u at offset %u\n",
+                    m->nfunc_imports + di, off);
         return e;
     }
     uint8_t st = tu ? __atomic_load_n(&tu->osr[di], __ATOMIC_ACQUIRE) : F_FAILED;
-    if (st == F_DONE || st == F_FAILED) { /* no entry into this loop, nor will be */
+    if (st == F_DONE || st == F_FAILED || st == F_ENTERED) { /* no entry here, nor will be */
         __atomic_store_n(&nat->loophot[di], INT32_MAX, __ATOMIC_RELAXED);
         return NULL;
     }
@@ -346,7 +423,7 @@ static void timer_fired(void *arg, bool cancelled) {
     }
     wex__native *nat = m->native;
     for (uint32_t i = 0; i < nat->nfuncs; i++) {
-        if (__atomic_load_n(&nat->hot[i], __ATOMIC_RELAXED) >= wex__tier_initial_count())
+        if (__atomic_load_n(&nat->hot[i], __ATOMIC_RELAXED) >= wex__tier_initial_count(m, i, false))
             continue; /* never entered */
         if (tu->state[i] == F_NONE) {
             tu->state[i] = F_PENDING;

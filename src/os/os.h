@@ -129,6 +129,26 @@ void wex__os_unmap(void *p, size_t len);
  * becomes readable, the child is killed and -1 returned ("cancelled"). */
 int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
                        int cancel_fd, uint8_t **out, size_t *outlen, char *err, size_t errlen);
+/* A child process with pipes to its standard streams, for a compiler that
+ * serves several requests (wex-llvmc --serve). The caller's thread owns it. */
+typedef struct wex__os_child {
+    int pid;          /* -1: none */
+    int in, out, err; /* our ends of its pipes (-1: closed) */
+} wex__os_child;
+/* Start path with argv and this process's environment; false (err says
+ * why) if it could not run. */
+bool wex__os_child_start(const char *path, char *const argv[], wex__os_child *c, char *err,
+                         size_t errlen);
+/* Write req to the child's input and read one reply from its output: a
+ * 64-bit little-endian length and that many bytes, returned in *reply
+ * (wex__malloc'd, without the length). 0 on a reply; -1 when the child
+ * ended or broke the framing (err: the start of its error output); -2 when
+ * cancel_fd became readable ("cancelled"). After a failure, stop it. */
+int wex__os_child_call(wex__os_child *c, const void *req, size_t reqlen, int cancel_fd,
+                       uint8_t **reply, size_t *replylen, char *err, size_t errlen);
+/* Kill and reap the child, close the pipes (a stopped or unstarted child:
+ * nothing). */
+void wex__os_child_stop(wex__os_child *c);
 /* A one-way signal between threads for wex__os_run_filter's cancel_fd:
  * fd[0] becomes readable once wex__os_signal_raise(fd) ran. */
 bool wex__os_signal_new(int fd[2]);

@@ -76,18 +76,19 @@ static bool drain(int fd, uint8_t **buf, size_t *len, size_t *cap, bool *eof) {
  * the parent writes and reads through poll(), so that neither side can
  * block the other on a full pipe.
  */
-int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
-                       int cancel_fd, uint8_t **out, size_t *outlen, char *err, size_t errlen) {
-    *out = NULL;
-    *outlen = 0;
-    if (errlen) err[0] = 0;
+bool wex__os_child_start(const char *path, char *const argv[], wex__os_child *c, char *err,
+                         size_t errlen) {
+    c->pid = -1;
+    c->in = c->out = c->err = -1;
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-    int status = -1;
-    uint8_t *ob = NULL, *eb = NULL;
-    size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
     if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC)) {
         snprintf(err, errlen, "cannot make pipes for the compiler: %s", strerror(errno));
-        goto out;
+        for (int k = 0; k < 2; k++) {
+            if (pin[k] >= 0) close(pin[k]);
+            if (pout[k] >= 0) close(pout[k]);
+            if (perr[k] >= 0) close(perr[k]);
+        }
+        return false;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -111,14 +112,53 @@ int wex__os_run_filter(const char *path, char *const argv[], const void *in, siz
     close(pin[0]);
     close(pout[1]);
     close(perr[1]);
-    pin[0] = pout[1] = perr[1] = -1;
     if (rc != 0) {
         snprintf(err, errlen, "cannot run %s: %s", path, strerror(rc));
-        goto out;
+        close(pin[1]);
+        close(pout[0]);
+        close(perr[0]);
+        return false;
     }
     fcntl(pin[1], F_SETFL, O_NONBLOCK);
     fcntl(pout[0], F_SETFL, O_NONBLOCK);
     fcntl(perr[0], F_SETFL, O_NONBLOCK);
+    c->pid = pid;
+    c->in = pin[1];
+    c->out = pout[0];
+    c->err = perr[0];
+    return true;
+}
+
+void wex__os_child_stop(wex__os_child *c) {
+    if (c->in >= 0) close(c->in);
+    if (c->out >= 0) close(c->out);
+    if (c->err >= 0) close(c->err);
+    c->in = c->out = c->err = -1;
+    if (c->pid > 0) {
+        kill(c->pid, SIGKILL); /* not reaped yet: the pid is still its own */
+        while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
+    c->pid = -1;
+}
+
+/* A framed reply's length, once its 8-byte header is in (UINT64_MAX: not
+ * yet). */
+static uint64_t frame_len(const uint8_t *b, size_t n) {
+    if (n < 8) return UINT64_MAX;
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+        v = v << 8 | b[k];
+    return v;
+}
+
+/* Write in to the child (then close its input if close_in) while reading
+ * its output and error: until both end (framed false), or until the output
+ * holds one whole frame (framed). 0 when done, -1 on a failure (the output
+ * or error ended early, a read error), -2 when cancel_fd became readable. */
+static int exchange(wex__os_child *c, const void *in, size_t inlen, bool close_in, int cancel_fd,
+                    bool framed, uint8_t **ob, size_t *olen, uint8_t **eb, size_t *elen) {
+    size_t ocap = 0, ecap = 0;
     /* A child that exits early closes its end: writing must not kill us. */
     sigset_t pipe_set, old_set;
     sigemptyset(&pipe_set);
@@ -126,47 +166,52 @@ int wex__os_run_filter(const char *path, char *const argv[], const void *in, siz
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
     const uint8_t *ip = in;
     size_t left = inlen;
-    bool oeof = false, eeof = false, ok = true;
-    if (left == 0) {
-        close(pin[1]);
-        pin[1] = -1;
+    bool oeof = false, eeof = c->err < 0, ok = true, writing = c->in >= 0, cancelled = false;
+    if (left == 0 && writing) {
+        writing = false;
+        if (close_in) {
+            close(c->in);
+            c->in = -1;
+        }
     }
-    while (ok && (!oeof || !eeof)) {
+    for (;;) {
+        uint64_t fl = framed ? frame_len(*ob, *olen) : UINT64_MAX;
+        if (framed && fl != UINT64_MAX && *olen - 8 >= fl) break;
+        if (!ok || (oeof && (framed || eeof))) break;
         struct pollfd pf[4];
         int n = 0;
         if (cancel_fd >= 0) pf[n++] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
-        if (pin[1] >= 0) pf[n++] = (struct pollfd){.fd = pin[1], .events = POLLOUT};
-        if (!oeof) pf[n++] = (struct pollfd){.fd = pout[0], .events = POLLIN};
-        if (!eeof) pf[n++] = (struct pollfd){.fd = perr[0], .events = POLLIN};
+        if (writing) pf[n++] = (struct pollfd){.fd = c->in, .events = POLLOUT};
+        if (!oeof) pf[n++] = (struct pollfd){.fd = c->out, .events = POLLIN};
+        if (!eeof) pf[n++] = (struct pollfd){.fd = c->err, .events = POLLIN};
         if (poll(pf, (nfds_t)n, -1) < 0) {
             if (errno == EINTR) continue;
             ok = false;
             break;
         }
-        for (int k = 0; k < n; k++) {
+        for (int k = 0; k < n && ok; k++) {
             if (!pf[k].revents) continue;
             if (pf[k].fd == cancel_fd) {
-                /* the child is not reaped yet: its pid is still its own */
-                kill(pid, SIGKILL);
-                snprintf(err, errlen, "cancelled");
+                cancelled = true;
                 ok = false;
-                break;
-            }
-            if (pf[k].fd == pin[1]) {
-                ssize_t w = write(pin[1], ip, left);
+            } else if (writing && pf[k].fd == c->in) {
+                ssize_t w = write(c->in, ip, left);
                 if (w > 0) {
                     ip += w;
                     left -= (size_t)w;
                 }
                 if (left == 0 || (w < 0 && errno != EAGAIN && errno != EINTR)) {
-                    close(pin[1]);
-                    pin[1] = -1;
+                    writing = false;
+                    if (close_in || left) {
+                        close(c->in);
+                        c->in = -1;
+                    }
                 }
-            } else if (pf[k].fd == pout[0]) {
-                ok = drain(pout[0], &ob, &olen, &ocap, &oeof);
+            } else if (pf[k].fd == c->out) {
+                ok = drain(c->out, ob, olen, &ocap, &oeof);
             } else {
-                ok = drain(perr[0], &eb, &elen, &ecap, &eeof);
-                if (elen > 4096) elen = 4096; /* keep only the start */
+                ok = drain(c->err, eb, elen, &ecap, &eeof);
+                if (*elen > 4096) *elen = 4096; /* keep only the start */
             }
         }
     }
@@ -175,20 +220,76 @@ int wex__os_run_filter(const char *path, char *const argv[], const void *in, siz
     while (sigtimedwait(&pipe_set, NULL, &zero) > 0) {
     }
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0)
+    if (cancelled) return -2;
+    if (!ok) return -1;
+    if (framed && (frame_len(*ob, *olen) == UINT64_MAX || *olen - 8 < frame_len(*ob, *olen)))
+        return -1; /* the output ended before the frame did */
+    return 0;
+}
+
+/* The child's error output as a message (trailing newlines dropped). */
+static void error_text(const uint8_t *eb, size_t elen, char *err, size_t errlen) {
+    if (!eb || !errlen) return;
+    size_t n = elen < errlen - 1 ? elen : errlen - 1;
+    memcpy(err, eb, n);
+    while (n && (err[n - 1] == '\n' || err[n - 1] == '\r'))
+        n--;
+    err[n] = 0;
+}
+
+int wex__os_child_call(wex__os_child *c, const void *req, size_t reqlen, int cancel_fd,
+                       uint8_t **reply, size_t *replylen, char *err, size_t errlen) {
+    *reply = NULL;
+    *replylen = 0;
+    if (errlen) err[0] = 0;
+    if (c->pid <= 0 || c->in < 0) {
+        snprintf(err, errlen, "the compiler is not running");
+        return -1;
+    }
+    uint8_t *ob = NULL, *eb = NULL;
+    size_t olen = 0, elen = 0;
+    int rc = exchange(c, req, reqlen, false, cancel_fd, true, &ob, &olen, &eb, &elen);
+    if (rc == 0 && olen - 8 != frame_len(ob, olen)) rc = -1; /* more than one reply */
+    if (rc == 0) {
+        memmove(ob, ob + 8, olen - 8);
+        *reply = ob;
+        *replylen = olen - 8;
+        ob = NULL;
+    } else if (rc == -2) {
+        snprintf(err, errlen, "cancelled");
+    } else {
+        error_text(eb, elen, err, errlen);
+        if (!err[0]) snprintf(err, errlen, "the compiler stopped without an answer");
+    }
+    wex__free(ob);
+    wex__free(eb);
+    return rc;
+}
+
+int wex__os_run_filter(const char *path, char *const argv[], const void *in, size_t inlen,
+                       int cancel_fd, uint8_t **out, size_t *outlen, char *err, size_t errlen) {
+    *out = NULL;
+    *outlen = 0;
+    if (errlen) err[0] = 0;
+    wex__os_child c;
+    if (!wex__os_child_start(path, argv, &c, err, errlen)) return -1;
+    uint8_t *ob = NULL, *eb = NULL;
+    size_t olen = 0, elen = 0;
+    int rc = exchange(&c, in, inlen, true, cancel_fd, false, &ob, &olen, &eb, &elen);
+    if (rc == -2) kill(c.pid, SIGKILL);
+    int status = -1, ws;
+    while (waitpid(c.pid, &ws, 0) < 0)
         if (errno != EINTR) {
             snprintf(err, errlen, "waiting for %s: %s", path, strerror(errno));
             goto out;
         }
-    if (eb && errlen) {
-        size_t n = elen < errlen - 1 ? elen : errlen - 1;
-        memcpy(err, eb, n);
-        while (n && (err[n - 1] == '\n' || err[n - 1] == '\r'))
-            n--;
-        err[n] = 0;
+    c.pid = -1;
+    error_text(eb, elen, err, errlen);
+    if (rc == -2) {
+        snprintf(err, errlen, "cancelled");
+        goto out;
     }
-    if (!ok) {
+    if (rc != 0) {
         if (!err[0]) snprintf(err, errlen, "cannot read the compiler's output");
         goto out;
     }
@@ -207,11 +308,7 @@ int wex__os_run_filter(const char *path, char *const argv[], const void *in, siz
         }
     }
 out:
-    for (int k = 0; k < 2; k++) {
-        if (pin[k] >= 0) close(pin[k]);
-        if (pout[k] >= 0) close(pout[k]);
-        if (perr[k] >= 0) close(perr[k]);
-    }
+    wex__os_child_stop(&c);
     wex__free(ob);
     wex__free(eb);
     return status;

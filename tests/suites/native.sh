@@ -13,7 +13,9 @@
 #   6. the automatic tier: the spec tests and unit programs with functions
 #      switched to native code on their first entry, the benchmark programs,
 #      a hot function compiled during a run and loaded from the cache by the
-#      next, no compiler, and a compiler that never finishes.
+#      next, no compiler, and a compiler that never finishes;
+#   7. the automatic tier's compiler service (wex-llvmc --serve) driven
+#      directly (tests/native/serve_check.py).
 # One line per check, then "N passed, N failed". Without wex-llvmc (no LLVM
 # 19) everything is skipped, and under CI that is a failure.
 set -uo pipefail
@@ -305,7 +307,7 @@ if [ -f "$fib" ]; then
         "$bdir/vm.native" 300000 >"$work/want-vm"
         WEX_TIER_TRACE=1 "$build/wex" run --no-cache -O tier=auto "$bdir/vm.wasm" 300000 \
             >"$work/got" 2>"$work/err"
-        if cmp -s "$work/want-vm" "$work/got" && grep -q "entering the loop at offset" "$work/err"; then
+        if cmp -s "$work/want-vm" "$work/got" && grep -q "entering a loop of #[0-9]* at offset" "$work/err"; then
             pass "automatic tier: a running loop moves to native code"
         else
             fail "automatic tier: no loop entered natively, or wrong output: $(head -c 300 "$work/err")"
@@ -334,6 +336,17 @@ if [ -f "$fib" ]; then
     else
         fail "automatic tier with a stuck compiler: exit $rc after $took s: $(head -c 300 "$work/err")"
     fi
+fi
+
+# 7. the automatic tier's compiler service (wex-llvmc --serve), driven
+#    directly: requests on one process, a bad request, the idle exit
+if [ -f "$build/bench/fib.wasm" ]; then
+    while IFS= read -r line; do
+        case "$line" in
+        PASS*) pass "${line#PASS }" ;;
+        FAIL*) fail "${line#FAIL }" ;;
+        esac
+    done < <(python3 tests/native/serve_check.py "$build/wex-llvmc" "$build/bench/fib.wasm" 2>&1)
 fi
 
 echo "$passed passed, $failed failed"
