@@ -237,16 +237,14 @@ void wex_config_set_max_call_depth(wex_config_t *config, uint32_t depth);
 /* Maximum size, in bytes, of the value stack a call may use. */
 void wex_config_set_max_stack_bytes(wex_config_t *config, size_t bytes);
 
-/* Which code runs a module's functions. INTERP: the interpreter (the
- * default). NATIVE: machine code compiled by LLVM (in the wex-llvmc helper
- * program, found through $WEX_LLVMC, beside the running executable, or in
- * the installed libexec directory) for the whole module when it is made,
- * in parallel on the task manager's workers; wex_module_new fails with
- * WEX_ERR_COMPILE if that is impossible. AUTO: starts in the interpreter
- * and compiles the functions that run often or long in the background,
- * switching each one's next entry to its machine code (a loop already
- * running stays interpreted); the compiled-module cache keeps that code
- * for the next run. Without the compiler, AUTO simply interprets. */
+/* Which code runs a module's functions. INTERP: the interpreter. NATIVE: machine code compiled by
+ * LLVM (in the wex-llvmc helper program, found through $WEX_LLVMC, beside the running executable,
+ * or in the installed libexec directory) for the whole module when it is made, in parallel on the
+ * task manager's workers; wex_module_new fails with WEX_ERR_COMPILE if that is impossible. AUTO
+ * (the default; $WEX_TIER=interp|native|auto changes it): starts in the interpreter and compiles
+ * the functions that run often or long in the background, switching each one's next entry to its
+ * machine code (a running loop moves at its next iteration); the compiled-module cache keeps that
+ * code for the next run. Without the compiler, AUTO is INTERP. */
 typedef enum {
     WEX_TIER_INTERP = 0,
     WEX_TIER_NATIVE = 1,

@@ -34,6 +34,12 @@ static void compiler_path(char *buf, size_t n) {
     snprintf(buf, n, "%s/wex-llvmc", WEX_LIBEXEC_DIR);
 }
 
+bool wex__native_available(void) {
+    char path[4200];
+    compiler_path(path, sizeof path);
+    return access(path, X_OK) == 0;
+}
+
 /* The function list as wex-llvmc reads it: "a-b,c,...", ascending. */
 static char *funcs_arg(const char *opt, const uint32_t *funcs, uint32_t n) {
     size_t cap = 16 + (size_t)n * 24, at = 0;
@@ -350,7 +356,7 @@ wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t le
         if (!err) {
             wex__native_obj *o;
             err = wex__native_load(parts[p].obj, parts[p].len, nd, &o);
-            if (!err) wex__native_add(nat, o);
+            if (!err) wex__native_add(m, o);
         }
         wex__free(parts[p].obj);
     }

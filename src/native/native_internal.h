@@ -86,6 +86,8 @@ typedef struct wex__native {
     int32_t *hot;               /* per function: interpreted entries left before it is
                                  * compiled (automatic tier; relaxed, races only lose counts) */
     int32_t *loophot;           /* per function: LOOP_HEAD iterations left before asking */
+    uint32_t active;            /* atomic: interpreter entries running now (the loop timer
+                                 * looks again only while there are some) */
     wex__native_obj *objs;      /* newest first */
     pthread_mutex_t add_mu;     /* serialises wex__native_add (readers take no lock) */
     struct wex__tierup *tierup; /* the automatic tier's state (native_tier.c), or NULL */
@@ -99,9 +101,9 @@ void wex__native_free(wex__native *n);
 wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
                               wex__native_obj **out);
 void wex__native_obj_free(wex__native_obj *o);
-/* Publish a loaded object's functions in n, which takes it. Functions n
- * already has keep their first code. */
-void wex__native_add(wex__native *n, wex__native_obj *o);
+/* Publish a loaded object's functions in m's native record, which takes
+ * it. Functions it already has keep their first code. */
+void wex__native_add(const wex__module *m, wex__native_obj *o);
 /* The defined function whose code holds address pc, or -1. */
 int64_t wex__native_func_at(const wex__native *n, uintptr_t pc);
 /* The entry into defined function di's loop at module offset off (OSR):
@@ -126,6 +128,8 @@ wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t le
 wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
                                       const uint32_t *funcs, uint32_t n, const uint32_t *osr,
                                       uint32_t nosr, int cancel_fd, uint8_t **obj, size_t *objlen);
+/* Whether the compiler (wex-llvmc) is there to run. */
+bool wex__native_available(void);
 /* A compiler process kept for a module's automatic tier (wex-llvmc
  * --serve): made empty, started on the first request, restarted when it
  * has left. Used by one thread at a time; freeing it kills the process. */

@@ -15,6 +15,7 @@
 #include <elf.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,7 +408,27 @@ wex_error_t *wex__native_new(wex__module *m, wex__native **out) {
     return NULL;
 }
 
-void wex__native_add(wex__native *n, wex__native_obj *o) {
+/* $WEX_PERF_MAP=1: name each function's native code for perf. */
+static void perf_map(const wex__module *m, const wex__native_obj *o) {
+    static int on = -1;
+    if (on < 0) {
+        const char *e = getenv("WEX_PERF_MAP");
+        on = e && *e && strcmp(e, "0") != 0;
+    }
+    if (!on) return;
+    for (uint32_t k = 0; k < o->nf; k++) {
+        uint32_t f = m->nfunc_imports + o->order[k];
+        const char *nm = m->func_names && f < m->nfuncs ? m->func_names[f] : NULL;
+        char name[300];
+        snprintf(name, sizeof name, "wasm[%u]%s%s%s", f, nm ? ":" : "", nm ? nm : "",
+                 o->loop[k] == UINT32_MAX ? "" : " (loop entry)");
+        wex__os_perf_map(o->addr[k], o->size[k], name);
+    }
+}
+
+void wex__native_add(const wex__module *m, wex__native_obj *o) {
+    wex__native *n = m->native;
+    perf_map(m, o);
     pthread_mutex_lock(&n->add_mu); /* two threads may complete one cached module */
     for (uint32_t k = 0; k < o->nf; k++) {
         uint32_t i = o->order[k];
@@ -506,7 +527,7 @@ wex_error_t *wex__native_attach(wex__module *m, const uint8_t *buf, size_t len) 
         wex__native_obj *o;
         err = wex__native_load(buf + at + 8, (size_t)l, nd, &o);
         if (err) return err;
-        wex__native_add(m->native, o);
+        wex__native_add(m, o);
         at += 8 + align_up((size_t)l, 8);
     }
     return NULL;

@@ -45,7 +45,6 @@ typedef struct wex__tierup {
     uint32_t npending;
     bool busy;                /* a batch task is running */
     bool timer;               /* the loop timer is armed */
-    uint32_t active;          /* atomic: interpreter entries running now */
     int cancel[2];            /* a byte in it stops the running compilation */
     wex__native_service *svc; /* the compiler process (the batch task's) */
     bool trace;               /* $WEX_TIER_TRACE: a line on stderr per batch */
@@ -275,7 +274,7 @@ static void batch_task(void *arg, bool cancelled) {
         if ((m = tu->m) != NULL) {
             wex__native_obj *o = NULL;
             if (!err) err = wex__native_load(obj, olen, nd, &o);
-            if (!err) wex__native_add(m->native, o);
+            if (!err) wex__native_add(m, o);
             for (uint32_t k = 0; k < n; k++)
                 tu->state[list[k]] = err ? F_FAILED : F_DONE;
             for (uint32_t k = 0; k < nl; k++)
@@ -292,8 +291,11 @@ static void batch_task(void *arg, bool cancelled) {
     unref(tu);
 }
 
-/* Start a batch task if none runs and something is pending. Called with
- * tu->mu held; drops it. */
+static void timer_fired(void *arg, bool cancelled);
+
+/* Start a batch task if none runs and something is pending; the first
+ * also arms the loop timer (a module with nothing hot, such as a short
+ * program, never pays for one). Called with tu->mu held; drops it. */
 static void start_unlock(wex__tierup *tu) {
     if (tu->busy || !tu->npending || !tu->m || !tu->tm) {
         pthread_mutex_unlock(&tu->mu);
@@ -301,7 +303,20 @@ static void start_unlock(wex__tierup *tu) {
     }
     tu->busy = true;
     tu->refs++;
+    bool arm = !tu->timer && tu->tm->sleep_async;
+    if (arm) {
+        __atomic_store_n(&tu->timer, true, __ATOMIC_RELEASE);
+        tu->refs++;
+    }
     pthread_mutex_unlock(&tu->mu);
+    if (arm) {
+        wex_error_t *err = tu->tm->sleep_async(tu->tm->data, (uint64_t)WEX__TIER_LOOP_MS * 1000000,
+                                               timer_fired, tu);
+        if (err) { /* no timer: loops are still found by their counters */
+            wex_error_delete(err);
+            unref(tu);
+        }
+    }
     wex_error_t *err = tu->tm->task_dedicated(tu->tm->data, batch_task, tu);
     if (err) { /* no thread: everything pending stays interpreted */
         wex_error_delete(err);
@@ -415,7 +430,7 @@ static void timer_fired(void *arg, bool cancelled) {
     wex__tierup *tu = arg;
     pthread_mutex_lock(&tu->mu);
     wex__module *m = tu->m;
-    if (cancelled || !m || __atomic_load_n(&tu->active, __ATOMIC_ACQUIRE) == 0) {
+    if (cancelled || !m || __atomic_load_n(&m->native->active, __ATOMIC_ACQUIRE) == 0) {
         __atomic_store_n(&tu->timer, false, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&tu->mu);
         unref(tu);
@@ -447,33 +462,11 @@ static void timer_fired(void *arg, bool cancelled) {
 }
 
 void wex__tier_run_begin(wex_instance_t *inst) {
-    wex__module *m = (wex__module *)inst->module;
-    wex__tierup *tu = tierup_of(m);
-    if (!tu) return;
-    __atomic_add_fetch(&tu->active, 1, __ATOMIC_ACQ_REL);
-    if (__atomic_load_n(&tu->timer, __ATOMIC_ACQUIRE)) return;
-    pthread_mutex_lock(&tu->mu);
-    if (!__atomic_load_n(&tu->timer, __ATOMIC_ACQUIRE) && tu->tm && tu->tm->sleep_async) {
-        __atomic_store_n(&tu->timer, true, __ATOMIC_RELEASE);
-        tu->refs++;
-        pthread_mutex_unlock(&tu->mu);
-        wex_error_t *err = tu->tm->sleep_async(tu->tm->data, (uint64_t)WEX__TIER_LOOP_MS * 1000000,
-                                               timer_fired, tu);
-        if (err) {
-            wex_error_delete(err);
-            pthread_mutex_lock(&tu->mu);
-            __atomic_store_n(&tu->timer, false, __ATOMIC_RELEASE);
-            tu->refs--;
-            pthread_mutex_unlock(&tu->mu);
-        }
-        return;
-    }
-    pthread_mutex_unlock(&tu->mu);
+    __atomic_add_fetch(&inst->module->native->active, 1, __ATOMIC_ACQ_REL);
 }
 
 void wex__tier_run_end(wex_instance_t *inst) {
-    wex__tierup *tu = __atomic_load_n(&inst->module->native->tierup, __ATOMIC_ACQUIRE);
-    if (tu) __atomic_sub_fetch(&tu->active, 1, __ATOMIC_ACQ_REL);
+    __atomic_sub_fetch(&inst->module->native->active, 1, __ATOMIC_ACQ_REL);
 }
 
 void wex__tier_detach(wex__module *m) {

@@ -149,6 +149,8 @@ int wex__os_child_call(wex__os_child *c, const void *req, size_t reqlen, int can
 /* Kill and reap the child, close the pipes (a stopped or unstarted child:
  * nothing). */
 void wex__os_child_stop(wex__os_child *c);
+/* Name the code at [addr, addr + size) for perf (/tmp/perf-PID.map). */
+void wex__os_perf_map(uintptr_t addr, size_t size, const char *name);
 /* A one-way signal between threads for wex__os_run_filter's cancel_fd:
  * fd[0] becomes readable once wex__os_signal_raise(fd) ran. */
 bool wex__os_signal_new(int fd[2]);

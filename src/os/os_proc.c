@@ -314,6 +314,26 @@ out:
     return status;
 }
 
+/* perf's map of code it has no symbols for: /tmp/perf-PID.map, a line
+ * "START SIZE NAME" (hex) per function, appended as code is loaded. */
+void wex__os_perf_map(uintptr_t addr, size_t size, const char *name) {
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static FILE *f;
+    static pid_t pid;
+    pthread_mutex_lock(&mu);
+    if (!f || pid != getpid()) { /* (a forked child writes its own) */
+        char path[64];
+        pid = getpid();
+        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)pid);
+        f = fopen(path, "a");
+    }
+    if (f) {
+        fprintf(f, "%lx %zx %s\n", (unsigned long)addr, size, name);
+        fflush(f);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
 bool wex__os_signal_new(int fd[2]) {
     return pipe2(fd, O_CLOEXEC | O_NONBLOCK) == 0;
 }

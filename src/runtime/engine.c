@@ -3,6 +3,7 @@
  * interned function types (so that call_indirect compares one integer).
  */
 #include "cache/cache.h"
+#include "native/native_internal.h"
 #include "os/os.h"
 #include "runtime/runtime.h"
 #include "task/task.h"
@@ -24,11 +25,13 @@ wex_config_t *wex_config_new(void) {
     const char *env = getenv("WEX_BOUNDS");
     if (env && !strcmp(env, "explicit")) c->bounds = WEX_BOUNDS_EXPLICIT;
     if (env && !strcmp(env, "guard") && sizeof(void *) == 8) c->bounds = WEX_BOUNDS_GUARD_PAGES;
-    /* WEX_TIER=native|auto: the default tier of new configs, so that any
-     * program built on the API (the unit tests, embedders) can be run so. */
+    /* The automatic tier by default; WEX_TIER=interp|native|auto sets the
+     * default of new configs, so that any program built on the API (the
+     * unit tests, embedders) can be run so. */
+    c->tier = WEX_TIER_AUTO;
     env = getenv("WEX_TIER");
+    if (env && !strcmp(env, "interp")) c->tier = WEX_TIER_INTERP;
     if (env && !strcmp(env, "native")) c->tier = WEX_TIER_NATIVE;
-    if (env && !strcmp(env, "auto")) c->tier = WEX_TIER_AUTO;
     c->max_call_depth = WEX__DEFAULT_MAX_CALL_DEPTH;
     c->max_stack_bytes = WEX__DEFAULT_MAX_STACK_BYTES;
     c->strategy = WEX_INSTANTIATION_POOLING_COW;
@@ -188,6 +191,10 @@ wex_engine_t *wex_engine_new(wex_config_t *config) {
     wex_config_delete(config);
     if (e->config.bounds == WEX_BOUNDS_GUARD_PAGES && !wex__os_install_trap_handler())
         e->config.bounds = WEX_BOUNDS_EXPLICIT;
+    /* The automatic tier without a compiler to run would only count: the
+     * interpreter's own code (no counters) serves better. */
+    if (e->config.tier == WEX_TIER_AUTO && !wex__native_available())
+        e->config.tier = WEX_TIER_INTERP;
     e->alloc = make_allocator(e);
     if (!e->alloc) {
         wex_cache_delete(e->config.cache);

@@ -338,6 +338,38 @@ if [ -f "$fib" ]; then
     fi
 fi
 
+# 6b. the default tier (no -O tier=, no $WEX_TIER) is the automatic one:
+#     the spec tests, and a program whose loop moves to native code
+if [ ${#jsons[@]} -gt 0 ]; then
+    env -u WEX_TIER "$build/wex" wast "${jsons[@]}" >"$work/spec.log" 2>&1
+    rc=$?
+    last="$(tail -n 1 "$work/spec.log")"
+    if [ "$rc" -eq 0 ] && [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed ]]; then
+        pass "spec, the default tier: $last"
+    else
+        grep -v '^PASS ' "$work/spec.log" | head -n 40
+        fail "spec, the default tier: exit $rc: $last"
+    fi
+fi
+if [ -f "$build/bench/vm.wasm" ]; then
+    "$build/bench/vm.native" 300000 >"$work/want-vm"
+    env -u WEX_TIER WEX_TIER_TRACE=1 "$build/wex" run --no-cache "$build/bench/vm.wasm" 300000 \
+        >"$work/got" 2>"$work/err"
+    if cmp -s "$work/want-vm" "$work/got" && grep -q "tier-up: .* in .* ms" "$work/err"; then
+        pass "the default tier is the automatic one"
+    else
+        fail "the default tier: no tier-up, or wrong output: $(head -c 300 "$work/err")"
+    fi
+    # and without a compiler it is the interpreter (no counters, no messages)
+    env -u WEX_TIER WEX_LLVMC=/nonexistent/wex-llvmc WEX_TIER_TRACE=1 "$build/wex" run --no-cache \
+        "$build/bench/vm.wasm" 300000 >"$work/got" 2>"$work/err"
+    if cmp -s "$work/want-vm" "$work/got" && [ ! -s "$work/err" ]; then
+        pass "the default tier without a compiler interprets"
+    else
+        fail "the default tier without a compiler: $(head -c 300 "$work/err")"
+    fi
+fi
+
 # 7. the automatic tier's compiler service (wex-llvmc --serve), driven
 #    directly: requests on one process, a bad request, the idle exit
 if [ -f "$build/bench/fib.wasm" ]; then

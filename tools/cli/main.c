@@ -88,10 +88,10 @@ static void usage(FILE *f) {
             "  -O instantiation=pooling-cow|recreate-cow|pooling|recreate\n"
             "                            how instances are made (default pooling-cow)\n"
             "  -O tier=interp|native|auto\n"
-            "                            run the interpreter (default), native code\n"
-            "                            compiled by LLVM (the wex-llvmc helper) before\n"
-            "                            the run, or start interpreted and compile hot\n"
-            "                            functions in the background (auto)\n"
+            "                            run the interpreter, native code compiled by\n"
+            "                            LLVM (the wex-llvmc helper) before the run, or\n"
+            "                            start interpreted and compile hot functions in\n"
+            "                            the background (auto, the default)\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
             prog, prog, prog, prog, prog, prog);
