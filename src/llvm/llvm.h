@@ -10,6 +10,19 @@
 #include "module/module.h"
 #include "native/native.h"
 
+/* Recursive inlining: a small function that calls itself directly gets
+ * copies of its body inlined at its self-calls, level by level (a chain of
+ * internal always-inline clones: LLVM's inliner never inlines a function
+ * into itself), up to WEX__LLVM_RECINL_DEPTH levels and
+ * WEX__LLVM_RECINL_COPIES copies in all (a body with k self-calls has k^l
+ * copies at level l). A recursive function (fib, a tree walk) then makes a
+ * fraction of the calls, as gcc -O2 does for C: fib's native code took
+ * 114 ms without, 86 ms at 2 levels, 69 ms at 6 (gcc -O2 46 ms). Bodies
+ * over WEX__LLVM_RECINL_BYTES of WebAssembly stay as they are. */
+#define WEX__LLVM_RECINL_DEPTH  6
+#define WEX__LLVM_RECINL_COPIES 8
+#define WEX__LLVM_RECINL_BYTES  256
+
 /* What the translator needs to know of the runtime's objects (the offsets of
  * the fields native code reads), given by the caller, which sees them. */
 typedef struct {

@@ -81,6 +81,12 @@ typedef struct {
      * no loop parameters: the interpreter's LOOP_HEAD rule). */
     bool osr;
     uint32_t *loops, nloops, caploops;
+    /* Recursive inlining: while body self_di is translated, its direct
+     * self-calls go to self_callee (made on the first one when recinl
+     * allows: the next clone), else to wex_f<self_di>. */
+    uint32_t self_di, nself; /* nself: self-calls met in the body */
+    bool recinl;
+    LLVMValueRef self_callee;
     LLVMBasicBlockRef *heads;
 } tr_t;
 
@@ -701,9 +707,20 @@ static void do_call(tr_t *t, uint32_t fidx) {
         return;
     }
     if (fidx >= m->nfunc_imports) {
-        LLVMValueRef rb;
-        LLVMValueRef r =
-            call_direct(t, t->ftys[m->func_types[fidx]], t->fns[fidx - m->nfunc_imports], ft, &rb);
+        LLVMValueRef rb, callee = t->fns[fidx - m->nfunc_imports];
+        if (fidx - m->nfunc_imports == t->self_di && t->recinl) {
+            t->nself++;
+            if (!t->self_callee) { /* the next level's clone, translated after this body */
+                t->self_callee = LLVMAddFunction(t->M, "wex_r", t->ftys[m->func_types[fidx]]);
+                LLVMSetLinkage(t->self_callee, LLVMInternalLinkage);
+                LLVMAddAttributeAtIndex(
+                    t->self_callee, LLVMAttributeFunctionIndex,
+                    LLVMCreateEnumAttribute(
+                        t->C, LLVMGetEnumAttributeKindForName("alwaysinline", 12), 0));
+            }
+            callee = t->self_callee;
+        }
+        LLVMValueRef r = call_direct(t, t->ftys[m->func_types[fidx]], callee, ft, &rb);
         t->sp -= ft->nparams;
         push_results(t, ft, r, rb);
         return;
@@ -1767,6 +1784,38 @@ static void osr_entries(tr_t *t, uint32_t di, LLVMAttributeRef attrs[3]) {
     }
 }
 
+/* wex_f<di>, and when it is small and calls itself, the chain of clones
+ * its self-calls are inlined from (WEX__LLVM_RECINL_DEPTH levels; the last
+ * level calls wex_f<di> again). */
+static void translate_recursive(tr_t *t, uint32_t di, LLVMAttributeRef attrs[3]) {
+    t->self_di = di;
+    t->recinl = t->m->codes[di].len <= WEX__LLVM_RECINL_BYTES;
+    t->self_callee = NULL;
+    t->nself = 0;
+    translate_body(t, di, t->fns[di], false);
+    /* levels: while the copies (nself, nself^2, ...) fit the budget */
+    uint32_t depth = 0;
+    for (uint64_t copies = 0, per = t->nself;
+         t->nself && depth < WEX__LLVM_RECINL_DEPTH && copies + per <= WEX__LLVM_RECINL_COPIES;
+         per *= t->nself)
+        copies += per, depth++;
+    if (t->self_callee && depth == 0) { /* too many self-calls: call wex_f<di> itself */
+        LLVMReplaceAllUsesWith(t->self_callee, t->fns[di]);
+        LLVMDeleteFunction(t->self_callee);
+        t->self_callee = NULL;
+    }
+    for (uint32_t level = 1; t->self_callee && !t->failed; level++) {
+        LLVMValueRef clone = t->self_callee;
+        for (int k = 0; k < 3; k++)
+            LLVMAddAttributeAtIndex(clone, LLVMAttributeFunctionIndex, attrs[k]);
+        t->recinl = level < depth;
+        t->self_callee = NULL;
+        translate_body(t, di, clone, false);
+    }
+    t->recinl = false;
+    t->self_di = UINT32_MAX;
+}
+
 /* wex_e<i>: arguments from slots, results back into them. */
 static void trampoline(tr_t *t, uint32_t di) {
     const wex__module *m = t->m;
@@ -1935,7 +1984,7 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
         LLVMSetVisibility(t->fns[i], LLVMProtectedVisibility);
     }
     for (uint32_t i = 0; i < nd && !t->failed; i++) {
-        if (t->fns[i]) translate_body(t, i, t->fns[i], false);
+        if (t->fns[i]) translate_recursive(t, i, attrs);
         if (o->osr && o->osr[i] && !t->failed) osr_entries(t, i, attrs);
     }
     for (uint32_t i = 0; i < nd && !t->failed; i++)
