@@ -58,11 +58,25 @@ static char *funcs_arg(const char *opt, const uint32_t *funcs, uint32_t n) {
     return s;
 }
 
+/* wex-llvmc's command line: path (filled), the settings every use passes,
+ * then a and b where not NULL. */
+static void compiler_argv(char *argv[8], char *path, size_t n, bool explicit_bounds, char *a,
+                          char *b) {
+    compiler_path(path, n);
+    int argc = 0;
+    argv[argc++] = path;
+    argv[argc++] = "--build";
+    argv[argc++] = WEX__NATIVE_BUILD;
+    if (explicit_bounds) argv[argc++] = "--explicit-bounds";
+    argv[argc++] = "-O2";
+    if (a) argv[argc++] = a;
+    if (b) argv[argc++] = b;
+    argv[argc] = NULL;
+}
+
 wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
                                       const uint32_t *funcs, uint32_t n, const uint32_t *osr,
                                       uint32_t nosr, int cancel_fd, uint8_t **obj, size_t *objlen) {
-    char path[4200];
-    compiler_path(path, sizeof path);
     char *fl = funcs_arg("--funcs=", funcs, n);
     char *ol = nosr ? funcs_arg("--osr=", osr, nosr) : NULL;
     if (!fl || (nosr && !ol)) {
@@ -70,16 +84,8 @@ wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes
         wex__free(ol);
         return wex__error_nomem();
     }
-    char *argv[8];
-    int argc = 0;
-    argv[argc++] = path;
-    argv[argc++] = "--build";
-    argv[argc++] = WEX__NATIVE_BUILD;
-    if (explicit_bounds) argv[argc++] = "--explicit-bounds";
-    argv[argc++] = "-O2";
-    argv[argc++] = fl;
-    if (ol) argv[argc++] = ol;
-    argv[argc] = NULL;
+    char path[4200], *argv[8];
+    compiler_argv(argv, path, sizeof path, explicit_bounds, fl, ol);
     char msg[600];
     int rc = wex__os_run_filter(path, argv, bytes, len, cancel_fd, obj, objlen, msg, sizeof msg);
     wex__free(fl);
@@ -161,19 +167,10 @@ static int service_call(wex__native_service *sv, const void *msg, size_t len, in
 /* Start the compiler and give it the module. */
 static int service_start(wex__native_service *sv, bool explicit_bounds, const uint8_t *bytes,
                          size_t len, int cancel_fd, char *err, size_t errlen) {
-    char path[4200];
-    compiler_path(path, sizeof path);
     char serve[32];
     snprintf(serve, sizeof serve, "--serve=%u", (unsigned)WEX__TIER_COMPILER_IDLE_MS);
-    char *argv[8];
-    int argc = 0;
-    argv[argc++] = path;
-    argv[argc++] = "--build";
-    argv[argc++] = WEX__NATIVE_BUILD;
-    if (explicit_bounds) argv[argc++] = "--explicit-bounds";
-    argv[argc++] = "-O2";
-    argv[argc++] = serve;
-    argv[argc] = NULL;
+    char path[4200], *argv[8];
+    compiler_argv(argv, path, sizeof path, explicit_bounds, serve, NULL);
     if (!wex__os_child_start(path, argv, &sv->child, err, errlen)) return -1;
     uint8_t *rep = NULL;
     size_t rlen;
