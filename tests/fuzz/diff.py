@@ -11,7 +11,11 @@ multi-value; reference types are left out: binaryen 108 makes funcref
 element segments for externref tables, which V8 rightly rejects) and
 --denan (NaN payloads may differ by engine). Each module runs three times:
 DIR/diff_driver --bounds=guard, --bounds=explicit, and node with diff.js;
-with --native also the native tier (--tier=native) in both bounds modes.
+with --native also the native tier (--tier=native) in both bounds modes,
+and the automatic tier with every other function switched to native code
+on its first entry and every loop entered natively at its first iteration
+(--tier=auto, WEX_TIER_EAGER=some: interpreted and native code calling
+each other, on-stack replacement, recursive inlining).
 The transcripts (diff_driver.c describes the format: every log call,
 result and trap class) must be identical. A divergence prints the seed,
 the command that regenerates the module and the first differing lines,
@@ -48,9 +52,15 @@ def make_module(seed, workdir):
 
 
 def transcripts(cmd, paths):
-    """Run cmd on paths; split its output into {path: [lines]}."""
+    """Run cmd on paths (a leading NAME=VALUE sets the environment); split
+    its output into {path: [lines]}."""
+    env = dict(os.environ)
+    while cmd and "=" in cmd[0] and not cmd[0].startswith("/"):
+        k, v = cmd[0].split("=", 1)
+        env[k] = v
+        cmd = cmd[1:]
     r = subprocess.run(cmd + paths, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True, errors="replace")
+                       text=True, errors="replace", env=env)
     res, cur = {}, None
     for line in r.stdout.splitlines():
         if line.startswith("module "):
@@ -87,7 +97,8 @@ def main():
         print("diff: %s not built" % driver)
         print("0 passed, 1 failed")
         return 1
-    modes = {"guard": [driver, "--bounds=guard"], "explicit": [driver, "--bounds=explicit"]}
+    modes = {"guard": [driver, "--bounds=guard", "--tier=interp"],
+             "explicit": [driver, "--bounds=explicit", "--tier=interp"]}
     if a.native:
         if not os.access(os.path.join(a.build, "wex-llvmc"), os.X_OK):
             print("diff: --native needs %s/wex-llvmc" % a.build)
@@ -95,6 +106,7 @@ def main():
             return 1
         modes["native-guard"] = [driver, "--bounds=guard", "--tier=native"]
         modes["native-explicit"] = [driver, "--bounds=explicit", "--tier=native"]
+        modes["auto-some"] = ["WEX_TIER_EAGER=some", driver, "--bounds=guard", "--tier=auto"]
     out = a.out or os.path.join(a.build, "diff")
     os.makedirs(out, exist_ok=True)
     node = ["node", "--experimental-wasm-type-reflection", os.path.join(HERE, "diff.js")]

@@ -1,7 +1,7 @@
 /*
  * diff_driver.c - the wex side of the differential test (tests/fuzz/diff.py).
  *
- *   diff_driver [--bounds=guard|explicit] [--tier=interp|native] FILE.wasm...
+ *   diff_driver [--bounds=guard|explicit] [--tier=interp|native|auto] FILE.wasm...
  *
  * For each module, made by binaryen's `wasm-opt -ttf`, print what running
  * it does, in the format tests/fuzz/diff.js prints for node:
@@ -208,9 +208,13 @@ int main(int argc, char **argv) {
             wex_config_set_tier(cfg, WEX_TIER_NATIVE);
         } else if (!strcmp(argv[i], "--tier=interp")) {
             wex_config_set_tier(cfg, WEX_TIER_INTERP);
+        } else if (!strcmp(argv[i], "--tier=auto")) {
+            wex_config_set_tier(cfg, WEX_TIER_AUTO);
         } else {
-            fprintf(stderr, "usage: %s [--bounds=guard|explicit] [--tier=interp|native] FILE.wasm...\n",
-                    argv[0]);
+            fprintf(
+                stderr,
+                "usage: %s [--bounds=guard|explicit] [--tier=interp|native|auto] FILE.wasm...\n",
+                argv[0]);
             return 2;
         }
     }
