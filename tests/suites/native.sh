@@ -7,7 +7,8 @@
 #      equal the native program's (both bounds modes);
 #   3. the compiled-module cache: a second run loads native code from the
 #      cache entry; an entry whose native code is damaged (every byte of a
-#      stretch flipped, or its checksum) still runs correctly;
+#      stretch flipped, or its checksum) still runs correctly; code made for
+#      other CPU features (WEX_NATIVE_CPU) is refused;
 #   4. a missing compiler is a clear error, not a crash;
 #   5. backtraces through native frames;
 #   6. the automatic tier: the spec tests and unit programs with functions
@@ -132,6 +133,28 @@ if [ -f "$wasm" ]; then
         pass "cache: a second run needs no compiler"
     else
         fail "cache: the second run compiled again or failed: $(head -c 300 "$work/err")"
+    fi
+    # Code made for other CPU features is refused, not run: the cache entry
+    # is not found (its engine id covers the features) and a compiled file
+    # is rejected by name ($WEX_NATIVE_CPU pretends the CPU is another).
+    if WEX_NATIVE_CPU=other WEX_LLVMC=/nonexistent/wex-llvmc "$build/wex" run --cache-dir "$cache" \
+        -O tier=native "$wasm" 4 >"$work/got" 2>"$work/err"; then
+        fail "cache: an entry made for other CPU features was used"
+    elif grep -q "native compilation failed" "$work/err"; then
+        pass "cache: an entry made for other CPU features is not used"
+    else
+        fail "cache: other CPU features: $(head -c 300 "$work/err")"
+    fi
+    "$build/wex" compile -O tier=native "$wasm" -o "$work/cpu.cwasm" 2>"$work/err"
+    if WEX_NATIVE_CPU=other "$build/wex" run -O tier=native --allow-precompiled "$work/cpu.cwasm" 4 \
+        >"$work/got" 2>"$work/err"; then
+        fail "compile: a file made for other CPU features ran"
+    elif grep -q "another engine" "$work/err" &&
+        "$build/wex" run -O tier=native --allow-precompiled "$work/cpu.cwasm" 4 >"$work/got" 2>&1 &&
+        cmp -s "$work/want" "$work/got"; then
+        pass "compile: a file made for other CPU features is refused (and runs where it was made)"
+    else
+        fail "compile: other CPU features: $(head -c 300 "$work/err")"
     fi
     # Damage the native section (header: sec[6] = {off, len, sum} at byte 224).
     if [ -n "$entry" ]; then
