@@ -16,6 +16,7 @@
 #   libclang-rt-14-dev        libFuzzer (clang -fsanitize=fuzzer) for tests/fuzz's harnesses
 #   binaryen                  wasm-opt -ttf: random valid modules for the differential test
 #   nodejs                    node (V8): the other engine of the differential test (and bench)
+#   valgrind                  memcheck over the unit tests (tests/suites/memcheck.sh)
 # The library links libc, libm (part of libc6-dev, pulled in by gcc) and libcrypto.
 set -euo pipefail
 
@@ -33,6 +34,7 @@ declare -A pkg_of=(
     [wasm-ld]=lld
     [wasm-opt]=binaryen
     [node]=nodejs
+    [valgrind]=valgrind
 )
 
 # file -> Debian package, for packages without a command
