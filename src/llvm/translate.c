@@ -204,9 +204,14 @@ static void sink_add(tr_t *t, LLVMValueRef v) {
     t->sink_fed = true;
 }
 
-/* A return's store of the sum. Noted: a body with no load at all (no sum
- * to keep) loses them when it is done (sink_unflush), as a small function
- * called in a hot recursion would otherwise store a constant per call. */
+/* A store of the sum into ctx->sink: at every return, and before every
+ * call. The call's: a trap in the callee (inlined, its trap helper gets
+ * only the callee's own sum) must come after this body's loads, and an
+ * unused load that nothing uses before the call could otherwise be moved
+ * past it, onto the paths that return. Noted: a body with no load at all
+ * (no sum to keep) loses them when it is done (sink_unflush), as a small
+ * function called in a hot recursion would otherwise store a constant per
+ * call. */
 static void sink_flush(tr_t *t) {
     if (!t->sink) return;
     LLVMValueRef st =
@@ -702,6 +707,7 @@ static void do_call_far(tr_t *t, uint32_t fidx) {
 static void do_call(tr_t *t, uint32_t fidx) {
     const wex__module *m = t->m;
     const wex__functype *ft = wex__module_functype(m, fidx);
+    sink_flush(t);
     if (fidx >= m->nfunc_imports && !t->fns[fidx - m->nfunc_imports]) {
         do_call_far(t, fidx);
         return;
@@ -737,6 +743,7 @@ static void do_call(tr_t *t, uint32_t fidx) {
  * interpreted, another instance) through the helper. */
 static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
     const wex__llvm_layout *L = &t->o->layout;
+    sink_flush(t);
     const wex__functype *ft = &t->m->types[typeidx];
     LLVMValueRef idx = pop(t);
     LLVMValueRef tab = ctx_elem(t, offsetof(wex__nctx, tables), table);

@@ -10,7 +10,8 @@
 #      stretch flipped, or its checksum) still runs correctly; code made for
 #      other CPU features (WEX_NATIVE_CPU) is refused;
 #   4. a missing compiler is a clear error, not a crash;
-#   5. backtraces through native frames;
+#   5. backtraces through native frames; an out-of-bounds load before a
+#      call whose callee traps traps first (guard pages);
 #   6. the automatic tier: the spec tests and unit programs with functions
 #      switched to native code on their first entry, the benchmark programs,
 #      a hot function compiled during a run and loaded from the cache by the
@@ -230,6 +231,22 @@ if [ -f "$bt" ]; then
     bt_check "through call_indirect" --invoke indirect "$bt" 0 -- \
         '0: +0x[0-9a-f]+ - backtrace\.wasm!<wasm function 7>' '1: +0x[0-9a-f]+ - backtrace\.wasm!indirect' \
         'unreachable$'
+fi
+
+# 5b. guard pages: an out-of-bounds load whose value is used only after a
+#     call whose callee traps still traps first (tests/wat/guard_sink.wat)
+gs="$build/wat/guard_sink.wasm"
+if [ -f "$gs" ]; then
+    for how in "-O tier=native" "-O tier=auto"; do
+        # shellcheck disable=SC2086
+        WEX_TIER_EAGER=all "$build/wex" run --no-cache $how --bounds-checks=guard --invoke main \
+            "$gs" 70000 >/dev/null 2>"$work/err"
+        if grep -q "wasm trap: out of bounds memory access" "$work/err"; then
+            pass "guard pages, $how: a load before a trapping call traps first"
+        else
+            fail "guard pages, $how: a load before a trapping call: $(tail -n 1 "$work/err")"
+        fi
+    done
 fi
 
 # 6. the automatic tier (-O tier=auto)
