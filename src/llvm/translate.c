@@ -1796,7 +1796,7 @@ static void osr_entries(tr_t *t, uint32_t di, LLVMAttributeRef attrs[3]) {
  * level calls wex_f<di> again). */
 static void translate_recursive(tr_t *t, uint32_t di, LLVMAttributeRef attrs[3]) {
     t->self_di = di;
-    t->recinl = t->m->codes[di].len <= WEX__LLVM_RECINL_BYTES;
+    t->recinl = WEX__LLVM_RECINL && t->m->codes[di].len <= WEX__LLVM_RECINL_BYTES;
     t->self_callee = NULL;
     t->nself = 0;
     translate_body(t, di, t->fns[di], false);
