@@ -236,6 +236,14 @@ void wex_config_set_bounds_checks(wex_config_t *config, wex_bounds_t policy);
 void wex_config_set_max_call_depth(wex_config_t *config, uint32_t depth);
 /* Maximum size, in bytes, of the value stack a call may use. */
 void wex_config_set_max_stack_bytes(wex_config_t *config, size_t bytes);
+/* Deterministic execution (default off), for runtimes whose every node must compute the same
+ * thing, as blockchains do: every float operation whose result is a NaN gives the canonical NaN
+ * (positive, quiet, no payload; abs, neg, copysign and reinterpretations still move bits as
+ * they are); "call stack exhausted" comes at the same depth in every tier and on every machine
+ * (frames of WebAssembly and host functions counted across tiers, at most the max call depth
+ * plus one live); and memory bounds are checked explicitly, so that memory after an
+ * out-of-bounds trap is exact in native code too (this overrides the bounds-check policy). */
+void wex_config_set_deterministic(wex_config_t *config, bool on);
 
 /* Which code runs a module's functions. INTERP: the interpreter. NATIVE: machine code compiled by
  * LLVM (in the wex-llvmc helper program, found through $WEX_LLVMC, beside the running executable,

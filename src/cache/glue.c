@@ -5,7 +5,9 @@
 #include "cache/cache.h"
 #include "native/native_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void wex_config_set_cache(wex_config_t *c, wex_cache_t *cache) {
     wex_cache_t *old = c->cache;
@@ -22,7 +24,12 @@ void wex__cache_engine_init(wex_engine_t *e) {
     char native[400];
     /* The native and automatic tiers share entries (the same interpreter
      * code, and native code for all or some functions). */
-    if (e->config.tier != WEX_TIER_INTERP) wex__native_key(native, sizeof native);
+    if (e->config.tier != WEX_TIER_INTERP) {
+        wex__native_key(native, sizeof native);
+        /* deterministic native code differs; the interpreter's code does not */
+        if (e->config.deterministic)
+            snprintf(native + strlen(native), sizeof native - strlen(native), "; deterministic");
+    }
     wex__engine_id_compute(e->config.bounds, e->config.tier != WEX_TIER_INTERP ? native : NULL,
                            e->cache_id, e->cache_id_hex, sizeof e->cache_id_hex);
     if (e->config.cache_set) {

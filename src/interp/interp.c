@@ -223,13 +223,14 @@ __attribute__((noinline, cold)) static void guard_backtrace(wex_store_t *s, wex_
 static wex_error_t *run_guard(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     sigjmp_buf jb;
     sigjmp_buf *prev = wex__os_trap_jmp;
-    uint32_t depth = s->depth, entries = s->entries;
+    uint32_t depth = s->depth, wdepth = s->wdepth, entries = s->entries;
     if (sigsetjmp(jb, 0)) {
         wex__os_trap_jmp = prev;
         wex__os_trap_recovered();
         wex_error_t *e = wex__error_trap(WEX_TRAP_MEMORY_OOB);
         guard_backtrace(s, f, e, depth);
         s->depth = depth;
+        s->wdepth = wdepth;
         s->entries = entries; /* the faulting entry's sentinel (and any inner ones) */
         return e;
     }
@@ -251,6 +252,7 @@ wex_error_t *wex__interp_run(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
         return e;
     }
 #endif
+    if (s->engine->config.deterministic) return wex__interp_run_det(s, f, slots);
     if (s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES) return run_guard(s, f, slots);
     return wex__interp_run_checked(s, f, slots);
 }

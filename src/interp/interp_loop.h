@@ -1,12 +1,30 @@
 /*
  * interp_loop.h - the interpreter loop. Included once by run_guard.c, with
  * WEX__CHECKED 0 (guard pages: no bounds check per access; a fault in the
- * reservation traps through the signal handler), and once by run_checked.c,
- * with 1 (a compare per access). WEX__RUN names the function.
+ * reservation traps through the signal handler), once by run_checked.c,
+ * with 1 (a compare per access), and once by run_det.c with WEX__DET 1 too
+ * (deterministic engines: every float result through wex__bits32/64 or
+ * min/max that is a NaN becomes the canonical NaN). WEX__RUN names the
+ * function.
  *
  * Dispatch is direct: `goto *labels[*ip]` after every instruction (computed
  * goto, so each handler has its own indirect branch for the predictor).
  */
+
+#ifndef WEX__DET
+#define WEX__DET 0
+#endif
+#if WEX__DET
+/* Every float operation's result passes through one of these (bit moves,
+ * abs, neg, copysign and reinterpretations do not, as the spec wants);
+ * the inner names are the functions (a macro does not expand itself). */
+#define wex__bits32(f)    wex__canon32(wex__bits32(f))
+#define wex__bits64(d)    wex__canon64(wex__bits64(d))
+#define wex__fmin32(a, b) wex__canon32(wex__fmin32(a, b))
+#define wex__fmax32(a, b) wex__canon32(wex__fmax32(a, b))
+#define wex__fmin64(a, b) wex__canon64(wex__fmin64(a, b))
+#define wex__fmax64(a, b) wex__canon64(wex__fmax64(a, b))
+#endif
 
 __attribute__((noinline)) wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     static void *const labels[WEX__IOP_COUNT] = {
@@ -21,10 +39,15 @@ __attribute__((noinline)) wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f, u
      * a local: the loop's callee-saved registers are all taken, so a local
      * would live in the C stack frame and cost a second store per call and
      * return; the guard build's fault backtrace reads it there too);
-     * frames_end bounds the depth. */
-    const uint32_t entry_depth = s->depth;
+     * frames_end bounds the depth: the frames below this entry in every tier
+     * (s->wdepth) and this entry's records together at most max_depth + 1. */
+    const uint32_t entry_depth = s->depth, entry_wdepth = s->wdepth;
     wex__frame *const entry_top = s->frames + entry_depth;
-    wex__frame *const frames_end = s->frames + WEX__FRAME_RECORDS(s);
+    wex__frame *const frames_end =
+        entry_top +
+        (entry_wdepth >= WEX__FRAME_RECORDS(s)
+             ? 0
+             : WEX__FRAME_RECORDS(s) - (entry_wdepth > entry_depth ? entry_wdepth : entry_depth));
 #define top (s->live)
     uint64_t *const stack_end = s->stack_end;
     wex_instance_t *inst = f->inst;
@@ -251,8 +274,10 @@ do_call:
     if (!g->inst) {             /* host function */
         wex__frame *here = top; /* a nested entry moves s->live */
         s->depth = wex__interp_host_frame(s, (uint32_t)(here - s->frames), ip, fp, inst, g);
+        s->wdepth = entry_wdepth + (uint32_t)(here - entry_top) + 1; /* with the host's */
         err = wex__host_call(s, g, fp + base);
         s->depth = entry_depth;
+        s->wdepth = entry_wdepth;
         top = here;
         if (err) goto do_error;
         RELOAD_MEM();
@@ -392,8 +417,7 @@ L_GLOBAL_SET_ADDI_RET1:
             NEXT();
         }
         loop_entry = NULL; /* g's own entry; its arguments are live */
-        live_slots =
-            g->type->nparams > g->type->nresults ? g->type->nparams : g->type->nresults;
+        live_slots = g->type->nparams > g->type->nresults ? g->type->nparams : g->type->nresults;
         goto tier_native;
     }
         /* A loop's head (native and automatic tiers): counted
@@ -412,32 +436,35 @@ L_GLOBAL_SET_ADDI_RET1:
         goto tier_native;
     }
     tier_native:;
-    /* The caller's record is pushed and g's frame is at fp: run g natively
-     * there (from its start, or from a loop), as a host call runs (nested
-     * entries build above the live slots). */
-    wex__frame *here = top;
-    uint64_t *saved_top_ = s->stack_top;
-    s->stack_top = fp + live_slots;
-    s->depth = (uint32_t)(here - s->frames);
-    err = loop_entry ? wex__native_call_entry(s, g, loop_entry, fp) : wex__call(s, g, fp);
-    s->stack_top = saved_top_;
-    s->depth = entry_depth;
-    top = here;
-    if (WEX__UNLIKELY(err != NULL)) {
-        /* the native frames are in err's backtrace; go on from the caller */
-        wex__frame *fr = --top;
-        if (fr == entry_top) { /* the entry function itself */
-            s->entries--;
-            return err;
+        /* The caller's record is pushed and g's frame is at fp: run g natively
+         * there (from its start, or from a loop), as a host call runs (nested
+         * entries build above the live slots). */
+        wex__frame *here = top;
+        uint64_t *saved_top_ = s->stack_top;
+        s->stack_top = fp + live_slots;
+        s->depth = (uint32_t)(here - s->frames);
+        /* frames below: g's own counts unless its native entry counts it */
+        s->wdepth = entry_wdepth + (uint32_t)(here - entry_top) - (loop_entry ? 0 : 1);
+        err = loop_entry ? wex__native_call_entry(s, g, loop_entry, fp) : wex__call(s, g, fp);
+        s->stack_top = saved_top_;
+        s->depth = entry_depth;
+        s->wdepth = entry_wdepth;
+        top = here;
+        if (WEX__UNLIKELY(err != NULL)) {
+            /* the native frames are in err's backtrace; go on from the caller */
+            wex__frame *fr = --top;
+            if (fr == entry_top) { /* the entry function itself */
+                s->entries--;
+                return err;
+            }
+            ip = fr->ip;
+            fp = fr->fp;
+            inst = fr->inst;
+            cm = inst->module->compiled;
+            goto do_error;
         }
-        ip = fr->ip;
-        fp = fr->fp;
-        inst = fr->inst;
-        cm = inst->module->compiled;
-        goto do_error;
-    }
-    RELOAD_MEM();
-    RET_BODY();
+        RELOAD_MEM();
+        RET_BODY();
     }
 #undef RET_BODY
 L_STOP: /* the entry function returned to its sentinel (top is entry_top again) */

@@ -4,9 +4,10 @@
  * semantics, the host-call frame record, and the entry points they call back
  * into interp.c for. Internal to src/interp; included once per unit.
  *
- * The loop is compiled twice (explicit bounds checks, guard pages). Each copy
- * is one very large function, so each lives in its own unit: the two compile
- * in parallel, and a sanitizer build needs half the memory per compiler.
+ * The loop is compiled three times (explicit bounds checks, guard pages, and
+ * deterministic: explicit checks with canonical NaNs). Each copy is one very
+ * large function, so each lives in its own unit: they compile in parallel,
+ * and a sanitizer build needs less memory per compiler.
  */
 #ifndef WEX_INTERP_RUN_H
 #define WEX_INTERP_RUN_H
@@ -48,6 +49,15 @@ static inline uint64_t wex__bits64(double d) {
     uint64_t b;
     memcpy(&b, &d, 8);
     return b;
+}
+
+/* Deterministic engines: a NaN result becomes the canonical NaN (positive,
+ * quiet, no payload); anything else is kept. */
+static inline uint64_t wex__canon32(uint64_t b) {
+    return ((uint32_t)b & 0x7FFFFFFFu) > 0x7F800000u ? 0x7FC00000u : b;
+}
+static inline uint64_t wex__canon64(uint64_t b) {
+    return (b & 0x7FFFFFFFFFFFFFFFull) > 0x7FF0000000000000ull ? 0x7FF8000000000000ull : b;
 }
 
 static inline uint32_t wex__rotl32(uint32_t x, uint32_t n) {
@@ -155,8 +165,10 @@ void wex__interp_backtrace(wex_store_t *s, wex_error_t *err, const wex_instance_
 void wex__interp_iprof_hit(const wex_instance_t *inst, const uint32_t *ip);
 #endif
 
-/* The loop, once per bounds mode (run_checked.c, run_guard.c). */
+/* The loop, once per bounds mode (run_checked.c, run_guard.c) and for
+ * deterministic engines (run_det.c). */
 wex_error_t *wex__interp_run_checked(wex_store_t *s, wex_func_t *f, uint64_t *slots);
+wex_error_t *wex__interp_run_det(wex_store_t *s, wex_func_t *f, uint64_t *slots);
 wex_error_t *wex__interp_run_guard_inner(wex_store_t *s, wex_func_t *f, uint64_t *slots);
 
 #endif

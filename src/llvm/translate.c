@@ -85,6 +85,7 @@ typedef struct {
      * self-calls go to self_callee (made on the first one when recinl
      * allows: the next clone), else to wex_f<self_di>. */
     uint32_t self_di, nself; /* nself: self-calls met in the body */
+    LLVMValueRef depth0;     /* deterministic: ctx->depth at entry, restored by returns */
     bool recinl;
     LLVMValueRef self_callee;
     LLVMBasicBlockRef *heads;
@@ -487,6 +488,18 @@ static LLVMValueRef fconst(tr_t *t, LLVMTypeRef ty, uint64_t bits) {
     return mag == 0 || mag == one ? opaque(t, c) : c;
 }
 
+/* Deterministic code: the result on top of the stack, if a NaN, becomes the
+ * canonical NaN (positive, quiet, no payload), as in the interpreter. */
+static void canon_top(tr_t *t) {
+    if (!t->o->deterministic) return;
+    LLVMValueRef v = t->stk[t->sp - 1];
+    bool f32 = LLVMTypeOf(v) == t->tf32;
+    LLVMValueRef q = f32 ? LLVMConstBitCast(c32(t, 0x7FC00000u), t->tf32)
+                         : LLVMConstBitCast(c64(t, 0x7FF8000000000000ull), t->tf64);
+    LLVMValueRef nan = LLVMBuildFCmp(t->B, LLVMRealUNO, v, v, "");
+    t->stk[t->sp - 1] = LLVMBuildSelect(t->B, nan, q, v, "");
+}
+
 /* min/max: LLVM's minimum/maximum give -0 < +0 and propagate NaN, but may
  * return a signalling NaN as it is; the spec wants it quiet, as a + b is. */
 static void minmax(tr_t *t, const char *name, uint8_t ty) {
@@ -822,6 +835,8 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
 static void do_return(tr_t *t) {
     const ctl_t *f = &t->ctl[0];
     sink_flush(t);
+    if (t->depth0)
+        LLVMBuildStore(t->B, t->depth0, gep8(t, t->ctx, c64(t, offsetof(wex__nctx, depth))));
     if (t->osr) { /* a loop entry: results into the slots */
         for (uint32_t i = 0; i < f->nr; i++) {
             LLVMValueRef v = to_slot(t, t->stk[t->sp - f->nr + i]);
@@ -1423,17 +1438,17 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
         return true;
 #define FABS(t, ty)      unary_intr(t, "llvm.fabs", ty)
 #define FNEG(t, ty)      push(t, LLVMBuildFNeg(t->B, pop(t), ""), ty)
-#define FCEIL(t, ty)     unary_intr(t, "llvm.ceil", ty)
-#define FFLOOR(t, ty)    unary_intr(t, "llvm.floor", ty)
-#define FTRUNC(t, ty)    unary_intr(t, "llvm.trunc", ty)
-#define FNEAREST(t, ty)  unary_intr(t, "llvm.roundeven", ty)
-#define FSQRT(t, ty)     unary_intr(t, "llvm.sqrt", ty)
-#define FADD(t, ty)      binop(t, LLVMBuildFAdd, ty)
-#define FSUB(t, ty)      binop(t, LLVMBuildFSub, ty)
-#define FMUL(t, ty)      binop(t, LLVMBuildFMul, ty)
-#define FDIV(t, ty)      binop(t, LLVMBuildFDiv, ty)
-#define FMIN(t, ty)      minmax(t, "llvm.minimum", ty)
-#define FMAX(t, ty)      minmax(t, "llvm.maximum", ty)
+#define FCEIL(t, ty)     (unary_intr(t, "llvm.ceil", ty), canon_top(t))
+#define FFLOOR(t, ty)    (unary_intr(t, "llvm.floor", ty), canon_top(t))
+#define FTRUNC(t, ty)    (unary_intr(t, "llvm.trunc", ty), canon_top(t))
+#define FNEAREST(t, ty)  (unary_intr(t, "llvm.roundeven", ty), canon_top(t))
+#define FSQRT(t, ty)     (unary_intr(t, "llvm.sqrt", ty), canon_top(t))
+#define FADD(t, ty)      (binop(t, LLVMBuildFAdd, ty), canon_top(t))
+#define FSUB(t, ty)      (binop(t, LLVMBuildFSub, ty), canon_top(t))
+#define FMUL(t, ty)      (binop(t, LLVMBuildFMul, ty), canon_top(t))
+#define FDIV(t, ty)      (binop(t, LLVMBuildFDiv, ty), canon_top(t))
+#define FMIN(t, ty)      (minmax(t, "llvm.minimum", ty), canon_top(t))
+#define FMAX(t, ty)      (minmax(t, "llvm.maximum", ty), canon_top(t))
 #define FCOPYSIGN(t, ty) binary_intr(t, "llvm.copysign", ty)
         FLT2(ABS, FABS)
         FLT2(NEG, FNEG)
@@ -1488,9 +1503,11 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
     case WEX__OP_F64_CONVERT_I64_U: convert(t, WEX__T_F64, false); return true;
     case WEX__OP_F32_DEMOTE_F64:
         push(t, LLVMBuildFPTrunc(t->B, pop(t), t->tf32, ""), WEX__T_F32);
+        canon_top(t);
         return true;
     case WEX__OP_F64_PROMOTE_F32:
         push(t, opaque(t, LLVMBuildFPExt(t->B, pop(t), t->tf64, "")), WEX__T_F64);
+        canon_top(t);
         return true;
     case WEX__OP_I32_REINTERPRET_F32:
         push(t, LLVMBuildBitCast(t->B, pop(t), t->ti32, ""), WEX__T_I32);
@@ -1632,6 +1649,20 @@ static void prologue_check(tr_t *t) {
     trap_if(t, LLVMBuildICmp(t->B, LLVMIntULT, sp, lim, ""), WEX_TRAP_CALL_STACK_EXHAUSTED);
 }
 
+/* Deterministic code counts frames as the interpreter does: a function
+ * entered with ctx->depth frames below it traps at ctx->depth_limit, else
+ * counts itself until it returns. A loop entry (osr) continues a frame the
+ * interpreter counted already. */
+static void depth_enter(tr_t *t) {
+    LLVMValueRef d = ctx_field(t, offsetof(wex__nctx, depth), t->ti32);
+    LLVMValueRef lim = LLVMBuildLoad2(
+        t->B, t->ti32, gep8(t, t->ctx, c64(t, offsetof(wex__nctx, depth_limit))), "");
+    trap_if(t, LLVMBuildICmp(t->B, LLVMIntUGE, d, lim, ""), WEX_TRAP_CALL_STACK_EXHAUSTED);
+    LLVMBuildStore(t->B, LLVMBuildAdd(t->B, d, c32(t, 1), ""),
+                   gep8(t, t->ctx, c64(t, offsetof(wex__nctx, depth))));
+    t->depth0 = d;
+}
+
 /*
  * Translate body di into fn: wex_f<di>, or (osr) its entry copy
  * wex_q<di>(ctx, slots, off), entered mid-run at the loop at module offset
@@ -1684,6 +1715,8 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
         LLVMBuildStore(t->B, c64(t, 0), t->sink);
     }
     prologue_check(t);
+    t->depth0 = NULL;
+    if (t->o->deterministic && !osr) depth_enter(t);
     LLVMBasicBlockRef osr_from = NULL;
     if (osr) { /* the loop's header is not made yet: jump there at the end */
         osr_from = LLVMGetInsertBlock(t->B);

@@ -32,7 +32,7 @@
 
 /* Bumped whenever the context, the helper table or the calling convention
  * changes meaning. */
-#define WEX__NATIVE_ABI_VERSION 4 /* 4: loop entries into any loop, through wex_q<i> */
+#define WEX__NATIVE_ABI_VERSION 5 /* 5: call depth counted in deterministic code */
 
 /* The build a compiler and a runtime must share: the runtime passes it to
  * wex-llvmc (--build), which refuses to compile for another, and it is part
@@ -57,6 +57,10 @@ typedef struct wex__nctx {
     void *inst;              /* the wex_instance_t */
     void *const *fnptrs;     /* wex_f<i> of each defined function, NULL while it has none */
     uint64_t sink;           /* written, never read: keeps guard-page loads alive (translate.c) */
+    /* Deterministic code only: frames live below the running function (a
+     * prologue traps at depth_limit, else adds its own; returns restore
+     * it), set by each entry from the store's count. */
+    uint32_t depth, depth_limit;
 } wex__nctx;
 
 /* The helper table, in order: each entry's C signature is in native_rt.c. */

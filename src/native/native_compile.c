@@ -60,21 +60,21 @@ static char *funcs_arg(const char *opt, const uint32_t *funcs, uint32_t n) {
 
 /* wex-llvmc's command line: path (filled), the settings every use passes,
  * then a and b where not NULL. */
-static void compiler_argv(char *argv[8], char *path, size_t n, bool explicit_bounds, char *a,
-                          char *b) {
+static void compiler_argv(char *argv[10], char *path, size_t n, unsigned mode, char *a, char *b) {
     compiler_path(path, n);
     int argc = 0;
     argv[argc++] = path;
     argv[argc++] = "--build";
     argv[argc++] = WEX__NATIVE_BUILD;
-    if (explicit_bounds) argv[argc++] = "--explicit-bounds";
+    if (mode & WEX__NATIVE_EXPLICIT) argv[argc++] = "--explicit-bounds";
+    if (mode & WEX__NATIVE_DET) argv[argc++] = "--deterministic";
     argv[argc++] = "-O2";
     if (a) argv[argc++] = a;
     if (b) argv[argc++] = b;
     argv[argc] = NULL;
 }
 
-wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
+wex_error_t *wex__native_compile_some(unsigned mode, const uint8_t *bytes, size_t len,
                                       const uint32_t *funcs, uint32_t n, const uint32_t *osr,
                                       uint32_t nosr, int cancel_fd, uint8_t **obj, size_t *objlen) {
     char *fl = funcs_arg("--funcs=", funcs, n);
@@ -84,8 +84,8 @@ wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes
         wex__free(ol);
         return wex__error_nomem();
     }
-    char path[4200], *argv[8];
-    compiler_argv(argv, path, sizeof path, explicit_bounds, fl, ol);
+    char path[4200], *argv[10];
+    compiler_argv(argv, path, sizeof path, mode, fl, ol);
     char msg[600];
     int rc = wex__os_run_filter(path, argv, bytes, len, cancel_fd, obj, objlen, msg, sizeof msg);
     wex__free(fl);
@@ -165,12 +165,12 @@ static int service_call(wex__native_service *sv, const void *msg, size_t len, in
 }
 
 /* Start the compiler and give it the module. */
-static int service_start(wex__native_service *sv, bool explicit_bounds, const uint8_t *bytes,
-                         size_t len, int cancel_fd, char *err, size_t errlen) {
+static int service_start(wex__native_service *sv, unsigned mode, const uint8_t *bytes, size_t len,
+                         int cancel_fd, char *err, size_t errlen) {
     char serve[32];
     snprintf(serve, sizeof serve, "--serve=%u", (unsigned)WEX__TIER_COMPILER_IDLE_MS);
-    char path[4200], *argv[8];
-    compiler_argv(argv, path, sizeof path, explicit_bounds, serve, NULL);
+    char path[4200], *argv[10];
+    compiler_argv(argv, path, sizeof path, mode, serve, NULL);
     if (!wex__os_child_start(path, argv, &sv->child, err, errlen)) return -1;
     uint8_t *rep = NULL;
     size_t rlen;
@@ -185,7 +185,7 @@ static int service_start(wex__native_service *sv, bool explicit_bounds, const ui
     return 0;
 }
 
-wex_error_t *wex__native_service_compile(wex__native_service *sv, bool explicit_bounds,
+wex_error_t *wex__native_service_compile(wex__native_service *sv, unsigned mode,
                                          const uint8_t *bytes, size_t len, const uint32_t *funcs,
                                          uint32_t n, const uint32_t *osr, uint32_t nosr,
                                          int cancel_fd, uint8_t **obj, size_t *objlen) {
@@ -210,8 +210,7 @@ wex_error_t *wex__native_service_compile(wex__native_service *sv, bool explicit_
      * more try with a fresh one. */
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = sv->up;
-        if (!sv->up)
-            rc = service_start(sv, explicit_bounds, bytes, len, cancel_fd, msg, sizeof msg);
+        if (!sv->up) rc = service_start(sv, mode, bytes, len, cancel_fd, msg, sizeof msg);
         if (sv->up)
             rc = service_call(sv, req, strlen(req), cancel_fd, obj, objlen, msg, sizeof msg);
         if (rc == 0) {
@@ -232,7 +231,7 @@ wex_error_t *wex__native_service_compile(wex__native_service *sv, bool explicit_
 
 /* One partition of a whole-module compilation. */
 typedef struct {
-    bool explicit_bounds;
+    unsigned mode;
     const uint8_t *bytes;
     size_t blen;
     uint32_t *funcs, n;
@@ -253,8 +252,8 @@ static void part_run(void *arg, bool cancelled) {
     if (cancelled)
         p->err = wex__error_at(WEX_ERR_COMPILE, -1, "native compilation cancelled");
     else
-        p->err = wex__native_compile_some(p->explicit_bounds, p->bytes, p->blen, p->funcs, p->n,
-                                          NULL, 0, -1, &p->obj, &p->len);
+        p->err = wex__native_compile_some(p->mode, p->bytes, p->blen, p->funcs, p->n, NULL, 0, -1,
+                                          &p->obj, &p->len);
     pthread_mutex_lock(&p->w->mu);
     if (--p->w->left == 0) pthread_cond_signal(&p->w->cv);
     pthread_mutex_unlock(&p->w->mu);
@@ -325,7 +324,7 @@ wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t le
     jobs = k + 1;
     const wex_task_manager_t *tm = jobs > 1 ? wex_engine_task_manager(e) : NULL;
     for (uint32_t p = 0; p < jobs; p++) {
-        parts[p].explicit_bounds = e->config.bounds == WEX_BOUNDS_EXPLICIT;
+        parts[p].mode = wex__native_mode(e);
         parts[p].bytes = bytes;
         parts[p].blen = len;
         parts[p].w = &w;

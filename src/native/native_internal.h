@@ -119,13 +119,23 @@ wex_error_t *wex__native_serialize(const wex__native *n, uint8_t **out, size_t *
  * needed). */
 wex_error_t *wex__native_attach(wex__module *m, const uint8_t *buf, size_t len);
 
+/* What an engine's settings make of native code (wex-llvmc's options). */
+enum {
+    WEX__NATIVE_EXPLICIT = 1u, /* explicit bounds checks (--explicit-bounds) */
+    WEX__NATIVE_DET = 2u,      /* deterministic (--deterministic) */
+};
+static inline unsigned wex__native_mode(const wex_engine_t *e) {
+    return (e->config.bounds == WEX_BOUNDS_EXPLICIT ? WEX__NATIVE_EXPLICIT : 0u) |
+           (e->config.deterministic ? WEX__NATIVE_DET : 0u);
+}
+
 /* The native tier: compile every function of m not yet compiled (in
  * partitions, one wex-llvmc each, on the task manager's workers); bytes
  * are the module's (a module loaded from the cache has none of its own). */
 wex_error_t *wex__native_compile(wex__module *m, const uint8_t *bytes, size_t len);
 /* Compile the n defined functions in funcs (one wex-llvmc) into *obj;
  * cancel_fd, when readable, stops it (-1: none). */
-wex_error_t *wex__native_compile_some(bool explicit_bounds, const uint8_t *bytes, size_t len,
+wex_error_t *wex__native_compile_some(unsigned mode, const uint8_t *bytes, size_t len,
                                       const uint32_t *funcs, uint32_t n, const uint32_t *osr,
                                       uint32_t nosr, int cancel_fd, uint8_t **obj, size_t *objlen);
 /* Whether the compiler (wex-llvmc) is there to run. */
@@ -138,7 +148,7 @@ wex__native_service *wex__native_service_new(void);
 void wex__native_service_free(wex__native_service *sv);
 /* wex__native_compile_some through sv (bytes: the module, given to a
  * process when it starts). */
-wex_error_t *wex__native_service_compile(wex__native_service *sv, bool explicit_bounds,
+wex_error_t *wex__native_service_compile(wex__native_service *sv, unsigned mode,
                                          const uint8_t *bytes, size_t len, const uint32_t *funcs,
                                          uint32_t n, const uint32_t *osr, uint32_t nosr,
                                          int cancel_fd, uint8_t **obj, size_t *objlen);

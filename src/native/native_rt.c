@@ -133,7 +133,7 @@ __attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t
 /* Call f with the arguments in slots (native stack memory): they are copied
  * to the store's value stack, where host functions and the interpreter
  * expect them and where a host function calling back builds its frames. */
-static void call_slots(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
+static void call_slots(wex__nctx *ctx, wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     const wex__functype *t = f->type;
     wex_error_t *err = wex__store_stack(s);
     if (err) throw_error(err);
@@ -141,18 +141,23 @@ static void call_slots(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     uint64_t *base = s->stack_top;
     if (base + n > s->stack_end) throw_error(wex__error_trap(WEX_TRAP_CALL_STACK_EXHAUSTED));
     memcpy(base, slots, (size_t)t->nparams * 8);
+    /* deterministic: the callee runs above this code's frames (and a host
+     * function's own, as in the interpreter) */
+    uint32_t wdepth = s->wdepth;
+    if (s->engine->config.deterministic) s->wdepth = ctx->depth + (f->inst ? 0 : 1);
     err = wex__call(s, f, base);
+    s->wdepth = wdepth;
     if (err) throw_error(err);
     memcpy(slots, base, (size_t)t->nresults * 8);
 }
 
 static void h_call(wex__nctx *ctx, int32_t idx, uint64_t *slots) {
     wex_instance_t *inst = inst_of(ctx);
-    call_slots(inst->store, inst->funcs[(uint32_t)idx], slots);
+    call_slots(ctx, inst->store, inst->funcs[(uint32_t)idx], slots);
 }
 
 static void h_call_indirect(wex__nctx *ctx, uint64_t f, uint64_t *slots) {
-    call_slots(inst_of(ctx)->store, (wex_func_t *)(uintptr_t)f, slots);
+    call_slots(ctx, inst_of(ctx)->store, (wex_func_t *)(uintptr_t)f, slots);
 }
 
 static int32_t h_memory_grow(wex__nctx *ctx, int32_t delta) {
@@ -320,8 +325,10 @@ void wex__native_instance_init(wex_instance_t *inst) {
 
 /* This thread's lowest frame address for native code. */
 static uintptr_t thread_stack_limit(void) {
-    if (stack_limit) return stack_limit;
     uintptr_t lo, hi;
+    if (wex__os_on_big_stack() && wex__os_stack_bounds(&lo, &hi))
+        return lo + WEX__NATIVE_STACK_RESERVE;
+    if (stack_limit) return stack_limit;
     if (wex__os_stack_bounds(&lo, &hi) && hi - lo > 2 * WEX__NATIVE_STACK_RESERVE) {
         stack_limit = lo + WEX__NATIVE_STACK_RESERVE;
     } else {
@@ -340,6 +347,10 @@ wex_error_t *wex__native_call_entry(wex_store_t *s, wex_func_t *f, void *entry, 
     wex__nctx *ctx = &f->inst->nctx;
     ctx->stack_limit = thread_stack_limit();
     bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
+    /* deterministic code counts from the frames below this entry */
+    uint32_t depth = ctx->depth;
+    ctx->depth = s->wdepth;
+    ctx->depth_limit = s->max_depth + 1;
     sigjmp_buf jb;
     sigjmp_buf *prev = native_jmp, *prev_os = wex__os_trap_jmp;
     const wex__module *prev_mod = native_mod;
@@ -351,6 +362,7 @@ wex_error_t *wex__native_call_entry(wex_store_t *s, wex_func_t *f, void *entry, 
         wex__os_fault_hook = prev_hook;
         const wex__module *m = native_mod;
         native_mod = prev_mod;
+        ctx->depth = depth;
         if (k == 1) {
             wex__os_trap_recovered();
             wex_error_t *e = wex__error_trap(WEX_TRAP_MEMORY_OOB);
@@ -368,6 +380,7 @@ wex_error_t *wex__native_call_entry(wex_store_t *s, wex_func_t *f, void *entry, 
         wex__os_fault_hook = fault_hook;
     }
     ((void (*)(wex__nctx *, uint64_t *))entry)(ctx, slots);
+    ctx->depth = depth;
     native_jmp = prev;
     native_mod = prev_mod;
     wex__os_trap_jmp = prev_os;

@@ -35,7 +35,7 @@ typedef struct wex__tierup {
     uint32_t refs;  /* under mu */
     wex__module *m; /* NULL once the module is gone */
     const wex_task_manager_t *tm;
-    bool explicit_bounds;
+    unsigned mode;
     uint8_t *bytes; /* the module's bytes (a batch may outlive the module) */
     size_t len;
     uint32_t *size; /* per defined function: its body's bytes */
@@ -144,7 +144,7 @@ static wex__tierup *tierup_make(wex__module *m, const uint8_t *bytes, size_t len
     tu->m = m;
     wex_engine_t *e = m->owner ? m->owner : m->engine;
     tu->tm = wex_engine_task_manager(e);
-    tu->explicit_bounds = e->config.bounds == WEX_BOUNDS_EXPLICIT;
+    tu->mode = wex__native_mode(e);
     const char *tr = getenv("WEX_TIER_TRACE");
     tu->trace = tr && *tr && strcmp(tr, "0") != 0;
     for (uint32_t i = 0; i < nat->nfuncs; i++)
@@ -265,7 +265,7 @@ static void batch_task(void *arg, bool cancelled) {
         uint64_t t0 = wex__os_now_ns();
         if (!tu->svc) tu->svc = wex__native_service_new();
         wex_error_t *err =
-            tu->svc ? wex__native_service_compile(tu->svc, tu->explicit_bounds, tu->bytes, tu->len,
+            tu->svc ? wex__native_service_compile(tu->svc, tu->mode, tu->bytes, tu->len,
                                                   list, n, loops, nl, tu->cancel[0], &obj, &olen)
                     : wex__error_nomem();
         uint64_t t1 = wex__os_now_ns();

@@ -112,6 +112,15 @@ unsigned wex__os_parallelism(void);
 /* The calling thread's stack: its lowest usable address (above any guard)
  * and its highest. False where unknown. */
 bool wex__os_stack_bounds(uintptr_t *lo, uintptr_t *hi);
+/* Run fn(arg) on this thread's big stack of at least size bytes (made or
+ * grown on first use; fn runs at once if the thread is on it already); while
+ * it runs, wex__os_stack_bounds gives that stack. False, without running fn,
+ * where there is none (sanitizer builds) or it cannot be made. */
+bool wex__os_run_on_big_stack(size_t size, void (*fn)(void *), void *arg);
+/* Whether big stacks exist in this build. */
+bool wex__os_big_stacks(void);
+/* Whether this thread runs on its big stack now. */
+bool wex__os_on_big_stack(void);
 
 /*
  * Native code (os_proc.c): pages to load it into, and the compiler process.

@@ -1,8 +1,8 @@
 /*
  * os_thread.c - what threads need from the operating system: a monotonic
  * clock, sleeping, condition variables that wait on that clock, starting
- * detached threads, and how many CPUs this process may really use
- * (affinity and cgroup CPU quotas).
+ * detached threads, how many CPUs this process may really use (affinity
+ * and cgroup CPU quotas), and a big stack to run on.
  */
 #define _GNU_SOURCE
 #include "os/os.h"
@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 uint64_t wex__os_now_ns(void) {
@@ -114,9 +116,94 @@ unsigned wex__os_parallelism(void) {
     return n ? n : 1;
 }
 
+/* ---------------------------------------------------------------- big stacks
+ *
+ * One per thread, made on first use (addresses only: pages cost memory when
+ * touched), a guard page at its low end, unmapped when the thread exits.
+ * Sanitizer builds have none: their runtimes follow the thread's own stack. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WEX__OS_BIG_STACKS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define WEX__OS_BIG_STACKS 0
+#endif
+#endif
+#ifndef WEX__OS_BIG_STACKS
+#define WEX__OS_BIG_STACKS 1
+#endif
+
+typedef struct {
+    uint8_t *base;
+    size_t size;
+    bool on; /* this thread runs on it now */
+    void (*fn)(void *);
+    void *arg;
+} big_stack;
+static __thread big_stack big;
+static pthread_key_t big_key;
+static pthread_once_t big_once = PTHREAD_ONCE_INIT;
+
+static void big_free(void *p) {
+    big_stack *b = p;
+    if (b->base) munmap(b->base, b->size);
+    b->base = NULL;
+}
+static void big_init(void) {
+    pthread_key_create(&big_key, big_free);
+}
+static void big_start(void) {
+    big.fn(big.arg);
+}
+
+bool wex__os_on_big_stack(void) {
+    return big.on;
+}
+
+bool wex__os_big_stacks(void) {
+    return WEX__OS_BIG_STACKS;
+}
+
+bool wex__os_run_on_big_stack(size_t size, void (*fn)(void *), void *arg) {
+    if (!WEX__OS_BIG_STACKS) return false;
+    if (big.on) {
+        fn(arg);
+        return true;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    size = (size + (size_t)page - 1) & ~((size_t)page - 1);
+    if (big.size < size) {
+        big_free(&big);
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (p == MAP_FAILED) return false;
+        mprotect(p, (size_t)page, PROT_NONE); /* guard */
+        pthread_once(&big_once, big_init);
+        pthread_setspecific(big_key, &big);
+        big.base = p;
+        big.size = size;
+    }
+    ucontext_t here, there;
+    if (getcontext(&there) != 0) return false;
+    there.uc_stack.ss_sp = big.base;
+    there.uc_stack.ss_size = big.size;
+    there.uc_link = &here;
+    big.fn = fn;
+    big.arg = arg;
+    makecontext(&there, big_start, 0);
+    big.on = true;
+    bool ok = swapcontext(&here, &there) == 0;
+    big.on = false;
+    return ok;
+}
+
 /* pthread_getattr_np reads /proc/self/maps for the main thread, so callers
- * keep the answer per thread. */
+ * keep the answer per thread; on a big stack, that stack. */
 bool wex__os_stack_bounds(uintptr_t *lo, uintptr_t *hi) {
+    if (big.on) {
+        *lo = (uintptr_t)big.base + (uintptr_t)sysconf(_SC_PAGESIZE);
+        *hi = (uintptr_t)big.base + big.size;
+        return true;
+    }
     pthread_attr_t a;
     if (pthread_getattr_np(pthread_self(), &a) != 0) return false;
     void *addr;

@@ -5,9 +5,11 @@
  */
 #include "interp/interp.h"
 #include "native/native_internal.h"
+#include "os/os.h"
 #include "runtime/runtime.h"
 
-/* Nested host->wasm->host->... entries each use native stack; bound them. */
+/* Nested host->wasm->host->... entries each use native stack; bound them
+ * (on a big stack the call-depth limit does). */
 #define WEX__MAX_NESTED_ENTRIES 1000
 
 uint64_t wex__val_to_slot(const wex_val_t *v) {
@@ -40,10 +42,30 @@ wex_val_t wex__slot_to_val(uint64_t s, uint8_t type) {
 
 static __thread unsigned nested_entries;
 
+typedef struct {
+    wex_store_t *s;
+    wex_func_t *f;
+    uint64_t *slots;
+    wex_error_t *err;
+} big_call;
+
+static void call_big(void *arg) {
+    big_call *c = arg;
+    c->err = wex__call(c->s, c->f, c->slots);
+}
+
 /* Run f with its arguments in slots (at the store's stack top). */
 wex_error_t *wex__call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     if (!f->inst) return wex__host_call(s, f, slots);
-    if (nested_entries >= WEX__MAX_NESTED_ENTRIES)
+    /* Deterministic engines run on a big stack, so that only the call-depth
+     * count ends a recursion, in any tier and through host functions. */
+    bool big = wex__os_on_big_stack();
+    if (s->engine->config.deterministic && !big && wex__os_big_stacks()) {
+        big_call c = {s, f, slots, NULL};
+        size_t bytes = ((size_t)s->max_depth + 1) * WEX__DET_MACHINE_STACK_PER_FRAME + (1u << 20);
+        if (wex__os_run_on_big_stack(bytes, call_big, &c)) return c.err;
+    }
+    if (nested_entries >= WEX__MAX_NESTED_ENTRIES && !big)
         return wex__error_trap(WEX_TRAP_CALL_STACK_EXHAUSTED);
     nested_entries++;
     uint64_t *saved_top = s->stack_top;

@@ -67,6 +67,10 @@ void wex_config_set_max_stack_bytes(wex_config_t *c, size_t bytes) {
     c->max_stack_bytes = bytes < 65536 ? 65536 : bytes;
 }
 
+void wex_config_set_deterministic(wex_config_t *c, bool on) {
+    c->deterministic = on;
+}
+
 void wex_config_set_tier(wex_config_t *c, wex_tier_t tier) {
     c->tier = tier == WEX_TIER_NATIVE || tier == WEX_TIER_AUTO ? tier : WEX_TIER_INTERP;
 }
@@ -189,6 +193,9 @@ wex_engine_t *wex_engine_new(wex_config_t *config) {
     e->config = *config;
     config->cache = NULL; /* the engine's reference now */
     wex_config_delete(config);
+    /* Deterministic: explicit checks keep native code's stores in order
+     * around an out-of-bounds access (docs/architecture.md). */
+    if (e->config.deterministic) e->config.bounds = WEX_BOUNDS_EXPLICIT;
     if (e->config.bounds == WEX_BOUNDS_GUARD_PAGES && !wex__os_install_trap_handler())
         e->config.bounds = WEX_BOUNDS_EXPLICIT;
     /* The automatic tier without a compiler to run would only count: the

@@ -25,6 +25,7 @@ struct wex_config {
     wex_tier_t tier;
     uint32_t max_call_depth;
     size_t max_stack_bytes;
+    bool deterministic; /* wex_config_set_deterministic */
     /* Instantiation strategy and pool limits (issue 4). */
     wex_instantiation_t strategy;
     wex__poolcfg pool;
@@ -46,6 +47,18 @@ enum {
 /* The value stack: 64 MiB of 8-byte slots, reserved lazily (untouched pages
  * cost nothing). */
 #define WEX__DEFAULT_MAX_STACK_BYTES ((size_t)64 << 20)
+/* Deterministic engines count frames, not slots, so the value stack must not
+ * run out first: at least this many slots per frame the depth limit allows
+ * (100,000 frames: 200 MiB of addresses, touched as used). A recursion whose
+ * frames average more still ends in "call stack exhausted", at a depth that
+ * depends on the interpreter's frame sizes. */
+#define WEX__DET_STACK_SLOTS_PER_FRAME 256
+/* ... nor the machine stack: deterministic engines run WebAssembly on a
+ * thread's big stack (wex__os_run_on_big_stack) of this many bytes per
+ * frame the limit allows, plus 1 MiB (100,000 frames: 391 MiB of addresses,
+ * touched as used). Native frames are tens to hundreds of bytes; a change
+ * of tier (interpreter, native code, host function) costs about 1 KiB. */
+#define WEX__DET_MACHINE_STACK_PER_FRAME 4096
 
 /*
  * Pool defaults, in one place, with their reasons. Reserving costs only
@@ -177,6 +190,11 @@ struct wex_store {
      * (one beyond max_depth: the outermost entry's sentinel). */
     wex__frame *frames;
     uint32_t depth, max_depth, entries;
+    /* Frames live below the running entry in every tier, WebAssembly and
+     * host (set where code leaves for a host function or another tier; native
+     * code counts its own frames only in deterministic engines): what the
+     * call-depth limit counts. */
+    uint32_t wdepth;
     /* Guard-page builds: the running loop's next free frame record, kept
      * current on every call and return, for a fault's backtrace (the loop's
      * registers are lost on a fault; depth is set only at its boundaries). */

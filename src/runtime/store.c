@@ -116,6 +116,10 @@ void wex__store_adopt(wex_store_t *s, wex__obj *o, wex__objkind kind) {
 wex_error_t *wex__store_stack(wex_store_t *s) {
     if (s->stack) return NULL;
     size_t bytes = s->engine->config.max_stack_bytes;
+    if (s->engine->config.deterministic) {
+        size_t det = WEX__FRAME_RECORDS(s) * (size_t)WEX__DET_STACK_SLOTS_PER_FRAME * 8;
+        if (det > bytes) bytes = det;
+    }
     size_t fbytes = WEX__FRAME_RECORDS(s) * sizeof *s->frames;
     if (spare.stack && spare.stack_bytes == bytes && spare.frames_bytes == fbytes) {
         s->stack = spare.stack;

@@ -3,6 +3,7 @@
 by binaryen's translate-to-fuzz.
 
   tests/fuzz/diff.py [--count N] [--seed S] [--build DIR] [--out DIR] [--batch B] [--native]
+                     [--det]
 
 Module i (seed S+i) is `wasm-opt -ttf` of 1-16 KiB of bytes from Python's
 random.Random(S+i), with the features wex and node share (MVP, sign
@@ -21,6 +22,12 @@ trap ("trap memory") only: LLVM treats loads as unable to fault, so it may
 drop or reorder a store beside a load that faults (docs/architecture.md,
 "Native code and guard pages"), and the memory seen after such a trap is
 not the interpreter's. Explicit bounds checks keep the exact order.
+
+--det compares deterministic engines with each other instead (node is not
+run): modules made without --denan, so that NaNs with payloads flow
+everywhere, run by the interpreter, by native code and by the automatic
+tier with every other function native, all with -O deterministic=y; every
+value, NaN bits included, and every trap must be the same.
 The transcripts (diff_driver.c describes the format: every log call,
 result and trap class) must be identical. A divergence prints the seed,
 the command that regenerates the module and the first differing lines,
@@ -42,7 +49,7 @@ FEATURES = ["--mvp-features", "--enable-sign-ext", "--enable-mutable-globals",
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def make_module(seed, workdir):
+def make_module(seed, workdir, denan=True):
     """Write module `seed` to workdir; return its path, or None if wasm-opt failed."""
     rng = random.Random(seed)
     data = bytes(rng.getrandbits(8) for _ in range(rng.randint(1024, 16384)))
@@ -50,7 +57,7 @@ def make_module(seed, workdir):
     out = os.path.join(workdir, "m%d.wasm" % seed)
     with open(raw, "wb") as f:
         f.write(data)
-    r = subprocess.run(["wasm-opt", raw, "-ttf", "--denan"] + FEATURES + ["-o", out],
+    r = subprocess.run(["wasm-opt", raw, "-ttf"] + (["--denan"] if denan else []) + FEATURES + ["-o", out],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.unlink(raw)
     return out if r.returncode == 0 else None
@@ -90,10 +97,12 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--native", action="store_true",
                     help="also the native tier (needs DIR/wex-llvmc)")
+    ap.add_argument("--det", action="store_true",
+                    help="deterministic engines against each other (needs DIR/wex-llvmc)")
     a = ap.parse_args()
 
     driver = os.path.join(a.build, "diff_driver")
-    for tool in ("wasm-opt", "node"):
+    for tool in ("wasm-opt",) if a.det else ("wasm-opt", "node"):
         if not shutil.which(tool):
             print("diff: %s not found: skipped (scripts/deps.sh installs binaryen and nodejs)" % tool)
             print("0 passed, 0 failed")
@@ -112,11 +121,20 @@ def main():
         modes["native-guard"] = [driver, "--bounds=guard", "--tier=native"]
         modes["native-explicit"] = [driver, "--bounds=explicit", "--tier=native"]
         modes["auto-some"] = ["WEX_TIER_EAGER=some", driver, "--bounds=guard", "--tier=auto"]
+    ref = "node"
+    if a.det:
+        if not os.access(os.path.join(a.build, "wex-llvmc"), os.X_OK):
+            print("diff: --det needs %s/wex-llvmc" % a.build)
+            print("0 passed, 1 failed")
+            return 1
+        modes = {"det-native": [driver, "--tier=native", "--deterministic"],
+                 "det-auto-some": ["WEX_TIER_EAGER=some", driver, "--tier=auto", "--deterministic"]}
+        ref = "det-interp"
     # modes compared up to their first out-of-bounds trap (see the docstring)
     upto_oob = {"native-guard", "auto-some"}
 
     def same(name, t):
-        x, y = t[name], t["node"]
+        x, y = t[name], t[ref]
         if name in upto_oob and "trap memory" in y:
             n = y.index("trap memory") + 1
             x, y = x[:n], y[:n]
@@ -125,18 +143,20 @@ def main():
     out = a.out or os.path.join(a.build, "diff")
     os.makedirs(out, exist_ok=True)
     node = ["node", "--experimental-wasm-type-reflection", os.path.join(HERE, "diff.js")]
+    if a.det:
+        node = [driver, "--tier=interp", "--deterministic"]
     passed = failed = skipped = calls = 0
     with tempfile.TemporaryDirectory(prefix="wex-diff-") as work:
         for start in range(a.seed, a.seed + a.count, a.batch):
             seeds = list(range(start, min(start + a.batch, a.seed + a.count)))
             with ThreadPoolExecutor(a.jobs) as pool:
-                made = list(pool.map(lambda s: (s, make_module(s, work)), seeds))
+                made = list(pool.map(lambda s: (s, make_module(s, work, not a.det)), seeds))
             paths = [p for _, p in made if p]
             skipped += sum(1 for _, p in made if not p)
             runs = {}
             with ThreadPoolExecutor(len(modes) + 1) as pool:
                 futs = {name: pool.submit(transcripts, cmd, paths)
-                        for name, cmd in list(modes.items()) + [("node", node)]}
+                        for name, cmd in list(modes.items()) + [(ref, node)]}
                 runs = {name: f.result() for name, f in futs.items()}
             for seed, p in made:
                 if not p:
@@ -145,7 +165,7 @@ def main():
                      for name in runs}
                 if all(same(name, t) for name in modes):
                     passed += 1
-                    calls += sum(1 for l in t["node"] if l.startswith("call "))
+                    calls += sum(1 for l in t[ref] if l.startswith("call "))
                     os.unlink(p)
                     continue
                 failed += 1
@@ -159,17 +179,17 @@ def main():
                     with open(os.path.join(keep, "m%d.%s.txt" % (seed, name)), "w") as f:
                         f.write("\n".join(t[name]) + "\n")
                     if not same(name, t):
-                        for i, (x, y) in enumerate(zip(t[name] + ["<end>"], t["node"] + ["<end>"])):
+                        for i, (x, y) in enumerate(zip(t[name] + ["<end>"], t[ref] + ["<end>"])):
                             if x != y:
-                                print("  line %d: wex %s: %s | node: %s" % (i, name, x, y))
+                                print("  line %d: wex %s: %s | %s: %s" % (i, name, x, ref, y))
                                 break
-                with open(os.path.join(keep, "m%d.node.txt" % seed), "w") as f:
-                    f.write("\n".join(t["node"]) + "\n")
+                with open(os.path.join(keep, "m%d.%s.txt" % (seed, ref)), "w") as f:
+                    f.write("\n".join(t[ref]) + "\n")
             print("diff: seeds %d..%d: %d passed, %d failed so far" % (
                 seeds[0], seeds[-1], passed, failed), flush=True)
-    print("diff: %d modules agree (%d export calls) in wex %s and node; "
-          "%d diverged; %d seeds wasm-opt could not use" % (passed, calls, ", ".join(modes), failed,
-                                                            skipped))
+    print("diff: %d modules agree (%d export calls) in wex %s and %s; "
+          "%d diverged; %d seeds wasm-opt could not use" % (passed, calls, ", ".join(modes), ref,
+                                                            failed, skipped))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -1,7 +1,8 @@
 /*
  * diff_driver.c - the wex side of the differential test (tests/fuzz/diff.py).
  *
- *   diff_driver [--bounds=guard|explicit] [--tier=interp|native|auto] FILE.wasm...
+ *   diff_driver [--bounds=guard|explicit] [--tier=interp|native|auto] [--deterministic]
+ *               FILE.wasm...
  *
  * For each module, made by binaryen's `wasm-opt -ttf`, print what running
  * it does, in the format tests/fuzz/diff.js prints for node:
@@ -17,7 +18,8 @@
  * class both engines can name: unreachable, memory, table, indirect,
  * divzero, overflow (wex's integer overflow and invalid conversion are one
  * class: V8 reports both float-to-int traps as "float unrepresentable"),
- * stack.
+ * stack. --deterministic: a deterministic engine, and NaNs printed as their
+ * bits (its NaNs are canonical, the same in every tier).
  */
 #include "wex.h"
 #include "wex_cache.h"
@@ -27,19 +29,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+static bool exact_nans; /* --deterministic */
+
 /* Print one value in the shared format. */
 static void print_val(wex_val_t v) {
     switch (v.kind) {
     case WEX_I32: printf("i32:%" PRId32, v.of.i32); break;
     case WEX_I64: printf("i64:%" PRId64, v.of.i64); break;
     case WEX_F32:
-        if ((v.of.f32_bits & 0x7F800000u) == 0x7F800000u && (v.of.f32_bits & 0x7FFFFFu))
+        if (!exact_nans && (v.of.f32_bits & 0x7F800000u) == 0x7F800000u &&
+            (v.of.f32_bits & 0x7FFFFFu))
             printf("f32:nan");
         else
             printf("f32:0x%08" PRIx32, v.of.f32_bits);
         break;
     case WEX_F64:
-        if ((v.of.f64_bits & 0x7FF0000000000000ull) == 0x7FF0000000000000ull &&
+        if (!exact_nans && (v.of.f64_bits & 0x7FF0000000000000ull) == 0x7FF0000000000000ull &&
             (v.of.f64_bits & 0xFFFFFFFFFFFFFull))
             printf("f64:nan");
         else
@@ -210,11 +215,14 @@ int main(int argc, char **argv) {
             wex_config_set_tier(cfg, WEX_TIER_INTERP);
         } else if (!strcmp(argv[i], "--tier=auto")) {
             wex_config_set_tier(cfg, WEX_TIER_AUTO);
+        } else if (!strcmp(argv[i], "--deterministic")) {
+            wex_config_set_deterministic(cfg, true);
+            exact_nans = true;
         } else {
-            fprintf(
-                stderr,
-                "usage: %s [--bounds=guard|explicit] [--tier=interp|native|auto] FILE.wasm...\n",
-                argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--bounds=guard|explicit] [--tier=interp|native|auto] "
+                    "[--deterministic] FILE.wasm...\n",
+                    argv[0]);
             return 2;
         }
     }

@@ -10,7 +10,10 @@
 #      modes and by node; skipped without wasm-opt or node;
 #   3. the same with the native tier too (diff.py --native), for
 #      $WEX_CI_DIFF_NATIVE_MODULES (default 200) other seeds, when
-#      BUILD/wex-llvmc is built (each module is compiled by LLVM: ~0.1 s).
+#      BUILD/wex-llvmc is built (each module is compiled by LLVM: ~0.1 s);
+#   4. deterministic engines against each other (diff.py --det: NaNs kept
+#      in the modules, every bit compared across tiers), for
+#      $WEX_CI_DIFF_DET_MODULES (default 200) more seeds, with wex-llvmc.
 # Each run counts as its own passes and failures (harnesses, modules).
 # Last line: "N passed, N failed".
 set -uo pipefail
@@ -55,6 +58,16 @@ if [ -x "$build/wex-llvmc" ]; then
     printf '%s\n' "$out" | grep -v '^diff: seeds '
     tally "$status" "$(printf '%s\n' "$out" | tail -n 1)"
     echo "differential, native tier: $((SECONDS - start))s"
+    start=$SECONDS
+    n="${WEX_CI_DIFF_DET_MODULES:-200}"
+    echo "== differential, deterministic: tests/fuzz/diff.py --det --count $n --seed 600000"
+    out="$(python3 tests/fuzz/diff.py --det --count "$n" --seed 600000 --build "$build" 2>&1)"
+    status=$?
+    printf '%s
+' "$out" | grep -v '^diff: seeds '
+    tally "$status" "$(printf '%s
+' "$out" | tail -n 1)"
+    echo "differential, deterministic: $((SECONDS - start))s"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -64,6 +64,7 @@ else
     }
     spec_run "guard pages" "$build/wex"
     spec_run "explicit bounds" "$build/wex" --bounds-checks=explicit
+    spec_run "deterministic" "$build/wex" -O deterministic=y
     if [ -n "$asan" ] && [ -x "$asan/wex" ] && [ -x "$asan/wex-llvmc" ]; then
         spec_run "$asan" "$asan/wex"
     fi

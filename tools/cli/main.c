@@ -37,6 +37,7 @@ typedef struct {
     wex_instantiation_t strategy;
     bool have_tier; /* -O tier=interp|native|auto */
     wex_tier_t tier;
+    bool deterministic; /* -O deterministic=y */
 } common_opts_t;
 
 static const char *prog = "wex";
@@ -92,6 +93,8 @@ static void usage(FILE *f) {
             "                            LLVM (the wex-llvmc helper) before the run, or\n"
             "                            start interpreted and compile hot functions in\n"
             "                            the background (auto, the default)\n"
+            "  -O deterministic=y|n        canonical NaNs, call-depth exhaustion at the same\n"
+            "                            depth in every tier, explicit bounds checks\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
             prog, prog, prog, prog, prog, prog);
@@ -169,6 +172,18 @@ static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
             c->have_tier = true;
             return 1;
         }
+        if (strncmp(v, "deterministic=", 14) == 0) {
+            v += 14;
+            if (!strcmp(v, "y") || !strcmp(v, "yes") || !strcmp(v, "1"))
+                c->deterministic = true;
+            else if (!strcmp(v, "n") || !strcmp(v, "no") || !strcmp(v, "0"))
+                c->deterministic = false;
+            else {
+                usage_error("-O deterministic= must be y or n, not '%s'", v);
+                return -1;
+            }
+            return 1;
+        }
         usage_error("unknown -O option '%s'", v);
         return -1;
     }
@@ -190,6 +205,7 @@ static wex_engine_t *make_engine(const common_opts_t *c) {
     if (c->have_bounds) wex_config_set_bounds_checks(cfg, c->bounds);
     if (c->have_strategy) wex_config_set_instantiation_strategy(cfg, c->strategy);
     if (c->have_tier) wex_config_set_tier(cfg, c->tier);
+    if (c->deterministic) wex_config_set_deterministic(cfg, true);
     if (cache_opt.off || cache_opt.dir) {
         wex_cache_t *cache = cache_opt.off ? NULL : wex_cache_default_new(cache_opt.dir);
         wex_config_set_cache(cfg, cache);
