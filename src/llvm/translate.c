@@ -17,6 +17,7 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
+#include <llvm-c/DebugInfo.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include <stdarg.h>
@@ -73,8 +74,17 @@ typedef struct {
     uint32_t sp, stcap;
     ctl_t *ctl;
     uint32_t nctl, ctlcap;
-    LLVMValueRef trapbb_code[32];
+    LLVMValueRef trapphi[32]; /* each trap block's site id, by predecessor */
     LLVMBasicBlockRef trapbb[32];
+    /* Call and trap sites: the instruction being translated (defined
+     * function, module offset), given to the trap helpers as an argument
+     * and to every instruction as its debug location (line: the offset;
+     * scope: a subprogram per LLVM function whose line is the defined
+     * function's index), which LLVM's inliner extends into chains; see
+     * add_stackmaps. */
+    LLVMDIBuilderRef D;
+    LLVMMetadataRef difile, disubty, disp;
+    uint32_t cur_di, cur_off;
     /* Loop entries (OSR): osr is set while a body's entry copy wex_q<i> is
      * translated; loops and heads collect the module offset and header
      * block of each loop it can be entered at (an empty operand stack and
@@ -167,6 +177,18 @@ static LLVMValueRef intrinsic(tr_t *t, const char *name, LLVMTypeRef *tys, unsig
 }
 
 /* Call helper k of the context's table with the given C signature. */
+/* The site id of the instruction being translated: defined function << 32
+ * | module offset (the runtime's backtraces decode it). */
+static uint64_t site_id(const tr_t *t) {
+    return (uint64_t)t->cur_di << 32 | t->cur_off;
+}
+
+/* Instructions built from now on are at module offset off. */
+static void set_site(tr_t *t, uint32_t off) {
+    t->cur_off = off;
+    LLVMSetCurrentDebugLocation2(t->B, LLVMDIBuilderCreateDebugLocation(t->C, off, 0, t->disp, NULL));
+}
+
 static LLVMValueRef helper(tr_t *t, unsigned k, LLVMTypeRef ret, LLVMValueRef *args,
                            unsigned nargs) {
     LLVMTypeRef ps[8];
@@ -234,14 +256,22 @@ static void sink_unflush(tr_t *t) {
     t->nflush = 0;
 }
 
-/* A block that calls the trap helper with code; one per code per function. */
+/* A block that calls the trap helper with code, for a branch from the
+ * current block; one per code per function, the site id a phi of its
+ * predecessors'. */
 static LLVMBasicBlockRef trap_block(tr_t *t, unsigned code) {
-    if (code < 32 && t->trapbb[code]) return t->trapbb[code];
     LLVMBasicBlockRef here = LLVMGetInsertBlock(t->B);
+    LLVMValueRef id = c64(t, site_id(t));
+    if (code < 32 && t->trapbb[code]) {
+        LLVMAddIncoming(t->trapphi[code], &id, &here, 1);
+        return t->trapbb[code];
+    }
     LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(t->C, t->fn, "trap");
     LLVMPositionBuilderAtEnd(t->B, bb);
-    LLVMValueRef a[2] = {c32(t, code), sink_value(t)};
-    LLVMValueRef call = helper(t, WEX__NH_TRAP, t->tvoid, a, 2);
+    LLVMValueRef phi = LLVMBuildPhi(t->B, t->ti64, "");
+    LLVMAddIncoming(phi, &id, &here, 1);
+    LLVMValueRef a[3] = {c32(t, code), sink_value(t), phi};
+    LLVMValueRef call = helper(t, WEX__NH_TRAP, t->tvoid, a, 3);
     LLVMAddCallSiteAttribute(
         call, LLVMAttributeFunctionIndex,
         LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("noreturn", 8), 0));
@@ -250,7 +280,7 @@ static LLVMBasicBlockRef trap_block(tr_t *t, unsigned code) {
         LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("cold", 4), 0));
     LLVMBuildUnreachable(t->B);
     LLVMPositionBuilderAtEnd(t->B, here);
-    if (code < 32) t->trapbb[code] = bb;
+    if (code < 32) t->trapbb[code] = bb, t->trapphi[code] = phi;
     return bb;
 }
 
@@ -299,6 +329,8 @@ static LLVMValueRef pop(tr_t *t) {
 
 static LLVMValueRef alloca_at_entry(tr_t *t, LLVMTypeRef ty) {
     LLVMBasicBlockRef here = LLVMGetInsertBlock(t->B);
+    LLVMMetadataRef loc = LLVMGetCurrentDebugLocation2(t->B); /* positioning before an
+                                                                * instruction takes its */
     LLVMValueRef first = LLVMGetFirstInstruction(t->entry);
     if (first)
         LLVMPositionBuilderBefore(t->B, first);
@@ -306,6 +338,7 @@ static LLVMValueRef alloca_at_entry(tr_t *t, LLVMTypeRef ty) {
         LLVMPositionBuilderAtEnd(t->B, t->entry);
     LLVMValueRef a = LLVMBuildAlloca(t->B, ty, "");
     LLVMPositionBuilderAtEnd(t->B, here);
+    LLVMSetCurrentDebugLocation2(t->B, loc);
     return a;
 }
 
@@ -771,8 +804,9 @@ static void do_call_indirect(tr_t *t, uint32_t typeidx, uint32_t table) {
         LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
         LLVMBuildCondBr(t->B, LLVMBuildIsNull(t->B, f, ""), null_bb, ok);
         LLVMPositionBuilderAtEnd(t->B, null_bb);
-        LLVMValueRef a[3] = {c32(t, WEX_TRAP_UNINITIALIZED_ELEMENT), idx, sink_value(t)};
-        helper(t, WEX__NH_TRAP_INDEX, t->tvoid, a, 3);
+        LLVMValueRef a[4] = {c32(t, WEX_TRAP_UNINITIALIZED_ELEMENT), idx, sink_value(t),
+                             c64(t, site_id(t))};
+        helper(t, WEX__NH_TRAP_INDEX, t->tvoid, a, 4);
         LLVMBuildUnreachable(t->B);
         LLVMPositionBuilderAtEnd(t->B, ok);
     }
@@ -1681,6 +1715,15 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
     t->nloops = 0;
     t->ctx = LLVMGetParam(t->fn, 0);
     memset(t->trapbb, 0, sizeof t->trapbb);
+    t->cur_di = di;
+    {
+        size_t nl;
+        const char *name = LLVMGetValueName2(fn, &nl);
+        t->disp = LLVMDIBuilderCreateFunction(t->D, t->difile, name, nl, name, nl, t->difile, di,
+                                              t->disubty, 1, 1, di, LLVMDIFlagZero, 1);
+        LLVMSetSubprogram(fn, t->disp);
+    }
+    set_site(t, code->off);
     t->entry = LLVMAppendBasicBlockInContext(t->C, t->fn, "entry");
     LLVMBasicBlockRef pro = osr ? LLVMAppendBasicBlockInContext(t->C, t->fn, "osr") : NULL;
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(t->C, t->fn, "body");
@@ -1714,9 +1757,11 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
         t->sink = alloca_at_entry(t, t->ti64);
         LLVMBuildStore(t->B, c64(t, 0), t->sink);
     }
+    set_site(t, WEX__NATIVE_SITE_ENTRY);
     prologue_check(t);
     t->depth0 = NULL;
     if (t->o->deterministic && !osr) depth_enter(t);
+    set_site(t, code->off);
     LLVMBasicBlockRef osr_from = NULL;
     if (osr) { /* the loop's header is not made yet: jump there at the end */
         osr_from = LLVMGetInsertBlock(t->B);
@@ -1734,6 +1779,7 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
     bool live = true;
     while (t->nctl && !t->failed) {
         uint32_t opc;
+        set_site(t, (uint32_t)(r.p - m->bytes));
         if (!live) {
             opc = skip_dead(t, &r);
         } else {
@@ -1782,6 +1828,7 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
     }
     LLVMPositionBuilderAtEnd(t->B, t->entry);
     LLVMBuildBr(t->B, osr ? pro : body);
+    LLVMSetCurrentDebugLocation2(t->B, NULL);
     free(t->locals);
     free(t->ltypes);
     for (uint32_t i = 0; i < t->nctl; i++) {
@@ -1886,6 +1933,66 @@ static void trampoline(tr_t *t, uint32_t di) {
     LLVMBuildRetVoid(t->B);
 }
 
+/*
+ * Where calls return, for backtraces: once LLVM's passes are done, after
+ * every call that returns come stackmaps (no code; records in
+ * .llvm_stackmaps of the address they stand at and an id), one per level of
+ * the call's inline chain, innermost first: the site ids (native.h) of the
+ * call and of each call it was inlined through, read from its debug
+ * location. A call with none (LLVM made it, or merged two) gets one record,
+ * "somewhere in this function" (all ones). No other call comes between a
+ * call and its records, so the runtime finds a return address's chain as
+ * the records at the first address at or after it in the same function. A
+ * trap helper's call (it does not return: it is followed by unreachable)
+ * gets WEX__NATIVE_SITE_TRAP, then its chain, whose innermost level the
+ * helper's argument replaces (its block is shared by the function's traps
+ * of one kind). Then the debug information goes: the object has no DWARF.
+ * The slot trampolines and loop thunks are left as they are.
+ */
+static void add_stackmaps(tr_t *t) {
+    const char *sm = "llvm.experimental.stackmap";
+    unsigned iid = LLVMLookupIntrinsicID(sm, strlen(sm));
+    LLVMValueRef smf = LLVMGetIntrinsicDeclaration(t->M, iid, NULL, 0);
+    LLVMTypeRef smt = LLVMIntrinsicGetType(t->C, iid, NULL, 0);
+    for (LLVMValueRef f = LLVMGetFirstFunction(t->M); f; f = LLVMGetNextFunction(f)) {
+        size_t nl;
+        const char *name = LLVMGetValueName2(f, &nl);
+        if (LLVMIsDeclaration(f) || nl < 5 || strncmp(name, "wex_", 4) != 0 ||
+            (name[4] != 'f' && name[4] != 'q'))
+            continue;
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
+            for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in;
+                 in = LLVMGetNextInstruction(in)) {
+                if (!LLVMIsACallInst(in)) continue;
+                LLVMValueRef callee = LLVMGetCalledValue(in);
+                if (LLVMIsAFunction(callee) && LLVMGetIntrinsicID(callee)) continue;
+                LLVMValueRef next = LLVMGetNextInstruction(in);
+                if (!next) continue;
+                bool trap = LLVMIsAUnreachableInst(next);
+                uint64_t ids[64];
+                unsigned n = 0;
+                if (trap) ids[n++] = WEX__NATIVE_SITE_TRAP;
+                for (LLVMMetadataRef loc = LLVMInstructionGetDebugLoc(in); loc && n < 64;
+                     loc = LLVMDILocationGetInlinedAt(loc)) {
+                    LLVMMetadataRef sp = LLVMDILocationGetScope(loc);
+                    unsigned line = LLVMDILocationGetLine(loc);
+                    uint64_t di = sp ? LLVMDISubprogramGetLine(sp) : UINT32_MAX;
+                    ids[n++] = di << 32 | (line ? line : UINT32_MAX);
+                }
+                if (n == (trap ? 1u : 0u)) ids[n++] = UINT64_MAX;
+                LLVMPositionBuilderBefore(t->B, next);
+                for (unsigned k = 0; k < n; k++) {
+                    LLVMValueRef a[2] = {c64(t, ids[k]), c32(t, 0)};
+                    LLVMBuildCall2(t->B, smt, smf, a, 2, "");
+                }
+                while (LLVMGetNextInstruction(in) != next)
+                    in = LLVMGetNextInstruction(in); /* past the stackmaps */
+            }
+        }
+    }
+    LLVMStripModuleDebugInfo(t->M);
+}
+
 /* Monotonic milliseconds, for $WEX_LLVMC_TIME. */
 static double now_ms(void) {
     struct timespec ts;
@@ -1919,6 +2026,7 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
     LLVMDisposeMessage(dl);
     LLVMDisposeTargetData(td);
 
+    if (getenv("WEX_LLVMC_DUMP0")) LLVMDumpModule(t->M);
     if (LLVMVerifyModule(t->M, LLVMReturnStatusAction, &msg)) {
         fail(t, "invalid LLVM IR: %.400s", msg ? msg : "?");
         if (getenv("WEX_LLVMC_DUMP")) LLVMDumpModule(t->M);
@@ -1938,6 +2046,7 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
         LLVMDisposeErrorMessage(em);
         goto out;
     }
+    add_stackmaps(t);
     if (getenv("WEX_LLVMC_DUMP")) LLVMDumpModule(t->M);
     double t1 = now_ms();
     LLVMMemoryBufferRef buf;
@@ -1992,6 +2101,14 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     t->tptr = LLVMPointerTypeInContext(t->C, 0);
     t->tvoid = LLVMVoidTypeInContext(t->C);
     t->md_inv = LLVMGetMDKindIDInContext(t->C, "invariant.load", 14);
+    t->D = LLVMCreateDIBuilder(t->M);
+    t->difile = LLVMDIBuilderCreateFile(t->D, "module.wasm", 11, "", 0);
+    LLVMDIBuilderCreateCompileUnit(t->D, LLVMDWARFSourceLanguageC, t->difile, "wex", 3, 1, "", 0,
+                                   0, "", 0, LLVMDWARFEmissionLineTablesOnly, 0, 0, 0, "", 0, "",
+                                   0);
+    t->disubty = LLVMDIBuilderCreateSubroutineType(t->D, t->difile, NULL, 0, LLVMDIFlagZero);
+    LLVMAddModuleFlag(t->M, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
+                      LLVMValueAsMetadata(c32(t, LLVMDebugMetadataVersion())));
     /* WEX_LLVMC_KEEP=volatile|none: other ways of keeping guard-page loads,
      * for measuring (none is not correct: unused loads vanish) */
     const char *keep = getenv("WEX_LLVMC_KEEP");
@@ -2029,9 +2146,11 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     }
     for (uint32_t i = 0; i < nd && !t->failed; i++)
         if (t->fns[i]) trampoline(t, i);
+    LLVMDIBuilderFinalize(t->D);
     if (getenv("WEX_LLVMC_TIME"))
         fprintf(stderr, "wex-llvmc: translation %.1f ms\n", now_ms() - t_start);
     bool ok = !t->failed && emit(t, obj, len);
+    LLVMDisposeDIBuilder(t->D);
     free(t->stk);
     free(t->stt);
     free(t->ctl);

@@ -23,7 +23,18 @@
  * An object may define some of the functions only (compiled in partitions,
  * or hot ones by the automatic tier); it calls the others through
  * ctx->fnptrs, or through the CALL helper while they have no native code.
+ *
+ * Backtraces: a site id is a defined function's index << 32 | a module
+ * offset (all ones: unknown; an offset of all ones: the function, no
+ * instruction). The trap helpers take the trapping instruction's; the
+ * object's .llvm_stackmaps records, at the address after every call, the
+ * ids of the call's inline chain, innermost first (translate.c,
+ * add_stackmaps), after WEX__NATIVE_SITE_TRAP for a trap helper's call.
  */
+#define WEX__NATIVE_SITE_TRAP (UINT64_MAX - 1)
+/* The offset of a function's entry checks (stack limit, call depth): a
+ * trap there is the caller's, at its call, as in the interpreter. */
+#define WEX__NATIVE_SITE_ENTRY (UINT32_MAX - 1)
 #ifndef WEX_NATIVE_H
 #define WEX_NATIVE_H
 
@@ -32,7 +43,7 @@
 
 /* Bumped whenever the context, the helper table or the calling convention
  * changes meaning. */
-#define WEX__NATIVE_ABI_VERSION 5 /* 5: call depth counted in deterministic code */
+#define WEX__NATIVE_ABI_VERSION 6 /* 6: site ids for backtraces (trap helpers, stackmaps) */
 
 /* The build a compiler and a runtime must share: the runtime passes it to
  * wex-llvmc (--build), which refuses to compile for another, and it is part
@@ -65,8 +76,8 @@ typedef struct wex__nctx {
 
 /* The helper table, in order: each entry's C signature is in native_rt.c. */
 #define WEX__NATIVE_HELPERS(X)                                                                     \
-    X(TRAP)          /* (ctx, i32 trap code, i64 sink): does not return */                         \
-    X(TRAP_INDEX)    /* (ctx, i32 trap code, i32 index, i64 sink): the same, naming an element */  \
+    X(TRAP)          /* (ctx, i32 trap code, i64 sink, i64 site): does not return */               \
+    X(TRAP_INDEX)    /* (ctx, i32 code, i32 index, i64 sink, i64 site): the same, naming an element */ \
     X(CALL)          /* (ctx, i32 funcidx, u64 *slots): an imported or foreign function */         \
     X(CALL_INDIRECT) /* (ctx, i32 table, i32 elem, i32 typeidx, u64 *slots) */                     \
     X(MEMORY_GROW)   /* (ctx, i32 delta) -> i32 */                                                 \

@@ -65,6 +65,9 @@ typedef struct wex__native_obj {
     uint32_t *size;   /*   bytes of code */
     uint32_t *loop;   /*   UINT32_MAX for wex_f<i>; for a loop entry wex_p<i>_<off>, off;
                        *   WEX__NATIVE_LOOP_BODY for the entry copy wex_q<i> */
+    uint32_t nsites;  /* call sites (.llvm_stackmaps), by address: */
+    uintptr_t *site_pc; /*   where the call returns to (about: see translate.c) */
+    uint64_t *site_id;  /*   its site id (native.h) */
     uint8_t *bytes;   /* the object file, for the compiled-module cache */
     size_t len;
     struct wex__native_obj *next; /* older objects (published atomically) */
@@ -106,6 +109,10 @@ void wex__native_obj_free(wex__native_obj *o);
 void wex__native_add(const wex__module *m, wex__native_obj *o);
 /* The defined function whose code holds address pc, or -1. */
 int64_t wex__native_func_at(const wex__native *n, uintptr_t pc);
+/* The site ids recorded for the call that returns to ra (native.h): *count
+ * of them, innermost first, or NULL. Reads memory only (a signal handler
+ * may call it). */
+const uint64_t *wex__native_sites_at(const wex__native *n, uintptr_t ra, uint32_t *count);
 /* The entry into defined function di's loop at module offset off (OSR):
  * void (*)(wex__nctx *, uint64_t *frame), or NULL. */
 void *wex__native_loop_entry(const wex__native *n, uint32_t di, uint32_t off);

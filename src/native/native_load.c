@@ -50,6 +50,88 @@ static size_t align_up(size_t v, size_t a) {
     return (v + a - 1) & ~(a - 1);
 }
 
+/*
+ * The call sites of .llvm_stackmaps (LLVM's format, version 3; relocated in
+ * place): a header, then per function its address, frame size and record
+ * count, then constants, then the records (id, offset in the function,
+ * locations and live registers, which wex's have none of, each part padded
+ * to 8 bytes). Anything malformed, or outside the object's functions, is
+ * dropped: a backtrace then says less, nothing breaks.
+ */
+static int site_cmp(const void *a, const void *b) {
+    const uintptr_t *x = a, *y = b; /* address, then record order */
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static void read_sites(wex__native_obj *o, const uint8_t *p, size_t n) {
+    uint32_t nfn, ncon, nrec;
+    if (n < 16 || p[0] != 3) return;
+    memcpy(&nfn, p + 4, 4);
+    memcpy(&ncon, p + 8, 4);
+    memcpy(&nrec, p + 12, 4);
+    size_t at = 16;
+    if (nfn > (n - at) / 24) return;
+    const uint8_t *fns = p + at;
+    at += (size_t)nfn * 24;
+    if (ncon > (n - at) / 8) return;
+    at += (size_t)ncon * 8;
+    if (nrec == 0 || nrec > (n - at) / 24) return;
+    uintptr_t *pairs = wex__malloc((size_t)nrec * 3 * sizeof *pairs);
+    if (!pairs) return;
+    uint32_t k = 0, kept = 0;
+    for (uint32_t f = 0; f < nfn; f++) {
+        uint64_t faddr, cnt;
+        memcpy(&faddr, fns + 24 * (size_t)f, 8);
+        memcpy(&cnt, fns + 24 * (size_t)f + 16, 8);
+        for (uint64_t r = 0; r < cnt; r++, k++) {
+            uint64_t id;
+            uint32_t ioff;
+            uint16_t nloc, nlive;
+            if (k >= nrec || n - at < 16) goto bad;
+            memcpy(&id, p + at, 8);
+            memcpy(&ioff, p + at + 8, 4);
+            memcpy(&nloc, p + at + 14, 2);
+            at += 16;
+            if ((size_t)nloc * 12 > n - at) goto bad;
+            at = align_up(at + (size_t)nloc * 12, 8);
+            if (at > n || n - at < 4) goto bad;
+            memcpy(&nlive, p + at + 2, 2);
+            at += 4;
+            if ((size_t)nlive * 4 > n - at) goto bad;
+            at = align_up(at + (size_t)nlive * 4, 8);
+            if (at > n) goto bad;
+            uintptr_t pc = (uintptr_t)faddr + ioff;
+            if (pc < o->lo || pc > o->hi) continue;
+            pairs[3 * kept] = pc;
+            pairs[3 * kept + 1] = k;
+            pairs[3 * kept + 2] = (uintptr_t)id;
+            kept++;
+        }
+    }
+    /* LLVM writes them in address order: sort only if not */
+    bool sorted = true;
+    for (uint32_t i = 1; i < kept && sorted; i++)
+        sorted = site_cmp(&pairs[3 * (i - 1)], &pairs[3 * i]) <= 0;
+    if (!sorted) qsort(pairs, kept, 3 * sizeof *pairs, site_cmp);
+    o->site_pc = wex__malloc((size_t)kept * sizeof *o->site_pc + 1);
+    o->site_id = wex__malloc((size_t)kept * sizeof *o->site_id + 1);
+    if (!o->site_pc || !o->site_id) goto bad;
+    for (uint32_t i = 0; i < kept; i++) {
+        o->site_pc[i] = pairs[3 * i];
+        o->site_id[i] = pairs[3 * i + 2];
+    }
+    o->nsites = kept;
+    wex__free(pairs);
+    return;
+bad:
+    wex__free(pairs);
+    wex__free(o->site_pc);
+    wex__free(o->site_id);
+    o->site_pc = NULL;
+    o->site_id = NULL;
+    o->nsites = 0;
+}
+
 wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
                               wex__native_obj **out) {
     *out = NULL;
@@ -337,6 +419,14 @@ wex_error_t *wex__native_load(const uint8_t *obj, size_t len, uint32_t nfuncs,
     uint32_t last = o->nf - 1;
     o->lo = o->addr[0];
     o->hi = o->addr[last] + o->size[last];
+    uint32_t shstr = eh->e_shstrndx;
+    for (uint32_t i = 0; i < nsec && shstr < nsec && sh[shstr].sh_type == SHT_STRTAB; i++) {
+        if (!(sh[i].sh_flags & SHF_ALLOC) || sh[i].sh_type != SHT_PROGBITS ||
+            sh[i].sh_name >= sh[shstr].sh_size || sh[shstr].sh_size - sh[i].sh_name < 16)
+            continue;
+        if (memcmp(obj + sh[shstr].sh_offset + sh[i].sh_name, ".llvm_stackmaps", 16) == 0)
+            read_sites(o, map + place[i], sh[i].sh_size);
+    }
     if (!wex__os_protect(map, exec_end, WEX__OS_PROT_RX) ||
         (total > exec_end && !wex__os_protect(map + exec_end, total - exec_end, WEX__OS_PROT_R))) {
         err = wex__error_at(WEX_ERR_COMPILE, -1, "native code: cannot protect its pages");
@@ -379,6 +469,8 @@ void wex__native_obj_free(wex__native_obj *o) {
     wex__free(o->entry);
     wex__free(o->size);
     wex__free(o->loop);
+    wex__free(o->site_pc);
+    wex__free(o->site_id);
     wex__free(o->bytes);
     wex__free(o);
 }
@@ -472,6 +564,39 @@ int64_t wex__native_func_at(const wex__native *n, uintptr_t pc) {
         return pc - o->addr[lo - 1] < o->size[lo - 1] ? (int64_t)o->order[lo - 1] : -1;
     }
     return -1;
+}
+
+const uint64_t *wex__native_sites_at(const wex__native *n, uintptr_t ra, uint32_t *count) {
+    *count = 0;
+    for (const wex__native_obj *o = n ? __atomic_load_n(&n->objs, __ATOMIC_ACQUIRE) : NULL; o;
+         o = o->next) {
+        if (ra < o->lo || ra >= o->hi) continue;
+        uint32_t lo = 0, hi = o->nf;
+        while (lo < hi) { /* the function holding ra */
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (o->addr[mid] <= ra)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == 0) return NULL;
+        uintptr_t fend = o->addr[lo - 1] + o->size[lo - 1];
+        lo = 0, hi = o->nsites;
+        while (lo < hi) { /* the first site at or after ra */
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (o->site_pc[mid] < ra)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo >= o->nsites || o->site_pc[lo] > fend) return NULL;
+        uint32_t k = lo;
+        while (k < o->nsites && o->site_pc[k] == o->site_pc[lo])
+            k++;
+        *count = k - lo;
+        return &o->site_id[lo];
+    }
+    return NULL;
 }
 
 void wex__native_free(wex__native *n) {

@@ -31,16 +31,51 @@ static __thread const wex__module *native_mod; /* the innermost entry's module *
  * Native code keeps frame pointers: each frame holds its caller's frame
  * pointer and, above it, the return address. From the innermost native
  * function the chain is followed while return addresses lie in the module's
- * functions (the entry trampoline ends it). Only functions are known, not
- * instructions: each frame gives its function's body offset
- * (WEX_FRAME_FUNC_OFFSET), as a guard-page fault in the interpreter does;
- * and a function LLVM inlined into its caller has no frame of its own.
+ * functions (the entry trampoline ends it). Each caller's return address
+ * names its call's site (wex__native_site_at), the innermost frame's trap
+ * the trap helper's argument: the module offset of the instruction, as in
+ * the interpreter (a trap in a function's entry checks is its caller's, at
+ * the call). A site inside code LLVM inlined names the inlined
+ * function: it becomes a frame of its own, followed by the function it was
+ * inlined into, which then gives only its body offset
+ * (WEX_FRAME_FUNC_OFFSET), as does a guard-page fault (the faulting
+ * instruction has no site).
  */
 typedef struct {
     uint32_t n;
     uint64_t omitted;
     uint32_t func[WEX_BACKTRACE_MAX_FRAMES];
+    int64_t off[WEX_BACKTRACE_MAX_FRAMES]; /* module offset, or -1: the function's */
 } native_bt;
+
+static void bt_push(native_bt *bt, uint32_t func, int64_t off) {
+    if (bt->n < WEX_BACKTRACE_MAX_FRAMES) {
+        bt->func[bt->n] = func;
+        bt->off[bt->n++] = off;
+    } else {
+        bt->omitted++;
+    }
+}
+
+/* The frames of one native frame of function f: site (innermost), then
+ * the n sites it was inlined through; f itself ends the chain (if the
+ * sites do not, f is added, at its body's offset). */
+static void frames_of(native_bt *bt, const wex__native *nat, uint32_t f, uint64_t site,
+                      const uint64_t *outer, uint32_t n) {
+    uint32_t last = UINT32_MAX;
+    for (uint32_t k = 0; k <= n; k++) {
+        uint64_t id = k ? outer[k - 1] : site;
+        uint32_t sf = (uint32_t)(id >> 32), off = (uint32_t)id;
+        if (id == UINT64_MAX || sf >= nat->nfuncs) continue;
+        if (k == 0 && off == WEX__NATIVE_SITE_ENTRY) { /* no frame yet: its caller's */
+            last = sf;
+            continue;
+        }
+        bt_push(bt, sf, off == UINT32_MAX ? -1 : (int64_t)off);
+        last = sf;
+    }
+    if (last != f) bt_push(bt, f, -1);
+}
 
 static __thread native_bt fault_bt; /* filled by the fault hook */
 
@@ -51,18 +86,32 @@ static __thread native_bt fault_bt; /* filled by the fault hook */
  * not return may be the last instruction of its function. Reads memory
  * only, so a signal handler may call it. */
 static void walk(const wex__native *nat, uintptr_t ip, uintptr_t fp, unsigned skip, bool exact,
-                 native_bt *bt) {
+                 uint64_t first_site, native_bt *bt) {
     bt->n = 0;
     bt->omitted = 0;
+    bool first = true; /* no module frame seen yet */
     for (uint32_t steps = 0; steps < (1u << 22); steps++, exact = false) {
         int64_t f = nat && ip ? wex__native_func_at(nat, exact ? ip : ip - 1) : -1;
         if (f >= 0) {
             skip = 0;
-            if (bt->n < WEX_BACKTRACE_MAX_FRAMES)
-                bt->func[bt->n++] = (uint32_t)f;
-            else
-                bt->omitted++;
-        } else if (skip-- == 0 || bt->n) {
+            /* a caller: its call's inline chain; the innermost frame from
+             * a trap: the helper's argument, then the trap call's chain
+             * past its first level; a fault: no site */
+            uint32_t n = 0;
+            const uint64_t *ids = exact ? NULL : wex__native_sites_at(nat, ip, &n);
+            if (first && first_site != UINT64_MAX) {
+                if (n >= 2 && ids[0] == WEX__NATIVE_SITE_TRAP)
+                    ids += 2, n -= 2;
+                else
+                    n = 0;
+                frames_of(bt, nat, (uint32_t)f, first_site, ids, n);
+            } else if (n && ids[0] != WEX__NATIVE_SITE_TRAP) {
+                frames_of(bt, nat, (uint32_t)f, ids[0], ids + 1, n - 1);
+            } else {
+                bt_push(bt, (uint32_t)f, -1);
+            }
+            first = false;
+        } else if (skip-- == 0 || !first) {
             return;
         }
         if (!fp || (fp & 7)) return;
@@ -80,8 +129,8 @@ static void attach(wex_error_t *err, const wex__module *m, const native_bt *bt) 
     for (uint32_t i = 0; i < bt->n; i++) {
         uint32_t di = bt->func[i];
         fr[i].func_index = m->nfunc_imports + di;
-        fr[i].flags = WEX_FRAME_FUNC_OFFSET;
-        fr[i].offset = m->codes ? (int64_t)m->codes[di].off : -1;
+        fr[i].flags = bt->off[i] >= 0 ? 0 : WEX_FRAME_FUNC_OFFSET;
+        fr[i].offset = bt->off[i] >= 0 ? bt->off[i] : m->codes ? (int64_t)m->codes[di].off : -1;
         fr[i].name = m->func_names ? m->func_names[m->nfunc_imports + di] : NULL;
     }
     wex__error_set_frames(err, fr, bt->n, bt->omitted);
@@ -89,27 +138,32 @@ static void attach(wex_error_t *err, const wex__module *m, const native_bt *bt) 
 
 /* The backtrace of the native code that called this helper (this file is
  * built with frame pointers, so the chain runs through the helpers). */
-__attribute__((noinline)) static void attach_here(wex_error_t *err) {
+__attribute__((noinline)) static void attach_here(wex_error_t *err, uint64_t site) {
     if (!native_mod || wex_error_code(err) != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
     native_bt bt;
     uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-    walk(native_mod->native, 0, fp, 4, false, &bt);
+    walk(native_mod->native, 0, fp, 4, false, site, &bt);
     attach(err, native_mod, &bt);
 }
 
 /* The signal handler's hook: record the frames before they are gone. */
 static void fault_hook(uintptr_t ip, uintptr_t fp) {
     if (native_mod)
-        walk(native_mod->native, ip, fp, 0, true, &fault_bt);
+        walk(native_mod->native, ip, fp, 0, true, UINT64_MAX, &fault_bt);
     else
         fault_bt.n = 0;
 }
 
-/* Leave native code with err. */
-__attribute__((noreturn, cold)) static void throw_error(wex_error_t *err) {
-    attach_here(err);
+/* Leave native code with err; site: the trapping instruction's id, or
+ * UINT64_MAX (the site of the call into the helper). */
+__attribute__((noreturn, cold)) static void throw_at(wex_error_t *err, uint64_t site) {
+    attach_here(err, site);
     native_err = err;
     siglongjmp(*native_jmp, 2);
+}
+
+__attribute__((noreturn, cold)) static void throw_error(wex_error_t *err) {
+    throw_at(err, UINT64_MAX);
 }
 
 static wex_instance_t *inst_of(wex__nctx *ctx) {
@@ -117,17 +171,19 @@ static wex_instance_t *inst_of(wex__nctx *ctx) {
 }
 
 /* sink: see translate.c's keep_loads (ignored). */
-__attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code, uint64_t sink) {
+__attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code, uint64_t sink,
+                                                   uint64_t site) {
     (void)ctx;
     (void)sink;
-    throw_error(wex__error_trap((wex_trapcode_t)code));
+    throw_at(wex__error_trap((wex_trapcode_t)code), site);
 }
 
 __attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t code,
-                                                         int32_t index, uint64_t sink) {
+                                                         int32_t index, uint64_t sink,
+                                                         uint64_t site) {
     (void)ctx;
     (void)sink;
-    throw_error(wex__error_trap_index((wex_trapcode_t)code, (uint32_t)index));
+    throw_at(wex__error_trap_index((wex_trapcode_t)code, (uint32_t)index), site);
 }
 
 /* Call f with the arguments in slots (native stack memory): they are copied

@@ -73,8 +73,9 @@ fi
 # 1b. unit-test programs whose tests are about what code computes, not how
 #     the interpreter does it (WEX_TIER=native makes every engine native);
 #     left out: call depths (the native tier bounds the native stack, not a
-#     call count), instruction offsets in backtraces (native frames name
-#     functions only), the interpreter's lazily checked cache code, and
+#     call count), backtraces (a guard-page fault's frame is its function's;
+#     section 5 compares native backtraces with the interpreter's), the
+#     interpreter's lazily checked cache code, and
 #     test_fusion (its 1 MB generated module takes LLVM minutes)
 for prog in test_threads test_instantiate test_wasi test_task test_br_table test_dispatch_loop \
     test_frame_fuse "test_runtime fib_guard fib_explicit kernels_guard kernels_explicit traps_guard traps_explicit malformed_inputs fault_handler_claims_only_guest_faults"; do
@@ -201,8 +202,10 @@ if [ -f "$wasm" ]; then
     fi
 fi
 
-# 5. backtraces: native frames by function (inlined callees fold into their
-#    caller), for a trap from code and a guard-page fault
+# 5. backtraces: native frames at the instructions, as the interpreter
+#    gives them (the same lines), inlined calls included, for traps from
+#    code, through call_indirect and at the stack limit; a guard-page fault
+#    by function
 bt="$build/wat/backtrace.wasm"
 if [ -f "$bt" ]; then
     bt_check() { # LABEL ARGS -- PATTERNS...
@@ -220,18 +223,29 @@ if [ -f "$bt" ]; then
             fail "backtrace, native tier: $label: exit $rc: $(head -c 500 "$work/bt" | tr '\n' '|')"
         fi
     }
-    bt_check "trap three calls deep" --invoke main "$bt" 0 -- \
-        '0: +0x[0-9a-f]+ - backtrace\.wasm!main' 'integer divide by zero$'
-    bt_check "unbounded recursion" --invoke recurse "$bt" 0 -- \
-        '0: +0x[0-9a-f]+ - backtrace\.wasm!recurse' '1: +0x[0-9a-f]+ - backtrace\.wasm!recurse' \
+    bt_same() { # LABEL LINES ARGS...: the first LINES frames equal the interpreter's
+        local label="$1" lines="$2"
+        shift 2
+        "$build/wex" run --no-cache -O tier=native "$@" >/dev/null 2>"$work/bt"
+        local rc=$?
+        "$build/wex" run --no-cache -O tier=interp "$@" >/dev/null 2>"$work/bt.i"
+        grep -E '^ +[0-9]+: +0x' "$work/bt" | head -n "$lines" >"$work/bt.f"
+        grep -E '^ +[0-9]+: +0x' "$work/bt.i" | head -n "$lines" >"$work/bt.if"
+        if [ "$rc" -eq 1 ] && [ -s "$work/bt.f" ] && cmp -s "$work/bt.f" "$work/bt.if" &&
+            [ "$(tail -n 1 "$work/bt")" = "$(tail -n 1 "$work/bt.i")" ]; then
+            pass "backtrace, native tier: $label ($(wc -l <"$work/bt.f") frames as interpreted)"
+        else
+            fail "backtrace, native tier: $label: exit $rc: $(tr '\n' '|' <"$work/bt") | interpreter: $(tr '\n' '|' <"$work/bt.i")"
+        fi
+    }
+    bt_same "trap three calls deep, all inlined" 10 --invoke main "$bt" 0
+    bt_same "unbounded recursion" 5 --invoke recurse "$bt" 0
+    bt_check "unbounded recursion, frames not kept" --invoke recurse "$bt" 0 -- \
         'more frames|omitted|\.\.\.' 'call stack exhausted$'
     bt_check "guard-page fault" --bounds-checks=guard --invoke oob "$bt" 70000 -- \
-        '0: +0x[0-9a-f]+ - backtrace\.wasm!oob' 'out of bounds memory access$'
-    bt_check "explicit bounds check" --bounds-checks=explicit --invoke oob "$bt" 70000 -- \
-        '0: +0x[0-9a-f]+ - backtrace\.wasm!oob' 'out of bounds memory access$'
-    bt_check "through call_indirect" --invoke indirect "$bt" 0 -- \
-        '0: +0x[0-9a-f]+ - backtrace\.wasm!<wasm function 7>' '1: +0x[0-9a-f]+ - backtrace\.wasm!indirect' \
-        'unreachable$'
+        '0: +0x[0-9a-f]+ - backtrace\.wasm!oob \(function start\)' 'out of bounds memory access$'
+    bt_same "explicit bounds check" 10 --bounds-checks=explicit --invoke oob "$bt" 70000
+    bt_same "through call_indirect" 10 --invoke indirect "$bt" 0
 fi
 
 # 5b. guard pages: an out-of-bounds load whose value is used only after a
