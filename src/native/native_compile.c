@@ -18,26 +18,27 @@
 #endif
 
 /* Where wex-llvmc is: $WEX_LLVMC, else beside the running executable (a
- * build tree), else the installed libexec directory. */
-static void compiler_path(char *buf, size_t n) {
+ * build tree), else the installed libexec directory; whether it is there
+ * to run. */
+static bool compiler_path(char *buf, size_t n) {
     const char *env = getenv("WEX_LLVMC");
     if (env && *env) {
         snprintf(buf, n, "%s", env);
-        return;
+        return access(buf, X_OK) == 0;
     }
     char dir[4096];
     wex__os_exe_dir(dir, sizeof dir);
     if (dir[0]) {
         snprintf(buf, n, "%s/wex-llvmc", dir);
-        if (access(buf, X_OK) == 0) return;
+        if (access(buf, X_OK) == 0) return true;
     }
     snprintf(buf, n, "%s/wex-llvmc", WEX_LIBEXEC_DIR);
+    return access(buf, X_OK) == 0;
 }
 
 bool wex__native_available(void) {
     char path[4200];
-    compiler_path(path, sizeof path);
-    return access(path, X_OK) == 0;
+    return compiler_path(path, sizeof path);
 }
 
 /* The function list as wex-llvmc reads it: "a-b,c,...", ascending. */

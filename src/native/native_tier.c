@@ -45,7 +45,8 @@ typedef struct wex__tierup {
     uint32_t npending;
     bool busy;                /* a batch task is running */
     bool timer;               /* the loop timer is armed */
-    int cancel[2];            /* a byte in it stops the running compilation */
+    int cancel[2];            /* a byte in it stops the running compilation (-1: none yet) */
+    wex_engine_t *engine;     /* the module's (for its task manager) */
     wex__native_service *svc; /* the compiler process (the batch task's) */
     bool trace;               /* $WEX_TIER_TRACE: a line on stderr per batch */
     pthread_cond_t done;      /* a batch finished (eager mode waits for it) */
@@ -85,7 +86,7 @@ static void unref(wex__tierup *tu) {
     if (!last) return;
     pthread_mutex_destroy(&tu->mu);
     pthread_cond_destroy(&tu->done);
-    wex__os_signal_free(tu->cancel);
+    if (tu->cancel[0] >= 0) wex__os_signal_free(tu->cancel);
     wex__native_service_free(tu->svc);
     wex__free(tu->bytes);
     wex__free(tu->state);
@@ -127,7 +128,8 @@ static wex__tierup *tierup_make(wex__module *m, const uint8_t *bytes, size_t len
     tu->state = wex__calloc(nat->nfuncs + 1, 1);
     tu->osr = wex__calloc(nat->nfuncs + 1, 1);
     tu->size = wex__calloc(nat->nfuncs + 1, sizeof *tu->size);
-    if (!tu->bytes || !tu->state || !tu->osr || !tu->size || !wex__os_signal_new(tu->cancel)) {
+    tu->cancel[0] = tu->cancel[1] = -1; /* made with the first batch (start_unlock) */
+    if (!tu->bytes || !tu->state || !tu->osr || !tu->size) {
         wex__free(tu->bytes);
         wex__free(tu->state);
         wex__free(tu->osr);
@@ -143,7 +145,7 @@ static wex__tierup *tierup_make(wex__module *m, const uint8_t *bytes, size_t len
     tu->refs = 1; /* the module's */
     tu->m = m;
     wex_engine_t *e = m->owner ? m->owner : m->engine;
-    tu->tm = wex_engine_task_manager(e);
+    tu->engine = e; /* its task manager is asked for with the first batch */
     tu->mode = wex__native_mode(e);
     const char *tr = getenv("WEX_TIER_TRACE");
     tu->trace = tr && *tr && strcmp(tr, "0") != 0;
@@ -297,7 +299,12 @@ static void timer_fired(void *arg, bool cancelled);
  * also arms the loop timer (a module with nothing hot, such as a short
  * program, never pays for one). Called with tu->mu held; drops it. */
 static void start_unlock(wex__tierup *tu) {
-    if (tu->busy || !tu->npending || !tu->m || !tu->tm) {
+    /* what only compiling needs, made now: a run that never compiles (the
+     * usual cached or short one) pays for neither */
+    if (!tu->tm && tu->m) tu->tm = wex_engine_task_manager(tu->engine);
+    if (tu->cancel[0] < 0 && tu->m && !wex__os_signal_new(tu->cancel))
+        tu->cancel[0] = tu->cancel[1] = -1;
+    if (tu->busy || !tu->npending || !tu->m || !tu->tm || tu->cancel[0] < 0) {
         pthread_mutex_unlock(&tu->mu);
         return;
     }
@@ -474,7 +481,7 @@ void wex__tier_detach(wex__module *m) {
     if (!tu) return;
     pthread_mutex_lock(&tu->mu);
     tu->m = NULL;
-    wex__os_signal_raise(tu->cancel);
+    if (tu->cancel[0] >= 0) wex__os_signal_raise(tu->cancel);
     pthread_mutex_unlock(&tu->mu);
     unref(tu);
 }
