@@ -186,7 +186,8 @@ static uint64_t site_id(const tr_t *t) {
 /* Instructions built from now on are at module offset off. */
 static void set_site(tr_t *t, uint32_t off) {
     t->cur_off = off;
-    LLVMSetCurrentDebugLocation2(t->B, LLVMDIBuilderCreateDebugLocation(t->C, off, 0, t->disp, NULL));
+    LLVMSetCurrentDebugLocation2(t->B,
+                                 LLVMDIBuilderCreateDebugLocation(t->C, off, 0, t->disp, NULL));
 }
 
 static LLVMValueRef helper(tr_t *t, unsigned k, LLVMTypeRef ret, LLVMValueRef *args,
@@ -330,7 +331,7 @@ static LLVMValueRef pop(tr_t *t) {
 static LLVMValueRef alloca_at_entry(tr_t *t, LLVMTypeRef ty) {
     LLVMBasicBlockRef here = LLVMGetInsertBlock(t->B);
     LLVMMetadataRef loc = LLVMGetCurrentDebugLocation2(t->B); /* positioning before an
-                                                                * instruction takes its */
+                                                               * instruction takes its */
     LLVMValueRef first = LLVMGetFirstInstruction(t->entry);
     if (first)
         LLVMPositionBuilderBefore(t->B, first);
@@ -2103,9 +2104,8 @@ bool wex__llvm_compile(const wex__module *m, const wex__llvm_opts *o, uint8_t **
     t->md_inv = LLVMGetMDKindIDInContext(t->C, "invariant.load", 14);
     t->D = LLVMCreateDIBuilder(t->M);
     t->difile = LLVMDIBuilderCreateFile(t->D, "module.wasm", 11, "", 0);
-    LLVMDIBuilderCreateCompileUnit(t->D, LLVMDWARFSourceLanguageC, t->difile, "wex", 3, 1, "", 0,
-                                   0, "", 0, LLVMDWARFEmissionLineTablesOnly, 0, 0, 0, "", 0, "",
-                                   0);
+    LLVMDIBuilderCreateCompileUnit(t->D, LLVMDWARFSourceLanguageC, t->difile, "wex", 3, 1, "", 0, 0,
+                                   "", 0, LLVMDWARFEmissionLineTablesOnly, 0, 0, 0, "", 0, "", 0);
     t->disubty = LLVMDIBuilderCreateSubroutineType(t->D, t->difile, NULL, 0, LLVMDIFlagZero);
     LLVMAddModuleFlag(t->M, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
                       LLVMValueAsMetadata(c32(t, LLVMDebugMetadataVersion())));

@@ -178,9 +178,8 @@ __attribute__((noreturn, cold)) static void h_trap(wex__nctx *ctx, int32_t code,
     throw_at(wex__error_trap((wex_trapcode_t)code), site);
 }
 
-__attribute__((noreturn, cold)) static void h_trap_index(wex__nctx *ctx, int32_t code,
-                                                         int32_t index, uint64_t sink,
-                                                         uint64_t site) {
+__attribute__((noreturn, cold)) static void
+h_trap_index(wex__nctx *ctx, int32_t code, int32_t index, uint64_t sink, uint64_t site) {
     (void)ctx;
     (void)sink;
     throw_at(wex__error_trap_index((wex_trapcode_t)code, (uint32_t)index), site);

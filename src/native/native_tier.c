@@ -267,8 +267,8 @@ static void batch_task(void *arg, bool cancelled) {
         uint64_t t0 = wex__os_now_ns();
         if (!tu->svc) tu->svc = wex__native_service_new();
         wex_error_t *err =
-            tu->svc ? wex__native_service_compile(tu->svc, tu->mode, tu->bytes, tu->len,
-                                                  list, n, loops, nl, tu->cancel[0], &obj, &olen)
+            tu->svc ? wex__native_service_compile(tu->svc, tu->mode, tu->bytes, tu->len, list, n,
+                                                  loops, nl, tu->cancel[0], &obj, &olen)
                     : wex__error_nomem();
         uint64_t t1 = wex__os_now_ns();
 
