@@ -249,7 +249,8 @@ if [ -f "$bt" ]; then
 fi
 
 # 5b. guard pages: an out-of-bounds load whose value is used only after a
-#     call whose callee traps still traps first (tests/wat/guard_sink.wat)
+#     call whose callee traps still traps first (tests/wat/guard_sink.wat),
+#     and one at 2^32 + 4 beside others (tests/wat/guard_slp.wat)
 gs="$build/wat/guard_sink.wasm"
 if [ -f "$gs" ]; then
     for how in "-O tier=native" "-O tier=auto"; do
@@ -262,6 +263,18 @@ if [ -f "$gs" ]; then
             fail "guard pages, $how: a load before a trapping call: $(tail -n 1 "$work/err")"
         fi
     done
+fi
+# ... and a load at 2^32 + 4 beside loads at 2..5, all unused, still faults
+# (tests/wat/guard_slp.wat: LLVM 19's SLP vectoriser merged them)
+gp="$build/wat/guard_slp.wasm"
+if [ -f "$gp" ]; then
+    "$build/wex" run --no-cache -O tier=native --bounds-checks=guard --invoke hash "$gp" \
+        >/dev/null 2>"$work/err"
+    if grep -q "wasm trap: out of bounds memory access" "$work/err"; then
+        pass "guard pages: a load at 2^32 + 4 beside loads at 2..5 traps"
+    else
+        fail "guard pages: a load at 2^32 + 4 beside loads at 2..5: $(tail -n 1 "$work/err")"
+    fi
 fi
 
 # 6. the automatic tier (-O tier=auto)
