@@ -548,7 +548,9 @@ uint32_t wex__native_count(const wex__native *n) {
     return c;
 }
 
-int64_t wex__native_func_at(const wex__native *n, uintptr_t pc) {
+/* The object whose functions' code holds pc, and in *k the index (by
+ * address) of that function; NULL if none. Reads memory only. */
+static const wex__native_obj *code_at(const wex__native *n, uintptr_t pc, uint32_t *k) {
     for (const wex__native_obj *o = n ? __atomic_load_n(&n->objs, __ATOMIC_ACQUIRE) : NULL; o;
          o = o->next) {
         if (pc < o->lo || pc >= o->hi) continue;
@@ -560,43 +562,40 @@ int64_t wex__native_func_at(const wex__native *n, uintptr_t pc) {
             else
                 hi = mid;
         }
-        if (lo == 0) return -1;
-        return pc - o->addr[lo - 1] < o->size[lo - 1] ? (int64_t)o->order[lo - 1] : -1;
+        if (lo == 0 || pc - o->addr[lo - 1] >= o->size[lo - 1]) return NULL;
+        *k = lo - 1;
+        return o;
     }
-    return -1;
+    return NULL;
+}
+
+int64_t wex__native_func_at(const wex__native *n, uintptr_t pc) {
+    uint32_t k;
+    const wex__native_obj *o = code_at(n, pc, &k);
+    return o ? (int64_t)o->order[k] : -1;
 }
 
 const uint64_t *wex__native_sites_at(const wex__native *n, uintptr_t ra, uint32_t *count) {
     *count = 0;
-    for (const wex__native_obj *o = n ? __atomic_load_n(&n->objs, __ATOMIC_ACQUIRE) : NULL; o;
-         o = o->next) {
-        if (ra < o->lo || ra >= o->hi) continue;
-        uint32_t lo = 0, hi = o->nf;
-        while (lo < hi) { /* the function holding ra */
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (o->addr[mid] <= ra)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo == 0) return NULL;
-        uintptr_t fend = o->addr[lo - 1] + o->size[lo - 1];
-        lo = 0, hi = o->nsites;
-        while (lo < hi) { /* the first site at or after ra */
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (o->site_pc[mid] < ra)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo >= o->nsites || o->site_pc[lo] > fend) return NULL;
-        uint32_t k = lo;
-        while (k < o->nsites && o->site_pc[k] == o->site_pc[lo])
-            k++;
-        *count = k - lo;
-        return &o->site_id[lo];
+    uint32_t f;
+    /* ra - 1: the call, which may be its function's last instruction */
+    const wex__native_obj *o = code_at(n, ra - 1, &f);
+    if (!o) return NULL;
+    uintptr_t fend = o->addr[f] + o->size[f];
+    uint32_t lo = 0, hi = o->nsites;
+    while (lo < hi) { /* the first site at or after ra */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (o->site_pc[mid] < ra)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return NULL;
+    if (lo >= o->nsites || o->site_pc[lo] > fend) return NULL;
+    uint32_t k = lo;
+    while (k < o->nsites && o->site_pc[k] == o->site_pc[lo])
+        k++;
+    *count = k - lo;
+    return &o->site_id[lo];
 }
 
 void wex__native_free(wex__native *n) {

@@ -379,9 +379,10 @@ void wex__native_instance_init(wex_instance_t *inst) {
 }
 
 /* This thread's lowest frame address for native code. */
-static uintptr_t thread_stack_limit(void) {
+static uintptr_t thread_stack_limit(bool det) {
     uintptr_t lo, hi;
-    if (wex__os_on_big_stack() && wex__os_stack_bounds(&lo, &hi))
+    /* deterministic engines run on the thread's big stack (call.c) */
+    if (det && wex__os_on_big_stack() && wex__os_stack_bounds(&lo, &hi))
         return lo + WEX__NATIVE_STACK_RESERVE;
     if (stack_limit) return stack_limit;
     if (wex__os_stack_bounds(&lo, &hi) && hi - lo > 2 * WEX__NATIVE_STACK_RESERVE) {
@@ -400,7 +401,7 @@ wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
 
 wex_error_t *wex__native_call_entry(wex_store_t *s, wex_func_t *f, void *entry, uint64_t *slots) {
     wex__nctx *ctx = &f->inst->nctx;
-    ctx->stack_limit = thread_stack_limit();
+    ctx->stack_limit = thread_stack_limit(s->engine->config.deterministic);
     bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
     /* deterministic code counts from the frames below this entry */
     uint32_t depth = ctx->depth;

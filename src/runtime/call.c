@@ -59,13 +59,12 @@ wex_error_t *wex__call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
     if (!f->inst) return wex__host_call(s, f, slots);
     /* Deterministic engines run on a big stack, so that only the call-depth
      * count ends a recursion, in any tier and through host functions. */
-    bool big = wex__os_on_big_stack();
-    if (s->engine->config.deterministic && !big && wex__os_big_stacks()) {
+    if (s->engine->config.deterministic && !wex__os_on_big_stack() && wex__os_big_stacks()) {
         big_call c = {s, f, slots, NULL};
         size_t bytes = ((size_t)s->max_depth + 1) * WEX__DET_MACHINE_STACK_PER_FRAME + (1u << 20);
         if (wex__os_run_on_big_stack(bytes, call_big, &c)) return c.err;
     }
-    if (nested_entries >= WEX__MAX_NESTED_ENTRIES && !big)
+    if (nested_entries >= WEX__MAX_NESTED_ENTRIES && !wex__os_on_big_stack())
         return wex__error_trap(WEX_TRAP_CALL_STACK_EXHAUSTED);
     nested_entries++;
     uint64_t *saved_top = s->stack_top;
