@@ -10,6 +10,7 @@
  * validator has already checked it.
  */
 #include "llvm/llvm.h"
+#include "llvm/sink.h"
 
 #include "base/opcodes.h"
 
@@ -2066,6 +2067,10 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
         fail(t, "LLVM passes: %s", em);
         LLVMDisposeErrorMessage(em);
         goto out;
+    }
+    if (!t->o->explicit_bounds && t->keep == KEEP_SINK && !getenv("WEX_LLVMC_NOPRUNE")) {
+        unsigned np = wex__llvm_prune_sink(t->M);
+        if (getenv("WEX_LLVMC_TIME")) fprintf(stderr, "wex-llvmc: %u float loads out of the sum\n", np);
     }
     add_stackmaps(t);
     if (getenv("WEX_LLVMC_DUMP")) LLVMDumpModule(t->M);

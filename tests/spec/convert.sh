@@ -6,7 +6,8 @@
 # repository root. SIMD tests (simd_*) are left out: wex does not do SIMD
 # yet. The 7 files in core-wabt-compat/ replace their core/ namesakes, whose
 # newer syntax Debian's wast2json rejects. The threads proposal's files go
-# to OUTDIR/threads-NAME/ (converted with --enable-threads). Up-to-date
+# to OUTDIR/threads-NAME/ (converted with --enable-threads), wex's own
+# tests/wast/NAME.wast to OUTDIR/wex-NAME/. Up-to-date
 # conversions are kept.
 #
 # If the suite is absent this prints "spec suite not found at ...: skipped",
@@ -95,6 +96,29 @@ for wast in "$suite"/proposals/threads/*.wast; do
     mkdir -p "$dir"
     if (cd "$dir" && wast2json --enable-threads "$wast" -o "$name.json" 2>"$dir/wast2json.err") &&
         drop_superseded "$json"; then
+        converted=$((converted + 1))
+    else
+        echo "convert: wast2json failed on $wast:" >&2
+        sed 's/^/    /' "$dir/wast2json.err" | head -20 >&2
+        rm -f "$json"
+        failed=$((failed + 1))
+    fi
+done
+
+# wex's own tests in the same form (tests/wast/NAME.wast -> wex-NAME/), so
+# that every run of the spec tests (each tier, bounds mode, build) runs them.
+for wast in "$root"/tests/wast/*.wast; do
+    [ -f "$wast" ] || continue
+    name="wex-$(basename "$wast" .wast)"
+    dir="$out/$name"
+    json="$dir/$name.json"
+    if [ -f "$json" ] && [ "$json" -nt "$wast" ]; then
+        kept=$((kept + 1))
+        continue
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if (cd "$dir" && wast2json "$wast" -o "$name.json" 2>"$dir/wast2json.err"); then
         converted=$((converted + 1))
     else
         echo "convert: wast2json failed on $wast:" >&2
