@@ -17,6 +17,8 @@
 #   binaryen                  wasm-opt -ttf: random valid modules for the differential test
 #   nodejs                    node (V8): the other engine of the differential test (and bench)
 #   valgrind                  memcheck over the unit tests (tests/suites/memcheck.sh)
+#   musl-tools                musl-gcc: bench/run's native-musl reference (native code with
+#                             the C library wasi-libc is made from)
 # The library links libc, libm (part of libc6-dev, pulled in by gcc) and libcrypto.
 set -euo pipefail
 
@@ -35,6 +37,7 @@ declare -A pkg_of=(
     [wasm-opt]=binaryen
     [node]=nodejs
     [valgrind]=valgrind
+    [musl-gcc]=musl-tools
 )
 
 # file -> Debian package, for packages without a command
