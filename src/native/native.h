@@ -47,11 +47,15 @@
 
 /* The build a compiler and a runtime must share: the runtime passes it to
  * wex-llvmc (--build), which refuses to compile for another, and it is part
- * of the cache key. WEX_VERSION and WEX_LLVM_VERSION come from the build. */
+ * of the cache key. WEX_VERSION and WEX_LLVM_VERSION come from the build;
+ * WEX__NATIVE_SOURCE_ID from the generated native_source_id.h (a hash of the
+ * translator's sources, scripts/native_source_id.cmake), which a file that
+ * uses this includes. */
 #define WEX__NATIVE_STR2(x) #x
 #define WEX__NATIVE_STR(x)  WEX__NATIVE_STR2(x)
 #define WEX__NATIVE_BUILD                                                                          \
-    "abi " WEX__NATIVE_STR(WEX__NATIVE_ABI_VERSION) " wex " WEX_VERSION " llvm " WEX_LLVM_VERSION
+    "abi " WEX__NATIVE_STR(WEX__NATIVE_ABI_VERSION) " wex " WEX_VERSION " llvm " WEX_LLVM_VERSION \
+        " src " WEX__NATIVE_SOURCE_ID
 
 /* The context: what native code reads of its instance. The base of memory 0
  * never moves (memories are reservations grown in place), so code keeps it

@@ -4,6 +4,7 @@
  * loaded here (native_load.c). LLVM never enters this process.
  */
 #include "native/native_internal.h"
+#include "native_source_id.h" /* generated: WEX__NATIVE_SOURCE_ID */
 
 #include "os/os.h"
 

@@ -37,6 +37,7 @@
 #include "llvm/llvm.h"
 #include "runtime/runtime.h"
 #include "valid/valid.h"
+#include "native_source_id.h" /* generated: WEX__NATIVE_SOURCE_ID */
 
 #include <poll.h>
 #include <stdio.h>
