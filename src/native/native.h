@@ -54,8 +54,8 @@
 #define WEX__NATIVE_STR2(x) #x
 #define WEX__NATIVE_STR(x)  WEX__NATIVE_STR2(x)
 #define WEX__NATIVE_BUILD                                                                          \
-    "abi " WEX__NATIVE_STR(WEX__NATIVE_ABI_VERSION) " wex " WEX_VERSION " llvm " WEX_LLVM_VERSION \
-        " src " WEX__NATIVE_SOURCE_ID
+    "abi " WEX__NATIVE_STR(WEX__NATIVE_ABI_VERSION) " wex " WEX_VERSION " llvm " WEX_LLVM_VERSION  \
+                                                    " src " WEX__NATIVE_SOURCE_ID
 
 /* The context: what native code reads of its instance. The base of memory 0
  * never moves (memories are reservations grown in place), so code keeps it
@@ -80,9 +80,10 @@ typedef struct wex__nctx {
 
 /* The helper table, in order: each entry's C signature is in native_rt.c. */
 #define WEX__NATIVE_HELPERS(X)                                                                     \
-    X(TRAP)          /* (ctx, i32 trap code, i64 sink, i64 site): does not return */               \
-    X(TRAP_INDEX)    /* (ctx, i32 code, i32 index, i64 sink, i64 site): the same, naming an element */ \
-    X(CALL)          /* (ctx, i32 funcidx, u64 *slots): an imported or foreign function */         \
+    X(TRAP)       /* (ctx, i32 trap code, i64 sink, i64 site): does not return */                  \
+    X(TRAP_INDEX) /* (ctx, i32 code, i32 index, i64 sink, i64 site): the same, naming an element   \
+                   */                                                                              \
+    X(CALL)       /* (ctx, i32 funcidx, u64 *slots): an imported or foreign function */            \
     X(CALL_INDIRECT) /* (ctx, i32 table, i32 elem, i32 typeidx, u64 *slots) */                     \
     X(MEMORY_GROW)   /* (ctx, i32 delta) -> i32 */                                                 \
     X(MEMORY_SIZE)   /* (ctx) -> i32 pages */                                                      \
