@@ -17,6 +17,8 @@
 #   binaryen                  wasm-opt -ttf: random valid modules for the differential test
 #   nodejs                    node (V8): the other engine of the differential test (and bench)
 #   valgrind                  memcheck over the unit tests (tests/suites/memcheck.sh)
+#   pkg-config                the install test builds an embedder with wex.pc
+#                             (tests/suites/install.sh)
 #   musl-tools                musl-gcc: bench/run's native-musl reference (native code with
 #                             the C library wasi-libc is made from)
 # The library links libc, libm (part of libc6-dev, pulled in by gcc) and libcrypto.
@@ -38,6 +40,7 @@ declare -A pkg_of=(
     [node]=nodejs
     [valgrind]=valgrind
     [musl-gcc]=musl-tools
+    [pkg-config]=pkg-config
 )
 
 # file -> Debian package, for packages without a command

@@ -1996,6 +1996,26 @@ static void add_stackmaps(tr_t *t) {
     LLVMStripModuleDebugInfo(t->M);
 }
 
+/* LLVM's own command-line options, set once per process (LLVM keeps them
+ * in globals): -vectorize-slp=false for guard-page code (see emit), then the
+ * words of $WEX_LLVMC_LLVM_ARGS, a developer's knob (-time-passes, say). */
+static void llvm_options(bool noslp) {
+    static bool once;
+    if (once) return;
+    once = true;
+    const char *argv[34] = {"wex-llvmc"};
+    int argc = 1;
+    if (noslp) argv[argc++] = "-vectorize-slp=false";
+    static char extra[1024];
+    const char *env = getenv("WEX_LLVMC_LLVM_ARGS");
+    if (env) {
+        snprintf(extra, sizeof extra, "%s", env);
+        for (char *w = strtok(extra, " "); w && argc < 34; w = strtok(NULL, " "))
+            argv[argc++] = w;
+    }
+    if (argc > 1) LLVMParseCommandLineOptions(argc, argv, NULL);
+}
+
 /* Monotonic milliseconds, for $WEX_LLVMC_TIME. */
 static double now_ms(void) {
     struct timespec ts;
@@ -2051,17 +2071,13 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
      * it in both modes. The pipeline's option does not reach the pass; LLVM's own
      * command-line switch does (once per process: a process serves one
      * bounds mode). */
-    if (!t->o->explicit_bounds || getenv("WEX_LLVMC_NOSLP")) {
-        static bool once;
-        if (!once) {
-            const char *argv[2] = {"wex-llvmc", "-vectorize-slp=false"};
-            LLVMParseCommandLineOptions(2, argv, NULL);
-            once = true;
-        }
-        LLVMPassBuilderOptionsSetSLPVectorization(po, 0);
-    }
+    bool noslp = !t->o->explicit_bounds || getenv("WEX_LLVMC_NOSLP");
+    llvm_options(noslp);
+    if (noslp) LLVMPassBuilderOptionsSetSLPVectorization(po, 0);
+    double tv = now_ms();
     LLVMErrorRef e = LLVMRunPasses(t->M, pipeline, tm, po);
     LLVMDisposePassBuilderOptions(po);
+    double tp = now_ms();
     if (e) {
         char *em = LLVMGetErrorMessage(e);
         fail(t, "LLVM passes: %s", em);
@@ -2072,9 +2088,13 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
         unsigned np = wex__llvm_prune_sink(t->M);
         if (getenv("WEX_LLVMC_TIME")) fprintf(stderr, "wex-llvmc: %u float loads out of the sum\n", np);
     }
+    double tq = now_ms();
     add_stackmaps(t);
     if (getenv("WEX_LLVMC_DUMP")) LLVMDumpModule(t->M);
     double t1 = now_ms();
+    if (getenv("WEX_LLVMC_TIME"))
+        fprintf(stderr, "wex-llvmc: set-up and verifier %.1f ms, pipeline %.1f ms, pruning %.1f ms, stackmaps %.1f ms\n",
+                tv - t0, tp - tv, tq - tp, t1 - tq);
     LLVMMemoryBufferRef buf;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, t->M, LLVMObjectFile, &msg, &buf)) {
         fail(t, "LLVM code generation: %s", msg ? msg : "?");

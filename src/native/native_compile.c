@@ -19,8 +19,9 @@
 #endif
 
 /* Where wex-llvmc is: $WEX_LLVMC, else beside the running executable (a
- * build tree), else the installed libexec directory; whether it is there
- * to run. */
+ * build tree), else in libexec/wex relative to it (an installed `wex`, moved
+ * or not), else the configured libexec directory (an embedder's program);
+ * whether it is there to run. */
 static bool compiler_path(char *buf, size_t n) {
     const char *env = getenv("WEX_LLVMC");
     if (env && *env) {
@@ -31,6 +32,8 @@ static bool compiler_path(char *buf, size_t n) {
     wex__os_exe_dir(dir, sizeof dir);
     if (dir[0]) {
         snprintf(buf, n, "%s/wex-llvmc", dir);
+        if (access(buf, X_OK) == 0) return true;
+        snprintf(buf, n, "%s/%s/wex-llvmc", dir, WEX_LIBEXEC_FROM_BIN); /* an installed wex */
         if (access(buf, X_OK) == 0) return true;
     }
     snprintf(buf, n, "%s/wex-llvmc", WEX_LIBEXEC_DIR);
