@@ -83,7 +83,8 @@ typedef enum {
     X(NULL_REFERENCE, "null reference")                                                            \
     X(HOST, "host function failed")                                                                \
     X(UNALIGNED_ATOMIC, "unaligned atomic")                                                        \
-    X(EXPECTED_SHARED, "expected shared memory")
+    X(EXPECTED_SHARED, "expected shared memory")                                                   \
+    X(INTERRUPT, "interrupt")
 
 typedef enum {
 #define WEX__T(name, msg) WEX_TRAP_##name,
@@ -260,8 +261,20 @@ typedef enum {
 } wex_tier_t;
 void wex_config_set_tier(wex_config_t *config, wex_tier_t tier);
 
+/* Epoch interruption (off by default). Compiled code then checks, at every
+ * function entry and every loop iteration, whether the engine's epoch has
+ * reached the running store's deadline; when it has, the store's epoch
+ * callback decides, and without one the call traps with WEX_TRAP_INTERRUPT
+ * ("interrupt"). The checks are part of the compiled code (and of the engine
+ * id): an engine without them pays nothing. Their cost: bench/RESULTS.md. */
+void wex_config_set_epoch_interruption(wex_config_t *config, bool on);
+
 /* Takes ownership of config (may be NULL for defaults). */
 wex_engine_t *wex_engine_new(wex_config_t *config);
+/* Add one to the engine's epoch: from any thread (a timer, a watchdog), at
+ * any time, also while its stores run code. */
+void wex_engine_increment_epoch(wex_engine_t *engine);
+uint64_t wex_engine_epoch(const wex_engine_t *engine);
 void wex_engine_delete(wex_engine_t *engine);
 wex_bounds_t wex_engine_bounds_checks(const wex_engine_t *engine);
 const char *wex_version(void);
@@ -403,6 +416,20 @@ void wex_store_delete(wex_store_t *store);
 /* Arbitrary embedder data attached to the store. */
 void wex_store_set_data(wex_store_t *store, void *data);
 void *wex_store_data(const wex_store_t *store);
+
+/* Epoch interruption (wex_config_set_epoch_interruption): the store's
+ * deadline, `ticks` increments of the engine's epoch from now. A new store
+ * has none (its code is never interrupted). Set it from the store's thread,
+ * outside calls into it, or from its epoch callback. */
+void wex_store_set_epoch_deadline(wex_store_t *store, uint64_t ticks);
+/* Called on the running thread when code reaches the store's deadline:
+ * return true and set *ticks to run on until that many more increments
+ * (at least 1), or false to trap with WEX_TRAP_INTERRUPT. It must not call
+ * into the store. NULL (the default): trap. */
+typedef bool (*wex_epoch_callback_t)(void *data, wex_store_t *store, uint64_t *ticks);
+/* The engine epoch at which the store's code stops; UINT64_MAX: none. */
+uint64_t wex_store_epoch_deadline(const wex_store_t *store);
+void wex_store_set_epoch_callback(wex_store_t *store, wex_epoch_callback_t callback, void *data);
 
 /* Instantiate. imports[i] satisfies the module's i-th import. On a link error
  * returns WEX_ERR_UNLINKABLE; if the start function or a segment traps, returns

@@ -81,6 +81,9 @@ typedef struct wex_wasm_task {
      * the manager shut down before the task started. */
     void (*done)(void *env, wex_error_t *err, bool cancelled);
     void *env;
+    /* Epoch interruption: the engine epoch at which the task's store stops
+     * (wex_store_epoch_deadline of the spawning store, say); 0: none. */
+    uint64_t epoch_deadline;
 } wex_wasm_task_t;
 
 /* The table. `data` is passed to every function. */

@@ -1278,6 +1278,7 @@ wex_error_t *wex__artifact_load_fd(wex_engine_t *e, int fd, const uint8_t *expec
     }
     m->engine = e;
     m->tier_entry = e->config.tier != WEX_TIER_INTERP; /* as the code was made (engine id) */
+    m->epochs = e->config.epochs;
     m->cache = mc;
     mc->refs = 1;
     mc->has_hash = true;

@@ -92,7 +92,7 @@ uint64_t wex__checksum64(const void *p, size_t n, uint64_t seed);
 /* Engine ids (engine_id.c). */
 #define WEX__ENGINE_ID_SIZE 16
 /* Fill id from the engine's settings; also the description it hashes. */
-void wex__engine_id_compute(wex_bounds_t bounds, const char *native,
+void wex__engine_id_compute(wex_bounds_t bounds, bool epochs, const char *native,
                             uint8_t id[WEX__ENGINE_ID_SIZE], char *hex, size_t hexlen);
 /* A process-unique serial per engine / layer, and whether it is still live:
  * in-memory layers key on it so that a freed engine's entries never match a

@@ -30,8 +30,9 @@ void wex__cache_engine_init(wex_engine_t *e) {
         if (e->config.deterministic)
             snprintf(native + strlen(native), sizeof native - strlen(native), "; deterministic");
     }
-    wex__engine_id_compute(e->config.bounds, e->config.tier != WEX_TIER_INTERP ? native : NULL,
-                           e->cache_id, e->cache_id_hex, sizeof e->cache_id_hex);
+    wex__engine_id_compute(e->config.bounds, e->config.epochs,
+                           e->config.tier != WEX_TIER_INTERP ? native : NULL, e->cache_id,
+                           e->cache_id_hex, sizeof e->cache_id_hex);
     if (e->config.cache_set) {
         e->cache = e->config.cache;
     } else {

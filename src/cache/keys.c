@@ -107,7 +107,8 @@ uint64_t wex__checksum64(const void *data, size_t n, uint64_t seed) {
  *     fingerprint of the internal instruction set (iop_fingerprint) and the
  *     size of the per-function record the artifact stores as is;
  *   - the engine's settings that are part of compilation: the bounds-check
- *     policy (the native tier's code differs between the two) and the tier;
+ *     policy (the native tier's code differs between the two), epoch
+ *     checks (code of both tiers has them or not) and the tier;
  *     for the native tier, what its code depends on (wex__native_key: the
  *     calling contract, the compiler's identity, the CPU's features). Call
  *     depth and stack size are checked at run time only, so they are not
@@ -141,18 +142,18 @@ static uint64_t iop_fingerprint(void) {
     return wex__checksum64(text, sizeof text, h);
 }
 
-void wex__engine_id_compute(wex_bounds_t bounds, const char *native, uint8_t id[WEX__ENGINE_ID_SIZE],
-                            char *hex, size_t hexlen) {
+void wex__engine_id_compute(wex_bounds_t bounds, bool epochs, const char *native,
+                            uint8_t id[WEX__ENGINE_ID_SIZE], char *hex, size_t hexlen) {
     char desc[640];
     int n = snprintf(desc, sizeof desc,
                      "wex %s; artifact %u; arch %s; ptr %u; %s-endian; interp %u; iops %016llx; "
-                     "fcode %u; bounds %s; %s",
+                     "fcode %u; bounds %s;%s %s",
                      WEX_VERSION, WEX__ARTIFACT_VERSION, WEX__ARCH, (unsigned)sizeof(void *),
                      __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "little" : "big",
                      (unsigned)WEX__INTERP_FORMAT_VERSION, (unsigned long long)iop_fingerprint(),
                      (unsigned)sizeof(wex__fcode),
                      bounds == WEX_BOUNDS_GUARD_PAGES ? "guard" : "explicit",
-                     native ? native : "interpreter only");
+                     epochs ? " epochs;" : "", native ? native : "interpreter only");
     uint8_t full[32];
     wex__sha256(desc, n > 0 ? (size_t)n : 0, full);
     memcpy(id, full, WEX__ENGINE_ID_SIZE);

@@ -1236,6 +1236,10 @@ static void translate(comp *c, const wex__opinfo *op) {
             emit(c, c->op_off);
             barrier(c);
         }
+        if (idx == WEX__OPI_LOOP && c->m->epochs) { /* every iteration passes here */
+            emit_op(c, WEX__IOP_EPOCH);
+            barrier(c);
+        }
         break;
     }
     case WEX__OPI_IF: {
@@ -1690,6 +1694,11 @@ static void compile_func(comp *c, uint32_t di, wex__fcode *fc) {
         c->op_off = code->expr_off;
         emit_op(c, WEX__IOP_TIER_ENTRY);
         emit(c, di);
+        barrier(c);
+    }
+    if (m->epochs) {
+        c->op_off = code->expr_off;
+        emit_op(c, WEX__IOP_EPOCH);
         barrier(c);
     }
     push_ctrl(c, K_FUNC, 0, ft->nresults);

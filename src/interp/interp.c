@@ -284,6 +284,7 @@ static unsigned iop_words(const uint32_t *ip) {
     case WEX__IOP_VERIFY_FN:
     case WEX__IOP_TIER_ENTRY: return 2;
     case WEX__IOP_LOOP_HEAD: return 3;
+    case WEX__IOP_EPOCH: return 1;
     case WEX__IOP_CALL_L:
     case WEX__IOP_CALL_LZ:
     case WEX__IOP_CALL_LZ1: return 7;

@@ -102,6 +102,8 @@
     X(TIER_ENTRY) /* defined func index: count the entry; run native code once there is some */    \
     X(LOOP_HEAD) /* defined func index, loop's module offset: count an iteration; enter the loop's \
                     native code once there is some (OSR) */                                        \
+    X(EPOCH)     /* epoch interruption: stop, or ask the store, once the engine's epoch is at     \
+                    the store's deadline (function entries and loop heads) */                      \
     WEX__IOPS_IMM(X)                                                                               \
     WEX__IOPS_BRCMP(X)                                                                             \
     WEX__IOPS_BRADDI(X)                                                                            \

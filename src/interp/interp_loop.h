@@ -402,6 +402,14 @@ L_GLOBAL_SET_ADDI_RET1:
     inst->globals[ip[1]]->val = (uint32_t)((uint32_t)S(2) + ip[3]);
     fp[0] = S(4);
     RET_BODY();
+    /* Epoch interruption: the store's deadline reached, its callback may
+     * move it on; else the call traps here. */
+L_EPOCH:
+    if (WEX__UNLIKELY(__atomic_load_n(&s->engine->epoch, __ATOMIC_RELAXED) >= s->epoch_deadline) &&
+        !wex__store_epoch_go_on(s))
+        TRAP(WEX_TRAP_INTERRUPT);
+    ip += 1;
+    NEXT();
     /* The native and automatic tiers: count the entry; when the counter
      * runs out, ask (wex__tier_entry) whether the function now has native
      * code, which then runs in place of this frame's interpretation. */

@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
     bool explicit_bounds; /* a compare per memory access instead of guard pages */
     bool deterministic;   /* canonical NaNs, frames counted (wex_config_set_deterministic) */
+    bool epochs;          /* epoch checks (wex_config_set_epoch_interruption) */
     unsigned opt_level;   /* 0..3 */
     wex__llvm_layout layout;
     const char *cpu;      /* LLVM CPU name; NULL: the host's */

@@ -297,6 +297,31 @@ static void trap_if(tr_t *t, LLVMValueRef cond, unsigned code) {
     LLVMPositionBuilderAtEnd(t->B, ok);
 }
 
+/* Epoch interruption: at function entries and loop heads, compare the
+ * engine's epoch (an atomic load LLVM neither hoists nor merges) with the
+ * store's deadline; at or past it call the EPOCH helper, which returns when
+ * the store's callback moves the deadline on and traps otherwise. */
+static void epoch_check(tr_t *t) {
+    LLVMValueRef ep = ctx_field(t, offsetof(wex__nctx, epoch), t->tptr);
+    LLVMValueRef now = LLVMBuildLoad2(t->B, t->ti64, ep, "");
+    LLVMSetOrdering(now, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(now, 8);
+    LLVMValueRef dp = ctx_field(t, offsetof(wex__nctx, epoch_deadline), t->tptr);
+    LLVMValueRef dl = LLVMBuildLoad2(t->B, t->ti64, dp, "");
+    LLVMValueRef args[2] = {LLVMBuildICmp(t->B, LLVMIntUGE, now, dl, ""),
+                            LLVMConstInt(t->ti1, 0, 0)};
+    LLVMTypeRef ty = t->ti1;
+    LLVMValueRef cond = intrinsic(t, "llvm.expect", &ty, 1, args, 2);
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(t->C, t->fn, "epoch");
+    LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(t->C, t->fn, "");
+    LLVMBuildCondBr(t->B, cond, slow, go);
+    LLVMPositionBuilderAtEnd(t->B, slow);
+    sink_flush(t); /* loads before it fault before it traps */
+    helper(t, WEX__NH_EPOCH, t->tvoid, NULL, 0);
+    LLVMBuildBr(t->B, go);
+    LLVMPositionBuilderAtEnd(t->B, go);
+}
+
 /* A value as the 64 bits of a slot: floats by their bits, i32 zero-extended. */
 static LLVMValueRef to_slot(tr_t *t, LLVMValueRef v) {
     LLVMTypeRef ty = LLVMTypeOf(v);
@@ -1172,6 +1197,7 @@ static bool op(tr_t *t, uint32_t code, wex__reader *r) {
                 LLVMBuildStore(t->B, t->stk[t->sp - c->np + i], c->vars[i]);
             LLVMBuildBr(t->B, c->head);
             LLVMPositionBuilderAtEnd(t->B, c->head);
+            if (t->o->epochs) epoch_check(t);
             t->sp -= c->np;
             for (uint32_t i = 0; i < c->np; i++)
                 push(t, LLVMBuildLoad2(t->B, vt(t, c->pt[i]), c->vars[i], ""), c->pt[i]);
@@ -1762,6 +1788,7 @@ static void translate_body(tr_t *t, uint32_t di, LLVMValueRef fn, bool osr) {
     }
     set_site(t, WEX__NATIVE_SITE_ENTRY);
     prologue_check(t);
+    if (t->o->epochs) epoch_check(t);
     t->depth0 = NULL;
     if (t->o->deterministic && !osr) depth_enter(t);
     set_site(t, code->off);
@@ -2086,14 +2113,17 @@ static bool emit(tr_t *t, uint8_t **obj, size_t *len) {
     }
     if (!t->o->explicit_bounds && t->keep == KEEP_SINK && !getenv("WEX_LLVMC_NOPRUNE")) {
         unsigned np = wex__llvm_prune_sink(t->M);
-        if (getenv("WEX_LLVMC_TIME")) fprintf(stderr, "wex-llvmc: %u float loads out of the sum\n", np);
+        if (getenv("WEX_LLVMC_TIME"))
+            fprintf(stderr, "wex-llvmc: %u float loads out of the sum\n", np);
     }
     double tq = now_ms();
     add_stackmaps(t);
     if (getenv("WEX_LLVMC_DUMP")) LLVMDumpModule(t->M);
     double t1 = now_ms();
     if (getenv("WEX_LLVMC_TIME"))
-        fprintf(stderr, "wex-llvmc: set-up and verifier %.1f ms, pipeline %.1f ms, pruning %.1f ms, stackmaps %.1f ms\n",
+        fprintf(stderr,
+                "wex-llvmc: set-up and verifier %.1f ms, pipeline %.1f ms, pruning %.1f ms, "
+                "stackmaps %.1f ms\n",
                 tv - t0, tp - tv, tq - tp, t1 - tq);
     LLVMMemoryBufferRef buf;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, t->M, LLVMObjectFile, &msg, &buf)) {

@@ -192,6 +192,9 @@ typedef struct wex_module {
     /* The interpreter's code begins each function with TIER_ENTRY (the
      * native and automatic tiers); set before translation. */
     bool tier_entry;
+    /* ... and an epoch check at each function entry and loop head
+     * (wex_config_set_epoch_interruption); set before translation. */
+    bool epochs;
     struct wex__native *native; /* native code (src/native), or NULL */
     wex_valkind_t *kinds;       /* every type's kinds, for the API; set at compile */
 

@@ -43,7 +43,7 @@
 
 /* Bumped whenever the context, the helper table or the calling convention
  * changes meaning. */
-#define WEX__NATIVE_ABI_VERSION 6 /* 6: site ids for backtraces (trap helpers, stackmaps) */
+#define WEX__NATIVE_ABI_VERSION 7 /* 7: epoch interruption (context, EPOCH helper) */
 
 /* The build a compiler and a runtime must share: the runtime passes it to
  * wex-llvmc (--build), which refuses to compile for another, and it is part
@@ -76,6 +76,10 @@ typedef struct wex__nctx {
      * prologue traps at depth_limit, else adds its own; returns restore
      * it), set by each entry from the store's count. */
     uint32_t depth, depth_limit;
+    /* Epoch-checked code only: the engine's epoch (atomic) and the store's
+     * deadline; at or past it, code calls the EPOCH helper. */
+    const uint64_t *epoch;
+    const uint64_t *epoch_deadline;
 } wex__nctx;
 
 /* The helper table, in order: each entry's C signature is in native_rt.c. */
@@ -101,7 +105,8 @@ typedef struct wex__nctx {
     X(ELEM_DROP)     /* (ctx, i32 seg) */                                                          \
     X(ATOMIC_WAIT32) /* (ctx, i64 ea, i32 expected, i64 timeout) -> i32 */                         \
     X(ATOMIC_WAIT64) /* (ctx, i64 ea, i64 expected, i64 timeout) -> i32 */                         \
-    X(ATOMIC_NOTIFY) /* (ctx, i64 ea, i32 count) -> i32 */
+    X(ATOMIC_NOTIFY) /* (ctx, i64 ea, i32 count) -> i32 */                                         \
+    X(EPOCH)         /* (ctx): the deadline was reached; returns if the store goes on, else traps */
 
 enum {
 #define WEX__NH(name) WEX__NH_##name,

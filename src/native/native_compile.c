@@ -73,6 +73,7 @@ static void compiler_argv(char *argv[10], char *path, size_t n, unsigned mode, c
     argv[argc++] = WEX__NATIVE_BUILD;
     if (mode & WEX__NATIVE_EXPLICIT) argv[argc++] = "--explicit-bounds";
     if (mode & WEX__NATIVE_DET) argv[argc++] = "--deterministic";
+    if (mode & WEX__NATIVE_EPOCH) argv[argc++] = "--epochs";
     argv[argc++] = "-O2";
     if (a) argv[argc++] = a;
     if (b) argv[argc++] = b;

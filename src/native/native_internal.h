@@ -57,18 +57,18 @@
 typedef struct wex__native_obj {
     void *map; /* code, read-only data, stubs */
     size_t map_len;
-    uintptr_t lo, hi; /* the address range of its functions' code */
-    uint32_t nf;      /* functions it defines, by address: */
-    uint32_t *order;  /*   their defined indices */
-    uintptr_t *addr;  /*   wex_f<i> */
-    uintptr_t *entry; /*   wex_e<i> (a loop entry: itself) */
-    uint32_t *size;   /*   bytes of code */
-    uint32_t *loop;   /*   UINT32_MAX for wex_f<i>; for a loop entry wex_p<i>_<off>, off;
-                       *   WEX__NATIVE_LOOP_BODY for the entry copy wex_q<i> */
-    uint32_t nsites;  /* call sites (.llvm_stackmaps), by address: */
+    uintptr_t lo, hi;   /* the address range of its functions' code */
+    uint32_t nf;        /* functions it defines, by address: */
+    uint32_t *order;    /*   their defined indices */
+    uintptr_t *addr;    /*   wex_f<i> */
+    uintptr_t *entry;   /*   wex_e<i> (a loop entry: itself) */
+    uint32_t *size;     /*   bytes of code */
+    uint32_t *loop;     /*   UINT32_MAX for wex_f<i>; for a loop entry wex_p<i>_<off>, off;
+                         *   WEX__NATIVE_LOOP_BODY for the entry copy wex_q<i> */
+    uint32_t nsites;    /* call sites (.llvm_stackmaps), by address: */
     uintptr_t *site_pc; /*   where the call returns to (about: see translate.c) */
     uint64_t *site_id;  /*   its site id (native.h) */
-    uint8_t *bytes;   /* the object file, for the compiled-module cache */
+    uint8_t *bytes;     /* the object file, for the compiled-module cache */
     size_t len;
     struct wex__native_obj *next; /* older objects (published atomically) */
 } wex__native_obj;
@@ -130,10 +130,12 @@ wex_error_t *wex__native_attach(wex__module *m, const uint8_t *buf, size_t len);
 enum {
     WEX__NATIVE_EXPLICIT = 1u, /* explicit bounds checks (--explicit-bounds) */
     WEX__NATIVE_DET = 2u,      /* deterministic (--deterministic) */
+    WEX__NATIVE_EPOCH = 4u,    /* epoch checks (--epochs) */
 };
 static inline unsigned wex__native_mode(const wex_engine_t *e) {
     return (e->config.bounds == WEX_BOUNDS_EXPLICIT ? WEX__NATIVE_EXPLICIT : 0u) |
-           (e->config.deterministic ? WEX__NATIVE_DET : 0u);
+           (e->config.deterministic ? WEX__NATIVE_DET : 0u) |
+           (e->config.epochs ? WEX__NATIVE_EPOCH : 0u);
 }
 
 /* The native tier: compile every function of m not yet compiled (in

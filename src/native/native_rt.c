@@ -185,6 +185,13 @@ h_trap_index(wex__nctx *ctx, int32_t code, int32_t index, uint64_t sink, uint64_
     throw_at(wex__error_trap_index((wex_trapcode_t)code, (uint32_t)index), site);
 }
 
+/* Epoch-checked code saw its store's deadline reached: go on if the store's
+ * callback says so, else trap here (the site of the call into this). */
+static void h_epoch(wex__nctx *ctx) {
+    if (!wex__store_epoch_go_on(inst_of(ctx)->store))
+        throw_error(wex__error_trap(WEX_TRAP_INTERRUPT));
+}
+
 /* Call f with the arguments in slots (native stack memory): they are copied
  * to the store's value stack, where host functions and the interpreter
  * expect them and where a host function calling back builds its frames. */
@@ -355,6 +362,7 @@ static void *const helpers[WEX__NH_COUNT] = {
     [WEX__NH_ATOMIC_WAIT32] = (void *)h_wait32,
     [WEX__NH_ATOMIC_WAIT64] = (void *)h_wait64,
     [WEX__NH_ATOMIC_NOTIFY] = (void *)h_notify,
+    [WEX__NH_EPOCH] = (void *)h_epoch,
 };
 
 static const uint64_t no_memory_size = 0;
@@ -373,6 +381,8 @@ void wex__native_instance_init(wex_instance_t *inst) {
     ctx->stack_limit = 0;
     ctx->inst = inst;
     ctx->fnptrs = (void *const *)nat->fns;
+    ctx->epoch = &inst->store->engine->epoch;
+    ctx->epoch_deadline = &inst->store->epoch_deadline;
     inst->tier_hot = nat->hot;
     inst->tier_loop = nat->loophot;
     inst->tier_auto = inst->store->engine->config.tier == WEX_TIER_AUTO;

@@ -71,6 +71,18 @@ void wex_config_set_deterministic(wex_config_t *c, bool on) {
     c->deterministic = on;
 }
 
+void wex_config_set_epoch_interruption(wex_config_t *c, bool on) {
+    c->epochs = on;
+}
+
+void wex_engine_increment_epoch(wex_engine_t *e) {
+    __atomic_add_fetch(&e->epoch, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t wex_engine_epoch(const wex_engine_t *e) {
+    return __atomic_load_n(&e->epoch, __ATOMIC_RELAXED);
+}
+
 void wex_config_set_tier(wex_config_t *c, wex_tier_t tier) {
     c->tier = tier == WEX_TIER_NATIVE || tier == WEX_TIER_AUTO ? tier : WEX_TIER_INTERP;
 }

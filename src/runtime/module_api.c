@@ -42,6 +42,7 @@ static wex_error_t *build(wex_engine_t *engine, const uint8_t *bytes, size_t len
                 m->kinds[nk++] = (wex_valkind_t)t->types[j];
         }
         m->tier_entry = engine->config.tier != WEX_TIER_INTERP;
+        m->epochs = engine->config.epochs;
         if (!err) err = wex__interp_compile(m);
         if (!err && engine->config.tier == WEX_TIER_NATIVE)
             err = wex__native_compile(m, m->bytes, m->len);

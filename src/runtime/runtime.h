@@ -26,6 +26,7 @@ struct wex_config {
     uint32_t max_call_depth;
     size_t max_stack_bytes;
     bool deterministic; /* wex_config_set_deterministic */
+    bool epochs;        /* wex_config_set_epoch_interruption */
     /* Instantiation strategy and pool limits (issue 4). */
     wex_instantiation_t strategy;
     wex__poolcfg pool;
@@ -139,6 +140,9 @@ struct wex_engine {
      * made on first use under `lock`; destroyed first at engine deletion. */
     wex_task_manager_t tm;
     bool tm_ready;
+    /* Epoch interruption: incremented by any thread (atomic); code of an
+     * engine with epochs compares it with its store's deadline. */
+    uint64_t epoch;
 };
 
 /* Engines are reference counted: modules kept by caches may outlive
@@ -199,7 +203,17 @@ struct wex_store {
      * current on every call and return, for a fault's backtrace (the loop's
      * registers are lost on a fault; depth is set only at its boundaries). */
     wex__frame *live;
+    /* Epoch interruption: the engine epoch at which code stops (UINT64_MAX:
+     * never), and who decides then (wex_store_set_epoch_callback). */
+    uint64_t epoch_deadline;
+    wex_epoch_callback_t epoch_cb;
+    void *epoch_data;
 };
+
+/* The store's deadline was reached (code saw engine epoch >= deadline):
+ * true when its callback moved the deadline on, false to trap with
+ * WEX_TRAP_INTERRUPT. */
+bool wex__store_epoch_go_on(wex_store_t *s);
 
 struct wex_func {
     wex__obj hdr;

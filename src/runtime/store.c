@@ -77,6 +77,7 @@ wex_store_t *wex_store_new(wex_engine_t *engine) {
     }
     s->engine = engine;
     s->max_depth = engine->config.max_call_depth;
+    s->epoch_deadline = UINT64_MAX;
     return s;
 }
 
@@ -97,6 +98,33 @@ void wex_store_set_data(wex_store_t *s, void *data) {
 }
 void *wex_store_data(const wex_store_t *s) {
     return s->data;
+}
+
+/* now + ticks, saturated: UINT64_MAX is "never". */
+static uint64_t epoch_after(uint64_t now, uint64_t ticks) {
+    return ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
+}
+
+void wex_store_set_epoch_deadline(wex_store_t *s, uint64_t ticks) {
+    s->epoch_deadline = epoch_after(wex_engine_epoch(s->engine), ticks);
+}
+
+uint64_t wex_store_epoch_deadline(const wex_store_t *s) {
+    return s->epoch_deadline;
+}
+
+void wex_store_set_epoch_callback(wex_store_t *s, wex_epoch_callback_t cb, void *data) {
+    s->epoch_cb = cb;
+    s->epoch_data = data;
+}
+
+/* Both tiers call this when a check saw the deadline reached. */
+bool wex__store_epoch_go_on(wex_store_t *s) {
+    uint64_t now = wex_engine_epoch(s->engine), more = 0;
+    if (now < s->epoch_deadline) return true; /* moved meanwhile */
+    if (!s->epoch_cb || !s->epoch_cb(s->epoch_data, s, &more)) return false;
+    s->epoch_deadline = epoch_after(now, more ? more : 1);
+    return true;
 }
 
 void wex__store_adopt(wex_store_t *s, wex__obj *o, wex__objkind kind) {

@@ -502,6 +502,10 @@ void wex_task_run_wasm(wex_engine_t *engine, const wex_wasm_task_t *t) {
         err = wex__error_nomem();
         goto out;
     }
+    if (t->epoch_deadline && t->epoch_deadline != UINT64_MAX) {
+        uint64_t now = wex_engine_epoch(engine);
+        wex_store_set_epoch_deadline(store, t->epoch_deadline > now ? t->epoch_deadline - now : 0);
+    }
     if ((err = tm->build_memory(tm->data, store, &t->memory, &mem))) goto out;
     if (t->link && (err = t->link(t->env, store, mem, imports))) goto out;
     wex_instance_t *inst;

@@ -74,7 +74,6 @@ static wex_error_t *link_thread(void *env, wex_store_t *store, wex_memory_t *mem
  */
 static wex_error_t *thread_spawn(void *env, wex_store_t *store, const wex_val_t *args,
                                  wex_val_t *results) {
-    (void)store;
     wex_wasi_threads_t *t = env;
     uint32_t tid = __atomic_add_fetch(&t->next_tid, 1, __ATOMIC_RELAXED);
     const wex_task_manager_t *tm = wex_engine_task_manager(t->engine);
@@ -91,6 +90,7 @@ static wex_error_t *thread_spawn(void *env, wex_store_t *store, const wex_val_t 
         .link = link_thread,
         .done = thread_done,
         .env = t,
+        .epoch_deadline = wex_store_epoch_deadline(store), /* a runaway thread stops too */
     };
     __atomic_add_fetch(&t->running, 1, __ATOMIC_ACQ_REL);
     wex_error_t *err = tm->task_wasm(tm->data, t->engine, &task);

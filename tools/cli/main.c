@@ -25,6 +25,7 @@
 #include "util.h"
 #include "wex.h"
 #include "wex_cache.h"
+#include "wex_task.h"
 #include "wex_wasi.h"
 
 #define EXIT_USAGE 2
@@ -37,7 +38,8 @@ typedef struct {
     wex_instantiation_t strategy;
     bool have_tier; /* -O tier=interp|native|auto */
     wex_tier_t tier;
-    bool deterministic; /* -O deterministic=y */
+    bool deterministic;  /* -O deterministic=y */
+    uint64_t timeout_ns; /* -W timeout=DURATION; 0: none */
 } common_opts_t;
 
 static const char *prog = "wex";
@@ -95,6 +97,9 @@ static void usage(FILE *f) {
             "                            the background (auto, the default)\n"
             "  -O deterministic=y|n        canonical NaNs, call-depth exhaustion at the same\n"
             "                            depth in every tier, explicit bounds checks\n"
+            "  -W timeout=DURATION       stop the guest (its threads too) with the trap\n"
+            "                            `interrupt` after DURATION (500ms, 2s, 1.5m; a\n"
+            "                            number alone is seconds): epoch interruption\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
             prog, prog, prog, prog, prog, prog);
@@ -109,6 +114,28 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     va_end(ap);
     fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
     return EXIT_USAGE;
+}
+
+/* A duration: a decimal number with an optional unit (ns, us, ms, s, m, h;
+ * seconds without one), more than zero, at most a year. */
+static bool parse_duration(const char *v, uint64_t *ns) {
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || errno || !(x > 0)) return false;
+    static const struct {
+        const char *unit;
+        double ns;
+    } units[] = {{"", 1e9},  {"ns", 1},   {"us", 1e3},  {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            double t = x * units[i].ns;
+            if (t < 1 || t > 3.2e16) return false;
+            *ns = (uint64_t)t;
+            return true;
+        }
+    return false;
 }
 
 /* Handle an option every subcommand accepts. Returns 1 if handled, 0 if not
@@ -138,8 +165,21 @@ static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
         c->have_bounds = true;
         return 1;
     }
-    if (strcmp(arg, "-O") == 0) {
-        usage_error("%s needs its value joined: -O instantiation=NAME", arg);
+    if (strcmp(arg, "-O") == 0 || strcmp(arg, "-W") == 0) {
+        usage_error("%s needs its value joined: %s NAME=VALUE", arg, arg);
+        return -1;
+    }
+    if (strncmp(arg, "-W", 2) == 0) {
+        const char *v = arg + 2;
+        if (strncmp(v, "timeout=", 8) == 0) {
+            if (!parse_duration(v + 8, &c->timeout_ns)) {
+                usage_error("-W timeout= needs a positive duration (500ms, 2s, 1.5m), not '%s'",
+                            v + 8);
+                return -1;
+            }
+            return 1;
+        }
+        usage_error("unknown -W option '%s'", v);
         return -1;
     }
     if (strncmp(arg, "-O", 2) == 0 || strncmp(arg, "--opt=", 6) == 0) {
@@ -190,11 +230,14 @@ static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
     return 0;
 }
 
-/* -O takes its value as the next argument too (-O instantiation=NAME): join
- * it, returning the argument to parse and advancing *i. */
+/* -O and -W take their value as the next argument too (-O
+ * instantiation=NAME): join it, returning the argument to parse and
+ * advancing *i. */
 static const char *join_opt(int argc, char **argv, int *i, char *buf, size_t n) {
-    if (strcmp(argv[*i], "-O") != 0 || *i + 1 >= argc) return argv[*i];
-    snprintf(buf, n, "-O%s", argv[++*i]);
+    if ((strcmp(argv[*i], "-O") != 0 && strcmp(argv[*i], "-W") != 0) || *i + 1 >= argc)
+        return argv[*i];
+    snprintf(buf, n, "%s%s", argv[*i], argv[*i + 1]);
+    ++*i;
     return buf;
 }
 
@@ -206,6 +249,7 @@ static wex_engine_t *make_engine(const common_opts_t *c) {
     if (c->have_strategy) wex_config_set_instantiation_strategy(cfg, c->strategy);
     if (c->have_tier) wex_config_set_tier(cfg, c->tier);
     if (c->deterministic) wex_config_set_deterministic(cfg, true);
+    if (c->timeout_ns) wex_config_set_epoch_interruption(cfg, true);
     if (cache_opt.off || cache_opt.dir) {
         wex_cache_t *cache = cache_opt.off ? NULL : wex_cache_default_new(cache_opt.dir);
         wex_config_set_cache(cfg, cache);
@@ -371,6 +415,24 @@ static void log_instantiation(const wex_engine_t *e, const wex_module_t *m, cons
     }
 }
 
+/* -W timeout: the store stops at the next epoch, which a timer on the
+ * engine's task manager makes when the time is up (threads the guest
+ * spawns inherit the deadline). */
+static void timeout_fire(void *engine, bool cancelled) {
+    if (!cancelled) wex_engine_increment_epoch(engine);
+}
+
+static bool start_timeout(wex_engine_t *engine, wex_store_t *store, uint64_t ns) {
+    wex_store_set_epoch_deadline(store, 1);
+    const wex_task_manager_t *tm = wex_engine_task_manager(engine);
+    wex_error_t *err = tm ? tm->sleep_async(tm->data, ns, timeout_fire, engine)
+                          : wex_error_new(WEX_ERR_NOMEM, "no task manager");
+    if (!err) return true;
+    fprintf(stderr, "Error: cannot start the timeout: %s\n", wex_error_message(err));
+    wex_error_delete(err);
+    return false;
+}
+
 static int cmd_run(int argc, char **argv, common_opts_t *c) {
     const char *invoke = NULL;
     bool verbose = false;
@@ -530,6 +592,7 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         fprintf(stderr, "Error: cannot create a store\n");
         goto out;
     }
+    if (c->timeout_ns && !start_timeout(engine, store, c->timeout_ns)) goto out;
     if (use_threads) {
         exit_file = file;
         err = wex_wasi_threads_new(engine, module, wasi, store, thread_exit, NULL, &threads);

@@ -7,7 +7,7 @@
  * runtime, and a crash in the compiler is a failed compilation, not a
  * crashed host.
  *
- *   wex-llvmc [--build ID] [--explicit-bounds] [--deterministic] [-O0|-O1|-O2|-O3]
+ *   wex-llvmc [--build ID] [--explicit-bounds] [--deterministic] [--epochs] [-O0|-O1|-O2|-O3]
  *             [--cpu NAME --features F]
  *             [--funcs=LIST] [--osr=LIST] < in.wasm > out.o
  *   wex-llvmc [options] --serve=IDLE_MS
@@ -230,6 +230,8 @@ int main(int argc, char **argv) {
             o.explicit_bounds = true;
         else if (strcmp(argv[i], "--deterministic") == 0)
             o.deterministic = true; /* canonical NaNs, counted frames */
+        else if (strcmp(argv[i], "--epochs") == 0)
+            o.epochs = true; /* epoch checks at entries and loop heads */
         else if (argv[i][0] == '-' && argv[i][1] == 'O' && argv[i][2] >= '0' && argv[i][2] <= '3')
             o.opt_level = (unsigned)(argv[i][2] - '0');
         else if (strcmp(argv[i], "--build") == 0 && i + 1 < argc) {
