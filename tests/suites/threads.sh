@@ -66,6 +66,11 @@ for dir in "$@"; do
             "$wex" run "$mode" --invoke trap_in_thread "$wasm"
         check "$dir $mode main exits while a thread runs" 3 "" "" \
             "$wex" run "$mode" --invoke exit_while_running "$wasm"
+        # A thread spinning for ever while the main thread waits for it is
+        # stopped by -W timeout (the thread inherits the main store's
+        # deadline); the trap in the thread ends the program.
+        check "$dir $mode -W timeout stops a spinning thread" 1 "" "wasm trap: interrupt" \
+            timeout 20 "$wex" run "$mode" -W timeout=200ms --invoke spin_in_thread "$wasm"
         # Threads blocked in fd_read on stdin (a FIFO that wex itself holds
         # open for writing, so no EOF ever comes), in an hour-long
         # poll_oneoff and in sched_yield must not hold up the main thread's

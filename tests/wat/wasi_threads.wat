@@ -15,7 +15,7 @@
   (data $msg "hello from a thread\n")
 
   ;; mode 0: add k = arg, arg + threads, ... below n; 1: proc_exit(7);
-  ;; 2: trap; 3: block for ever; 4: print the message.
+  ;; 2: trap; 3: block for ever; 4: print the message; 5: spin for ever.
   (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
     (local $k i32) (local $mode i32)
     (local.set $mode (i32.atomic.load (i32.const 24)))
@@ -23,6 +23,7 @@
     (if (i32.eq (local.get $mode) (i32.const 2)) (then unreachable))
     (if (i32.eq (local.get $mode) (i32.const 3))
       (then (drop (memory.atomic.wait32 (i32.const 32) (i32.const 0) (i64.const -1)))))
+    (if (i32.eq (local.get $mode) (i32.const 5)) (then (loop $l (br $l))))
     (if (i32.eq (local.get $mode) (i32.const 4))
       (then (drop (call $fd_write (i32.const 1) (i32.const 128) (i32.const 1)
                         (i32.add (i32.const 256) (i32.shl (local.get $arg) (i32.const 2)))))))
@@ -67,6 +68,10 @@
     (call $run (i32.const 1) (i32.const 0) (i32.const 1)))
   (func (export "trap_in_thread") (result i64)
     (call $run (i32.const 1) (i32.const 0) (i32.const 2)))
+;; A thread that never ends while the main thread waits for it: only
+  ;; stopping the thread (wex run -W timeout) ends the program.
+  (func (export "spin_in_thread") (result i64)
+    (call $run (i32.const 1) (i32.const 0) (i32.const 5)))
   ;; The main thread exits while a thread still blocks.
   (func (export "exit_while_running")
     (i32.atomic.store (i32.const 24) (i32.const 3))
