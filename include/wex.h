@@ -59,7 +59,8 @@ extern "C" {
     X(UNSUPPORTED, "not supported")                                                                \
     X(NOT_FOUND, "not found")                                                                      \
     X(EXIT, "program exited")                                                                      \
-    X(COMPILE, "compilation failed")
+    X(COMPILE, "compilation failed")                                                               \
+    X(LIMIT, "resource limit exceeded")
 
 typedef enum {
 #define WEX__E(name, desc) WEX_ERR_##name,
@@ -429,6 +430,31 @@ void wex_store_set_epoch_deadline(wex_store_t *store, uint64_t ticks);
 typedef bool (*wex_epoch_callback_t)(void *data, wex_store_t *store, uint64_t *ticks);
 /* The engine epoch at which the store's code stops; UINT64_MAX: none. */
 uint64_t wex_store_epoch_deadline(const wex_store_t *store);
+
+/* Resource limits of a store (all unlimited in a new store). A memory or
+ * table that would grow past its limit stays as it is: memory.grow and
+ * table.grow give -1 to the guest, wex_memory_grow and wex_table_grow to the
+ * host. Instantiation, wex_memory_new and wex_table_new fail with
+ * WEX_ERR_LIMIT, naming the limit, when they would make more instances,
+ * memories or tables than allowed, or a memory or table that starts above
+ * its limit. Shared memories (threads) live outside stores: only their
+ * making is counted, not their growth. */
+typedef struct wex_store_limits {
+    uint64_t memory_bytes;   /* the size of each linear memory */
+    uint64_t table_elements; /* the size of each table */
+    uint64_t instances;      /* made in the store, in all */
+    uint64_t memories;       /* defined memories made in the store */
+    uint64_t tables;         /* defined tables made in the store */
+} wex_store_limits_t;
+#define WEX_NO_LIMIT UINT64_MAX
+void wex_store_set_limits(wex_store_t *store, const wex_store_limits_t *limits);
+/* Asked before each growth the limits allow (sizes in bytes for memories,
+ * elements for tables): false refuses it (the grower gets -1). It runs on
+ * the growing thread, inside the guest's call; it must not call into the
+ * store. NULL (the default): every growth within the limits happens. */
+typedef bool (*wex_grow_callback_t)(void *data, wex_store_t *store, wex_externkind_t kind,
+                                    uint64_t current, uint64_t desired);
+void wex_store_set_grow_callback(wex_store_t *store, wex_grow_callback_t callback, void *data);
 void wex_store_set_epoch_callback(wex_store_t *store, wex_epoch_callback_t callback, void *data);
 
 /* Instantiate. imports[i] satisfies the module's i-th import. On a link error

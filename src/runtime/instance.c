@@ -234,6 +234,7 @@ static wex_error_t *memory0_create(wex_store_t *s, wex_instance_t *inst, const w
     m->lim = *lim;
     m->lim.max = maxpages;
     m->size = lim->min * WEX_PAGE_SIZE;
+    m->owner = s;
     wex__store_adopt(s, &m->hdr, WEX__OBJ_MEMORY);
     inst->mems[0] = m;
     return NULL;
@@ -259,6 +260,7 @@ static wex_error_t *table_create(wex_store_t *s, wex_instance_t *inst, uint32_t 
     t->cap = cap;
     t->elem = tt->elem;
     t->lim = tt->lim;
+    t->owner = s;
     wex__store_adopt(s, &t->hdr, WEX__OBJ_TABLE);
     inst->tables[i] = t;
     return NULL;
@@ -277,6 +279,25 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     /* A module loaded from the cache checks its data segments and memory
      * image before its first instance uses them (once; src/cache/artifact.c). */
     if ((err = wex__cache_first_instance((wex__module *)m))) return err;
+    /* The store's limits: counts, and every defined memory's and table's
+     * initial size (they count as made even if instantiation fails later,
+     * as their objects stay in the store). */
+    if (s->ninstances >= s->limits.instances)
+        return wex__error_at(WEX_ERR_LIMIT, -1, "the store's limit of %llu instances is reached",
+                             (unsigned long long)s->limits.instances);
+    uint64_t big = 0;
+    for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
+        if (m->mems[i].lim.min * WEX_PAGE_SIZE > big) big = m->mems[i].lim.min * WEX_PAGE_SIZE;
+    if ((err = wex__store_may_make(s, WEX_EXTERN_MEMORY, m->nmems - m->nmem_imports, big)))
+        return err;
+    big = 0;
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+        if (m->tables[i].lim.min > big) big = m->tables[i].lim.min;
+    if ((err = wex__store_may_make(s, WEX_EXTERN_TABLE, m->ntables - m->ntable_imports, big)))
+        return err;
+    s->ninstances++;
+    s->nmemories += m->nmems - m->nmem_imports;
+    s->ntables += m->ntables - m->ntable_imports;
 
     wex_instance_t *inst = NULL;
     if ((err = alloc_instance(s, m, &inst))) return err;

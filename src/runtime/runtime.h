@@ -208,7 +208,19 @@ struct wex_store {
     uint64_t epoch_deadline;
     wex_epoch_callback_t epoch_cb;
     void *epoch_data;
+    /* Resource limits (wex_store_set_limits) and what counts against them. */
+    wex_store_limits_t limits;
+    uint64_t ninstances, nmemories, ntables;
+    wex_grow_callback_t grow_cb;
+    void *grow_data;
 };
+
+/* May s make n more memories (tables) whose initial sizes are within its
+ * limits? NULL, or the WEX_ERR_LIMIT error naming the limit. */
+wex_error_t *wex__store_may_make(wex_store_t *s, wex_externkind_t kind, uint64_t n, uint64_t size);
+/* May s grow one of its memories (tables) from current to desired (bytes,
+ * elements): its limit, then its callback. */
+bool wex__store_may_grow(wex_store_t *s, wex_externkind_t kind, uint64_t current, uint64_t desired);
 
 /* The store's deadline was reached (code saw engine epoch >= deadline):
  * true when its callback moved the deadline on, false to trap with
@@ -236,10 +248,11 @@ struct wex_func {
 struct wex_memory {
     wex__obj hdr;
     uint8_t *base;
-    uint64_t size;     /* bytes accessible */
-    uint64_t reserved; /* bytes reserved */
-    wex__limits lim;   /* lim.min: current pages */
-    int region;        /* guard region handle, or -1 */
+    uint64_t size;           /* bytes accessible */
+    uint64_t reserved;       /* bytes reserved */
+    wex__limits lim;         /* lim.min: current pages */
+    int region;              /* guard region handle, or -1 */
+    struct wex_store *owner; /* the store that made it: its limits apply */
     /* Shared memories (threads proposal) only, else NULL: this record then
      * lives outside every store, counted by the stores that use it. */
     struct wex__shmem *shared;
@@ -251,7 +264,8 @@ struct wex_table {
     uint32_t size, cap;
     uint8_t elem; /* reftype */
     wex__limits lim;
-    wex__allocator *alloc; /* owns elems */
+    wex__allocator *alloc;   /* owns elems */
+    struct wex_store *owner; /* the store that made it: its limits apply */
 };
 
 struct wex_global {

@@ -78,6 +78,8 @@ wex_store_t *wex_store_new(wex_engine_t *engine) {
     s->engine = engine;
     s->max_depth = engine->config.max_call_depth;
     s->epoch_deadline = UINT64_MAX;
+    s->limits =
+        (wex_store_limits_t){WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT};
     return s;
 }
 
@@ -116,6 +118,38 @@ uint64_t wex_store_epoch_deadline(const wex_store_t *s) {
 void wex_store_set_epoch_callback(wex_store_t *s, wex_epoch_callback_t cb, void *data) {
     s->epoch_cb = cb;
     s->epoch_data = data;
+}
+
+void wex_store_set_limits(wex_store_t *s, const wex_store_limits_t *limits) {
+    s->limits = *limits;
+}
+
+void wex_store_set_grow_callback(wex_store_t *s, wex_grow_callback_t cb, void *data) {
+    s->grow_cb = cb;
+    s->grow_data = data;
+}
+
+wex_error_t *wex__store_may_make(wex_store_t *s, wex_externkind_t kind, uint64_t n, uint64_t size) {
+    bool mem = kind == WEX_EXTERN_MEMORY;
+    uint64_t have = mem ? s->nmemories : s->ntables;
+    uint64_t most = mem ? s->limits.memories : s->limits.tables;
+    if (n > most || have > most - n)
+        return wex__error_at(WEX_ERR_LIMIT, -1, "the store's limit of %llu %s is reached",
+                             (unsigned long long)most, mem ? "memories" : "tables");
+    uint64_t max = mem ? s->limits.memory_bytes : s->limits.table_elements;
+    if (size > max)
+        return wex__error_at(WEX_ERR_LIMIT, -1,
+                             "a %s of %llu %s is beyond the store's limit of %llu",
+                             mem ? "memory" : "table", (unsigned long long)size,
+                             mem ? "bytes" : "elements", (unsigned long long)max);
+    return NULL;
+}
+
+bool wex__store_may_grow(wex_store_t *s, wex_externkind_t kind, uint64_t current,
+                         uint64_t desired) {
+    uint64_t max = kind == WEX_EXTERN_MEMORY ? s->limits.memory_bytes : s->limits.table_elements;
+    if (desired > max) return false;
+    return !s->grow_cb || s->grow_cb(s->grow_data, s, kind, current, desired);
 }
 
 /* Both tiers call this when a check saw the deadline reached. */
@@ -198,6 +232,7 @@ wex_error_t *wex__memory_create(wex_store_t *s, const wex__limits *lim, wex_memo
     m->lim = *lim;
     m->lim.max = maxpages;
     m->size = lim->min * WEX_PAGE_SIZE;
+    m->owner = s;
     wex__store_adopt(s, &m->hdr, WEX__OBJ_MEMORY);
     *out = m;
     return NULL;
@@ -210,6 +245,7 @@ int64_t wex__memory_grow(wex_memory_t *m, uint64_t delta) {
     if (delta > m->lim.max - old) return -1;
     uint64_t nsize = (old + delta) * WEX_PAGE_SIZE;
     if (nsize > m->reserved) return -1;
+    if (m->owner && !wex__store_may_grow(m->owner, WEX_EXTERN_MEMORY, m->size, nsize)) return -1;
     if (!wex__os_commit(m->base + m->size, nsize - m->size)) return -1;
     m->size = nsize;
     m->lim.min = old + delta;
@@ -221,7 +257,9 @@ wex_error_t *wex_memory_new(wex_store_t *s, wex_limits_t limits, wex_memory_t **
     if (l.min > WEX__MAX_PAGES || (l.has_max && (l.max > WEX__MAX_PAGES || l.max < l.min)) ||
         (l.shared && !l.has_max))
         return wex__error_at(WEX_ERR_ARGUMENT, -1, "invalid memory limits");
-    return wex__memory_create(s, &l, out);
+    wex_error_t *err = wex__store_may_make(s, WEX_EXTERN_MEMORY, 1, l.min * WEX_PAGE_SIZE);
+    if (!err && !(err = wex__memory_create(s, &l, out))) s->nmemories++;
+    return err;
 }
 
 uint8_t *wex_memory_data(const wex_memory_t *m) {
@@ -260,6 +298,7 @@ wex_error_t *wex__table_create(wex_store_t *s, uint8_t elem, const wex__limits *
     t->cap = t->size ? t->size : 1;
     t->elem = elem;
     t->lim = *lim;
+    t->owner = s;
     wex__store_adopt(s, &t->hdr, WEX__OBJ_TABLE);
     *out = t;
     return NULL;
@@ -270,6 +309,7 @@ int64_t wex__table_grow(wex_table_t *t, uint32_t delta, void *init) {
     uint64_t n = (uint64_t)old + delta;
     uint64_t max = t->lim.has_max ? t->lim.max : UINT32_MAX;
     if (n > max || n > WEX__MAX_TABLE_ELEMS) return -1;
+    if (delta && t->owner && !wex__store_may_grow(t->owner, WEX_EXTERN_TABLE, old, n)) return -1;
     if (n > t->cap) {
         uint64_t cap = t->cap;
         while (cap < n)
@@ -296,7 +336,9 @@ wex_error_t *wex_table_new(wex_store_t *s, wex_valkind_t elem, wex_limits_t limi
         return wex__error_at(WEX_ERR_ARGUMENT, -1, "table element must be a reference type");
     wex__limits l = {limits.min, limits.max, limits.has_max, false};
     if (l.has_max && l.max < l.min) return wex__error_at(WEX_ERR_ARGUMENT, -1, "invalid limits");
-    return wex__table_create(s, (uint8_t)elem, &l, val_ref(init), out);
+    wex_error_t *err = wex__store_may_make(s, WEX_EXTERN_TABLE, 1, l.min);
+    if (!err && !(err = wex__table_create(s, (uint8_t)elem, &l, val_ref(init), out))) s->ntables++;
+    return err;
 }
 
 uint32_t wex_table_size(const wex_table_t *t) {

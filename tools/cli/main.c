@@ -40,6 +40,7 @@ typedef struct {
     wex_tier_t tier;
     bool deterministic;  /* -O deterministic=y */
     uint64_t timeout_ns; /* -W timeout=DURATION; 0: none */
+    uint64_t max_memory; /* -W max-memory-size=BYTES; 0: none */
 } common_opts_t;
 
 static const char *prog = "wex";
@@ -100,6 +101,8 @@ static void usage(FILE *f) {
             "  -W timeout=DURATION       stop the guest (its threads too) with the trap\n"
             "                            `interrupt` after DURATION (500ms, 2s, 1.5m; a\n"
             "                            number alone is seconds): epoch interruption\n"
+            "  -W max-memory-size=BYTES  memory.grow beyond BYTES (64K, 16M, 1G) gives -1, and\n"
+            "                            a module whose memory starts above it is refused\n"
             "  -h, --help                print this help\n"
             "  -V, --version             print the version\n",
             prog, prog, prog, prog, prog, prog);
@@ -136,6 +139,23 @@ static bool parse_duration(const char *v, uint64_t *ns) {
             return true;
         }
     return false;
+}
+
+/* A size in bytes: digits with an optional K, M or G (powers of 1024). */
+static bool parse_bytes(const char *v, uint64_t *out) {
+    char *end;
+    errno = 0;
+    if (*v < '0' || *v > '9') return false;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno) return false;
+    unsigned shift = !*end               ? 0
+                     : !strcmp(end, "K") ? 10
+                     : !strcmp(end, "M") ? 20
+                     : !strcmp(end, "G") ? 30
+                                         : 99;
+    if (shift == 99 || n > (UINT64_MAX >> shift)) return false;
+    *out = (uint64_t)n << shift;
+    return true;
 }
 
 /* Handle an option every subcommand accepts. Returns 1 if handled, 0 if not
@@ -175,6 +195,15 @@ static int common_option(const char *arg, common_opts_t *c, bool *exit_now) {
             if (!parse_duration(v + 8, &c->timeout_ns)) {
                 usage_error("-W timeout= needs a positive duration (500ms, 2s, 1.5m), not '%s'",
                             v + 8);
+                return -1;
+            }
+            return 1;
+        }
+        if (strncmp(v, "max-memory-size=", 16) == 0) {
+            if (!parse_bytes(v + 16, &c->max_memory)) {
+                usage_error("-W max-memory-size= needs a size in bytes (65536, 64K, 16M, 1G), "
+                            "not '%s'",
+                            v + 16);
                 return -1;
             }
             return 1;
@@ -593,6 +622,11 @@ static int cmd_run(int argc, char **argv, common_opts_t *c) {
         goto out;
     }
     if (c->timeout_ns && !start_timeout(engine, store, c->timeout_ns)) goto out;
+    if (c->max_memory) {
+        wex_store_limits_t lim = {c->max_memory, WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT,
+                                  WEX_NO_LIMIT};
+        wex_store_set_limits(store, &lim);
+    }
     if (use_threads) {
         exit_file = file;
         err = wex_wasi_threads_new(engine, module, wasi, store, thread_exit, NULL, &threads);
