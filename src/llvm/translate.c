@@ -317,7 +317,11 @@ static void epoch_check(tr_t *t) {
     LLVMBuildCondBr(t->B, cond, slow, go);
     LLVMPositionBuilderAtEnd(t->B, slow);
     sink_flush(t); /* loads before it fault before it traps */
-    helper(t, WEX__NH_EPOCH, t->tvoid, NULL, 0);
+    LLVMValueRef call = helper(t, WEX__NH_EPOCH, t->tvoid, NULL, 0);
+    /* one call per check: merged calls would lose their places (backtraces) */
+    LLVMAddCallSiteAttribute(
+        call, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(t->C, LLVMGetEnumAttributeKindForName("nomerge", 7), 0));
     LLVMBuildBr(t->B, go);
     LLVMPositionBuilderAtEnd(t->B, go);
 }
@@ -2010,11 +2014,18 @@ static void add_stackmaps(tr_t *t) {
                     ids[n++] = di << 32 | (line ? line : UINT32_MAX);
                 }
                 if (n == (trap ? 1u : 0u)) ids[n++] = UINT64_MAX;
+                /* One stackmap for the whole chain (its id, then the
+                 * outer levels as constant operands, which the record
+                 * keeps): separate ones at a block's end were moved apart
+                 * by code generation's tail merging, when two blocks ended
+                 * with the same outer levels and went on to one block. */
                 LLVMPositionBuilderBefore(t->B, next);
-                for (unsigned k = 0; k < n; k++) {
-                    LLVMValueRef a[2] = {c64(t, ids[k]), c32(t, 0)};
-                    LLVMBuildCall2(t->B, smt, smf, a, 2, "");
-                }
+                LLVMValueRef a[66];
+                a[0] = c64(t, ids[0]);
+                a[1] = c32(t, 0);
+                for (unsigned k = 1; k < n; k++)
+                    a[k + 1] = c64(t, ids[k]);
+                LLVMBuildCall2(t->B, smt, smf, a, n + 1, "");
                 while (LLVMGetNextInstruction(in) != next)
                     in = LLVMGetNextInstruction(in); /* past the stackmaps */
             }

@@ -63,22 +63,27 @@ static int site_cmp(const void *a, const void *b) {
     return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] < y[1] ? -1 : x[1] > y[1];
 }
 
-static void read_sites(wex__native_obj *o, const uint8_t *p, size_t n) {
+/* Walk .llvm_stackmaps (version 3): every record's pc, then its id and the
+ * constants among its locations, in order: one site each (add_stackmaps in
+ * src/llvm/translate.c puts an inline chain in one record, so that LLVM's
+ * tail merging cannot move part of it to another pc). With pairs NULL only
+ * counts. Returns the number of sites, or -1 if the section is damaged. */
+static int64_t scan_sites(const wex__native_obj *o, const uint8_t *p, size_t n, uintptr_t *pairs) {
     uint32_t nfn, ncon, nrec;
-    if (n < 16 || p[0] != 3) return;
+    if (n < 16 || p[0] != 3) return -1;
     memcpy(&nfn, p + 4, 4);
     memcpy(&ncon, p + 8, 4);
     memcpy(&nrec, p + 12, 4);
     size_t at = 16;
-    if (nfn > (n - at) / 24) return;
+    if (nfn > (n - at) / 24) return -1;
     const uint8_t *fns = p + at;
     at += (size_t)nfn * 24;
-    if (ncon > (n - at) / 8) return;
+    if (ncon > (n - at) / 8) return -1;
+    const uint8_t *cons = p + at;
     at += (size_t)ncon * 8;
-    if (nrec == 0 || nrec > (n - at) / 24) return;
-    uintptr_t *pairs = wex__malloc((size_t)nrec * 3 * sizeof *pairs);
-    if (!pairs) return;
-    uint32_t k = 0, kept = 0;
+    if (nrec > (n - at) / 24) return -1;
+    uint32_t k = 0;
+    int64_t kept = 0;
     for (uint32_t f = 0; f < nfn; f++) {
         uint64_t faddr, cnt;
         memcpy(&faddr, fns + 24 * (size_t)f, 8);
@@ -87,27 +92,53 @@ static void read_sites(wex__native_obj *o, const uint8_t *p, size_t n) {
             uint64_t id;
             uint32_t ioff;
             uint16_t nloc, nlive;
-            if (k >= nrec || n - at < 16) goto bad;
+            if (k >= nrec || n - at < 16) return -1;
             memcpy(&id, p + at, 8);
             memcpy(&ioff, p + at + 8, 4);
             memcpy(&nloc, p + at + 14, 2);
             at += 16;
-            if ((size_t)nloc * 12 > n - at) goto bad;
+            if ((size_t)nloc * 12 > n - at) return -1;
+            const uint8_t *locs = p + at;
             at = align_up(at + (size_t)nloc * 12, 8);
-            if (at > n || n - at < 4) goto bad;
+            if (at > n || n - at < 4) return -1;
             memcpy(&nlive, p + at + 2, 2);
             at += 4;
-            if ((size_t)nlive * 4 > n - at) goto bad;
+            if ((size_t)nlive * 4 > n - at) return -1;
             at = align_up(at + (size_t)nlive * 4, 8);
-            if (at > n) goto bad;
+            if (at > n) return -1;
             uintptr_t pc = (uintptr_t)faddr + ioff;
             if (pc < o->lo || pc > o->hi) continue;
-            pairs[3 * kept] = pc;
-            pairs[3 * kept + 1] = k;
-            pairs[3 * kept + 2] = (uintptr_t)id;
-            kept++;
+            for (uint32_t j = 0; j <= nloc && j < 256; j++) {
+                uint64_t v = id;
+                if (j > 0) { /* a constant location: 4 small, 5 an index into the constants */
+                    const uint8_t *l = locs + 12 * (size_t)(j - 1);
+                    int32_t c;
+                    memcpy(&c, l + 8, 4);
+                    if (l[0] == 4)
+                        v = (uint64_t)(int64_t)c;
+                    else if (l[0] == 5 && c >= 0 && (uint32_t)c < ncon)
+                        memcpy(&v, cons + 8 * (size_t)c, 8);
+                    else
+                        continue;
+                }
+                if (pairs) {
+                    pairs[3 * kept] = pc;
+                    pairs[3 * kept + 1] = (uintptr_t)k << 8 | j; /* record order, then chain */
+                    pairs[3 * kept + 2] = (uintptr_t)v;
+                }
+                kept++;
+            }
         }
     }
+    return kept;
+}
+
+static void read_sites(wex__native_obj *o, const uint8_t *p, size_t n) {
+    int64_t total = scan_sites(o, p, n, NULL);
+    if (total <= 0 || total > UINT32_MAX) return;
+    uintptr_t *pairs = wex__malloc((size_t)total * 3 * sizeof *pairs);
+    if (!pairs) return;
+    uint32_t kept = (uint32_t)scan_sites(o, p, n, pairs);
     /* LLVM writes them in address order: sort only if not */
     bool sorted = true;
     for (uint32_t i = 1; i < kept && sorted; i++)
