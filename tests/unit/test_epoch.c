@@ -140,6 +140,39 @@ TEST(endless_loops_stop) {
         }
 }
 
+/* The interrupt's backtrace is the same in every tier: spin's loop, then
+ * outer's first call of it (native code inlines spin twice into outer). */
+TEST(backtrace_same_in_every_tier) {
+    wex_tier_t tiers[2] = {WEX_TIER_INTERP, WEX_TIER_NATIVE};
+    wex_frame_t want[2];
+    for (int i = 0; i < (have_native() ? 2 : 1); i++) {
+        env_t e;
+        load(&e, tiers[i], WEX_BOUNDS_GUARD_PAGES, true);
+        wex_store_set_epoch_deadline(e.store, 1);
+        tick_t t = {e.engine, 20, 0};
+        pthread_t th;
+        CHECK(pthread_create(&th, NULL, tick_later, &t) == 0);
+        wex_val_t r;
+        wex_error_t *err = wex_func_call(e.store, func(&e, "outer"), NULL, 0, &r, 1);
+        pthread_join(th, NULL);
+        CHECK(err != NULL);
+        CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_INTERRUPT);
+        CHECK_EQ_INT(wex_error_frame_count(err), 2);
+        for (size_t k = 0; k < 2; k++) {
+            wex_frame_t f;
+            CHECK(wex_error_frame(err, k, &f));
+            if (i == 0)
+                want[k] = f;
+            else {
+                CHECK_EQ_INT(f.func_index, want[k].func_index);
+                CHECK_EQ_INT(f.module_offset, want[k].module_offset);
+            }
+        }
+        wex_error_delete(err);
+        unload(&e);
+    }
+}
+
 /* A deadline already reached stops a function with no loop at its entry. */
 TEST(entry_checked) {
     wex_tier_t tiers[2] = {WEX_TIER_INTERP, WEX_TIER_NATIVE};
