@@ -152,6 +152,34 @@ bool wex__error_set_frames(wex_error_t *e, const wex__eframe *frames, uint32_t n
     return true;
 }
 
+bool wex__error_add_frames(wex_error_t *e, const wex__eframe *frames, uint32_t n,
+                           uint64_t omitted) {
+    if (!e || e == wex__error_nomem()) return true;
+    if (!e->backtraced) return wex__error_set_frames(e, frames, n, omitted);
+    if (e->frames_omitted) { /* frames are missing in between: keep counting */
+        e->frames_omitted += n + omitted;
+        return true;
+    }
+    uint32_t keep = WEX_BACKTRACE_MAX_FRAMES -
+                    (e->nframes < WEX_BACKTRACE_MAX_FRAMES ? e->nframes : WEX_BACKTRACE_MAX_FRAMES);
+    if (keep > n) keep = n;
+    e->frames_omitted += omitted + (n - keep);
+    if (!keep) return true;
+    wex__eframe *c = wex__realloc(e->frames, (size_t)(e->nframes + keep) * sizeof *c);
+    if (!c) {
+        e->frames_omitted += keep;
+        return false;
+    }
+    for (uint32_t i = 0; i < keep; i++) {
+        c[e->nframes + i] = frames[i];
+        c[e->nframes + i].name =
+            frames[i].name ? wex__strndup(frames[i].name, strlen(frames[i].name)) : NULL;
+    }
+    e->frames = c;
+    e->nframes += keep;
+    return true;
+}
+
 size_t wex_error_frame_count(const wex_error_t *e) {
     return e ? e->nframes : 0;
 }

@@ -55,6 +55,10 @@ typedef struct wex__eframe {
  * false if the copy could not be allocated (e is then left without frames).
  */
 bool wex__error_set_frames(wex_error_t *e, const wex__eframe *frames, uint32_t n, uint64_t omitted);
+/* The same for the callers of frames already attached, where a trap crosses
+ * from one tier into another (native code and the interpreter): frames and
+ * omitted are added after e's (set as above if e has none yet). */
+bool wex__error_add_frames(wex_error_t *e, const wex__eframe *frames, uint32_t n, uint64_t omitted);
 /* True once a backtrace was attached (possibly an empty one). */
 static inline bool wex__error_has_frames(const wex_error_t *e) {
     return e->backtraced;

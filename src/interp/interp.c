@@ -8,6 +8,7 @@
 
 /* The word an entry's sentinel frame record returns to (see wex_store). */
 const uint32_t wex__interp_stop[1] = {WEX__IOP_STOP};
+const uint32_t wex__interp_stop_native[1] = {WEX__IOP_STOP};
 
 /* ------------------------------------------------------------ backtraces
  *
@@ -78,18 +79,42 @@ static void frame_at(wex__eframe *ef, const wex_instance_t *inst, const uint32_t
  * errors that already carry a backtrace (a trap that came out of a nested
  * entry through a host function) are left alone.
  */
-__attribute__((noinline, cold)) void wex__interp_backtrace(wex_store_t *s, wex_error_t *err,
-                                                           const wex_instance_t *inst,
-                                                           const uint32_t *p, uint32_t depth) {
-    if (!err || err->code != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
+static void backtrace(wex_store_t *s, wex_error_t *err, const wex_instance_t *inst,
+                      const uint32_t *p, uint32_t depth, bool add) {
+    if (!err || err->code != WEX_ERR_TRAP || (!add && wex__error_has_frames(err))) return;
     wex__eframe fr[WEX_BACKTRACE_MAX_FRAMES];
     uint32_t n = 0;
     frame_at(&fr[n++], inst, p);
-    for (uint32_t d = depth; d-- > 0 && n < WEX_BACKTRACE_MAX_FRAMES;)
-        if (s->frames[d].ip != wex__interp_stop) /* an entry's sentinel is no frame */
-            frame_at(&fr[n++], s->frames[d].inst, s->frames[d].ip - 1);
-    /* every live entry has its sentinel below depth */
-    wex__error_set_frames(err, fr, n, (uint64_t)depth - s->entries + 1 - n);
+    /* the records below, through the sentinels of entries from host
+     * functions, down to an entry made by native code (whose frames that
+     * code adds) or the outermost */
+    uint64_t live = 1;
+    for (uint32_t d = depth; d-- > 0;) {
+        const uint32_t *rip = s->frames[d].ip;
+        if (rip == wex__interp_stop_native) break;
+        if (rip == wex__interp_stop) continue; /* an entry's sentinel is no frame */
+        live++;
+        if (n < WEX_BACKTRACE_MAX_FRAMES) frame_at(&fr[n++], s->frames[d].inst, rip - 1);
+    }
+    uint64_t omitted = live - n;
+    if (add)
+        wex__error_add_frames(err, fr, n, omitted);
+    else
+        wex__error_set_frames(err, fr, n, omitted);
+}
+
+__attribute__((noinline, cold)) void wex__interp_backtrace(wex_store_t *s, wex_error_t *err,
+                                                           const wex_instance_t *inst,
+                                                           const uint32_t *p, uint32_t depth) {
+    backtrace(s, err, inst, p, depth, false);
+}
+
+/* Native code this loop switched to failed with its own frames: the
+ * interpreter's callers follow them. */
+__attribute__((noinline, cold)) void wex__interp_backtrace_add(wex_store_t *s, wex_error_t *err,
+                                                               const wex_instance_t *inst,
+                                                               const uint32_t *p, uint32_t depth) {
+    backtrace(s, err, inst, p, depth, true);
 }
 
 #ifdef WEX_INTERP_PROFILE

@@ -123,7 +123,8 @@ __attribute__((noinline)) wex_error_t *WEX__RUN(wex_store_t *s, wex_func_t *f, u
     top = entry_top;
     if (fp + fc->frame_slots > stack_end || top >= frames_end) TRAP(WEX_TRAP_CALL_STACK_EXHAUSTED);
     /* The sentinel: the entry function's return pops it and runs STOP. */
-    top->ip = wex__interp_stop;
+    top->ip = s->from_native ? wex__interp_stop_native : wex__interp_stop;
+    s->from_native = false;
     top->fp = fp;
     top->inst = inst;
     top->callee = f;
@@ -469,7 +470,7 @@ L_EPOCH:
             fp = fr->fp;
             inst = fr->inst;
             cm = inst->module->compiled;
-            goto do_error;
+            goto do_tier_error;
         }
         RELOAD_MEM();
         RET_BODY();
@@ -2086,6 +2087,11 @@ L_UNREACHABLE:
 #undef CALL_LZ_BODY
 #undef CALL_LZ1_BODY
 
+do_tier_error: /* native code this loop switched to failed: ip is past the caller's call */
+    s->depth = entry_depth;
+    wex__interp_backtrace_add(s, err, inst, ip - 1, (uint32_t)(top - s->frames));
+    s->entries--;
+    return err;
 do_error: /* a host function failed: ip is past its call */
     s->depth = entry_depth;
     wex__interp_backtrace(s, err, inst, ip - 1, (uint32_t)(top - s->frames));

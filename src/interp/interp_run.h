@@ -155,10 +155,16 @@ static inline uint32_t wex__interp_host_frame(wex_store_t *s, uint32_t depth, co
 
 /* The word an entry's sentinel frame record returns to (interp.c). */
 extern const uint32_t wex__interp_stop[1];
+/* ... the same word, for an entry made by native code (wex_store.from_native) */
+extern const uint32_t wex__interp_stop_native[1];
 
 /* Records a trap's backtrace in err (interp.c; cold). */
 void wex__interp_backtrace(wex_store_t *s, wex_error_t *err, const wex_instance_t *inst,
                            const uint32_t *p, uint32_t depth);
+/* The same as callers of the frames err has: err came from native code this
+ * loop switched to (wex__error_add_frames). */
+void wex__interp_backtrace_add(wex_store_t *s, wex_error_t *err, const wex_instance_t *inst,
+                               const uint32_t *p, uint32_t depth);
 
 #ifdef WEX_INTERP_PROFILE
 /* Counts one dispatch (developer profile builds only; interp.c). */

@@ -107,9 +107,12 @@ static void walk(const wex__native *nat, uintptr_t ip, uintptr_t fp, unsigned sk
                 frames_of(bt, nat, (uint32_t)f, first_site, ids, n);
             } else if (n && ids[0] != WEX__NATIVE_SITE_TRAP) {
                 frames_of(bt, nat, (uint32_t)f, ids[0], ids + 1, n - 1);
-            } else {
+            } else if (first) {
                 bt_push(bt, (uint32_t)f, -1);
             }
+            /* (a caller without sites is a thunk, not a WebAssembly frame:
+             * every call in a function's code has its stackmap, but a loop
+             * entry wex_p<i>_<off> calls wex_q<i> without one) */
             first = false;
         } else if (skip-- == 0 || !first) {
             return;
@@ -122,10 +125,8 @@ static void walk(const wex__native *nat, uintptr_t ip, uintptr_t fp, unsigned sk
     }
 }
 
-/* Attach bt to err (a trap without frames) as wex_error_frame describes. */
-static void attach(wex_error_t *err, const wex__module *m, const native_bt *bt) {
-    if (!m || wex_error_code(err) != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
-    wex__eframe fr[WEX_BACKTRACE_MAX_FRAMES];
+/* bt's frames as the error's records. */
+static void frames_to(const wex__module *m, const native_bt *bt, wex__eframe *fr) {
     for (uint32_t i = 0; i < bt->n; i++) {
         uint32_t di = bt->func[i];
         fr[i].func_index = m->nfunc_imports + di;
@@ -133,6 +134,13 @@ static void attach(wex_error_t *err, const wex__module *m, const native_bt *bt) 
         fr[i].offset = bt->off[i] >= 0 ? bt->off[i] : m->codes ? (int64_t)m->codes[di].off : -1;
         fr[i].name = m->func_names ? m->func_names[m->nfunc_imports + di] : NULL;
     }
+}
+
+/* Attach bt to err (a trap without frames) as wex_error_frame describes. */
+static void attach(wex_error_t *err, const wex__module *m, const native_bt *bt) {
+    if (!m || wex_error_code(err) != WEX_ERR_TRAP || wex__error_has_frames(err)) return;
+    wex__eframe fr[WEX_BACKTRACE_MAX_FRAMES];
+    frames_to(m, bt, fr);
     wex__error_set_frames(err, fr, bt->n, bt->omitted);
 }
 
@@ -144,6 +152,17 @@ __attribute__((noinline)) static void attach_here(wex_error_t *err, uint64_t sit
     uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
     walk(native_mod->native, 0, fp, 4, false, site, &bt);
     attach(err, native_mod, &bt);
+}
+
+/* This code's frames as callers of the frames err has already. */
+__attribute__((noinline)) static void add_here(wex_error_t *err) {
+    if (!native_mod || wex_error_code(err) != WEX_ERR_TRAP) return;
+    native_bt bt;
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    walk(native_mod->native, 0, fp, 4, false, UINT64_MAX, &bt);
+    wex__eframe fr[WEX_BACKTRACE_MAX_FRAMES];
+    frames_to(native_mod, &bt, fr);
+    wex__error_add_frames(err, fr, bt.n, bt.omitted);
 }
 
 /* The signal handler's hook: record the frames before they are gone. */
@@ -207,8 +226,17 @@ static void call_slots(wex__nctx *ctx, wex_store_t *s, wex_func_t *f, uint64_t *
      * function's own, as in the interpreter) */
     uint32_t wdepth = s->wdepth;
     if (s->engine->config.deterministic) s->wdepth = ctx->depth + (f->inst ? 0 : 1);
+    s->from_native = true; /* for the interpreter's entry, if it runs f */
     err = wex__call(s, f, base);
+    s->from_native = false;
     s->wdepth = wdepth;
+    if (err && f->inst && wex__error_has_frames(err)) {
+        /* a WebAssembly callee (interpreted, or native entered anew) failed
+         * with its frames: this code's follow them; a host function's
+         * error keeps the frames of any WebAssembly it called, alone */
+        add_here(err);
+        throw_at(err, UINT64_MAX);
+    }
     if (err) throw_error(err);
     memcpy(slots, base, (size_t)t->nresults * 8);
 }
@@ -411,6 +439,7 @@ wex_error_t *wex__native_call(wex_store_t *s, wex_func_t *f, uint64_t *slots) {
 
 wex_error_t *wex__native_call_entry(wex_store_t *s, wex_func_t *f, void *entry, uint64_t *slots) {
     wex__nctx *ctx = &f->inst->nctx;
+    s->from_native = false; /* (a native caller's call runs natively) */
     ctx->stack_limit = thread_stack_limit(s->engine->config.deterministic);
     bool guard = s->engine->config.bounds == WEX_BOUNDS_GUARD_PAGES;
     /* deterministic code counts from the frames below this entry */

@@ -203,6 +203,11 @@ struct wex_store {
      * current on every call and return, for a fault's backtrace (the loop's
      * registers are lost on a fault; depth is set only at its boundaries). */
     wex__frame *live;
+    /* Set by native code calling a WebAssembly function through the runtime,
+     * taken by the entry it makes: an interpreter entry's sentinel then says
+     * so (wex__interp_stop_native), and a backtrace stops there, since the
+     * native caller adds its own frames (wex__error_add_frames). */
+    bool from_native;
     /* Epoch interruption: the engine epoch at which code stops (UINT64_MAX:
      * never), and who decides then (wex_store_set_epoch_callback). */
     uint64_t epoch_deadline;

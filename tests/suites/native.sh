@@ -226,7 +226,7 @@ if [ -f "$bt" ]; then
     bt_same() { # LABEL LINES ARGS...: the first LINES frames equal the interpreter's
         local label="$1" lines="$2"
         shift 2
-        "$build/wex" run --no-cache -O tier=native "$@" >/dev/null 2>"$work/bt"
+        "$build/wex" run --no-cache -O tier="${BT_TIER:-native}" "$@" >/dev/null 2>"$work/bt"
         local rc=$?
         "$build/wex" run --no-cache -O tier=interp "$@" >/dev/null 2>"$work/bt.i"
         grep -E '^ +[0-9]+: +0x' "$work/bt" | head -n "$lines" >"$work/bt.f"
@@ -246,6 +246,12 @@ if [ -f "$bt" ]; then
         '0: +0x[0-9a-f]+ - backtrace\.wasm!oob \(function start\)' 'out of bounds memory access$'
     bt_same "explicit bounds check" 10 --bounds-checks=explicit --invoke oob "$bt" 70000
     bt_same "through call_indirect" 10 --invoke indirect "$bt" 0
+    # mixed tiers: every other function native (the automatic tier, eager):
+    # each crossing adds its side's frames, in order
+    BT_TIER=auto WEX_TIER_EAGER=some bt_same "mixed tiers, three calls deep" 10 \
+        --invoke main "$bt" 0
+    BT_TIER=auto WEX_TIER_EAGER=some bt_same "mixed tiers, call_indirect" 10 \
+        --invoke indirect "$bt" 0
 fi
 
 # 5b. guard pages: an out-of-bounds load whose value is used only after a
