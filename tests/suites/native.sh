@@ -77,7 +77,7 @@ fi
 #     section 5 compares native backtraces with the interpreter's), the
 #     interpreter's lazily checked cache code, and
 #     test_fusion (its 1 MB generated module takes LLVM minutes)
-for prog in test_threads test_instantiate test_wasi test_task test_br_table test_dispatch_loop test_deterministic \
+for prog in test_threads test_instantiate test_wasi test_task test_br_table test_dispatch_loop test_deterministic test_epoch test_limits \
     test_frame_fuse "test_runtime fib_guard fib_explicit kernels_guard kernels_explicit traps_guard traps_explicit malformed_inputs fault_handler_claims_only_guest_faults"; do
     set -- $prog
     exe="$build/$1"
