@@ -203,13 +203,13 @@ static bool extend_twice(void *data, wex_store_t *store, uint64_t *ticks) {
 /* A watchdog that ticks every ms until told to stop. */
 typedef struct {
     wex_engine_t *engine;
-    volatile int stop;
+    int stop; /* atomic */
 } ticker_t;
 
 static void *ticker(void *arg) {
     ticker_t *t = arg;
     struct timespec ts = {0, 1000000L};
-    while (!t->stop) {
+    while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
         nanosleep(&ts, NULL);
         wex_engine_increment_epoch(t->engine);
     }
@@ -229,7 +229,7 @@ TEST(callback_extends) {
         CHECK(pthread_create(&th, NULL, ticker, &t) == 0);
         wex_val_t r;
         wex_error_t *err = wex_func_call(e.store, func(&e, "spin"), NULL, 0, &r, 1);
-        t.stop = 1;
+        __atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
         pthread_join(th, NULL);
         CHECK(err != NULL);
         CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_INTERRUPT);
@@ -253,7 +253,7 @@ TEST(others_unaffected) {
             CHECK(pthread_create(&th, NULL, ticker, &t) == 0);
             wex_val_t k = wex_val_i32(50000000), r;
             wex_error_t *err = wex_func_call(e.store, func(&e, "count"), &k, 1, &r, 1);
-            t.stop = 1;
+            __atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
             pthread_join(th, NULL);
             CHECK(err == NULL);
             CHECK_EQ_INT(r.of.i32, 50000000);
