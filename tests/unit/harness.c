@@ -2,6 +2,7 @@
  * harness.c - runs each registered test in a forked child with an alarm.
  */
 #include "harness.h"
+#include "native/native_internal.h" /* wex__native_available */
 #include "wex.h"
 
 #include <signal.h>
@@ -72,6 +73,24 @@ void wex_test_instance_free(wex_test_instance *t) {
     wex_store_delete(t->store);
     wex_module_delete(t->module);
     wex_engine_delete(t->engine);
+}
+
+struct wex_func *wex_test_export_func(struct wex_instance *inst, const char *name) {
+    wex_extern_t ex;
+    if (!wex_instance_export(inst, name, strlen(name), &ex) || ex.kind != WEX_EXTERN_FUNC)
+        wex_test_fail(__FILE__, __LINE__, "no function export `%s`", name);
+    return ex.of.func;
+}
+
+int wex_test_native_rows(void) {
+    const char *tier = getenv("WEX_TIER");
+    if (tier && !strcmp(tier, "interp")) {
+        printf("  (WEX_TIER=interp: native rows skipped)\n");
+        return 0;
+    }
+    if (wex__native_available()) return 1;
+    printf("  (no wex-llvmc: native rows skipped)\n");
+    return 0;
 }
 
 static int run_one(int i) {

@@ -36,6 +36,14 @@ typedef struct {
 void wex_test_instance_new(const char *name, int bounds, wex_test_instance *t);
 void wex_test_instance_free(wex_test_instance *t);
 
+/* inst's function export NAME; fails the test if there is none. */
+struct wex_func *wex_test_export_func(struct wex_instance *inst, const char *name);
+
+/* Whether a test runs its native-tier rows: not with WEX_TIER=interp (CI's
+ * unit-test pass; tests/suites/native.sh runs them natively), nor without
+ * wex-llvmc. Prints why when not. */
+int wex_test_native_rows(void);
+
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
     __attribute__((constructor)) static void register_##name(void) {                               \

@@ -6,7 +6,6 @@
  * Programs: tests/wat/deterministic.wat. The native rows need wex-llvmc.
  */
 #include "harness.h"
-#include "native/native_internal.h"
 #include "os/os.h"
 #include "wex.h"
 #include "wex_cache.h"
@@ -14,18 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    wex_engine_t *engine;
-    wex_module_t *module;
-    wex_store_t *store;
-    wex_instance_t *inst;
-} env_t;
+typedef wex_test_instance env_t;
 
 static wex_func_t *func(env_t *e, const char *name) {
-    wex_extern_t ex;
-    CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
-    CHECK(ex.kind == WEX_EXTERN_FUNC);
-    return ex.of.func;
+    return wex_test_export_func(e->inst, name);
 }
 
 /* host.reenter: calls via_host again, handing its error back. */
@@ -57,12 +48,6 @@ static void load(env_t *e, wex_tier_t tier, bool det, uint32_t depth) {
     if (err) wex_test_fail(__FILE__, __LINE__, "instance: %s", wex_error_message(err));
 }
 
-static void unload(env_t *e) {
-    wex_store_delete(e->store);
-    wex_module_delete(e->module);
-    wex_engine_delete(e->engine);
-}
-
 /* Run export name (no arguments, or one i64 for "fat") to its trap; the
  * frames it counted. */
 static int32_t exhaust(env_t *e, const char *name) {
@@ -82,24 +67,13 @@ static int32_t exhaust(env_t *e, const char *name) {
  * the interpreter (scripts/test.sh and memcheck.sh set WEX_TIER=interp;
  * valgrind cannot run code made for this CPU; tests/suites/native.sh runs
  * this program with WEX_TIER=native). */
-static bool have_native(void) {
-    const char *tier = getenv("WEX_TIER");
-    if (tier && !strcmp(tier, "interp")) {
-        printf("  (WEX_TIER=interp: native rows skipped)\n");
-        return false;
-    }
-    if (wex__native_available()) return true;
-    printf("  (no wex-llvmc: native rows skipped)\n");
-    return false;
-}
-
 /* The tiers a deterministic engine is run in: the interpreter, native code,
  * and the automatic tier with every other function native at its first
  * entry (WEX_TIER_EAGER=some: interpreted and native frames interleave). */
 static int tiers(wex_tier_t out[3]) {
     int n = 0;
     out[n++] = WEX_TIER_INTERP;
-    if (have_native()) {
+    if (wex_test_native_rows()) {
         out[n++] = WEX_TIER_NATIVE;
         out[n++] = WEX_TIER_AUTO;
     }
@@ -125,7 +99,7 @@ TEST(depth_same_in_every_tier) {
             CHECK_EQ_INT(exhaust(&e, "fat"), (int)depths[k] + 1);
             /* and again in the same store: nothing left over */
             CHECK_EQ_INT(exhaust(&e, "rec"), (int)depths[k] + 1);
-            unload(&e);
+            wex_test_instance_free(&e);
         }
     }
     unsetenv("WEX_TIER_EAGER");
@@ -147,7 +121,7 @@ TEST(depth_default_native) {
         CHECK_EQ_INT(exhaust(&e, "rec"), 100001);
         CHECK_EQ_INT(exhaust(&e, "fat"), 100001);
         CHECK_EQ_INT(exhaust(&e, "via_host"), 50001);
-        unload(&e);
+        wex_test_instance_free(&e);
     }
 }
 
@@ -188,7 +162,7 @@ TEST(nan_canonical) {
         CHECK(call_i64(&e, "f64_sub_inf", NULL, 0) == 0x7FF8000000000000ull);
         a = wex_val_i32((int32_t)0xFFA00001u);
         CHECK(call_i64(&e, "f64_promote_payload", &a, 1) == 0x7FF8000000000000ull);
-        unload(&e);
+        wex_test_instance_free(&e);
     }
 }
 
@@ -199,6 +173,6 @@ TEST(nan_not_canonical_by_default) {
     env_t e;
     load(&e, WEX_TIER_INTERP, false, 1000);
     CHECK(call_i32(&e, "f32_div0", NULL, 0) == 0xFFC00000u);
-    unload(&e);
+    wex_test_instance_free(&e);
 #endif
 }

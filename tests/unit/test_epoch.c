@@ -9,7 +9,6 @@
  * native rows need wex-llvmc.
  */
 #include "harness.h"
-#include "native/native_internal.h"
 #include "wex.h"
 #include "wex_cache.h"
 
@@ -19,12 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct {
-    wex_engine_t *engine;
-    wex_module_t *module;
-    wex_store_t *store;
-    wex_instance_t *inst;
-} env_t;
+typedef wex_test_instance env_t;
 
 static void load(env_t *e, wex_tier_t tier, wex_bounds_t bounds, bool epochs) {
     wex_config_t *cfg = wex_config_new();
@@ -44,28 +38,8 @@ static void load(env_t *e, wex_tier_t tier, wex_bounds_t bounds, bool epochs) {
     if (err) wex_test_fail(__FILE__, __LINE__, "instance: %s", wex_error_message(err));
 }
 
-static void unload(env_t *e) {
-    wex_store_delete(e->store);
-    wex_module_delete(e->module);
-    wex_engine_delete(e->engine);
-}
-
 static wex_func_t *func(env_t *e, const char *name) {
-    wex_extern_t ex;
-    CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
-    CHECK(ex.kind == WEX_EXTERN_FUNC);
-    return ex.of.func;
-}
-
-static bool have_native(void) {
-    const char *tier = getenv("WEX_TIER");
-    if (tier && !strcmp(tier, "interp")) {
-        printf("  (WEX_TIER=interp: native rows skipped)\n");
-        return false;
-    }
-    if (wex__native_available()) return true;
-    printf("  (no wex-llvmc: native rows skipped)\n");
-    return false;
+    return wex_test_export_func(e->inst, name);
 }
 
 static double now_ms(void) {
@@ -117,7 +91,7 @@ static double interrupted_after(env_t *e, const char *name, unsigned ms) {
 /* Every tier and bounds policy: an endless loop, and one that calls, stop. */
 TEST(endless_loops_stop) {
     wex_tier_t tiers[3] = {WEX_TIER_INTERP, WEX_TIER_NATIVE, WEX_TIER_AUTO};
-    int nt = have_native() ? 3 : 1;
+    int nt = wex_test_native_rows() ? 3 : 1;
     for (int i = 0; i < nt; i++)
         for (int b = 0; b < 2; b++) {
             env_t e;
@@ -136,7 +110,7 @@ TEST(endless_loops_stop) {
             wex_val_t k = wex_val_i32(1000), r;
             CHECK(wex_func_call(e.store, func(&e, "count"), &k, 1, &r, 1) == NULL);
             CHECK_EQ_INT(r.of.i32, 1000);
-            unload(&e);
+            wex_test_instance_free(&e);
         }
 }
 
@@ -145,7 +119,7 @@ TEST(endless_loops_stop) {
 TEST(backtrace_same_in_every_tier) {
     wex_tier_t tiers[2] = {WEX_TIER_INTERP, WEX_TIER_NATIVE};
     wex_frame_t want[2];
-    for (int i = 0; i < (have_native() ? 2 : 1); i++) {
+    for (int i = 0; i < (wex_test_native_rows() ? 2 : 1); i++) {
         env_t e;
         load(&e, tiers[i], WEX_BOUNDS_GUARD_PAGES, true);
         wex_store_set_epoch_deadline(e.store, 1);
@@ -169,14 +143,14 @@ TEST(backtrace_same_in_every_tier) {
             }
         }
         wex_error_delete(err);
-        unload(&e);
+        wex_test_instance_free(&e);
     }
 }
 
 /* A deadline already reached stops a function with no loop at its entry. */
 TEST(entry_checked) {
     wex_tier_t tiers[2] = {WEX_TIER_INTERP, WEX_TIER_NATIVE};
-    for (int i = 0; i < (have_native() ? 2 : 1); i++) {
+    for (int i = 0; i < (wex_test_native_rows() ? 2 : 1); i++) {
         env_t e;
         load(&e, tiers[i], WEX_BOUNDS_GUARD_PAGES, true);
         wex_val_t a[2] = {wex_val_i32(2), wex_val_i32(3)}, r;
@@ -188,7 +162,7 @@ TEST(entry_checked) {
         CHECK(err != NULL);
         CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_INTERRUPT);
         wex_error_delete(err);
-        unload(&e);
+        wex_test_instance_free(&e);
     }
 }
 
@@ -218,7 +192,7 @@ static void *ticker(void *arg) {
 
 TEST(callback_extends) {
     wex_tier_t tiers[2] = {WEX_TIER_INTERP, WEX_TIER_NATIVE};
-    for (int i = 0; i < (have_native() ? 2 : 1); i++) {
+    for (int i = 0; i < (wex_test_native_rows() ? 2 : 1); i++) {
         env_t e;
         load(&e, tiers[i], WEX_BOUNDS_GUARD_PAGES, true);
         int calls = 0;
@@ -235,7 +209,7 @@ TEST(callback_extends) {
         CHECK_EQ_INT(wex_error_trap_code(err), WEX_TRAP_INTERRUPT);
         wex_error_delete(err);
         CHECK_EQ_INT(calls, 3);
-        unload(&e);
+        wex_test_instance_free(&e);
     }
 }
 
@@ -243,7 +217,7 @@ TEST(callback_extends) {
  * the checks (its code has none, whatever the deadline). */
 TEST(others_unaffected) {
     wex_tier_t tiers[2] = {WEX_TIER_INTERP, WEX_TIER_NATIVE};
-    for (int i = 0; i < (have_native() ? 2 : 1); i++) {
+    for (int i = 0; i < (wex_test_native_rows() ? 2 : 1); i++) {
         for (int epochs = 0; epochs < 2; epochs++) {
             env_t e;
             load(&e, tiers[i], WEX_BOUNDS_GUARD_PAGES, epochs);
@@ -257,7 +231,7 @@ TEST(others_unaffected) {
             pthread_join(th, NULL);
             CHECK(err == NULL);
             CHECK_EQ_INT(r.of.i32, 50000000);
-            unload(&e);
+            wex_test_instance_free(&e);
         }
     }
 }

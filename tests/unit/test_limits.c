@@ -7,7 +7,6 @@
  * Program: tests/wat/limits.wat. The native rows need wex-llvmc.
  */
 #include "harness.h"
-#include "native/native_internal.h"
 #include "wex.h"
 #include "wex_cache.h"
 
@@ -15,12 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    wex_engine_t *engine;
-    wex_module_t *module;
-    wex_store_t *store;
-    wex_instance_t *inst;
-} env_t;
+typedef wex_test_instance env_t;
 
 static const wex_store_limits_t none = {WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT,
                                         WEX_NO_LIMIT};
@@ -46,34 +40,18 @@ static void instantiate(env_t *e) {
     if (err) wex_test_fail(__FILE__, __LINE__, "instance: %s", wex_error_message(err));
 }
 
-static void unload(env_t *e) {
-    wex_store_delete(e->store);
-    wex_module_delete(e->module);
-    wex_engine_delete(e->engine);
-}
-
 static int32_t call1(env_t *e, const char *name, int32_t arg, bool has_arg) {
-    wex_extern_t ex;
-    CHECK(wex_instance_export(e->inst, name, strlen(name), &ex));
     wex_val_t a = wex_val_i32(arg), r;
-    wex_error_t *err = wex_func_call(e->store, ex.of.func, &a, has_arg, &r, 1);
+    wex_error_t *err =
+        wex_func_call(e->store, wex_test_export_func(e->inst, name), &a, has_arg, &r, 1);
     if (err) wex_test_fail(__FILE__, __LINE__, "%s: %s", name, wex_error_message(err));
     return r.of.i32;
 }
 
 static int tiers(wex_tier_t out[2]) {
     out[0] = WEX_TIER_INTERP;
-    const char *tier = getenv("WEX_TIER");
-    if (tier && !strcmp(tier, "interp")) {
-        printf("  (WEX_TIER=interp: native rows skipped)\n");
-        return 1;
-    }
-    if (!wex__native_available()) {
-        printf("  (no wex-llvmc: native rows skipped)\n");
-        return 1;
-    }
     out[1] = WEX_TIER_NATIVE;
-    return 2;
+    return wex_test_native_rows() ? 2 : 1;
 }
 
 TEST(growth_stops_at_the_limits) {
@@ -91,7 +69,7 @@ TEST(growth_stops_at_the_limits) {
         CHECK_EQ_INT(call1(&e, "mem_pages", 0, false), 3);
         CHECK_EQ_INT(call1(&e, "grow_table", 3, true), 2);  /* 2 -> 5 */
         CHECK_EQ_INT(call1(&e, "grow_table", 1, true), -1); /* 6: beyond */
-        unload(&e);
+        wex_test_instance_free(&e);
     }
 }
 
@@ -124,7 +102,7 @@ TEST(callback_decides_within_the_limits) {
         CHECK_EQ_INT(p.calls, 2);
         CHECK_EQ_INT(call1(&e, "grow_table", 1, true), 2);
         CHECK_EQ_INT(p.calls, 3);
-        unload(&e);
+        wex_test_instance_free(&e);
     }
 }
 
@@ -144,7 +122,7 @@ TEST(counts_and_initial_sizes) {
     instantiate(&e);
     wex_instance_t *second;
     expect_limit(wex_instance_new(e.store, e.module, NULL, 0, &second), "1 instances");
-    unload(&e);
+    wex_test_instance_free(&e);
 
     load(&e, WEX_TIER_INTERP);
     lim = none;
@@ -158,7 +136,7 @@ TEST(counts_and_initial_sizes) {
     expect_limit(wex_memory_new(e.store, l, &m), "1 memories");
     expect_limit(wex_table_new(e.store, WEX_FUNCREF, l, (wex_val_t){.kind = WEX_FUNCREF}, &tb),
                  "1 tables");
-    unload(&e);
+    wex_test_instance_free(&e);
 
     load(&e, WEX_TIER_INTERP);
     lim = none;
@@ -181,5 +159,5 @@ TEST(counts_and_initial_sizes) {
     CHECK(wex_memory_grow(m, 1) == 1);
     CHECK(wex_memory_grow(m, 1) == -1); /* 3 pages: beyond 2 */
     CHECK(wex_memory_size(m) == 2 * WEX_PAGE_SIZE);
-    unload(&e);
+    wex_test_instance_free(&e);
 }
