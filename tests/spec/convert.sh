@@ -38,20 +38,21 @@ if ! command -v wast2json >/dev/null 2>&1; then
 fi
 
 converted=0 kept=0 failed=0
-for wast in "$suite"/core/*.wast; do
-    name="$(basename "$wast" .wast)"
-    case "$name" in simd_*) continue ;; esac
-    src="$wast"
-    [ -f "$suite/core-wabt-compat/$name.wast" ] && src="$suite/core-wabt-compat/$name.wast"
-    dir="$out/$name"
-    json="$dir/$name.json"
+# convert NAME SRC [WAST2JSON FLAGS...]: SRC into OUTDIR/NAME/NAME.json,
+# unless that is newer than SRC; counts it; a threads-* file then loses
+# its superseded assertions (drop_superseded, below).
+convert() {
+    local name="$1" src="$2"
+    shift 2
+    local dir="$out/$name" json="$out/$name/$name.json"
     if [ -f "$json" ] && [ "$json" -nt "$src" ]; then
         kept=$((kept + 1))
-        continue
+        return
     fi
     rm -rf "$dir"
     mkdir -p "$dir"
-    if (cd "$dir" && wast2json "$src" -o "$name.json" 2>"$dir/wast2json.err"); then
+    if (cd "$dir" && wast2json "$@" "$src" -o "$name.json" 2>"$dir/wast2json.err") &&
+        { [[ "$name" != threads-* ]] || drop_superseded "$json"; }; then
         converted=$((converted + 1))
     else
         echo "convert: wast2json failed on $src:" >&2
@@ -59,7 +60,8 @@ for wast in "$suite"/core/*.wast; do
         rm -f "$json"
         failed=$((failed + 1))
     fi
-done
+}
+
 # The threads proposal's repository predates reference types, which
 # WebAssembly 2.0 (and wex) include: its imports.wast still asserts that a
 # module with two tables is invalid ("multiple tables"), which core 2.0's
@@ -81,51 +83,26 @@ with open(path, "w") as f:
 PY
 }
 
+for wast in "$suite"/core/*.wast; do
+    name="$(basename "$wast" .wast)"
+    case "$name" in simd_*) continue ;; esac
+    src="$wast"
+    [ -f "$suite/core-wabt-compat/$name.wast" ] && src="$suite/core-wabt-compat/$name.wast"
+    convert "$name" "$src"
+done
+
 # The threads proposal (shared memories, atomics, wait/notify): its own
 # folders, threads-NAME/, so that OUTDIR/*/*.json takes them in too.
 for wast in "$suite"/proposals/threads/*.wast; do
     [ -f "$wast" ] || continue
-    name="threads-$(basename "$wast" .wast)"
-    dir="$out/$name"
-    json="$dir/$name.json"
-    if [ -f "$json" ] && [ "$json" -nt "$wast" ]; then
-        kept=$((kept + 1))
-        continue
-    fi
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    if (cd "$dir" && wast2json --enable-threads "$wast" -o "$name.json" 2>"$dir/wast2json.err") &&
-        drop_superseded "$json"; then
-        converted=$((converted + 1))
-    else
-        echo "convert: wast2json failed on $wast:" >&2
-        sed 's/^/    /' "$dir/wast2json.err" | head -20 >&2
-        rm -f "$json"
-        failed=$((failed + 1))
-    fi
+    convert "threads-$(basename "$wast" .wast)" "$wast" --enable-threads
 done
 
 # wex's own tests in the same form (tests/wast/NAME.wast -> wex-NAME/), so
 # that every run of the spec tests (each tier, bounds mode, build) runs them.
 for wast in "$root"/tests/wast/*.wast; do
     [ -f "$wast" ] || continue
-    name="wex-$(basename "$wast" .wast)"
-    dir="$out/$name"
-    json="$dir/$name.json"
-    if [ -f "$json" ] && [ "$json" -nt "$wast" ]; then
-        kept=$((kept + 1))
-        continue
-    fi
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    if (cd "$dir" && wast2json "$wast" -o "$name.json" 2>"$dir/wast2json.err"); then
-        converted=$((converted + 1))
-    else
-        echo "convert: wast2json failed on $wast:" >&2
-        sed 's/^/    /' "$dir/wast2json.err" | head -20 >&2
-        rm -f "$json"
-        failed=$((failed + 1))
-    fi
+    convert "wex-$(basename "$wast" .wast)" "$wast"
 done
 echo "convert: $converted converted, $kept up to date, $failed failed (into $out)"
 [ "$failed" -eq 0 ]
