@@ -230,13 +230,10 @@ static void call_slots(wex__nctx *ctx, wex_store_t *s, wex_func_t *f, uint64_t *
     err = wex__call(s, f, base);
     s->from_native = false;
     s->wdepth = wdepth;
-    if (err && f->inst && wex__error_has_frames(err)) {
-        /* a WebAssembly callee (interpreted, or native entered anew) failed
-         * with its frames: this code's follow them; a host function's
-         * error keeps the frames of any WebAssembly it called, alone */
-        add_here(err);
-        throw_at(err, UINT64_MAX);
-    }
+    /* a WebAssembly callee (interpreted, or native entered anew) failed
+     * with its frames: this code's follow them; a host function's error
+     * keeps the frames of any WebAssembly it called, alone */
+    if (err && f->inst && wex__error_has_frames(err)) add_here(err);
     if (err) throw_error(err);
     memcpy(slots, base, (size_t)t->nresults * 8);
 }
