@@ -266,6 +266,22 @@ static wex_error_t *table_create(wex_store_t *s, wex_instance_t *inst, uint32_t 
     return NULL;
 }
 
+/* Would an instance of m stay within s's limits? */
+static wex_error_t *check_limits(wex_store_t *s, const wex_module_t *m) {
+    if (s->ninstances >= s->limits.instances)
+        return wex__error_at(WEX_ERR_LIMIT, -1, "the store's limit of %llu instances is reached",
+                             (unsigned long long)s->limits.instances);
+    uint64_t big = 0;
+    for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
+        if (m->mems[i].lim.min * WEX_PAGE_SIZE > big) big = m->mems[i].lim.min * WEX_PAGE_SIZE;
+    wex_error_t *err = wex__store_may_make(s, WEX_EXTERN_MEMORY, m->nmems - m->nmem_imports, big);
+    if (err) return err;
+    big = 0;
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+        if (m->tables[i].lim.min > big) big = m->tables[i].lim.min;
+    return wex__store_may_make(s, WEX_EXTERN_TABLE, m->ntables - m->ntable_imports, big);
+}
+
 wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_extern_t *imports,
                               size_t nimports, wex_instance_t **out) {
     wex_error_t *err;
@@ -282,19 +298,7 @@ wex_error_t *wex_instance_new(wex_store_t *s, const wex_module_t *m, const wex_e
     /* The store's limits: counts, and every defined memory's and table's
      * initial size (they count as made even if instantiation fails later,
      * as their objects stay in the store). */
-    if (s->ninstances >= s->limits.instances)
-        return wex__error_at(WEX_ERR_LIMIT, -1, "the store's limit of %llu instances is reached",
-                             (unsigned long long)s->limits.instances);
-    uint64_t big = 0;
-    for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
-        if (m->mems[i].lim.min * WEX_PAGE_SIZE > big) big = m->mems[i].lim.min * WEX_PAGE_SIZE;
-    if ((err = wex__store_may_make(s, WEX_EXTERN_MEMORY, m->nmems - m->nmem_imports, big)))
-        return err;
-    big = 0;
-    for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
-        if (m->tables[i].lim.min > big) big = m->tables[i].lim.min;
-    if ((err = wex__store_may_make(s, WEX_EXTERN_TABLE, m->ntables - m->ntable_imports, big)))
-        return err;
+    if (s->limited && (err = check_limits(s, m))) return err;
     s->ninstances++;
     s->nmemories += m->nmems - m->nmem_imports;
     s->ntables += m->ntables - m->ntable_imports;

@@ -213,7 +213,10 @@ struct wex_store {
     uint64_t epoch_deadline;
     wex_epoch_callback_t epoch_cb;
     void *epoch_data;
-    /* Resource limits (wex_store_set_limits) and what counts against them. */
+    /* Resource limits (wex_store_set_limits; read only once limited is
+     * set, so that a new store, unlimited, initialises nothing and an
+     * instantiation checks nothing) and what counts against them. */
+    bool limited;
     wex_store_limits_t limits;
     uint64_t ninstances, nmemories, ntables;
     wex_grow_callback_t grow_cb;

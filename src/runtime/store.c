@@ -78,8 +78,6 @@ wex_store_t *wex_store_new(wex_engine_t *engine) {
     s->engine = engine;
     s->max_depth = engine->config.max_call_depth;
     s->epoch_deadline = UINT64_MAX;
-    s->limits =
-        (wex_store_limits_t){WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT, WEX_NO_LIMIT};
     return s;
 }
 
@@ -122,6 +120,7 @@ void wex_store_set_epoch_callback(wex_store_t *s, wex_epoch_callback_t cb, void 
 
 void wex_store_set_limits(wex_store_t *s, const wex_store_limits_t *limits) {
     s->limits = *limits;
+    s->limited = true;
 }
 
 void wex_store_set_grow_callback(wex_store_t *s, wex_grow_callback_t cb, void *data) {
@@ -130,6 +129,7 @@ void wex_store_set_grow_callback(wex_store_t *s, wex_grow_callback_t cb, void *d
 }
 
 wex_error_t *wex__store_may_make(wex_store_t *s, wex_externkind_t kind, uint64_t n, uint64_t size) {
+    if (!s->limited) return NULL;
     bool mem = kind == WEX_EXTERN_MEMORY;
     uint64_t have = mem ? s->nmemories : s->ntables;
     uint64_t most = mem ? s->limits.memories : s->limits.tables;
@@ -148,7 +148,7 @@ wex_error_t *wex__store_may_make(wex_store_t *s, wex_externkind_t kind, uint64_t
 bool wex__store_may_grow(wex_store_t *s, wex_externkind_t kind, uint64_t current,
                          uint64_t desired) {
     uint64_t max = kind == WEX_EXTERN_MEMORY ? s->limits.memory_bytes : s->limits.table_elements;
-    if (desired > max) return false;
+    if (s->limited && desired > max) return false;
     return !s->grow_cb || s->grow_cb(s->grow_data, s, kind, current, desired);
 }
 
